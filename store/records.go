@@ -1,0 +1,191 @@
+package store
+
+import "time"
+
+// SignIn is how a user signs in to the host application. Owners see it in
+// the members table, and invites may require a secure one.
+type SignIn string
+
+// The sign-in methods roster knows.
+const (
+	SignInEmail    SignIn = "email"
+	SignInEmail2FA SignIn = "email+2fa"
+	SignInGoogle   SignIn = "google"
+	SignInGitHub   SignIn = "github"
+)
+
+// Valid reports whether s is one of the known sign-in methods.
+func (s SignIn) Valid() bool {
+	switch s {
+	case SignInEmail, SignInEmail2FA, SignInGoogle, SignInGitHub:
+		return true
+	}
+	return false
+}
+
+// Secure reports whether s is a secure sign-in method: anything but a bare
+// email and password.
+func (s SignIn) Secure() bool {
+	return s == SignInEmail2FA || s == SignInGoogle || s == SignInGitHub
+}
+
+// User is a person of the host application, known by the host's own user ID.
+type User struct {
+	ID     string // the host application's user ID
+	Email  string
+	Name   string
+	SignIn SignIn
+	// ActiveAccount is the account the user currently works in; empty
+	// means their personal account.
+	ActiveAccount string
+	CreatedAt     time.Time
+}
+
+// AccountKind tells a personal account from a team account.
+type AccountKind string
+
+// The kinds of account.
+const (
+	Personal AccountKind = "personal"
+	Team     AccountKind = "team"
+)
+
+// Account is the unit resources belong to: a user's personal account, or a
+// team account converted from one. Its ID never changes, so resources the host
+// application attaches to it stay attached across conversions.
+type Account struct {
+	ID   string
+	Kind AccountKind
+	// Name is the team name; empty for a personal account.
+	Name string
+	// Owner is the user whose personal account this is or was: the user who
+	// created it, or the member who last reverted it from a team.
+	Owner     string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Member is a user's membership of an account with a role. A personal
+// account has exactly one member, its owner, with the policy's top role.
+type Member struct {
+	AccountID string
+	UserID    string
+	Role      string
+	JoinedAt  time.Time
+}
+
+// InviteKind tells link invites from email invites.
+type InviteKind string
+
+// The kinds of invite.
+const (
+	InviteLink  InviteKind = "link"
+	InviteEmail InviteKind = "email"
+)
+
+// InviteStatus is where an invite stands.
+type InviteStatus string
+
+// The states of an invite.
+const (
+	InvitePending  InviteStatus = "pending"
+	InviteAccepted InviteStatus = "accepted"
+	InviteRevoked  InviteStatus = "revoked"
+)
+
+// Invite is an invitation to join an account with a role. Only the hash of
+// its token is stored.
+type Invite struct {
+	ID        string
+	AccountID string
+	Kind      InviteKind
+	Role      string
+	// Email is the address an email invite is bound to; empty for links.
+	Email string
+	// RequireSecure means only a user with a secure sign-in method may accept.
+	RequireSecure bool
+	TokenHash     []byte
+	Status        InviteStatus
+	// MaxUses is how many times the invite may be accepted (1 for a
+	// single-use invite); Uses counts acceptances so far.
+	MaxUses   int
+	Uses      int
+	CreatedBy string
+	CreatedAt time.Time
+	// ExpiresAt is when the invite stops working; zero means never.
+	ExpiresAt time.Time
+	UpdatedAt time.Time
+}
+
+// TransferStatus is where an ownership transfer stands.
+type TransferStatus string
+
+// The states of an ownership transfer.
+const (
+	TransferAwaitingConfirm TransferStatus = "awaiting_confirm"
+	TransferAwaitingAccept  TransferStatus = "awaiting_accept"
+	TransferDone            TransferStatus = "done"
+	TransferCancelled       TransferStatus = "cancelled"
+)
+
+// Transfer is an ownership transfer: the current owner From must confirm,
+// then the new owner To must accept. Only hashes of the two tokens are stored.
+type Transfer struct {
+	ID          string
+	AccountID   string
+	From        string
+	To          string
+	Status      TransferStatus
+	ConfirmHash []byte
+	AcceptHash  []byte
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Result records whether an audited attempt was carried out.
+type Result string
+
+// The results of an audited attempt.
+const (
+	Allowed Result = "allowed"
+	Denied  Result = "denied"
+)
+
+// Event is one entry of an account's audit log.
+type Event struct {
+	// ID is assigned by the store; it grows with every append.
+	ID        int64
+	AccountID string
+	Time      time.Time // UTC
+	Actor     string    // the user who acted
+	Action    string    // for example "member.joined"
+	// ResourceType and ResourceID name what was acted on, for example
+	// "member" and a user ID.
+	ResourceType string
+	ResourceID   string
+	Result       Result
+	Reason       string
+	// Before and After hold the changed values as JSON, when there are any.
+	Before string
+	After  string
+	// Request metadata the host application put in the context.
+	IP        string
+	UserAgent string
+	RequestID string
+}
+
+// EventFilter selects audit events. Zero fields do not filter.
+type EventFilter struct {
+	AccountID    string
+	Actor        string
+	Action       string
+	ResourceType string
+	ResourceID   string
+	// Since and Until bound Time: Since <= Time < Until.
+	Since, Until time.Time
+	// BeforeID returns only events with ID < BeforeID (a cursor).
+	BeforeID int64
+	// Limit caps the number of events; 0 means no limit.
+	Limit int
+}

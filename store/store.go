@@ -1,0 +1,218 @@
+// Package store defines what roster keeps and the contract for keeping it: the
+// records (Account, User, Member, Invite, Transfer, Event), the Store and Tx
+// interfaces every backend implements, the change feed that keeps in-memory
+// indexes equal to the stored data, and the sentinel errors backends return.
+//
+// The package depends on the standard library only. The default implementation
+// is in store/sqlstore; store/storetest holds the conformance suite any Store
+// must pass.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// Sentinel errors. Every Store and Tx method documents which of these it
+// returns; implementations wrap them (fmt.Errorf("...: %w", ErrNotFound)) and
+// callers test with errors.Is. Driver errors never escape unwrapped: they are
+// translated to one of these or wrapped together with ErrBackend.
+var (
+	// ErrNotFound means the record asked for does not exist.
+	ErrNotFound = errors.New("store: not found")
+	// ErrExists means a record with the same key already exists.
+	ErrExists = errors.New("store: already exists")
+	// ErrInvalid means a record or argument failed validation; nothing was written.
+	ErrInvalid = errors.New("store: invalid input")
+	// ErrConflict means the transaction lost a race with a concurrent one
+	// (a serialization failure or deadlock) and was rolled back; it may be retried.
+	ErrConflict = errors.New("store: conflicting concurrent transaction")
+	// ErrClosed means the Store has been closed.
+	ErrClosed = errors.New("store: closed")
+	// ErrBackend wraps any other failure of the underlying database.
+	ErrBackend = errors.New("store: backend failure")
+)
+
+// Revision numbers the committed changes to memberships and accounts. It is
+// gap-free and grows by one with every committed transaction that changes at
+// least one of them, in commit order.
+type Revision uint64
+
+// Store keeps roster's records. A Store is safe for concurrent use by multiple
+// goroutines. All reads and writes happen inside a transaction started by
+// Update or View.
+type Store interface {
+	// Update runs fn in a read-write transaction and commits it if fn returns
+	// nil; otherwise it rolls back and returns fn's error unchanged. Writes
+	// are serialized so that a transaction which reads then writes never
+	// fails with a busy or locked error; a transaction that still loses a race
+	// returns an error wrapping ErrConflict and changed nothing.
+	//
+	// The returned Commit lists the membership and account changes the
+	// transaction made, with the Revision it committed at. A transaction that
+	// changed none of them returns a Commit with Revision 0 and no Changes.
+	// Update returns ErrClosed after Close and ErrBackend on database failure.
+	// fn must not retain tx after it returns.
+	Update(ctx context.Context, fn func(tx Tx) error) (Commit, error)
+
+	// View runs fn in a read-only transaction that sees one consistent
+	// snapshot. Write methods called on its Tx return ErrInvalid.
+	// View returns fn's error unchanged, ErrClosed after Close, and
+	// ErrBackend on database failure.
+	View(ctx context.Context, fn func(tx Tx) error) error
+
+	// Snapshot calls fn for every membership (in no particular order) and
+	// every account ID, all read from one consistent snapshot, and returns the
+	// Revision that snapshot reflects. Applying Changes after that revision to
+	// the snapshot yields the current state. If fn returns an error Snapshot
+	// stops and returns it. Snapshot returns ErrClosed after Close and
+	// ErrBackend on database failure.
+	Snapshot(ctx context.Context, fn func(SnapshotItem) error) (Revision, error)
+
+	// Changes returns, in revision order, the changes committed after the
+	// given revision, at most limit of them (limit <= 0 means no limit); a
+	// commit is never split, so more than limit changes may be returned to
+	// finish the last commit. It returns ErrClosed after Close and ErrBackend
+	// on database failure.
+	Changes(ctx context.Context, after Revision, limit int) ([]Change, error)
+
+	// Close releases the Store's resources. Calls after Close return
+	// ErrClosed. Close is idempotent.
+	Close() error
+}
+
+// SnapshotItem is one record delivered by Store.Snapshot: either an account
+// (Member.UserID empty) or a membership.
+type SnapshotItem struct {
+	// AccountID is set for every item.
+	AccountID string
+	// UserID and Role are set for memberships and empty for accounts.
+	UserID string
+	// Role is the member's role.
+	Role string
+}
+
+// ChangeOp says what a Change did.
+type ChangeOp uint8
+
+// The kinds of Change.
+const (
+	// AccountCreated: a new account exists; UserID and Role are empty.
+	AccountCreated ChangeOp = iota + 1
+	// MemberSet: the user is a member of the account with Role (added or role changed).
+	MemberSet
+	// MemberDeleted: the user is no longer a member of the account.
+	MemberDeleted
+)
+
+// String returns the name of the operation.
+func (op ChangeOp) String() string {
+	switch op {
+	case AccountCreated:
+		return "account.created"
+	case MemberSet:
+		return "member.set"
+	case MemberDeleted:
+		return "member.deleted"
+	}
+	return "unknown"
+}
+
+// Change is one change to the data Can depends on, as recorded by a committed
+// transaction.
+type Change struct {
+	Revision  Revision
+	Op        ChangeOp
+	AccountID string
+	UserID    string
+	Role      string
+}
+
+// Commit is what a committed Update reports: its revision and, in the order
+// they were made, the changes it made to accounts and memberships.
+type Commit struct {
+	Revision Revision
+	Changes  []Change
+}
+
+// Tx is one transaction. Its methods may only be called from the function
+// passed to Update or View, from one goroutine at a time.
+type Tx interface {
+	// CreateUser inserts u. It returns ErrExists if a user with u.ID exists.
+	CreateUser(ctx context.Context, u User) error
+	// User returns the user with the given ID, or ErrNotFound.
+	User(ctx context.Context, id string) (User, error)
+	// UpdateUser replaces the stored user with u.ID by u (CreatedAt is kept).
+	// It returns ErrNotFound if there is none.
+	UpdateUser(ctx context.Context, u User) error
+
+	// CreateAccount inserts a and records an AccountCreated change. It
+	// returns ErrExists if an account with a.ID exists.
+	CreateAccount(ctx context.Context, a Account) error
+	// Account returns the account with the given ID, or ErrNotFound.
+	Account(ctx context.Context, id string) (Account, error)
+	// LockAccount returns the account like Account and locks it until the
+	// transaction ends, so that concurrent transactions that lock the same
+	// account run one after the other. Invariants over an account's members
+	// (such as "at least one owner") are checked after locking it.
+	// It returns ErrNotFound if there is no such account.
+	LockAccount(ctx context.Context, id string) (Account, error)
+	// UpdateAccount replaces the stored account with a.ID by a (CreatedAt is
+	// kept). It returns ErrNotFound if there is none.
+	UpdateAccount(ctx context.Context, a Account) error
+
+	// CreateMember inserts m and records a MemberSet change. It returns
+	// ErrExists if the user is already a member of the account, and
+	// ErrNotFound if the account or the user does not exist.
+	CreateMember(ctx context.Context, m Member) error
+	// Member returns the membership of userID in accountID, or ErrNotFound.
+	Member(ctx context.Context, accountID, userID string) (Member, error)
+	// UpdateMember replaces the stored membership (AccountID, UserID) by m
+	// (JoinedAt is kept) and records a MemberSet change. It returns
+	// ErrNotFound if there is none.
+	UpdateMember(ctx context.Context, m Member) error
+	// DeleteMember removes the membership and records a MemberDeleted
+	// change. It returns ErrNotFound if there is none.
+	DeleteMember(ctx context.Context, accountID, userID string) error
+	// Members returns the account's members ordered by JoinedAt then UserID.
+	// An unknown account has no members.
+	Members(ctx context.Context, accountID string) ([]Member, error)
+	// Memberships returns the user's memberships ordered by JoinedAt then
+	// AccountID. An unknown user has none.
+	Memberships(ctx context.Context, userID string) ([]Member, error)
+
+	// CreateInvite inserts inv. It returns ErrExists if an invite with the
+	// same ID or TokenHash exists, and ErrNotFound if its account does not.
+	CreateInvite(ctx context.Context, inv Invite) error
+	// Invite returns the invite with the given ID, or ErrNotFound.
+	Invite(ctx context.Context, id string) (Invite, error)
+	// InviteByToken returns the invite whose TokenHash equals hash, or
+	// ErrNotFound.
+	InviteByToken(ctx context.Context, hash []byte) (Invite, error)
+	// UpdateInvite replaces the stored invite with inv.ID by inv (CreatedAt
+	// is kept). It returns ErrNotFound if there is none and ErrExists if its
+	// new TokenHash is taken.
+	UpdateInvite(ctx context.Context, inv Invite) error
+	// Invites returns the account's invites, newest first (CreatedAt
+	// descending, then ID descending).
+	Invites(ctx context.Context, accountID string) ([]Invite, error)
+
+	// CreateTransfer inserts t. It returns ErrExists if a transfer with t.ID
+	// exists and ErrNotFound if its account does not.
+	CreateTransfer(ctx context.Context, t Transfer) error
+	// Transfer returns the transfer with the given ID, or ErrNotFound.
+	Transfer(ctx context.Context, id string) (Transfer, error)
+	// UpdateTransfer replaces the stored transfer with t.ID by t (CreatedAt
+	// is kept). It returns ErrNotFound if there is none.
+	UpdateTransfer(ctx context.Context, t Transfer) error
+	// Transfers returns the account's transfers, newest first.
+	Transfers(ctx context.Context, accountID string) ([]Transfer, error)
+
+	// AppendEvent stores e and returns it with its ID assigned: IDs grow
+	// with every append across the store. A zero e.Time is set to the
+	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty.
+	AppendEvent(ctx context.Context, e Event) (Event, error)
+	// Events returns the events matching f, newest first (ID descending).
+	// It returns ErrInvalid if f is malformed (Limit < 0, Since after Until).
+	Events(ctx context.Context, f EventFilter) ([]Event, error)
+}
