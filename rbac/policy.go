@@ -1,0 +1,189 @@
+package rbac
+
+// RoleID is a role's index in [Policy.Roles]: the compiled form of a Role
+// used by [Policy.Allowed]. IDs are only meaningful for the Policy that
+// issued them.
+type RoleID uint16
+
+// ActionID is an action's index in [Policy.Actions]: the compiled form of an
+// Action used by [Policy.Allowed]. IDs are only meaningful for the Policy
+// that issued them.
+type ActionID uint16
+
+// Policy is a compiled policy: the roles and actions of a policy file and a
+// decision table saying which role holds which action, computed once by
+// Casbin when the policy is loaded. A Policy is immutable and safe for
+// concurrent use by multiple goroutines. Obtain one from [Runpod],
+// [DigitalOcean], [Load], [LoadFS] or [Parse]; the zero Policy has no roles
+// and allows nothing.
+type Policy struct {
+	name        string
+	modelText   string
+	policyText  string
+	roles       []Role
+	actions     []Action
+	roleIndex   map[Role]RoleID
+	actionIndex map[Action]ActionID
+
+	// table holds one bitset over actions per role: role r holds action a
+	// if bit a%64 of table[int(r)*words+int(a)/64] is set.
+	table []uint64
+	words int // uint64 words per role
+	top   RoleID
+}
+
+// Name returns the policy's name: "runpod" or "digitalocean" for the
+// presets, the name given to [Parse], or the base name of the policy file
+// without its extension for [Load] and [LoadFS].
+func (p *Policy) Name() string { return p.name }
+
+// Roles returns the policy's roles in order of first appearance in the
+// policy file. The slice is fresh; the caller may modify it.
+func (p *Policy) Roles() []Role { return append([]Role(nil), p.roles...) }
+
+// Actions returns the policy's actions in order of first appearance in the
+// policy file. The slice is fresh; the caller may modify it.
+func (p *Policy) Actions() []Action { return append([]Action(nil), p.actions...) }
+
+// HasRole reports whether the policy defines role r.
+func (p *Policy) HasRole(r Role) bool {
+	_, ok := p.roleIndex[r]
+	return ok
+}
+
+// HasAction reports whether the policy defines action a.
+func (p *Policy) HasAction(a Action) bool {
+	_, ok := p.actionIndex[a]
+	return ok
+}
+
+// Top returns the top role: the first role, in policy file order, that
+// holds every action. Every loaded policy has one; the zero Policy returns "".
+func (p *Policy) Top() Role {
+	if len(p.roles) == 0 {
+		return ""
+	}
+	return p.roles[p.top]
+}
+
+// IsTop reports whether role r holds every action of the policy. It is
+// false for an unknown role.
+func (p *Policy) IsTop(r Role) bool {
+	id, ok := p.roleIndex[r]
+	if !ok {
+		return false
+	}
+	for a := range p.actions {
+		if !p.Allowed(id, ActionID(a)) {
+			return false
+		}
+	}
+	return true
+}
+
+// Allows reports whether role r may perform action a. It is false for an
+// unknown role or action.
+func (p *Policy) Allows(r Role, a Action) bool {
+	rid, ok := p.roleIndex[r]
+	if !ok {
+		return false
+	}
+	aid, ok := p.actionIndex[a]
+	if !ok {
+		return false
+	}
+	return p.Allowed(rid, aid)
+}
+
+// RoleActions returns the actions role r holds, in [Policy.Actions] order,
+// in a fresh slice. It returns nil for an unknown role and an empty,
+// non-nil slice for a known role that holds no action.
+func (p *Policy) RoleActions(r Role) []Action {
+	id, ok := p.roleIndex[r]
+	if !ok {
+		return nil
+	}
+	out := []Action{}
+	for a, name := range p.actions {
+		if p.Allowed(id, ActionID(a)) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// Covers reports whether role a holds every action that role b holds, so
+// that someone with role a may grant role b without granting more than
+// they have. Every known role covers itself. It is false if either role is
+// unknown.
+func (p *Policy) Covers(a, b Role) bool {
+	ai, ok := p.roleIndex[a]
+	if !ok {
+		return false
+	}
+	bi, ok := p.roleIndex[b]
+	if !ok {
+		return false
+	}
+	as, bs := p.row(ai), p.row(bi)
+	for i := range bs {
+		if bs[i]&^as[i] != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// ModelText returns the text of the policy's Casbin model file, exactly as
+// loaded.
+func (p *Policy) ModelText() string { return p.modelText }
+
+// PolicyText returns the text of the policy file, exactly as loaded. Together
+// with [Policy.ModelText] it lets a test build its own Casbin enforcer on the
+// same data.
+func (p *Policy) PolicyText() string { return p.policyText }
+
+// RoleID returns the compiled ID of role r, and false if the policy does not
+// define r.
+func (p *Policy) RoleID(r Role) (RoleID, bool) {
+	id, ok := p.roleIndex[r]
+	return id, ok
+}
+
+// ActionID returns the compiled ID of action a, and false if the policy does
+// not define a.
+func (p *Policy) ActionID(a Action) (ActionID, bool) {
+	id, ok := p.actionIndex[a]
+	return id, ok
+}
+
+// Role returns the role with the given ID, or "" if id is out of range.
+func (p *Policy) Role(id RoleID) Role {
+	if int(id) >= len(p.roles) {
+		return ""
+	}
+	return p.roles[id]
+}
+
+// Action returns the action with the given ID, or "" if id is out of range.
+func (p *Policy) Action(id ActionID) Action {
+	if int(id) >= len(p.actions) {
+		return ""
+	}
+	return p.actions[id]
+}
+
+// Allowed reports whether the role with ID r may perform the action with ID
+// a. It is a bounds check and a bit test: it neither allocates nor locks. It
+// is false for out-of-range IDs.
+func (p *Policy) Allowed(r RoleID, a ActionID) bool {
+	if int(r) >= len(p.roles) || int(a) >= len(p.actions) {
+		return false
+	}
+	return p.table[int(r)*p.words+int(a)>>6]&(1<<(a&63)) != 0
+}
+
+// row returns the bitset of role r.
+func (p *Policy) row(r RoleID) []uint64 {
+	return p.table[int(r)*p.words : (int(r)+1)*p.words]
+}

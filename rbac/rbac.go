@@ -1,0 +1,93 @@
+package rbac
+
+import "errors"
+
+// Role names a role of a policy, such as "admin". A role is defined by the
+// policy file that lists its actions; the constants below name the roles of
+// the two presets.
+type Role string
+
+// Action names something a member may do in a team, such as "pods.manage".
+// The constants below name the actions of the two presets; a custom policy
+// may define more.
+type Action string
+
+// Roles of the Runpod preset (see [Runpod]).
+const (
+	RunpodBasic   Role = "basic"   // uses existing Pods and endpoints
+	RunpodBilling Role = "billing" // billing only
+	RunpodDev     Role = "dev"     // basic plus creating and managing Pods and endpoints
+	RunpodAdmin   Role = "admin"   // every action; the top role
+)
+
+// Roles of the DigitalOcean preset (see [DigitalOcean]).
+const (
+	DigitalOceanOwner          Role = "owner"           // every action; the top role
+	DigitalOceanBiller         Role = "biller"          // full billing access only
+	DigitalOceanBillingViewer  Role = "billing_viewer"  // limited billing read only
+	DigitalOceanMember         Role = "member"          // full resource access, settings read only
+	DigitalOceanModifier       Role = "modifier"        // resources except delete, settings read only
+	DigitalOceanResourceViewer Role = "resource_viewer" // resources and settings read only
+)
+
+// Actions the library itself checks. Every policy must contain all four; a
+// policy lacking one is refused with [ErrInvalidPolicy].
+const (
+	MembersInvite  Action = "members.invite"  // invite, resend and revoke invites
+	MembersManage  Action = "members.manage"  // change roles, remove members, custom roles ("Manage team permissions")
+	SettingsManage Action = "settings.manage" // rename, delete team, other team settings
+	AuditRead      Action = "audit.read"      // read the audit log
+)
+
+// libraryActions lists the actions every policy must contain.
+var libraryActions = [...]Action{MembersInvite, MembersManage, SettingsManage, AuditRead}
+
+// Actions of the Runpod preset, one per row of its permission table (plus the
+// four library actions). BillingRead and BillingManage are shared with the
+// DigitalOcean preset.
+const (
+	AccountAccess   Action = "account.access"   // Access team account
+	PodsConnect     Action = "pods.connect"     // Connect to existing Pods
+	PodsManage      Action = "pods.manage"      // Create/delete/start/stop Pods
+	EndpointsManage Action = "endpoints.manage" // Create/delete Serverless endpoints
+	EndpointsInvoke Action = "endpoints.invoke" // Send requests to Serverless endpoints
+	BillingRead     Action = "billing.read"     // View billing information (DigitalOcean: billing full access, read)
+	BillingManage   Action = "billing.manage"   // Manage payment methods (DigitalOcean: billing full access, manage)
+)
+
+// Actions of the DigitalOcean preset, besides BillingRead, BillingManage and
+// the four library actions.
+const (
+	ResourcesRead      Action = "resources.read"       // see shared resources
+	ResourcesCreate    Action = "resources.create"     // create shared resources
+	ResourcesUpdate    Action = "resources.update"     // modify shared resources
+	ResourcesDelete    Action = "resources.delete"     // delete shared resources
+	BillingReadLimited Action = "billing.read_limited" // the limited billing view of a billing viewer
+	SettingsRead       Action = "settings.read"        // see team settings
+)
+
+// Errors returned by this package; test for them with errors.Is.
+var (
+	// ErrUnknownRole reports a role that the policy does not define. Policy
+	// methods answer false or nil for unknown roles; packages built on rbac
+	// return this error when a caller names one.
+	ErrUnknownRole = errors.New("rbac: unknown role")
+	// ErrUnknownAction reports an action that the policy does not define.
+	// Policy methods answer false for unknown actions; packages built on rbac
+	// return this error when a caller names one.
+	ErrUnknownAction = errors.New("rbac: unknown action")
+	// ErrDenied reports that a member's role does not allow an action.
+	// Packages built on rbac return it when a check fails.
+	ErrDenied = errors.New("rbac: permission denied")
+	// ErrNotMember reports that a user is not a member of the team they act
+	// in. Packages built on rbac return it when a check finds no membership.
+	ErrNotMember = errors.New("rbac: not a member")
+	// ErrInvalidPolicy reports a model or policy file that cannot be loaded:
+	// a syntax error, a bad name, a duplicate rule, a missing library action,
+	// no top role, or input over the size limits.
+	ErrInvalidPolicy = errors.New("rbac: invalid policy")
+	// ErrNotCompilable reports a valid Casbin model that the decision table
+	// cannot represent exactly, such as one matching on request attributes or
+	// patterns.
+	ErrNotCompilable = errors.New("rbac: model not compilable")
+)
