@@ -41,6 +41,10 @@ type Revision uint64
 // Store keeps roster's records. A Store is safe for concurrent use by multiple
 // goroutines. All reads and writes happen inside a transaction started by
 // Update or View.
+//
+// A Store returns times in UTC, kept to at least microsecond precision (it
+// may truncate them to whole microseconds); a zero time, such as an Invite's
+// ExpiresAt meaning never, is returned as the zero time.
 type Store interface {
 	// Update runs fn in a read-write transaction and commits it if fn returns
 	// nil; otherwise it rolls back and returns fn's error unchanged. Writes
@@ -136,7 +140,9 @@ type Commit struct {
 }
 
 // Tx is one transaction. Its methods may only be called from the function
-// passed to Update or View, from one goroutine at a time.
+// passed to Update or View, from one goroutine at a time. A method that
+// returns ErrNotFound, ErrExists or ErrInvalid has changed nothing, and the
+// transaction may go on.
 type Tx interface {
 	// CreateUser inserts u. It returns ErrExists if a user with u.ID exists.
 	CreateUser(ctx context.Context, u User) error
@@ -210,7 +216,8 @@ type Tx interface {
 
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the
-	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty.
+	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty
+	// and ErrNotFound if the account does not exist.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
 	// Events returns the events matching f, newest first (ID descending).
 	// It returns ErrInvalid if f is malformed (Limit < 0, Since after Until).

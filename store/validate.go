@@ -1,6 +1,7 @@
 package store
 
 import (
+	"crypto/rand"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -104,4 +105,12 @@ func (u User) Validate() error {
 		return ValidateID("active account", u.ActiveAccount)
 	}
 	return nil
+}
+
+// NewID returns a new random identifier with the given prefix, such as
+// "acc_6f3kq2...": the prefix, an underscore and 26 lowercase base32
+// characters carrying 128 random bits from crypto/rand. It is safe for
+// concurrent use.
+func NewID(prefix string) string {
+	return prefix + "_" + strings.ToLower(rand.Text())
 }

@@ -1,0 +1,111 @@
+// Package testdb gives tests a database of their own: a SQLite file in a
+// temporary directory, or a fresh schema of the PostgreSQL server named by
+// the environment variable ROSTER_TEST_POSTGRES_DSN, so that packages tested
+// in parallel never see each other's rows.
+package testdb
+
+import (
+	"crypto/rand"
+	"database/sql"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/teamroster/roster/store/sqlstore"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+)
+
+// EnvPostgres names the environment variable holding the PostgreSQL DSN
+// (URL form, such as postgres://root@127.0.0.1:5432/test?sslmode=disable).
+const EnvPostgres = "ROSTER_TEST_POSTGRES_DSN"
+
+// SQLitePath returns the path of a new SQLite file in tb's temporary directory.
+func SQLitePath(tb testing.TB) string {
+	tb.Helper()
+	return filepath.Join(tb.TempDir(), "roster.db")
+}
+
+// Postgres creates a schema of its own for tb and returns a DSN whose
+// search_path selects it; the schema is dropped when tb ends. It skips tb if
+// EnvPostgres is unset and fails it if the server cannot be reached.
+func Postgres(tb testing.TB) string {
+	tb.Helper()
+	dsn := os.Getenv(EnvPostgres)
+	if dsn == "" {
+		tb.Skip(EnvPostgres + " not set; skipping PostgreSQL")
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		tb.Fatalf("%s must be a postgres:// URL, got %q", EnvPostgres, dsn)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatalf("open PostgreSQL: %v", err)
+	}
+	defer db.Close()
+	schema := "roster_test_" + strings.ToLower(rand.Text())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		tb.Fatalf("create schema on %s: %v", EnvPostgres, err)
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			tb.Errorf("open PostgreSQL for cleanup: %v", err)
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Backend is a kind of database a test runs on.
+type Backend struct {
+	Name string
+	// DSN returns a fresh database for tb: a file path for SQLite, a DSN for
+	// PostgreSQL.
+	DSN func(tb testing.TB) string
+	// Open opens a Store on a DSN returned by DSN.
+	Open func(dsn string) (*sqlstore.Store, error)
+}
+
+// Backends returns SQLite and PostgreSQL; PostgreSQL's DSN skips the test
+// when EnvPostgres is unset.
+func Backends() []Backend {
+	return []Backend{
+		{Name: "sqlite", DSN: SQLitePath, Open: sqlstore.OpenSQLite},
+		{Name: "postgres", DSN: Postgres, Open: sqlstore.OpenPostgres},
+	}
+}
+
+// Skip skips tb if the backend cannot run here (PostgreSQL without
+// EnvPostgres), saying why.
+func (b Backend) Skip(tb testing.TB) {
+	tb.Helper()
+	if b.Name == "postgres" && os.Getenv(EnvPostgres) == "" {
+		tb.Skip(EnvPostgres + " not set; skipping PostgreSQL")
+	}
+}
+
+// Store opens a Store on a fresh database and closes it when tb ends.
+func (b Backend) Store(tb testing.TB) *sqlstore.Store {
+	tb.Helper()
+	s, err := b.Open(b.DSN(tb))
+	if err != nil {
+		tb.Fatalf("open %s store: %v", b.Name, err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("close %s store: %v", b.Name, err)
+		}
+	})
+	return s
+}

@@ -1,0 +1,249 @@
+package sqlstore
+
+import (
+	"database/sql"
+	"database/sql/driver"
+	"time"
+
+	"github.com/teamroster/roster/store"
+)
+
+// The row types below map roster's tables for reading through gorm. Column
+// names are given explicitly so that an application's gorm NamingStrategy
+// (New) cannot change them, and no field is called CreatedAt or UpdatedAt so
+// that gorm never fills in times by itself.
+
+type userRow struct {
+	ID            string       `gorm:"column:id;primaryKey"`
+	Email         string       `gorm:"column:email"`
+	Name          string       `gorm:"column:name"`
+	SignIn        string       `gorm:"column:sign_in"`
+	ActiveAccount string       `gorm:"column:active_account"`
+	Created       sql.NullTime `gorm:"column:created_at"`
+}
+
+func (userRow) TableName() string { return "roster_users" }
+
+func (r userRow) user() store.User {
+	return store.User{
+		ID:            r.ID,
+		Email:         r.Email,
+		Name:          r.Name,
+		SignIn:        store.SignIn(r.SignIn),
+		ActiveAccount: r.ActiveAccount,
+		CreatedAt:     fromDB(r.Created),
+	}
+}
+
+type accountRow struct {
+	ID      string       `gorm:"column:id;primaryKey"`
+	Kind    string       `gorm:"column:kind"`
+	Name    string       `gorm:"column:name"`
+	Owner   string       `gorm:"column:owner"`
+	Created sql.NullTime `gorm:"column:created_at"`
+	Updated sql.NullTime `gorm:"column:updated_at"`
+}
+
+func (accountRow) TableName() string { return "roster_accounts" }
+
+func (r accountRow) account() store.Account {
+	return store.Account{
+		ID:        r.ID,
+		Kind:      store.AccountKind(r.Kind),
+		Name:      r.Name,
+		Owner:     r.Owner,
+		CreatedAt: fromDB(r.Created),
+		UpdatedAt: fromDB(r.Updated),
+	}
+}
+
+type memberRow struct {
+	AccountID string       `gorm:"column:account_id;primaryKey"`
+	UserID    string       `gorm:"column:user_id;primaryKey"`
+	Role      string       `gorm:"column:role"`
+	Joined    sql.NullTime `gorm:"column:joined_at"`
+}
+
+func (memberRow) TableName() string { return "roster_members" }
+
+func (r memberRow) member() store.Member {
+	return store.Member{
+		AccountID: r.AccountID,
+		UserID:    r.UserID,
+		Role:      r.Role,
+		JoinedAt:  fromDB(r.Joined),
+	}
+}
+
+type inviteRow struct {
+	ID            string       `gorm:"column:id;primaryKey"`
+	AccountID     string       `gorm:"column:account_id"`
+	Kind          string       `gorm:"column:kind"`
+	Role          string       `gorm:"column:role"`
+	Email         string       `gorm:"column:email"`
+	RequireSecure bool         `gorm:"column:require_secure"`
+	TokenHash     []byte       `gorm:"column:token_hash"`
+	Status        string       `gorm:"column:status"`
+	MaxUses       int64        `gorm:"column:max_uses"`
+	Uses          int64        `gorm:"column:uses"`
+	CreatedBy     string       `gorm:"column:created_by"`
+	Created       sql.NullTime `gorm:"column:created_at"`
+	Expires       sql.NullTime `gorm:"column:expires_at"`
+	Updated       sql.NullTime `gorm:"column:updated_at"`
+}
+
+func (inviteRow) TableName() string { return "roster_invites" }
+
+func (r inviteRow) invite() store.Invite {
+	return store.Invite{
+		ID:            r.ID,
+		AccountID:     r.AccountID,
+		Kind:          store.InviteKind(r.Kind),
+		Role:          r.Role,
+		Email:         r.Email,
+		RequireSecure: r.RequireSecure,
+		TokenHash:     fromBlob(r.TokenHash),
+		Status:        store.InviteStatus(r.Status),
+		MaxUses:       int(r.MaxUses),
+		Uses:          int(r.Uses),
+		CreatedBy:     r.CreatedBy,
+		CreatedAt:     fromDB(r.Created),
+		ExpiresAt:     fromDB(r.Expires),
+		UpdatedAt:     fromDB(r.Updated),
+	}
+}
+
+type transferRow struct {
+	ID          string       `gorm:"column:id;primaryKey"`
+	AccountID   string       `gorm:"column:account_id"`
+	From        string       `gorm:"column:from_user"`
+	To          string       `gorm:"column:to_user"`
+	Status      string       `gorm:"column:status"`
+	ConfirmHash []byte       `gorm:"column:confirm_hash"`
+	AcceptHash  []byte       `gorm:"column:accept_hash"`
+	Created     sql.NullTime `gorm:"column:created_at"`
+	Expires     sql.NullTime `gorm:"column:expires_at"`
+	Updated     sql.NullTime `gorm:"column:updated_at"`
+}
+
+func (transferRow) TableName() string { return "roster_transfers" }
+
+func (r transferRow) transfer() store.Transfer {
+	return store.Transfer{
+		ID:          r.ID,
+		AccountID:   r.AccountID,
+		From:        r.From,
+		To:          r.To,
+		Status:      store.TransferStatus(r.Status),
+		ConfirmHash: fromBlob(r.ConfirmHash),
+		AcceptHash:  fromBlob(r.AcceptHash),
+		CreatedAt:   fromDB(r.Created),
+		ExpiresAt:   fromDB(r.Expires),
+		UpdatedAt:   fromDB(r.Updated),
+	}
+}
+
+type eventRow struct {
+	ID           int64        `gorm:"column:id;primaryKey"`
+	AccountID    string       `gorm:"column:account_id"`
+	Time         sql.NullTime `gorm:"column:occurred_at"`
+	Actor        string       `gorm:"column:actor"`
+	Action       string       `gorm:"column:action"`
+	ResourceType string       `gorm:"column:resource_type"`
+	ResourceID   string       `gorm:"column:resource_id"`
+	Result       string       `gorm:"column:result"`
+	Reason       string       `gorm:"column:reason"`
+	Before       string       `gorm:"column:before_value"`
+	After        string       `gorm:"column:after_value"`
+	IP           string       `gorm:"column:ip"`
+	UserAgent    string       `gorm:"column:user_agent"`
+	RequestID    string       `gorm:"column:request_id"`
+}
+
+func (eventRow) TableName() string { return "roster_events" }
+
+func (r eventRow) event() store.Event {
+	return store.Event{
+		ID:           r.ID,
+		AccountID:    r.AccountID,
+		Time:         fromDB(r.Time),
+		Actor:        r.Actor,
+		Action:       r.Action,
+		ResourceType: r.ResourceType,
+		ResourceID:   r.ResourceID,
+		Result:       store.Result(r.Result),
+		Reason:       r.Reason,
+		Before:       r.Before,
+		After:        r.After,
+		IP:           r.IP,
+		UserAgent:    r.UserAgent,
+		RequestID:    r.RequestID,
+	}
+}
+
+type changeRow struct {
+	Revision  int64  `gorm:"column:revision;primaryKey"`
+	Seq       int64  `gorm:"column:seq;primaryKey"`
+	Op        int64  `gorm:"column:op"`
+	AccountID string `gorm:"column:account_id"`
+	UserID    string `gorm:"column:user_id"`
+	Role      string `gorm:"column:role"`
+}
+
+func (changeRow) TableName() string { return "roster_changes" }
+
+func (r changeRow) change() store.Change {
+	return store.Change{
+		Revision:  store.Revision(r.Revision),
+		Op:        store.ChangeOp(r.Op),
+		AccountID: r.AccountID,
+		UserID:    r.UserID,
+		Role:      r.Role,
+	}
+}
+
+// normTime is how the store keeps a time: in UTC, truncated to microseconds
+// (PostgreSQL's precision, applied on SQLite too so both return the same).
+func normTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+// toDB is the value written for t: NULL for the zero time.
+func toDB(t time.Time) sql.NullTime {
+	if t.IsZero() {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: normTime(t), Valid: true}
+}
+
+// fromDB is the time read from a column written by toDB.
+func fromDB(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return normTime(t.Time)
+}
+
+// blob wraps a byte slice passed to gorm's Exec or Raw so that gorm binds it
+// as one value instead of expanding it as a list; an empty blob is NULL.
+type blob []byte
+
+// Value implements driver.Valuer.
+func (b blob) Value() (driver.Value, error) {
+	if len(b) == 0 {
+		return nil, nil
+	}
+	return []byte(b), nil
+}
+
+// fromBlob returns b, or nil for an empty or NULL column, so that a nil slice
+// round-trips as nil on both backends.
+func fromBlob(b []byte) []byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return b
+}

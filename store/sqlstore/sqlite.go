@@ -1,0 +1,112 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+
+	"github.com/teamroster/roster/store"
+)
+
+// readConns is the size of the SQLite read pool. In WAL mode readers do not
+// block the writer or each other.
+const readConns = 4
+
+// sqliteParams are the go-sqlite3 DSN parameters of every connection: a 5 s
+// busy timeout, foreign keys enforced, and synchronous=NORMAL, which in WAL
+// mode is durable against application crashes and fast.
+const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
+
+// OpenSQLite opens the SQLite database in the file at path, creating the
+// file and roster's tables when they are missing. It uses
+// github.com/mattn/go-sqlite3, which needs cgo.
+//
+// The database is put in WAL mode. The Store keeps two connection pools: a
+// write pool of one connection whose transactions begin IMMEDIATE, so that
+// concurrent Updates queue for the write lock (waiting up to the busy timeout
+// of 5 s for other processes) instead of failing with SQLITE_BUSY; and a pool
+// of read connections for View, Snapshot and Changes.
+//
+// path is a file name, not a URI: characters such as '?' and '#' are
+// escaped. The empty path and ":memory:" are refused with an error wrapping
+// store.ErrInvalid, since an in-memory database would not be shared between
+// the two pools; tests can use a file in t.TempDir(). OpenSQLite returns an
+// error wrapping store.ErrBackend if the file cannot be opened or the schema
+// cannot be created. The Store owns its connections: Close closes them.
+func OpenSQLite(path string) (*Store, error) {
+	writeDSN, readDSN, err := sqliteDSNs(path)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, err)
+	}
+	s := &Store{dialect: sqliteDialect}
+	var pool *sql.DB
+	s.w, pool, err = openSQLitePool(writeDSN, 1)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
+	}
+	s.owned = append(s.owned, pool)
+	// The write pool has set WAL mode; the schema exists before readers come.
+	if err := s.migrate(context.Background()); err != nil {
+		return nil, errors.Join(err, s.closeOwned())
+	}
+	s.r, pool, err = openSQLitePool(readDSN, readConns)
+	if err != nil {
+		err = fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
+		return nil, errors.Join(err, s.closeOwned())
+	}
+	s.owned = append(s.owned, pool)
+	return s, nil
+}
+
+// openSQLitePool opens a gorm handle on dsn with at most conns connections,
+// all kept open, checks that it works, and returns it with its pool.
+func openSQLitePool(dsn string, conns int) (*gorm.DB, *sql.DB, error) {
+	db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, nil, err
+	}
+	pool, err := db.DB()
+	if err != nil {
+		return nil, nil, err
+	}
+	pool.SetMaxOpenConns(conns)
+	pool.SetMaxIdleConns(conns)
+	pool.SetConnMaxLifetime(0)
+	pool.SetConnMaxIdleTime(0)
+	if err := pool.Ping(); err != nil {
+		return nil, nil, errors.Join(err, pool.Close())
+	}
+	return db, pool, nil
+}
+
+// sqliteDSNs returns the go-sqlite3 DSNs of the write and read pools for the
+// file at path: file: URIs of the absolute path, escaped.
+func sqliteDSNs(path string) (write, read string, err error) {
+	switch path {
+	case "":
+		return "", "", fmt.Errorf("%w: empty path", store.ErrInvalid)
+	case ":memory:":
+		return "", "", fmt.Errorf("%w: in-memory databases are not supported; use a file", store.ErrInvalid)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return "", "", fmt.Errorf("%w: %w", store.ErrInvalid, err)
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // a Windows drive letter: file:/C:/...
+	}
+	// EscapedPath percent-encodes '?', '#', '%', spaces and the like, which
+	// SQLite decodes; '/' stays as it is.
+	uri := "file:" + (&url.URL{Path: p}).EscapedPath()
+	write = uri + "?_txlock=immediate&_journal_mode=WAL&" + sqliteParams
+	read = uri + "?_txlock=deferred&_query_only=on&" + sqliteParams
+	return write, read, nil
+}

@@ -1,0 +1,361 @@
+// Package sqlstore is roster's default store.Store, built on gorm. It keeps
+// everything in one SQLite file (the embedded default) or in a PostgreSQL
+// database that several application instances share.
+//
+// Open a store with OpenSQLite or OpenPostgres, or hand an existing *gorm.DB
+// to New. Each of them creates the schema when it is missing: tables named
+// roster_* (so they do not collide with the host application's tables) and
+// an index for every lookup the store makes. Creating the schema is
+// idempotent, so every process may open the same database.
+//
+// # Transactions
+//
+// Update runs in one database transaction. On SQLite every write
+// transaction takes the database's write lock when it begins (BEGIN
+// IMMEDIATE) on a single-connection write pool, so concurrent writers queue
+// instead of failing with SQLITE_BUSY; View, Snapshot and Changes use a
+// separate pool of read connections that WAL mode lets run beside the
+// writer. On PostgreSQL, Update runs at READ COMMITTED, LockAccount takes a
+// row lock, and View and Snapshot run READ ONLY at REPEATABLE READ so that
+// they see one snapshot.
+//
+// A Tx method that fails with store.ErrNotFound, store.ErrExists or
+// store.ErrInvalid has changed nothing and leaves the transaction usable, on
+// both backends: the store checks keys and references inside the statement
+// that writes instead of letting PostgreSQL abort the transaction on a
+// constraint violation (and guards the one write whose check a concurrent
+// transaction can overtake, UpdateInvite's new token hash, with a savepoint).
+//
+// # Revisions
+//
+// Every Update that creates an account or creates, changes or deletes a
+// membership increments the revision kept in the one-row table roster_meta
+// and stores its changes in roster_changes, in the same transaction. The row
+// lock on roster_meta orders the commits, so revisions are gap-free and in
+// commit order on PostgreSQL too.
+//
+// # Times
+//
+// Times are stored in UTC truncated to microseconds (PostgreSQL's
+// precision), so both backends return identical values; a zero time is
+// stored as NULL and returned as the zero time.
+//
+// # Errors
+//
+// Driver errors never escape unwrapped. Unique and primary-key violations
+// become store.ErrExists, foreign-key violations store.ErrNotFound,
+// PostgreSQL serialization failures and deadlocks and SQLite's BUSY and
+// LOCKED errors store.ErrConflict, and anything else store.ErrBackend; the
+// driver error stays in the chain for errors.As. Context cancellation and
+// deadlines are returned wrapped, so errors.Is(err, context.Canceled) holds.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/teamroster/roster/store"
+)
+
+// dialect is the SQL dialect of a database: the store writes the same SQL
+// for both except in the schema, locking and transaction options.
+type dialect int
+
+const (
+	sqliteDialect dialect = iota + 1
+	postgresDialect
+)
+
+// Store is a store.Store on a SQLite or PostgreSQL database reached through
+// gorm. It is safe for concurrent use by multiple goroutines, and by several
+// processes sharing the database (for SQLite, the same file on one machine).
+type Store struct {
+	w, r     *gorm.DB  // write and read handles; the same handle unless OpenSQLite made two pools
+	owned    []*sql.DB // pools the Store opened and so closes
+	dialect  dialect
+	readOpts *sql.TxOptions // options for read-only transactions
+	closed   atomic.Bool
+}
+
+var _ store.Store = (*Store)(nil)
+
+// gormConfig is the configuration of the gorm handles the package opens
+// itself: silent, and without gorm's implicit transactions since every
+// statement already runs in one of the Store's transactions.
+func gormConfig() *gorm.Config {
+	return &gorm.Config{
+		Logger:                 logger.Default.LogMode(logger.Silent),
+		SkipDefaultTransaction: true,
+	}
+}
+
+// postgresIdleConns is how many idle connections OpenPostgres keeps, more
+// than database/sql's default of 2 so that bursts of concurrent transactions
+// do not reconnect each time.
+const postgresIdleConns = 8
+
+// OpenPostgres connects to the PostgreSQL database named by dsn (a URL such
+// as "postgres://user@host:5432/db?sslmode=disable" or a key=value string, as
+// accepted by pgx) and creates roster's tables in it when they are missing.
+// The tables go into the first schema of the connection's search_path, so a
+// dsn with search_path set puts roster in a schema of its own.
+//
+// It returns an error wrapping store.ErrBackend if the database cannot be
+// reached or the schema cannot be created. The Store owns its connection
+// pool (database/sql's defaults, with 8 idle connections kept): Close closes
+// it.
+func OpenPostgres(dsn string) (*Store, error) {
+	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
+	}
+	sqlDB.SetMaxIdleConns(postgresIdleConns)
+	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect}
+	s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	if err := s.migrate(context.Background()); err != nil {
+		return nil, errors.Join(err, s.closeOwned())
+	}
+	return s, nil
+}
+
+// New returns a Store that keeps its data in db, an application's existing
+// gorm handle on SQLite (gorm.io/driver/sqlite) or PostgreSQL
+// (gorm.io/driver/postgres), and creates roster's tables there when they are
+// missing. The Store uses db for reads and writes and does not change its
+// configuration; Close does not close db, which stays the caller's.
+//
+// On SQLite the application should open db with "_txlock=immediate" in the
+// DSN (and a busy timeout, WAL journal and foreign keys on), or use
+// OpenSQLite instead: with deferred transactions, an Update that reads then
+// writes may fail with store.ErrConflict when another writer is active.
+//
+// New returns an error wrapping store.ErrInvalid if db is nil or uses another
+// dialect, and one wrapping store.ErrBackend if the schema cannot be created.
+func New(db *gorm.DB) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("sqlstore: new: %w: nil *gorm.DB", store.ErrInvalid)
+	}
+	s := &Store{}
+	switch name := db.Dialector.Name(); name {
+	case "sqlite":
+		s.dialect = sqliteDialect
+	case "postgres":
+		s.dialect = postgresDialect
+		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	default:
+		return nil, fmt.Errorf("sqlstore: new: %w: unsupported gorm dialect %q", store.ErrInvalid, name)
+	}
+	db = db.Session(&gorm.Session{NewDB: true})
+	s.w, s.r = db, db
+	if err := s.migrate(context.Background()); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the connections the Store opened; a Store made by New
+// leaves its *gorm.DB open. Close waits for queries in progress to finish.
+// Later calls of any method return store.ErrClosed. Close is idempotent and
+// safe to call concurrently; it returns an error wrapping store.ErrBackend
+// if a connection pool fails to close.
+func (s *Store) Close() error {
+	if !s.closed.CompareAndSwap(false, true) {
+		return nil
+	}
+	return s.closeOwned()
+}
+
+func (s *Store) closeOwned() error {
+	var errs []error
+	for _, db := range s.owned {
+		if err := db.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sqlstore: close: %w: %w", store.ErrBackend, err)
+	}
+	return nil
+}
+
+func errClosed(op string) error {
+	return fmt.Errorf("sqlstore: %s: %w", op, store.ErrClosed)
+}
+
+// Update runs fn in a read-write transaction and commits it if fn returns
+// nil, as documented by store.Store. fn's error, and a panic in fn, roll the
+// transaction back; the error is returned unchanged and the panic goes on.
+// Update must not be called from inside fn (on SQLite the nested call would
+// wait for the connection the outer call holds).
+//
+// Update returns store.ErrClosed after Close, store.ErrConflict if the
+// transaction lost a race and may be retried, the context's error (wrapped)
+// if ctx ends first, and store.ErrBackend on other database failures. It is
+// safe for concurrent use.
+func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.Commit, error) {
+	if s.closed.Load() {
+		return store.Commit{}, errClosed("update")
+	}
+	gtx := s.w.WithContext(ctx).Begin()
+	if err := gtx.Error; err != nil {
+		return store.Commit{}, s.fail(ctx, err, "update: begin")
+	}
+	t := &tx{s: s, db: gtx, write: true}
+	committed := false
+	defer func() {
+		t.done = true
+		if !committed {
+			gtx.Rollback() // also on panic; the rollback's own error changes nothing
+		}
+	}()
+	if err := fn(t); err != nil {
+		return store.Commit{}, err
+	}
+	c, err := t.record(ctx)
+	if err != nil {
+		return store.Commit{}, err
+	}
+	if err := gtx.Commit().Error; err != nil {
+		return store.Commit{}, s.fail(ctx, err, "update: commit")
+	}
+	committed = true
+	return c, nil
+}
+
+// View runs fn in a read-only transaction that sees one consistent snapshot,
+// as documented by store.Store; write methods of its Tx return an error
+// wrapping store.ErrInvalid and LockAccount does not lock. View returns fn's
+// error unchanged, store.ErrClosed after Close, the context's error (wrapped)
+// if ctx ends first, and store.ErrBackend on database failure. It is safe
+// for concurrent use.
+func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
+	if s.closed.Load() {
+		return errClosed("view")
+	}
+	gtx := s.r.WithContext(ctx).Begin(s.readOpts)
+	if err := gtx.Error; err != nil {
+		return s.fail(ctx, err, "view: begin")
+	}
+	t := &tx{s: s, db: gtx}
+	defer func() {
+		t.done = true
+		gtx.Rollback() // nothing to keep: the transaction only read
+	}()
+	return fn(t)
+}
+
+// Snapshot calls fn for every account and then every membership, read in one
+// read-only transaction, and returns the revision they reflect, as
+// documented by store.Store. Rows are streamed, not loaded at once. Snapshot
+// returns fn's error unchanged, store.ErrClosed after Close, the context's
+// error (wrapped) if ctx ends first, and store.ErrBackend on database
+// failure. It is safe for concurrent use.
+func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	if s.closed.Load() {
+		return 0, errClosed("snapshot")
+	}
+	gtx := s.r.WithContext(ctx).Begin(s.readOpts)
+	if err := gtx.Error; err != nil {
+		return 0, s.fail(ctx, err, "snapshot: begin")
+	}
+	defer gtx.Rollback() // read-only
+	var rev int64
+	res := gtx.Raw("SELECT revision FROM roster_meta WHERE id = 1").Scan(&rev)
+	if res.Error != nil {
+		return 0, s.fail(ctx, res.Error, "snapshot: read revision")
+	}
+	if res.RowsAffected != 1 {
+		return 0, fmt.Errorf("sqlstore: snapshot: read revision: %w: roster_meta has no row", store.ErrBackend)
+	}
+	if err := s.stream(ctx, gtx, "SELECT id FROM roster_accounts", func(rows *sql.Rows) error {
+		var item store.SnapshotItem
+		if err := rows.Scan(&item.AccountID); err != nil {
+			return s.fail(ctx, err, "snapshot: read account")
+		}
+		return fn(item)
+	}); err != nil {
+		return 0, err
+	}
+	if err := s.stream(ctx, gtx, "SELECT account_id, user_id, role FROM roster_members", func(rows *sql.Rows) error {
+		var item store.SnapshotItem
+		if err := rows.Scan(&item.AccountID, &item.UserID, &item.Role); err != nil {
+			return s.fail(ctx, err, "snapshot: read member")
+		}
+		return fn(item)
+	}); err != nil {
+		return 0, err
+	}
+	return store.Revision(rev), nil
+}
+
+// stream runs query in gtx and calls each for every row, stopping at the
+// first error, which it returns unchanged.
+func (s *Store) stream(ctx context.Context, gtx *gorm.DB, query string, each func(*sql.Rows) error) (err error) {
+	rows, err := gtx.Raw(query).Rows()
+	if err != nil {
+		return s.fail(ctx, err, "snapshot: query")
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = s.fail(ctx, cerr, "snapshot: close rows")
+		}
+	}()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.fail(ctx, err, "snapshot: read rows")
+	}
+	return nil
+}
+
+// Changes returns the changes committed after the given revision in revision
+// order, at most limit of them unless more are needed to finish the last
+// commit (limit <= 0 means no limit), as documented by store.Store. It
+// returns store.ErrClosed after Close, the context's error (wrapped) if ctx
+// ends first, and store.ErrBackend on database failure. It is safe for
+// concurrent use.
+func (s *Store) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	if s.closed.Load() {
+		return nil, errClosed("changes")
+	}
+	if after >= 1<<63 { // beyond any stored revision (a BIGINT)
+		return nil, nil
+	}
+	db := s.r.WithContext(ctx)
+	var rows []changeRow
+	q := db.Where("revision > ?", int64(after)).Order("revision, seq")
+	if limit > 0 {
+		q = q.Limit(limit)
+	}
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, s.fail(ctx, err, "changes after %d", after)
+	}
+	if limit > 0 && len(rows) == limit {
+		// Finish the last commit: a commit is never split.
+		last := rows[len(rows)-1]
+		var rest []changeRow
+		if err := db.Where("revision = ? AND seq > ?", last.Revision, last.Seq).Order("seq").Find(&rest).Error; err != nil {
+			return nil, s.fail(ctx, err, "changes after %d", after)
+		}
+		rows = append(rows, rest...)
+	}
+	changes := make([]store.Change, len(rows))
+	for i, r := range rows {
+		changes[i] = r.change()
+	}
+	return changes, nil
+}

@@ -1,0 +1,581 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/mattn/go-sqlite3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
+	"github.com/teamroster/roster/store/storetest"
+)
+
+// newSQLiteStore opens a Store on a new file in a temporary directory.
+func newSQLiteStore(t *testing.T) *sqlstore.Store { return sqliteBackend.Store(t) }
+
+// newPostgresStore opens a Store in a new schema of the database named by
+// ROSTER_TEST_POSTGRES_DSN, dropped at cleanup; it skips without one.
+func newPostgresStore(t *testing.T) *sqlstore.Store { return postgresBackend.Store(t) }
+
+var sqliteBackend, postgresBackend = testdb.Backends()[0], testdb.Backends()[1]
+
+// newSQLiteStoreFromGorm opens the SQLite file with gorm as an application
+// would and hands the handle to New.
+func newSQLiteStoreFromGorm(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	dsn := "file:" + filepath.ToSlash(filepath.Join(t.TempDir(), "app.db")) +
+		"?_txlock=immediate&_busy_timeout=5000&_journal_mode=WAL&_foreign_keys=on"
+	db, err := gorm.Open(sqlite.Open(dsn), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+	if err != nil {
+		t.Fatalf("gorm.Open: %v", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatalf("DB: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := sqlDB.Close(); err != nil {
+			t.Errorf("closing the application's database: %v", err)
+		}
+	})
+	s, err := sqlstore.New(db)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+// asStore adapts a constructor for storetest.Run.
+func asStore(newStore func(t *testing.T) *sqlstore.Store) func(t *testing.T) store.Store {
+	return func(t *testing.T) store.Store { return newStore(t) }
+}
+
+func TestConformance(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { storetest.Run(t, asStore(newSQLiteStore)) })
+	t.Run("sqlite via New", func(t *testing.T) { storetest.Run(t, asStore(newSQLiteStoreFromGorm)) })
+	t.Run("postgres", func(t *testing.T) {
+		postgresBackend.Skip(t)
+		storetest.Run(t, asStore(newPostgresStore))
+	})
+}
+
+// update runs fn in s.Update and fails the test on error.
+func update(t *testing.T, s store.Store, fn func(ctx context.Context, tx store.Tx) error) store.Commit {
+	t.Helper()
+	ctx := t.Context()
+	c, err := s.Update(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	return c
+}
+
+// seed creates users u0..u<n-1> and account team1 with u0 as admin.
+func seed(t *testing.T, s store.Store, n int) {
+	t.Helper()
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		for i := range n {
+			u := store.User{ID: fmt.Sprintf("u%d", i), Email: fmt.Sprintf("u%d@example.com", i), Name: "U", SignIn: store.SignInEmail}
+			if err := tx.CreateUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateAccount(ctx, store.Account{ID: "team1", Kind: store.Team, Name: "Team", Owner: "u0"}); err != nil {
+			return err
+		}
+		return tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u0", Role: "admin"})
+	})
+}
+
+func TestSQLiteReopenKeepsDataAndRevision(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		t.Fatalf("OpenSQLite: %v", err)
+	}
+	seed(t, s, 2)
+	c := update(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u1", Role: "dev"})
+	})
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	s, err = sqlstore.OpenSQLite(path)
+	if err != nil {
+		t.Fatalf("reopening: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	var members int
+	rev, err := s.Snapshot(t.Context(), func(item store.SnapshotItem) error {
+		if item.UserID != "" {
+			members++
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	if rev != c.Revision || members != 2 {
+		t.Errorf("after reopening: revision %d with %d members, want %d with 2", rev, members, c.Revision)
+	}
+	next := update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.DeleteMember(ctx, "team1", "u1") })
+	if next.Revision != c.Revision+1 {
+		t.Errorf("first commit after reopening has revision %d, want %d", next.Revision, c.Revision+1)
+	}
+}
+
+func TestSQLiteConnectionSettings(t *testing.T) {
+	s := newSQLiteStore(t)
+	w, r := sqlstore.Handles(s)
+	for _, tc := range []struct {
+		pool   string
+		db     *gorm.DB
+		pragma string
+		want   string
+	}{
+		{"write", w, "journal_mode", "wal"},
+		{"write", w, "foreign_keys", "1"},
+		{"write", w, "synchronous", "1"}, // NORMAL
+		{"write", w, "busy_timeout", "5000"},
+		{"write", w, "query_only", "0"},
+		{"read", r, "journal_mode", "wal"},
+		{"read", r, "foreign_keys", "1"},
+		{"read", r, "busy_timeout", "5000"},
+		{"read", r, "query_only", "1"},
+	} {
+		var got string
+		if err := tc.db.Raw("PRAGMA " + tc.pragma).Row().Scan(&got); err != nil {
+			t.Fatalf("PRAGMA %s on the %s pool: %v", tc.pragma, tc.pool, err)
+		}
+		if got != tc.want {
+			t.Errorf("PRAGMA %s on the %s pool = %q, want %q", tc.pragma, tc.pool, got, tc.want)
+		}
+	}
+	sqlDB, err := w.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := sqlDB.Stats().MaxOpenConnections; n != 1 {
+		t.Errorf("write pool allows %d connections, want 1", n)
+	}
+}
+
+func TestSQLitePathIsEscaped(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "odd dir?x=1#frag%41")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "my roster?.db")
+	s, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		t.Fatalf("OpenSQLite(%q): %v", path, err)
+	}
+	seed(t, s, 1)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Errorf("database file not at %q: %v", path, err)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if !strings.HasPrefix(e.Name(), "my roster?.db") {
+			t.Errorf("unexpected file %q beside the database", e.Name())
+		}
+	}
+}
+
+func TestSQLiteRefusesMemoryAndEmptyPaths(t *testing.T) {
+	for _, path := range []string{"", ":memory:"} {
+		s, err := sqlstore.OpenSQLite(path)
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("OpenSQLite(%q) = %v, %v; want ErrInvalid", path, s, err)
+		}
+	}
+}
+
+func TestNewLeavesTheCallersDatabaseOpen(t *testing.T) {
+	s := newSQLiteStoreFromGorm(t)
+	w, _ := sqlstore.Handles(s)
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := w.Exec("SELECT 1").Error; err != nil {
+		t.Errorf("the application's database after Close: %v", err)
+	}
+	_, err := s.Update(t.Context(), func(store.Tx) error { return nil })
+	if !errors.Is(err, store.ErrClosed) {
+		t.Errorf("Update after Close = %v, want ErrClosed", err)
+	}
+}
+
+func TestNewRefusesNil(t *testing.T) {
+	if _, err := sqlstore.New(nil); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("New(nil) = %v, want ErrInvalid", err)
+	}
+}
+
+func TestErrorTranslation(t *testing.T) {
+	s := newSQLiteStore(t)
+	sqliteErr := func(code sqlite3.ErrNo, ext sqlite3.ErrNoExtended) error {
+		return sqlite3.Error{Code: code, ExtendedCode: ext}
+	}
+	for _, tc := range []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"sqlite unique", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintUnique), store.ErrExists},
+		{"sqlite primary key", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintPrimaryKey), store.ErrExists},
+		{"sqlite foreign key", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintForeignKey), store.ErrNotFound},
+		{"sqlite not null", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintNotNull), store.ErrBackend},
+		{"sqlite busy", sqliteErr(sqlite3.ErrBusy, sqlite3.ErrBusySnapshot), store.ErrConflict},
+		{"sqlite locked", sqliteErr(sqlite3.ErrLocked, 0), store.ErrConflict},
+		{"sqlite I/O", sqliteErr(sqlite3.ErrIoErr, 0), store.ErrBackend},
+		{"postgres unique", &pgconn.PgError{Code: "23505"}, store.ErrExists},
+		{"postgres foreign key", &pgconn.PgError{Code: "23503"}, store.ErrNotFound},
+		{"postgres serialization", &pgconn.PgError{Code: "40001"}, store.ErrConflict},
+		{"postgres deadlock", &pgconn.PgError{Code: "40P01"}, store.ErrConflict},
+		{"postgres undefined table", &pgconn.PgError{Code: "42P01"}, store.ErrBackend},
+		{"wrapped postgres error", fmt.Errorf("exec: %w", &pgconn.PgError{Code: "23505"}), store.ErrExists},
+		{"gorm record not found", gorm.ErrRecordNotFound, store.ErrNotFound},
+		{"sql no rows", sql.ErrNoRows, store.ErrNotFound},
+		{"gorm duplicated key", gorm.ErrDuplicatedKey, store.ErrExists},
+		{"gorm foreign key", gorm.ErrForeignKeyViolated, store.ErrNotFound},
+		{"context canceled", fmt.Errorf("query: %w", context.Canceled), context.Canceled},
+		{"deadline exceeded", context.DeadlineExceeded, context.DeadlineExceeded},
+		{"anything else", errors.New("disk on fire"), store.ErrBackend},
+	} {
+		got := sqlstore.Fail(s, t.Context(), tc.err)
+		if !errors.Is(got, tc.want) {
+			t.Errorf("%s: %v does not wrap %v", tc.name, got, tc.want)
+		}
+		if !errors.Is(got, tc.err) && tc.want != store.ErrNotFound {
+			t.Errorf("%s: %v lost the original error", tc.name, got)
+		}
+		if !strings.HasPrefix(got.Error(), "sqlstore: test: ") {
+			t.Errorf("%s: message %q does not name the operation", tc.name, got)
+		}
+	}
+
+	canceled, cancel := context.WithCancel(t.Context())
+	cancel()
+	interrupted := sqliteErr(sqlite3.ErrInterrupt, 0)
+	if got := sqlstore.Fail(s, canceled, interrupted); !errors.Is(got, context.Canceled) {
+		t.Errorf("driver error after cancellation: %v does not wrap context.Canceled", got)
+	}
+}
+
+// TestDriverErrorsAreTranslated provokes real constraint violations through
+// the Store's own database handle and checks the translation keeps both the
+// sentinel and the driver's error.
+func TestDriverErrorsAreTranslated(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := b.Store(t)
+			seed(t, s, 1)
+			w, _ := sqlstore.Handles(s)
+			dup := w.Exec("INSERT INTO roster_users (id, email, name, sign_in, active_account) VALUES ('u0', 'x', 'x', 'email', '')").Error
+			orphan := w.Exec("INSERT INTO roster_members (account_id, user_id, role) VALUES ('nope', 'u0', 'x')").Error
+			for _, tc := range []struct {
+				name string
+				err  error
+				want error
+			}{
+				{"duplicate key", dup, store.ErrExists},
+				{"foreign key", orphan, store.ErrNotFound},
+			} {
+				if tc.err == nil {
+					t.Fatalf("%s: the statement succeeded", tc.name)
+				}
+				got := sqlstore.Fail(s, t.Context(), tc.err)
+				if !errors.Is(got, tc.want) {
+					t.Errorf("%s: %v does not wrap %v", tc.name, got, tc.want)
+				}
+				var sqliteErr sqlite3.Error
+				var pgErr *pgconn.PgError
+				if !errors.As(got, &sqliteErr) && !errors.As(got, &pgErr) {
+					t.Errorf("%s: %v does not wrap the driver's error", tc.name, got)
+				}
+			}
+		})
+	}
+}
+
+func TestContextErrorsPassThrough(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := b.Store(t)
+			seed(t, s, 1)
+			canceled, cancel := context.WithCancel(t.Context())
+			cancel()
+			_, err := s.Update(canceled, func(tx store.Tx) error {
+				return tx.CreateUser(canceled, store.User{ID: "x"})
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Update with a canceled context = %v, want context.Canceled", err)
+			}
+			err = s.View(canceled, func(tx store.Tx) error {
+				_, err := tx.User(canceled, "u0")
+				return err
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("View with a canceled context = %v, want context.Canceled", err)
+			}
+
+			// Canceled while fn runs: the statement fails, and so does the commit.
+			ctx, cancel := context.WithCancel(t.Context())
+			_, err = s.Update(ctx, func(tx store.Tx) error {
+				if err := tx.CreateUser(ctx, store.User{ID: "u9"}); err != nil {
+					return err
+				}
+				cancel()
+				return tx.CreateUser(ctx, store.User{ID: "u10"})
+			})
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Update canceled midway = %v, want context.Canceled", err)
+			}
+			err = s.View(t.Context(), func(tx store.Tx) error {
+				_, err := tx.User(t.Context(), "u9")
+				return err
+			})
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("write of a canceled Update: User(u9) = %v, want ErrNotFound", err)
+			}
+		})
+	}
+}
+
+func TestTxUnusableAfterFnReturns(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := b.Store(t)
+			var kept store.Tx
+			update(t, s, func(_ context.Context, tx store.Tx) error { kept = tx; return nil })
+			if err := kept.CreateUser(t.Context(), store.User{ID: "late"}); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("CreateUser on a finished Update's Tx = %v, want ErrInvalid", err)
+			}
+			if err := s.View(t.Context(), func(tx store.Tx) error { kept = tx; return nil }); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := kept.User(t.Context(), "late"); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("User on a finished View's Tx = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+// TestLargeCommit writes more changes in one Update than one INSERT of the
+// change log holds.
+func TestLargeCommit(t *testing.T) {
+	const n = 1234
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := b.Store(t)
+			seed(t, s, n)
+			c := update(t, s, func(ctx context.Context, tx store.Tx) error {
+				for i := 1; i < n; i++ {
+					if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: fmt.Sprintf("u%d", i), Role: "dev"}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			if len(c.Changes) != n-1 {
+				t.Fatalf("commit has %d changes, want %d", len(c.Changes), n-1)
+			}
+			got, err := s.Changes(t.Context(), c.Revision-1, 10)
+			if err != nil {
+				t.Fatalf("Changes: %v", err)
+			}
+			if len(got) != n-1 {
+				t.Fatalf("Changes returned %d changes, want the whole commit of %d", len(got), n-1)
+			}
+			for i := range got {
+				if got[i] != c.Changes[i] {
+					t.Fatalf("change %d = %+v, want %+v", i, got[i], c.Changes[i])
+				}
+			}
+			var items int
+			if _, err := s.Snapshot(t.Context(), func(store.SnapshotItem) error { items++; return nil }); err != nil {
+				t.Fatalf("Snapshot: %v", err)
+			}
+			if items != n+1 {
+				t.Errorf("Snapshot delivered %d items, want %d", items, n+1)
+			}
+		})
+	}
+}
+
+// TestConcurrentWritersNeverBusy runs many read-then-write Updates and Views
+// at once: on SQLite none may fail with SQLITE_BUSY (ErrConflict).
+func TestConcurrentWritersNeverBusy(t *testing.T) {
+	const goroutines, rounds = 50, 4
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			s := b.Store(t)
+			seed(t, s, goroutines*rounds+1)
+			ctx := t.Context()
+			var wg sync.WaitGroup
+			errs := make(chan error, 2*goroutines*rounds)
+			for g := range goroutines {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for r := range rounds {
+						user := fmt.Sprintf("u%d", 1+g*rounds+r)
+						_, err := s.Update(ctx, func(tx store.Tx) error {
+							if _, err := tx.LockAccount(ctx, "team1"); err != nil {
+								return err
+							}
+							if _, err := tx.Members(ctx, "team1"); err != nil {
+								return err
+							}
+							if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: user, Role: "dev"}); err != nil {
+								return err
+							}
+							_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team1", Action: "member.joined", ResourceID: user})
+							return err
+						})
+						if err != nil {
+							errs <- fmt.Errorf("writer %d round %d: %w", g, r, err)
+						}
+						err = s.View(ctx, func(tx store.Tx) error {
+							_, err := tx.Members(ctx, "team1")
+							return err
+						})
+						if err != nil {
+							errs <- fmt.Errorf("reader %d round %d: %w", g, r, err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			var members int
+			err := s.View(ctx, func(tx store.Tx) error {
+				ms, err := tx.Members(ctx, "team1")
+				members = len(ms)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := goroutines*rounds + 1; members != want {
+				t.Errorf("got %d members, want %d", members, want)
+			}
+		})
+	}
+}
+
+// TestPostgresUpdateInviteLosingTokenRace makes UpdateInvite wait on an
+// uncommitted invite with the same token hash: when that one commits, the
+// update fails on the unique index, which must report ErrExists and leave the
+// transaction usable rather than aborted.
+func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
+	s := newPostgresStore(t)
+	seed(t, s, 1)
+	ctx := t.Context()
+	invite := func(id, hash string) store.Invite {
+		return store.Invite{ID: id, AccountID: "team1", Kind: store.InviteLink, Role: "dev",
+			TokenHash: []byte(hash), Status: store.InvitePending, MaxUses: 1}
+	}
+	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateInvite(ctx, invite("inv1", "old")) })
+
+	inserted, release := make(chan struct{}), make(chan struct{})
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Update(ctx, func(tx store.Tx) error {
+			if err := tx.CreateInvite(ctx, invite("inv2", "contested")); err != nil {
+				close(inserted)
+				return err
+			}
+			close(inserted)
+			<-release
+			return nil
+		})
+		first <- err
+	}()
+	<-inserted
+
+	var updateErr error
+	second := make(chan error, 1)
+	go func() {
+		_, err := s.Update(ctx, func(tx store.Tx) error {
+			updateErr = tx.UpdateInvite(ctx, invite("inv1", "contested"))
+			return tx.CreateUser(ctx, store.User{ID: "after"})
+		})
+		second <- err
+	}()
+
+	// Wait until the second transaction waits for the first one's lock.
+	w, _ := sqlstore.Handles(s)
+	for waiting := 0; waiting == 0; {
+		err := w.Raw(`SELECT count(*) FROM pg_stat_activity
+			WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE roster_invites%'`).Scan(&waiting).Error
+		if err != nil {
+			t.Fatalf("polling pg_stat_activity: %v", err)
+		}
+		select {
+		case err := <-second:
+			t.Fatalf("the second transaction ended before waiting for the lock: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatalf("first transaction: %v", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second transaction: %v", err)
+	}
+	if !errors.Is(updateErr, store.ErrExists) {
+		t.Errorf("UpdateInvite to a hash committed meanwhile = %v, want ErrExists", updateErr)
+	}
+	err := s.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.User(ctx, "after"); err != nil {
+			return err
+		}
+		inv, err := tx.Invite(ctx, "inv1")
+		if err != nil {
+			return err
+		}
+		if string(inv.TokenHash) != "old" {
+			t.Errorf("inv1 token hash = %q, want it unchanged", inv.TokenHash)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

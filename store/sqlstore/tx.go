@@ -1,0 +1,701 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/teamroster/roster/store"
+)
+
+// tx is the store.Tx of one Update or View. Writes that could violate a key
+// or a reference check it inside the statement (INSERT ... SELECT ... WHERE
+// EXISTS ... ON CONFLICT DO NOTHING) and, when nothing was written, find out
+// why with a second query; so they report ErrExists or ErrNotFound without a
+// constraint error, which on PostgreSQL would abort the whole transaction.
+// UpdateInvite, whose check a concurrent insert can overtake, also uses a
+// savepoint there.
+type tx struct {
+	s       *Store
+	db      *gorm.DB
+	write   bool // false in View
+	done    bool // set when fn has returned
+	changes []store.Change
+}
+
+var _ store.Tx = (*tx)(nil)
+
+var (
+	errReadOnly = fmt.Errorf("%w: write in a read-only transaction", store.ErrInvalid)
+	errTxDone   = fmt.Errorf("%w: transaction used after its function returned", store.ErrInvalid)
+)
+
+// use returns the handle for one statement of the transaction, or an error
+// wrapping ErrInvalid if the transaction has ended or is read-only and the
+// statement would write.
+func (t *tx) use(ctx context.Context, write bool) (*gorm.DB, error) {
+	switch {
+	case t.done:
+		return nil, errTxDone
+	case write && !t.write:
+		return nil, errReadOnly
+	}
+	return t.db.WithContext(ctx), nil
+}
+
+// required returns an error wrapping ErrInvalid if value is empty.
+func required(what, value string) error {
+	if value == "" {
+		return fmt.Errorf("%w: %s is empty", store.ErrInvalid, what)
+	}
+	return nil
+}
+
+// exists reports whether query, a SELECT, returns a row.
+func exists(db *gorm.DB, query string, args ...any) (bool, error) {
+	var one int
+	res := db.Raw(query, args...).Scan(&one)
+	return res.RowsAffected > 0, res.Error
+}
+
+const (
+	accountExists = "SELECT 1 FROM roster_accounts WHERE id = ?"
+	userExists    = "SELECT 1 FROM roster_users WHERE id = ?"
+)
+
+// CreateUser implements store.Tx.
+func (t *tx) CreateUser(ctx context.Context, u store.User) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("user ID", u.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create user %s: %w", u.ID, err)
+	}
+	res := db.Exec(`INSERT INTO roster_users (id, email, name, sign_in, active_account, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		u.ID, u.Email, u.Name, string(u.SignIn), u.ActiveAccount, toDB(u.CreatedAt))
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "create user %s", u.ID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: create user %s: %w", u.ID, store.ErrExists)
+	}
+	return nil
+}
+
+// User implements store.Tx.
+func (t *tx) User(ctx context.Context, id string) (store.User, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.User{}, fmt.Errorf("sqlstore: user %s: %w", id, err)
+	}
+	var row userRow
+	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+		return store.User{}, t.s.fail(ctx, err, "user %s", id)
+	}
+	return row.user(), nil
+}
+
+// UpdateUser implements store.Tx.
+func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("user ID", u.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: update user %s: %w", u.ID, err)
+	}
+	res := db.Exec(`UPDATE roster_users SET email = ?, name = ?, sign_in = ?, active_account = ? WHERE id = ?`,
+		u.Email, u.Name, string(u.SignIn), u.ActiveAccount, u.ID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "update user %s", u.ID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: update user %s: %w", u.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateAccount implements store.Tx.
+func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("account ID", a.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create account %s: %w", a.ID, err)
+	}
+	res := db.Exec(`INSERT INTO roster_accounts (id, kind, name, owner, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, string(a.Kind), a.Name, a.Owner, toDB(a.CreatedAt), toDB(a.UpdatedAt))
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "create account %s", a.ID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: create account %s: %w", a.ID, store.ErrExists)
+	}
+	t.changes = append(t.changes, store.Change{Op: store.AccountCreated, AccountID: a.ID})
+	return nil
+}
+
+// Account implements store.Tx.
+func (t *tx) Account(ctx context.Context, id string) (store.Account, error) {
+	return t.account(ctx, id, false)
+}
+
+// LockAccount implements store.Tx. On PostgreSQL it takes the row lock FOR NO
+// KEY UPDATE: it conflicts with itself and with UpdateAccount, so lockers run
+// one after the other, but not with the key-share locks that inserting a
+// member, invite or event referencing the account takes, so it cannot
+// deadlock against them. On SQLite the transaction already holds the
+// database's write lock. In View it does not lock.
+func (t *tx) LockAccount(ctx context.Context, id string) (store.Account, error) {
+	return t.account(ctx, id, true)
+}
+
+func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, error) {
+	op := "account"
+	if lock {
+		op = "lock account"
+	}
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.Account{}, fmt.Errorf("sqlstore: %s %s: %w", op, id, err)
+	}
+	q := db.Where("id = ?", id)
+	if lock && t.write && t.s.dialect == postgresDialect {
+		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+	}
+	var row accountRow
+	if err := q.Take(&row).Error; err != nil {
+		return store.Account{}, t.s.fail(ctx, err, "%s %s", op, id)
+	}
+	return row.account(), nil
+}
+
+// UpdateAccount implements store.Tx.
+func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("account ID", a.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: update account %s: %w", a.ID, err)
+	}
+	res := db.Exec(`UPDATE roster_accounts SET kind = ?, name = ?, owner = ?, updated_at = ? WHERE id = ?`,
+		string(a.Kind), a.Name, a.Owner, toDB(a.UpdatedAt), a.ID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "update account %s", a.ID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: update account %s: %w", a.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateMember implements store.Tx.
+func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("account ID", m.AccountID), required("user ID", m.UserID))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create member %s/%s: %w", m.AccountID, m.UserID, err)
+	}
+	res := db.Exec(`INSERT INTO roster_members (account_id, user_id, role, joined_at)
+		SELECT ?, ?, ?, ?
+		WHERE EXISTS (`+accountExists+`) AND EXISTS (`+userExists+`)
+		ON CONFLICT DO NOTHING`,
+		m.AccountID, m.UserID, m.Role, toDB(m.JoinedAt), m.AccountID, m.UserID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "create member %s/%s", m.AccountID, m.UserID)
+	}
+	if res.RowsAffected == 0 {
+		err := t.why(db,
+			check{"SELECT 1 FROM roster_members WHERE account_id = ? AND user_id = ?", []any{m.AccountID, m.UserID}, true, store.ErrExists, "membership exists"},
+			check{accountExists, []any{m.AccountID}, false, store.ErrNotFound, "no such account"},
+			check{userExists, []any{m.UserID}, false, store.ErrNotFound, "no such user"},
+		)
+		return t.wrap(ctx, err, "create member %s/%s", m.AccountID, m.UserID)
+	}
+	t.changes = append(t.changes, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
+	return nil
+}
+
+// check is one possible reason why a guarded write wrote nothing: the reason
+// holds when query finds a row (if found) or finds none (if !found).
+type check struct {
+	query  string
+	args   []any
+	found  bool
+	err    error
+	reason string
+}
+
+// why returns the error of the first check that holds. If none does, a
+// concurrent transaction changed the data between the write and the checks,
+// and the write may be retried: why returns ErrConflict.
+func (t *tx) why(db *gorm.DB, checks ...check) error {
+	for _, c := range checks {
+		ok, err := exists(db, c.query, c.args...)
+		if err != nil {
+			return err
+		}
+		if ok == c.found {
+			return fmt.Errorf("%w: %s", c.err, c.reason)
+		}
+	}
+	return fmt.Errorf("%w: nothing written and no reason found", store.ErrConflict)
+}
+
+// wrap returns err, an error from why, with the operation: store errors as
+// they are, database errors through fail.
+func (t *tx) wrap(ctx context.Context, err error, format string, args ...any) error {
+	for _, sentinel := range []error{store.ErrExists, store.ErrNotFound, store.ErrConflict} {
+		if errors.Is(err, sentinel) {
+			return fmt.Errorf("sqlstore: %s: %w", fmt.Sprintf(format, args...), err)
+		}
+	}
+	return t.s.fail(ctx, err, format, args...)
+}
+
+// Member implements store.Tx.
+func (t *tx) Member(ctx context.Context, accountID, userID string) (store.Member, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.Member{}, fmt.Errorf("sqlstore: member %s/%s: %w", accountID, userID, err)
+	}
+	var row memberRow
+	if err := db.Where("account_id = ? AND user_id = ?", accountID, userID).Take(&row).Error; err != nil {
+		return store.Member{}, t.s.fail(ctx, err, "member %s/%s", accountID, userID)
+	}
+	return row.member(), nil
+}
+
+// UpdateMember implements store.Tx.
+func (t *tx) UpdateMember(ctx context.Context, m store.Member) error {
+	db, err := t.use(ctx, true)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update member %s/%s: %w", m.AccountID, m.UserID, err)
+	}
+	res := db.Exec(`UPDATE roster_members SET role = ? WHERE account_id = ? AND user_id = ?`, m.Role, m.AccountID, m.UserID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "update member %s/%s", m.AccountID, m.UserID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: update member %s/%s: %w", m.AccountID, m.UserID, store.ErrNotFound)
+	}
+	t.changes = append(t.changes, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
+	return nil
+}
+
+// DeleteMember implements store.Tx.
+func (t *tx) DeleteMember(ctx context.Context, accountID, userID string) error {
+	db, err := t.use(ctx, true)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete member %s/%s: %w", accountID, userID, err)
+	}
+	res := db.Exec(`DELETE FROM roster_members WHERE account_id = ? AND user_id = ?`, accountID, userID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "delete member %s/%s", accountID, userID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: delete member %s/%s: %w", accountID, userID, store.ErrNotFound)
+	}
+	t.changes = append(t.changes, store.Change{Op: store.MemberDeleted, AccountID: accountID, UserID: userID})
+	return nil
+}
+
+// nullsFirst orders a nullable time column ascending with NULL (the zero
+// time) first on both backends: SQLite sorts NULL first, PostgreSQL last.
+func nullsFirst(col string) string { return "(" + col + " IS NULL) DESC, " + col }
+
+// nullsLast orders a nullable time column descending with NULL (the zero
+// time) last.
+func nullsLast(col string) string { return "(" + col + " IS NULL), " + col + " DESC" }
+
+// Members implements store.Tx.
+func (t *tx) Members(ctx context.Context, accountID string) ([]store.Member, error) {
+	return t.members(ctx, "account_id = ?", accountID, nullsFirst("joined_at")+", user_id", "members of %s")
+}
+
+// Memberships implements store.Tx.
+func (t *tx) Memberships(ctx context.Context, userID string) ([]store.Member, error) {
+	return t.members(ctx, "user_id = ?", userID, nullsFirst("joined_at")+", account_id", "memberships of %s")
+}
+
+func (t *tx) members(ctx context.Context, where, id, order, op string) ([]store.Member, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: "+op+": %w", id, err)
+	}
+	var rows []memberRow
+	if err := db.Where(where, id).Order(order).Find(&rows).Error; err != nil {
+		return nil, t.s.fail(ctx, err, op, id)
+	}
+	members := make([]store.Member, len(rows))
+	for i, r := range rows {
+		members[i] = r.member()
+	}
+	return members, nil
+}
+
+// CreateInvite implements store.Tx.
+func (t *tx) CreateInvite(ctx context.Context, inv store.Invite) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("invite ID", inv.ID), required("account ID", inv.AccountID), required("token hash", string(inv.TokenHash)))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create invite %s: %w", inv.ID, err)
+	}
+	res := db.Exec(`INSERT INTO roster_invites (id, account_id, kind, role, email, require_secure, token_hash,
+			status, max_uses, uses, created_by, created_at, expires_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (`+accountExists+`)
+		ON CONFLICT DO NOTHING`,
+		inv.ID, inv.AccountID, string(inv.Kind), inv.Role, inv.Email, inv.RequireSecure, blob(inv.TokenHash),
+		string(inv.Status), int64(inv.MaxUses), int64(inv.Uses), inv.CreatedBy,
+		toDB(inv.CreatedAt), toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
+		inv.AccountID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "create invite %s", inv.ID)
+	}
+	if res.RowsAffected == 0 {
+		err := t.why(db,
+			check{"SELECT 1 FROM roster_invites WHERE id = ?", []any{inv.ID}, true, store.ErrExists, "invite ID taken"},
+			check{"SELECT 1 FROM roster_invites WHERE token_hash = ?", []any{blob(inv.TokenHash)}, true, store.ErrExists, "token hash taken"},
+			check{accountExists, []any{inv.AccountID}, false, store.ErrNotFound, "no such account"},
+		)
+		return t.wrap(ctx, err, "create invite %s", inv.ID)
+	}
+	return nil
+}
+
+// Invite implements store.Tx.
+func (t *tx) Invite(ctx context.Context, id string) (store.Invite, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.Invite{}, fmt.Errorf("sqlstore: invite %s: %w", id, err)
+	}
+	var row inviteRow
+	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+		return store.Invite{}, t.s.fail(ctx, err, "invite %s", id)
+	}
+	return row.invite(), nil
+}
+
+// InviteByToken implements store.Tx.
+func (t *tx) InviteByToken(ctx context.Context, hash []byte) (store.Invite, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.Invite{}, fmt.Errorf("sqlstore: invite by token: %w", err)
+	}
+	var row inviteRow
+	if err := db.Where("token_hash = ?", blob(hash)).Take(&row).Error; err != nil {
+		return store.Invite{}, t.s.fail(ctx, err, "invite by token")
+	}
+	return row.invite(), nil
+}
+
+// UpdateInvite implements store.Tx.
+func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("invite ID", inv.ID), required("account ID", inv.AccountID), required("token hash", string(inv.TokenHash)))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: update invite %s: %w", inv.ID, err)
+	}
+	// The statement checks the new token hash, but an invite inserted
+	// concurrently with the same hash can still make it fail; on PostgreSQL
+	// a savepoint keeps that failure from aborting the transaction.
+	savepoint := t.s.dialect == postgresDialect
+	if savepoint {
+		if err := db.Exec("SAVEPOINT roster_update_invite").Error; err != nil {
+			return t.s.fail(ctx, err, "update invite %s", inv.ID)
+		}
+	}
+	res := db.Exec(`UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
+			token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?
+		WHERE id = ?
+		AND EXISTS (`+accountExists+`)
+		AND NOT EXISTS (SELECT 1 FROM roster_invites AS other WHERE other.token_hash = ? AND other.id <> ?)`,
+		inv.AccountID, string(inv.Kind), inv.Role, inv.Email, inv.RequireSecure,
+		blob(inv.TokenHash), string(inv.Status), int64(inv.MaxUses), int64(inv.Uses), inv.CreatedBy,
+		toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
+		inv.ID, inv.AccountID, blob(inv.TokenHash), inv.ID)
+	if savepoint {
+		end := "RELEASE SAVEPOINT roster_update_invite"
+		if res.Error != nil {
+			end = "ROLLBACK TO SAVEPOINT roster_update_invite"
+		}
+		if err := db.Exec(end).Error; err != nil {
+			return t.s.fail(ctx, errors.Join(res.Error, err), "update invite %s", inv.ID)
+		}
+	}
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "update invite %s", inv.ID)
+	}
+	if res.RowsAffected == 0 {
+		err := t.why(db,
+			check{"SELECT 1 FROM roster_invites WHERE id = ?", []any{inv.ID}, false, store.ErrNotFound, "no such invite"},
+			check{"SELECT 1 FROM roster_invites WHERE token_hash = ? AND id <> ?", []any{blob(inv.TokenHash), inv.ID}, true, store.ErrExists, "token hash taken"},
+			check{accountExists, []any{inv.AccountID}, false, store.ErrNotFound, "no such account"},
+		)
+		return t.wrap(ctx, err, "update invite %s", inv.ID)
+	}
+	return nil
+}
+
+// Invites implements store.Tx.
+func (t *tx) Invites(ctx context.Context, accountID string) ([]store.Invite, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: invites of %s: %w", accountID, err)
+	}
+	var rows []inviteRow
+	if err := db.Where("account_id = ?", accountID).Order(nullsLast("created_at") + ", id DESC").Find(&rows).Error; err != nil {
+		return nil, t.s.fail(ctx, err, "invites of %s", accountID)
+	}
+	invites := make([]store.Invite, len(rows))
+	for i, r := range rows {
+		invites[i] = r.invite()
+	}
+	return invites, nil
+}
+
+// CreateTransfer implements store.Tx.
+func (t *tx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create transfer %s: %w", tr.ID, err)
+	}
+	res := db.Exec(`INSERT INTO roster_transfers (id, account_id, from_user, to_user, status, confirm_hash, accept_hash,
+			created_at, expires_at, updated_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (`+accountExists+`)
+		ON CONFLICT DO NOTHING`,
+		tr.ID, tr.AccountID, tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
+		toDB(tr.CreatedAt), toDB(tr.ExpiresAt), toDB(tr.UpdatedAt),
+		tr.AccountID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "create transfer %s", tr.ID)
+	}
+	if res.RowsAffected == 0 {
+		err := t.why(db,
+			check{"SELECT 1 FROM roster_transfers WHERE id = ?", []any{tr.ID}, true, store.ErrExists, "transfer ID taken"},
+			check{accountExists, []any{tr.AccountID}, false, store.ErrNotFound, "no such account"},
+		)
+		return t.wrap(ctx, err, "create transfer %s", tr.ID)
+	}
+	return nil
+}
+
+// Transfer implements store.Tx.
+func (t *tx) Transfer(ctx context.Context, id string) (store.Transfer, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.Transfer{}, fmt.Errorf("sqlstore: transfer %s: %w", id, err)
+	}
+	var row transferRow
+	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+		return store.Transfer{}, t.s.fail(ctx, err, "transfer %s", id)
+	}
+	return row.transfer(), nil
+}
+
+// UpdateTransfer implements store.Tx.
+func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: update transfer %s: %w", tr.ID, err)
+	}
+	res := db.Exec(`UPDATE roster_transfers SET account_id = ?, from_user = ?, to_user = ?, status = ?,
+			confirm_hash = ?, accept_hash = ?, expires_at = ?, updated_at = ?
+		WHERE id = ? AND EXISTS (`+accountExists+`)`,
+		tr.AccountID, tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
+		toDB(tr.ExpiresAt), toDB(tr.UpdatedAt),
+		tr.ID, tr.AccountID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "update transfer %s", tr.ID)
+	}
+	if res.RowsAffected == 0 {
+		// Either the transfer or its new account is missing.
+		return fmt.Errorf("sqlstore: update transfer %s: %w", tr.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Transfers implements store.Tx.
+func (t *tx) Transfers(ctx context.Context, accountID string) ([]store.Transfer, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: transfers of %s: %w", accountID, err)
+	}
+	var rows []transferRow
+	if err := db.Where("account_id = ?", accountID).Order(nullsLast("created_at") + ", id DESC").Find(&rows).Error; err != nil {
+		return nil, t.s.fail(ctx, err, "transfers of %s", accountID)
+	}
+	transfers := make([]store.Transfer, len(rows))
+	for i, r := range rows {
+		transfers[i] = r.transfer()
+	}
+	return transfers, nil
+}
+
+// AppendEvent implements store.Tx. It returns ErrNotFound if e.AccountID
+// names no account.
+func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("account ID", e.AccountID), required("action", e.Action))
+	}
+	if err != nil {
+		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w", e.Action, e.AccountID, err)
+	}
+	if e.Time.IsZero() {
+		e.Time = time.Now()
+	}
+	e.Time = normTime(e.Time)
+	var id int64
+	res := db.Raw(`INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
+			result, reason, before_value, after_value, ip, user_agent, request_id)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (`+accountExists+`)
+		RETURNING id`,
+		e.AccountID, e.Time, e.Actor, e.Action, e.ResourceType, e.ResourceID,
+		string(e.Result), e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
+		e.AccountID).Scan(&id)
+	if res.Error != nil {
+		return store.Event{}, t.s.fail(ctx, res.Error, "append event %s to %s", e.Action, e.AccountID)
+	}
+	if res.RowsAffected == 0 {
+		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w: no such account", e.Action, e.AccountID, store.ErrNotFound)
+	}
+	e.ID = id
+	return e, nil
+}
+
+// Events implements store.Tx. It also returns ErrInvalid for a negative
+// BeforeID. Since and Until are truncated to the microsecond like the stored
+// times, so an event appended with Time t is found by Since: t and not by
+// Until: t.
+func (t *tx) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	db, err := t.use(ctx, false)
+	switch {
+	case err != nil:
+	case f.Limit < 0:
+		err = fmt.Errorf("%w: negative limit %d", store.ErrInvalid, f.Limit)
+	case f.BeforeID < 0:
+		err = fmt.Errorf("%w: negative BeforeID %d", store.ErrInvalid, f.BeforeID)
+	case !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until):
+		err = fmt.Errorf("%w: Since %s is after Until %s", store.ErrInvalid, f.Since, f.Until)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: events of %s: %w", f.AccountID, err)
+	}
+	var where []string
+	var args []any
+	for _, c := range []struct {
+		col string
+		val string
+	}{
+		{"account_id", f.AccountID},
+		{"actor", f.Actor},
+		{"action", f.Action},
+		{"resource_type", f.ResourceType},
+		{"resource_id", f.ResourceID},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "occurred_at >= ?")
+		args = append(args, normTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "occurred_at < ?")
+		args = append(args, normTime(f.Until))
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	q := db.Model(&eventRow{})
+	if len(where) > 0 {
+		q = q.Where(strings.Join(where, " AND "), args...)
+	}
+	q = q.Order("id DESC")
+	if f.Limit > 0 {
+		q = q.Limit(f.Limit)
+	}
+	var rows []eventRow
+	if err := q.Find(&rows).Error; err != nil {
+		return nil, t.s.fail(ctx, err, "events of %s", f.AccountID)
+	}
+	events := make([]store.Event, len(rows))
+	for i, r := range rows {
+		events[i] = r.event()
+	}
+	return events, nil
+}
+
+// changeBatch is how many change rows one INSERT writes: 6 parameters each,
+// well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
+const changeBatch = 500
+
+// record ends a write transaction that changed accounts or memberships: it
+// takes the next revision from roster_meta (whose row lock, on PostgreSQL,
+// holds later committers back until this one commits) and stores the
+// changes under it. It returns the Commit, or Commit{} if nothing changed.
+func (t *tx) record(ctx context.Context) (store.Commit, error) {
+	if len(t.changes) == 0 {
+		return store.Commit{}, nil
+	}
+	db := t.db.WithContext(ctx)
+	var rev int64
+	res := db.Raw("UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
+	if res.Error != nil {
+		return store.Commit{}, t.s.fail(ctx, res.Error, "update: next revision")
+	}
+	if res.RowsAffected != 1 {
+		return store.Commit{}, fmt.Errorf("sqlstore: update: next revision: %w: roster_meta has no row", store.ErrBackend)
+	}
+	for start := 0; start < len(t.changes); start += changeBatch {
+		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
+		var q strings.Builder
+		q.WriteString("INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role) VALUES ")
+		args := make([]any, 0, 6*len(batch))
+		for i, c := range batch {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("( ?, ?, ?, ?, ?, ?)")
+			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role)
+		}
+		if err := db.Exec(q.String(), args...).Error; err != nil {
+			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
+		}
+	}
+	changes := make([]store.Change, len(t.changes))
+	for i, c := range t.changes {
+		c.Revision = store.Revision(rev)
+		changes[i] = c
+	}
+	return store.Commit{Revision: store.Revision(rev), Changes: changes}, nil
+}

@@ -1,0 +1,328 @@
+// Package storetest is the conformance suite for store.Store implementations.
+// A backend passes it by calling Run from one of its tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store {
+//			s, err := mystore.Open(...)
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// The suite uses only the store package's API, so it checks any Store: each
+// Store and Tx method, the sentinel errors their documentation promises,
+// round-trips of every record, the ordering rules, transaction rollback, the
+// revision and change-feed rules, Snapshot, and behaviour under concurrent
+// writers. It has no opt-outs.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/teamroster/roster/store"
+)
+
+// Run runs the conformance suite. It calls newStore in every subtest for a
+// fresh, empty Store; newStore registers the Store's cleanup (Close, removing
+// files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
+// grouped by area (users, accounts, members, invites, transfers, events,
+// transactions, changes, snapshot, concurrency) and named after the behaviour
+// they check, so one can be run with -run.
+//
+// Beyond the letter of the documentation, the suite expects what the Store
+// and Tx documentation implies for callers: writers that lock the same
+// account with LockAccount succeed one after the other without ErrConflict;
+// a zero time round-trips as zero; IDs order by their bytes (as Go compares
+// strings) where an ordering falls back on them. Subtests do not run in
+// parallel.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	s := suite{newStore: newStore}
+	for _, area := range []struct {
+		name  string
+		tests []test
+	}{
+		{"users", s.users()},
+		{"accounts", s.accounts()},
+		{"members", s.members()},
+		{"invites", s.invites()},
+		{"transfers", s.transfers()},
+		{"events", s.events()},
+		{"transactions", s.transactions()},
+		{"changes", s.changes()},
+		{"snapshot", s.snapshot()},
+		{"concurrency", s.concurrency()},
+	} {
+		t.Run(area.name, func(t *testing.T) {
+			for _, tc := range area.tests {
+				t.Run(tc.name, tc.run)
+			}
+		})
+	}
+}
+
+type suite struct {
+	newStore func(t *testing.T) store.Store
+}
+
+// test is one subtest of an area.
+type test struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// open returns a fresh Store for the test.
+func (s suite) open(t *testing.T) store.Store {
+	t.Helper()
+	st := s.newStore(t)
+	if st == nil {
+		t.Fatal("newStore returned a nil Store")
+	}
+	return st
+}
+
+// t0 is the base time of the fixtures. It has digits below the microsecond
+// on purpose: a Store may drop them.
+var t0 = time.Date(2025, 3, 14, 9, 26, 53, 589793238, time.UTC)
+
+// at returns t0 plus the given number of minutes.
+func at(minutes int) time.Time {
+	return t0.Add(time.Duration(minutes) * time.Minute)
+}
+
+// timeEqual is the comparer for times in records: equal to the microsecond
+// (a Store may truncate) and in the same location, so a time that should be
+// UTC must come back in time.UTC.
+var timeEqual = cmp.Comparer(func(a, b time.Time) bool {
+	return a.Location() == b.Location() && a.Truncate(time.Microsecond).Equal(b.Truncate(time.Microsecond))
+})
+
+// diff compares want and got the way the suite compares records.
+func diff(want, got any) string {
+	return cmp.Diff(want, got, timeEqual)
+}
+
+// checkEqual fails the test if got differs from want.
+func checkEqual(t testing.TB, what string, want, got any) {
+	t.Helper()
+	if d := diff(want, got); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+// checkErr fails the test unless err wraps target.
+func checkErr(t testing.TB, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: got error %v, want one wrapping %v", what, err, target)
+	}
+}
+
+// update runs fn in s.Update and fails the test on error.
+func update(t testing.TB, s store.Store, fn func(ctx context.Context, tx store.Tx) error) store.Commit {
+	t.Helper()
+	ctx := t.Context()
+	c, err := s.Update(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
+	if err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+	return c
+}
+
+// tryUpdate runs fn in s.Update and returns its error.
+func tryUpdate(t testing.TB, s store.Store, fn func(ctx context.Context, tx store.Tx) error) error {
+	t.Helper()
+	ctx := t.Context()
+	_, err := s.Update(ctx, func(tx store.Tx) error { return fn(ctx, tx) })
+	return err
+}
+
+// view runs fn in s.View and fails the test on error.
+func view(t testing.TB, s store.Store, fn func(ctx context.Context, tx store.Tx) error) {
+	t.Helper()
+	ctx := t.Context()
+	if err := s.View(ctx, func(tx store.Tx) error { return fn(ctx, tx) }); err != nil {
+		t.Fatalf("View: %v", err)
+	}
+}
+
+// newUser returns a valid user fixture.
+func newUser(id string) store.User {
+	return store.User{
+		ID:        id,
+		Email:     id + "@example.com",
+		Name:      "User " + id,
+		SignIn:    store.SignInEmail,
+		CreatedAt: at(0),
+	}
+}
+
+// newAccount returns a team account fixture.
+func newAccount(id, owner string) store.Account {
+	return store.Account{
+		ID:        id,
+		Kind:      store.Team,
+		Name:      "Team " + id,
+		Owner:     owner,
+		CreatedAt: at(0),
+		UpdatedAt: at(1),
+	}
+}
+
+// newInvite returns a pending link invite fixture for account.
+func newInvite(id, account string, created time.Time) store.Invite {
+	return store.Invite{
+		ID:        id,
+		AccountID: account,
+		Kind:      store.InviteLink,
+		Role:      "member",
+		TokenHash: []byte("hash of " + id),
+		Status:    store.InvitePending,
+		MaxUses:   1,
+		CreatedBy: "owner",
+		CreatedAt: created,
+		UpdatedAt: created,
+	}
+}
+
+// newTransfer returns a transfer fixture for account.
+func newTransfer(id, account string, created time.Time) store.Transfer {
+	return store.Transfer{
+		ID:          id,
+		AccountID:   account,
+		From:        "owner",
+		To:          "heir",
+		Status:      store.TransferAwaitingConfirm,
+		ConfirmHash: []byte("confirm " + id),
+		AcceptHash:  []byte("accept " + id),
+		CreatedAt:   created,
+		ExpiresAt:   created.Add(24 * time.Hour),
+		UpdatedAt:   created,
+	}
+}
+
+// seedUsers creates users with the given IDs.
+func seedUsers(t testing.TB, s store.Store, ids ...string) {
+	t.Helper()
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, id := range ids {
+			if err := tx.CreateUser(ctx, newUser(id)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// seedAccounts creates team accounts with the given IDs, owned by "owner".
+func seedAccounts(t testing.TB, s store.Store, ids ...string) {
+	t.Helper()
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, id := range ids {
+			if err := tx.CreateAccount(ctx, newAccount(id, "owner")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// seedMember creates a membership and returns it.
+func seedMember(t testing.TB, s store.Store, account, user, role string, joined time.Time) store.Member {
+	t.Helper()
+	m := store.Member{AccountID: account, UserID: user, Role: role, JoinedAt: joined}
+	update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateMember(ctx, m) })
+	return m
+}
+
+// state is the membership data that Snapshot and Changes describe.
+type state struct {
+	Accounts map[string]bool
+	Members  map[string]map[string]string // account -> user -> role
+}
+
+func newState() *state {
+	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}}
+}
+
+// add applies one snapshot item.
+func (st *state) add(item store.SnapshotItem) error {
+	if item.AccountID == "" {
+		return fmt.Errorf("snapshot item %+v has no AccountID", item)
+	}
+	if item.UserID == "" {
+		st.Accounts[item.AccountID] = true
+		return nil
+	}
+	if st.Members[item.AccountID] == nil {
+		st.Members[item.AccountID] = map[string]string{}
+	}
+	if _, dup := st.Members[item.AccountID][item.UserID]; dup {
+		return fmt.Errorf("snapshot delivered membership %s/%s twice", item.AccountID, item.UserID)
+	}
+	st.Members[item.AccountID][item.UserID] = item.Role
+	return nil
+}
+
+// apply applies changes in order.
+func (st *state) apply(changes []store.Change) {
+	for _, c := range changes {
+		switch c.Op {
+		case store.AccountCreated:
+			st.Accounts[c.AccountID] = true
+		case store.MemberSet:
+			if st.Members[c.AccountID] == nil {
+				st.Members[c.AccountID] = map[string]string{}
+			}
+			st.Members[c.AccountID][c.UserID] = c.Role
+		case store.MemberDeleted:
+			delete(st.Members[c.AccountID], c.UserID)
+			if len(st.Members[c.AccountID]) == 0 {
+				delete(st.Members, c.AccountID)
+			}
+		}
+	}
+}
+
+// snapshotState takes a Snapshot of s and returns it as a state.
+func snapshotState(t testing.TB, s store.Store) (*state, store.Revision) {
+	t.Helper()
+	st := newState()
+	rev, err := s.Snapshot(t.Context(), st.add)
+	if err != nil {
+		t.Fatalf("Snapshot: %v", err)
+	}
+	return st, rev
+}
+
+// changesAfter returns all changes after rev and fails the test on error.
+func changesAfter(t testing.TB, s store.Store, rev store.Revision) []store.Change {
+	t.Helper()
+	changes, err := s.Changes(t.Context(), rev, 0)
+	if err != nil {
+		t.Fatalf("Changes(%d, 0): %v", rev, err)
+	}
+	return changes
+}
+
+// currentRevision returns the revision of a fresh Snapshot.
+func currentRevision(t testing.TB, s store.Store) store.Revision {
+	t.Helper()
+	_, rev := snapshotState(t, s)
+	return rev
+}
+
+// sortedKeys returns the keys of m in order, for messages.
+func sortedKeys[V any](m map[string]V) []string {
+	return slices.Sorted(maps.Keys(m))
+}

@@ -1,0 +1,149 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+
+	"github.com/teamroster/roster/store"
+)
+
+func (s suite) transfers() []test {
+	return []test{
+		{"created transfer reads back equal", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			tr := newTransfer("tr1", "team1", at(1))
+			bare := store.Transfer{ID: "tr2", AccountID: "team1", From: "a", To: "b", Status: store.TransferCancelled}
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.CreateTransfer(ctx, tr); err != nil {
+					return err
+				}
+				return tx.CreateTransfer(ctx, bare)
+			})
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				for _, want := range []store.Transfer{tr, bare} {
+					got, err := tx.Transfer(ctx, want.ID)
+					if err != nil {
+						return err
+					}
+					checkEqual(t, "Transfer("+want.ID+")", want, got)
+				}
+				return nil
+			})
+		}},
+		{"create transfer twice returns ErrExists", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			tr := newTransfer("tr1", "team1", at(1))
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateTransfer(ctx, tr) })
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error {
+				return tx.CreateTransfer(ctx, newTransfer("tr1", "team1", at(5)))
+			})
+			checkErr(t, "CreateTransfer with a taken ID", err, store.ErrExists)
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Transfer(ctx, "tr1")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "transfer", tr, got)
+				return nil
+			})
+		}},
+		{"create transfer in an unknown account returns ErrNotFound", func(t *testing.T) {
+			st := s.open(t)
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error {
+				return tx.CreateTransfer(ctx, newTransfer("tr1", "nope", at(1)))
+			})
+			checkErr(t, "CreateTransfer in an unknown account", err, store.ErrNotFound)
+		}},
+		{"create transfer without ID returns ErrInvalid", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error {
+				return tx.CreateTransfer(ctx, newTransfer("", "team1", at(1)))
+			})
+			checkErr(t, "CreateTransfer with empty ID", err, store.ErrInvalid)
+		}},
+		{"unknown transfer returns ErrNotFound", func(t *testing.T) {
+			st := s.open(t)
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.Transfer(ctx, "nope")
+				checkErr(t, "Transfer(nope)", err, store.ErrNotFound)
+				return nil
+			})
+		}},
+		{"update transfer replaces fields and keeps CreatedAt", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			tr := newTransfer("tr1", "team1", at(1))
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateTransfer(ctx, tr) })
+			changed := tr
+			changed.From = "x"
+			changed.To = "y"
+			changed.Status = store.TransferAwaitingAccept
+			changed.ConfirmHash = nil
+			changed.AcceptHash = []byte("new accept")
+			changed.CreatedAt = at(40) // ignored
+			changed.ExpiresAt = at(50)
+			changed.UpdatedAt = at(60)
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.UpdateTransfer(ctx, changed) })
+			want := changed
+			want.CreatedAt = at(1)
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Transfer(ctx, "tr1")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "transfer", want, got)
+				return nil
+			})
+		}},
+		{"update unknown transfer returns ErrNotFound", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error {
+				return tx.UpdateTransfer(ctx, newTransfer("nope", "team1", at(1)))
+			})
+			checkErr(t, "UpdateTransfer(nope)", err, store.ErrNotFound)
+		}},
+		{"transfers are listed newest first", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1", "team2")
+			old := newTransfer("old", "team1", at(1))
+			a := newTransfer("a", "team1", at(4))
+			b := newTransfer("b", "team1", at(4))
+			newest := newTransfer("newest", "team1", at(8))
+			other := newTransfer("other", "team2", at(2))
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				for _, tr := range []store.Transfer{a, other, newest, old, b} {
+					if err := tx.CreateTransfer(ctx, tr); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Transfers(ctx, "team1")
+				if err != nil {
+					return err
+				}
+				// Equal CreatedAt: the contract fixes no order; compare as a set there.
+				if len(got) != 4 {
+					t.Fatalf("Transfers(team1) returned %d transfers, want 4: %+v", len(got), got)
+				}
+				checkEqual(t, "newest transfer", newest, got[0])
+				checkEqual(t, "oldest transfer", old, got[3])
+				mid := map[string]store.Transfer{got[1].ID: got[1], got[2].ID: got[2]}
+				checkEqual(t, "transfers at the same time", map[string]store.Transfer{"a": a, "b": b}, mid)
+				got, err = tx.Transfers(ctx, "nope")
+				if err != nil {
+					return err
+				}
+				if len(got) != 0 {
+					t.Errorf("Transfers(nope) = %+v, want none", got)
+				}
+				return nil
+			})
+		}},
+	}
+}
