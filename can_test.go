@@ -1,0 +1,159 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+func TestCheck(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRoster(t, testdb.Backends()[0], rbac.Runpod())
+	acct := team(t, r, "alice", map[string]rbac.Role{"carol": rbac.RunpodBilling})
+	user(t, r, "dave")
+	for _, tc := range []struct {
+		name          string
+		user, account string
+		action        rbac.Action
+		want          error // nil: allowed
+	}{
+		{"a role that has the action is allowed", "carol", acct.ID, rbac.BillingManage, nil},
+		{"a role that lacks the action is denied", "carol", acct.ID, rbac.PodsConnect, rbac.ErrDenied},
+		{"a user who is not a member is told so", "dave", acct.ID, rbac.BillingRead, rbac.ErrNotMember},
+		{"an unknown user is not a member", "nobody", acct.ID, rbac.BillingRead, rbac.ErrNotMember},
+		{"an unknown account is not found", "carol", "acc_nothere", rbac.BillingRead, store.ErrNotFound},
+		{"an action of another policy is unknown", "carol", acct.ID, rbac.ResourcesRead, rbac.ErrUnknownAction},
+		{"an empty user is invalid", "", acct.ID, rbac.BillingRead, store.ErrInvalid},
+		{"an empty account is invalid", "carol", "", rbac.BillingRead, store.ErrInvalid},
+		{"an empty action is invalid", "carol", acct.ID, "", store.ErrInvalid},
+		{"a control character is invalid", "carol\n", acct.ID, rbac.BillingRead, store.ErrInvalid},
+		{"non-UTF-8 is invalid", "carol\xff", acct.ID, rbac.BillingRead, store.ErrInvalid},
+		{"an oversized ID is invalid", strings.Repeat("c", store.MaxIDLen+1), acct.ID, rbac.BillingRead, store.ErrInvalid},
+		{"a wildcard user matches nobody", "*", acct.ID, rbac.BillingRead, rbac.ErrNotMember},
+		{"a wildcard account matches none", "carol", "*", rbac.BillingRead, store.ErrNotFound},
+		{"a wildcard action is unknown", "carol", acct.ID, "*", rbac.ErrUnknownAction},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := r.Check(ctx, tc.user, tc.account, tc.action)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatalf("Check = %v, want allowed", err)
+				}
+			} else if !errors.Is(err, tc.want) {
+				t.Fatalf("Check = %v, want %v", err, tc.want)
+			}
+			if can := r.Can(ctx, tc.user, tc.account, tc.action); can != (tc.want == nil) {
+				t.Errorf("Can = %v, but Check = %v", can, err)
+			}
+			d := r.Explain(ctx, tc.user, tc.account, tc.action)
+			if d.Allowed != (tc.want == nil) || (d.Err == nil) != d.Allowed {
+				t.Errorf("Explain = %+v, disagrees with Check %v", d, err)
+			}
+		})
+	}
+	t.Run("explain names the role", func(t *testing.T) {
+		d := r.Explain(ctx, "carol", acct.ID, rbac.PodsConnect)
+		if d.Role != rbac.RunpodBilling || !strings.Contains(d.String(), `role "billing" lacks it`) {
+			t.Errorf("Explain = %+v (%s), want carol's role billing and the reason", d, d)
+		}
+	})
+}
+
+func TestCanAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	r, _ := newRoster(t, testdb.Backends()[0], rbac.Runpod())
+	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	for _, q := range []struct {
+		user   string
+		action rbac.Action
+	}{{"bob", rbac.PodsManage}, {"bob", rbac.BillingRead}, {"nobody", rbac.PodsManage}} {
+		if n := testing.AllocsPerRun(100, func() { r.Can(ctx, q.user, acct.ID, q.action) }); n != 0 {
+			t.Errorf("Can(%s, %s) allocates %v times, want 0", q.user, q.action, n)
+		}
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	r, s := newRoster(t, testdb.Backends()[0], rbac.Runpod())
+	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	long := strings.Repeat("x", store.MaxIDLen+1)
+	badIDs := map[string]string{"empty": "", "oversized": long, "non-UTF-8": "a\xffb", "control character": "a\x00b", "newline": "a\nb", "space": "a b", "bidi override": "a\u202eb"}
+	badNames := map[string]string{"empty": "", "oversized": strings.Repeat("n", store.MaxNameLen+1), "non-UTF-8": "Acme\xff", "control character": "Ac\x1bme", "newline": "Acme\nadmin", "leading space": " Acme"}
+	badEmails := map[string]string{"empty": "", "no at": "alice.example.com", "display name": "Alice <alice@example.com>", "oversized": strings.Repeat("a", 250) + "@example.com", "non-ASCII": "alïce@example.com", "newline": "alice@example.com\nbcc: x@y.z", "no dot in domain": "alice@localhost"}
+
+	rev, ev := writes(t, s)
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("error = %v, want ErrInvalid", err)
+		}
+		if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+			t.Errorf("refused call wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+		}
+	}
+	for kind, bad := range badIDs {
+		t.Run("user ID "+kind, func(t *testing.T) {
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: bad, Email: "x@example.com", Name: "X", SignIn: store.SignInEmail})
+			check(t, err)
+			if r.Can(ctx, bad, acct.ID, rbac.AccountAccess) {
+				t.Error("Can answered true")
+			}
+		})
+		t.Run("actor "+kind, func(t *testing.T) {
+			_, err := r.Teams.AddMember(ctx, bad, acct.ID, "bob", rbac.RunpodBasic)
+			check(t, err)
+			check(t, r.Teams.RemoveMember(ctx, bad, acct.ID, "bob"))
+			_, err = r.Teams.Rename(ctx, bad, acct.ID, "New")
+			check(t, err)
+		})
+		t.Run("account ID "+kind, func(t *testing.T) {
+			_, err := r.Teams.ChangeRole(ctx, "alice", bad, "bob", rbac.RunpodBasic)
+			check(t, err)
+			check(t, r.Teams.Leave(ctx, "bob", bad))
+			_, err = r.Teams.DeleteTeam(ctx, "alice", bad)
+			check(t, err)
+			if r.Can(ctx, "bob", bad, rbac.AccountAccess) {
+				t.Error("Can answered true")
+			}
+		})
+		t.Run("role "+kind, func(t *testing.T) {
+			_, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.Role(bad))
+			check(t, err)
+		})
+	}
+	for kind, bad := range badNames {
+		t.Run("team name "+kind, func(t *testing.T) {
+			_, err := r.Teams.Rename(ctx, "alice", acct.ID, bad)
+			check(t, err)
+		})
+		t.Run("user name "+kind, func(t *testing.T) {
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: "x@example.com", Name: bad, SignIn: store.SignInEmail})
+			check(t, err)
+		})
+	}
+	for kind, bad := range badEmails {
+		t.Run("email "+kind, func(t *testing.T) {
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: bad, Name: "New", SignIn: store.SignInEmail})
+			check(t, err)
+		})
+	}
+	t.Run("sign-in method unknown", func(t *testing.T) {
+		_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: "x@example.com", Name: "X", SignIn: "password"})
+		check(t, err)
+	})
+	t.Run("a nil store or policy", func(t *testing.T) {
+		if _, err := roster.New(ctx, nil, rbac.Runpod()); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("New(nil store) error = %v, want ErrInvalid", err)
+		}
+		if _, err := roster.New(ctx, s, nil); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("New(nil policy) error = %v, want ErrInvalid", err)
+		}
+	})
+}

@@ -1,0 +1,213 @@
+package roster_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/casbin/casbin/v2"
+	"github.com/casbin/casbin/v2/model"
+	gormadapter "github.com/casbin/gorm-adapter/v3"
+	"gorm.io/driver/sqlite"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// TestCanEqualsCasbin generates random worlds of users, teams and roles for
+// both presets, and checks that Can gives Casbin's own Enforce answer, on the
+// same model and policy with the memberships loaded as grouping rules
+// through the gorm adapter, for every (user, team, action) triple: first as
+// loaded from the store, then after random changes made through roster.
+func TestCanEqualsCasbin(t *testing.T) {
+	ctx := context.Background()
+	for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
+		for seed := range uint64(4) {
+			t.Run(fmt.Sprintf("%s/seed %d", p.Name(), seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, 42))
+				path := testdb.SQLitePath(t)
+				s, err := testdb.Backends()[0].Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				users, teams := randomWorld(t, s, p, rng)
+
+				r, err := roster.New(ctx, s, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				compareWithCasbin(t, r, s, path, users, teams)
+
+				// Random changes through roster, then compare again.
+				top := string(p.Top())
+				for range 40 {
+					acct := teams[rng.IntN(len(teams))]
+					ms := members(t, s, acct)
+					actor := ""
+					for _, m := range ms {
+						if m.Role == top {
+							actor = m.UserID
+						}
+					}
+					target := users[rng.IntN(len(users))]
+					role := p.Roles()[rng.IntN(len(p.Roles()))]
+					switch rng.IntN(3) {
+					case 0:
+						_, err = r.Teams.AddMember(ctx, actor, acct, target, role)
+					case 1:
+						_, err = r.Teams.ChangeRole(ctx, actor, acct, target, role)
+					case 2:
+						err = r.Teams.RemoveMember(ctx, actor, acct, target)
+					}
+					_ = err // refusals (not a member, last owner...) are part of the random walk
+				}
+				compareWithCasbin(t, r, s, path, users, teams)
+			})
+		}
+	}
+}
+
+// randomWorld writes users, team accounts and random memberships straight
+// into the store, and returns the user IDs (plus one that is in no team)
+// and team IDs.
+func randomWorld(t *testing.T, s store.Store, p *rbac.Policy, rng *rand.Rand) (users, teams []string) {
+	t.Helper()
+	ctx := context.Background()
+	nUsers, nTeams := 12+rng.IntN(10), 4+rng.IntN(5)
+	_, err := s.Update(ctx, func(tx store.Tx) error {
+		for i := range nUsers {
+			id := fmt.Sprintf("u%02d", i)
+			if err := tx.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail}); err != nil {
+				return err
+			}
+			users = append(users, id)
+		}
+		for i := range nTeams {
+			id := fmt.Sprintf("team%02d", i)
+			owner := users[rng.IntN(nUsers)]
+			if err := tx.CreateAccount(ctx, store.Account{ID: id, Kind: store.Team, Name: id, Owner: owner}); err != nil {
+				return err
+			}
+			teams = append(teams, id)
+			if err := tx.CreateMember(ctx, store.Member{AccountID: id, UserID: owner, Role: string(p.Top())}); err != nil {
+				return err
+			}
+			for _, u := range users {
+				if u == owner || rng.IntN(3) != 0 {
+					continue
+				}
+				role := p.Roles()[rng.IntN(len(p.Roles()))]
+				if err := tx.CreateMember(ctx, store.Member{AccountID: id, UserID: u, Role: string(role)}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(users, "stranger"), teams
+}
+
+func members(t *testing.T, s store.Store, accountID string) []store.Member {
+	t.Helper()
+	var ms []store.Member
+	err := s.View(context.Background(), func(tx store.Tx) (err error) {
+		ms, err = tx.Members(context.Background(), accountID)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ms
+}
+
+// compareWithCasbin stores the policy and the current memberships as Casbin
+// rules through the gorm adapter in the same SQLite file, loads a fresh
+// enforcer from it, and compares every answer with Can.
+func compareWithCasbin(t *testing.T, r *roster.Roster, s store.Store, path string, users, teams []string) {
+	t.Helper()
+	ctx := context.Background()
+	p := r.Policy()
+	db, err := gorm.Open(sqlite.Open(path+"?_busy_timeout=5000"), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqlDB.Close()
+	a, err := gormadapter.NewAdapterByDBUseTableName(db, "", "roster_casbin_diff")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := model.NewModelFromString(p.ModelText())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rules [][]string
+	for _, line := range strings.Split(p.PolicyText(), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, ",")
+		for i := range f {
+			f[i] = strings.TrimSpace(f[i])
+		}
+		rules = append(rules, f)
+	}
+	var grouping [][]string
+	for _, team := range teams {
+		for _, mb := range members(t, s, team) {
+			grouping = append(grouping, []string{"g", mb.UserID, mb.Role, team})
+		}
+	}
+	if err := a.SavePolicy(modelWith(t, m, rules, grouping)); err != nil {
+		t.Fatal(err)
+	}
+	e, err := casbin.NewEnforcer(m, a) // loads the rules back through the adapter
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := append(p.Actions(), "no.such.action", rbac.ResourcesDelete, rbac.PodsManage)
+	checked := 0
+	for _, u := range users {
+		for _, team := range teams {
+			for _, act := range actions {
+				want, err := e.Enforce(u, team, string(act))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := r.Can(ctx, u, team, act); got != want {
+					t.Errorf("Can(%s, %s, %s) = %v, Casbin Enforce = %v", u, team, act, got, want)
+				}
+				checked++
+			}
+		}
+	}
+	if checked == 0 {
+		t.Fatal("compared nothing")
+	}
+}
+
+// modelWith returns a copy of m holding the given p and g rules.
+func modelWith(t *testing.T, m model.Model, rules, grouping [][]string) model.Model {
+	t.Helper()
+	mm := m.Copy()
+	for _, r := range append(rules, grouping...) {
+		if err := mm.AddPolicy(r[0], r[0], r[1:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return mm
+}

@@ -1,0 +1,100 @@
+package roster_test
+
+import (
+	"context"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// The main flow: open roster on a SQLite file, convert a personal account
+// into a team, add a member, and ask Can in a handler.
+func Example() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "roster-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+
+	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db")) // Runpod policy
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	alice, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGoogle})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.CreateUser(ctx, store.User{ID: "bob", Email: "bob@example.com", Name: "Bob", SignIn: store.SignInEmail}); err != nil {
+		log.Fatal(err)
+	}
+	team, err := r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.AddMember(ctx, "alice", team.ID, "bob", rbac.RunpodDev); err != nil {
+		log.Fatal(err)
+	}
+
+	fmt.Println("same account:", team.ID == alice.ID)
+	fmt.Println("bob may manage pods:", r.Can(ctx, "bob", team.ID, rbac.PodsManage))
+	fmt.Println("bob may read billing:", r.Can(ctx, "bob", team.ID, rbac.BillingRead))
+	fmt.Println(r.Explain(ctx, "bob", team.ID, rbac.PodsManage).Allowed)
+
+	events, _, err := r.Audit.Query(ctx, "alice", team.ID, audit.Filter{Action: "member.added"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("audit:", events[0].Action, events[0].ResourceID, events[0].After)
+	// Output:
+	// same account: true
+	// bob may manage pods: true
+	// bob may read billing: false
+	// true
+	// audit: member.added bob {"role":"dev"}
+}
+
+// Check says why a user may not do something.
+func ExampleRoster_Check() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "roster-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"), roster.WithPolicy(rbac.DigitalOcean()))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	olive, err := r.Teams.CreateUser(ctx, store.User{ID: "olive", Email: "olive@example.com", Name: "Olive", SignIn: store.SignInGitHub})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.CreateUser(ctx, store.User{ID: "max", Email: "max@example.com", Name: "Max", SignIn: store.SignInEmail2FA}); err != nil {
+		log.Fatal(err)
+	}
+	team, err := r.Teams.ConvertToTeam(ctx, "olive", olive.ID, "Droplets")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.AddMember(ctx, "olive", team.ID, "max", rbac.DigitalOceanModifier); err != nil {
+		log.Fatal(err)
+	}
+
+	fmt.Println(r.Check(ctx, "max", team.ID, rbac.ResourcesUpdate))
+	d := r.Explain(ctx, "max", team.ID, rbac.ResourcesDelete)
+	fmt.Println(d.Allowed, d.Role)
+	// Output:
+	// <nil>
+	// false modifier
+}

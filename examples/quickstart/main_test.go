@@ -1,0 +1,31 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestQuickstart(t *testing.T) {
+	var out strings.Builder
+	if err := run(context.Background(), &out, filepath.Join(t.TempDir(), "roster.db")); err != nil {
+		t.Fatalf("quickstart failed: %v\noutput:\n%s", err, out.String())
+	}
+	for _, want := range []string{
+		"Can(bob, Acme, pods.manage) = true",
+		"Can(bob, Acme, billing.read) = false",
+		"Can(carol, Acme, billing.manage) = true",
+		"Can(carol, Acme, pods.connect) = false",
+		"role \"billing\" lacks it",
+		"alice changed bob's role to basic\n  Can(bob, Acme, pods.manage) = false\n  Can(bob, Acme, pods.connect) = true",
+		"alice removed carol\n  Can(carol, Acme, billing.read) = false",
+		"last member with the top role",
+		"member.removed",
+		"account.converted",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q\noutput:\n%s", want, out.String())
+		}
+	}
+}

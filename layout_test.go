@@ -1,0 +1,101 @@
+package roster_test
+
+import (
+	"go/build"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/teamroster/roster"
+
+// TestImportDirection holds the import rules of the design: imports run one
+// way, downward; store needs only the standard library; rbac is the only
+// package that imports Casbin (the gorm adapter in sqlstore aside).
+func TestImportDirection(t *testing.T) {
+	// For each package (relative to the module root), the module packages it
+	// may import and whether it may import packages from outside the
+	// standard library.
+	rules := map[string]struct {
+		internal []string
+		external func(path string) bool
+	}{
+		".":               {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz"}},
+		"store":           {},
+		"store/sqlstore":  {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
+		"store/storetest": {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
+		"rbac":            {external: prefixes("github.com/casbin/casbin/v2")},
+		"internal/authz":  {internal: []string{"store", "rbac"}},
+		"internal/testdb": {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
+		"teams":           {internal: []string{"store", "rbac", "internal/authz"}},
+		"invites":         {internal: []string{"store", "rbac", "internal/authz"}},
+		"audit":           {internal: []string{"store", "rbac", "internal/authz"}},
+	}
+	seen := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		if path != "." && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata") {
+			return filepath.SkipDir
+		}
+		pkg, err := build.ImportDir(path, 0)
+		if _, ok := err.(*build.NoGoError); ok {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		rel := filepath.ToSlash(path)
+		if strings.HasPrefix(rel, "examples/") {
+			if pkg.Name != "main" {
+				t.Errorf("%s: examples are main packages, found package %s", rel, pkg.Name)
+			}
+			return nil // examples may import anything, as a user would
+		}
+		rule, ok := rules[rel]
+		if !ok {
+			t.Errorf("%s: no import rule for this package: add one to TestImportDirection", rel)
+			return nil
+		}
+		seen[rel] = true
+		for _, imp := range pkg.Imports {
+			switch {
+			case imp == module || strings.HasPrefix(imp, module+"/"):
+				target := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+				if target == "" {
+					target = "."
+				}
+				if !slices.Contains(rule.internal, target) {
+					t.Errorf("%s imports %s, which the design forbids", rel, imp)
+				}
+			case !strings.Contains(strings.Split(imp, "/")[0], "."):
+				// standard library
+			case rule.external == nil || !rule.external(imp):
+				t.Errorf("%s imports %s: only the standard library%s is allowed", rel, imp, map[bool]string{true: " and its listed dependencies"}[rule.external != nil])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rel := range rules {
+		if !seen[rel] {
+			t.Errorf("package %s of the design is missing", rel)
+		}
+	}
+}
+
+func prefixes(ps ...string) func(string) bool {
+	return func(path string) bool {
+		for _, p := range ps {
+			if strings.HasPrefix(path, p) || path == strings.TrimSuffix(p, "/") {
+				return true
+			}
+		}
+		return false
+	}
+}

@@ -1,0 +1,204 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
+	"github.com/teamroster/roster/teams"
+)
+
+// Roster is the front door: one Store and one policy, with the services that
+// change them and the Can, Check and Explain methods that answer from memory.
+// A Roster is safe for concurrent use by multiple goroutines.
+type Roster struct {
+	// Teams manages users, accounts, members and roles.
+	Teams *teams.Service
+	// Audit reads the audit log every change writes to.
+	Audit *audit.Service
+
+	store  store.Store // the caller's store; writes go through synced
+	policy *rbac.Policy
+	idx    *index
+	ownsDB bool
+}
+
+// Option configures Open and New.
+type Option func(*config)
+
+type config struct {
+	policy *rbac.Policy
+}
+
+// WithPolicy makes Open use p instead of the Runpod preset.
+func WithPolicy(p *rbac.Policy) Option {
+	return func(c *config) { c.policy = p }
+}
+
+// Open opens (creating if needed) the SQLite database file at path and
+// returns a Roster on it with the Runpod policy, or the one given by
+// WithPolicy. Close closes the database. Open returns the errors of
+// sqlstore.OpenSQLite and New.
+func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
+	c := config{policy: rbac.Runpod()}
+	for _, o := range opts {
+		o(&c)
+	}
+	s, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		return nil, fmt.Errorf("roster: open %s: %w", path, err)
+	}
+	r, err := New(ctx, s, c.policy)
+	if err != nil {
+		return nil, errors.Join(err, s.Close())
+	}
+	r.ownsDB = true
+	return r, nil
+}
+
+// New returns a Roster on s deciding with p. It loads every account and
+// membership of s into memory so that Can never touches the database; the
+// memory follows every change made through the Roster at once, and changes
+// made by others once Sync is called. New does not take ownership of s: Close
+// leaves it open. It returns store.ErrInvalid if s or p is nil, and the
+// errors of s.Snapshot.
+func New(ctx context.Context, s store.Store, p *rbac.Policy) (*Roster, error) {
+	if s == nil || p == nil {
+		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
+	}
+	idx := newIndex(p)
+	if err := idx.load(ctx, s); err != nil {
+		return nil, fmt.Errorf("roster: load memberships: %w", err)
+	}
+	synced := &syncedStore{Store: s, idx: idx}
+	return &Roster{
+		Teams:  teams.New(synced, p),
+		Audit:  audit.New(synced, p),
+		store:  s,
+		policy: p,
+		idx:    idx,
+	}, nil
+}
+
+// Close closes the Store if Open created it; a Roster made by New leaves its
+// Store open. It returns the Store's Close error.
+func (r *Roster) Close() error {
+	if r.ownsDB {
+		return r.store.Close()
+	}
+	return nil
+}
+
+// Policy returns the policy the Roster decides with.
+func (r *Roster) Policy() *rbac.Policy { return r.policy }
+
+// Revision returns the store revision the in-memory view reflects.
+func (r *Roster) Revision() store.Revision { return store.Revision(r.idx.rev.Load()) }
+
+// Sync brings the in-memory view up to date with changes committed to the
+// Store by others (another Roster or process on the same database). Changes
+// made through this Roster need no Sync. It returns the Store's errors.
+func (r *Roster) Sync(ctx context.Context) error {
+	return r.idx.catchUp(ctx, r.store)
+}
+
+// Can reports whether user may perform action on the account. It answers
+// from memory, never touching the database, and allocates nothing. Unknown
+// users, accounts and actions, and malformed input, get false. Can is safe
+// for concurrent use; it sees every change made through this Roster once the
+// call that made it has returned.
+func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Action) bool {
+	return r.idx.allowed(user, account, action)
+}
+
+// Check is Can with a reason: it returns nil if user may perform action on
+// the account, and otherwise an error wrapping store.ErrInvalid (malformed
+// user, account or action), rbac.ErrUnknownAction (the policy has no such
+// action), store.ErrNotFound (no such account), rbac.ErrNotMember (the user
+// is not a member of the account), or rbac.ErrDenied (the user's role lacks
+// the action). It is safe for concurrent use.
+func (r *Roster) Check(ctx context.Context, user, account string, action rbac.Action) error {
+	return r.Explain(ctx, user, account, action).Err
+}
+
+// Decision is the full answer to a permission question.
+type Decision struct {
+	User    string
+	Account string
+	Action  rbac.Action
+	// Allowed is the answer Can gives.
+	Allowed bool
+	// Role is the user's role in the account; empty if not a member.
+	Role rbac.Role
+	// Revision is the store revision the answer reflects.
+	Revision store.Revision
+	// Err is nil when Allowed, and otherwise says why not, as Check does.
+	Err error
+}
+
+// String describes the decision in one line.
+func (d Decision) String() string {
+	if d.Allowed {
+		return fmt.Sprintf("allowed: %s (%s) may %s on %s", d.User, d.Role, d.Action, d.Account)
+	}
+	return "denied: " + d.Err.Error()
+}
+
+// Explain answers like Can and says why, with the user's role and the
+// revision the answer reflects. Decision.Err holds the error Check returns.
+// It is safe for concurrent use.
+func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.Action) Decision {
+	d := Decision{User: user, Account: account, Action: action, Revision: r.Revision()}
+	deny := func(err error) Decision {
+		d.Err = fmt.Errorf("roster: check %q may %q on %q: %w", user, action, account, err)
+		return d
+	}
+	for _, v := range []struct{ what, s string }{{"user", user}, {"account", account}, {"action", string(action)}} {
+		if err := store.ValidateID(v.what, v.s); err != nil {
+			return deny(err)
+		}
+	}
+	aid, ok := r.policy.ActionID(action)
+	if !ok {
+		return deny(fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction))
+	}
+	rid, accountKnown, member := r.idx.role(account, user)
+	switch {
+	case !accountKnown:
+		return deny(fmt.Errorf("no account %q: %w", account, store.ErrNotFound))
+	case !member:
+		return deny(rbac.ErrNotMember)
+	case rid == noRole:
+		return deny(fmt.Errorf("stored role is not in policy %s: %w", r.policy.Name(), rbac.ErrDenied))
+	}
+	d.Role = r.policy.Role(rid)
+	if !r.policy.Allowed(rid, aid) {
+		return deny(fmt.Errorf("role %q lacks it: %w", d.Role, rbac.ErrDenied))
+	}
+	d.Allowed = true
+	return d
+}
+
+// syncedStore is the Store the services write through: after every commit it
+// applies the commit's changes to the in-memory index before returning, so
+// that Can reflects a change as soon as the call that made it returns.
+type syncedStore struct {
+	store.Store
+	idx *index
+}
+
+func (s *syncedStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
+	c, err := s.Store.Update(ctx, fn)
+	if err != nil {
+		return c, err
+	}
+	// The change is committed; bring memory up to it even if ctx has ended.
+	if err := s.idx.apply(context.WithoutCancel(ctx), s.Store, c); err != nil {
+		return c, fmt.Errorf("roster: committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
+	}
+	return c, nil
+}

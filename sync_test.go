@@ -1,0 +1,170 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+func TestInMemoryView(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("a second roster on the same store sees changes after Sync", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r2, err := roster.New(ctx, s, rbac.Runpod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Fatal("a new roster does not see the stored membership")
+			}
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if err := r2.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("after Sync the second roster still allows the removed member")
+			}
+			if r1.Revision() != r2.Revision() {
+				t.Errorf("revisions differ after Sync: %d and %d", r1.Revision(), r2.Revision())
+			}
+		})
+
+		t.Run("a roster catches up on others' commits when it commits", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r2, err := roster.New(ctx, s, rbac.Runpod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// r1 changes bob; r2 then makes a change of its own, which skips
+			// a revision and so brings in r1's change too.
+			if _, err := r1.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.RunpodBilling); err != nil {
+				t.Fatal(err)
+			}
+			user(t, r2, "carol")
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) || !r2.Can(ctx, "bob", acct.ID, rbac.BillingRead) {
+				t.Error("r2 did not apply r1's role change when it caught up")
+			}
+		})
+
+		t.Run("the view equals a fresh load after many changes", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.DigitalOcean())
+			acct := team(t, r1, "olive", map[string]rbac.Role{"a": rbac.DigitalOceanMember, "b": rbac.DigitalOceanBiller, "c": rbac.DigitalOceanModifier})
+			other := team(t, r1, "oscar", map[string]rbac.Role{"a": rbac.DigitalOceanResourceViewer})
+			steps := []func() error{
+				func() error {
+					_, err := r1.Teams.ChangeRole(ctx, "olive", acct.ID, "a", rbac.DigitalOceanOwner)
+					return err
+				},
+				func() error { return r1.Teams.Leave(ctx, "olive", acct.ID) },
+				func() error { return r1.Teams.RemoveMember(ctx, "a", acct.ID, "b") },
+				func() error {
+					_, err := r1.Teams.AddMember(ctx, "oscar", other.ID, "c", rbac.DigitalOceanBiller)
+					return err
+				},
+				func() error { _, err := r1.Teams.DeleteTeam(ctx, "a", acct.ID); return err },
+			}
+			for i, step := range steps {
+				if err := step(); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			fresh, err := roster.New(ctx, s, rbac.DigitalOcean())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fresh.Revision() != r1.Revision() {
+				t.Errorf("fresh load at revision %d, live view at %d", fresh.Revision(), r1.Revision())
+			}
+			for _, u := range []string{"olive", "oscar", "a", "b", "c"} {
+				for _, id := range []string{acct.ID, other.ID} {
+					for _, a := range rbac.DigitalOcean().Actions() {
+						if got, want := r1.Can(ctx, u, id, a), fresh.Can(ctx, u, id, a); got != want {
+							t.Errorf("Can(%s, %s, %s): live view %v, fresh load %v", u, id, a, got, want)
+						}
+					}
+				}
+			}
+		})
+	})
+
+	t.Run("reopening a SQLite file restores every answer", func(t *testing.T) {
+		path := testdb.SQLitePath(t)
+		r, err := roster.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodBilling})
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err = roster.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if !r.Can(ctx, "bob", acct.ID, rbac.BillingManage) || r.Can(ctx, "bob", acct.ID, rbac.PodsConnect) {
+			t.Error("reopened roster answers differently")
+		}
+	})
+}
+
+// failingEvents is a Store whose transactions cannot write audit events.
+type failingEvents struct{ store.Store }
+
+type failingEventsTx struct{ store.Tx }
+
+var errInjected = errors.New("injected event write failure")
+
+func (s failingEvents) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(failingEventsTx{tx}) })
+}
+
+func (failingEventsTx) AppendEvent(context.Context, store.Event) (store.Event, error) {
+	return store.Event{}, errInjected
+}
+
+func TestChangeAndEventCommitTogether(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := newRoster(t, b, rbac.Runpod())
+		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+		broken, err := roster.New(ctx, failingEvents{s}, rbac.Runpod())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rev, ev := writes(t, s)
+		calls := map[string]error{}
+		_, calls["change role"] = broken.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic)
+		calls["remove"] = broken.Teams.RemoveMember(ctx, "alice", acct.ID, "bob")
+		calls["leave"] = broken.Teams.Leave(ctx, "bob", acct.ID)
+		_, calls["rename"] = broken.Teams.Rename(ctx, "alice", acct.ID, "Renamed")
+		_, calls["delete team"] = broken.Teams.DeleteTeam(ctx, "alice", acct.ID)
+		_, calls["create user"] = broken.Teams.CreateUser(ctx, store.User{ID: "zoe", Email: "zoe@example.com", Name: "Zoe", SignIn: store.SignInEmail})
+		for name, err := range calls {
+			if !errors.Is(err, errInjected) {
+				t.Errorf("%s: error = %v, want the injected failure", name, err)
+			}
+		}
+		if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+			t.Errorf("failed changes wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+		}
+		for _, rr := range []*roster.Roster{r, broken} {
+			if !rr.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("bob lost his role through a change that did not commit")
+			}
+		}
+		if _, err := r.Teams.User(ctx, "zoe"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("user created without its event: %v", err)
+		}
+	})
+}

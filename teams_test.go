@@ -1,0 +1,402 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
+)
+
+func TestAccounts(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("a personal account's owner may do everything on it", func(t *testing.T) {
+			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
+				r, _ := newRoster(t, b, p)
+				acct := user(t, r, "alice")
+				if acct.Kind != store.Personal || acct.Owner != "alice" {
+					t.Fatalf("new user's account = %+v, want personal owned by alice", acct)
+				}
+				for _, a := range p.Actions() {
+					if !r.Can(ctx, "alice", acct.ID, a) {
+						t.Errorf("%s: owner may not %s on their personal account", p.Name(), a)
+					}
+				}
+				u, err := r.Teams.User(ctx, "alice")
+				if err != nil || u.ActiveAccount != acct.ID {
+					t.Errorf("alice's active account = %q, %v; want her personal account %q", u.ActiveAccount, err, acct.ID)
+				}
+			}
+		})
+
+		t.Run("creating a user twice returns ErrExists and changes nothing", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			user(t, r, "alice")
+			rev, ev := writes(t, s)
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "other@example.com", Name: "Other", SignIn: store.SignInEmail})
+			if !errors.Is(err, store.ErrExists) {
+				t.Fatalf("second CreateUser error = %v, want ErrExists", err)
+			}
+			if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+				t.Errorf("refused CreateUser wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+			}
+		})
+
+		t.Run("converting keeps the account ID and gives the converter the top role", func(t *testing.T) {
+			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
+				r, s := newRoster(t, b, p)
+				personal := user(t, r, "alice")
+				team, err := r.Teams.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if team.ID != personal.ID || team.Kind != store.Team || team.Name != "Acme" {
+					t.Errorf("converted account = %+v, want team Acme with ID %s", team, personal.ID)
+				}
+				ms, err := r.Teams.Members(ctx, "alice", team.ID)
+				if err != nil || len(ms) != 1 || ms[0].Role != string(p.Top()) {
+					t.Errorf("members after conversion = %+v, %v; want alice as %s", ms, err, p.Top())
+				}
+				if es := events(t, s, team.ID); es[0].Action != "account.converted" || es[0].Actor != "alice" {
+					t.Errorf("newest event = %+v, want account.converted by alice", es[0])
+				}
+			}
+		})
+
+		t.Run("converting twice returns ErrAlreadyTeam and changes nothing", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", nil)
+			rev, ev := writes(t, s)
+			if _, err := r.Teams.ConvertToTeam(ctx, "alice", acct.ID, "Again"); !errors.Is(err, teams.ErrAlreadyTeam) {
+				t.Fatalf("second conversion error = %v, want ErrAlreadyTeam", err)
+			}
+			got, err := r.Teams.Account(ctx, "alice", acct.ID)
+			if err != nil || got.Name != acct.Name {
+				t.Errorf("account after refused conversion = %+v, %v; want name %q", got, err, acct.Name)
+			}
+			if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+				t.Errorf("refused conversion wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+			}
+		})
+
+		t.Run("only members allowed to manage settings convert, rename or delete", func(t *testing.T) {
+			r, _ := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			bobs := user(t, r, "carol")
+			if _, err := r.Teams.Rename(ctx, "bob", acct.ID, "Mine"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("dev renaming: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("dev deleting: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.ConvertToTeam(ctx, "bob", bobs.ID, "Not mine"); !errors.Is(err, rbac.ErrNotMember) {
+				t.Errorf("converting someone else's account: error = %v, want ErrNotMember", err)
+			}
+			if _, err := r.Teams.Rename(ctx, "alice", "acc_missing", "X"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("renaming a missing account: error = %v, want ErrNotFound", err)
+			}
+		})
+
+		t.Run("rename changes a team's name and refuses personal accounts", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", nil)
+			got, err := r.Teams.Rename(ctx, "alice", acct.ID, "Acme Labs")
+			if err != nil || got.Name != "Acme Labs" {
+				t.Fatalf("Rename = %+v, %v", got, err)
+			}
+			if es := events(t, s, acct.ID); es[0].Action != "account.renamed" || !strings.Contains(es[0].After, "Acme Labs") {
+				t.Errorf("newest event = %+v, want account.renamed to Acme Labs", es[0])
+			}
+			personal := user(t, r, "bob")
+			if _, err := r.Teams.Rename(ctx, "bob", personal.ID, "Bob Inc"); !errors.Is(err, teams.ErrNotTeam) {
+				t.Errorf("renaming a personal account: error = %v, want ErrNotTeam", err)
+			}
+		})
+
+		t.Run("deleting a team reverts it to the deleter's personal account and removes everyone else", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodAdmin, "carol": rbac.RunpodDev})
+			pending := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: string(rbac.RunpodDev),
+				TokenHash: []byte("0123456789abcdef0123456789abcdef"), Status: store.InvitePending, MaxUses: 1, CreatedBy: "alice"}
+			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, pending) }); err != nil {
+				t.Fatal(err)
+			}
+			// The converter leaves; another admin deletes the team.
+			if err := r.Teams.Leave(ctx, "alice", acct.ID); err != nil {
+				t.Fatal(err)
+			}
+			got, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != acct.ID || got.Kind != store.Personal || got.Owner != "bob" || got.Name != "" {
+				t.Errorf("deleted team = %+v, want bob's personal account with the same ID", got)
+			}
+			for _, who := range []string{"alice", "carol"} {
+				if r.Can(ctx, who, acct.ID, rbac.AccountAccess) {
+					t.Errorf("%s can still access the deleted team", who)
+				}
+			}
+			if !r.Can(ctx, "bob", acct.ID, rbac.AuditRead) {
+				t.Error("bob cannot use his reverted personal account")
+			}
+			var inv store.Invite
+			if err := s.View(ctx, func(tx store.Tx) (err error) { inv, err = tx.Invite(ctx, pending.ID); return err }); err != nil {
+				t.Fatal(err)
+			}
+			if inv.Status != store.InviteRevoked {
+				t.Errorf("pending invite status after deletion = %s, want revoked", inv.Status)
+			}
+			if _, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
+				t.Errorf("deleting a personal account: error = %v, want ErrNotTeam", err)
+			}
+			var actions []string
+			for _, e := range events(t, s, acct.ID)[:3] {
+				actions = append(actions, e.Action)
+			}
+			if want := "account.team_deleted invite.revoked member.removed"; strings.Join(actions, " ") != want {
+				t.Errorf("newest events = %v, want %s", actions, want)
+			}
+		})
+	})
+}
+
+func TestMembers(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("adding a member grants their role's actions and no others", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			if !r.Can(ctx, "bob", acct.ID, rbac.PodsManage) || r.Can(ctx, "bob", acct.ID, rbac.BillingRead) {
+				t.Error("dev's permissions are wrong after AddMember")
+			}
+			if es := events(t, s, acct.ID); es[0].Action != "member.added" || es[0].ResourceID != "bob" || !strings.Contains(es[0].After, `"dev"`) {
+				t.Errorf("newest event = %+v, want member.added bob as dev", es[0])
+			}
+			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic); !errors.Is(err, store.ErrExists) {
+				t.Errorf("adding bob again: error = %v, want ErrExists", err)
+			}
+			if !r.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("a refused second add changed bob's role")
+			}
+			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "nobody", rbac.RunpodBasic); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("adding an unknown user: error = %v, want ErrNotFound", err)
+			}
+			carol := user(t, r, "carol")
+			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "carol", "superuser"); !errors.Is(err, rbac.ErrUnknownRole) {
+				t.Errorf("adding with an unknown role: error = %v, want ErrUnknownRole", err)
+			}
+			if _, err := r.Teams.AddMember(ctx, "bob", acct.ID, "carol", rbac.RunpodBasic); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("a dev adding a member: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.AddMember(ctx, "carol", carol.ID, "bob", rbac.RunpodBasic); !errors.Is(err, teams.ErrNotTeam) {
+				t.Errorf("adding to a personal account: error = %v, want ErrNotTeam", err)
+			}
+		})
+
+		t.Run("nobody grants or changes a role with more permissions than their own", func(t *testing.T) {
+			// A policy with a manager who manages members but has no billing access.
+			p := managerPolicy(t)
+			r, _ := newRoster(t, b, p)
+			acct := team(t, r, "alice", map[string]rbac.Role{"mike": "manager", "bea": "biller", "dan": "dev"})
+			user(t, r, "erin")
+			if _, err := r.Teams.AddMember(ctx, "mike", acct.ID, "erin", "biller"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("manager granting biller: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.AddMember(ctx, "mike", acct.ID, "erin", "owner"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("manager granting owner: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.ChangeRole(ctx, "mike", acct.ID, "dan", "biller"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("manager promoting dev to biller: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.ChangeRole(ctx, "mike", acct.ID, "bea", "dev"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("manager demoting a biller: error = %v, want ErrDenied", err)
+			}
+			if err := r.Teams.RemoveMember(ctx, "mike", acct.ID, "bea"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("manager removing a biller: error = %v, want ErrDenied", err)
+			}
+			if err := r.Teams.RemoveMember(ctx, "mike", acct.ID, "alice"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("manager removing the owner: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.AddMember(ctx, "mike", acct.ID, "erin", "dev"); err != nil {
+				t.Errorf("manager adding a dev: %v", err)
+			}
+			if _, err := r.Teams.ChangeRole(ctx, "mike", acct.ID, "dan", "manager"); err != nil {
+				t.Errorf("manager making a dev a manager: %v", err)
+			}
+		})
+
+		t.Run("changing a role takes effect at once and is audited with old and new role", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.DigitalOcean())
+			acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
+			m, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanModifier)
+			if err != nil || m.Role != string(rbac.DigitalOceanModifier) {
+				t.Fatalf("ChangeRole = %+v, %v", m, err)
+			}
+			if r.Can(ctx, "max", acct.ID, rbac.ResourcesDelete) || !r.Can(ctx, "max", acct.ID, rbac.ResourcesUpdate) {
+				t.Error("modifier's permissions are wrong right after ChangeRole")
+			}
+			e := events(t, s, acct.ID)[0]
+			if e.Action != "member.role_changed" || e.Before != `{"role":"member"}` || e.After != `{"role":"modifier"}` {
+				t.Errorf("newest event = %+v, want member.role_changed member -> modifier", e)
+			}
+			if _, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "nobody", rbac.DigitalOceanMember); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("changing a non-member's role: error = %v, want ErrNotFound", err)
+			}
+		})
+
+		t.Run("removal takes effect at once", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if r.Can(ctx, "bob", acct.ID, rbac.PodsConnect) {
+				t.Error("removed member still can")
+			}
+			if err := r.Check(ctx, "bob", acct.ID, rbac.PodsConnect); !errors.Is(err, rbac.ErrNotMember) {
+				t.Errorf("Check after removal = %v, want ErrNotMember", err)
+			}
+			if e := events(t, s, acct.ID)[0]; e.Action != "member.removed" || e.ResourceID != "bob" {
+				t.Errorf("newest event = %+v, want member.removed bob", e)
+			}
+			if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("removing twice: error = %v, want ErrNotFound", err)
+			}
+		})
+
+		t.Run("acting on a member of another team by ID finds nothing", func(t *testing.T) {
+			r, _ := newRoster(t, b, rbac.Runpod())
+			mine := team(t, r, "alice", nil)
+			theirs := team(t, r, "zed", map[string]rbac.Role{"yan": rbac.RunpodDev})
+			if err := r.Teams.RemoveMember(ctx, "alice", mine.ID, "yan"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("removing another team's member: error = %v, want ErrNotFound", err)
+			}
+			if err := r.Teams.RemoveMember(ctx, "alice", theirs.ID, "yan"); !errors.Is(err, rbac.ErrNotMember) {
+				t.Errorf("acting on another team: error = %v, want ErrNotMember", err)
+			}
+			if !r.Can(ctx, "yan", theirs.ID, rbac.PodsManage) {
+				t.Error("yan lost access through another team's call")
+			}
+		})
+
+		t.Run("the last top-role member cannot leave, be removed or be demoted", func(t *testing.T) {
+			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
+				r, s := newRoster(t, b, p)
+				acct := team(t, r, "alice", nil)
+				other := p.Roles()[0]
+				if other == p.Top() {
+					other = p.Roles()[1]
+				}
+				rev, ev := writes(t, s)
+				if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrLastOwner) {
+					t.Errorf("%s: last top leaving: error = %v, want ErrLastOwner", p.Name(), err)
+				}
+				if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "alice"); !errors.Is(err, teams.ErrLastOwner) {
+					t.Errorf("%s: removing the last top: error = %v, want ErrLastOwner", p.Name(), err)
+				}
+				if _, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "alice", other); !errors.Is(err, teams.ErrLastOwner) {
+					t.Errorf("%s: demoting the last top: error = %v, want ErrLastOwner", p.Name(), err)
+				}
+				if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+					t.Errorf("%s: refused calls wrote: revision %d -> %d, last event %d -> %d", p.Name(), rev, rev2, ev, ev2)
+				}
+				if !r.Can(ctx, "alice", acct.ID, rbac.MembersManage) {
+					t.Errorf("%s: alice lost the top role", p.Name())
+				}
+				// With a second top-role member, the first may go.
+				user(t, r, "bob")
+				if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", p.Top()); err != nil {
+					t.Fatal(err)
+				}
+				if err := r.Teams.Leave(ctx, "alice", acct.ID); err != nil {
+					t.Errorf("%s: a top-role member leaving with another left: %v", p.Name(), err)
+				}
+			}
+		})
+
+		t.Run("nobody leaves their personal account", func(t *testing.T) {
+			r, _ := newRoster(t, b, rbac.Runpod())
+			acct := user(t, r, "alice")
+			if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
+				t.Errorf("leaving a personal account: error = %v, want ErrNotTeam", err)
+			}
+		})
+
+		t.Run("two top-role members demoting each other at once leave one", func(t *testing.T) {
+			// One Roster for every trial, so that its connection pool is warm
+			// and the two transactions really overlap.
+			r, _ := newRoster(t, b, rbac.Runpod())
+			for trial := range 40 {
+				alice, bob := fmt.Sprintf("alice%d", trial), fmt.Sprintf("bob%d", trial)
+				acct := team(t, r, alice, map[string]rbac.Role{bob: rbac.RunpodAdmin})
+				var wg sync.WaitGroup
+				errs := make([]error, 2)
+				for i, pair := range [][2]string{{alice, bob}, {bob, alice}} {
+					wg.Go(func() {
+						if trial%2 == 0 {
+							_, errs[i] = r.Teams.ChangeRole(ctx, pair[0], acct.ID, pair[1], rbac.RunpodDev)
+						} else {
+							errs[i] = r.Teams.RemoveMember(ctx, pair[0], acct.ID, pair[1])
+						}
+					})
+				}
+				wg.Wait()
+				ms, err := r.Teams.Members(ctx, alice, acct.ID)
+				if err != nil {
+					ms, err = r.Teams.Members(ctx, bob, acct.ID)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				admins := 0
+				for _, m := range ms {
+					if m.Role == string(rbac.RunpodAdmin) {
+						admins++
+					}
+				}
+				if admins != 1 {
+					t.Fatalf("trial %d: %d admins left (errors %v), want exactly 1", trial, admins, errs)
+				}
+				if ok := (errs[0] == nil) != (errs[1] == nil); !ok {
+					t.Fatalf("trial %d: errors %v, want exactly one success", trial, errs)
+				}
+				for _, err := range errs {
+					if err != nil && !errors.Is(err, teams.ErrLastOwner) && !errors.Is(err, rbac.ErrDenied) && !errors.Is(err, rbac.ErrNotMember) {
+						t.Fatalf("trial %d: unexpected error %v", trial, err)
+					}
+				}
+			}
+		})
+	})
+}
+
+// managerPolicy is a policy with an owner, a manager who manages members but
+// has no billing access, a biller and a dev.
+func managerPolicy(t *testing.T) *rbac.Policy {
+	t.Helper()
+	p, err := rbac.Parse("managers", []byte(rbac.Runpod().ModelText()), []byte(`
+p, owner, members.invite
+p, owner, members.manage
+p, owner, settings.manage
+p, owner, audit.read
+p, owner, billing.read
+p, owner, pods.manage
+p, manager, members.invite
+p, manager, members.manage
+p, manager, pods.manage
+p, biller, billing.read
+p, dev, pods.manage
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
