@@ -28,9 +28,10 @@ func TestImportDirection(t *testing.T) {
 		"store/storetest": {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
 		"rbac":            {external: prefixes("github.com/casbin/casbin/v2")},
 		"internal/authz":  {internal: []string{"store", "rbac"}},
+		"internal/token":  {},
 		"internal/testdb": {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
-		"teams":           {internal: []string{"store", "rbac", "internal/authz"}},
-		"invites":         {internal: []string{"store", "rbac", "internal/authz"}},
+		"teams":           {internal: []string{"store", "rbac", "internal/authz", "internal/token"}},
+		"invites":         {internal: []string{"store", "rbac", "internal/authz", "internal/token"}},
 		"audit":           {internal: []string{"store", "rbac", "internal/authz"}},
 	}
 	seen := map[string]bool{}

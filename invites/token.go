@@ -1,53 +1,25 @@
-// Package invites handles invitations to join a team. This file holds the
-// invite tokens: secrets that are shown once, in the link or email, and
-// stored only as a hash.
+// Package invites handles invitations to join a team. Invite tokens are
+// shown once, in the link or email, and stored only as a hash.
 package invites
 
-import (
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
-	"encoding/base64"
-	"errors"
-	"fmt"
-)
+import "github.com/teamroster/roster/internal/token"
 
-// TokenLen is the length of a token: 32 random bytes (256 bits) in
+// TokenLen is the length of an invite token: 32 random bytes (256 bits) in
 // unpadded URL-safe base64.
-const TokenLen = 43
+const TokenLen = token.Len
 
 // ErrMalformedToken means a string is not shaped like a token; no lookup is
 // worth making for it.
-var ErrMalformedToken = errors.New("invites: malformed token")
+var ErrMalformedToken = token.ErrMalformed
 
-// NewToken returns a new token of TokenLen URL-safe characters carrying 256
-// bits from crypto/rand, and the hash to store in its place. It is safe for
-// concurrent use.
-func NewToken() (token string, hash []byte) {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never returns an error
-	token = base64.RawURLEncoding.EncodeToString(b)
-	sum := sha256.Sum256([]byte(token))
-	return token, sum[:]
-}
+// NewToken returns a new invite token and the hash to store in its place. It
+// is safe for concurrent use.
+func NewToken() (tok string, hash []byte) { return token.New() }
 
-// HashToken returns the hash under which the token is stored. It returns
-// an error wrapping ErrMalformedToken for anything NewToken cannot have
-// produced, without hashing it.
-func HashToken(token string) ([]byte, error) {
-	if len(token) != TokenLen {
-		return nil, fmt.Errorf("%w: length %d, want %d", ErrMalformedToken, len(token), TokenLen)
-	}
-	if _, err := base64.RawURLEncoding.Strict().DecodeString(token); err != nil {
-		return nil, fmt.Errorf("%w: not URL-safe base64", ErrMalformedToken)
-	}
-	sum := sha256.Sum256([]byte(token))
-	return sum[:], nil
-}
+// HashToken returns the hash under which tok is stored, or an error wrapping
+// ErrMalformedToken for anything NewToken cannot have produced.
+func HashToken(tok string) ([]byte, error) { return token.Hash(tok) }
 
-// MatchToken reports whether token hashes to hash, comparing in constant
-// time. A malformed token never matches.
-func MatchToken(hash []byte, token string) bool {
-	h, err := HashToken(token)
-	return err == nil && subtle.ConstantTimeCompare(h, hash) == 1
-}
+// MatchToken reports whether tok hashes to hash, comparing in constant time.
+// A malformed token never matches.
+func MatchToken(hash []byte, tok string) bool { return token.Match(hash, tok) }

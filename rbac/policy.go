@@ -1,5 +1,7 @@
 package rbac
 
+import "fmt"
+
 // RoleID is a role's index in [Policy.Roles]: the compiled form of a Role
 // used by [Policy.Allowed]. IDs are only meaningful for the Policy that
 // issued them.
@@ -30,6 +32,8 @@ type Policy struct {
 	table []uint64
 	words int // uint64 words per role
 	top   RoleID
+
+	topByTransfer bool // see TopByTransfer
 }
 
 // Name returns the policy's name: "runpod" or "digitalocean" for the
@@ -186,4 +190,43 @@ func (p *Policy) Allowed(r RoleID, a ActionID) bool {
 // row returns the bitset of role r.
 func (p *Policy) row(r RoleID) []uint64 {
 	return p.table[int(r)*p.words : (int(r)+1)*p.words]
+}
+
+// TopByTransfer reports whether the top role may be granted only through an
+// ownership transfer that the current holder confirms and the new holder
+// accepts, as on DigitalOcean, rather than by a plain role change or
+// invitation.
+func (p *Policy) TopByTransfer() bool { return p.topByTransfer }
+
+// WithTopByTransfer returns a copy of p whose top role is granted only
+// through an ownership transfer (see [Policy.TopByTransfer]). The
+// DigitalOcean preset is built this way.
+func (p *Policy) WithTopByTransfer() *Policy {
+	c := *p
+	c.topByTransfer = true
+	return &c
+}
+
+// Diff returns what a member would gain and lose by moving from role from to
+// role to: the actions to holds and from lacks, and the reverse, each in
+// [Policy.Actions] order. It returns an error wrapping ErrUnknownRole if
+// either role is unknown.
+func (p *Policy) Diff(from, to Role) (gained, lost []Action, err error) {
+	fi, ok := p.roleIndex[from]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownRole, from)
+	}
+	ti, ok := p.roleIndex[to]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownRole, to)
+	}
+	for a, name := range p.actions {
+		switch had, has := p.Allowed(fi, ActionID(a)), p.Allowed(ti, ActionID(a)); {
+		case has && !had:
+			gained = append(gained, name)
+		case had && !has:
+			lost = append(lost, name)
+		}
+	}
+	return gained, lost, nil
 }

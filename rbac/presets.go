@@ -16,7 +16,7 @@ var (
 
 var (
 	runpod       = sync.OnceValue(func() *Policy { return mustParse("runpod", runpodCSV) })
-	digitalOcean = sync.OnceValue(func() *Policy { return mustParse("digitalocean", digitalOceanCSV) })
+	digitalOcean = sync.OnceValue(func() *Policy { return mustParse("digitalocean", digitalOceanCSV).WithTopByTransfer() })
 )
 
 // Runpod returns the Runpod preset: the roles basic, billing, dev and admin
@@ -29,7 +29,8 @@ func Runpod() *Policy { return runpod() }
 // DigitalOcean returns the DigitalOcean preset: the roles owner, biller,
 // billing_viewer, member, modifier and resource_viewer of DigitalOcean
 // teams, with actions over shared resources, billing information and team
-// settings (see digitalocean.csv). Owner is the top role. The preset is
+// settings (see digitalocean.csv). Owner is the top role, granted only by an
+// ownership transfer (see [Policy.TopByTransfer]). The preset is
 // compiled on first use and shared; it is safe for concurrent use.
 // DigitalOcean panics only if the embedded files are broken, which the
 // package's tests rule out.
