@@ -48,7 +48,7 @@ func TestCanEqualsCasbin(t *testing.T) {
 				// Random changes through roster, then compare again.
 				top := string(p.Top())
 				applied := 0
-				for range 40 {
+				for range 80 {
 					acct := teams[rng.IntN(len(teams))]
 					ms := members(t, s, acct)
 					actor := ""
@@ -72,7 +72,7 @@ func TestCanEqualsCasbin(t *testing.T) {
 					} // refusals (not a member, last owner...) are part of the random walk
 				}
 				if applied < 10 {
-					t.Fatalf("only %d of 40 random changes applied: the walk tests too little", applied)
+					t.Fatalf("only %d of 80 random changes applied: the walk tests too little", applied)
 				}
 				compareWithCasbin(t, r, s, path, users, teams)
 			})

@@ -2,12 +2,15 @@ package roster_test
 
 import (
 	"context"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
 )
 
 // forEachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped
@@ -24,10 +27,10 @@ func forEachBackend(t *testing.T, fn func(t *testing.T, b testdb.Backend)) {
 
 // newRoster returns a Roster with policy p on a fresh store of backend b,
 // and the store under it.
-func newRoster(t *testing.T, b testdb.Backend, p *rbac.Policy) (*roster.Roster, store.Store) {
+func newRoster(t *testing.T, b testdb.Backend, p *rbac.Policy, opts ...roster.Option) (*roster.Roster, store.Store) {
 	t.Helper()
 	s := b.Store(t)
-	r, err := roster.New(context.Background(), s, p)
+	r, err := roster.New(context.Background(), s, p, opts...)
 	if err != nil {
 		t.Fatalf("roster.New: %v", err)
 	}
@@ -79,6 +82,21 @@ func events(t *testing.T, s store.Store, accountID string) []store.Event {
 	return es
 }
 
+// newestActions returns the actions of the account's n newest events,
+// newest first, separated by spaces.
+func newestActions(t *testing.T, s store.Store, accountID string, n int) string {
+	t.Helper()
+	es := events(t, s, accountID)
+	if len(es) < n {
+		t.Fatalf("the account has %d events, want at least %d", len(es), n)
+	}
+	actions := make([]string, n)
+	for i, e := range es[:n] {
+		actions[i] = e.Action
+	}
+	return strings.Join(actions, " ")
+}
+
 // writes returns the store's revision and its newest event ID: both stay
 // the same across a call that wrote nothing.
 func writes(t *testing.T, s store.Store) (store.Revision, int64) {
@@ -99,4 +117,59 @@ func writes(t *testing.T, s store.Store) (store.Revision, int64) {
 		t.Fatalf("snapshot: %v", err)
 	}
 	return rev, last
+}
+
+// inbox is a Notifier that keeps every notice, for tests to follow links.
+type inbox struct {
+	mu      sync.Mutex
+	notices []teams.TransferNotice
+}
+
+func (in *inbox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	in.notices = append(in.notices, n)
+	return nil
+}
+
+func (in *inbox) TransferAccept(ctx context.Context, n teams.TransferNotice) error {
+	return in.TransferConfirm(ctx, n)
+}
+
+// last returns the newest notice sent to user.
+func (in *inbox) last(t *testing.T, user string) teams.TransferNotice {
+	t.Helper()
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for i := len(in.notices) - 1; i >= 0; i-- {
+		if n := in.notices[i]; n.Email == user+"@example.com" {
+			return n
+		}
+	}
+	t.Fatalf("no notice for %s", user)
+	return teams.TransferNotice{}
+}
+
+// makeTop gives member the top role: by a role change, or where the policy
+// wants it, by a confirmed and accepted ownership transfer (the roster must
+// have been made with in as its notifier).
+func makeTop(t *testing.T, r *roster.Roster, in *inbox, owner, accountID, member string) {
+	t.Helper()
+	ctx := context.Background()
+	if !r.Policy().TopByTransfer() {
+		if _, err := r.Teams.ChangeRole(ctx, owner, accountID, member, r.Policy().Top()); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	tr, err := r.Teams.TransferOwnership(ctx, owner, accountID, member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.ConfirmTransfer(ctx, owner, tr.ID, in.last(t, owner).Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.AcceptTransfer(ctx, member, tr.ID, in.last(t, member).Token); err != nil {
+		t.Fatal(err)
+	}
 }

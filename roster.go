@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/rbac"
@@ -31,12 +32,52 @@ type Roster struct {
 type Option func(*config)
 
 type config struct {
-	policy *rbac.Policy
+	policy *rbac.Policy // Open only
+	teams  []teams.Option
 }
 
-// WithPolicy makes Open use p instead of the Runpod preset.
+// WithPolicy makes Open use p instead of the Runpod preset. New takes its
+// policy as an argument and ignores this option.
 func WithPolicy(p *rbac.Policy) Option {
 	return func(c *config) { c.policy = p }
+}
+
+// Notifier sends the emails roster's flows need; the host application
+// implements it with its own mailer. See teams.Notifier.
+type Notifier interface {
+	teams.Notifier
+}
+
+// WithNotifier sets who sends roster's emails. Without it nothing is sent.
+func WithNotifier(n Notifier) Option {
+	return func(c *config) { c.teams = append(c.teams, teams.WithNotifier(n)) }
+}
+
+// WithBaseURL sets the base URL of the links roster sends, such as
+// "https://app.example.com/team". Ownership transfer links are
+// base + "/transfers/{id}?token=...". Links are never built from a request's
+// Host header.
+func WithBaseURL(base string) Option {
+	return func(c *config) { c.teams = append(c.teams, teams.WithLinkBase(base+"/transfers")) }
+}
+
+// WithTransferTTL sets how long an ownership transfer stays open (7 days by
+// default).
+func WithTransferTTL(d time.Duration) Option {
+	return func(c *config) { c.teams = append(c.teams, teams.WithTransferTTL(d)) }
+}
+
+// WithRemovalHook sets a function called after each committed removal of a
+// member, so that the host application can revoke that user's sessions and
+// API keys for the account. See teams.WithRemovalHook.
+func WithRemovalHook(fn func(ctx context.Context, r teams.Removal)) Option {
+	return func(c *config) { c.teams = append(c.teams, teams.WithRemovalHook(fn)) }
+}
+
+// WithClock sets the clock roster stamps records and checks expiry with,
+// for tests.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.teams = append(c.teams, teams.WithClock(now)) }
 }
 
 // Open opens (creating if needed) the SQLite database file at path and
@@ -52,7 +93,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("roster: open %s: %w", path, err)
 	}
-	r, err := New(ctx, s, c.policy)
+	r, err := New(ctx, s, c.policy, opts...)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -64,9 +105,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 // membership of s into memory so that Can never touches the database; the
 // memory follows every change made through the Roster at once, and changes
 // made by others once Sync is called. New does not take ownership of s: Close
-// leaves it open. It returns store.ErrInvalid if s or p is nil, and the
-// errors of s.Snapshot.
-func New(ctx context.Context, s store.Store, p *rbac.Policy) (*Roster, error) {
+// leaves it open. Options other than WithPolicy apply. It returns
+// store.ErrInvalid if s or p is nil, and the errors of s.Snapshot.
+func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*Roster, error) {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
 	if s == nil || p == nil {
 		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
 	}
@@ -76,7 +121,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy) (*Roster, error) {
 	}
 	synced := &syncedStore{Store: s, idx: idx}
 	return &Roster{
-		Teams:  teams.New(synced, p),
+		Teams:  teams.New(synced, p, c.teams...),
 		Audit:  audit.New(synced, p),
 		store:  s,
 		policy: p,

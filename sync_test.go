@@ -57,14 +57,12 @@ func TestInMemoryView(t *testing.T) {
 		})
 
 		t.Run("the view equals a fresh load after many changes", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.DigitalOcean())
+			in := &inbox{}
+			r1, s := newRoster(t, b, rbac.DigitalOcean(), roster.WithNotifier(in))
 			acct := team(t, r1, "olive", map[string]rbac.Role{"a": rbac.DigitalOceanMember, "b": rbac.DigitalOceanBiller, "c": rbac.DigitalOceanModifier})
 			other := team(t, r1, "oscar", map[string]rbac.Role{"a": rbac.DigitalOceanResourceViewer})
 			steps := []func() error{
-				func() error {
-					_, err := r1.Teams.ChangeRole(ctx, "olive", acct.ID, "a", rbac.DigitalOceanOwner)
-					return err
-				},
+				func() error { makeTop(t, r1, in, "olive", acct.ID, "a"); return nil },
 				func() error { return r1.Teams.Leave(ctx, "olive", acct.ID) },
 				func() error { return r1.Teams.RemoveMember(ctx, "a", acct.ID, "b") },
 				func() error {

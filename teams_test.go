@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -61,7 +62,7 @@ func TestAccounts(t *testing.T) {
 					t.Errorf("converted account = %+v, want team Acme with ID %s", team, personal.ID)
 				}
 				ms, err := r.Teams.Members(ctx, "alice", team.ID)
-				if err != nil || len(ms) != 1 || ms[0].Role != string(p.Top()) {
+				if err != nil || len(ms) != 1 || ms[0].Role != p.Top() {
 					t.Errorf("members after conversion = %+v, %v; want alice as %s", ms, err, p.Top())
 				}
 				if es := events(t, s, team.ID); es[0].Action != "account.converted" || es[0].Actor != "alice" {
@@ -157,12 +158,8 @@ func TestAccounts(t *testing.T) {
 			if _, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
 				t.Errorf("deleting a personal account: error = %v, want ErrNotTeam", err)
 			}
-			var actions []string
-			for _, e := range events(t, s, acct.ID)[:3] {
-				actions = append(actions, e.Action)
-			}
-			if want := "account.team_deleted invite.revoked member.removed"; strings.Join(actions, " ") != want {
-				t.Errorf("newest events = %v, want %s", actions, want)
+			if got, want := newestActions(t, s, acct.ID, 3), "account.team_deleted invite.revoked member.removed"; got != want {
+				t.Errorf("newest events = %s, want %s", got, want)
 			}
 		})
 	})
@@ -289,7 +286,8 @@ func TestMembers(t *testing.T) {
 
 		t.Run("the last top-role member cannot leave, be removed or be demoted", func(t *testing.T) {
 			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
-				r, s := newRoster(t, b, p)
+				in := &inbox{}
+				r, s := newRoster(t, b, p, roster.WithNotifier(in))
 				acct := team(t, r, "alice", nil)
 				other := p.Roles()[0]
 				if other == p.Top() {
@@ -313,9 +311,10 @@ func TestMembers(t *testing.T) {
 				}
 				// With a second top-role member, the first may go.
 				user(t, r, "bob")
-				if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", p.Top()); err != nil {
+				if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", other); err != nil {
 					t.Fatal(err)
 				}
+				makeTop(t, r, in, "alice", acct.ID, "bob")
 				if err := r.Teams.Leave(ctx, "alice", acct.ID); err != nil {
 					t.Errorf("%s: a top-role member leaving with another left: %v", p.Name(), err)
 				}
@@ -358,7 +357,7 @@ func TestMembers(t *testing.T) {
 				}
 				admins := 0
 				for _, m := range ms {
-					if m.Role == string(rbac.RunpodAdmin) {
+					if m.Role == rbac.RunpodAdmin {
 						admins++
 					}
 				}

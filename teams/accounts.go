@@ -23,7 +23,8 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 		err = store.ValidateName("team name", name)
 	}
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.SettingsManage, func(tx store.Tx, acct store.Account, _ store.Member) error {
+		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.converted", func(c *change) error {
+			tx, acct := c.tx, c.acct
 			if acct.Kind == store.Team {
 				return ErrAlreadyTeam
 			}
@@ -57,7 +58,8 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 		err = store.ValidateName("team name", name)
 	}
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.SettingsManage, func(tx store.Tx, acct store.Account, _ store.Member) error {
+		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.renamed", func(c *change) error {
+			tx, acct := c.tx, c.acct
 			if acct.Kind != store.Team {
 				return ErrNotTeam
 			}
@@ -94,21 +96,23 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 	var out store.Account
 	err := validIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.SettingsManage, func(tx store.Tx, acct store.Account, me store.Member) error {
+		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.team_deleted", func(c *change) error {
+			tx, acct, me := c.tx, c.acct, c.me
 			if acct.Kind != store.Team {
 				return ErrNotTeam
-			}
-			if err := s.removeOthers(ctx, tx, actor, accountID); err != nil {
-				return err
-			}
-			if err := s.closePending(ctx, tx, actor, accountID); err != nil {
-				return err
 			}
 			if top := string(s.policy.Top()); me.Role != top {
 				me.Role = top
 				if err := tx.UpdateMember(ctx, me); err != nil {
 					return err
 				}
+				c.me = me
+			}
+			if err := s.removeOthers(ctx, c); err != nil {
+				return err
+			}
+			if err := s.closePending(ctx, tx, actor, accountID); err != nil {
+				return err
 			}
 			before := acct
 			acct.Kind, acct.Name, acct.Owner, acct.UpdatedAt = store.Personal, "", actor, s.now()
@@ -130,25 +134,17 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 	return out, nil
 }
 
-// removeOthers removes every member of the account but keep.
-func (s *Service) removeOthers(ctx context.Context, tx store.Tx, keep, accountID string) error {
-	members, err := tx.Members(ctx, accountID)
+// removeOthers removes every member of the account but the actor.
+func (s *Service) removeOthers(ctx context.Context, c *change) error {
+	members, err := c.tx.Members(ctx, c.acct.ID)
 	if err != nil {
 		return err
 	}
 	for _, m := range members {
-		if m.UserID == keep {
-			continue
-		}
-		if err := tx.DeleteMember(ctx, accountID, m.UserID); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, store.Event{
-			AccountID: accountID, Actor: keep, Action: "member.removed",
-			ResourceType: "member", ResourceID: m.UserID, Reason: "team deleted",
-			Before: jsonOf(map[string]string{"role": m.Role}),
-		}); err != nil {
-			return err
+		if m.UserID != c.me.UserID {
+			if err := s.remove(ctx, c, m, "member.removed", "team deleted"); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

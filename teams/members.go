@@ -12,30 +12,32 @@ import (
 // AddMember makes an existing user a member of a team with role, without an
 // invitation (for host applications that provision members themselves, such
 // as from a directory). The actor needs rbac.MembersManage and may grant only
-// a role whose permissions are all their own. Adding does not change the
-// user's active account. It returns the membership, or an error wrapping
-// store.ErrInvalid, store.ErrNotFound (no such account or user),
-// rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole, ErrNotTeam or
-// store.ErrExists (already a member; nothing changes).
+// a role whose permissions are all their own; where the policy grants the
+// top role only by transfer (rbac.Policy.TopByTransfer), it cannot be given
+// here. Adding does not change the user's active account. It returns the
+// membership, or an error wrapping store.ErrInvalid, store.ErrNotFound (no
+// such account or user), rbac.ErrNotMember, rbac.ErrDenied,
+// rbac.ErrUnknownRole, ErrNotTeam, ErrTransferRequired or store.ErrExists
+// (already a member; nothing changes).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
-	err := s.validMemberArgs(actor, accountID, userID, role)
+	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, acct store.Account, me store.Member) error {
-			if acct.Kind != store.Team {
+		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.added", func(c *change) error {
+			if c.acct.Kind != store.Team {
 				return ErrNotTeam
 			}
-			if err := s.mayGrant(me, role); err != nil {
+			if err := s.mayGrant(c.me, role); err != nil {
 				return err
 			}
-			if _, err := tx.User(ctx, userID); err != nil {
+			if _, err := c.tx.User(ctx, userID); err != nil {
 				return err
 			}
 			out = store.Member{AccountID: accountID, UserID: userID, Role: string(role), JoinedAt: s.now()}
-			if err := tx.CreateMember(ctx, out); err != nil {
+			if err := c.tx.CreateMember(ctx, out); err != nil {
 				return err
 			}
-			return s.record(ctx, tx, store.Event{
+			return s.record(ctx, c.tx, store.Event{
 				AccountID: accountID, Actor: actor, Action: "member.added",
 				ResourceType: "member", ResourceID: userID,
 				After: jsonOf(map[string]string{"role": string(role)}),
@@ -50,44 +52,31 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 
 // ChangeRole gives a member another role. The actor needs
 // rbac.MembersManage, and both the member's current role and the new one
-// must grant nothing the actor's role lacks. It returns the updated
-// membership, or an error wrapping store.ErrInvalid, store.ErrNotFound (no
-// such account, or userID is not a member), rbac.ErrNotMember (the actor is
-// not), rbac.ErrDenied, rbac.ErrUnknownRole, or ErrLastOwner (the member is
-// the last with the top role).
+// must grant nothing the actor's role lacks. Where the policy grants the top
+// role only by transfer, making someone top needs TransferOwnership. It
+// returns the updated membership, or an error wrapping store.ErrInvalid,
+// store.ErrNotFound (no such account, or userID is not a member),
+// rbac.ErrNotMember (the actor is not), rbac.ErrDenied, rbac.ErrUnknownRole,
+// ErrTransferRequired, or ErrLastOwner (the member is the last with the top
+// role).
 func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
-	err := s.validMemberArgs(actor, accountID, userID, role)
+	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, acct store.Account, me store.Member) error {
-			target, err := s.actOn(ctx, tx, me, userID)
+		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.role_changed", func(c *change) error {
+			target, err := s.actOn(ctx, c, userID)
 			if err != nil {
 				return err
 			}
-			if err := s.mayGrant(me, role); err != nil {
-				return err
-			}
-			if target.Role == string(role) {
+			if target.Role == string(role) && s.policy.HasRole(role) {
 				out = target
 				return nil
 			}
-			if !s.policy.IsTop(role) {
-				if err := s.keepsTop(ctx, tx, target); err != nil {
-					return err
-				}
-			}
-			old := target.Role
-			target.Role = string(role)
-			if err := tx.UpdateMember(ctx, target); err != nil {
+			if err := s.mayGrant(c.me, role); err != nil {
 				return err
 			}
-			out = target
-			return s.record(ctx, tx, store.Event{
-				AccountID: accountID, Actor: actor, Action: "member.role_changed",
-				ResourceType: "member", ResourceID: userID,
-				Before: jsonOf(map[string]string{"role": old}),
-				After:  jsonOf(map[string]string{"role": string(role)}),
-			})
+			out, err = s.setRole(ctx, c, target, role)
+			return err
 		})
 	}
 	if err != nil {
@@ -96,21 +85,74 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 	return out, nil
 }
 
-// RemoveMember removes a member from a team. The actor needs
-// rbac.MembersManage and a role that grants everything the member's does.
-// Once it returns, Can answers false for that user on this account. It
-// returns an error wrapping store.ErrInvalid, store.ErrNotFound (no such
-// account, or userID is not a member), rbac.ErrNotMember (the actor is not),
-// rbac.ErrDenied, or ErrLastOwner.
-func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID string) error {
-	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID)
+// setRole changes the member's role, keeping a top-role member, and records
+// the change.
+func (s *Service) setRole(ctx context.Context, c *change, m store.Member, role rbac.Role) (store.Member, error) {
+	if !s.policy.IsTop(role) {
+		if err := s.keepsTop(ctx, c.tx, m); err != nil {
+			return store.Member{}, err
+		}
+	}
+	old := m.Role
+	m.Role = string(role)
+	if err := c.tx.UpdateMember(ctx, m); err != nil {
+		return store.Member{}, err
+	}
+	return m, s.record(ctx, c.tx, store.Event{
+		AccountID: m.AccountID, Actor: c.me.UserID, Action: "member.role_changed",
+		ResourceType: "member", ResourceID: m.UserID,
+		Before: jsonOf(map[string]string{"role": old}),
+		After:  jsonOf(map[string]string{"role": string(role)}),
+	})
+}
+
+// RolePreview is what a role change would do to a member's permissions.
+type RolePreview struct {
+	From, To rbac.Role
+	Gained   []rbac.Action // actions To holds and From lacks
+	Lost     []rbac.Action // actions From holds and To lacks
+}
+
+// PreviewRoleChange says which actions the member would gain and lose if the
+// actor changed their role to role, without changing anything. The actor
+// needs rbac.MembersManage. It returns an error wrapping store.ErrInvalid,
+// store.ErrNotFound, rbac.ErrNotMember or rbac.ErrUnknownRole.
+func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userID string, role rbac.Role) (RolePreview, error) {
+	var out RolePreview
+	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, acct store.Account, me store.Member) error {
-			target, err := s.actOn(ctx, tx, me, userID)
+		err = s.view(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, _ store.Account, _ store.Member) error {
+			m, err := tx.Member(ctx, accountID, userID)
 			if err != nil {
 				return err
 			}
-			return s.remove(ctx, tx, actor, target, "member.removed")
+			out.From, out.To = rbac.Role(m.Role), role
+			out.Gained, out.Lost, err = s.policy.Diff(out.From, out.To)
+			return err
+		})
+	}
+	if err != nil {
+		return RolePreview{}, fmt.Errorf("teams: preview role of %q in %q for %q: %w", userID, accountID, actor, err)
+	}
+	return out, nil
+}
+
+// RemoveMember removes a member from a team. The actor needs
+// rbac.MembersManage and a role that grants everything the member's does.
+// Once it returns, Can answers false for that user on this account, the
+// removal hook has run, and ownership transfers to or from the member are
+// cancelled. It returns an error wrapping store.ErrInvalid,
+// store.ErrNotFound (no such account, or userID is not a member),
+// rbac.ErrNotMember (the actor is not), rbac.ErrDenied, or ErrLastOwner.
+func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID string) error {
+	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID)
+	if err == nil {
+		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.removed", func(c *change) error {
+			target, err := s.actOn(ctx, c, userID)
+			if err != nil {
+				return err
+			}
+			return s.remove(ctx, c, target, "member.removed", "removed")
 		})
 	}
 	if err != nil {
@@ -126,6 +168,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 // ErrNotTeam or ErrLastOwner.
 func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 	err := validIDs("user ID", userID, "account ID", accountID)
+	var removed []Removal
 	if err == nil {
 		_, err = s.store.Update(ctx, func(tx store.Tx) error {
 			acct, err := tx.LockAccount(ctx, accountID)
@@ -141,50 +184,75 @@ func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 			} else if err != nil {
 				return err
 			}
-			return s.remove(ctx, tx, userID, me, "member.left")
+			c := &change{tx: tx, acct: acct, me: me}
+			if err := s.remove(ctx, c, me, "member.left", "left"); err != nil {
+				return err
+			}
+			removed = c.removed
+			return nil
 		})
 	}
 	if err != nil {
 		return fmt.Errorf("teams: %q leave %q: %w", userID, accountID, err)
 	}
+	s.afterRemovals(ctx, removed)
 	return nil
 }
 
-// remove deletes the membership unless it holds the account's last top role.
-func (s *Service) remove(ctx context.Context, tx store.Tx, actor string, m store.Member, action string) error {
-	if err := s.keepsTop(ctx, tx, m); err != nil {
+// remove deletes the membership unless it holds the account's last top role,
+// cancels the ownership transfers it is part of, moves the user's active
+// account off this one, records the event and notes the removal for the hook.
+func (s *Service) remove(ctx context.Context, c *change, m store.Member, action, reason string) error {
+	if err := s.keepsTop(ctx, c.tx, m); err != nil {
 		return err
 	}
-	if err := tx.DeleteMember(ctx, m.AccountID, m.UserID); err != nil {
+	if err := c.tx.DeleteMember(ctx, m.AccountID, m.UserID); err != nil {
 		return err
 	}
-	return s.record(ctx, tx, store.Event{
-		AccountID: m.AccountID, Actor: actor, Action: action,
-		ResourceType: "member", ResourceID: m.UserID,
+	if err := s.cancelTransfersOf(ctx, c, m.UserID, "member "+reason); err != nil {
+		return err
+	}
+	u, err := c.tx.User(ctx, m.UserID)
+	if err != nil {
+		return err
+	}
+	if u.ActiveAccount == m.AccountID {
+		u.ActiveAccount = ""
+		if err := c.tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+	}
+	c.removed = append(c.removed, Removal{AccountID: m.AccountID, UserID: m.UserID, By: c.me.UserID, Reason: reason})
+	return s.record(ctx, c.tx, store.Event{
+		AccountID: m.AccountID, Actor: c.me.UserID, Action: action,
+		ResourceType: "member", ResourceID: m.UserID, Reason: reason,
 		Before: jsonOf(map[string]string{"role": m.Role}),
 	})
 }
 
-// actOn returns the membership of userID that the actor (membership me) is
-// about to change: it must exist and grant nothing me's role lacks.
-func (s *Service) actOn(ctx context.Context, tx store.Tx, me store.Member, userID string) (store.Member, error) {
-	target, err := tx.Member(ctx, me.AccountID, userID)
+// actOn returns the membership of userID that the actor is about to change:
+// it must exist and grant nothing the actor's role lacks.
+func (s *Service) actOn(ctx context.Context, c *change, userID string) (store.Member, error) {
+	target, err := c.tx.Member(ctx, c.acct.ID, userID)
 	if err != nil {
 		return store.Member{}, err
 	}
-	if !s.policy.Covers(rbac.Role(me.Role), rbac.Role(target.Role)) {
-		return store.Member{}, fmt.Errorf("role %q may not act on a member with role %q: %w", me.Role, target.Role, rbac.ErrDenied)
+	if !s.policy.Covers(rbac.Role(c.me.Role), rbac.Role(target.Role)) {
+		return store.Member{}, fmt.Errorf("role %q may not act on a member with role %q: %w", c.me.Role, target.Role, rbac.ErrDenied)
 	}
 	return target, nil
 }
 
-// mayGrant checks that role exists and grants nothing me's role lacks.
+// mayGrant checks that role exists, grants nothing me's role lacks, and is
+// not a top role the policy grants only by transfer.
 func (s *Service) mayGrant(me store.Member, role rbac.Role) error {
-	if !s.policy.HasRole(role) {
+	switch {
+	case !s.policy.HasRole(role):
 		return fmt.Errorf("policy %s has no role %q: %w", s.policy.Name(), role, rbac.ErrUnknownRole)
-	}
-	if !s.policy.Covers(rbac.Role(me.Role), role) {
+	case !s.policy.Covers(rbac.Role(me.Role), role):
 		return fmt.Errorf("role %q may not grant role %q: %w", me.Role, role, rbac.ErrDenied)
+	case s.policy.TopByTransfer() && s.policy.IsTop(role):
+		return fmt.Errorf("role %q: %w", role, ErrTransferRequired)
 	}
 	return nil
 }
@@ -205,8 +273,4 @@ func (s *Service) keepsTop(ctx context.Context, tx store.Tx, m store.Member) err
 		}
 	}
 	return ErrLastOwner
-}
-
-func (s *Service) validMemberArgs(actor, accountID, userID string, role rbac.Role) error {
-	return validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 }

@@ -1,0 +1,237 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
+)
+
+func TestMembersTable(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := newRoster(t, b, rbac.DigitalOcean())
+		acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
+		invite := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteEmail, Email: "new@example.com",
+			Role: string(rbac.DigitalOceanBiller), TokenHash: []byte("0123456789abcdef0123456789abcdef"),
+			Status: store.InvitePending, MaxUses: 1, CreatedBy: "olive", CreatedAt: time.Now().UTC()}
+		expired := invite
+		expired.ID, expired.Email, expired.TokenHash, expired.ExpiresAt = store.NewID("inv"), "old@example.com", []byte("fedcba9876543210fedcba9876543210"), time.Now().Add(-time.Hour).UTC()
+		if _, err := s.Update(ctx, func(tx store.Tx) error {
+			if err := tx.CreateInvite(ctx, invite); err != nil {
+				return err
+			}
+			return tx.CreateInvite(ctx, expired)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		strip := func(rows []teams.MemberRow) []teams.MemberRow {
+			for i := range rows {
+				rows[i].JoinedAt, rows[i].InviteID, rows[i].ExpiresAt = time.Time{}, "", time.Time{}
+			}
+			return rows
+		}
+
+		t.Run("every member sees members and pending invites", func(t *testing.T) {
+			rows, err := r.Teams.Members(ctx, "max", acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := []teams.MemberRow{
+				{UserID: "olive", Name: "olive", Email: "olive@example.com", Role: rbac.DigitalOceanOwner, Status: teams.Joined},
+				{UserID: "max", Name: "max", Email: "max@example.com", Role: rbac.DigitalOceanMember, Status: teams.Joined},
+				{Email: "new@example.com", Role: rbac.DigitalOceanBiller, Status: teams.Pending},
+			}
+			if diff := cmp.Diff(want, strip(rows)); diff != "" {
+				t.Errorf("members table for a member (-want +got):\n%s", diff)
+			}
+		})
+
+		t.Run("only owners see sign-in methods", func(t *testing.T) {
+			rows, err := r.Teams.Members(ctx, "olive", acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rows[0].SignIn != store.SignInEmail || rows[1].SignIn != store.SignInEmail || rows[2].SignIn != "" {
+				t.Errorf("sign-in methods for the owner = %q %q %q, want email email and none for the invite", rows[0].SignIn, rows[1].SignIn, rows[2].SignIn)
+			}
+		})
+
+		t.Run("non-members see nothing", func(t *testing.T) {
+			user(t, r, "eve")
+			if _, err := r.Teams.Members(ctx, "eve", acct.ID); !errors.Is(err, rbac.ErrNotMember) {
+				t.Errorf("error = %v, want ErrNotMember", err)
+			}
+		})
+	})
+}
+
+func TestSwitchAccounts(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, _ := newRoster(t, b, rbac.Runpod())
+		acme := team(t, r, "alice", nil)
+		bobs := user(t, r, "bob")
+		if _, err := r.Teams.AddMember(ctx, "alice", acme.ID, "bob", rbac.RunpodDev); err != nil {
+			t.Fatal(err)
+		}
+		ids := func(es []teams.AccountEntry) (ids []string, active string) {
+			for _, e := range es {
+				ids = append(ids, e.Account.ID)
+				if e.Active {
+					active = e.Account.ID
+				}
+			}
+			return ids, active
+		}
+
+		t.Run("joining a team does not switch to it", func(t *testing.T) {
+			es, err := r.Teams.Accounts(ctx, "bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, active := ids(es)
+			if !slices.Equal(got, []string{bobs.ID, acme.ID}) || active != bobs.ID {
+				t.Errorf("accounts = %v active %s, want personal then Acme, personal active", got, active)
+			}
+		})
+
+		t.Run("switching is persisted", func(t *testing.T) {
+			if err := r.Teams.Switch(ctx, "bob", acme.ID); err != nil {
+				t.Fatal(err)
+			}
+			a, err := r.Teams.Active(ctx, "bob")
+			if err != nil || a.ID != acme.ID {
+				t.Errorf("Active = %v, %v; want Acme", a.ID, err)
+			}
+		})
+
+		t.Run("switching to a team one is not a member of fails", func(t *testing.T) {
+			user(t, r, "carol")
+			if err := r.Teams.Switch(ctx, "carol", acme.ID); !errors.Is(err, rbac.ErrNotMember) {
+				t.Errorf("error = %v, want ErrNotMember", err)
+			}
+			if err := r.Teams.Switch(ctx, "carol", "acc_missing"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("switching to no account: error = %v, want ErrNotFound", err)
+			}
+			if err := r.Teams.Switch(ctx, "nobody", acme.ID); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("an unknown user switching: error = %v, want ErrNotFound", err)
+			}
+		})
+
+		t.Run("removal moves the active account back to the personal one", func(t *testing.T) {
+			if err := r.Teams.RemoveMember(ctx, "alice", acme.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			a, err := r.Teams.Active(ctx, "bob")
+			if err != nil || a.ID != bobs.ID {
+				t.Errorf("Active after removal = %v, %v; want bob's personal account", a.ID, err)
+			}
+		})
+	})
+}
+
+func TestRemovalHook(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		var (
+			mu   sync.Mutex
+			seen []teams.Removal
+		)
+		var r *roster.Roster
+		hook := func(_ context.Context, rm teams.Removal) {
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Can(ctx, rm.UserID, rm.AccountID, rbac.AccountAccess) {
+				t.Errorf("hook for %s ran while Can still allowed them", rm.UserID)
+			}
+			seen = append(seen, rm)
+		}
+		r, _ = newRoster(t, b, rbac.Runpod(), roster.WithRemovalHook(hook))
+		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic, "dan": rbac.RunpodBilling})
+		if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Teams.Leave(ctx, "carol", acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrLastOwner) {
+			t.Fatalf("last admin leaving: %v", err)
+		}
+		if _, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		want := []teams.Removal{
+			{AccountID: acct.ID, UserID: "bob", By: "alice", Reason: "removed"},
+			{AccountID: acct.ID, UserID: "carol", By: "carol", Reason: "left"},
+			{AccountID: acct.ID, UserID: "dan", By: "alice", Reason: "team deleted"},
+		}
+		if diff := cmp.Diff(want, seen); diff != "" {
+			t.Errorf("removals the hook saw (-want +got):\n%s", diff)
+		}
+	})
+}
+
+func TestPreviewRoleChange(t *testing.T) {
+	ctx := context.Background()
+	r, s := newRoster(t, testdb.Backends()[0], rbac.Runpod())
+	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	_, ev := writes(t, s)
+	p, err := r.Teams.PreviewRoleChange(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := teams.RolePreview{From: rbac.RunpodDev, To: rbac.RunpodBasic, Lost: []rbac.Action{rbac.PodsManage, rbac.EndpointsManage}}
+	if diff := cmp.Diff(want, p); diff != "" {
+		t.Errorf("preview (-want +got):\n%s", diff)
+	}
+	if !r.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+		t.Error("preview changed the role")
+	}
+	if _, ev2 := writes(t, s); ev2 != ev {
+		t.Error("preview wrote an event")
+	}
+	if _, err := r.Teams.PreviewRoleChange(ctx, "bob", acct.ID, "alice", rbac.RunpodBasic); !errors.Is(err, rbac.ErrDenied) {
+		t.Errorf("a dev previewing: error = %v, want ErrDenied", err)
+	}
+	if _, err := r.Teams.PreviewRoleChange(ctx, "alice", acct.ID, "bob", "root"); !errors.Is(err, rbac.ErrUnknownRole) {
+		t.Errorf("an unknown role: error = %v, want ErrUnknownRole", err)
+	}
+}
+
+func TestDeniedAttemptsAreAudited(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := newRoster(t, b, rbac.Runpod())
+		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic})
+		if _, err := r.Teams.ChangeRole(ctx, "bob", acct.ID, "carol", rbac.RunpodAdmin); !errors.Is(err, rbac.ErrDenied) {
+			t.Fatalf("dev changing a role: error = %v, want ErrDenied", err)
+		}
+		e := events(t, s, acct.ID)[0]
+		if e.Result != store.Denied || e.Actor != "bob" || e.Action != "member.role_changed" || e.Reason == "" {
+			t.Errorf("newest event = %+v, want a denied member.role_changed by bob with a reason", e)
+		}
+		if r.Can(ctx, "carol", acct.ID, rbac.MembersManage) {
+			t.Error("the denied change happened")
+		}
+		// A stranger's attempt is refused but not written into the team's log.
+		user(t, r, "eve")
+		_, before := writes(t, s)
+		if err := r.Teams.RemoveMember(ctx, "eve", acct.ID, "carol"); !errors.Is(err, rbac.ErrNotMember) {
+			t.Fatalf("stranger removing: error = %v, want ErrNotMember", err)
+		}
+		if _, after := writes(t, s); after != before {
+			t.Error("a non-member's attempt was written to the team's log")
+		}
+	})
+}

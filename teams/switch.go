@@ -1,0 +1,132 @@
+package teams
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// AccountEntry is one account of a user's account selector.
+type AccountEntry struct {
+	Account store.Account
+	Role    rbac.Role // the user's role in it
+	Active  bool      // the account the user works in now
+}
+
+// Accounts returns the user's account selector: every account they are a
+// member of, their personal accounts first, then teams in the order they
+// joined, with exactly one marked active (see Active). It returns an error
+// wrapping store.ErrInvalid or store.ErrNotFound (no such user).
+func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, error) {
+	var out []AccountEntry
+	err := validIDs("user ID", userID)
+	if err == nil {
+		err = s.store.View(ctx, func(tx store.Tx) (err error) {
+			out, err = accounts(ctx, tx, userID)
+			return err
+		})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("teams: accounts of %q: %w", userID, err)
+	}
+	return out, nil
+}
+
+// Active returns the account the user works in: the one they last switched
+// to if they are still a member of it, else their first personal account,
+// else the first team they joined. Joining a team does not change it. It
+// returns an error wrapping store.ErrInvalid or store.ErrNotFound (no such
+// user, or the user belongs to no account).
+func (s *Service) Active(ctx context.Context, userID string) (store.Account, error) {
+	entries, err := s.Accounts(ctx, userID)
+	if err != nil {
+		return store.Account{}, err
+	}
+	for _, e := range entries {
+		if e.Active {
+			return e.Account, nil
+		}
+	}
+	return store.Account{}, fmt.Errorf("teams: active account of %q: belongs to no account: %w", userID, store.ErrNotFound)
+}
+
+// Switch makes accountID the user's active account, persisted across
+// sessions. The user must be a member of it. It returns an error wrapping
+// store.ErrInvalid, store.ErrNotFound (no such user or account) or
+// rbac.ErrNotMember.
+func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
+	err := validIDs("user ID", userID, "account ID", accountID)
+	if err == nil {
+		_, err = s.store.Update(ctx, func(tx store.Tx) error {
+			u, err := tx.User(ctx, userID)
+			if err != nil {
+				return err
+			}
+			if _, err := memberView(ctx, tx, userID, accountID); err != nil {
+				return err
+			}
+			if u.ActiveAccount == accountID {
+				return nil
+			}
+			before := u.ActiveAccount
+			u.ActiveAccount = accountID
+			if err := tx.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+			return s.record(ctx, tx, store.Event{
+				AccountID: accountID, Actor: userID, Action: "user.switched",
+				ResourceType: "user", ResourceID: userID,
+				Before: jsonOf(map[string]string{"account": before}),
+				After:  jsonOf(map[string]string{"account": accountID}),
+			})
+		})
+	}
+	if err != nil {
+		return fmt.Errorf("teams: %q switch to %q: %w", userID, accountID, err)
+	}
+	return nil
+}
+
+// accounts builds the account selector inside a transaction.
+func accounts(ctx context.Context, tx store.Tx, userID string) ([]AccountEntry, error) {
+	u, err := tx.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := tx.Memberships(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var personal, teams []AccountEntry
+	for _, m := range ms {
+		a, err := tx.Account(ctx, m.AccountID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		e := AccountEntry{Account: a, Role: rbac.Role(m.Role)}
+		if a.Kind == store.Personal {
+			personal = append(personal, e)
+		} else {
+			teams = append(teams, e)
+		}
+	}
+	out := append(personal, teams...)
+	active := -1
+	for i, e := range out {
+		if e.Account.ID == u.ActiveAccount {
+			active = i
+		}
+	}
+	if active < 0 && len(out) > 0 {
+		active = 0
+	}
+	if active >= 0 {
+		out[active].Active = true
+	}
+	return out, nil
+}

@@ -1,0 +1,221 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
+)
+
+// clock is a settable clock for expiry tests.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestOwnershipTransfer(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		setup := func(t *testing.T) (*roster.Roster, store.Store, *inbox, *clock, store.Account) {
+			t.Helper()
+			in := &inbox{}
+			clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+			r, s := newRoster(t, b, rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clk.Now),
+				roster.WithBaseURL("https://cloud.example.com/team"))
+			acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
+			return r, s, in, clk, acct
+		}
+
+		t.Run("making someone owner needs the transfer flow", func(t *testing.T) {
+			r, _, _, _, acct := setup(t)
+			if _, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
+				t.Errorf("ChangeRole to owner: error = %v, want ErrTransferRequired", err)
+			}
+			user(t, r, "newbie")
+			if _, err := r.Teams.AddMember(ctx, "olive", acct.ID, "newbie", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
+				t.Errorf("AddMember as owner: error = %v, want ErrTransferRequired", err)
+			}
+		})
+
+		t.Run("the owner confirms, the new owner accepts, and only then the role changes", func(t *testing.T) {
+			r, s, in, _, acct := setup(t)
+			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			if err != nil {
+				t.Fatal(err)
+			}
+			confirm := in.last(t, "olive")
+			if !strings.HasPrefix(confirm.Link, "https://cloud.example.com/team/transfers/"+tr.ID+"?token=") || confirm.Token == "" {
+				t.Errorf("confirmation link = %q", confirm.Link)
+			}
+			if r.Can(ctx, "max", acct.ID, rbac.MembersManage) {
+				t.Fatal("max is owner before anyone confirmed")
+			}
+			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, confirm.Token); !errors.Is(err, teams.ErrTransferClosed) {
+				t.Errorf("accepting before confirmation: error = %v, want ErrTransferClosed", err)
+			}
+			if _, err := r.Teams.ConfirmTransfer(ctx, "max", tr.ID, confirm.Token); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("the new owner confirming: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, strings.Repeat("A", 43)); !errors.Is(err, teams.ErrInvalidToken) {
+				t.Errorf("confirming with a wrong token: error = %v, want ErrInvalidToken", err)
+			}
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, "short"); !errors.Is(err, teams.ErrInvalidToken) {
+				t.Errorf("confirming with a malformed token: error = %v, want ErrInvalidToken", err)
+			}
+			got, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, confirm.Token)
+			if err != nil || got.Status != store.TransferAwaitingAccept {
+				t.Fatalf("ConfirmTransfer = %+v, %v", got, err)
+			}
+			if r.Can(ctx, "max", acct.ID, rbac.MembersManage) {
+				t.Fatal("max is owner before accepting")
+			}
+			accept := in.last(t, "max")
+			if accept.Token == confirm.Token || accept.Email != "max@example.com" {
+				t.Errorf("acceptance notice = %+v", accept)
+			}
+			if _, err := r.Teams.AcceptTransfer(ctx, "bea", tr.ID, accept.Token); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("someone else accepting: error = %v, want ErrDenied", err)
+			}
+			got, err = r.Teams.AcceptTransfer(ctx, "max", tr.ID, accept.Token)
+			if err != nil || got.Status != store.TransferDone {
+				t.Fatalf("AcceptTransfer = %+v, %v", got, err)
+			}
+			if !r.Can(ctx, "max", acct.ID, rbac.MembersManage) || !r.Can(ctx, "olive", acct.ID, rbac.MembersManage) {
+				t.Error("after the transfer both max and olive should be owners")
+			}
+			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, accept.Token); !errors.Is(err, teams.ErrTransferClosed) {
+				t.Errorf("accepting twice: error = %v, want ErrTransferClosed", err)
+			}
+			if got, want := newestActions(t, s, acct.ID, 4), "transfer.accepted member.role_changed transfer.confirmed transfer.started"; got != want {
+				t.Errorf("newest events = %s, want %s", got, want)
+			}
+		})
+
+		t.Run("a transfer expires", func(t *testing.T) {
+			r, _, in, clk, acct := setup(t)
+			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			if err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(teams.DefaultTransferTTL)
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.last(t, "olive").Token); !errors.Is(err, teams.ErrTransferExpired) {
+				t.Errorf("confirming after 7 days: error = %v, want ErrTransferExpired", err)
+			}
+		})
+
+		t.Run("ten concurrent confirmations: one wins", func(t *testing.T) {
+			r, _, in, _, acct := setup(t)
+			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			if err != nil {
+				t.Fatal(err)
+			}
+			tok := in.last(t, "olive").Token
+			var wg sync.WaitGroup
+			errs := make([]error, 10)
+			for i := range errs {
+				wg.Go(func() { _, errs[i] = r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, tok) })
+			}
+			wg.Wait()
+			wins := 0
+			for _, err := range errs {
+				switch {
+				case err == nil:
+					wins++
+				case !errors.Is(err, teams.ErrTransferClosed):
+					t.Errorf("unexpected error %v", err)
+				}
+			}
+			if wins != 1 {
+				t.Errorf("%d confirmations won, want 1", wins)
+			}
+		})
+
+		t.Run("a transfer dies when either side leaves", func(t *testing.T) {
+			r, _, in, clk, acct := setup(t)
+			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.last(t, "olive").Token); err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Teams.Leave(ctx, "max", acct.ID); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, in.last(t, "max").Token); !errors.Is(err, teams.ErrTransferClosed) {
+				t.Errorf("accepting after leaving: error = %v, want ErrTransferClosed", err)
+			}
+			// A removed new owner: the same.
+			clk.Advance(time.Minute)
+			tr2, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "bea")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Teams.RemoveMember(ctx, "olive", acct.ID, "bea"); err != nil {
+				t.Fatal(err)
+			}
+			ts, err := r.Teams.Transfers(ctx, "olive", acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, x := range ts {
+				if x.Status != store.TransferCancelled {
+					t.Errorf("transfer %s (%s -> %s) is %s after its side left, want cancelled", x.ID, x.From, x.To, x.Status)
+				}
+			}
+			if len(ts) != 2 || ts[0].ID != tr2.ID {
+				t.Errorf("transfers = %+v, want the two, newest first", ts)
+			}
+		})
+
+		t.Run("either side may cancel, others may not", func(t *testing.T) {
+			r, _, _, _, acct := setup(t)
+			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := r.Teams.CancelTransfer(ctx, "bea", acct.ID, tr.ID); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("a third member cancelling: error = %v, want ErrDenied", err)
+			}
+			if err := r.Teams.CancelTransfer(ctx, "max", acct.ID, tr.ID); err != nil {
+				t.Errorf("the new owner declining: %v", err)
+			}
+			if err := r.Teams.CancelTransfer(ctx, "olive", acct.ID, tr.ID); !errors.Is(err, teams.ErrTransferClosed) {
+				t.Errorf("cancelling twice: error = %v, want ErrTransferClosed", err)
+			}
+		})
+
+		t.Run("only an owner starts a transfer, to another member", func(t *testing.T) {
+			r, _, _, _, acct := setup(t)
+			if _, err := r.Teams.TransferOwnership(ctx, "max", acct.ID, "bea"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("a member starting a transfer: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "olive"); !errors.Is(err, rbac.ErrDenied) {
+				t.Errorf("transferring to oneself: error = %v, want ErrDenied", err)
+			}
+			if _, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "stranger"); !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("transferring to a non-member: error = %v, want ErrNotFound", err)
+			}
+		})
+	})
+}
