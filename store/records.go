@@ -74,6 +74,19 @@ type Member struct {
 	JoinedAt  time.Time
 }
 
+// TeamRole is a role an account defines for itself (a custom role): a name
+// unique within the account and a set of the policy's actions. Members and
+// invites name it in their Role like a policy role.
+type TeamRole struct {
+	AccountID string
+	Name      string
+	// Actions are the role's actions, sorted, without repeats.
+	Actions   []string
+	CreatedBy string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
 // InviteKind tells link invites from email invites.
 type InviteKind string
 

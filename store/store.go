@@ -85,15 +85,19 @@ type Store interface {
 	Close() error
 }
 
-// SnapshotItem is one record delivered by Store.Snapshot: either an account
-// (Member.UserID empty) or a membership.
+// SnapshotItem is one record delivered by Store.Snapshot: an account (only
+// AccountID set), a membership (AccountID, UserID and Role set) or a team
+// role (AccountID, Role and Actions set; UserID empty). Team roles come after
+// the accounts they belong to.
 type SnapshotItem struct {
 	// AccountID is set for every item.
 	AccountID string
-	// UserID and Role are set for memberships and empty for accounts.
+	// UserID is the member's user ID; empty for accounts and team roles.
 	UserID string
-	// Role is the member's role.
+	// Role is the member's role, or the team role's name.
 	Role string
+	// Actions are the team role's actions; nil for other items.
+	Actions []string
 }
 
 // ChangeOp says what a Change did.
@@ -107,6 +111,11 @@ const (
 	MemberSet
 	// MemberDeleted: the user is no longer a member of the account.
 	MemberDeleted
+	// RoleSet: the account's team role named Role now holds Actions
+	// (defined or redefined); UserID is empty.
+	RoleSet
+	// RoleDeleted: the account's team role named Role no longer exists.
+	RoleDeleted
 )
 
 // String returns the name of the operation.
@@ -118,6 +127,10 @@ func (op ChangeOp) String() string {
 		return "member.set"
 	case MemberDeleted:
 		return "member.deleted"
+	case RoleSet:
+		return "role.set"
+	case RoleDeleted:
+		return "role.deleted"
 	}
 	return "unknown"
 }
@@ -130,6 +143,8 @@ type Change struct {
 	AccountID string
 	UserID    string
 	Role      string
+	// Actions are a RoleSet change's actions; nil otherwise.
+	Actions []string
 }
 
 // Commit is what a committed Update reports: its revision and, in the order
@@ -186,6 +201,22 @@ type Tx interface {
 	// Memberships returns the user's memberships ordered by JoinedAt then
 	// AccountID. An unknown user has none.
 	Memberships(ctx context.Context, userID string) ([]Member, error)
+
+	// PutTeamRole defines the team role r.Name of account r.AccountID as
+	// holding r.Actions, replacing an existing definition (whose CreatedAt
+	// and CreatedBy are kept), and records a RoleSet change. It returns
+	// ErrNotFound if the account does not exist and ErrInvalid if the name
+	// is empty or Actions holds an empty or repeated action.
+	PutTeamRole(ctx context.Context, r TeamRole) error
+	// TeamRole returns the account's team role with the given name, or
+	// ErrNotFound.
+	TeamRole(ctx context.Context, accountID, name string) (TeamRole, error)
+	// TeamRoles returns the account's team roles ordered by name.
+	TeamRoles(ctx context.Context, accountID string) ([]TeamRole, error)
+	// DeleteTeamRole removes the account's team role and records a
+	// RoleDeleted change. It returns ErrNotFound if there is none. It does
+	// not check whether members hold the role; callers do.
+	DeleteTeamRole(ctx context.Context, accountID, name string) error
 
 	// CreateInvite inserts inv. It returns ErrExists if an invite with the
 	// same ID or TokenHash exists, and ErrNotFound if its account does not.

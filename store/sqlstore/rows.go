@@ -188,6 +188,7 @@ type changeRow struct {
 	AccountID string `gorm:"column:account_id"`
 	UserID    string `gorm:"column:user_id"`
 	Role      string `gorm:"column:role"`
+	Actions   string `gorm:"column:actions"`
 }
 
 func (changeRow) TableName() string { return "roster_changes" }
@@ -199,6 +200,7 @@ func (r changeRow) change() store.Change {
 		AccountID: r.AccountID,
 		UserID:    r.UserID,
 		Role:      r.Role,
+		Actions:   splitActions(r.Actions),
 	}
 }
 
@@ -246,4 +248,21 @@ func fromBlob(b []byte) []byte {
 		return nil
 	}
 	return b
+}
+
+// teamRoleRow is a row of roster_team_roles; the actions live in the Casbin
+// rule table.
+type teamRoleRow struct {
+	AccountID string       `gorm:"column:account_id;primaryKey"`
+	Name      string       `gorm:"column:name;primaryKey"`
+	CreatedBy string       `gorm:"column:created_by"`
+	CreatedAt sql.NullTime `gorm:"column:created_at"`
+	UpdatedAt sql.NullTime `gorm:"column:updated_at"`
+}
+
+func (teamRoleRow) TableName() string { return "roster_team_roles" }
+
+func (r teamRoleRow) role() store.TeamRole {
+	return store.TeamRole{AccountID: r.AccountID, Name: r.Name, CreatedBy: r.CreatedBy,
+		CreatedAt: fromDB(r.CreatedAt), UpdatedAt: fromDB(r.UpdatedAt)}
 }

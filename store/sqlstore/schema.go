@@ -113,7 +113,19 @@ var schema = []string{
 		account_id {text} NOT NULL,
 		user_id {text} NOT NULL,
 		role {text} NOT NULL,
+		actions {text} NOT NULL DEFAULT '',
 		PRIMARY KEY (revision, seq)
+	)`,
+
+	// Team roles: their names here, their actions as Casbin policy rules in
+	// roster_casbin_rule (created through the Casbin gorm adapter).
+	`CREATE TABLE IF NOT EXISTS roster_team_roles (
+		account_id {text} NOT NULL REFERENCES roster_accounts (id),
+		name {text} NOT NULL,
+		created_by {text} NOT NULL,
+		created_at {time},
+		updated_at {time},
+		PRIMARY KEY (account_id, name)
 	)`,
 }
 
@@ -151,6 +163,9 @@ func (s *Store) migrate(ctx context.Context) error {
 			if err := gtx.Exec(r.Replace(stmt)).Error; err != nil {
 				return fmt.Errorf("%s: %w", strings.TrimSuffix(strings.SplitN(stmt, "\n", 2)[0], " ("), err)
 			}
+		}
+		if _, err := casbinRules(gtx, true); err != nil {
+			return fmt.Errorf("casbin rule table: %w", err)
 		}
 		return nil
 	})

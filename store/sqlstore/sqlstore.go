@@ -287,6 +287,9 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	}); err != nil {
 		return 0, err
 	}
+	if err := s.snapshotTeamRoles(ctx, gtx, fn); err != nil {
+		return 0, err
+	}
 	if err := s.stream(ctx, gtx, "SELECT account_id, user_id, role FROM roster_members", func(rows *sql.Rows) error {
 		var item store.SnapshotItem
 		if err := rows.Scan(&item.AccountID, &item.UserID, &item.Role); err != nil {
@@ -297,6 +300,34 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 		return 0, err
 	}
 	return store.Revision(rev), nil
+}
+
+// snapshotTeamRoles calls fn for every team role with its actions. Team
+// roles are few next to memberships, so they are read at once.
+func (s *Store) snapshotTeamRoles(ctx context.Context, gtx *gorm.DB, fn func(store.SnapshotItem) error) error {
+	var rows []struct {
+		AccountID string
+		Name      string
+		Action    sql.NullString
+	}
+	err := gtx.Raw(`SELECT r.account_id AS account_id, r.name AS name, c.v1 AS action
+		FROM roster_team_roles r LEFT JOIN ` + casbinTable + ` c ON c.ptype = 'p' AND c.v0 = r.account_id || '/' || r.name
+		ORDER BY r.account_id, r.name, c.v1`).Scan(&rows).Error
+	if err != nil {
+		return s.fail(ctx, err, "snapshot: read team roles")
+	}
+	for i := 0; i < len(rows); {
+		item := store.SnapshotItem{AccountID: rows[i].AccountID, Role: rows[i].Name, Actions: []string{}}
+		for ; i < len(rows) && rows[i].AccountID == item.AccountID && rows[i].Name == item.Role; i++ {
+			if rows[i].Action.Valid {
+				item.Actions = append(item.Actions, rows[i].Action.String)
+			}
+		}
+		if err := fn(item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stream runs query in gtx and calls each for every row, stopping at the

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
@@ -418,10 +419,8 @@ func TestLargeCommit(t *testing.T) {
 			if len(got) != n-1 {
 				t.Fatalf("Changes returned %d changes, want the whole commit of %d", len(got), n-1)
 			}
-			for i := range got {
-				if got[i] != c.Changes[i] {
-					t.Fatalf("change %d = %+v, want %+v", i, got[i], c.Changes[i])
-				}
+			if diff := cmp.Diff(c.Changes, got); diff != "" {
+				t.Fatalf("Changes differ from the commit (-commit +Changes):\n%s", diff)
 			}
 			var items int
 			if _, err := s.Snapshot(t.Context(), func(store.SnapshotItem) error { items++; return nil }); err != nil {

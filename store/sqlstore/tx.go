@@ -655,7 +655,7 @@ func (t *tx) Events(ctx context.Context, f store.EventFilter) ([]store.Event, er
 	return events, nil
 }
 
-// changeBatch is how many change rows one INSERT writes: 6 parameters each,
+// changeBatch is how many change rows one INSERT writes: 7 parameters each,
 // well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
 const changeBatch = 500
 
@@ -679,14 +679,14 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role) VALUES ")
-		args := make([]any, 0, 6*len(batch))
+		q.WriteString("INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role, actions) VALUES ")
+		args := make([]any, 0, 7*len(batch))
 		for i, c := range batch {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("( ?, ?, ?, ?, ?, ?)")
-			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role)
+			q.WriteString("( ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions))
 		}
 		if err := db.Exec(q.String(), args...).Error; err != nil {
 			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)

@@ -34,6 +34,7 @@ func (s suite) snapshot() []test {
 			want := &state{
 				Accounts: map[string]bool{"team1": true, "team2": true, "empty": true},
 				Members:  map[string]map[string]string{"team1": {"u1": "admin", "u2": "role-u2"}},
+				Roles:    map[string]map[string][]string{},
 			}
 			checkEqual(t, "snapshot", want, got)
 		}},

@@ -36,7 +36,7 @@ import (
 // Run runs the conformance suite. It calls newStore in every subtest for a
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
-// grouped by area (users, accounts, members, invites, transfers, events,
+// grouped by area (users, accounts, members, invites, transfers, team roles, events,
 // transactions, changes, snapshot, concurrency) and named after the behaviour
 // they check, so one can be run with -run.
 //
@@ -57,6 +57,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"members", s.members()},
 		{"invites", s.invites()},
 		{"transfers", s.transfers()},
+		{"team roles", s.teamRoles()},
 		{"events", s.events()},
 		{"transactions", s.transactions()},
 		{"changes", s.changes()},
@@ -248,17 +249,36 @@ func seedMember(t testing.TB, s store.Store, account, user, role string, joined 
 // state is the membership data that Snapshot and Changes describe.
 type state struct {
 	Accounts map[string]bool
-	Members  map[string]map[string]string // account -> user -> role
+	Members  map[string]map[string]string   // account -> user -> role
+	Roles    map[string]map[string][]string // account -> team role -> actions
 }
 
 func newState() *state {
-	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}}
+	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}, Roles: map[string]map[string][]string{}}
+}
+
+// setRole records a team role's actions.
+func (st *state) setRole(account, name string, actions []string) {
+	if st.Roles[account] == nil {
+		st.Roles[account] = map[string][]string{}
+	}
+	st.Roles[account][name] = append([]string{}, actions...) // nil and empty alike
 }
 
 // add applies one snapshot item.
 func (st *state) add(item store.SnapshotItem) error {
 	if item.AccountID == "" {
 		return fmt.Errorf("snapshot item %+v has no AccountID", item)
+	}
+	if item.UserID == "" && item.Role != "" {
+		if _, dup := st.Roles[item.AccountID][item.Role]; dup {
+			return fmt.Errorf("snapshot delivered team role %s/%s twice", item.AccountID, item.Role)
+		}
+		if !st.Accounts[item.AccountID] {
+			return fmt.Errorf("snapshot delivered team role %s/%s before its account", item.AccountID, item.Role)
+		}
+		st.setRole(item.AccountID, item.Role, item.Actions)
+		return nil
 	}
 	if item.UserID == "" {
 		st.Accounts[item.AccountID] = true
@@ -289,6 +309,13 @@ func (st *state) apply(changes []store.Change) {
 			delete(st.Members[c.AccountID], c.UserID)
 			if len(st.Members[c.AccountID]) == 0 {
 				delete(st.Members, c.AccountID)
+			}
+		case store.RoleSet:
+			st.setRole(c.AccountID, c.Role, c.Actions)
+		case store.RoleDeleted:
+			delete(st.Roles[c.AccountID], c.Role)
+			if len(st.Roles[c.AccountID]) == 0 {
+				delete(st.Roles, c.AccountID)
 			}
 		}
 	}
