@@ -29,18 +29,27 @@ type index struct {
 }
 
 type shard struct {
-	mu       sync.RWMutex
-	accounts map[string]map[string]rbac.RoleID // account ID -> user ID -> role
-	_        [32]byte                          // keep shards on separate cache lines
+	mu        sync.RWMutex
+	accounts  map[string]map[string]rbac.RoleID // account ID -> user ID -> role
+	teamRoles map[string]map[string]rbac.RoleID // account ID -> team role name -> role
+	custom    [][]bool                          // team role actions by role - customBase
+	free      []rbac.RoleID                     // custom IDs to reuse
+	_         [32]byte                          // keep shards on separate cache lines
 }
 
-// noRole marks a stored role the policy does not know: it allows nothing.
-const noRole = ^rbac.RoleID(0)
+// Role IDs: below customBase the policy's own (rbac.RoleID); from
+// customBase up, a team role of the shard's accounts; noRole for a stored
+// role that is neither, which allows nothing.
+const (
+	customBase = rbac.RoleID(1 << 15)
+	noRole     = ^rbac.RoleID(0)
+)
 
 func newIndex(p *rbac.Policy) *index {
 	ix := &index{policy: p, seed: maphash.MakeSeed()}
 	for i := range ix.shards {
 		ix.shards[i].accounts = make(map[string]map[string]rbac.RoleID)
+		ix.shards[i].teamRoles = make(map[string]map[string]rbac.RoleID)
 	}
 	return ix
 }
@@ -54,9 +63,12 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
-		if it.UserID == "" {
+		switch {
+		case it.UserID == "" && it.Role != "":
+			ix.setTeamRole(it.AccountID, it.Role, it.Actions)
+		case it.UserID == "":
 			ix.setAccount(it.AccountID)
-		} else {
+		default:
 			ix.setMember(it.AccountID, it.UserID, it.Role)
 		}
 		return nil
@@ -68,15 +80,28 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	return nil
 }
 
-// role returns the user's role in the account and whether the account
-// exists and the user is a member of it.
-func (ix *index) role(account, user string) (id rbac.RoleID, accountKnown, member bool) {
+// lookup returns the user's role in the account, whether the account
+// exists and the user is a member of it, and whether the role allows
+// action aid.
+func (ix *index) lookup(account, user string, aid rbac.ActionID) (id rbac.RoleID, accountKnown, member, allowed bool) {
 	sh := ix.shard(account)
 	sh.mu.RLock()
 	members, accountKnown := sh.accounts[account]
 	id, member = members[user]
+	if member {
+		allowed = sh.allows(ix.policy, id, aid)
+	}
 	sh.mu.RUnlock()
-	return id, accountKnown, member
+	return id, accountKnown, member, allowed
+}
+
+// allows tests role id's bit for action aid. The caller holds sh.mu.
+func (sh *shard) allows(p *rbac.Policy, id rbac.RoleID, aid rbac.ActionID) bool {
+	if id < customBase {
+		return p.Allowed(id, aid)
+	}
+	i := int(id - customBase)
+	return i < len(sh.custom) && int(aid) < len(sh.custom[i]) && sh.custom[i][aid]
 }
 
 // allowed is the hot path of Can: two map lookups and a bit test.
@@ -85,8 +110,24 @@ func (ix *index) allowed(user, account string, action rbac.Action) bool {
 	if !ok {
 		return false
 	}
-	rid, _, member := ix.role(account, user)
-	return member && ix.policy.Allowed(rid, aid)
+	_, _, _, allowed := ix.lookup(account, user, aid)
+	return allowed
+}
+
+// roleName returns the name of role id in the account.
+func (ix *index) roleName(account string, id rbac.RoleID) rbac.Role {
+	if id < customBase {
+		return ix.policy.Role(id)
+	}
+	sh := ix.shard(account)
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	for name, rid := range sh.teamRoles[account] {
+		if rid == id {
+			return rbac.Role(name)
+		}
+	}
+	return ""
 }
 
 // apply brings the index up to the commit's revision. A commit that follows
@@ -150,6 +191,10 @@ func (ix *index) applyChanges(changes []store.Change) {
 			ix.setMember(ch.AccountID, ch.UserID, ch.Role)
 		case store.MemberDeleted:
 			ix.deleteMember(ch.AccountID, ch.UserID)
+		case store.RoleSet:
+			ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
+		case store.RoleDeleted:
+			ix.deleteTeamRole(ch.AccountID, ch.Role)
 		}
 	}
 	if n := len(changes); n > 0 {
@@ -167,12 +212,14 @@ func (ix *index) setAccount(account string) {
 }
 
 func (ix *index) setMember(account, user, role string) {
-	id, ok := ix.policy.RoleID(rbac.Role(role))
-	if !ok {
-		id = noRole
-	}
 	sh := ix.shard(account)
 	sh.mu.Lock()
+	id, ok := ix.policy.RoleID(rbac.Role(role))
+	if !ok {
+		if id, ok = sh.teamRoles[account][role]; !ok {
+			id = noRole
+		}
+	}
 	members := sh.accounts[account]
 	if members == nil {
 		members = make(map[string]rbac.RoleID)
@@ -187,4 +234,53 @@ func (ix *index) deleteMember(account, user string) {
 	sh.mu.Lock()
 	delete(sh.accounts[account], user)
 	sh.mu.Unlock()
+}
+
+// setTeamRole defines or redefines a team role of the account. Members
+// holding it see the new actions at once.
+func (ix *index) setTeamRole(account, name string, actions []string) {
+	set := make([]bool, len(ix.policy.Actions()))
+	for _, a := range actions {
+		if id, ok := ix.policy.ActionID(rbac.Action(a)); ok {
+			set[id] = true
+		}
+	}
+	sh := ix.shard(account)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	roles := sh.teamRoles[account]
+	if roles == nil {
+		roles = make(map[string]rbac.RoleID)
+		sh.teamRoles[account] = roles
+	}
+	if id, ok := roles[name]; ok {
+		sh.custom[id-customBase] = set
+		return
+	}
+	var id rbac.RoleID
+	if n := len(sh.free); n > 0 {
+		id, sh.free = sh.free[n-1], sh.free[:n-1]
+		sh.custom[id-customBase] = set
+	} else if len(sh.custom) < int(noRole-customBase) {
+		id = customBase + rbac.RoleID(len(sh.custom))
+		sh.custom = append(sh.custom, set)
+	} else {
+		return // out of IDs: members holding it are allowed nothing
+	}
+	roles[name] = id
+}
+
+// deleteTeamRole forgets a team role; the store refuses to delete one that
+// members hold.
+func (ix *index) deleteTeamRole(account, name string) {
+	sh := ix.shard(account)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	id, ok := sh.teamRoles[account][name]
+	if !ok {
+		return
+	}
+	delete(sh.teamRoles[account], name)
+	sh.custom[id-customBase] = nil
+	sh.free = append(sh.free, id)
 }

@@ -211,17 +211,17 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 	if !ok {
 		return deny(fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction))
 	}
-	rid, accountKnown, member := r.idx.role(account, user)
+	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid)
 	switch {
 	case !accountKnown:
 		return deny(fmt.Errorf("no account %q: %w", account, store.ErrNotFound))
 	case !member:
 		return deny(rbac.ErrNotMember)
 	case rid == noRole:
-		return deny(fmt.Errorf("stored role is not in policy %s: %w", r.policy.Name(), rbac.ErrDenied))
+		return deny(fmt.Errorf("stored role is not in policy %s nor a team role: %w", r.policy.Name(), rbac.ErrDenied))
 	}
-	d.Role = r.policy.Role(rid)
-	if !r.policy.Allowed(rid, aid) {
+	d.Role = r.idx.roleName(account, rid)
+	if !allowed {
 		return deny(fmt.Errorf("role %q lacks it: %w", d.Role, rbac.ErrDenied))
 	}
 	d.Allowed = true

@@ -1,7 +1,5 @@
 package rbac
 
-import "fmt"
-
 // RoleID is a role's index in [Policy.Roles]: the compiled form of a Role
 // used by [Policy.Allowed]. IDs are only meaningful for the Policy that
 // issued them.
@@ -205,28 +203,4 @@ func (p *Policy) WithTopByTransfer() *Policy {
 	c := *p
 	c.topByTransfer = true
 	return &c
-}
-
-// Diff returns what a member would gain and lose by moving from role from to
-// role to: the actions to holds and from lacks, and the reverse, each in
-// [Policy.Actions] order. It returns an error wrapping ErrUnknownRole if
-// either role is unknown.
-func (p *Policy) Diff(from, to Role) (gained, lost []Action, err error) {
-	fi, ok := p.roleIndex[from]
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownRole, from)
-	}
-	ti, ok := p.roleIndex[to]
-	if !ok {
-		return nil, nil, fmt.Errorf("%w: %q", ErrUnknownRole, to)
-	}
-	for a, name := range p.actions {
-		switch had, has := p.Allowed(fi, ActionID(a)), p.Allowed(ti, ActionID(a)); {
-		case has && !had:
-			gained = append(gained, name)
-		case had && !has:
-			lost = append(lost, name)
-		}
-	}
-	return gained, lost, nil
 }

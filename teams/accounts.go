@@ -111,7 +111,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			if err := s.removeOthers(ctx, c); err != nil {
 				return err
 			}
-			if err := s.closePending(ctx, tx, actor, accountID); err != nil {
+			if err := s.closePending(ctx, c); err != nil {
 				return err
 			}
 			before := acct
@@ -152,41 +152,42 @@ func (s *Service) removeOthers(ctx context.Context, c *change) error {
 
 // closePending revokes the account's pending invites and cancels its open
 // ownership transfers.
-func (s *Service) closePending(ctx context.Context, tx store.Tx, actor, accountID string) error {
-	invites, err := tx.Invites(ctx, accountID)
+func (s *Service) closePending(ctx context.Context, c *change) error {
+	if err := s.revokeInvites(ctx, c, func(store.Invite) bool { return true }, "team deleted"); err != nil {
+		return err
+	}
+	ts, err := c.tx.Transfers(ctx, c.acct.ID)
+	if err != nil {
+		return err
+	}
+	for _, t := range ts {
+		if open(t) {
+			if err := s.cancel(ctx, c, t, "team deleted"); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// revokeInvites revokes the account's pending invites that match, recording
+// why.
+func (s *Service) revokeInvites(ctx context.Context, c *change, match func(store.Invite) bool, reason string) error {
+	invites, err := c.tx.Invites(ctx, c.acct.ID)
 	if err != nil {
 		return err
 	}
 	for _, inv := range invites {
-		if inv.Status != store.InvitePending {
+		if inv.Status != store.InvitePending || !match(inv) {
 			continue
 		}
 		inv.Status, inv.UpdatedAt = store.InviteRevoked, s.now()
-		if err := tx.UpdateInvite(ctx, inv); err != nil {
+		if err := c.tx.UpdateInvite(ctx, inv); err != nil {
 			return err
 		}
-		if err := s.record(ctx, tx, store.Event{
-			AccountID: accountID, Actor: actor, Action: "invite.revoked",
-			ResourceType: "invite", ResourceID: inv.ID, Reason: "team deleted",
-		}); err != nil {
-			return err
-		}
-	}
-	transfers, err := tx.Transfers(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	for _, t := range transfers {
-		if t.Status != store.TransferAwaitingConfirm && t.Status != store.TransferAwaitingAccept {
-			continue
-		}
-		t.Status, t.UpdatedAt = store.TransferCancelled, s.now()
-		if err := tx.UpdateTransfer(ctx, t); err != nil {
-			return err
-		}
-		if err := s.record(ctx, tx, store.Event{
-			AccountID: accountID, Actor: actor, Action: "transfer.cancelled",
-			ResourceType: "transfer", ResourceID: t.ID, Reason: "team deleted",
+		if err := s.record(ctx, c.tx, store.Event{
+			AccountID: c.acct.ID, Actor: c.me.UserID, Action: "invite.revoked",
+			ResourceType: "invite", ResourceID: inv.ID, Reason: reason,
 		}); err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/authz"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -27,7 +28,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 			if c.acct.Kind != store.Team {
 				return ErrNotTeam
 			}
-			if err := s.mayGrant(c.me, role); err != nil {
+			if err := s.mayGrant(ctx, c, role); err != nil {
 				return err
 			}
 			if _, err := c.tx.User(ctx, userID); err != nil {
@@ -68,12 +69,12 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 			if err != nil {
 				return err
 			}
-			if target.Role == string(role) && s.policy.HasRole(role) {
+			if err := s.mayGrant(ctx, c, role); err != nil {
+				return err
+			}
+			if target.Role == string(role) {
 				out = target
 				return nil
-			}
-			if err := s.mayGrant(c.me, role); err != nil {
-				return err
 			}
 			out, err = s.setRole(ctx, c, target, role)
 			return err
@@ -127,8 +128,23 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 				return err
 			}
 			out.From, out.To = rbac.Role(m.Role), role
-			out.Gained, out.Lost, err = s.policy.Diff(out.From, out.To)
-			return err
+			from, err := authz.Actions(ctx, tx, s.policy, accountID, out.From)
+			if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+				return err
+			}
+			to, err := authz.Actions(ctx, tx, s.policy, accountID, out.To)
+			if err != nil {
+				return err
+			}
+			for i, a := range s.policy.Actions() {
+				switch {
+				case to[i] && !from[i]:
+					out.Gained = append(out.Gained, a)
+				case from[i] && !to[i]:
+					out.Lost = append(out.Lost, a)
+				}
+			}
+			return nil
 		})
 	}
 	if err != nil {
@@ -237,22 +253,39 @@ func (s *Service) actOn(ctx context.Context, c *change, userID string) (store.Me
 	if err != nil {
 		return store.Member{}, err
 	}
-	if !s.policy.Covers(rbac.Role(c.me.Role), rbac.Role(target.Role)) {
-		return store.Member{}, fmt.Errorf("role %q may not act on a member with role %q: %w", c.me.Role, target.Role, rbac.ErrDenied)
+	if err := s.covers(ctx, c, rbac.Role(target.Role)); err != nil {
+		return store.Member{}, fmt.Errorf("may not act on a member with role %q: %w", target.Role, err)
 	}
 	return target, nil
 }
 
-// mayGrant checks that role exists, grants nothing me's role lacks, and is
-// not a top role the policy grants only by transfer.
-func (s *Service) mayGrant(me store.Member, role rbac.Role) error {
-	switch {
-	case !s.policy.HasRole(role):
-		return fmt.Errorf("policy %s has no role %q: %w", s.policy.Name(), role, rbac.ErrUnknownRole)
-	case !s.policy.Covers(rbac.Role(me.Role), role):
-		return fmt.Errorf("role %q may not grant role %q: %w", me.Role, role, rbac.ErrDenied)
-	case s.policy.TopByTransfer() && s.policy.IsTop(role):
+// mayGrant checks that role exists (in the policy or as a team role),
+// grants nothing the actor's role lacks, and is not a top role the policy
+// grants only by transfer.
+func (s *Service) mayGrant(ctx context.Context, c *change, role rbac.Role) error {
+	if err := s.covers(ctx, c, role); err != nil {
+		return fmt.Errorf("may not grant role %q: %w", role, err)
+	}
+	if s.policy.TopByTransfer() && s.policy.IsTop(role) {
 		return fmt.Errorf("role %q: %w", role, ErrTransferRequired)
+	}
+	return nil
+}
+
+// covers returns nil if the actor's role holds every action of role, an
+// error wrapping rbac.ErrDenied if not, and one wrapping rbac.ErrUnknownRole
+// if role is neither a policy role nor one of the account's team roles.
+func (s *Service) covers(ctx context.Context, c *change, role rbac.Role) error {
+	theirs, err := authz.Actions(ctx, c.tx, s.policy, c.acct.ID, role)
+	if err != nil {
+		return err
+	}
+	mine, err := authz.Actions(ctx, c.tx, s.policy, c.acct.ID, rbac.Role(c.me.Role))
+	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return err
+	}
+	if !mine.Covers(theirs) {
+		return fmt.Errorf("role %q lacks some of its actions: %w", c.me.Role, rbac.ErrDenied)
 	}
 	return nil
 }

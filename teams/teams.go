@@ -35,6 +35,11 @@ var (
 	ErrTransferClosed = errors.New("teams: ownership transfer is not open for this step")
 	// ErrTransferExpired means the ownership transfer outlived its TTL.
 	ErrTransferExpired = errors.New("teams: ownership transfer expired")
+	// ErrRoleInUse means a team role cannot be deleted while members hold it.
+	ErrRoleInUse = errors.New("teams: role is held by members")
+	// ErrRoleTooBroad means a team role would hold every action of the
+	// policy, which only the top role does.
+	ErrRoleTooBroad = errors.New("teams: a team role cannot hold every action")
 	// ErrNotify wraps a Notifier's failure; the change it reported on has
 	// been committed.
 	ErrNotify = errors.New("teams: notification failed")

@@ -43,8 +43,71 @@ func authorize(ctx context.Context, account func(context.Context, string) (store
 	if err != nil {
 		return acct, store.Member{}, err
 	}
-	if !p.Allows(rbac.Role(m.Role), action) {
+	held, err := Actions(ctx, tx, p, accountID, rbac.Role(m.Role))
+	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return acct, m, err
+	}
+	if !held.Has(p, action) {
 		return acct, m, fmt.Errorf("role %q lacks %q: %w", m.Role, action, rbac.ErrDenied)
 	}
 	return acct, m, nil
+}
+
+// ActionSet is the set of a policy's actions a role holds, indexed by
+// rbac.ActionID.
+type ActionSet []bool
+
+// Has reports whether the set holds action a of policy p.
+func (s ActionSet) Has(p *rbac.Policy, a rbac.Action) bool {
+	id, ok := p.ActionID(a)
+	return ok && int(id) < len(s) && s[id]
+}
+
+// Covers reports whether s holds every action o holds.
+func (s ActionSet) Covers(o ActionSet) bool {
+	for i, has := range o {
+		if has && (i >= len(s) || !s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// All reports whether s holds every action of the policy.
+func (s ActionSet) All() bool {
+	for _, has := range s {
+		if !has {
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// Actions resolves a role of an account to the actions it holds: a role of
+// the policy, or else one of the account's team roles (whose actions the
+// policy no longer knows grant nothing). It returns an error wrapping
+// rbac.ErrUnknownRole if the role is neither, with an empty set, or the
+// store's errors.
+func Actions(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, role rbac.Role) (ActionSet, error) {
+	set := make(ActionSet, len(p.Actions()))
+	if p.HasRole(role) {
+		for _, a := range p.RoleActions(role) {
+			id, _ := p.ActionID(a)
+			set[id] = true
+		}
+		return set, nil
+	}
+	r, err := tx.TeamRole(ctx, accountID, string(role))
+	if errors.Is(err, store.ErrNotFound) {
+		return set, fmt.Errorf("no role %q in policy %s or account %s: %w", role, p.Name(), accountID, rbac.ErrUnknownRole)
+	}
+	if err != nil {
+		return set, err
+	}
+	for _, a := range r.Actions {
+		if id, ok := p.ActionID(rbac.Action(a)); ok {
+			set[id] = true
+		}
+	}
+	return set, nil
 }
