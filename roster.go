@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -18,6 +19,8 @@ import (
 type Roster struct {
 	// Teams manages users, accounts, members and roles.
 	Teams *teams.Service
+	// Invites creates, lists, resends, revokes and accepts invitations.
+	Invites *invites.Service
 	// Audit reads the audit log every change writes to.
 	Audit *audit.Service
 
@@ -31,12 +34,22 @@ type Roster struct {
 type Option func(*config)
 
 type config struct {
-	policy *rbac.Policy
+	policy  *rbac.Policy
+	invites []invites.Option
 }
 
-// WithPolicy makes Open use p instead of the Runpod preset.
+// WithPolicy makes Open use p instead of the Runpod preset. New takes its
+// policy as an argument and ignores this option.
 func WithPolicy(p *rbac.Policy) Option {
 	return func(c *config) { c.policy = p }
+}
+
+// WithInvites configures the Invites service: the base URL links are built
+// from (invites.WithBaseURL, needed to create invites), the notifier that
+// sends email invites, default expiries and the clock. Options given in
+// several calls add up.
+func WithInvites(opts ...invites.Option) Option {
+	return func(c *config) { c.invites = append(c.invites, opts...) }
 }
 
 // Open opens (creating if needed) the SQLite database file at path and
@@ -52,7 +65,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("roster: open %s: %w", path, err)
 	}
-	r, err := New(ctx, s, c.policy)
+	r, err := New(ctx, s, c.policy, opts...)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
 	}
@@ -64,23 +77,32 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 // membership of s into memory so that Can never touches the database; the
 // memory follows every change made through the Roster at once, and changes
 // made by others once Sync is called. New does not take ownership of s: Close
-// leaves it open. It returns store.ErrInvalid if s or p is nil, and the
-// errors of s.Snapshot.
-func New(ctx context.Context, s store.Store, p *rbac.Policy) (*Roster, error) {
+// leaves it open. It returns store.ErrInvalid if s or p is nil or an
+// option is invalid (see invites.New), and the errors of s.Snapshot.
+func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*Roster, error) {
 	if s == nil || p == nil {
 		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
+	}
+	var c config
+	for _, o := range opts {
+		o(&c)
 	}
 	idx := newIndex(p)
 	if err := idx.load(ctx, s); err != nil {
 		return nil, fmt.Errorf("roster: load memberships: %w", err)
 	}
 	synced := &syncedStore{Store: s, idx: idx}
+	inv, err := invites.New(synced, p, c.invites...)
+	if err != nil {
+		return nil, fmt.Errorf("roster: new: %w", err)
+	}
 	return &Roster{
-		Teams:  teams.New(synced, p),
-		Audit:  audit.New(synced, p),
-		store:  s,
-		policy: p,
-		idx:    idx,
+		Teams:   teams.New(synced, p),
+		Invites: inv,
+		Audit:   audit.New(synced, p),
+		store:   s,
+		policy:  p,
+		idx:     idx,
 	}, nil
 }
 

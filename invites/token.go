@@ -1,7 +1,7 @@
-// Package invites handles invitations to join a team. This file holds the
-// invite tokens: secrets that are shown once, in the link or email, and
-// stored only as a hash.
 package invites
+
+// This file holds the invite tokens: secrets that are shown once, in the link
+// or email, and stored only as a hash.
 
 import (
 	"crypto/rand"
