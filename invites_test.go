@@ -1,8 +1,14 @@
 package roster_test
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +19,7 @@ import (
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
 )
 
 func TestLinkInvites(t *testing.T) {
@@ -866,4 +873,210 @@ p, billing, billing.read
 		t.Fatalf("parse policy: %v", err)
 	}
 	return p
+}
+
+func TestInviteTokensAtRest(t *testing.T) {
+	ctx := context.Background()
+	// makeInvites creates a link, an email invite and a resent invite and
+	// returns every token issued, old and new.
+	makeInvites := func(t *testing.T, e *inviteEnv) []string {
+		t.Helper()
+		acct := team(t, e.r, "alice", nil)
+		l := link(t, e.r, "alice", acct.ID, rbac.RunpodDev, invites.MaxUses(3))
+		m := emailInvite(t, e.r, "alice", acct.ID, rbac.RunpodAdmin, "bob@example.com")
+		resent, err := e.r.Invites.Resend(ctx, "alice", acct.ID, m.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{l.Token, m.Token, resent.Token}
+	}
+	// leaks returns the tokens found in dump, as text or as raw bytes.
+	leaks := func(t *testing.T, dump []byte, tokens []string) []string {
+		t.Helper()
+		var found []string
+		for _, tok := range tokens {
+			raw, err := base64.RawURLEncoding.DecodeString(tok)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bytes.Contains(dump, []byte(tok)) || bytes.Contains(dump, raw) || bytes.Contains(dump, []byte(hex.EncodeToString(raw))) {
+				found = append(found, tok)
+			}
+		}
+		return found
+	}
+
+	t.Run("sqlite: the database files hold no token", func(t *testing.T) {
+		path := testdb.SQLitePath(t)
+		s, err := sqlstore.OpenSQLite(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens := makeInvites(t, newInviteEnvOn(t, s, rbac.Runpod()))
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		var dump []byte
+		files, err := filepath.Glob(path + "*") // the database, its WAL and shared memory
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			dump = append(dump, b...)
+		}
+		if !bytes.Contains(dump, []byte("bob@example.com")) {
+			t.Fatal("the dump does not even hold the invited address: it is not a dump of the database")
+		}
+		if found := leaks(t, dump, tokens); len(found) > 0 {
+			t.Errorf("the database files hold %d of %d tokens", len(found), len(tokens))
+		}
+	})
+
+	t.Run("postgres: no table holds a token", func(t *testing.T) {
+		b := testdb.Backends()[1]
+		b.Skip(t)
+		dsn := b.DSN(t)
+		s, err := b.Open(dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if err := s.Close(); err != nil {
+				t.Error(err)
+			}
+		})
+		tokens := makeInvites(t, newInviteEnvOn(t, s, rbac.Runpod()))
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		var dump []byte
+		tables, err := db.QueryContext(ctx, "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for tables.Next() {
+			var name string
+			if err := tables.Scan(&name); err != nil {
+				t.Fatal(err)
+			}
+			names = append(names, name)
+		}
+		if err := errors.Join(tables.Err(), tables.Close()); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range names {
+			rows, err := db.QueryContext(ctx, "SELECT t::text FROM "+name+" AS t")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var row string
+				if err := rows.Scan(&row); err != nil {
+					t.Fatal(err)
+				}
+				dump = append(dump, row...)
+			}
+			if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !bytes.Contains(dump, []byte("bob@example.com")) {
+			t.Fatal("the dump does not even hold the invited address: it is not a dump of the database")
+		}
+		if found := leaks(t, dump, tokens); len(found) > 0 {
+			t.Errorf("the tables hold %d of %d tokens", len(found), len(tokens))
+		}
+	})
+}
+
+func TestInviteBadInput(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newInviteEnv(t, b, rbac.Runpod())
+		acct := team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+		inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
+		rev, ev := writes(t, e.s)
+		check := func(t *testing.T, what string, err error) {
+			t.Helper()
+			if !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("%s: error = %v, want ErrInvalid", what, err)
+			}
+		}
+		badIDs := map[string]string{"empty": "", "oversized": strings.Repeat("x", store.MaxIDLen+1), "non-UTF-8": "a\xffb",
+			"control character": "a\x00b", "newline": "a\nb", "space": "a b", "bidi override": "a\u202eb", "SQL": "x' OR '1'='1"}
+		for kind, bad := range badIDs {
+			t.Run("IDs "+kind, func(t *testing.T) {
+				check(t, "actor", second(e.r.Invites.CreateLink(ctx, bad, acct.ID, rbac.RunpodDev)))
+				check(t, "account", second(e.r.Invites.CreateLink(ctx, "alice", bad, rbac.RunpodDev)))
+				check(t, "role", second(e.r.Invites.CreateLink(ctx, "alice", acct.ID, rbac.Role(bad))))
+				check(t, "email actor", second(e.r.Invites.CreateEmail(ctx, bad, acct.ID, rbac.RunpodDev, []string{"x@example.com"})))
+				check(t, "resend invite", second(e.r.Invites.Resend(ctx, "alice", acct.ID, bad)))
+				check(t, "revoke actor", e.r.Invites.Revoke(ctx, bad, acct.ID, inv.ID))
+				check(t, "list account", second(e.r.Invites.List(ctx, "alice", bad)))
+				check(t, "pending actor", second(e.r.Invites.Pending(ctx, bad, acct.ID)))
+				check(t, "accepting user", second(e.r.Invites.Accept(ctx, bad, inv.Token)))
+			})
+		}
+		t.Run("invite options", func(t *testing.T) {
+			for name, opts := range map[string][]invites.InviteOption{
+				"no uses":            {invites.MaxUses(0)},
+				"too many uses":      {invites.MaxUses(invites.MaxLinkUses + 1)},
+				"zero expiry":        {invites.ExpiresIn(0)},
+				"negative expiry":    {invites.ExpiresIn(-time.Hour)},
+				"sub-second expiry":  {invites.ExpiresIn(time.Millisecond)},
+				"too long an expiry": {invites.ExpiresIn(invites.MaxExpiry + time.Second)},
+				"nil option":         {nil},
+			} {
+				check(t, name, second(e.r.Invites.CreateLink(ctx, "alice", acct.ID, rbac.RunpodDev, opts...)))
+			}
+			check(t, "reusable email invite", second(e.r.Invites.CreateEmail(ctx, "alice", acct.ID, rbac.RunpodDev, []string{"x@example.com"}, invites.MaxUses(2))))
+		})
+		t.Run("a team expiry out of range or failing", func(t *testing.T) {
+			for name, c := range map[string]struct {
+				d    time.Duration
+				err  error
+				want error
+			}{
+				"negative": {-time.Hour, nil, store.ErrInvalid},
+				"too long": {invites.MaxExpiry + time.Hour, nil, store.ErrInvalid},
+				"an error": {0, errMailbox, errMailbox},
+			} {
+				f := newInviteEnvOn(t, e.s, rbac.Runpod(), invites.WithTeamExpiry(func(context.Context, string) (time.Duration, error) { return c.d, c.err }))
+				if _, err := f.r.Invites.CreateLink(ctx, "alice", acct.ID, rbac.RunpodDev); !errors.Is(err, c.want) {
+					t.Errorf("%s: error = %v, want %v", name, err, c.want)
+				}
+			}
+		})
+		if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+		}
+		t.Run("invalid service options", func(t *testing.T) {
+			for name, opt := range map[string]invites.Option{
+				"relative base URL":     invites.WithBaseURL("/join"),
+				"ftp base URL":          invites.WithBaseURL("ftp://example.com/join"),
+				"base URL without host": invites.WithBaseURL("https:///join"),
+				"base URL with user":    invites.WithBaseURL("https://user:pw@example.com/join"),
+				"base URL with query":   invites.WithBaseURL("https://example.com/join?t="),
+				"base URL with #":       invites.WithBaseURL("https://example.com/join#x"),
+				"base URL with space":   invites.WithBaseURL("https://example.com/jo in"),
+				"negative expiry":       invites.WithDefaultExpiry(-time.Second),
+				"too long an expiry":    invites.WithDefaultExpiry(invites.MaxExpiry + time.Second),
+				"nil clock":             invites.WithClock(nil),
+			} {
+				if _, err := roster.New(ctx, e.s, rbac.Runpod(), roster.WithInvites(opt)); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("%s: roster.New error = %v, want ErrInvalid", name, err)
+				}
+			}
+			if _, err := invites.New(nil, rbac.Runpod()); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("invites.New(nil store) error = %v, want ErrInvalid", err)
+			}
+		})
+	})
 }

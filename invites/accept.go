@@ -23,8 +23,9 @@ import (
 // ErrExpired, ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
 // ErrReusableTop (likewise), store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
-// membership and no invite (but the two it revokes) and is recorded as an
-// invite.accept_failed event. It is safe for concurrent use: of concurrent
+// membership and no invite, except that the two marked revoke the invite
+// (an invite.revoked event with the accepting user as actor and the reason),
+// and is recorded as an invite.accept_failed event. It is safe for concurrent use: of concurrent
 // accepts of a single-use invite exactly one succeeds, and the others get
 // ErrUsed.
 func (s *Service) Accept(ctx context.Context, userID, token string) (store.Member, error) {
@@ -44,7 +45,7 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 	)
 	_, err = s.store.Update(ctx, func(tx store.Tx) error {
 		out, refused = store.Member{}, nil
-		acct, inv, err := s.lockByToken(ctx, tx, hash, token)
+		acct, inv, err := s.findByToken(ctx, tx, hash, token, true)
 		if err != nil {
 			return err
 		}
@@ -117,7 +118,7 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 	var out Preview
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) error {
-			acct, inv, err := s.lockByToken(ctx, tx, hash, token)
+			acct, inv, err := s.findByToken(ctx, tx, hash, token, false)
 			if err != nil {
 				return err
 			}
@@ -145,17 +146,23 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 	return out, nil
 }
 
-// lockByToken finds the invite whose token hashes to hash, locks its
-// account, and reads the invite again under the lock, so that a resend,
-// revocation or acceptance committed meanwhile is seen. (In View the lock
-// is not taken.) The token is compared with the stored hash in constant
-// time.
-func (s *Service) lockByToken(ctx context.Context, tx store.Tx, hash []byte, token string) (store.Account, store.Invite, error) {
+// findByToken finds the invite whose token hashes to hash and its account.
+// With lock, it locks the account and reads the invite again under the
+// lock, so that a resend, revocation or acceptance committed meanwhile is
+// seen. The token is compared with the stored hash in constant time.
+func (s *Service) findByToken(ctx context.Context, tx store.Tx, hash []byte, token string, lock bool) (store.Account, store.Invite, error) {
 	inv, err := tx.InviteByToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.Account{}, inv, ErrUnknownToken
 	} else if err != nil {
 		return store.Account{}, inv, err
+	}
+	if !lock {
+		acct, err := tx.Account(ctx, inv.AccountID)
+		if err == nil && !MatchToken(inv.TokenHash, token) {
+			err = ErrUnknownToken
+		}
+		return acct, inv, err
 	}
 	acct, err := tx.LockAccount(ctx, inv.AccountID)
 	if err != nil {

@@ -234,8 +234,8 @@ func RequireSecure() InviteOption {
 	return func(c *inviteConfig) { c.secure = true }
 }
 
-// inviteConfig applies opts for an invite of the given kind and validates
-// them.
+// newInviteConfig applies opts for an invite of the given kind and
+// validates them.
 func newInviteConfig(kind store.InviteKind, opts []InviteOption) (inviteConfig, error) {
 	c := inviteConfig{maxUses: 1}
 	for _, o := range opts {
