@@ -59,7 +59,10 @@
 // invite's role. If not, for instance because they were removed or demoted,
 // the invite is revoked and Accept returns ErrInviterDenied: an invite is
 // worth no more than the current rights of the member who vouches for it.
-// Another member allowed to invite may resend it to vouch for it anew.
+// While it is still pending, another member allowed to invite may resend it
+// to vouch for it anew. Until someone tries to accept it, such an invite is
+// listed as pending: nothing is revoked eagerly when a member is removed or
+// demoted.
 //
 // Removing a member does not reopen their invites: an accepted invite stays
 // accepted, and a user who used a reusable link cannot use it again
