@@ -10,6 +10,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -112,6 +113,11 @@ func (m mailbox) TransferConfirm(_ context.Context, n teams.TransferNotice) erro
 
 func (m mailbox) TransferAccept(_ context.Context, n teams.TransferNotice) error {
 	m[n.To] = n.Token
+	return nil
+}
+
+func (m mailbox) SendInvite(_ context.Context, msg invites.Message) error {
+	m[msg.To] = msg.Link
 	return nil
 }
 

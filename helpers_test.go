@@ -8,6 +8,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -136,6 +137,8 @@ func (in *inbox) TransferAccept(ctx context.Context, n teams.TransferNotice) err
 	return in.TransferConfirm(ctx, n)
 }
 
+func (in *inbox) SendInvite(context.Context, invites.Message) error { return nil }
+
 // last returns the newest notice sent to user.
 func (in *inbox) last(t *testing.T, user string) teams.TransferNotice {
 	t.Helper()
@@ -170,6 +173,23 @@ func makeTop(t *testing.T, r *roster.Roster, in *inbox, owner, accountID, member
 		t.Fatal(err)
 	}
 	if _, err := r.Teams.AcceptTransfer(ctx, member, tr.ID, in.last(t, member).Token); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// promote sets a member's role straight in the store, for a test's setup
+// that needs, say, a second owner without going through a transfer, and
+// brings the roster's view up to date.
+func promote(t *testing.T, r *roster.Roster, s store.Store, accountID, userID string, role rbac.Role) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.UpdateMember(ctx, store.Member{AccountID: accountID, UserID: userID, Role: string(role)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -19,6 +21,8 @@ import (
 type Roster struct {
 	// Teams manages users, accounts, members and roles.
 	Teams *teams.Service
+	// Invites creates, lists, resends, revokes and accepts invitations.
+	Invites *invites.Service
 	// Audit reads the audit log every change writes to.
 	Audit *audit.Service
 
@@ -32,8 +36,9 @@ type Roster struct {
 type Option func(*config)
 
 type config struct {
-	policy *rbac.Policy // Open only
-	teams  []teams.Option
+	policy  *rbac.Policy // Open only
+	teams   []teams.Option
+	invites []invites.Option
 }
 
 // WithPolicy makes Open use p instead of the Runpod preset. New takes its
@@ -42,23 +47,32 @@ func WithPolicy(p *rbac.Policy) Option {
 	return func(c *config) { c.policy = p }
 }
 
-// Notifier sends the emails roster's flows need; the host application
-// implements it with its own mailer. See teams.Notifier.
+// Notifier sends the emails roster's flows need (invitations, ownership
+// transfer confirmations); the host application implements it with its own
+// mailer. roster never sends mail itself.
 type Notifier interface {
 	teams.Notifier
+	invites.Notifier
 }
 
 // WithNotifier sets who sends roster's emails. Without it nothing is sent.
 func WithNotifier(n Notifier) Option {
-	return func(c *config) { c.teams = append(c.teams, teams.WithNotifier(n)) }
+	return func(c *config) {
+		c.teams = append(c.teams, teams.WithNotifier(n))
+		c.invites = append(c.invites, invites.WithNotifier(n))
+	}
 }
 
 // WithBaseURL sets the base URL of the links roster sends, such as
-// "https://app.example.com/team". Ownership transfer links are
-// base + "/transfers/{id}?token=...". Links are never built from a request's
-// Host header.
+// "https://app.example.com/team": invite links are base + "/invites/{token}"
+// and ownership transfer links base + "/transfers/{id}?token=...". Links are
+// never built from a request's Host header. Creating invites needs it.
 func WithBaseURL(base string) Option {
-	return func(c *config) { c.teams = append(c.teams, teams.WithLinkBase(base+"/transfers")) }
+	base = strings.TrimSuffix(base, "/")
+	return func(c *config) {
+		c.teams = append(c.teams, teams.WithLinkBase(base+"/transfers"))
+		c.invites = append(c.invites, invites.WithBaseURL(base+"/invites"))
+	}
 }
 
 // WithTransferTTL sets how long an ownership transfer stays open (7 days by
@@ -77,7 +91,17 @@ func WithRemovalHook(fn func(ctx context.Context, r teams.Removal)) Option {
 // WithClock sets the clock roster stamps records and checks expiry with,
 // for tests.
 func WithClock(now func() time.Time) Option {
-	return func(c *config) { c.teams = append(c.teams, teams.WithClock(now)) }
+	return func(c *config) {
+		c.teams = append(c.teams, teams.WithClock(now))
+		c.invites = append(c.invites, invites.WithClock(now))
+	}
+}
+
+// WithInvites passes further options to the Invites service, such as
+// default expiries (invites.WithDefaultExpiry, invites.WithTeamExpiry).
+// Options given in several calls add up; later ones win.
+func WithInvites(opts ...invites.Option) Option {
+	return func(c *config) { c.invites = append(c.invites, opts...) }
 }
 
 // Open opens (creating if needed) the SQLite database file at path and
@@ -106,7 +130,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 // memory follows every change made through the Roster at once, and changes
 // made by others once Sync is called. New does not take ownership of s: Close
 // leaves it open. Options other than WithPolicy apply. It returns
-// store.ErrInvalid if s or p is nil, and the errors of s.Snapshot.
+// store.ErrInvalid if s or p is nil or an option is invalid (see
+// invites.New), and the errors of s.Snapshot.
 func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*Roster, error) {
 	var c config
 	for _, o := range opts {
@@ -116,16 +141,21 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
 	}
 	idx := newIndex(p)
+	synced := &syncedStore{Store: s, idx: idx}
+	inv, err := invites.New(synced, p, c.invites...)
+	if err != nil {
+		return nil, fmt.Errorf("roster: new: %w", err)
+	}
 	if err := idx.load(ctx, s); err != nil {
 		return nil, fmt.Errorf("roster: load memberships: %w", err)
 	}
-	synced := &syncedStore{Store: s, idx: idx}
 	return &Roster{
-		Teams:  teams.New(synced, p, c.teams...),
-		Audit:  audit.New(synced, p),
-		store:  s,
-		policy: p,
-		idx:    idx,
+		Teams:   teams.New(synced, p, c.teams...),
+		Invites: inv,
+		Audit:   audit.New(synced, p),
+		store:   s,
+		policy:  p,
+		idx:     idx,
 	}, nil
 }
 

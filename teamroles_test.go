@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -105,6 +106,28 @@ func TestTeamRoles(t *testing.T) {
 			}
 			if _, err := r.Teams.DefineRole(ctx, "dan", acct.ID, "mine", []rbac.Action{rbac.PodsManage}); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("a dev defining a role: error = %v, want ErrDenied", err)
+			}
+		})
+
+		t.Run("a team role is granted by invitation", func(t *testing.T) {
+			r, _ := newRoster(t, b, rbac.Runpod(), roster.WithBaseURL("https://app.example.com/team"))
+			acct := team(t, r, "alice", nil)
+			if _, err := r.Teams.DefineRole(ctx, "alice", acct.ID, "invoker", []rbac.Action{rbac.EndpointsInvoke}); err != nil {
+				t.Fatal(err)
+			}
+			inv, err := r.Invites.CreateLink(ctx, "alice", acct.ID, "invoker")
+			if err != nil {
+				t.Fatal(err)
+			}
+			user(t, r, "bob")
+			if _, err := r.Invites.Accept(ctx, "bob", inv.Token); err != nil {
+				t.Fatal(err)
+			}
+			if !r.Can(ctx, "bob", acct.ID, rbac.EndpointsInvoke) || r.Can(ctx, "bob", acct.ID, rbac.PodsConnect) {
+				t.Error("the invited member's team role is not what Can answers")
+			}
+			if _, err := r.Invites.CreateLink(ctx, "alice", acct.ID, "nonesuch"); !errors.Is(err, rbac.ErrUnknownRole) {
+				t.Errorf("inviting with an unknown role: error = %v, want ErrUnknownRole", err)
 			}
 		})
 

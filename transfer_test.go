@@ -15,31 +15,13 @@ import (
 	"github.com/teamroster/roster/teams"
 )
 
-// clock is a settable clock for expiry tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 func TestOwnershipTransfer(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		setup := func(t *testing.T) (*roster.Roster, store.Store, *inbox, *clock, store.Account) {
+		setup := func(t *testing.T) (*roster.Roster, store.Store, *inbox, *testClock, store.Account) {
 			t.Helper()
 			in := &inbox{}
-			clk := &clock{now: time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)}
+			clk := newTestClock()
 			r, s := newRoster(t, b, rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clk.Now),
 				roster.WithBaseURL("https://cloud.example.com/team"))
 			acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
@@ -54,6 +36,12 @@ func TestOwnershipTransfer(t *testing.T) {
 			user(t, r, "newbie")
 			if _, err := r.Teams.AddMember(ctx, "olive", acct.ID, "newbie", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
 				t.Errorf("AddMember as owner: error = %v, want ErrTransferRequired", err)
+			}
+			if _, err := r.Invites.CreateLink(ctx, "olive", acct.ID, rbac.DigitalOceanOwner); !errors.Is(err, rbac.ErrTopByTransfer) {
+				t.Errorf("an invitation as owner: error = %v, want ErrTopByTransfer", err)
+			}
+			if _, err := r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanOwner, []string{"new@example.com"}); !errors.Is(err, rbac.ErrTopByTransfer) {
+				t.Errorf("an email invitation as owner: error = %v, want ErrTopByTransfer", err)
 			}
 		})
 

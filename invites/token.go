@@ -1,5 +1,3 @@
-// Package invites handles invitations to join a team. Invite tokens are
-// shown once, in the link or email, and stored only as a hash.
 package invites
 
 import "github.com/teamroster/roster/internal/token"

@@ -82,6 +82,10 @@ var (
 	// ErrNotMember reports that a user is not a member of the team they act
 	// in. Packages built on rbac return it when a check finds no membership.
 	ErrNotMember = errors.New("rbac: not a member")
+	// ErrTopByTransfer reports an attempt to grant the top role directly
+	// where the policy grants it only by an ownership transfer (see
+	// Policy.TopByTransfer).
+	ErrTopByTransfer = errors.New("rbac: the top role is granted only by an ownership transfer")
 	// ErrInvalidPolicy reports a model or policy file that cannot be loaded:
 	// a syntax error, a bad name, a duplicate rule, a missing library action,
 	// no top role, or input over the size limits.

@@ -104,6 +104,10 @@ const (
 	InvitePending  InviteStatus = "pending"
 	InviteAccepted InviteStatus = "accepted"
 	InviteRevoked  InviteStatus = "revoked"
+	// InviteSuperseded marks the record that keeps a resent invite's old
+	// token hash, so that the old token is told apart from an unknown one.
+	// SupersededBy names the invite that was resent.
+	InviteSuperseded InviteStatus = "superseded"
 )
 
 // Invite is an invitation to join an account with a role. Only the hash of
@@ -128,6 +132,22 @@ type Invite struct {
 	// ExpiresAt is when the invite stops working; zero means never.
 	ExpiresAt time.Time
 	UpdatedAt time.Time
+	// SupersededBy is set on an InviteSuperseded record: the ID of the
+	// invite whose token was replaced by a resend. Empty otherwise.
+	SupersededBy string
+	// ResentBy and ResentAt record the latest resend (a new token); both
+	// are empty (zero) if the invite was never resent.
+	ResentBy string
+	ResentAt time.Time
+}
+
+// InviteUse records that a user joined an account by accepting an invite.
+// A user uses an invite at most once; a reusable link has one InviteUse per
+// user who accepted it.
+type InviteUse struct {
+	InviteID string
+	UserID   string
+	UsedAt   time.Time
 }
 
 // TransferStatus is where an ownership transfer stands.

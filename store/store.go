@@ -233,6 +233,13 @@ type Tx interface {
 	// Invites returns the account's invites, newest first (CreatedAt
 	// descending, then ID descending).
 	Invites(ctx context.Context, accountID string) ([]Invite, error)
+	// CreateInviteUse records that u.UserID accepted invite u.InviteID. It
+	// returns ErrExists if that user already used that invite, and
+	// ErrNotFound if the invite or the user does not exist.
+	CreateInviteUse(ctx context.Context, u InviteUse) error
+	// InviteUses returns the uses of the invite, oldest first (UsedAt, then
+	// UserID). An unknown invite has none.
+	InviteUses(ctx context.Context, inviteID string) ([]InviteUse, error)
 
 	// CreateTransfer inserts t. It returns ErrExists if a transfer with t.ID
 	// exists and ErrNotFound if its account does not.

@@ -263,31 +263,16 @@ func (s *Service) actOn(ctx context.Context, c *change, userID string) (store.Me
 // grants nothing the actor's role lacks, and is not a top role the policy
 // grants only by transfer.
 func (s *Service) mayGrant(ctx context.Context, c *change, role rbac.Role) error {
-	if err := s.covers(ctx, c, role); err != nil {
+	if err := authz.MayGrant(ctx, c.tx, s.policy, c.acct.ID, rbac.Role(c.me.Role), role); err != nil {
 		return fmt.Errorf("may not grant role %q: %w", role, err)
-	}
-	if s.policy.TopByTransfer() && s.policy.IsTop(role) {
-		return fmt.Errorf("role %q: %w", role, ErrTransferRequired)
 	}
 	return nil
 }
 
-// covers returns nil if the actor's role holds every action of role, an
-// error wrapping rbac.ErrDenied if not, and one wrapping rbac.ErrUnknownRole
-// if role is neither a policy role nor one of the account's team roles.
+// covers returns nil if the actor's role holds every action of role, as
+// authz.Covers.
 func (s *Service) covers(ctx context.Context, c *change, role rbac.Role) error {
-	theirs, err := authz.Actions(ctx, c.tx, s.policy, c.acct.ID, role)
-	if err != nil {
-		return err
-	}
-	mine, err := authz.Actions(ctx, c.tx, s.policy, c.acct.ID, rbac.Role(c.me.Role))
-	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-		return err
-	}
-	if !mine.Covers(theirs) {
-		return fmt.Errorf("role %q lacks some of its actions: %w", c.me.Role, rbac.ErrDenied)
-	}
-	return nil
+	return authz.Covers(ctx, c.tx, s.policy, c.acct.ID, rbac.Role(c.me.Role), role)
 }
 
 // keepsTop returns ErrLastOwner if m is the account's only member with a

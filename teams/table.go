@@ -2,9 +2,11 @@ package teams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/teamroster/roster/internal/authz"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -56,7 +58,11 @@ func (s *Service) Members(ctx context.Context, actor, accountID string) ([]Membe
 			if err != nil {
 				return err
 			}
-			showSignIn := s.policy.Allows(rbac.Role(me.Role), rbac.MembersManage)
+			held, err := authz.Actions(ctx, tx, s.policy, accountID, rbac.Role(me.Role))
+			if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+				return err
+			}
+			showSignIn := held.Has(s.policy, rbac.MembersManage)
 			members, err := tx.Members(ctx, accountID)
 			if err != nil {
 				return err

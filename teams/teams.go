@@ -28,8 +28,9 @@ var (
 	// holding the policy's top role (admin for Runpod, owner for DigitalOcean).
 	ErrLastOwner = errors.New("teams: the last member with the top role cannot be removed, demoted or leave")
 	// ErrTransferRequired means the policy grants the top role only through
-	// an ownership transfer (TransferOwnership), as on DigitalOcean.
-	ErrTransferRequired = errors.New("teams: the top role is granted only by an ownership transfer")
+	// an ownership transfer (TransferOwnership), as on DigitalOcean. It is
+	// rbac.ErrTopByTransfer, which invitations return too.
+	ErrTransferRequired = rbac.ErrTopByTransfer
 	// ErrTransferClosed means the ownership transfer is done, cancelled, or
 	// not at the step asked for (a link used twice).
 	ErrTransferClosed = errors.New("teams: ownership transfer is not open for this step")

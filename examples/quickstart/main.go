@@ -14,6 +14,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -30,7 +31,11 @@ func main() {
 }
 
 func run(ctx context.Context, w io.Writer, path string) error {
-	r, err := roster.Open(ctx, path) // SQLite file, Runpod policy
+	r, err := roster.Open(ctx, path, // SQLite file, Runpod policy
+		roster.WithInvites(
+			invites.WithBaseURL("https://app.example.com/join"), // links are built from it
+			invites.WithNotifier(invites.LogNotifier{W: w}),     // "sends" invitation emails to w
+		))
 	if err != nil {
 		return err
 	}
@@ -60,15 +65,38 @@ func run(ctx context.Context, w io.Writer, path string) error {
 	}
 	fmt.Fprintf(w, "alice converted her personal account to the team %q (same account ID)\n", team.Name)
 
-	for _, add := range []struct {
-		user string
-		role rbac.Role
-	}{{"bob", rbac.RunpodDev}, {"carol", rbac.RunpodBilling}} {
-		if _, err := r.Teams.AddMember(ctx, "alice", team.ID, add.user, add.role); err != nil {
-			return err
-		}
-		fmt.Fprintf(w, "alice added %s as %s\n", add.user, add.role)
+	// Runpod's way: an invite link to copy and share.
+	inv, err := r.Invites.CreateLink(ctx, "alice", team.ID, rbac.RunpodDev)
+	if err != nil {
+		return err
 	}
+	fmt.Fprintf(w, "alice created an invite link for the dev role: %s\n", inv.Link)
+	m, err := r.Invites.Accept(ctx, "bob", inv.Token)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "bob opened the link and joined as %s\n", m.Role)
+	if _, err := r.Invites.Accept(ctx, "carol", inv.Token); err != nil {
+		fmt.Fprintf(w, "carol tried the same link: %v\n", err)
+	}
+
+	// DigitalOcean's way: invitations by email, bound to the address.
+	sent, err := r.Invites.CreateEmail(ctx, "alice", team.ID, rbac.RunpodBilling, []string{"Carol@Example.com"})
+	if err != nil {
+		return err
+	}
+	pending, err := r.Invites.Pending(ctx, "alice", team.ID)
+	if err != nil {
+		return err
+	}
+	for _, p := range pending {
+		fmt.Fprintf(w, "pending invite: %s as %s, created by %s\n", p.Email, p.Role, p.CreatedBy)
+	}
+	m, err = r.Invites.Accept(ctx, "carol", sent[0].Token)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "carol accepted the emailed invite and joined as %s\n", m.Role)
 
 	ask := func(user string, action rbac.Action) {
 		fmt.Fprintf(w, "  Can(%s, Acme, %s) = %v\n", user, action, r.Can(ctx, user, team.ID, action))

@@ -23,6 +23,14 @@ func TestQuickstart(t *testing.T) {
 		"last member with the top role",
 		"member.removed",
 		"account.converted",
+		"alice created an invite link for the dev role: https://app.example.com/join/",
+		"bob opened the link and joined as dev",
+		"carol tried the same link: invites: \"carol\" accepts invite: invites: invite already used",
+		"invite to carol@example.com: Alice invites you to join \"Acme\" as billing",
+		"pending invite: carol@example.com as billing, created by alice",
+		"carol accepted the emailed invite and joined as billing",
+		"member.joined",
+		"invite.created",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q\noutput:\n%s", want, out.String())

@@ -111,3 +111,37 @@ func Actions(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string,
 	}
 	return set, nil
 }
+
+// Covers returns nil if role a of the account holds every action role b
+// holds (so a holder of a may grant, change or remove b), an error wrapping
+// rbac.ErrDenied if not, and one wrapping rbac.ErrUnknownRole if b is
+// neither a policy role nor one of the account's team roles. An unknown a
+// holds nothing.
+func Covers(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, a, b rbac.Role) error {
+	theirs, err := Actions(ctx, tx, p, accountID, b)
+	if err != nil {
+		return err
+	}
+	mine, err := Actions(ctx, tx, p, accountID, a)
+	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return err
+	}
+	if !mine.Covers(theirs) {
+		return fmt.Errorf("role %q lacks some actions of role %q: %w", a, b, rbac.ErrDenied)
+	}
+	return nil
+}
+
+// MayGrant returns nil if a member with role granter may give role to
+// someone, by a role change or an invitation: Covers, and not the top role
+// of a policy that grants it only by an ownership transfer (then an error
+// wrapping rbac.ErrTopByTransfer).
+func MayGrant(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, granter, role rbac.Role) error {
+	if err := Covers(ctx, tx, p, accountID, granter, role); err != nil {
+		return err
+	}
+	if p.TopByTransfer() && p.IsTop(role) {
+		return fmt.Errorf("role %q: %w", role, rbac.ErrTopByTransfer)
+	}
+	return nil
+}

@@ -90,6 +90,9 @@ type inviteRow struct {
 	Created       sql.NullTime `gorm:"column:created_at"`
 	Expires       sql.NullTime `gorm:"column:expires_at"`
 	Updated       sql.NullTime `gorm:"column:updated_at"`
+	SupersededBy  string       `gorm:"column:superseded_by"`
+	ResentBy      string       `gorm:"column:resent_by"`
+	Resent        sql.NullTime `gorm:"column:resent_at"`
 }
 
 func (inviteRow) TableName() string { return "roster_invites" }
@@ -110,7 +113,22 @@ func (r inviteRow) invite() store.Invite {
 		CreatedAt:     fromDB(r.Created),
 		ExpiresAt:     fromDB(r.Expires),
 		UpdatedAt:     fromDB(r.Updated),
+		SupersededBy:  r.SupersededBy,
+		ResentBy:      r.ResentBy,
+		ResentAt:      fromDB(r.Resent),
 	}
+}
+
+type inviteUseRow struct {
+	InviteID string       `gorm:"column:invite_id;primaryKey"`
+	UserID   string       `gorm:"column:user_id;primaryKey"`
+	Used     sql.NullTime `gorm:"column:used_at"`
+}
+
+func (inviteUseRow) TableName() string { return "roster_invite_uses" }
+
+func (r inviteUseRow) inviteUse() store.InviteUse {
+	return store.InviteUse{InviteID: r.InviteID, UserID: r.UserID, UsedAt: fromDB(r.Used)}
 }
 
 type transferRow struct {

@@ -113,7 +113,6 @@ var schema = []string{
 		account_id {text} NOT NULL,
 		user_id {text} NOT NULL,
 		role {text} NOT NULL,
-		actions {text} NOT NULL DEFAULT '',
 		PRIMARY KEY (revision, seq)
 	)`,
 
@@ -127,6 +126,31 @@ var schema = []string{
 		updated_at {time},
 		PRIMARY KEY (account_id, name)
 	)`,
+
+	`CREATE TABLE IF NOT EXISTS roster_invite_uses (
+		invite_id {text} NOT NULL REFERENCES roster_invites (id),
+		user_id {text} NOT NULL REFERENCES roster_users (id),
+		used_at {time},
+		PRIMARY KEY (invite_id, user_id)
+	)`,
+}
+
+// addedColumns are columns added to tables after their CREATE TABLE was
+// first published. migrate adds each one that is missing, so that databases
+// created before them are brought up to date; new databases get them the
+// same way. Placeholders are those of schema.
+var addedColumns = []struct{ table, column, definition string }{
+	{"roster_invites", "superseded_by", "{text} NOT NULL DEFAULT ''"},
+	{"roster_invites", "resent_by", "{text} NOT NULL DEFAULT ''"},
+	{"roster_invites", "resent_at", "{time}"},
+	{"roster_changes", "actions", "{text} NOT NULL DEFAULT ''"},
+}
+
+// columnExists is the query, per dialect, that finds a column of a table in
+// the schema the store's tables live in.
+var columnExists = map[dialect]string{
+	sqliteDialect:   "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
+	postgresDialect: "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?",
 }
 
 // columnTypes fills in the schema's placeholders for each dialect.
@@ -162,6 +186,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, stmt := range schema {
 			if err := gtx.Exec(r.Replace(stmt)).Error; err != nil {
 				return fmt.Errorf("%s: %w", strings.TrimSuffix(strings.SplitN(stmt, "\n", 2)[0], " ("), err)
+			}
+		}
+		for _, c := range addedColumns {
+			ok, err := exists(gtx, columnExists[s.dialect], c.table, c.column)
+			if err != nil {
+				return fmt.Errorf("look for column %s.%s: %w", c.table, c.column, err)
+			}
+			if ok {
+				continue
+			}
+			if err := gtx.Exec("ALTER TABLE " + c.table + " ADD COLUMN " + c.column + " " + r.Replace(c.definition)).Error; err != nil {
+				return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
 			}
 		}
 		if _, err := casbinRules(gtx, true); err != nil {

@@ -578,3 +578,64 @@ func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestOpeningAddsMissingInviteColumns opens a database whose roster_invites
+// table predates the resend columns: opening adds them, keeps the rows, and
+// the new fields then round-trip.
+func TestOpeningAddsMissingInviteColumns(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			dsn := b.DSN(t)
+			s, err := b.Open(dsn)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			seed(t, s, 1)
+			inv := store.Invite{ID: "inv1", AccountID: "team1", Kind: store.InviteLink, Role: "dev",
+				TokenHash: []byte("hash"), Status: store.InvitePending, MaxUses: 1, CreatedBy: "u0"}
+			update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateInvite(ctx, inv) })
+			w, _ := sqlstore.Handles(s)
+			for _, col := range []string{"superseded_by", "resent_by", "resent_at"} {
+				if err := w.Exec("ALTER TABLE roster_invites DROP COLUMN " + col).Error; err != nil {
+					t.Fatalf("dropping %s: %v", col, err)
+				}
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+
+			s, err = b.Open(dsn)
+			if err != nil {
+				t.Fatalf("reopening a database without the new columns: %v", err)
+			}
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			resent := inv
+			resent.ResentBy, resent.ResentAt = "u0", time.Date(2025, 5, 1, 12, 0, 0, 0, time.UTC)
+			update(t, s, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Invite(ctx, "inv1")
+				if err != nil {
+					return err
+				}
+				if got.ID != inv.ID || got.Role != inv.Role || got.SupersededBy != "" || got.ResentBy != "" || !got.ResentAt.IsZero() {
+					t.Errorf("invite after upgrade = %+v, want the old row with empty new fields", got)
+				}
+				return tx.UpdateInvite(ctx, resent)
+			})
+			update(t, s, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Invite(ctx, "inv1")
+				if err != nil {
+					return err
+				}
+				if got.ResentBy != "u0" || !got.ResentAt.Equal(resent.ResentAt) {
+					t.Errorf("resend fields after upgrade = %q, %v; want u0, %v", got.ResentBy, got.ResentAt, resent.ResentAt)
+				}
+				return nil
+			})
+		})
+	}
+}

@@ -356,13 +356,15 @@ func (t *tx) CreateInvite(ctx context.Context, inv store.Invite) error {
 		return fmt.Errorf("sqlstore: create invite %s: %w", inv.ID, err)
 	}
 	res := db.Exec(`INSERT INTO roster_invites (id, account_id, kind, role, email, require_secure, token_hash,
-			status, max_uses, uses, created_by, created_at, expires_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			status, max_uses, uses, created_by, created_at, expires_at, updated_at,
+			superseded_by, resent_by, resent_at)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		ON CONFLICT DO NOTHING`,
 		inv.ID, inv.AccountID, string(inv.Kind), inv.Role, inv.Email, inv.RequireSecure, blob(inv.TokenHash),
 		string(inv.Status), int64(inv.MaxUses), int64(inv.Uses), inv.CreatedBy,
 		toDB(inv.CreatedAt), toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
+		inv.SupersededBy, inv.ResentBy, toDB(inv.ResentAt),
 		inv.AccountID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "create invite %s", inv.ID)
@@ -423,13 +425,15 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 		}
 	}
 	res := db.Exec(`UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
-			token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?
+			token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?,
+			superseded_by = ?, resent_by = ?, resent_at = ?
 		WHERE id = ?
 		AND EXISTS (`+accountExists+`)
 		AND NOT EXISTS (SELECT 1 FROM roster_invites AS other WHERE other.token_hash = ? AND other.id <> ?)`,
 		inv.AccountID, string(inv.Kind), inv.Role, inv.Email, inv.RequireSecure,
 		blob(inv.TokenHash), string(inv.Status), int64(inv.MaxUses), int64(inv.Uses), inv.CreatedBy,
 		toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
+		inv.SupersededBy, inv.ResentBy, toDB(inv.ResentAt),
 		inv.ID, inv.AccountID, blob(inv.TokenHash), inv.ID)
 	if savepoint {
 		end := "RELEASE SAVEPOINT roster_update_invite"
@@ -469,6 +473,52 @@ func (t *tx) Invites(ctx context.Context, accountID string) ([]store.Invite, err
 		invites[i] = r.invite()
 	}
 	return invites, nil
+}
+
+// CreateInviteUse implements store.Tx.
+func (t *tx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = errors.Join(required("invite ID", u.InviteID), required("user ID", u.UserID))
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: create use of invite %s by %s: %w", u.InviteID, u.UserID, err)
+	}
+	const inviteExists = "SELECT 1 FROM roster_invites WHERE id = ?"
+	res := db.Exec(`INSERT INTO roster_invite_uses (invite_id, user_id, used_at)
+		SELECT ?, ?, ?
+		WHERE EXISTS (`+inviteExists+`) AND EXISTS (`+userExists+`)
+		ON CONFLICT DO NOTHING`,
+		u.InviteID, u.UserID, toDB(u.UsedAt), u.InviteID, u.UserID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "create use of invite %s by %s", u.InviteID, u.UserID)
+	}
+	if res.RowsAffected == 0 {
+		err := t.why(db,
+			check{"SELECT 1 FROM roster_invite_uses WHERE invite_id = ? AND user_id = ?", []any{u.InviteID, u.UserID}, true, store.ErrExists, "user already used the invite"},
+			check{inviteExists, []any{u.InviteID}, false, store.ErrNotFound, "no such invite"},
+			check{userExists, []any{u.UserID}, false, store.ErrNotFound, "no such user"},
+		)
+		return t.wrap(ctx, err, "create use of invite %s by %s", u.InviteID, u.UserID)
+	}
+	return nil
+}
+
+// InviteUses implements store.Tx.
+func (t *tx) InviteUses(ctx context.Context, inviteID string) ([]store.InviteUse, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: uses of invite %s: %w", inviteID, err)
+	}
+	var rows []inviteUseRow
+	if err := db.Where("invite_id = ?", inviteID).Order(nullsFirst("used_at") + ", user_id").Find(&rows).Error; err != nil {
+		return nil, t.s.fail(ctx, err, "uses of invite %s", inviteID)
+	}
+	uses := make([]store.InviteUse, len(rows))
+	for i, r := range rows {
+		uses[i] = r.inviteUse()
+	}
+	return uses, nil
 }
 
 // CreateTransfer implements store.Tx.

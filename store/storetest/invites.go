@@ -224,5 +224,109 @@ func (s suite) invites() []test {
 				return nil
 			})
 		}},
+		{"a resend moves the token hash to a superseded record in one transaction", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			inv := newInvite("inv1", "team1", at(1))
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateInvite(ctx, inv) })
+			resent := inv
+			resent.TokenHash = []byte("new hash")
+			resent.ResentBy, resent.ResentAt, resent.UpdatedAt = "ada", at(5), at(5)
+			old := inv
+			old.ID, old.Status, old.SupersededBy, old.CreatedAt, old.UpdatedAt = "inv1-old", store.InviteSuperseded, "inv1", at(5), at(5)
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.UpdateInvite(ctx, resent); err != nil {
+					return err
+				}
+				return tx.CreateInvite(ctx, old)
+			})
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.InviteByToken(ctx, inv.TokenHash)
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "record of the old token", old, got)
+				got, err = tx.InviteByToken(ctx, []byte("new hash"))
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "record of the new token", resent, got)
+				all, err := tx.Invites(ctx, "team1")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "Invites(team1)", []store.Invite{old, resent}, all)
+				return nil
+			})
+			// Clearing the resend fields round-trips too.
+			cleared := resent
+			cleared.ResentBy, cleared.ResentAt = "", time.Time{}
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.UpdateInvite(ctx, cleared) })
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Invite(ctx, "inv1")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "invite with resend fields cleared", cleared, got)
+				return nil
+			})
+		}},
+		{"invite uses are recorded once per user and listed oldest first", func(t *testing.T) {
+			st := s.open(t)
+			seedUsers(t, st, "u1", "u2", "u3")
+			seedAccounts(t, st, "team1")
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.CreateInvite(ctx, newInvite("inv1", "team1", at(1))); err != nil {
+					return err
+				}
+				return tx.CreateInvite(ctx, newInvite("inv2", "team1", at(1)))
+			})
+			uses := []store.InviteUse{
+				{InviteID: "inv1", UserID: "u2", UsedAt: at(5)},
+				{InviteID: "inv1", UserID: "u1", UsedAt: at(5)}, // same time as u2: user ID order
+				{InviteID: "inv1", UserID: "u3", UsedAt: at(2)},
+				{InviteID: "inv2", UserID: "u1"}, // zero time round-trips
+			}
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				for _, u := range uses {
+					if err := tx.CreateInviteUse(ctx, u); err != nil {
+						return err
+					}
+				}
+				// A refused write leaves the transaction usable.
+				err := tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "inv1", UserID: "u1", UsedAt: at(9)})
+				checkErr(t, "second use by the same user", err, store.ErrExists)
+				err = tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "nope", UserID: "u1"})
+				checkErr(t, "use of an unknown invite", err, store.ErrNotFound)
+				err = tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "inv1", UserID: "nobody"})
+				checkErr(t, "use by an unknown user", err, store.ErrNotFound)
+				err = tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "", UserID: "u1"})
+				checkErr(t, "use with an empty invite ID", err, store.ErrInvalid)
+				err = tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "inv1", UserID: ""})
+				checkErr(t, "use with an empty user ID", err, store.ErrInvalid)
+				_, err = tx.Invite(ctx, "inv1")
+				return err
+			})
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.InviteUses(ctx, "inv1")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "InviteUses(inv1)", []store.InviteUse{uses[2], uses[1], uses[0]}, got)
+				got, err = tx.InviteUses(ctx, "inv2")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "InviteUses(inv2)", []store.InviteUse{uses[3]}, got)
+				got, err = tx.InviteUses(ctx, "nope")
+				if err != nil {
+					return err
+				}
+				if len(got) != 0 {
+					t.Errorf("InviteUses(nope) = %+v, want none", got)
+				}
+				return nil
+			})
+		}},
 	}
 }

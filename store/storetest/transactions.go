@@ -199,6 +199,9 @@ func (s suite) transactions() []test {
 					return tx.CreateInvite(ctx, newInvite("inv1", "team0", at(1)))
 				},
 				"UpdateInvite": func(ctx context.Context, tx store.Tx) error { return tx.UpdateInvite(ctx, changedInvite) },
+				"CreateInviteUse": func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "inv0", UserID: "u0"})
+				},
 				"CreateTransfer": func(ctx context.Context, tx store.Tx) error {
 					return tx.CreateTransfer(ctx, newTransfer("tr1", "team0", at(1)))
 				},
@@ -237,6 +240,13 @@ func (s suite) transactions() []test {
 					return err
 				}
 				checkEqual(t, "invites", []store.Invite{newInvite("inv0", "team0", at(0))}, invites)
+				uses, err := tx.InviteUses(ctx, "inv0")
+				if err != nil {
+					return err
+				}
+				if len(uses) != 0 {
+					t.Errorf("invite uses = %+v, want none", uses)
+				}
 				transfers, err := tx.Transfers(ctx, "team0")
 				if err != nil {
 					return err

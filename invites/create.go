@@ -1,0 +1,261 @@
+package invites
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// CreateLink creates a link invite to the team with role and returns it
+// with its Token and Link, shown this once. The actor needs
+// rbac.MembersInvite and a role that covers role; a reusable link (MaxUses
+// above 1) cannot grant the top role. Options set the expiry, the number of
+// uses and secure sign-in. It returns an error wrapping store.ErrInvalid
+// (malformed input or options), ErrNoBaseURL, store.ErrNotFound (no such
+// account), rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole,
+// ErrNotTeam or ErrReusableTop; nothing is written then. It is safe for
+// concurrent use.
+func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role rbac.Role, opts ...InviteOption) (Invitation, error) {
+	fail := func(err error) (Invitation, error) {
+		return Invitation{}, fmt.Errorf("invites: create link to %q by %q: %w", accountID, actor, err)
+	}
+	c, err := newInviteConfig(store.InviteLink, opts)
+	if err == nil {
+		err = validIDs("actor", actor, "account ID", accountID, "role", string(role))
+	}
+	if err == nil && s.baseURL == "" {
+		err = ErrNoBaseURL
+	}
+	if err != nil {
+		return fail(err)
+	}
+	life, err := s.lifetime(ctx, accountID, c)
+	if err != nil {
+		return fail(err)
+	}
+	token, hash := NewToken()
+	var inv store.Invite
+	_, err = s.store.Update(ctx, func(tx store.Tx) error {
+		if _, _, err := s.authorizeCreate(ctx, tx, actor, accountID, role, c.maxUses); err != nil {
+			return err
+		}
+		now := s.clock()
+		inv = store.Invite{
+			ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
+			RequireSecure: c.secure, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
+			CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
+		}
+		if err := tx.CreateInvite(ctx, inv); err != nil {
+			return err
+		}
+		return record(ctx, tx, now, store.Allowed, store.Event{
+			AccountID: accountID, Actor: actor, Action: "invite.created",
+			ResourceType: "invite", ResourceID: inv.ID, After: jsonOf(inviteFields(inv)),
+		})
+	})
+	if err != nil {
+		return fail(err)
+	}
+	out := invitation(inv, inv.CreatedAt, true)
+	out.Token, out.Link = token, s.link(token)
+	return out, nil
+}
+
+// CreateEmail invites each of the email addresses to the team with role and
+// returns the invites, one per distinct address (in canonical form, in the
+// order given), each with its Token and Link, shown this once. It is all or
+// nothing: one transaction creates every invite or none. Addresses equal
+// after canonicalization (CanonicalEmail) collapse into one invite, and an
+// address with a pending, unexpired email invite to the team fails the call
+// with ErrPending. The actor needs rbac.MembersInvite and a role that covers
+// role. Options set the expiry and secure sign-in; email invites are single
+// use.
+//
+// After the invites commit, the Notifier (if any) is asked to send each
+// one; if it fails for some, CreateEmail returns all the invites and an
+// error wrapping ErrNotSent. Otherwise it returns an error wrapping
+// store.ErrInvalid (no addresses, more than MaxEmails, a malformed address
+// or option), ErrNoBaseURL, store.ErrNotFound, rbac.ErrNotMember,
+// rbac.ErrDenied, rbac.ErrUnknownRole, ErrNotTeam or ErrPending, and nothing
+// is written. It is safe for concurrent use.
+func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role rbac.Role, emails []string, opts ...InviteOption) ([]Invitation, error) {
+	fail := func(err error) ([]Invitation, error) {
+		return nil, fmt.Errorf("invites: create email invites to %q by %q: %w", accountID, actor, err)
+	}
+	c, err := newInviteConfig(store.InviteEmail, opts)
+	if err == nil {
+		err = validIDs("actor", actor, "account ID", accountID, "role", string(role))
+	}
+	var addrs []string
+	if err == nil {
+		addrs, err = canonicalList(emails)
+	}
+	if err == nil && s.baseURL == "" {
+		err = ErrNoBaseURL
+	}
+	if err != nil {
+		return fail(err)
+	}
+	life, err := s.lifetime(ctx, accountID, c)
+	if err != nil {
+		return fail(err)
+	}
+	tokens := make([]string, len(addrs))
+	hashes := make([][]byte, len(addrs))
+	for i := range addrs {
+		tokens[i], hashes[i] = NewToken()
+	}
+	var (
+		created []store.Invite
+		msg     Message
+	)
+	_, err = s.store.Update(ctx, func(tx store.Tx) error {
+		acct, _, err := s.authorizeCreate(ctx, tx, actor, accountID, role, 1)
+		if err != nil {
+			return err
+		}
+		now := s.clock()
+		if err := pendingFor(ctx, tx, accountID, addrs, now); err != nil {
+			return err
+		}
+		inviter, err := tx.User(ctx, actor)
+		if err != nil {
+			return err
+		}
+		created = created[:0]
+		for i, addr := range addrs {
+			inv := store.Invite{
+				ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
+				Email: addr, RequireSecure: c.secure, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
+				CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
+			}
+			if err := tx.CreateInvite(ctx, inv); err != nil {
+				return err
+			}
+			if err := record(ctx, tx, now, store.Allowed, store.Event{
+				AccountID: accountID, Actor: actor, Action: "invite.created",
+				ResourceType: "invite", ResourceID: inv.ID, After: jsonOf(inviteFields(inv)),
+			}); err != nil {
+				return err
+			}
+			created = append(created, inv)
+		}
+		msg = Message{AccountID: accountID, Team: acct.Name, InviterID: actor, InviterName: inviter.Name,
+			Role: role, RequireSecure: c.secure, ExpiresAt: expiry(now, life)}
+		return nil
+	})
+	if err != nil {
+		return fail(err)
+	}
+	out := make([]Invitation, len(created))
+	var notSent []error
+	for i, inv := range created {
+		out[i] = invitation(inv, inv.CreatedAt, true)
+		out[i].Token, out[i].Link = tokens[i], s.link(tokens[i])
+		m := msg
+		m.To, m.Link = inv.Email, out[i].Link
+		if err := s.notify(ctx, m); err != nil {
+			notSent = append(notSent, err)
+		}
+	}
+	if len(notSent) > 0 {
+		return out, fmt.Errorf("invites: create email invites to %q by %q: %w: %w", accountID, actor, ErrNotSent, errors.Join(notSent...))
+	}
+	return out, nil
+}
+
+// notify sends m through the Notifier, if there is one.
+func (s *Service) notify(ctx context.Context, m Message) error {
+	if s.notifier == nil {
+		return nil
+	}
+	if err := s.notifier.SendInvite(ctx, m); err != nil {
+		return fmt.Errorf("send to %s: %w", m.To, err)
+	}
+	return nil
+}
+
+// canonicalList returns the canonical forms of emails, duplicates dropped,
+// in the order given.
+func canonicalList(emails []string) ([]string, error) {
+	if len(emails) == 0 {
+		return nil, fmt.Errorf("%w: no email addresses", store.ErrInvalid)
+	}
+	if len(emails) > MaxEmails {
+		return nil, fmt.Errorf("%w: %d email addresses, at most %d at once", store.ErrInvalid, len(emails), MaxEmails)
+	}
+	seen := make(map[string]bool, len(emails))
+	var out []string
+	for _, e := range emails {
+		c, err := CanonicalEmail(e)
+		if err != nil {
+			return nil, err
+		}
+		if !seen[c] {
+			seen[c] = true
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// pendingFor returns an error wrapping ErrPending naming the addresses that
+// have a pending, unexpired email invite to the account. The caller has
+// locked the account, so no such invite can appear before it commits.
+func pendingFor(ctx context.Context, tx store.Tx, accountID string, addrs []string, now time.Time) error {
+	invites, err := tx.Invites(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	want := make(map[string]bool, len(addrs))
+	for _, a := range addrs {
+		want[a] = true
+	}
+	var taken []string
+	for _, inv := range invites {
+		if inv.Kind == store.InviteEmail && inv.Status == store.InvitePending && !expired(inv, now) && want[inv.Email] {
+			taken = append(taken, inv.Email)
+			want[inv.Email] = false
+		}
+	}
+	if len(taken) > 0 {
+		return fmt.Errorf("%w: %s", ErrPending, strings.Join(taken, ", "))
+	}
+	return nil
+}
+
+// authorizeCreate authorizes actor to create an invite to the account with
+// role and maxUses, locking the account, and returns the account and the
+// actor's membership.
+func (s *Service) authorizeCreate(ctx context.Context, tx store.Tx, actor, accountID string, role rbac.Role, maxUses int) (store.Account, store.Member, error) {
+	acct, me, err := authz.Authorize(ctx, tx, s.policy, actor, accountID, rbac.MembersInvite)
+	if err != nil {
+		return acct, me, err
+	}
+	if acct.Kind != store.Team {
+		return acct, me, ErrNotTeam
+	}
+	if err := s.mayGrant(ctx, tx, me, role, maxUses); err != nil {
+		return acct, me, err
+	}
+	return acct, me, nil
+}
+
+// mayGrant checks that role exists (a policy role or one of the account's
+// team roles), grants nothing me's role lacks, is not a top role the policy
+// grants only by transfer, and, for a reusable invite, is not the top role.
+func (s *Service) mayGrant(ctx context.Context, tx store.Tx, me store.Member, role rbac.Role, maxUses int) error {
+	if err := authz.MayGrant(ctx, tx, s.policy, me.AccountID, rbac.Role(me.Role), role); err != nil {
+		return fmt.Errorf("role %q may not grant role %q: %w", me.Role, role, err)
+	}
+	if maxUses > 1 && s.policy.IsTop(role) {
+		return fmt.Errorf("%w: role %q with %d uses", ErrReusableTop, role, maxUses)
+	}
+	return nil
+}

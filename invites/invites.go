@@ -1,0 +1,387 @@
+package invites
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// Errors returned by the Service besides those of the store and rbac
+// packages. Test for them with errors.Is.
+var (
+	// ErrUnknownToken means no invite has the token. It wraps
+	// store.ErrNotFound.
+	ErrUnknownToken = fmt.Errorf("invites: no invite has this token: %w", store.ErrNotFound)
+	// ErrExpired means the invite's expiry time has passed.
+	ErrExpired = errors.New("invites: invite expired")
+	// ErrRevoked means the invite was revoked (by a member, because its
+	// team was deleted, or because its inviter lost the right to invite).
+	ErrRevoked = errors.New("invites: invite revoked")
+	// ErrSuperseded means the token is an old token of an invite that was
+	// resent since; only the newest token works.
+	ErrSuperseded = errors.New("invites: invite was resent; this token was replaced by a newer one")
+	// ErrUsed means the invite has been used up, or this user already used
+	// it.
+	ErrUsed = errors.New("invites: invite already used")
+	// ErrAlreadyMember means the accepting user is already a member of the
+	// team; nothing changed. It wraps store.ErrExists.
+	ErrAlreadyMember = fmt.Errorf("invites: already a member: %w", store.ErrExists)
+	// ErrWrongEmail means the email invite is bound to another address than
+	// the accepting user's.
+	ErrWrongEmail = errors.New("invites: invite is for another email address")
+	// ErrInsecureSignIn means the invite requires a secure sign-in method
+	// (email with 2FA, Google or GitHub) and the user signs in otherwise.
+	ErrInsecureSignIn = errors.New("invites: invite requires a secure sign-in method")
+	// ErrInviterDenied means the member who sent the invite may no longer
+	// invite with its role; Accept has revoked the invite.
+	ErrInviterDenied = errors.New("invites: the inviter may no longer invite with this role")
+	// ErrReusableTop means a reusable link would grant the policy's top role.
+	ErrReusableTop = errors.New("invites: a reusable link cannot grant the top role")
+	// ErrNotTeam means the account is a personal account, which takes no
+	// invites.
+	ErrNotTeam = errors.New("invites: not a team account")
+	// ErrPending means an address already has a pending email invite to the
+	// team; resend or revoke it instead.
+	ErrPending = errors.New("invites: address already has a pending invite")
+	// ErrNoBaseURL means the Service has no base URL (WithBaseURL) to build
+	// links from.
+	ErrNoBaseURL = errors.New("invites: no base URL configured for links")
+	// ErrNotSent means invites were committed but the Notifier failed to
+	// send some of their emails; they can be resent.
+	ErrNotSent = errors.New("invites: invite created but its email was not sent")
+)
+
+// Limits on what the Service accepts; more is refused with store.ErrInvalid.
+const (
+	MaxLinkUses = 1000                 // the largest MaxUses of a reusable link
+	MaxExpiry   = 366 * 24 * time.Hour // the longest expiry of an invite
+	MaxEmails   = 100                  // addresses per CreateEmail call
+)
+
+// Status is where an invite stands, as List shows it.
+type Status string
+
+// The statuses of an invite.
+const (
+	// Pending: the invite can be accepted (a reusable link may already
+	// have been used, fewer than MaxUses times).
+	Pending Status = "pending"
+	// Accepted: the invite has been used up.
+	Accepted Status = "accepted"
+	// Revoked: a member revoked it, its team was deleted, or its inviter
+	// lost the right to invite.
+	Revoked Status = "revoked"
+	// Expired: it was pending when its expiry time passed.
+	Expired Status = "expired"
+)
+
+// Invitation is an invite as members see it.
+type Invitation struct {
+	ID        string
+	AccountID string
+	Kind      store.InviteKind
+	Role      rbac.Role
+	// Email is the invited address of an email invite, in canonical form.
+	// It is empty for links, and in lists read by members who may not
+	// invite.
+	Email         string
+	RequireSecure bool
+	Status        Status
+	// MaxUses is how many users may accept the invite (1 unless a reusable
+	// link); Uses counts those who did.
+	MaxUses int
+	Uses    int
+	// CreatedBy is the member who created the invite; ResentBy and ResentAt
+	// name the latest resend, if any.
+	CreatedBy string
+	CreatedAt time.Time
+	ResentBy  string
+	ResentAt  time.Time
+	// ExpiresAt is when the invite stops working; zero means never.
+	ExpiresAt time.Time
+	UpdatedAt time.Time
+	// Token and Link are the secret, shown only in the result of the call
+	// that made it (CreateLink, CreateEmail, Resend) and empty in lists.
+	Token string
+	Link  string
+}
+
+// Service creates, lists, resends, revokes and accepts invites. Get one from
+// roster.Open or roster.New; New is for wiring a Store by hand. A Service is
+// safe for concurrent use.
+type Service struct {
+	store         store.Store
+	policy        *rbac.Policy
+	baseURL       string
+	notifier      Notifier
+	defaultExpiry time.Duration
+	teamExpiry    func(ctx context.Context, accountID string) (time.Duration, error)
+	now           func() time.Time
+}
+
+// Option configures New.
+type Option func(*Service)
+
+// WithBaseURL sets the URL that links are built from: the link of a token
+// is baseURL + "/" + token (a trailing slash of baseURL is dropped). It must
+// be an absolute http or https URL without user info, query or fragment,
+// such as "https://app.example.com/join". It is required for CreateLink and
+// CreateEmail, which return ErrNoBaseURL without it.
+func WithBaseURL(baseURL string) Option {
+	return func(s *Service) { s.baseURL = baseURL }
+}
+
+// WithNotifier sets the Notifier that sends email invites.
+func WithNotifier(n Notifier) Option {
+	return func(s *Service) { s.notifier = n }
+}
+
+// WithDefaultExpiry sets how long invites stay valid when neither the call
+// nor WithTeamExpiry says otherwise: 0 (the default) means they never
+// expire. It must be between 0 and MaxExpiry.
+func WithDefaultExpiry(d time.Duration) Option {
+	return func(s *Service) { s.defaultExpiry = d }
+}
+
+// WithTeamExpiry sets a function giving each team's default expiry, for
+// host applications that let teams choose it; it replaces WithDefaultExpiry's
+// value for every team, so it should return that value for teams without a
+// setting of their own. It returns 0 for never, at most MaxExpiry; its error
+// fails the call creating the invite. It is called outside any transaction
+// and must be safe for concurrent use.
+func WithTeamExpiry(fn func(ctx context.Context, accountID string) (time.Duration, error)) Option {
+	return func(s *Service) { s.teamExpiry = fn }
+}
+
+// WithClock sets the clock the Service reads the time from, for tests. It
+// must be safe for concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(s *Service) { s.now = now }
+}
+
+// New returns a Service that keeps invites in st and authorizes with p. It
+// returns an error wrapping store.ErrInvalid if st or p is nil, or an option
+// is invalid (a malformed base URL, an expiry outside 0..MaxExpiry, a nil
+// clock).
+func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
+	s := &Service{store: st, policy: p, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+	fail := func(format string, args ...any) (*Service, error) {
+		return nil, fmt.Errorf("invites: new: %w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
+	}
+	switch {
+	case st == nil || p == nil:
+		return fail("nil store or policy")
+	case s.now == nil:
+		return fail("nil clock")
+	case s.defaultExpiry < 0 || s.defaultExpiry > MaxExpiry:
+		return fail("default expiry %s is outside 0..%s", s.defaultExpiry, MaxExpiry)
+	}
+	if s.baseURL != "" {
+		u, err := url.Parse(s.baseURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil ||
+			u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(s.baseURL, " \t\r\n\x00") {
+			return fail("base URL %q is not an absolute http(s) URL without user info, query or fragment", s.baseURL)
+		}
+		s.baseURL = strings.TrimRight(s.baseURL, "/")
+	}
+	return s, nil
+}
+
+// InviteOption configures one invite made by CreateLink or CreateEmail.
+type InviteOption func(*inviteConfig)
+
+type inviteConfig struct {
+	maxUses   int
+	expiresIn time.Duration
+	expirySet bool
+	never     bool
+	secure    bool
+}
+
+// MaxUses makes a link reusable by up to n users (1 to MaxLinkUses; the
+// default is 1). A reusable link cannot grant the top role. Email invites
+// are single use and refuse it.
+func MaxUses(n int) InviteOption {
+	return func(c *inviteConfig) { c.maxUses = n }
+}
+
+// ExpiresIn makes the invite expire d after it is sent (1 second to
+// MaxExpiry), overriding the defaults.
+func ExpiresIn(d time.Duration) InviteOption {
+	return func(c *inviteConfig) { c.expiresIn, c.expirySet, c.never = d, true, false }
+}
+
+// NeverExpires makes the invite valid until used or revoked, overriding the
+// defaults.
+func NeverExpires() InviteOption {
+	return func(c *inviteConfig) { c.expiresIn, c.expirySet, c.never = 0, false, true }
+}
+
+// RequireSecure makes the invite acceptable only by a user whose sign-in
+// method is secure (email with 2FA, Google or GitHub; see store.SignIn).
+func RequireSecure() InviteOption {
+	return func(c *inviteConfig) { c.secure = true }
+}
+
+// newInviteConfig applies opts for an invite of the given kind and
+// validates them.
+func newInviteConfig(kind store.InviteKind, opts []InviteOption) (inviteConfig, error) {
+	c := inviteConfig{maxUses: 1}
+	for _, o := range opts {
+		if o == nil {
+			return c, fmt.Errorf("%w: nil invite option", store.ErrInvalid)
+		}
+		o(&c)
+	}
+	switch {
+	case c.maxUses < 1 || c.maxUses > MaxLinkUses:
+		return c, fmt.Errorf("%w: max uses %d is outside 1..%d", store.ErrInvalid, c.maxUses, MaxLinkUses)
+	case kind == store.InviteEmail && c.maxUses != 1:
+		return c, fmt.Errorf("%w: email invites are single use", store.ErrInvalid)
+	case c.expirySet && (c.expiresIn < time.Second || c.expiresIn > MaxExpiry):
+		return c, fmt.Errorf("%w: expiry %s is outside 1s..%s", store.ErrInvalid, c.expiresIn, MaxExpiry)
+	}
+	return c, nil
+}
+
+// lifetime returns how long a new invite to the account stays valid, 0
+// meaning forever.
+func (s *Service) lifetime(ctx context.Context, accountID string, c inviteConfig) (time.Duration, error) {
+	switch {
+	case c.never:
+		return 0, nil
+	case c.expirySet:
+		return c.expiresIn, nil
+	case s.teamExpiry == nil:
+		return s.defaultExpiry, nil
+	}
+	d, err := s.teamExpiry(ctx, accountID)
+	if err != nil {
+		return 0, fmt.Errorf("team default expiry: %w", err)
+	}
+	if d < 0 || d > MaxExpiry {
+		return 0, fmt.Errorf("%w: team default expiry %s is outside 0..%s", store.ErrInvalid, d, MaxExpiry)
+	}
+	return d, nil
+}
+
+// expiry returns the expiry time of an invite sent at now with lifetime d.
+func expiry(now time.Time, d time.Duration) time.Time {
+	if d == 0 {
+		return time.Time{}
+	}
+	return now.Add(d)
+}
+
+// clock returns the current time in UTC, to the microsecond the store keeps.
+func (s *Service) clock() time.Time {
+	return s.now().UTC().Truncate(time.Microsecond)
+}
+
+// link returns the link of a token.
+func (s *Service) link(token string) string {
+	return s.baseURL + "/" + token
+}
+
+// status returns the status of a stored invite at now.
+func status(inv store.Invite, now time.Time) Status {
+	switch inv.Status {
+	case store.InvitePending:
+		if expired(inv, now) {
+			return Expired
+		}
+		return Pending
+	case store.InviteAccepted:
+		return Accepted
+	}
+	return Revoked
+}
+
+// expired reports whether the invite's expiry time has passed at now.
+func expired(inv store.Invite, now time.Time) bool {
+	return !inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)
+}
+
+// invitation returns the members' view of a stored invite.
+func invitation(inv store.Invite, now time.Time, showEmail bool) Invitation {
+	out := Invitation{
+		ID: inv.ID, AccountID: inv.AccountID, Kind: inv.Kind, Role: rbac.Role(inv.Role),
+		RequireSecure: inv.RequireSecure, Status: status(inv, now),
+		MaxUses: inv.MaxUses, Uses: inv.Uses,
+		CreatedBy: inv.CreatedBy, CreatedAt: inv.CreatedAt,
+		ResentBy: inv.ResentBy, ResentAt: inv.ResentAt,
+		ExpiresAt: inv.ExpiresAt, UpdatedAt: inv.UpdatedAt,
+	}
+	if showEmail {
+		out.Email = inv.Email
+	}
+	return out
+}
+
+// sponsor returns the member who vouches for the invite: whoever sent it
+// last.
+func sponsor(inv store.Invite) string {
+	if inv.ResentBy != "" {
+		return inv.ResentBy
+	}
+	return inv.CreatedBy
+}
+
+// record appends an event stamped now with the given result.
+func record(ctx context.Context, tx store.Tx, now time.Time, result store.Result, e store.Event) error {
+	e.Time, e.Result = now, result
+	_, err := tx.AppendEvent(ctx, e)
+	return err
+}
+
+// jsonOf encodes v for an event's Before or After. JSON escapes control
+// characters, so text from users cannot forge log lines.
+func jsonOf(v map[string]string) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("invites: encode event value: %v", err)) // a map of strings always encodes
+	}
+	return string(b)
+}
+
+// timeText formats an optional time for an event.
+func timeText(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.Format(time.RFC3339Nano)
+}
+
+// inviteFields describes a new invite for its invite.created event.
+func inviteFields(inv store.Invite) map[string]string {
+	m := map[string]string{
+		"kind": string(inv.Kind), "role": inv.Role,
+		"max_uses": strconv.Itoa(inv.MaxUses), "expires_at": timeText(inv.ExpiresAt),
+		"require_secure": strconv.FormatBool(inv.RequireSecure),
+	}
+	if inv.Email != "" {
+		m["email"] = inv.Email
+	}
+	return m
+}
+
+// validIDs validates pairs of (what, value) identifiers.
+func validIDs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := store.ValidateID(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
