@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/chain"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -186,13 +187,16 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 // syncedStore is the Store the services write through: after every commit it
 // applies the commit's changes to the in-memory index before returning, so
 // that Can reflects a change as soon as the call that made it returns.
+// Every transaction runs through chain.Update, which stamps each audit event
+// with the request metadata of its context and links it into its account's
+// hash chain: one place for every service and any Store.
 type syncedStore struct {
 	store.Store
 	idx *index
 }
 
 func (s *syncedStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	c, err := s.Store.Update(ctx, fn)
+	c, err := s.Store.Update(ctx, chain.Update(ctx, fn))
 	if err != nil {
 		return c, err
 	}
