@@ -37,7 +37,7 @@ import (
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
 // grouped by area (users, accounts, members, invites, transfers, events,
-// transactions, changes, snapshot, concurrency) and named after the behaviour
+// event queries, chain heads, transactions, changes, snapshot, concurrency) and named after the behaviour
 // they check, so one can be run with -run.
 //
 // Beyond the letter of the documentation, the suite expects what the Store
@@ -58,6 +58,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"invites", s.invites()},
 		{"transfers", s.transfers()},
 		{"events", s.events()},
+		{"event queries", s.eventQueries()},
+		{"chain heads", s.chainHeads()},
 		{"transactions", s.transactions()},
 		{"changes", s.changes()},
 		{"snapshot", s.snapshot()},
