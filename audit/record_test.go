@@ -187,8 +187,11 @@ func TestDeniedAndFailedAttemptsAreRecordedOnce(t *testing.T) {
 				_, _, err := e.r.Audit.MemberAt(ctx, "bob", acct.ID, "alice", time.Now())
 				return err
 			},
-			audit.ActionExported: func() error { _, err := e.r.Audit.Export(ctx, "bob", acct.ID, audit.Filter{}, audit.CSV, &strings.Builder{}); return err },
-			audit.ActionPruned:   func() error { _, err := e.r.Audit.Prune(ctx, "bob", acct.ID, time.Now()); return err },
+			audit.ActionExported: func() error {
+				_, err := e.r.Audit.Export(ctx, "bob", acct.ID, audit.Filter{}, audit.CSV, &strings.Builder{})
+				return err
+			},
+			audit.ActionPruned: func() error { _, err := e.r.Audit.Prune(ctx, "bob", acct.ID, time.Now()); return err },
 		}
 		want := map[string]int{audit.ActionQueried: 5, audit.ActionExported: 1, audit.ActionPruned: 1}
 		for name, call := range calls {
