@@ -19,7 +19,8 @@ import (
 type Roster struct {
 	// Teams manages users, accounts, members and roles.
 	Teams *teams.Service
-	// Audit reads the audit log every change writes to.
+	// Audit is the audit log every change writes to: query, host events,
+	// export, verification, retention and point-in-time membership.
 	Audit *audit.Service
 
 	store  store.Store // the caller's store; writes go through synced

@@ -217,7 +217,8 @@ type Tx interface {
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the
 	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty
-	// and ErrNotFound if the account does not exist.
+	// and ErrNotFound if the account does not exist. It stores e.PrevHash and
+	// e.Hash as given.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
 	// Events returns the events matching f in f.Order: by default newest
 	// first (Time descending, then ID descending). It returns ErrInvalid if

@@ -76,7 +76,11 @@ func Update(ctx context.Context, fn func(store.Tx) error) func(store.Tx) error {
 // the chain) and reads the account's chain head; it keeps the head in
 // memory for the rest of the transaction and writes it when the function
 // passed to Update returns nil. ChainHead and SetChainHead read and change
-// that copy. A Tx is used by one goroutine, as any store.Tx.
+// that copy. A transaction that appends to several accounts locks them in
+// the order of its first append to each; two transactions that do so in
+// opposite orders can deadlock, which PostgreSQL breaks by failing one with
+// store.ErrConflict (roster's services append to one account per
+// transaction). A Tx is used by one goroutine, as any store.Tx.
 type Tx struct {
 	store.Tx
 	heads map[string]*head

@@ -37,8 +37,8 @@ import (
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
 // grouped by area (users, accounts, members, invites, transfers, events,
-// event queries, chain heads, transactions, changes, snapshot, concurrency) and named after the behaviour
-// they check, so one can be run with -run.
+// event queries, chain heads, transactions, changes, snapshot, concurrency)
+// and named after the behaviour they check, so one can be run with -run.
 //
 // Beyond the letter of the documentation, the suite expects what the Store
 // and Tx documentation implies for callers: writers that lock the same
