@@ -156,8 +156,9 @@ func New(s store.Store, p *rbac.Policy) *Service {
 // Query returns one page of the account's events matching f, newest first
 // (by time, then by ID), and the cursor of the next page ("" when there is
 // none). Pages stay stable while new events arrive: a cursor continues below
-// the last event returned, and a new event always sorts above every older
-// one of its account. The actor needs rbac.AuditRead; a member refused is
+// the last event returned, and a new event sorts above every older one of
+// its account (roster moves an event's time up to its predecessor's, unless
+// the clocks of application servers disagree by more than five minutes). The actor needs rbac.AuditRead; a member refused is
 // recorded as a denied ActionQueried. Query returns an error wrapping
 // store.ErrInvalid (a malformed filter or cursor), store.ErrNotFound (no
 // such account), rbac.ErrNotMember or rbac.ErrDenied.

@@ -251,6 +251,34 @@ func TestMembersAt(t *testing.T) {
 			checkErr(t, "an unknown account", err, store.ErrNotFound)
 		})
 
+		t.Run("account events that name no role give the top role", func(t *testing.T) {
+			d := newEnv(t, b, rbac.DigitalOcean())
+			acct := d.team(t, "olive")
+			// Written around roster, as an older version of teams wrote them.
+			if _, err := d.s.Update(ctx, func(tx store.Tx) error {
+				for _, ev := range []store.Event{
+					{AccountID: acct.ID, Actor: "sam", Action: "account.created", ResourceType: "account", ResourceID: acct.ID,
+						Result: store.Allowed, After: `{"kind":"personal","owner":"sam"}`},
+					{AccountID: acct.ID, Actor: "tia", Action: "account.team_deleted", ResourceType: "account", ResourceID: acct.ID,
+						Result: store.Allowed, After: `{"kind":"personal"}`},
+				} {
+					if _, err := tx.AppendEvent(ctx, ev); err != nil {
+						return err
+					}
+				}
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			ms, err := d.r.Audit.MembersAt(ctx, "olive", acct.ID, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := show(roles(ms)); got != "olive:owner sam:owner tia:owner" {
+				t.Errorf("members = %s, want olive, sam and tia as owners", got)
+			}
+		})
+
 		t.Run("a personal account has its owner with the top role", func(t *testing.T) {
 			d := newEnv(t, b, rbac.DigitalOcean())
 			acct := d.user(t, "olive")

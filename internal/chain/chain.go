@@ -117,11 +117,20 @@ func (t *Tx) load(ctx context.Context, accountID string) (*head, error) {
 	return hd, nil
 }
 
+// MaxClamp is how far AppendEvent moves an event's time forward to keep it
+// from going before the account's previous event: the clock skew between
+// application servers it absorbs. An event more than MaxClamp older than
+// its predecessor keeps its own time, so that one wrong clock cannot pin
+// every later event of the account to a time in the future.
+const MaxClamp = 5 * time.Minute
+
 // AppendEvent stamps e with the request metadata of ctx (store.RequestFrom)
 // in the fields e leaves empty, sets a zero Time to now, keeps Time in UTC
-// to the microsecond and never before the account's previous event, links
-// e to that event with PrevHash and Hash, and appends it. It returns the
-// errors of the underlying Tx's LockAccount, ChainHead and AppendEvent.
+// to the microsecond and not before the account's previous event (moving it
+// forward by at most MaxClamp), links e to that event with PrevHash and
+// Hash, and appends it. So within an account, time order is chain order,
+// unless clocks disagree by more than MaxClamp. It returns the errors of
+// the underlying Tx's LockAccount, ChainHead and AppendEvent.
 func (t *Tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
 	if e.AccountID == "" || e.Action == "" {
 		return t.Tx.AppendEvent(ctx, e) // the Store reports the invalid event
@@ -144,7 +153,7 @@ func (t *Tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		e.Time = time.Now()
 	}
 	e.Time = e.Time.UTC().Truncate(time.Microsecond)
-	if e.Time.Before(hd.h.LastTime) {
+	if e.Time.Before(hd.h.LastTime) && hd.h.LastTime.Sub(e.Time) <= MaxClamp {
 		e.Time = hd.h.LastTime
 	}
 	e.PrevHash = bytes.Clone(hd.h.LastHash)

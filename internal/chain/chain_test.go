@@ -220,7 +220,7 @@ func TestUpdate(t *testing.T) {
 				}
 				checkChain(t, events, head)
 			})
-			t.Run("times are UTC microseconds, now when zero, and never before the previous event", func(t *testing.T) {
+			t.Run("times are UTC microseconds, now when zero, and not before the previous event within MaxClamp", func(t *testing.T) {
 				s := b.Store(t)
 				seed(t, s, "a")
 				before := time.Now().Add(-time.Second)
@@ -228,7 +228,8 @@ func TestUpdate(t *testing.T) {
 				got := appendAll(t, t.Context(), s,
 					[]store.Event{{AccountID: "a", Action: "x.y"}},
 					[]store.Event{{AccountID: "a", Action: "x.y", Time: local}},
-					[]store.Event{{AccountID: "a", Action: "x.y", Time: t0}}, // earlier than the previous
+					[]store.Event{{AccountID: "a", Action: "x.y", Time: local.Add(-chain.MaxClamp)}}, // skewed: moved up
+					[]store.Event{{AccountID: "a", Action: "x.y", Time: t0}},                         // far earlier: kept
 				)
 				if got[0].Time.Before(before) || got[0].Time.Location() != time.UTC {
 					t.Errorf("zero time became %v, want now in UTC", got[0].Time)
@@ -237,7 +238,10 @@ func TestUpdate(t *testing.T) {
 					t.Errorf("time = %v, want %v", got[1].Time, want)
 				}
 				if !got[2].Time.Equal(got[1].Time) {
-					t.Errorf("an earlier time became %v, want the previous event's %v", got[2].Time, got[1].Time)
+					t.Errorf("a time MaxClamp earlier became %v, want the previous event's %v", got[2].Time, got[1].Time)
+				}
+				if !got[3].Time.Equal(t0) {
+					t.Errorf("a time decades earlier became %v, want it kept as %v", got[3].Time, t0)
 				}
 				events, head := stored(t, s, "a")
 				checkChain(t, events, head)
