@@ -24,9 +24,14 @@
 // # Tamper evidence
 //
 // Each account's events form a hash chain: an event's Hash is SHA-256 over
-// its content and the Hash of the account's previous event (see
-// internal/chain for the exact encoding), and a chain head row, written in the
-// same transaction as every event, names the newest event. Verify walks the
+// its content and the Hash of the account's previous event (PrevHash), and a
+// chain head row, written in the same transaction as every event, names the
+// newest event. The hashed bytes are these fields in this order, each
+// preceded by its length as an 8-byte big-endian integer: the text "roster
+// audit chain v1", PrevHash, the account ID, the time as microseconds since
+// the Unix epoch (8 bytes, big-endian), actor, action, resource type,
+// resource ID, result, reason, before, after, IP, user agent and request ID;
+// so an export can be checked outside roster too. Verify walks the
 // chain oldest first and names the first event that was altered, deleted or
 // inserted out of band, and detects deletion of the newest events against the
 // head. A hash chain without a secret cannot stop someone who can write to the

@@ -3,6 +3,8 @@ package chain_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -62,6 +64,26 @@ func TestHash(t *testing.T) {
 		}
 		if bytes.Equal(base, chain.Hash([]byte("q"), sample())) {
 			t.Error("changing the previous hash does not change the hash")
+		}
+	})
+	t.Run("the hash is the encoding the audit package documents", func(t *testing.T) {
+		e := sample()
+		var buf []byte
+		field := func(b []byte) {
+			buf = binary.BigEndian.AppendUint64(buf, uint64(len(b)))
+			buf = append(buf, b...)
+		}
+		field([]byte("roster audit chain v1"))
+		field([]byte("p"))
+		field([]byte(e.AccountID))
+		field(binary.BigEndian.AppendUint64(nil, uint64(e.Time.UnixMicro())))
+		for _, s := range []string{e.Actor, e.Action, e.ResourceType, e.ResourceID, string(e.Result), e.Reason,
+			e.Before, e.After, e.IP, e.UserAgent, e.RequestID} {
+			field([]byte(s))
+		}
+		want := sha256.Sum256(buf)
+		if got := chain.Hash([]byte("p"), e); !bytes.Equal(got, want[:]) {
+			t.Errorf("Hash = %x, want %x", got, want)
 		}
 	})
 	t.Run("moving text between fields changes the hash", func(t *testing.T) {
