@@ -173,7 +173,7 @@ func TestMiddleware(t *testing.T) {
 	})
 }
 
-func TestDeniedAndFailedAttemptsAreRecordedOnce(t *testing.T) {
+func TestDeniedAuditAttemptsAreRecorded(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
