@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/chain"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -23,7 +24,8 @@ type Roster struct {
 	Teams *teams.Service
 	// Invites creates, lists, resends, revokes and accepts invitations.
 	Invites *invites.Service
-	// Audit reads the audit log every change writes to.
+	// Audit is the audit log every change writes to: query, host events,
+	// export, verification, retention and point-in-time membership.
 	Audit *audit.Service
 
 	store  store.Store // the caller's store; writes go through synced
@@ -261,13 +263,16 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 // syncedStore is the Store the services write through: after every commit it
 // applies the commit's changes to the in-memory index before returning, so
 // that Can reflects a change as soon as the call that made it returns.
+// Every transaction runs through chain.Update, which stamps each audit event
+// with the request metadata of its context and links it into its account's
+// hash chain: one place for every service and any Store.
 type syncedStore struct {
 	store.Store
 	idx *index
 }
 
 func (s *syncedStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	c, err := s.Store.Update(ctx, fn)
+	c, err := s.Store.Update(ctx, chain.Update(ctx, fn))
 	if err != nil {
 		return c, err
 	}

@@ -1,12 +1,75 @@
-// Package audit reads the audit log. Every change roster makes writes its
-// event in the change's own transaction (see the teams package); this
-// package lets members allowed rbac.AuditRead query it.
+// Package audit is the audit log: every change roster makes writes its
+// event in the change's own transaction (see the teams package), and the
+// host application records its own events through Record, so that one log
+// holds everything that happened in an account. Members allowed
+// rbac.AuditRead query it with filters (Query), stream it as NDJSON or CSV
+// (Export), check it for tampering (Verify, Head) and ask who was a member
+// at a given time (MembersAt, MemberAt); members with the policy's top role
+// prune old events (Prune).
+//
+// # What an event holds
+//
+// Who acted (Actor), what they did (Action, such as "member.role_changed"),
+// on which resource (ResourceType, ResourceID), in which account, when (Time,
+// UTC, to the microsecond), whether it was carried out or refused (Result,
+// Reason), the values before and after as JSON, and the request metadata the
+// host put in the context with store.WithRequest or Middleware (IP, user
+// agent, request ID). Events never hold tokens or secrets: roster's own events
+// carry none, and Record refuses JSON values with keys that name one. Text
+// that comes from users (names, emails) is stored inside JSON values, whose
+// encoding escapes every control character, and free text (Reason, user agent,
+// request ID) is refused or cleaned of control and format characters, so no
+// stored value can break a log line or forge another one.
+//
+// # Tamper evidence
+//
+// Each account's events form a hash chain: an event's Hash is SHA-256 over
+// its content and the Hash of the account's previous event (PrevHash), and a
+// chain head row, written in the same transaction as every event, names the
+// newest event. The hashed bytes are these fields in this order, each
+// preceded by its length as an 8-byte big-endian integer: the text "roster
+// audit chain v1", PrevHash, the account ID, the time as microseconds since
+// the Unix epoch (8 bytes, big-endian), actor, action, resource type,
+// resource ID, result, reason, before, after, IP, user agent and request ID;
+// so an export can be checked outside roster too. Verify walks the
+// chain oldest first and names the first event that was altered, deleted or
+// inserted out of band, and detects deletion of the newest events against the
+// head. A hash chain without a secret cannot stop someone who can write to the
+// database from recomputing the whole chain and its head: export Head
+// regularly to a place they cannot write (a separate log service, object
+// storage with retention, a signed message) and pass those heads to Verify,
+// which then also proves that the chain still contains them.
+//
+// # Event actions
+//
+// roster's own actions live in the namespaces account, audit, invite, member,
+// role, roster, team, transfer and user ("member.added"); Record refuses them
+// (see Reserved), so host events can neither collide with nor impersonate
+// roster's. Point-in-time membership (MembersAt) is rebuilt from these events:
+//
+//   - an allowed event whose action is in the member namespace and whose
+//     ResourceType is "member" makes ResourceID a member with the role in its
+//     After JSON ({"role": "dev"}), or, when After has no role but Before has,
+//     removes them (member.added, member.joined, member.role_changed,
+//     member.removed, member.left);
+//   - account.created makes After's "owner" a member with After's "role" (the
+//     policy's top role when absent);
+//   - account.team_deleted gives After's "owner" (the actor when absent)
+//     After's "role" (the top role when absent); the other members' removal is
+//     recorded by their own member.removed events;
+//   - audit.pruned carries the membership at the point where events were
+//     pruned, so that later times stay answerable.
 package audit
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
 	"fmt"
-	"strconv"
+	"strings"
 	"time"
 
 	"github.com/teamroster/roster/internal/authz"
@@ -14,65 +77,112 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// Limits of a query.
-const (
-	DefaultLimit = 50   // events per page when Filter.Limit is 0
-	MaxLimit     = 1000 // the largest Filter.Limit accepted
+// Errors returned by the Service besides those of the store and rbac
+// packages.
+var (
+	// ErrTampered means Verify found the hash chain broken; the error is a
+	// *TamperError that says where and how.
+	ErrTampered = errors.New("audit: hash chain broken")
+	// ErrPruned means a question about a time before the oldest retained
+	// history: events before it were pruned.
+	ErrPruned = errors.New("audit: history before that time was pruned")
+	// ErrReserved means a host event used an action in one of roster's own
+	// namespaces (see Reserved). Errors wrapping it also wrap store.ErrInvalid.
+	ErrReserved = errors.New("audit: action namespace is reserved for roster")
 )
 
-// Filter selects events. Zero fields do not filter.
+// Limits of a query and of what an event may hold.
+const (
+	DefaultLimit = 50       // events per page when Filter.Limit is 0
+	MaxLimit     = 1000     // the largest Filter.Limit Query accepts
+	MaxReasonLen = 500      // characters of an Entry's Reason
+	MaxValueLen  = 64 << 10 // bytes of an Entry's Before or After JSON
+)
+
+// The actions the audit service itself records, with ResourceType "audit"
+// and the account's ID as ResourceID.
+const (
+	// ActionQueried is recorded, denied, when a member whose role lacks
+	// rbac.AuditRead tries to read the log (Query, Head, Verify, MembersAt,
+	// MemberAt).
+	ActionQueried = "audit.queried"
+	// ActionExported is recorded after every Export, with the format, the
+	// filter and the number of events in After; denied when refused.
+	ActionExported = "audit.exported"
+	// ActionPruned is recorded by Prune, with the cut, the number of events
+	// deleted, the chain's new anchor and the membership at the cut in
+	// After; denied when refused.
+	ActionPruned = "audit.pruned"
+)
+
+// Filter selects events. Zero fields do not filter; set fields combine (an
+// event must match all of them). Every value is compared exactly: "%" or "*"
+// match only themselves.
 type Filter struct {
-	// Since and Until bound the event time: Since <= Time < Until.
+	// Since and Until bound the event time: Since <= Time < Until. Each may
+	// be zero (unbounded); set ones must lie in the years 1970 to 9999, and
+	// Since must be before Until.
 	Since, Until time.Time
 	// Actor is the user who acted.
 	Actor string
-	// Action is the event's action, such as "member.role_changed".
+	// Action is the event's action, such as "member.role_changed": lowercase
+	// words of letters, digits and underscores joined by dots.
 	Action string
 	// ResourceType and ResourceID name what was acted on.
 	ResourceType string
 	ResourceID   string
-	// Limit is the page size: 0 means DefaultLimit; at most MaxLimit.
+	// Result selects allowed or denied attempts.
+	Result store.Result
+	// Limit is the page size of Query: 0 means DefaultLimit; at most
+	// MaxLimit. For Export it caps the number of events; 0 means all.
 	Limit int
-	// Cursor continues a previous query: pass the next cursor it returned.
+	// Cursor continues a previous query: pass the next cursor it returned,
+	// with the same account and filter (only Limit may change).
 	Cursor string
 }
 
-// Service queries the audit log. Get one from roster.Open or roster.New. A
-// Service is safe for concurrent use.
+// Service is the audit log of a Store. Get one from roster.Open or
+// roster.New, whose Store stamps and chains every event; a Service wired by
+// hand with New to a bare Store reads the same log, but the events it
+// records are not chained and Verify reports them. A Service is safe for
+// concurrent use.
 type Service struct {
 	store  store.Store
 	policy *rbac.Policy
+	now    func() time.Time
 }
 
-// New returns a Service reading from s and authorizing with p.
+// New returns a Service on s authorizing with p. See Service for why s
+// should be the Store of a Roster.
 func New(s store.Store, p *rbac.Policy) *Service {
-	return &Service{store: s, policy: p}
+	return &Service{store: s, policy: p, now: func() time.Time { return time.Now().UTC() }}
 }
 
-// Query returns one page of the account's events matching f, newest first,
-// and the cursor of the next page ("" when there is none). Pages stay stable
-// while new events arrive: a cursor continues below the last event returned.
-// The actor needs rbac.AuditRead. It returns an error wrapping
-// store.ErrInvalid (a malformed filter or cursor), store.ErrNotFound,
-// rbac.ErrNotMember or rbac.ErrDenied.
+// Query returns one page of the account's events matching f, newest first
+// (by time, then by ID), and the cursor of the next page ("" when there is
+// none). Pages stay stable while new events arrive: a cursor continues below
+// the last event returned, and a new event sorts above every older one of
+// its account (roster moves an event's time up to its predecessor's, unless
+// the clocks of application servers disagree by more than five minutes). The actor needs rbac.AuditRead; a member refused is
+// recorded as a denied ActionQueried. Query returns an error wrapping
+// store.ErrInvalid (a malformed filter or cursor), store.ErrNotFound (no
+// such account), rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) ([]store.Event, string, error) {
 	fail := func(err error) ([]store.Event, string, error) {
 		return nil, "", fmt.Errorf("audit: query %q by %q: %w", accountID, actor, err)
 	}
-	sf, err := f.storeFilter(accountID)
-	if err != nil {
+	if err := validIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
 	}
-	if err := store.ValidateID("actor", actor); err != nil {
+	sf, err := f.storeFilter(accountID, false)
+	if err != nil {
 		return fail(err)
 	}
 	limit := sf.Limit
 	sf.Limit++ // one more tells whether there is a next page
 	var events []store.Event
-	err = s.store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := authz.AuthorizeView(ctx, tx, s.policy, actor, accountID, rbac.AuditRead); err != nil {
-			return err
-		}
+	err = s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
+		var err error
 		events, err = tx.Events(ctx, sf)
 		return err
 	})
@@ -82,24 +192,78 @@ func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) 
 	next := ""
 	if len(events) > limit {
 		events = events[:limit]
-		next = strconv.FormatInt(events[limit-1].ID, 10)
+		next = encodeCursor(accountID, f, events[limit-1])
 	}
 	return events, next, nil
 }
 
-// storeFilter validates f and translates it for the store.
-func (f Filter) storeFilter(accountID string) (store.EventFilter, error) {
+// read runs fn in a read-only transaction once actor is authorized to read
+// the account's log. A member refused is recorded as a denied action.
+func (s *Service) read(ctx context.Context, actor, accountID, action string, fn func(tx store.Tx) error) error {
+	err := s.store.View(ctx, func(tx store.Tx) error {
+		if _, _, err := authz.AuthorizeView(ctx, tx, s.policy, actor, accountID, rbac.AuditRead); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+	return s.denied(ctx, actor, accountID, action, err)
+}
+
+// denied returns err; if err says that a member's role was refused
+// (rbac.ErrDenied), it first records the refusal as a denied event in a
+// transaction of its own, joining any failure to do so to err. Refusals of
+// non-members are not recorded, so that outsiders cannot write to an
+// account's log.
+func (s *Service) denied(ctx context.Context, actor, accountID, action string, err error) error {
+	if !errors.Is(err, rbac.ErrDenied) {
+		return err
+	}
+	_, rerr := s.store.Update(ctx, func(tx store.Tx) error {
+		_, err := tx.AppendEvent(ctx, store.Event{
+			AccountID: accountID, Time: s.now(), Actor: actor, Action: action,
+			ResourceType: "audit", ResourceID: accountID,
+			Result: store.Denied, Reason: reason(err),
+		})
+		return err
+	})
+	if rerr != nil {
+		return errors.Join(err, fmt.Errorf("record the denied attempt: %w", rerr))
+	}
+	return err
+}
+
+// reason is the Reason of a denied event: the error's text without the
+// package prefixes, cleaned and cut to MaxReasonLen characters.
+func reason(err error) string {
+	msg := strings.ReplaceAll(err.Error(), "rbac: ", "")
+	return store.CleanText(msg, MaxReasonLen)
+}
+
+// Time bounds a filter or a question may name.
+var (
+	minTime = time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC)
+	maxTime = time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
+// validTime returns an error wrapping store.ErrInvalid unless t is within
+// the years 1970 to 9999.
+func validTime(what string, t time.Time) error {
+	if t.Before(minTime) || !t.Before(maxTime) {
+		return fmt.Errorf("%w: %s %s is outside the years 1970 to 9999", store.ErrInvalid, what, t.UTC().Format(time.RFC3339))
+	}
+	return nil
+}
+
+// storeFilter validates f and translates it for the store. For an export
+// (export true) Limit 0 means no limit and has no maximum.
+func (f Filter) storeFilter(accountID string, export bool) (store.EventFilter, error) {
 	sf := store.EventFilter{
 		AccountID: accountID, Actor: f.Actor, Action: f.Action,
-		ResourceType: f.ResourceType, ResourceID: f.ResourceID,
+		ResourceType: f.ResourceType, ResourceID: f.ResourceID, Result: f.Result,
 		Since: f.Since, Until: f.Until, Limit: f.Limit,
 	}
-	if err := store.ValidateID("account ID", accountID); err != nil {
-		return sf, err
-	}
 	for _, v := range []struct{ what, s string }{
-		{"actor filter", f.Actor}, {"action filter", f.Action},
-		{"resource type filter", f.ResourceType}, {"resource ID filter", f.ResourceID},
+		{"actor filter", f.Actor}, {"resource type filter", f.ResourceType}, {"resource ID filter", f.ResourceID},
 	} {
 		if v.s == "" {
 			continue
@@ -108,21 +272,120 @@ func (f Filter) storeFilter(accountID string) (store.EventFilter, error) {
 			return sf, err
 		}
 	}
+	if f.Action != "" {
+		if err := validAction(f.Action); err != nil {
+			return sf, err
+		}
+	}
+	if f.Result != "" && f.Result != store.Allowed && f.Result != store.Denied {
+		return sf, fmt.Errorf("%w: unknown result filter %q", store.ErrInvalid, store.CleanText(string(f.Result), 32))
+	}
 	switch {
-	case f.Limit < 0 || f.Limit > MaxLimit:
+	case f.Limit < 0 || (!export && f.Limit > MaxLimit):
 		return sf, fmt.Errorf("%w: limit %d is outside 0..%d", store.ErrInvalid, f.Limit, MaxLimit)
-	case f.Limit == 0:
+	case f.Limit == 0 && !export:
 		sf.Limit = DefaultLimit
 	}
+	for _, v := range []struct {
+		what string
+		t    time.Time
+	}{{"since", f.Since}, {"until", f.Until}} {
+		if !v.t.IsZero() {
+			if err := validTime(v.what, v.t); err != nil {
+				return sf, err
+			}
+		}
+	}
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return sf, fmt.Errorf("%w: date range since %s until %s is empty or inverted", store.ErrInvalid, f.Since, f.Until)
+		return sf, fmt.Errorf("%w: date range since %s until %s is empty or inverted", store.ErrInvalid,
+			f.Since.UTC().Format(time.RFC3339Nano), f.Until.UTC().Format(time.RFC3339Nano))
 	}
 	if f.Cursor != "" {
-		id, err := strconv.ParseInt(f.Cursor, 10, 64)
-		if err != nil || id <= 0 {
-			return sf, fmt.Errorf("%w: malformed cursor", store.ErrInvalid)
+		key, err := decodeCursor(accountID, f)
+		if err != nil {
+			return sf, err
 		}
-		sf.BeforeID = id
+		sf.Below = key
 	}
 	return sf, nil
+}
+
+// A cursor is the unpadded URL-safe base64 of: a version byte, the last
+// event's time (microseconds since the epoch) and ID, and the first 8 bytes
+// of a SHA-256 over those, the account and the filter. The checksum is not
+// a secret: it makes a cursor that was mangled, made up or taken from
+// another query fail with ErrInvalid instead of silently paging elsewhere.
+// A cursor never widens what a query may see: the account and the filter
+// are checked and applied as always.
+const (
+	cursorVersion = 1
+	cursorLen     = 1 + 8 + 8 + 8
+	maxCursorText = 64
+)
+
+func encodeCursor(accountID string, f Filter, last store.Event) string {
+	b := make([]byte, 0, cursorLen)
+	b = append(b, cursorVersion)
+	b = binary.BigEndian.AppendUint64(b, uint64(last.Time.UnixMicro()))
+	b = binary.BigEndian.AppendUint64(b, uint64(last.ID))
+	b = append(b, cursorSum(b, accountID, f)...)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(accountID string, f Filter) (store.EventKey, error) {
+	bad := func(why string) (store.EventKey, error) {
+		return store.EventKey{}, fmt.Errorf("%w: malformed cursor: %s", store.ErrInvalid, why)
+	}
+	if len(f.Cursor) > maxCursorText {
+		return bad("too long")
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(f.Cursor)
+	switch {
+	case err != nil:
+		return bad("not URL-safe base64")
+	case len(b) != cursorLen || b[0] != cursorVersion:
+		return bad("unknown format")
+	case !bytes.Equal(b[17:], cursorSum(b[:17], accountID, f)):
+		return bad("it does not belong to this account and filter")
+	}
+	micro, id := int64(binary.BigEndian.Uint64(b[1:9])), int64(binary.BigEndian.Uint64(b[9:17]))
+	t := time.UnixMicro(micro).UTC()
+	if id <= 0 || validTime("cursor time", t) != nil {
+		return bad("out of range")
+	}
+	return store.EventKey{Time: t, ID: id}, nil
+}
+
+// cursorSum is the checksum of a cursor's head for the account and filter.
+func cursorSum(head []byte, accountID string, f Filter) []byte {
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	field(string(head))
+	for _, s := range []string{accountID, f.Actor, f.Action, f.ResourceType, f.ResourceID, string(f.Result),
+		timeKey(f.Since), timeKey(f.Until)} {
+		field(s)
+	}
+	return h.Sum(nil)[:8]
+}
+
+func timeKey(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
+}
+
+// validIDs validates pairs of (what, value) identifiers.
+func validIDs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := store.ValidateID(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -206,6 +206,57 @@ type Event struct {
 	IP        string
 	UserAgent string
 	RequestID string
+	// PrevHash and Hash link the event into its account's hash chain: Hash
+	// covers the event's content and PrevHash, which is the Hash of the
+	// account's previous event. A Store keeps both as given; roster computes
+	// them above the Store when it appends an event (nil when an event was
+	// appended without them).
+	PrevHash []byte
+	Hash     []byte
+}
+
+// EventOrder is the order in which Events and ScanEvents return events.
+type EventOrder string
+
+// The orders of events.
+const (
+	// NewestFirst orders by Time descending, then ID descending: the order
+	// of an audit log page. It is the zero value.
+	NewestFirst EventOrder = ""
+	// AppendOrder orders by ID ascending: the order in which events were
+	// appended, which is the order of an account's hash chain.
+	AppendOrder EventOrder = "append"
+)
+
+// Valid reports whether o is one of the known orders.
+func (o EventOrder) Valid() bool { return o == NewestFirst || o == AppendOrder }
+
+// EventKey is the position of an event in NewestFirst order: its Time and
+// ID. It is the cursor of keyset pagination over events.
+type EventKey struct {
+	Time time.Time
+	ID   int64
+}
+
+// IsZero reports whether k is the zero key, which does not filter.
+func (k EventKey) IsZero() bool { return k.ID == 0 && k.Time.IsZero() }
+
+// ChainHead is where an account's audit hash chain stands: its newest
+// event and, once older events have been pruned, the anchor that the
+// oldest kept event links to. roster keeps it in the same transaction as
+// every event it appends, so that deleting the newest events is detectable.
+type ChainHead struct {
+	AccountID string
+	// LastID, LastHash and LastTime are the ID, Hash and Time of the
+	// account's newest chained event.
+	LastID   int64
+	LastHash []byte
+	LastTime time.Time
+	// AnchorID and AnchorHash are the ID and Hash of the newest pruned
+	// event; the oldest kept event's PrevHash equals AnchorHash. Both are
+	// zero when nothing was pruned.
+	AnchorID   int64
+	AnchorHash []byte
 }
 
 // EventFilter selects audit events. Zero fields do not filter.
@@ -221,4 +272,17 @@ type EventFilter struct {
 	BeforeID int64
 	// Limit caps the number of events; 0 means no limit.
 	Limit int
+
+	// Result, when set, selects events with that result.
+	Result Result
+	// Order is the order of the events returned; the zero value is
+	// NewestFirst.
+	Order EventOrder
+	// Below, when not zero, returns only events that come after it in
+	// NewestFirst order: Time < Below.Time, or Time == Below.Time and
+	// ID < Below.ID (a keyset cursor). Both of its fields must be set.
+	Below EventKey
+	// AfterID returns only events with ID > AfterID (a cursor for
+	// AppendOrder).
+	AfterID int64
 }

@@ -255,9 +255,30 @@ type Tx interface {
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the
 	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty
-	// and ErrNotFound if the account does not exist.
+	// and ErrNotFound if the account does not exist. It stores e.PrevHash and
+	// e.Hash as given.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
-	// Events returns the events matching f, newest first (ID descending).
-	// It returns ErrInvalid if f is malformed (Limit < 0, Since after Until).
+	// Events returns the events matching f in f.Order: by default newest
+	// first (Time descending, then ID descending). It returns ErrInvalid if
+	// f is malformed (Limit, BeforeID or AfterID < 0, Since after Until,
+	// an unknown Order or Result, a Below with only one field set).
 	Events(ctx context.Context, f EventFilter) ([]Event, error)
+	// ScanEvents calls fn for each event matching f, in f.Order, reading
+	// them from the database as it goes rather than loading them all. If
+	// fn returns an error ScanEvents stops and returns it unchanged. fn
+	// must not call methods of tx. It returns ErrInvalid for a malformed
+	// filter, as Events does.
+	ScanEvents(ctx context.Context, f EventFilter, fn func(Event) error) error
+	// DeleteEvents deletes the account's events with ID <= throughID and
+	// returns how many it deleted; other accounts' events are kept. It
+	// returns ErrInvalid if accountID is empty or throughID < 0.
+	DeleteEvents(ctx context.Context, accountID string, throughID int64) (int64, error)
+
+	// ChainHead returns the account's audit chain head, or ErrNotFound if
+	// none was stored.
+	ChainHead(ctx context.Context, accountID string) (ChainHead, error)
+	// SetChainHead stores h as the head of h.AccountID's chain, replacing
+	// any previous one. It returns ErrInvalid if h.AccountID is empty and
+	// ErrNotFound if the account does not exist.
+	SetChainHead(ctx context.Context, h ChainHead) error
 }

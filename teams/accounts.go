@@ -124,7 +124,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 				AccountID: acct.ID, Actor: actor, Action: "account.team_deleted",
 				ResourceType: "account", ResourceID: acct.ID,
 				Before: jsonOf(map[string]string{"kind": string(before.Kind), "name": before.Name, "owner": before.Owner}),
-				After:  jsonOf(map[string]string{"kind": string(acct.Kind), "owner": actor}),
+				After:  jsonOf(map[string]string{"kind": string(acct.Kind), "owner": actor, "role": string(s.policy.Top())}),
 			})
 		})
 	}

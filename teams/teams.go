@@ -155,7 +155,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 		return s.record(ctx, tx, store.Event{
 			AccountID: acct.ID, Actor: u.ID, Action: "account.created",
 			ResourceType: "account", ResourceID: acct.ID,
-			After: jsonOf(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name}),
+			After: jsonOf(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": string(s.policy.Top())}),
 		})
 	})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -108,4 +109,45 @@ func (b Backend) Store(tb testing.TB) *sqlstore.Store {
 		}
 	})
 	return s
+}
+
+// SQL opens a database/sql handle on dsn, a DSN returned by DSN, for tests
+// that read or change rows behind the Store's back, and closes it when tb
+// ends. Write its statements with ? placeholders and pass them through
+// Rebind.
+func (b Backend) SQL(tb testing.TB, dsn string) *sql.DB {
+	tb.Helper()
+	driver := "pgx"
+	if b.Name == "sqlite" {
+		driver, dsn = "sqlite3", "file:"+filepath.ToSlash(dsn)+"?_busy_timeout=5000"
+	}
+	db, err := sql.Open(driver, dsn)
+	if err != nil {
+		tb.Fatalf("open %s: %v", b.Name, err)
+	}
+	tb.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			tb.Errorf("close %s: %v", b.Name, err)
+		}
+	})
+	return db
+}
+
+// Rebind returns query, written with ? placeholders, in the backend's
+// placeholder syntax ($1, $2, ... on PostgreSQL).
+func (b Backend) Rebind(query string) string {
+	if b.Name != "postgres" {
+		return query
+	}
+	var out strings.Builder
+	n := 0
+	for _, r := range query {
+		if r == '?' {
+			n++
+			out.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		out.WriteRune(r)
+	}
+	return out.String()
 }

@@ -176,6 +176,8 @@ type eventRow struct {
 	IP           string       `gorm:"column:ip"`
 	UserAgent    string       `gorm:"column:user_agent"`
 	RequestID    string       `gorm:"column:request_id"`
+	PrevHash     []byte       `gorm:"column:prev_hash"`
+	Hash         []byte       `gorm:"column:hash"`
 }
 
 func (eventRow) TableName() string { return "roster_events" }
@@ -196,6 +198,43 @@ func (r eventRow) event() store.Event {
 		IP:           r.IP,
 		UserAgent:    r.UserAgent,
 		RequestID:    r.RequestID,
+		PrevHash:     fromBlob(r.PrevHash),
+		Hash:         fromBlob(r.Hash),
+	}
+}
+
+// eventColumns lists the columns of roster_events in the order scan reads
+// them.
+const eventColumns = `id, account_id, occurred_at, actor, action, resource_type, resource_id,
+	result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash`
+
+// scanEvent reads one row selected with eventColumns.
+func scanEvent(rows *sql.Rows) (store.Event, error) {
+	var r eventRow
+	err := rows.Scan(&r.ID, &r.AccountID, &r.Time, &r.Actor, &r.Action, &r.ResourceType, &r.ResourceID,
+		&r.Result, &r.Reason, &r.Before, &r.After, &r.IP, &r.UserAgent, &r.RequestID, &r.PrevHash, &r.Hash)
+	return r.event(), err
+}
+
+type chainHeadRow struct {
+	AccountID  string       `gorm:"column:account_id;primaryKey"`
+	LastID     int64        `gorm:"column:last_id"`
+	LastHash   []byte       `gorm:"column:last_hash"`
+	LastTime   sql.NullTime `gorm:"column:last_time"`
+	AnchorID   int64        `gorm:"column:anchor_id"`
+	AnchorHash []byte       `gorm:"column:anchor_hash"`
+}
+
+func (chainHeadRow) TableName() string { return "roster_chain_heads" }
+
+func (r chainHeadRow) head() store.ChainHead {
+	return store.ChainHead{
+		AccountID:  r.AccountID,
+		LastID:     r.LastID,
+		LastHash:   fromBlob(r.LastHash),
+		LastTime:   fromDB(r.LastTime),
+		AnchorID:   r.AnchorID,
+		AnchorHash: fromBlob(r.AnchorHash),
 	}
 }
 

@@ -98,13 +98,32 @@ var schema = []string{
 		after_value {text} NOT NULL,
 		ip {text} NOT NULL,
 		user_agent {text} NOT NULL,
-		request_id {text} NOT NULL
+		request_id {text} NOT NULL,
+		prev_hash {blob},
+		hash {blob}
 	)`,
+	// Events are read a page at a time, newest first: (occurred_at, id)
+	// descending within one account, optionally filtered by one field. Each
+	// filter has an index that ends in (occurred_at, id), so a filtered page
+	// is one index range scan in the order wanted, with no sort, whatever
+	// the date range and cursor. roster_events_account serves the chain
+	// order (id ascending) that verification and pruning walk.
 	`CREATE INDEX IF NOT EXISTS roster_events_account ON roster_events (account_id, id)`,
-	`CREATE INDEX IF NOT EXISTS roster_events_actor ON roster_events (account_id, actor, id)`,
-	`CREATE INDEX IF NOT EXISTS roster_events_action ON roster_events (account_id, action, id)`,
-	`CREATE INDEX IF NOT EXISTS roster_events_resource ON roster_events (account_id, resource_type, resource_id, id)`,
-	`CREATE INDEX IF NOT EXISTS roster_events_time ON roster_events (account_id, occurred_at)`,
+	`CREATE INDEX IF NOT EXISTS roster_events_recent ON roster_events (account_id, occurred_at, id)`,
+	`CREATE INDEX IF NOT EXISTS roster_events_by_actor ON roster_events (account_id, actor, occurred_at, id)`,
+	`CREATE INDEX IF NOT EXISTS roster_events_by_action ON roster_events (account_id, action, occurred_at, id)`,
+	`CREATE INDEX IF NOT EXISTS roster_events_by_type ON roster_events (account_id, resource_type, occurred_at, id)`,
+	`CREATE INDEX IF NOT EXISTS roster_events_by_resource ON roster_events (account_id, resource_type, resource_id, occurred_at, id)`,
+	`CREATE INDEX IF NOT EXISTS roster_events_by_result ON roster_events (account_id, result, occurred_at, id)`,
+
+	`CREATE TABLE IF NOT EXISTS roster_chain_heads (
+		account_id {text} PRIMARY KEY REFERENCES roster_accounts (id),
+		last_id BIGINT NOT NULL,
+		last_hash {blob},
+		last_time {time},
+		anchor_id BIGINT NOT NULL,
+		anchor_hash {blob}
+	)`,
 
 	`CREATE TABLE IF NOT EXISTS roster_changes (
 		revision BIGINT NOT NULL,

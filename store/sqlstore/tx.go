@@ -622,12 +622,13 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	e.Time = normTime(e.Time)
 	var id int64
 	res := db.Raw(`INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
-			result, reason, before_value, after_value, ip, user_agent, request_id)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		RETURNING id`,
 		e.AccountID, e.Time, e.Actor, e.Action, e.ResourceType, e.ResourceID,
 		string(e.Result), e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
+		blob(e.PrevHash), blob(e.Hash),
 		e.AccountID).Scan(&id)
 	if res.Error != nil {
 		return store.Event{}, t.s.fail(ctx, res.Error, "append event %s to %s", e.Action, e.AccountID)
@@ -637,72 +638,6 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	}
 	e.ID = id
 	return e, nil
-}
-
-// Events implements store.Tx. It also returns ErrInvalid for a negative
-// BeforeID. Since and Until are truncated to the microsecond like the stored
-// times, so an event appended with Time t is found by Since: t and not by
-// Until: t.
-func (t *tx) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
-	db, err := t.use(ctx, false)
-	switch {
-	case err != nil:
-	case f.Limit < 0:
-		err = fmt.Errorf("%w: negative limit %d", store.ErrInvalid, f.Limit)
-	case f.BeforeID < 0:
-		err = fmt.Errorf("%w: negative BeforeID %d", store.ErrInvalid, f.BeforeID)
-	case !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until):
-		err = fmt.Errorf("%w: Since %s is after Until %s", store.ErrInvalid, f.Since, f.Until)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sqlstore: events of %s: %w", f.AccountID, err)
-	}
-	var where []string
-	var args []any
-	for _, c := range []struct {
-		col string
-		val string
-	}{
-		{"account_id", f.AccountID},
-		{"actor", f.Actor},
-		{"action", f.Action},
-		{"resource_type", f.ResourceType},
-		{"resource_id", f.ResourceID},
-	} {
-		if c.val != "" {
-			where = append(where, c.col+" = ?")
-			args = append(args, c.val)
-		}
-	}
-	if !f.Since.IsZero() {
-		where = append(where, "occurred_at >= ?")
-		args = append(args, normTime(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where = append(where, "occurred_at < ?")
-		args = append(args, normTime(f.Until))
-	}
-	if f.BeforeID > 0 {
-		where = append(where, "id < ?")
-		args = append(args, f.BeforeID)
-	}
-	q := db.Model(&eventRow{})
-	if len(where) > 0 {
-		q = q.Where(strings.Join(where, " AND "), args...)
-	}
-	q = q.Order("id DESC")
-	if f.Limit > 0 {
-		q = q.Limit(f.Limit)
-	}
-	var rows []eventRow
-	if err := q.Find(&rows).Error; err != nil {
-		return nil, t.s.fail(ctx, err, "events of %s", f.AccountID)
-	}
-	events := make([]store.Event, len(rows))
-	for i, r := range rows {
-		events[i] = r.event()
-	}
-	return events, nil
 }
 
 // changeBatch is how many change rows one INSERT writes: 7 parameters each,

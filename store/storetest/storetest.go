@@ -36,9 +36,10 @@ import (
 // Run runs the conformance suite. It calls newStore in every subtest for a
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
-// grouped by area (users, accounts, members, invites, transfers, team roles, events,
-// transactions, changes, snapshot, concurrency) and named after the behaviour
-// they check, so one can be run with -run.
+// grouped by area (users, accounts, members, invites, transfers, team roles,
+// events, event queries, chain heads, transactions, changes, snapshot,
+// concurrency) and named after the behaviour they check, so one can be run
+// with -run.
 //
 // Beyond the letter of the documentation, the suite expects what the Store
 // and Tx documentation implies for callers: writers that lock the same
@@ -59,6 +60,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"transfers", s.transfers()},
 		{"team roles", s.teamRoles()},
 		{"events", s.events()},
+		{"event queries", s.eventQueries()},
+		{"chain heads", s.chainHeads()},
 		{"transactions", s.transactions()},
 		{"changes", s.changes()},
 		{"snapshot", s.snapshot()},

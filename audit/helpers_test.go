@@ -1,0 +1,203 @@
+package audit_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// env is a Roster on a fresh database of one backend, with the Store under
+// it and a plain SQL handle on the same database for tampering.
+type env struct {
+	b   testdb.Backend
+	r   *roster.Roster
+	s   store.Store
+	raw *sql.DB
+}
+
+// forEachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped
+// without ROSTER_TEST_POSTGRES_DSN).
+func forEachBackend(t *testing.T, fn func(t *testing.T, b testdb.Backend)) {
+	t.Helper()
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			fn(t, b)
+		})
+	}
+}
+
+// newEnv opens a fresh database of backend b with policy p.
+func newEnv(t testing.TB, b testdb.Backend, p *rbac.Policy) *env {
+	t.Helper()
+	dsn := b.DSN(t)
+	s, err := b.Open(dsn)
+	if err != nil {
+		t.Fatalf("open %s store: %v", b.Name, err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("close store: %v", err)
+		}
+	})
+	r, err := roster.New(context.Background(), s, p)
+	if err != nil {
+		t.Fatalf("roster.New: %v", err)
+	}
+	return &env{b: b, r: r, s: s, raw: b.SQL(t, dsn)}
+}
+
+// exec runs a statement on the raw handle, with ? placeholders.
+func (e *env) exec(t testing.TB, query string, args ...any) {
+	t.Helper()
+	if _, err := e.raw.Exec(e.b.Rebind(query), args...); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+}
+
+// user creates a user with a personal account and returns the account.
+func (e *env) user(t testing.TB, id string) store.Account {
+	t.Helper()
+	acct, err := e.r.Teams.CreateUser(context.Background(), store.User{ID: id, Email: "u@example.com", Name: "User", SignIn: store.SignInEmail})
+	if err != nil {
+		t.Fatalf("create user %s: %v", id, err)
+	}
+	return acct
+}
+
+// team creates the owner and a team they converted, then adds each member
+// with their role, in the order given.
+func (e *env) team(t testing.TB, owner string, members ...member) store.Account {
+	t.Helper()
+	ctx := context.Background()
+	acct, err := e.r.Teams.ConvertToTeam(ctx, owner, e.user(t, owner).ID, owner+"'s team")
+	if err != nil {
+		t.Fatalf("convert %s's account: %v", owner, err)
+	}
+	for _, m := range members {
+		if _, err := e.r.Teams.User(ctx, m.id); err != nil {
+			e.user(t, m.id)
+		}
+		if _, err := e.r.Teams.AddMember(ctx, owner, acct.ID, m.id, m.role); err != nil {
+			t.Fatalf("add %s as %s: %v", m.id, m.role, err)
+		}
+	}
+	return acct
+}
+
+type member struct {
+	id   string
+	role rbac.Role
+}
+
+// record records a host event and fails the test on error.
+func (e *env) record(t testing.TB, actor, account string, en audit.Entry) store.Event {
+	t.Helper()
+	ev, err := e.r.Audit.Record(context.Background(), actor, account, en)
+	if err != nil {
+		t.Fatalf("Record(%s, %+v): %v", actor, en, err)
+	}
+	return ev
+}
+
+// all returns every event of the account, newest first, read from the
+// store directly.
+func (e *env) all(t testing.TB, account string) []store.Event {
+	t.Helper()
+	return e.events(t, store.EventFilter{AccountID: account})
+}
+
+// chainOrder returns every event of the account, oldest first.
+func (e *env) chainOrder(t testing.TB, account string) []store.Event {
+	t.Helper()
+	return e.events(t, store.EventFilter{AccountID: account, Order: store.AppendOrder})
+}
+
+func (e *env) events(t testing.TB, f store.EventFilter) []store.Event {
+	t.Helper()
+	var es []store.Event
+	err := e.s.View(context.Background(), func(tx store.Tx) (err error) {
+		es, err = tx.Events(context.Background(), f)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read events: %v", err)
+	}
+	return es
+}
+
+// count returns the number of events in the store.
+func (e *env) count(t testing.TB) int {
+	t.Helper()
+	return len(e.events(t, store.EventFilter{}))
+}
+
+// queryAll pages through Query with the filter and returns every event.
+func queryAll(t testing.TB, svc *audit.Service, actor, account string, f audit.Filter) []store.Event {
+	t.Helper()
+	var out []store.Event
+	for page := 0; ; page++ {
+		if page > 10000 {
+			t.Fatal("paging does not end")
+		}
+		es, next, err := svc.Query(context.Background(), actor, account, f)
+		if err != nil {
+			t.Fatalf("Query(%+v): %v", f, err)
+		}
+		out = append(out, es...)
+		if next == "" {
+			return out
+		}
+		if len(es) == 0 {
+			t.Fatal("Query returned an empty page with a next cursor")
+		}
+		f.Cursor = next
+	}
+}
+
+// eventIDs returns the IDs of events, for messages and comparisons.
+func eventIDs(es []store.Event) []int64 {
+	out := make([]int64, len(es))
+	for i, e := range es {
+		out[i] = e.ID
+	}
+	return out
+}
+
+// checkEvents fails the test unless got equals want.
+func checkEvents(t testing.TB, what string, want, got []store.Event) {
+	t.Helper()
+	if d := cmp.Diff(want, got, cmp.Comparer(func(a, b time.Time) bool {
+		return a.Equal(b) && a.Location() == b.Location()
+	})); d != "" {
+		t.Errorf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+// checkErr fails the test unless err wraps target.
+func checkErr(t testing.TB, what string, err, target error) {
+	t.Helper()
+	if !errors.Is(err, target) {
+		t.Errorf("%s: error = %v, want one wrapping %v", what, err, target)
+	}
+}
+
+// tamper returns the *TamperError in err, failing the test if there is none.
+func tamper(t testing.TB, err error) *audit.TamperError {
+	t.Helper()
+	var te *audit.TamperError
+	if !errors.As(err, &te) || !errors.Is(err, audit.ErrTampered) {
+		t.Fatalf("Verify = %v, want a *TamperError wrapping ErrTampered", err)
+	}
+	return te
+}

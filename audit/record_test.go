@@ -1,0 +1,215 @@
+package audit_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+func TestRecord(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("a basic member records a host event with the request's metadata", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice", member{"carol", rbac.RunpodBasic})
+			rctx := store.WithRequest(ctx, store.Request{IP: "2001:db8::7", UserAgent: "console", RequestID: "req-1"})
+			before := time.Now().Add(-time.Second)
+			got, err := e.r.Audit.Record(rctx, "carol", acct.ID, audit.Entry{
+				Action: "pod.connected", ResourceType: "pod", ResourceID: "pod_7f3a",
+				Before: `{ "state" : "idle" }`, After: "{\n  \"state\": \"connected\",\n  \"max_tokens\": 512\n}",
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := store.Event{
+				ID: got.ID, AccountID: acct.ID, Time: got.Time, Actor: "carol", Action: "pod.connected",
+				ResourceType: "pod", ResourceID: "pod_7f3a", Result: store.Allowed,
+				Before: `{"state":"idle"}`, After: `{"state":"connected","max_tokens":512}`,
+				IP: "2001:db8::7", UserAgent: "console", RequestID: "req-1", PrevHash: got.PrevHash, Hash: got.Hash,
+			}
+			checkEvents(t, "recorded event", []store.Event{want}, []store.Event{got})
+			checkEvents(t, "stored event", []store.Event{want}, e.all(t, acct.ID)[:1])
+			if got.Time.Before(before) || got.Time.Location() != time.UTC || len(got.Hash) == 0 {
+				t.Errorf("recorded at %v with hash %x, want now in UTC and a hash", got.Time, got.Hash)
+			}
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
+				t.Errorf("Verify after Record: %v", err)
+			}
+		})
+
+		t.Run("host events are filterable like roster's", func(t *testing.T) {
+			e := newEnv(t, b, rbac.DigitalOcean())
+			acct := e.team(t, "olive", member{"max", rbac.DigitalOceanMember})
+			e.record(t, "max", acct.ID, audit.Entry{Action: "droplet.created", ResourceType: "droplet", ResourceID: "d1"})
+			e.record(t, "max", acct.ID, audit.Entry{Action: "droplet.deleted", ResourceType: "droplet", ResourceID: "d1",
+				Result: store.Denied, Reason: "role member lacks resources.delete"})
+			got := queryAll(t, e.r.Audit, "olive", acct.ID, audit.Filter{ResourceType: "droplet", ResourceID: "d1", Result: store.Denied})
+			if len(got) != 1 || got[0].Action != "droplet.deleted" || got[0].Reason != "role member lacks resources.delete" {
+				t.Errorf("denied droplet events = %+v", got)
+			}
+		})
+
+		t.Run("actions in roster's namespaces are refused", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice")
+			written := e.count(t)
+			for _, a := range []string{"member.added", "member.role_changed", "account.created", "invite.accepted",
+				"transfer.done", "role.created", "audit.pruned", "roster.anything", "team.deleted", "user.created"} {
+				_, err := e.r.Audit.Record(ctx, "alice", acct.ID, audit.Entry{Action: a, ResourceType: "member", ResourceID: "alice"})
+				if !errors.Is(err, audit.ErrReserved) || !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("Record(%q) = %v, want ErrReserved and ErrInvalid", a, err)
+				}
+				if !audit.Reserved(a) {
+					t.Errorf("Reserved(%q) = false", a)
+				}
+			}
+			for _, a := range []string{"pod.created", "members_app.synced", "teamwork.started", "auditing.done"} {
+				if audit.Reserved(a) {
+					t.Errorf("Reserved(%q) = true", a)
+				}
+			}
+			if n := e.count(t); n != written {
+				t.Errorf("refused records wrote %d events", n-written)
+			}
+		})
+
+		t.Run("bad input is refused and writes nothing", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice")
+			ok := audit.Entry{Action: "pod.created", ResourceType: "pod", ResourceID: "p1"}
+			with := func(edit func(*audit.Entry)) audit.Entry {
+				en := ok
+				edit(&en)
+				return en
+			}
+			written := e.count(t)
+			for name, en := range map[string]audit.Entry{
+				"an empty action":                 with(func(en *audit.Entry) { en.Action = "" }),
+				"an action without namespace":     with(func(en *audit.Entry) { en.Action = "created" }),
+				"an uppercase action":             with(func(en *audit.Entry) { en.Action = "Pod.Created" }),
+				"an action with a space":          with(func(en *audit.Entry) { en.Action = "pod. created" }),
+				"an action with a wildcard":       with(func(en *audit.Entry) { en.Action = "pod.%" }),
+				"an action with a newline":        with(func(en *audit.Entry) { en.Action = "pod.created\nmember.added" }),
+				"an oversized action":             with(func(en *audit.Entry) { en.Action = "pod." + strings.Repeat("x", 200) }),
+				"a resource ID with a space":      with(func(en *audit.Entry) { en.ResourceID = "p 1" }),
+				"an oversized resource ID":        with(func(en *audit.Entry) { en.ResourceID = strings.Repeat("x", 129) }),
+				"a resource type not UTF-8":       with(func(en *audit.Entry) { en.ResourceType = "\xfe" }),
+				"an unknown result":               with(func(en *audit.Entry) { en.Result = "maybe" }),
+				"a reason with a newline":         with(func(en *audit.Entry) { en.Reason = "ok\n2025-01-01 admin granted" }),
+				"a reason with a bidi override":   with(func(en *audit.Entry) { en.Reason = "ok\u202egnp.exe" }),
+				"a reason with a NUL":             with(func(en *audit.Entry) { en.Reason = "a\x00b" }),
+				"an oversized reason":             with(func(en *audit.Entry) { en.Reason = strings.Repeat("é", audit.MaxReasonLen+1) }),
+				"a reason not UTF-8":              with(func(en *audit.Entry) { en.Reason = "\xff" }),
+				"a before value that is not JSON": with(func(en *audit.Entry) { en.Before = "state=idle" }),
+				"an after value that is an array": with(func(en *audit.Entry) { en.After = `["a"]` }),
+				"an after value that is a string": with(func(en *audit.Entry) { en.After = `"a"` }),
+				"two JSON values":                 with(func(en *audit.Entry) { en.After = `{} {}` }),
+				"an oversized value":              with(func(en *audit.Entry) { en.After = `{"a":"` + strings.Repeat("x", audit.MaxValueLen) + `"}` }),
+				"a value not UTF-8":               with(func(en *audit.Entry) { en.After = "{\"a\":\"\xff\"}" }),
+				"a password":                      with(func(en *audit.Entry) { en.After = `{"password":"hunter2"}` }),
+				"a nested API key":                with(func(en *audit.Entry) { en.After = `{"config":{"env":[{"API-Key":"sk-1"}]}}` }),
+				"an access token":                 with(func(en *audit.Entry) { en.Before = `{"accessToken":"x"}` }),
+				"an invite token":                 with(func(en *audit.Entry) { en.After = `{"invite_token":"x"}` }),
+				"a client secret":                 with(func(en *audit.Entry) { en.After = `{"Client Secret":"x"}` }),
+			} {
+				_, err := e.r.Audit.Record(ctx, "alice", acct.ID, en)
+				checkErr(t, name, err, store.ErrInvalid)
+			}
+			for name, c := range map[string]struct{ actor, account string }{
+				"an empty actor":       {"", acct.ID},
+				"an actor with spaces": {"a b", acct.ID},
+				"an empty account":     {"alice", ""},
+			} {
+				_, err := e.r.Audit.Record(ctx, c.actor, c.account, ok)
+				checkErr(t, name, err, store.ErrInvalid)
+			}
+			if n := e.count(t); n != written {
+				t.Errorf("refused records wrote %d events", n-written)
+			}
+		})
+
+		t.Run("only members record, in accounts that exist", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice")
+			e.user(t, "mallory")
+			written := e.count(t)
+			_, err := e.r.Audit.Record(ctx, "mallory", acct.ID, audit.Entry{Action: "pod.created"})
+			checkErr(t, "a non-member recording", err, rbac.ErrNotMember)
+			_, err = e.r.Audit.Record(ctx, "alice", "acc_missing", audit.Entry{Action: "pod.created"})
+			checkErr(t, "recording in an unknown account", err, store.ErrNotFound)
+			if n := e.count(t); n != written {
+				t.Errorf("refused records wrote %d events", n-written)
+			}
+		})
+	})
+}
+
+func TestMiddleware(t *testing.T) {
+	t.Run("the handler's context carries the request's metadata", func(t *testing.T) {
+		var got store.Request
+		h := audit.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = store.RequestFrom(r.Context())
+		}))
+		req := httptest.NewRequest(http.MethodPost, "/pods", nil)
+		req.RemoteAddr = "198.51.100.4:51234"
+		req.Header.Set("User-Agent", "console/2\r\nX-Evil: 1")
+		req.Header.Set("X-Request-ID", "req-77")
+		req.Header.Set("X-Forwarded-For", "10.0.0.1")
+		h.ServeHTTP(httptest.NewRecorder(), req)
+		want := store.Request{IP: "198.51.100.4", UserAgent: "console/2\uFFFD\uFFFDX-Evil: 1", RequestID: "req-77"}
+		if got != want {
+			t.Errorf("metadata = %+v, want %+v", got, want)
+		}
+	})
+}
+
+func TestDeniedAuditAttemptsAreRecorded(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, rbac.Runpod())
+		acct := e.team(t, "alice", member{"bob", rbac.RunpodDev})
+		calls := map[string]func() error{
+			audit.ActionQueried: func() error { _, _, err := e.r.Audit.Query(ctx, "bob", acct.ID, audit.Filter{}); return err },
+			"head":              func() error { _, err := e.r.Audit.Head(ctx, "bob", acct.ID); return err },
+			"verify":            func() error { _, err := e.r.Audit.Verify(ctx, "bob", acct.ID); return err },
+			"members at":        func() error { _, err := e.r.Audit.MembersAt(ctx, "bob", acct.ID, time.Now()); return err },
+			"member at": func() error {
+				_, _, err := e.r.Audit.MemberAt(ctx, "bob", acct.ID, "alice", time.Now())
+				return err
+			},
+			audit.ActionExported: func() error {
+				_, err := e.r.Audit.Export(ctx, "bob", acct.ID, audit.Filter{}, audit.CSV, &strings.Builder{})
+				return err
+			},
+			audit.ActionPruned: func() error { _, err := e.r.Audit.Prune(ctx, "bob", acct.ID, time.Now()); return err },
+		}
+		want := map[string]int{audit.ActionQueried: 5, audit.ActionExported: 1, audit.ActionPruned: 1}
+		for name, call := range calls {
+			checkErr(t, name, call(), rbac.ErrDenied)
+		}
+		denied := e.events(t, store.EventFilter{AccountID: acct.ID, Result: store.Denied})
+		got := map[string]int{}
+		for _, ev := range denied {
+			if ev.Actor != "bob" || ev.ResourceType != "audit" || ev.ResourceID != acct.ID || ev.Reason == "" {
+				t.Errorf("denied event %+v, want bob's on the account's audit log with a reason", ev)
+			}
+			got[ev.Action]++
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("denied events by action = %v, want %v", got, want)
+		}
+		if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
+			t.Errorf("Verify with denied events: %v", err)
+		}
+	})
+}

@@ -1,0 +1,248 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/teamroster/roster/store"
+)
+
+// eventQuery returns the SELECT of the columns cols for the events matching
+// f, in f's order, with its arguments; or an error wrapping ErrInvalid if f
+// is malformed. Every value is a bound argument, so no filter can change the
+// statement, and equality is exact (no LIKE): "%" matches only "%".
+func eventQuery(cols string, f store.EventFilter) (string, []any, error) {
+	switch {
+	case f.Limit < 0:
+		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrInvalid, f.Limit)
+	case f.BeforeID < 0:
+		return "", nil, fmt.Errorf("%w: negative BeforeID %d", store.ErrInvalid, f.BeforeID)
+	case f.AfterID < 0:
+		return "", nil, fmt.Errorf("%w: negative AfterID %d", store.ErrInvalid, f.AfterID)
+	case !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until):
+		return "", nil, fmt.Errorf("%w: Since %s is after Until %s", store.ErrInvalid, f.Since, f.Until)
+	case !f.Order.Valid():
+		return "", nil, fmt.Errorf("%w: unknown event order %q", store.ErrInvalid, f.Order)
+	case f.Result != "" && f.Result != store.Allowed && f.Result != store.Denied:
+		return "", nil, fmt.Errorf("%w: unknown result %q", store.ErrInvalid, f.Result)
+	case !f.Below.IsZero() && (f.Below.ID <= 0 || f.Below.Time.IsZero()):
+		return "", nil, fmt.Errorf("%w: cursor key needs a positive ID and a time", store.ErrInvalid)
+	}
+	var where []string
+	var args []any
+	for _, c := range []struct {
+		col string
+		val string
+	}{
+		{"account_id", f.AccountID},
+		{"actor", f.Actor},
+		{"action", f.Action},
+		{"resource_type", f.ResourceType},
+		{"resource_id", f.ResourceID},
+		{"result", string(f.Result)},
+	} {
+		if c.val != "" {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.val)
+		}
+	}
+	if !f.Since.IsZero() {
+		where = append(where, "occurred_at >= ?")
+		args = append(args, normTime(f.Since))
+	}
+	if !f.Until.IsZero() {
+		where = append(where, "occurred_at < ?")
+		args = append(args, normTime(f.Until))
+	}
+	if !f.Below.IsZero() {
+		where = append(where, "(occurred_at, id) < (?, ?)")
+		args = append(args, normTime(f.Below.Time), f.Below.ID)
+	}
+	if f.BeforeID > 0 {
+		where = append(where, "id < ?")
+		args = append(args, f.BeforeID)
+	}
+	if f.AfterID > 0 {
+		where = append(where, "id > ?")
+		args = append(args, f.AfterID)
+	}
+	var q strings.Builder
+	q.WriteString("SELECT " + cols + " FROM roster_events")
+	if len(where) > 0 {
+		q.WriteString(" WHERE " + strings.Join(where, " AND "))
+	}
+	if f.Order == store.AppendOrder {
+		q.WriteString(" ORDER BY id")
+	} else {
+		q.WriteString(" ORDER BY occurred_at DESC, id DESC")
+	}
+	if f.Limit > 0 {
+		q.WriteString(" LIMIT " + strconv.Itoa(f.Limit))
+	}
+	return q.String(), args, nil
+}
+
+// Events implements store.Tx. Since, Until and Below's time are truncated
+// to the microsecond like the stored times, so an event appended with Time
+// t is found by Since: t and not by Until: t.
+func (t *tx) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	var events []store.Event
+	err := t.ScanEvents(ctx, f, func(e store.Event) error {
+		events = append(events, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// ScanEvents implements store.Tx. It streams the rows of one query.
+func (t *tx) ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.Event) error) (err error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return fmt.Errorf("sqlstore: events of %s: %w", f.AccountID, err)
+	}
+	q, args, err := eventQuery(eventColumns, f)
+	if err != nil {
+		return fmt.Errorf("sqlstore: events of %s: %w", f.AccountID, err)
+	}
+	rows, err := db.Raw(q, args...).Rows()
+	if err != nil {
+		return t.s.fail(ctx, err, "events of %s", f.AccountID)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = t.s.fail(ctx, cerr, "events of %s: close rows", f.AccountID)
+		}
+	}()
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return t.s.fail(ctx, err, "events of %s: read row", f.AccountID)
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return t.s.fail(ctx, err, "events of %s: read rows", f.AccountID)
+	}
+	return nil
+}
+
+// DeleteEvents implements store.Tx.
+func (t *tx) DeleteEvents(ctx context.Context, accountID string, throughID int64) (int64, error) {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("account ID", accountID)
+	}
+	if err == nil && throughID < 0 {
+		err = fmt.Errorf("%w: negative event ID %d", store.ErrInvalid, throughID)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete events of %s through %d: %w", accountID, throughID, err)
+	}
+	res := db.Exec(`DELETE FROM roster_events WHERE account_id = ? AND id <= ?`, accountID, throughID)
+	if res.Error != nil {
+		return 0, t.s.fail(ctx, res.Error, "delete events of %s through %d", accountID, throughID)
+	}
+	return res.RowsAffected, nil
+}
+
+// ChainHead implements store.Tx.
+func (t *tx) ChainHead(ctx context.Context, accountID string) (store.ChainHead, error) {
+	db, err := t.use(ctx, false)
+	if err != nil {
+		return store.ChainHead{}, fmt.Errorf("sqlstore: chain head of %s: %w", accountID, err)
+	}
+	var row chainHeadRow
+	if err := db.Where("account_id = ?", accountID).Take(&row).Error; err != nil {
+		return store.ChainHead{}, t.s.fail(ctx, err, "chain head of %s", accountID)
+	}
+	return row.head(), nil
+}
+
+// SetChainHead implements store.Tx.
+func (t *tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("account ID", h.AccountID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: set chain head of %s: %w", h.AccountID, err)
+	}
+	res := db.Exec(`INSERT INTO roster_chain_heads (account_id, last_id, last_hash, last_time, anchor_id, anchor_hash)
+		SELECT ?, ?, ?, ?, ?, ?
+		WHERE EXISTS (`+accountExists+`)
+		ON CONFLICT (account_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash,
+			last_time = excluded.last_time, anchor_id = excluded.anchor_id, anchor_hash = excluded.anchor_hash`,
+		h.AccountID, h.LastID, blob(h.LastHash), toDB(h.LastTime), h.AnchorID, blob(h.AnchorHash),
+		h.AccountID)
+	if res.Error != nil {
+		return t.s.fail(ctx, res.Error, "set chain head of %s", h.AccountID)
+	}
+	if res.RowsAffected == 0 {
+		return fmt.Errorf("sqlstore: set chain head of %s: %w: no such account", h.AccountID, store.ErrNotFound)
+	}
+	return nil
+}
+
+// ExplainEvents returns the database's plan for the statement with which
+// Events and ScanEvents read the events matching f, one line per plan node:
+// SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN. On PostgreSQL it
+// turns sequential scans off for the explained statement, so that the plan
+// shows which index would serve the query on a large table, whatever the
+// table's size now. It is a diagnostic for checking that a filter is served
+// by an index. It returns an error wrapping store.ErrInvalid for a malformed
+// filter, store.ErrClosed after Close and store.ErrBackend on database
+// failure. It is safe for concurrent use.
+func (s *Store) ExplainEvents(ctx context.Context, f store.EventFilter) (string, error) {
+	if s.closed.Load() {
+		return "", errClosed("explain events")
+	}
+	q, args, err := eventQuery(eventColumns, f)
+	if err != nil {
+		return "", fmt.Errorf("sqlstore: explain events: %w", err)
+	}
+	gtx := s.r.WithContext(ctx).Begin()
+	if err := gtx.Error; err != nil {
+		return "", s.fail(ctx, err, "explain events: begin")
+	}
+	defer gtx.Rollback() // nothing to keep
+	explain := "EXPLAIN QUERY PLAN "
+	if s.dialect == postgresDialect {
+		explain = "EXPLAIN "
+		if err := gtx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
+			return "", s.fail(ctx, err, "explain events")
+		}
+	}
+	rows, err := gtx.Raw(explain+q, args...).Rows()
+	if err != nil {
+		return "", s.fail(ctx, err, "explain events")
+	}
+	defer rows.Close() // read to the end below; a close error adds nothing
+	cols, err := rows.Columns()
+	if err != nil {
+		return "", s.fail(ctx, err, "explain events")
+	}
+	var lines []string
+	for rows.Next() {
+		vals := make([]sql.NullString, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return "", s.fail(ctx, err, "explain events: read plan")
+		}
+		lines = append(lines, vals[len(vals)-1].String) // SQLite: detail; PostgreSQL: QUERY PLAN
+	}
+	if err := rows.Err(); err != nil {
+		return "", s.fail(ctx, err, "explain events: read plan")
+	}
+	return strings.Join(lines, "\n"), nil
+}

@@ -1,0 +1,125 @@
+package sqlstore_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/store"
+)
+
+// pageFilters are the filters of an audit log page (account, one or more
+// fields, a date range, a cursor, a page size), named after what they
+// filter by.
+func pageFilters() map[string]store.EventFilter {
+	t0 := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	key := store.EventKey{Time: t0.Add(time.Hour), ID: 1000}
+	page := func(f store.EventFilter) store.EventFilter {
+		f.AccountID, f.Limit = "acc_1", 51
+		return f
+	}
+	return map[string]store.EventFilter{
+		"account only":                 page(store.EventFilter{}),
+		"actor":                        page(store.EventFilter{Actor: "alice"}),
+		"action":                       page(store.EventFilter{Action: "member.added"}),
+		"resource type":                page(store.EventFilter{ResourceType: "member"}),
+		"resource type and ID":         page(store.EventFilter{ResourceType: "member", ResourceID: "bob"}),
+		"result":                       page(store.EventFilter{Result: store.Denied}),
+		"date range":                   page(store.EventFilter{Since: t0, Until: t0.Add(24 * time.Hour)}),
+		"since only":                   page(store.EventFilter{Since: t0}),
+		"cursor":                       page(store.EventFilter{Below: key}),
+		"actor, date range and cursor": page(store.EventFilter{Actor: "alice", Since: t0, Until: t0.Add(time.Hour), Below: key}),
+		"action and cursor":            page(store.EventFilter{Action: "pod.created", Below: key}),
+		"resource and date range":      page(store.EventFilter{ResourceType: "pod", ResourceID: "p1", Since: t0}),
+		"result and cursor":            page(store.EventFilter{Result: store.Denied, Below: key}),
+		"actor and action":             page(store.EventFilter{Actor: "alice", Action: "pod.created"}),
+		"every field": page(store.EventFilter{Actor: "alice", Action: "pod.created", ResourceType: "pod",
+			ResourceID: "p1", Result: store.Allowed, Since: t0, Until: t0.Add(time.Hour), Below: key}),
+	}
+}
+
+// TestFilteredQueriesUseAnIndex asserts that every filter of an audit log
+// page is served by one of roster_events' indexes, in the order the page
+// wants (no sort), and never by a scan of the whole table; and that the
+// chain walks (oldest first, from an ID) are too.
+func TestFilteredQueriesUseAnIndex(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			s := b.Store(t)
+			check := func(t *testing.T, name string, f store.EventFilter, sorted bool) {
+				t.Helper()
+				plan, err := s.ExplainEvents(t.Context(), f)
+				if err != nil {
+					t.Fatalf("%s: ExplainEvents: %v", name, err)
+				}
+				var problems []string
+				if !strings.Contains(plan, "roster_events_") {
+					problems = append(problems, "uses no index of roster_events")
+				}
+				lower := strings.ToLower(plan)
+				if strings.Contains(lower, "seq scan") || strings.Contains(plan, "SCAN roster_events") {
+					problems = append(problems, "scans the whole table")
+				}
+				if !sorted && (strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort")) {
+					problems = append(problems, "sorts instead of reading the index in order")
+				}
+				if len(problems) > 0 {
+					t.Errorf("%s: the plan %s:\n%s", name, strings.Join(problems, " and "), plan)
+				}
+			}
+			for name, f := range pageFilters() {
+				t.Run(name, func(t *testing.T) { check(t, name, f, false) })
+			}
+			t.Run("chain order from an ID", func(t *testing.T) {
+				check(t, "chain order", store.EventFilter{AccountID: "acc_1", Order: store.AppendOrder, AfterID: 10}, false)
+			})
+			t.Run("chain order up to an ID", func(t *testing.T) {
+				check(t, "chain prefix", store.EventFilter{AccountID: "acc_1", Order: store.AppendOrder, AfterID: 10, BeforeID: 500}, false)
+			})
+			t.Run("a resource's events in chain order up to a time", func(t *testing.T) {
+				// Membership history: sorted by ID, but only within one resource type.
+				check(t, "membership", store.EventFilter{AccountID: "acc_1", ResourceType: "member", ResourceID: "bob",
+					Order: store.AppendOrder, Until: time.Now()}, true)
+			})
+		})
+	}
+}
+
+func TestExplainEvents(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			t.Run("a malformed filter returns ErrInvalid", func(t *testing.T) {
+				s := b.Store(t)
+				if _, err := s.ExplainEvents(t.Context(), store.EventFilter{Limit: -1}); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("ExplainEvents(Limit -1) = %v, want ErrInvalid", err)
+				}
+			})
+			t.Run("a closed store returns ErrClosed", func(t *testing.T) {
+				s, err := b.Open(b.DSN(t))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := s.Close(); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := s.ExplainEvents(t.Context(), store.EventFilter{}); !errors.Is(err, store.ErrClosed) {
+					t.Errorf("ExplainEvents after Close = %v, want ErrClosed", err)
+				}
+			})
+			t.Run("the plan names the table", func(t *testing.T) {
+				s := b.Store(t)
+				plan, err := s.ExplainEvents(t.Context(), store.EventFilter{AccountID: "a", Actor: "x"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(plan, "roster_events") {
+					t.Errorf("plan does not name roster_events:\n%s", plan)
+				}
+			})
+		})
+	}
+}
