@@ -171,7 +171,7 @@ func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) 
 	fail := func(err error) ([]store.Event, string, error) {
 		return nil, "", fmt.Errorf("audit: query %q by %q: %w", accountID, actor, err)
 	}
-	if err := validIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
 	}
 	sf, err := f.storeFilter(accountID, false)
@@ -378,14 +378,4 @@ func timeKey(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Truncate(time.Microsecond).Format(time.RFC3339Nano)
-}
-
-// validIDs validates pairs of (what, value) identifiers.
-func validIDs(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := store.ValidateID(pairs[i], pairs[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

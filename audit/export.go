@@ -118,7 +118,7 @@ func (s *Service) Export(ctx context.Context, actor, accountID string, f Filter,
 	fail := func(n int, err error) (int, error) {
 		return n, fmt.Errorf("audit: export %q by %q: %w", accountID, actor, err)
 	}
-	if err := validIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(0, err)
 	}
 	if format != NDJSON && format != CSV {

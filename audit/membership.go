@@ -27,7 +27,7 @@ import (
 // store.ErrNotFound (no such account), rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at time.Time) ([]store.Member, error) {
 	var out []store.Member
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = validTime("time", at)
 	}
@@ -53,7 +53,7 @@ func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at tim
 func (s *Service) MemberAt(ctx context.Context, actor, accountID, userID string, at time.Time) (store.Member, bool, error) {
 	var m store.Member
 	var ok bool
-	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID)
 	if err == nil {
 		err = validTime("time", at)
 	}

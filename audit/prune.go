@@ -47,7 +47,7 @@ func (s *Service) Prune(ctx context.Context, actor, accountID string, before tim
 	fail := func(err error) (PruneResult, error) {
 		return PruneResult{}, fmt.Errorf("audit: prune %q before %s by %q: %w", accountID, before.UTC().Format(time.RFC3339Nano), actor, err)
 	}
-	if err := validIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
 	}
 	if err := validTime("cut", before); err != nil {

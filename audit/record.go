@@ -68,7 +68,7 @@ func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) 
 	fail := func(err error) (store.Event, error) {
 		return store.Event{}, fmt.Errorf("audit: record %q in %q by %q: %w", store.CleanText(e.Action, store.MaxIDLen), accountID, actor, err)
 	}
-	if err := validIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
 	}
 	ev, err := e.event()

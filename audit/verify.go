@@ -36,7 +36,7 @@ func (h Head) String() string {
 // or rbac.ErrDenied.
 func (s *Service) Head(ctx context.Context, actor, accountID string) (Head, error) {
 	h := Head{AccountID: accountID}
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
 			ch, err := tx.ChainHead(ctx, accountID)
@@ -137,7 +137,7 @@ func (s *Service) Verify(ctx context.Context, actor, accountID string, anchors .
 	fail := func(err error) (Report, error) {
 		return rep, fmt.Errorf("audit: verify %q for %q: %w", accountID, actor, err)
 	}
-	if err := validIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
 	}
 	for _, a := range anchors {

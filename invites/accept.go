@@ -80,7 +80,7 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 		return record(ctx, tx, now, store.Allowed, store.Event{
 			AccountID: inv.AccountID, Actor: userID, Action: "member.joined",
 			ResourceType: "member", ResourceID: userID,
-			After: jsonOf(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
+			After: store.EventValue(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
 		})
 	})
 	if err != nil {

@@ -27,7 +27,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	}
 	c, err := newInviteConfig(store.InviteLink, opts)
 	if err == nil {
-		err = validIDs("actor", actor, "account ID", accountID, "role", string(role))
+		err = store.ValidateIDs("actor", actor, "account ID", accountID, "role", string(role))
 	}
 	if err == nil && s.baseURL == "" {
 		err = ErrNoBaseURL
@@ -56,7 +56,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 		}
 		return record(ctx, tx, now, store.Allowed, store.Event{
 			AccountID: accountID, Actor: actor, Action: "invite.created",
-			ResourceType: "invite", ResourceID: inv.ID, After: jsonOf(inviteFields(inv)),
+			ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
 		})
 	})
 	if err != nil {
@@ -90,7 +90,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	}
 	c, err := newInviteConfig(store.InviteEmail, opts)
 	if err == nil {
-		err = validIDs("actor", actor, "account ID", accountID, "role", string(role))
+		err = store.ValidateIDs("actor", actor, "account ID", accountID, "role", string(role))
 	}
 	var addrs []string
 	if err == nil {
@@ -140,7 +140,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 			}
 			if err := record(ctx, tx, now, store.Allowed, store.Event{
 				AccountID: accountID, Actor: actor, Action: "invite.created",
-				ResourceType: "invite", ResourceID: inv.ID, After: jsonOf(inviteFields(inv)),
+				ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
 			}); err != nil {
 				return err
 			}

@@ -2,7 +2,6 @@ package invites
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -345,16 +344,6 @@ func record(ctx context.Context, tx store.Tx, now time.Time, result store.Result
 	return err
 }
 
-// jsonOf encodes v for an event's Before or After. JSON escapes control
-// characters, so text from users cannot forge log lines.
-func jsonOf(v map[string]string) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("invites: encode event value: %v", err)) // a map of strings always encodes
-	}
-	return string(b)
-}
-
 // timeText formats an optional time for an event.
 func timeText(t time.Time) string {
 	if t.IsZero() {
@@ -374,14 +363,4 @@ func inviteFields(inv store.Invite) map[string]string {
 		m["email"] = inv.Email
 	}
 	return m
-}
-
-// validIDs validates pairs of (what, value) identifiers.
-func validIDs(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := store.ValidateID(pairs[i], pairs[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -18,7 +18,7 @@ import (
 // rbac.ErrNotMember. It is safe for concurrent use.
 func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitation, error) {
 	var out []Invitation
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) error {
 			if _, err := tx.Account(ctx, accountID); err != nil {
@@ -91,7 +91,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	fail := func(err error) (Invitation, error) {
 		return Invitation{}, fmt.Errorf("invites: resend %q in %q by %q: %w", inviteID, accountID, actor, err)
 	}
-	if err := validIDs("actor", actor, "account ID", accountID, "invite ID", inviteID); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID); err != nil {
 		return fail(err)
 	}
 	token, hash := NewToken()
@@ -135,8 +135,8 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		return record(ctx, tx, now, store.Allowed, store.Event{
 			AccountID: accountID, Actor: actor, Action: "invite.resent",
 			ResourceType: "invite", ResourceID: inv.ID,
-			Before: jsonOf(map[string]string{"expires_at": timeText(cur.ExpiresAt), "sent_by": sponsor(cur)}),
-			After:  jsonOf(map[string]string{"expires_at": timeText(inv.ExpiresAt), "sent_by": actor}),
+			Before: store.EventValue(map[string]string{"expires_at": timeText(cur.ExpiresAt), "sent_by": sponsor(cur)}),
+			After:  store.EventValue(map[string]string{"expires_at": timeText(inv.ExpiresAt), "sent_by": actor}),
 		})
 	})
 	if err != nil {
@@ -161,7 +161,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 // ErrRevoked (it was revoked already), and nothing is written then. It is
 // safe for concurrent use.
 func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string) error {
-	err := validIDs("actor", actor, "account ID", accountID, "invite ID", inviteID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID)
 	if err == nil {
 		_, err = s.store.Update(ctx, func(tx store.Tx) error {
 			_, me, inv, err := s.actOn(ctx, tx, actor, accountID, inviteID)

@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // SignIn is how a user signs in to the host application. Owners see it in
 // the members table, and invites may require a secure one.
@@ -285,4 +288,16 @@ type EventFilter struct {
 	// AfterID returns only events with ID > AfterID (a cursor for
 	// AppendOrder).
 	AfterID int64
+}
+
+// EventValue encodes v, a map of plain values, as JSON for an Event's Before
+// or After. JSON escapes control characters, so text from users (names,
+// emails) cannot forge log lines. It panics if v cannot be encoded, which a
+// map of strings, numbers, booleans and slices of them never is.
+func EventValue(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("store: encode event value: " + err.Error())
+	}
+	return string(b)
 }

@@ -114,3 +114,15 @@ func (u User) Validate() error {
 func NewID(prefix string) string {
 	return prefix + "_" + strings.ToLower(rand.Text())
 }
+
+// ValidateIDs validates identifiers given as pairs of what they are and
+// their value, ("user ID", id, "account ID", accountID, ...), with
+// ValidateID, and returns the first error.
+func ValidateIDs(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := ValidateID(pairs[i], pairs[i+1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}

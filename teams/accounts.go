@@ -18,7 +18,7 @@ import (
 // nothing).
 func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name string) (store.Account, error) {
 	var out store.Account
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = store.ValidateName("team name", name)
 	}
@@ -37,8 +37,8 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 			return s.record(ctx, tx, store.Event{
 				AccountID: acct.ID, Actor: actor, Action: "account.converted",
 				ResourceType: "account", ResourceID: acct.ID,
-				Before: jsonOf(map[string]string{"kind": string(before.Kind)}),
-				After:  jsonOf(map[string]string{"kind": string(acct.Kind), "name": name}),
+				Before: store.EventValue(map[string]string{"kind": string(before.Kind)}),
+				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "name": name}),
 			})
 		})
 	}
@@ -53,7 +53,7 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 // store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or ErrNotTeam.
 func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (store.Account, error) {
 	var out store.Account
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = store.ValidateName("team name", name)
 	}
@@ -72,8 +72,8 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 			return s.record(ctx, tx, store.Event{
 				AccountID: acct.ID, Actor: actor, Action: "account.renamed",
 				ResourceType: "account", ResourceID: acct.ID,
-				Before: jsonOf(map[string]string{"name": old}),
-				After:  jsonOf(map[string]string{"name": name}),
+				Before: store.EventValue(map[string]string{"name": old}),
+				After:  store.EventValue(map[string]string{"name": name}),
 			})
 		})
 	}
@@ -94,7 +94,7 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 // rbac.ErrDenied or ErrNotTeam.
 func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var out store.Account
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.team_deleted", func(c *change) error {
 			tx, acct, me := c.tx, c.acct, c.me
@@ -123,8 +123,8 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			return s.record(ctx, tx, store.Event{
 				AccountID: acct.ID, Actor: actor, Action: "account.team_deleted",
 				ResourceType: "account", ResourceID: acct.ID,
-				Before: jsonOf(map[string]string{"kind": string(before.Kind), "name": before.Name, "owner": before.Owner}),
-				After:  jsonOf(map[string]string{"kind": string(acct.Kind), "owner": actor, "role": string(s.policy.Top())}),
+				Before: store.EventValue(map[string]string{"kind": string(before.Kind), "name": before.Name, "owner": before.Owner}),
+				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": actor, "role": string(s.policy.Top())}),
 			})
 		})
 	}

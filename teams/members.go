@@ -22,7 +22,7 @@ import (
 // (already a member; nothing changes).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
-	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
 		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.added", func(c *change) error {
 			if c.acct.Kind != store.Team {
@@ -41,7 +41,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 			return s.record(ctx, c.tx, store.Event{
 				AccountID: accountID, Actor: actor, Action: "member.added",
 				ResourceType: "member", ResourceID: userID,
-				After: jsonOf(map[string]string{"role": string(role)}),
+				After: store.EventValue(map[string]string{"role": string(role)}),
 			})
 		})
 	}
@@ -62,7 +62,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 // role).
 func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
-	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
 		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.role_changed", func(c *change) error {
 			target, err := s.actOn(ctx, c, userID)
@@ -102,8 +102,8 @@ func (s *Service) setRole(ctx context.Context, c *change, m store.Member, role r
 	return m, s.record(ctx, c.tx, store.Event{
 		AccountID: m.AccountID, Actor: c.me.UserID, Action: "member.role_changed",
 		ResourceType: "member", ResourceID: m.UserID,
-		Before: jsonOf(map[string]string{"role": old}),
-		After:  jsonOf(map[string]string{"role": string(role)}),
+		Before: store.EventValue(map[string]string{"role": old}),
+		After:  store.EventValue(map[string]string{"role": string(role)}),
 	})
 }
 
@@ -120,7 +120,7 @@ type RolePreview struct {
 // store.ErrNotFound, rbac.ErrNotMember or rbac.ErrUnknownRole.
 func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userID string, role rbac.Role) (RolePreview, error) {
 	var out RolePreview
-	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
 		err = s.view(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, _ store.Account, _ store.Member) error {
 			m, err := tx.Member(ctx, accountID, userID)
@@ -161,7 +161,7 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 // store.ErrNotFound (no such account, or userID is not a member),
 // rbac.ErrNotMember (the actor is not), rbac.ErrDenied, or ErrLastOwner.
 func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID string) error {
-	err := validIDs("actor", actor, "account ID", accountID, "user ID", userID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID)
 	if err == nil {
 		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.removed", func(c *change) error {
 			target, err := s.actOn(ctx, c, userID)
@@ -183,7 +183,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 // store.ErrInvalid, store.ErrNotFound (no such account), rbac.ErrNotMember,
 // ErrNotTeam or ErrLastOwner.
 func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
-	err := validIDs("user ID", userID, "account ID", accountID)
+	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
 	var removed []Removal
 	if err == nil {
 		_, err = s.store.Update(ctx, func(tx store.Tx) error {
@@ -242,7 +242,7 @@ func (s *Service) remove(ctx context.Context, c *change, m store.Member, action,
 	return s.record(ctx, c.tx, store.Event{
 		AccountID: m.AccountID, Actor: c.me.UserID, Action: action,
 		ResourceType: "member", ResourceID: m.UserID, Reason: reason,
-		Before: jsonOf(map[string]string{"role": m.Role}),
+		Before: store.EventValue(map[string]string{"role": m.Role}),
 	})
 }
 

@@ -62,7 +62,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 			return s.record(ctx, c.tx, store.Event{
 				AccountID: accountID, Actor: actor, Action: "role.defined",
 				ResourceType: "role", ResourceID: name,
-				After: jsonOf(map[string][]string{"actions": names}),
+				After: store.EventValue(map[string][]string{"actions": names}),
 			})
 		})
 	}
@@ -78,7 +78,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 // store.ErrInvalid, store.ErrNotFound (no such account or role),
 // rbac.ErrNotMember, rbac.ErrDenied or ErrRoleInUse.
 func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string) error {
-	err := validIDs("actor", actor, "account ID", accountID, "role", name)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "role", name)
 	if err == nil {
 		err = s.update(ctx, actor, accountID, rbac.MembersManage, "role.deleted", func(c *change) error {
 			r, err := c.tx.TeamRole(ctx, accountID, name)
@@ -106,7 +106,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 			return s.record(ctx, c.tx, store.Event{
 				AccountID: accountID, Actor: actor, Action: "role.deleted",
 				ResourceType: "role", ResourceID: name,
-				Before: jsonOf(map[string][]string{"actions": r.Actions}),
+				Before: store.EventValue(map[string][]string{"actions": r.Actions}),
 			})
 		})
 	}
@@ -121,7 +121,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 // rbac.ErrNotMember.
 func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.TeamRole, error) {
 	var out []store.TeamRole
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) error {
 			if _, err := memberView(ctx, tx, actor, accountID); err != nil {
@@ -140,7 +140,7 @@ func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.T
 
 // validRole checks DefineRole's arguments.
 func (s *Service) validRole(actor, accountID, name string, actions []rbac.Action) error {
-	if err := validIDs("actor", actor, "account ID", accountID, "role name", name); err != nil {
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "role name", name); err != nil {
 		return err
 	}
 	switch {

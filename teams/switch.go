@@ -22,7 +22,7 @@ type AccountEntry struct {
 // wrapping store.ErrInvalid or store.ErrNotFound (no such user).
 func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, error) {
 	var out []AccountEntry
-	err := validIDs("user ID", userID)
+	err := store.ValidateIDs("user ID", userID)
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) (err error) {
 			out, err = accounts(ctx, tx, userID)
@@ -58,7 +58,7 @@ func (s *Service) Active(ctx context.Context, userID string) (store.Account, err
 // store.ErrInvalid, store.ErrNotFound (no such user or account) or
 // rbac.ErrNotMember.
 func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
-	err := validIDs("user ID", userID, "account ID", accountID)
+	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
 	if err == nil {
 		_, err = s.store.Update(ctx, func(tx store.Tx) error {
 			u, err := tx.User(ctx, userID)
@@ -79,8 +79,8 @@ func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 			return s.record(ctx, tx, store.Event{
 				AccountID: accountID, Actor: userID, Action: "user.switched",
 				ResourceType: "user", ResourceID: userID,
-				Before: jsonOf(map[string]string{"account": before}),
-				After:  jsonOf(map[string]string{"account": accountID}),
+				Before: store.EventValue(map[string]string{"account": before}),
+				After:  store.EventValue(map[string]string{"account": accountID}),
 			})
 		})
 	}

@@ -48,7 +48,7 @@ type MemberRow struct {
 // store.ErrInvalid, store.ErrNotFound or rbac.ErrNotMember.
 func (s *Service) Members(ctx context.Context, actor, accountID string) ([]MemberRow, error) {
 	var rows []MemberRow
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) error {
 			if _, err := memberView(ctx, tx, actor, accountID); err != nil {

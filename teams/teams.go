@@ -7,7 +7,6 @@ package teams
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -155,7 +154,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 		return s.record(ctx, tx, store.Event{
 			AccountID: acct.ID, Actor: u.ID, Action: "account.created",
 			ResourceType: "account", ResourceID: acct.ID,
-			After: jsonOf(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": string(s.policy.Top())}),
+			After: store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": string(s.policy.Top())}),
 		})
 	})
 	if err != nil {
@@ -168,7 +167,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 // store.ErrInvalid or store.ErrNotFound.
 func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	var u store.User
-	err := validIDs("user ID", id)
+	err := store.ValidateIDs("user ID", id)
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) (err error) {
 			u, err = tx.User(ctx, id)
@@ -186,7 +185,7 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 // rbac.ErrNotMember.
 func (s *Service) Account(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var acct store.Account
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.store.View(ctx, func(tx store.Tx) error {
 			var err error
@@ -295,24 +294,4 @@ func (s *Service) afterRemovals(ctx context.Context, removed []Removal) {
 	for _, r := range removed {
 		s.onRemoved(ctx, r)
 	}
-}
-
-// validIDs validates pairs of (what, value) identifiers.
-func validIDs(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := store.ValidateID(pairs[i], pairs[i+1]); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// jsonOf encodes v for an event's Before or After. JSON escapes control
-// characters, so text from users cannot forge log lines.
-func jsonOf(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(fmt.Sprintf("teams: encode event value: %v", err)) // only plain maps are encoded
-	}
-	return string(b)
 }

@@ -29,7 +29,7 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to st
 		out    store.Transfer
 		notice TransferNotice
 	)
-	err := validIDs("actor", actor, "account ID", accountID, "new owner", to)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "new owner", to)
 	if err == nil {
 		err = s.update(ctx, actor, accountID, rbac.MembersManage, "transfer.started", func(c *change) error {
 			switch {
@@ -66,7 +66,7 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to st
 			return s.record(ctx, c.tx, store.Event{
 				AccountID: accountID, Actor: actor, Action: "transfer.started",
 				ResourceType: "transfer", ResourceID: out.ID,
-				After: jsonOf(map[string]string{"from": actor, "to": to}),
+				After: store.EventValue(map[string]string{"from": actor, "to": to}),
 			})
 		})
 	}
@@ -151,7 +151,7 @@ func (s *Service) AcceptTransfer(ctx context.Context, actor, transferID, tok str
 // an error wrapping store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember,
 // rbac.ErrDenied or ErrTransferClosed.
 func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transferID string) error {
-	err := validIDs("actor", actor, "account ID", accountID, "transfer ID", transferID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID, "transfer ID", transferID)
 	if err == nil {
 		_, err = s.store.Update(ctx, func(tx store.Tx) error {
 			acct, err := tx.LockAccount(ctx, accountID)
@@ -191,7 +191,7 @@ func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transfer
 // store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]store.Transfer, error) {
 	var out []store.Transfer
-	err := validIDs("actor", actor, "account ID", accountID)
+	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.view(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, _ store.Account, me store.Member) error {
 			if !s.policy.IsTop(rbac.Role(me.Role)) {
@@ -214,7 +214,7 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok string, want store.TransferStatus, event string,
 	step func(c *change, t *store.Transfer) error) (store.Transfer, error) {
 	var out store.Transfer
-	err := validIDs("actor", actor, "transfer ID", transferID)
+	err := store.ValidateIDs("actor", actor, "transfer ID", transferID)
 	if err == nil {
 		if _, herr := token.Hash(tok); herr != nil {
 			err = fmt.Errorf("%w: %w", ErrInvalidToken, herr)
@@ -251,7 +251,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 			return s.record(ctx, tx, store.Event{
 				AccountID: t.AccountID, Actor: actor, Action: event,
 				ResourceType: "transfer", ResourceID: t.ID,
-				After: jsonOf(map[string]string{"status": string(t.Status)}),
+				After: store.EventValue(map[string]string{"status": string(t.Status)}),
 			})
 		})
 	}
