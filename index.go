@@ -462,10 +462,10 @@ func (ix *index) growAccounts(v *view) *view {
 // setMember makes user a member of the account with role. The caller holds
 // ix.mu.
 func (ix *index) setMember(account, user, role string) error {
-	if !indexable(account) || !indexable(user) {
+	if !indexable(account) {
 		return nil
 	}
-	if err := ix.internAccount(account); err != nil {
+	if err := ix.internAccount(account); err != nil || !indexable(user) {
 		return err
 	}
 	id := ix.roleID(role)

@@ -42,8 +42,8 @@ import (
 // snapshotBatch is how many rows a producer hands over at a time.
 const snapshotBatch = 1024
 
-// parallelMinRows is the number of rowids below which a SQLite snapshot
-// reads memberships on one connection only.
+// parallelMinRows is the default number of rowids below which a SQLite
+// snapshot reads memberships on one connection only.
 const parallelMinRows = 1 << 16
 
 // rowSource is one query whose rows a producer reads.
@@ -132,12 +132,12 @@ func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64) ([]r
 	}
 	single := []rowSource{{tx: gtx, query: all, form: form}}
 	none := func() {}
-	if !s.parallelSnapshot {
+	if s.parallelMin == 0 {
 		return single, none
 	}
 	var lo, hi sql.NullInt64
 	row := gtx.Raw("SELECT min(rowid), max(rowid) FROM roster_members").Row()
-	if row.Scan(&lo, &hi) != nil || !lo.Valid || hi.Int64-lo.Int64 < parallelMinRows {
+	if row.Scan(&lo, &hi) != nil || !lo.Valid || hi.Int64-lo.Int64 < s.parallelMin {
 		return single, none
 	}
 	other := s.r.WithContext(ctx).Begin(s.readOpts)

@@ -82,9 +82,10 @@ type Store struct {
 	dialect  dialect
 	readOpts *sql.TxOptions // options for read-only transactions
 	closed   atomic.Bool
-	// parallelSnapshot lets Snapshot read memberships on two read
-	// connections at once: set by OpenSQLite, whose read pool has several.
-	parallelSnapshot bool
+	// parallelMin, when not 0, lets Snapshot read a membership table of at
+	// least that many rowids on two read connections at once: set by
+	// OpenSQLite, whose read pool has several.
+	parallelMin int64
 }
 
 var _ store.Store = (*Store)(nil)
