@@ -38,7 +38,9 @@ func (x *Index) Role(account, user string) (role rbac.Role, accountKnown, member
 }
 
 // Allowed is Can.
-func (x *Index) Allowed(user, account string, a rbac.Action) bool { return x.ix.allowed(user, account, a) }
+func (x *Index) Allowed(user, account string, a rbac.Action) bool {
+	return x.ix.allowed(user, account, a)
+}
 
 // IndexStats describes the index's memory.
 type IndexStats struct {
