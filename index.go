@@ -2,8 +2,11 @@ package roster
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"hash/maphash"
+	"math/bits"
+	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -11,123 +14,449 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// shardCount spreads accounts over independently locked shards so that
-// readers on different accounts never touch the same lock.
-const shardCount = 64
-
 // index holds every account and membership in memory so that Can never
 // touches the database. It is built from a Store snapshot and kept current by
-// applying the store's changes in revision order. It is safe for concurrent
-// use: readers take one shard's read lock; writers are serialized by mu.
+// applying the store's changes in revision order.
+//
+// Layout. A membership is one record in a byte arena, its account ID and
+// user ID one after the other, and one 12-byte slot in an open-addressing
+// hash table (linear probing) keyed by the hash of the two IDs: the slot
+// holds part of the hash, the record's position in the arena and the
+// member's compiled role. Can hashes the two strings, probes the table and
+// compares the one record it finds: one table slot and one record, usually
+// two cache lines, and no pointer chasing. A second, smaller table of
+// account IDs (in an arena of their own) knows every account, members or
+// not, for Check's "no such account". Nothing in the index holds a Go
+// pointer per entry, so it costs the garbage collector nothing and takes
+// about 90 bytes a membership (see BenchmarkOpen in bench/).
+//
+// Concurrency. Readers (Can, Check, Explain) take no lock and allocate
+// nothing: every slot they look at is read with an atomic load, and every
+// table a writer grows or rebuilds is built aside and published with one
+// atomic pointer store (the view), so a reader sees the old table or the new
+// one, each complete. Writers (load, apply, catch-up) are serialized by mu.
+// A reader running while a change is applied sees the membership as it was
+// before or after the change; one that starts after the change was applied
+// sees it.
+//
+// IDs longer than store.MaxIDLen are not indexed: Check refuses them as
+// malformed, so Can answers false for them as well.
 type index struct {
-	policy *rbac.Policy
-	seed   maphash.Seed
-	shards [shardCount]shard
+	policy  *rbac.Policy
+	actions actionTable
+	// grants holds, for each role, the set of its actions as bits, when the
+	// policy has at most 64 actions: one load and a bit test instead of
+	// Policy.Allowed's bounds checks. nil otherwise.
+	grants   []uint64
+	seed     uint64 // of the hashes (see hash.go)
+	view     atomic.Pointer[view]
+	accounts arena // account IDs, which are never removed
 
-	mu  sync.Mutex // serializes apply and catch-up
+	mu sync.Mutex // serializes writers: load, apply and catch-up
+	// Writer state, guarded by mu.
+	nAccounts int                               // accounts in the account table
+	used      int                               // membership slots holding a record, tombstones included
+	live      int                               // memberships
+	liveBytes int                               // bytes the live memberships' records take in view.records
+	teamRoles map[string]map[string]rbac.RoleID // account -> team role name -> ID
+	freeRoles []rbac.RoleID                     // IDs of deleted team roles, to reuse
+
 	rev atomic.Uint64
 }
 
-type shard struct {
-	mu        sync.RWMutex
-	accounts  map[string]map[string]rbac.RoleID // account ID -> user ID -> role
-	teamRoles map[string]map[string]rbac.RoleID // account ID -> team role name -> role
-	custom    [][]bool                          // team role actions by role - customBase
-	free      []rbac.RoleID                     // custom IDs to reuse
-	_         [32]byte                          // keep shards on separate cache lines
+// view is what a reader loads once per call: the two tables and the arena
+// the membership table points into. A writer changes a view's slots in place
+// and publishes a new view when it replaces a table or the arena.
+type view struct {
+	// accounts holds an account's hash tag (the low 32 bits of its hash)
+	// << 32 | the position of its ID in index.accounts; 0 is an empty
+	// slot. Its length is a power of two; an ID's probe starts at its
+	// hash's low bits.
+	accounts []atomic.Uint64
+	// members holds the memberships. A probe starts at slot tag*len >> 32
+	// (so that the table may have any length) and goes on to the next
+	// slot, wrapping at the end.
+	members []memberSlot
+	records *arena
+	// custom holds the team roles, by role ID - customBase. It is
+	// replaced, never changed in place, when a team role is defined,
+	// redefined or deleted.
+	custom []customRole
 }
 
-// Role IDs: below customBase the policy's own (rbac.RoleID); from
-// customBase up, a team role of the shard's accounts; noRole for a stored
-// role that is neither, which allows nothing.
+// customRole is a team role as the index holds it: its name and, one bit
+// per rbac.ActionID, its actions. A deleted one has no name and no actions.
+type customRole struct {
+	name    string
+	actions []uint64
+}
+
+// memberSlot is one slot of the membership table; record 0 is an empty
+// slot. A slot's key (tag and record) never changes once set: the writer
+// stores record last and readers load it first, so a reader that sees the
+// record sees the tag.
+type memberSlot struct {
+	tag    atomic.Uint32 // the high 32 bits of the membership's hash
+	record atomic.Uint32 // the position of (account ID, user ID) in view.records
+	role   atomic.Uint32 // an rbac.RoleID, or roleAbsent
+}
+
 const (
+	// customBase is the first role ID of team roles: the policy's own
+	// roles are numbered from 0 (rbac.RoleID, fewer than 4096), the team
+	// roles of every account from customBase up to noRole.
 	customBase = rbac.RoleID(1 << 15)
-	noRole     = ^rbac.RoleID(0)
+	// noRole marks a stored role that is neither the policy's nor a team
+	// role of its account: it allows nothing.
+	noRole = ^rbac.RoleID(0)
+	// roleAbsent marks a deleted membership (a tombstone): the slot keeps
+	// its key so that probing goes on past it, and the same membership
+	// added again takes it back.
+	roleAbsent = 1 << 16
+	// minTable is the smallest number of slots of either table.
+	minTable = 16
 )
 
+// errIndexFull is returned if the IDs no longer fit in 4 GiB.
+var errIndexFull = errors.New("roster: in-memory index is full")
+
 func newIndex(p *rbac.Policy) *index {
-	ix := &index{policy: p, seed: maphash.MakeSeed()}
-	for i := range ix.shards {
-		ix.shards[i].accounts = make(map[string]map[string]rbac.RoleID)
-		ix.shards[i].teamRoles = make(map[string]map[string]rbac.RoleID)
+	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]rbac.RoleID{}}
+	ix.actions.init(p)
+	if actions := p.Actions(); len(actions) <= 64 {
+		for r := range p.Roles() {
+			var g uint64
+			for a := range actions {
+				if p.Allowed(rbac.RoleID(r), rbac.ActionID(a)) {
+					g |= 1 << a
+				}
+			}
+			ix.grants = append(ix.grants, g)
+		}
 	}
+	ix.accounts.init()
+	v := &view{
+		accounts: make([]atomic.Uint64, minTable),
+		members:  make([]memberSlot, minTable),
+		records:  new(arena),
+	}
+	v.records.init()
+	ix.view.Store(v)
 	return ix
 }
 
-func (ix *index) shard(account string) *shard {
-	return &ix.shards[maphash.String(ix.seed, account)%shardCount]
-}
+// membersFor returns the size of a membership table for n memberships: 60%
+// full. A table is rebuilt when it gets 80% full (see setMember).
+func membersFor(n int) int { return max(minTable, (n+1)*5/3) }
 
-// load fills an empty index from a consistent snapshot of s.
+// load fills an empty index from a consistent snapshot of s. Memberships are
+// collected as they stream in and placed into the membership table at the
+// end, in the order of their slots, which is many times faster than
+// inserting them one by one in random order (see place).
 func (ix *index) load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	var (
+		lastAccount string // consecutive items often share the account
+		entries     []entry
+	)
+	records := ix.view.Load().records
 	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
-		switch {
-		case it.UserID == "" && it.Role != "":
-			ix.setTeamRole(it.AccountID, it.Role, it.Actions)
-		case it.UserID == "":
-			ix.setAccount(it.AccountID)
-		default:
-			ix.setMember(it.AccountID, it.UserID, it.Role)
+		if !indexable(it.AccountID) {
+			return nil
 		}
+		if it.AccountID != lastAccount || lastAccount == "" {
+			if err := ix.internAccount(it.AccountID); err != nil {
+				return err
+			}
+			lastAccount = it.AccountID
+		}
+		if it.UserID == "" && it.Role != "" {
+			ix.setTeamRole(it.AccountID, it.Role, it.Actions)
+			return nil
+		}
+		if !indexable(it.UserID) {
+			return nil // an account, or a user ID the index does not hold
+		}
+		rec, err := records.addPair(it.AccountID, it.UserID)
+		if err != nil {
+			return err
+		}
+		tag := memberTag(ix.seed, it.AccountID, it.UserID)
+		entries = append(entries, entry{tag: tag, record: rec, role: uint32(ix.roleID(it.AccountID, it.Role))})
 		return nil
 	})
 	if err != nil {
 		return err
 	}
+	ix.place(entries)
 	ix.rev.Store(uint64(rev))
 	return nil
 }
 
-// lookup returns the user's role in the account, whether the account
-// exists and the user is a member of it, and whether the role allows
-// action aid.
-func (ix *index) lookup(account, user string, aid rbac.ActionID) (id rbac.RoleID, accountKnown, member, allowed bool) {
-	sh := ix.shard(account)
-	sh.mu.RLock()
-	members, accountKnown := sh.accounts[account]
-	id, member = members[user]
-	if member {
-		allowed = sh.allows(ix.policy, id, aid)
-	}
-	sh.mu.RUnlock()
-	return id, accountKnown, member, allowed
+// entry is a membership collected by load.
+type entry struct {
+	tag, record, role uint32
 }
 
-// allows tests role id's bit for action aid. The caller holds sh.mu.
-func (sh *shard) allows(p *rbac.Policy, id rbac.RoleID, aid rbac.ActionID) bool {
-	if id < customBase {
-		return p.Allowed(id, aid)
+// place publishes a membership table holding entries, which the caller
+// collected into the empty index (whose record arena holds just their
+// records). It sorts them by region of the table first (a counting sort on
+// the top bits of their first slot), so that placing them touches one small
+// region of the table at a time instead of missing the cache on every entry.
+// A membership listed twice keeps its last role.
+func (ix *index) place(entries []entry) {
+	size := membersFor(len(entries))
+	var counts [1<<regionBits + 1]int
+	for _, e := range entries {
+		counts[e.tag>>(32-regionBits)+1]++
 	}
-	i := int(id - customBase)
-	return i < len(sh.custom) && int(aid) < len(sh.custom[i]) && sh.custom[i][aid]
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	sorted := make([]entry, len(entries))
+	for _, e := range entries {
+		r := e.tag >> (32 - regionBits)
+		sorted[counts[r]] = e
+		counts[r]++
+	}
+
+	v := ix.view.Load()
+	t := make([]memberSlot, size)
+	n, dupBytes := 0, 0
+	for _, e := range sorted {
+		for j := home(e.tag, size); ; j = next(j, size) {
+			d := &t[j]
+			rec := d.record.Load()
+			if rec == 0 {
+				d.tag.Store(e.tag)
+				d.role.Store(e.role)
+				d.record.Store(e.record)
+				n++
+				break
+			}
+			if d.tag.Load() == e.tag && v.records.samePair(rec, e.record) {
+				d.role.Store(e.role)
+				dupBytes += v.records.pairSize(e.record)
+				break
+			}
+		}
+	}
+	ix.used, ix.live = n, n
+	ix.liveBytes = v.records.size - dupBytes
+	ix.view.Store(&view{accounts: v.accounts, members: t, records: v.records, custom: v.custom})
 }
 
-// allowed is the hot path of Can: two map lookups and a bit test.
+// regionBits is log2 of the number of regions place sorts entries into:
+// 2048 regions of about 800 slots (10 KiB) for a million memberships.
+const regionBits = 11
+
+// home returns the first slot of a membership probe in a table of size slots.
+func home(tag uint32, size int) int { return int(uint64(tag) * uint64(size) >> 32) }
+
+// next returns the slot after j in a table of size slots.
+func next(j, size int) int {
+	if j++; j == size {
+		return 0
+	}
+	return j
+}
+
+// role returns the user's role in the account and whether the account
+// exists and the user is a member of it. It takes no lock and allocates
+// nothing.
+func (ix *index) role(account, user string) (id rbac.RoleID, accountKnown, member bool) {
+	v := ix.view.Load()
+	if s := ix.findMember(v, account, user); s != nil {
+		if r := s.role.Load(); r != roleAbsent {
+			return rbac.RoleID(r), true, true
+		}
+	}
+	_, accountKnown = ix.findAccount(v, account)
+	return 0, accountKnown, false
+}
+
+// allowed is the hot path of Can: an action lookup, one hash table probe,
+// one record comparison and a bit test, with no lock and no allocation.
 func (ix *index) allowed(user, account string, action rbac.Action) bool {
-	aid, ok := ix.policy.ActionID(action)
+	aid, ok := ix.actions.id(action)
 	if !ok {
 		return false
 	}
-	_, _, _, allowed := ix.lookup(account, user, aid)
-	return allowed
+	v := ix.view.Load()
+	s := ix.findMember(v, account, user)
+	if s == nil {
+		return false
+	}
+	r := s.role.Load()
+	if r < uint32(len(ix.grants)) {
+		return ix.grants[r]&(1<<aid) != 0
+	}
+	return ix.grantsSlow(v, r, aid)
 }
 
-// roleName returns the name of role id in the account.
-func (ix *index) roleName(account string, id rbac.RoleID) rbac.Role {
+// grantsSlow answers for the roles allowed's fast path leaves: all of them
+// when the policy has more than 64 actions, and team roles. It is false for
+// noRole and roleAbsent.
+func (ix *index) grantsSlow(v *view, r uint32, aid rbac.ActionID) bool {
+	switch {
+	case r < uint32(customBase):
+		return ix.grants == nil && ix.policy.Allowed(rbac.RoleID(r), aid)
+	case r < uint32(noRole):
+		i := int(r - uint32(customBase))
+		if i >= len(v.custom) {
+			return false
+		}
+		w := int(aid) / 64
+		return w < len(v.custom[i].actions) && v.custom[i].actions[w]&(1<<(aid%64)) != 0
+	}
+	return false
+}
+
+// lookup is role plus the answer for action aid, from one view.
+func (ix *index) lookup(account, user string, aid rbac.ActionID) (id rbac.RoleID, accountKnown, member, allowed bool) {
+	v := ix.view.Load()
+	if s := ix.findMember(v, account, user); s != nil {
+		if r := s.role.Load(); r != roleAbsent {
+			allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(v, r, aid)
+			return rbac.RoleID(r), true, true, allowed
+		}
+	}
+	_, accountKnown = ix.findAccount(v, account)
+	return 0, accountKnown, false, false
+}
+
+// roleName returns the name of role id: the policy's role, or a team role.
+func (ix *index) roleName(id rbac.RoleID) rbac.Role {
 	if id < customBase {
 		return ix.policy.Role(id)
 	}
-	sh := ix.shard(account)
-	sh.mu.RLock()
-	defer sh.mu.RUnlock()
-	for name, rid := range sh.teamRoles[account] {
-		if rid == id {
-			return rbac.Role(name)
-		}
+	if custom := ix.view.Load().custom; int(id-customBase) < len(custom) {
+		return rbac.Role(custom[id-customBase].name)
 	}
 	return ""
+}
+
+// setTeamRole defines or redefines a team role of the account; members
+// holding it see its new actions at once. The caller holds ix.mu.
+func (ix *index) setTeamRole(account, name string, actions []string) {
+	set := make([]uint64, (len(ix.policy.Actions())+63)/64)
+	for _, a := range actions {
+		if id, ok := ix.policy.ActionID(rbac.Action(a)); ok {
+			set[id/64] |= 1 << (id % 64)
+		}
+	}
+	roles := ix.teamRoles[account]
+	if roles == nil {
+		roles = map[string]rbac.RoleID{}
+		ix.teamRoles[account] = roles
+	}
+	id, ok := roles[name]
+	if !ok {
+		switch n := len(ix.freeRoles); {
+		case n > 0:
+			id, ix.freeRoles = ix.freeRoles[n-1], ix.freeRoles[:n-1]
+		case customBase+rbac.RoleID(len(ix.view.Load().custom)) < noRole:
+			id = customBase + rbac.RoleID(len(ix.view.Load().custom))
+		default:
+			return // no IDs left: its holders are allowed nothing
+		}
+		roles[name] = id
+	}
+	ix.publishCustom(id, customRole{name: name, actions: set})
+}
+
+// deleteTeamRole forgets a team role; the store refuses to delete one that
+// members hold. The caller holds ix.mu.
+func (ix *index) deleteTeamRole(account, name string) {
+	id, ok := ix.teamRoles[account][name]
+	if !ok {
+		return
+	}
+	delete(ix.teamRoles[account], name)
+	if len(ix.teamRoles[account]) == 0 {
+		delete(ix.teamRoles, account)
+	}
+	ix.publishCustom(id, customRole{})
+	ix.freeRoles = append(ix.freeRoles, id)
+}
+
+// publishCustom publishes a view whose team role id is r.
+func (ix *index) publishCustom(id rbac.RoleID, r customRole) {
+	v := ix.view.Load()
+	custom := slices.Clone(v.custom)
+	if i := int(id - customBase); i < len(custom) {
+		custom[i] = r
+	} else {
+		custom = append(custom, r)
+	}
+	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: custom})
+}
+
+// indexable reports whether the index can hold the ID.
+func indexable(id string) bool { return id != "" && len(id) <= store.MaxIDLen }
+
+// roleID returns the compiled role: the policy's, else the account's team
+// role, else noRole. The caller holds ix.mu.
+func (ix *index) roleID(account, role string) rbac.RoleID {
+	if id, ok := ix.policy.RoleID(rbac.Role(role)); ok {
+		return id
+	}
+	if id, ok := ix.teamRoles[account][role]; ok {
+		return id
+	}
+	return noRole
+}
+
+// findAccount returns the account's hash, and whether the account is known.
+func (ix *index) findAccount(v *view, account string) (uint64, bool) {
+	if !indexable(account) {
+		return 0, false
+	}
+	h := hash1(ix.seed, account)
+	t := v.accounts
+	mask := uint64(len(t) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		e := t[i].Load()
+		if e == 0 {
+			return h, false
+		}
+		if uint32(e>>32) == uint32(h) && ix.accounts.equal(uint32(e), account) {
+			return h, true
+		}
+	}
+}
+
+// memberTag returns the hash tag of the user's membership of the account:
+// the high 32 bits of the pair's hash.
+func memberTag(seed uint64, account, user string) uint32 {
+	return uint32(hash2(seed, account, user) >> 32)
+}
+
+// findMember returns the slot of user's membership of the account, or nil if
+// there is none. The slot may hold a tombstone.
+func (ix *index) findMember(v *view, account, user string) *memberSlot {
+	if !indexable(account) || !indexable(user) {
+		return nil
+	}
+	s, _ := findMemberSlot(v, memberTag(ix.seed, account, user), account, user)
+	return s
+}
+
+// findMemberSlot returns the slot holding the membership (account, user)
+// whose hash tag is tag, or nil and the empty slot that ends its probe.
+func findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *memberSlot) {
+	t := v.members
+	for j := home(tag, len(t)); ; j = next(j, len(t)) {
+		s := &t[j]
+		rec := s.record.Load()
+		if rec == 0 {
+			return nil, s
+		}
+		if s.tag.Load() == tag && v.records.equalPair(rec, account, user) {
+			return s, nil
+		}
+	}
 }
 
 // apply brings the index up to the commit's revision. A commit that follows
@@ -145,8 +474,7 @@ func (ix *index) apply(ctx context.Context, s store.Store, c store.Commit) error
 	case c.Revision <= cur:
 		return nil
 	case c.Revision == cur+1:
-		ix.applyChanges(c.Changes)
-		return nil
+		return ix.applyChanges(c.Changes)
 	}
 	return ix.catchUpLocked(ctx, s)
 }
@@ -173,7 +501,9 @@ func (ix *index) catchUpLocked(ctx context.Context, s store.Store) error {
 			return fmt.Errorf("roster: catch up from revision %d: store returned revision %d next: %w",
 				cur, changes[0].Revision, store.ErrBackend)
 		}
-		ix.applyChanges(changes)
+		if err := ix.applyChanges(changes); err != nil {
+			return fmt.Errorf("roster: catch up from revision %d: %w", cur, err)
+		}
 		if len(changes) < batch {
 			return nil
 		}
@@ -181,14 +511,18 @@ func (ix *index) catchUpLocked(ctx context.Context, s store.Store) error {
 }
 
 // applyChanges applies changes in order and advances the revision to the
-// last one's. The caller holds ix.mu.
-func (ix *index) applyChanges(changes []store.Change) {
+// last one's. The caller holds ix.mu. On error (the index is full) the
+// revision stays where it was.
+func (ix *index) applyChanges(changes []store.Change) error {
 	for _, ch := range changes {
+		var err error
 		switch ch.Op {
 		case store.AccountCreated:
-			ix.setAccount(ch.AccountID)
+			if indexable(ch.AccountID) {
+				err = ix.internAccount(ch.AccountID)
+			}
 		case store.MemberSet:
-			ix.setMember(ch.AccountID, ch.UserID, ch.Role)
+			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role)
 		case store.MemberDeleted:
 			ix.deleteMember(ch.AccountID, ch.UserID)
 		case store.RoleSet:
@@ -196,91 +530,325 @@ func (ix *index) applyChanges(changes []store.Change) {
 		case store.RoleDeleted:
 			ix.deleteTeamRole(ch.AccountID, ch.Role)
 		}
+		if err != nil {
+			return err
+		}
 	}
 	if n := len(changes); n > 0 {
 		ix.rev.Store(uint64(changes[n-1].Revision))
 	}
+	return nil
 }
 
-func (ix *index) setAccount(account string) {
-	sh := ix.shard(account)
-	sh.mu.Lock()
-	if _, ok := sh.accounts[account]; !ok {
-		sh.accounts[account] = make(map[string]rbac.RoleID)
+// internAccount adds the account if it is new. The caller holds ix.mu and
+// has checked that the ID is indexable.
+func (ix *index) internAccount(account string) error {
+	v := ix.view.Load()
+	h, ok := ix.findAccount(v, account)
+	if ok {
+		return nil
 	}
-	sh.mu.Unlock()
+	ref, err := ix.accounts.add(account)
+	if err != nil {
+		return err
+	}
+	if (ix.nAccounts+1)*4 > len(v.accounts)*3 {
+		v = ix.growAccounts(v)
+	}
+	t := v.accounts
+	mask := uint64(len(t) - 1)
+	i := h & mask
+	for t[i].Load() != 0 {
+		i = (i + 1) & mask
+	}
+	t[i].Store(uint64(uint32(h))<<32 | uint64(ref))
+	ix.nAccounts++
+	return nil
 }
 
-func (ix *index) setMember(account, user, role string) {
-	sh := ix.shard(account)
-	sh.mu.Lock()
-	id, ok := ix.policy.RoleID(rbac.Role(role))
-	if !ok {
-		if id, ok = sh.teamRoles[account][role]; !ok {
-			id = noRole
+// growAccounts publishes a view whose account table has twice the slots, and
+// returns it. An entry's new slot follows from its tag, the low 32 bits of
+// its hash, so the IDs need not be hashed again.
+func (ix *index) growAccounts(v *view) *view {
+	t := make([]atomic.Uint64, 2*len(v.accounts))
+	mask := uint64(len(t) - 1)
+	for i := range v.accounts {
+		e := v.accounts[i].Load()
+		if e == 0 {
+			continue
 		}
+		j := e >> 32 & mask
+		for t[j].Load() != 0 {
+			j = (j + 1) & mask
+		}
+		t[j].Store(e)
 	}
-	members := sh.accounts[account]
-	if members == nil {
-		members = make(map[string]rbac.RoleID)
-		sh.accounts[account] = members
-	}
-	members[user] = id
-	sh.mu.Unlock()
+	nv := &view{accounts: t, members: v.members, records: v.records, custom: v.custom}
+	ix.view.Store(nv)
+	return nv
 }
 
+// setMember makes user a member of the account with role. The caller holds
+// ix.mu.
+func (ix *index) setMember(account, user, role string) error {
+	if !indexable(account) {
+		return nil
+	}
+	if err := ix.internAccount(account); err != nil || !indexable(user) {
+		return err
+	}
+	id := ix.roleID(account, role)
+	v := ix.view.Load()
+	tag := memberTag(ix.seed, account, user)
+	s, empty := findMemberSlot(v, tag, account, user)
+	if s != nil {
+		if s.role.Load() == roleAbsent {
+			ix.live++
+			ix.liveBytes += v.records.pairSize(s.record.Load())
+		}
+		s.role.Store(uint32(id))
+		return nil
+	}
+	if (ix.used+1)*5 > len(v.members)*4 {
+		var err error
+		if v, err = ix.rebuildMembers(v); err != nil {
+			return err
+		}
+		_, empty = findMemberSlot(v, tag, account, user)
+	}
+	rec, err := v.records.addPair(account, user)
+	if err != nil {
+		return err
+	}
+	empty.tag.Store(tag)
+	empty.role.Store(uint32(id))
+	empty.record.Store(rec) // publishes the slot
+	ix.used++
+	ix.live++
+	ix.liveBytes += v.records.pairSize(rec)
+	return nil
+}
+
+// deleteMember removes user from the account. The caller holds ix.mu.
 func (ix *index) deleteMember(account, user string) {
-	sh := ix.shard(account)
-	sh.mu.Lock()
-	delete(sh.accounts[account], user)
-	sh.mu.Unlock()
+	v := ix.view.Load()
+	if s := ix.findMember(v, account, user); s != nil && s.role.Load() != roleAbsent {
+		s.role.Store(roleAbsent)
+		ix.live--
+		ix.liveBytes -= v.records.pairSize(s.record.Load())
+	}
 }
 
-// setTeamRole defines or redefines a team role of the account. Members
-// holding it see the new actions at once.
-func (ix *index) setTeamRole(account, name string, actions []string) {
-	set := make([]bool, len(ix.policy.Actions()))
-	for _, a := range actions {
-		if id, ok := ix.policy.ActionID(rbac.Action(a)); ok {
-			set[id] = true
+// rebuildMembers publishes a view whose membership table holds only the live
+// memberships and is 60% full, and returns it. When the record arena holds
+// more bytes of removed memberships than of live ones, the live records move
+// to a new arena, so that memberships added and removed over time do not
+// grow memory without bound.
+func (ix *index) rebuildMembers(v *view) (*view, error) {
+	records := v.records
+	if 2*ix.liveBytes < records.size {
+		records = new(arena)
+		records.init()
+	}
+	size := membersFor(ix.live)
+	t := make([]memberSlot, size)
+	for i := range v.members {
+		s := &v.members[i]
+		rec, role := s.record.Load(), s.role.Load()
+		if rec == 0 || role == roleAbsent {
+			continue
+		}
+		if records != v.records {
+			var err error
+			if rec, err = records.addRecord(v.records.record(rec)); err != nil {
+				return nil, err
+			}
+		}
+		tag := s.tag.Load()
+		j := home(tag, size)
+		for t[j].record.Load() != 0 {
+			j = next(j, size)
+		}
+		d := &t[j]
+		d.tag.Store(tag)
+		d.role.Store(role)
+		d.record.Store(rec)
+	}
+	ix.used = ix.live
+	nv := &view{accounts: v.accounts, members: t, records: records, custom: v.custom}
+	ix.view.Store(nv)
+	return nv, nil
+}
+
+// arena stores records of IDs in 64 KiB chunks and refers to a record by
+// chunk number << 16 | offset. Reference 0 is never used (chunk 0 starts at
+// offset 1). A record is a name (a length byte and the ID's bytes) or a pair
+// (two names). Reading is safe for concurrent use with add, provided the
+// reader loaded the reference from a slot the writer published after the add
+// returned; adding must be done by one goroutine at a time.
+type arena struct {
+	chunks atomic.Pointer[[][]byte]
+
+	// Writer state.
+	used int // bytes used in the last chunk
+	size int // bytes stored
+}
+
+const (
+	cacheLine = 64
+	chunkBits = 16
+	chunkSize = 1 << chunkBits
+	maxChunks = 1 << (32 - chunkBits)
+)
+
+func (ar *arena) init() { ar.chunks.Store(&[][]byte{}) }
+
+// at returns the bytes from ref to the end of its chunk. It loads the chunks
+// after the caller loaded ref, so they include ref's chunk.
+func (ar *arena) at(ref uint32) []byte {
+	return (*ar.chunks.Load())[ref>>chunkBits][ref&(chunkSize-1):]
+}
+
+// equal reports whether the name at ref is s.
+func (ar *arena) equal(ref uint32, s string) bool {
+	b := ar.at(ref)
+	return int(b[0]) == len(s) && string(b[1:1+len(s)]) == s
+}
+
+// equalPair reports whether the pair at ref is (a, u).
+func (ar *arena) equalPair(ref uint32, a, u string) bool {
+	b := ar.at(ref)
+	if int(b[0]) != len(a) || string(b[1:1+len(a)]) != a {
+		return false
+	}
+	b = b[1+len(a):]
+	return int(b[0]) == len(u) && string(b[1:1+len(u)]) == u
+}
+
+// pairSize returns the bytes the pair at ref takes.
+func (ar *arena) pairSize(ref uint32) int {
+	b := ar.at(ref)
+	n := 1 + int(b[0])
+	return n + 1 + int(b[n])
+}
+
+// record returns the pair at ref as stored; the caller must not modify it.
+func (ar *arena) record(ref uint32) []byte { return ar.at(ref)[:ar.pairSize(ref)] }
+
+// samePair reports whether the pairs at refs r1 and r2 are equal.
+func (ar *arena) samePair(r1, r2 uint32) bool { return string(ar.record(r1)) == string(ar.record(r2)) }
+
+// reserve returns n bytes of space and their reference, or errIndexFull.
+func (ar *arena) reserve(n int) ([]byte, uint32, error) {
+	chunks := *ar.chunks.Load()
+	if len(chunks) == 0 || ar.used+n > chunkSize {
+		if len(chunks) == maxChunks {
+			return nil, 0, errIndexFull
+		}
+		// Readers never index past the length they loaded, so appending
+		// in place is safe; the new slice is published atomically.
+		chunks = append(chunks, make([]byte, chunkSize))
+		ar.chunks.Store(&chunks)
+		ar.used = 0
+		if len(chunks) == 1 {
+			ar.used = 1 // reference 0 means none
 		}
 	}
-	sh := ix.shard(account)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	roles := sh.teamRoles[account]
-	if roles == nil {
-		roles = make(map[string]rbac.RoleID)
-		sh.teamRoles[account] = roles
-	}
-	if id, ok := roles[name]; ok {
-		sh.custom[id-customBase] = set
-		return
-	}
-	var id rbac.RoleID
-	if n := len(sh.free); n > 0 {
-		id, sh.free = sh.free[n-1], sh.free[:n-1]
-		sh.custom[id-customBase] = set
-	} else if len(sh.custom) < int(noRole-customBase) {
-		id = customBase + rbac.RoleID(len(sh.custom))
-		sh.custom = append(sh.custom, set)
-	} else {
-		return // out of IDs: members holding it are allowed nothing
-	}
-	roles[name] = id
+	ref := uint32(len(chunks)-1)<<chunkBits | uint32(ar.used)
+	b := chunks[len(chunks)-1][ar.used : ar.used+n]
+	ar.used += n
+	ar.size += n
+	return b, ref, nil
 }
 
-// deleteTeamRole forgets a team role; the store refuses to delete one that
-// members hold.
-func (ix *index) deleteTeamRole(account, name string) {
-	sh := ix.shard(account)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	id, ok := sh.teamRoles[account][name]
-	if !ok {
-		return
+// add stores the name s (1 to 255 bytes).
+func (ar *arena) add(s string) (uint32, error) {
+	b, ref, err := ar.reserve(1 + len(s))
+	if err == nil {
+		b[0] = byte(len(s))
+		copy(b[1:], s)
 	}
-	delete(sh.teamRoles[account], name)
-	sh.custom[id-customBase] = nil
-	sh.free = append(sh.free, id)
+	return ref, err
+}
+
+// addPair stores the pair (a, u) of names of 1 to 255 bytes each. A pair
+// that fits in a cache line is kept within one (chunks are allocated
+// 64-byte aligned), so that comparing it reads one line.
+func (ar *arena) addPair(a, u string) (uint32, error) {
+	n := 2 + len(a) + len(u)
+	if line := ar.used % cacheLine; n <= cacheLine && line+n > cacheLine && ar.used+cacheLine-line+n <= chunkSize {
+		ar.used += cacheLine - line
+		ar.size += cacheLine - line
+	}
+	b, ref, err := ar.reserve(n)
+	if err == nil {
+		b[0] = byte(len(a))
+		copy(b[1:], a)
+		b[1+len(a)] = byte(len(u))
+		copy(b[2+len(a):], u)
+	}
+	return ref, err
+}
+
+// addRecord stores a record copied from another arena.
+func (ar *arena) addRecord(r []byte) (uint32, error) {
+	b, ref, err := ar.reserve(len(r))
+	if err == nil {
+		copy(b, r)
+	}
+	return ref, err
+}
+
+// actionTable finds an action's compiled ID faster than a map: the policy's
+// actions are few and fixed, so a cheap hash of an action's length and three
+// of its bytes picks a slot, and one string comparison confirms it.
+type actionTable struct {
+	slots []actionSlot
+	shift uint
+}
+
+type actionSlot struct {
+	name rbac.Action
+	id   rbac.ActionID
+	used bool
+}
+
+func (t *actionTable) init(p *rbac.Policy) {
+	actions := p.Actions()
+	size := 8
+	for size < 2*len(actions) {
+		size *= 2
+	}
+	t.slots = make([]actionSlot, size)
+	t.shift = uint(64 - bits.Len(uint(size-1)))
+	for i, a := range actions {
+		j := t.home(a)
+		for t.slots[j].used {
+			j = (j + 1) & (len(t.slots) - 1)
+		}
+		t.slots[j] = actionSlot{name: a, id: rbac.ActionID(i), used: true}
+	}
+}
+
+// home returns the first slot of a's probe.
+func (t *actionTable) home(a rbac.Action) int {
+	n := len(a)
+	if n == 0 {
+		return 0
+	}
+	x := uint64(n) | uint64(a[0])<<8 | uint64(a[n/2])<<16 | uint64(a[n-1])<<24
+	return int(x * 0x9e3779b97f4a7c15 >> t.shift)
+}
+
+// id returns the compiled ID of action a, and false if the policy lacks it.
+func (t *actionTable) id(a rbac.Action) (rbac.ActionID, bool) {
+	for j := t.home(a); ; j = (j + 1) & (len(t.slots) - 1) {
+		s := &t.slots[j]
+		if !s.used {
+			return 0, false
+		}
+		if s.name == a {
+			return s.id, true
+		}
+	}
 }

@@ -252,7 +252,7 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 	case rid == noRole:
 		return deny(fmt.Errorf("stored role is not in policy %s nor a team role: %w", r.policy.Name(), rbac.ErrDenied))
 	}
-	d.Role = r.idx.roleName(account, rid)
+	d.Role = r.idx.roleName(rid)
 	if !allowed {
 		return deny(fmt.Errorf("role %q lacks it: %w", d.Role, rbac.ErrDenied))
 	}

@@ -12,3 +12,24 @@ func Handles(s *Store) (write, read *gorm.DB) { return s.w, s.r }
 
 // Fail translates err as the Store translates every database error.
 func Fail(s *Store, ctx context.Context, err error) error { return s.fail(ctx, err, "test") }
+
+// SetParallelMin sets the membership count from which s's Snapshot reads on
+// two connections (0: never).
+func SetParallelMin(s *Store, n int64) { s.parallelMin = n }
+
+// SnapshotReaders returns how many connections a Snapshot of s would read
+// memberships on now.
+func SnapshotReaders(ctx context.Context, s *Store) (int, error) {
+	gtx := s.r.WithContext(ctx).Begin(s.readOpts)
+	if gtx.Error != nil {
+		return 0, gtx.Error
+	}
+	defer gtx.Rollback()
+	rev, err := s.readRevision(ctx, gtx)
+	if err != nil {
+		return 0, err
+	}
+	sources, end := s.memberSources(ctx, gtx, rev)
+	end()
+	return len(sources), nil
+}

@@ -82,6 +82,10 @@ type Store struct {
 	dialect  dialect
 	readOpts *sql.TxOptions // options for read-only transactions
 	closed   atomic.Bool
+	// parallelMin, when not 0, lets Snapshot read a membership table of at
+	// least that many rowids on two read connections at once: set by
+	// OpenSQLite, whose read pool has several.
+	parallelMin int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -257,10 +261,14 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 
 // Snapshot calls fn for every account and then every membership, read in one
 // read-only transaction, and returns the revision they reflect, as
-// documented by store.Store. Rows are streamed, not loaded at once. Snapshot
-// returns fn's error unchanged, store.ErrClosed after Close, the context's
-// error (wrapped) if ctx ends first, and store.ErrBackend on database
-// failure. It is safe for concurrent use.
+// documented by store.Store. Rows are streamed, not loaded at once: they are
+// read by other goroutines while fn runs, but fn is called from the calling
+// goroutine, one item at a time. On a SQLite file opened by OpenSQLite a
+// large membership table is read by two connections at once, each reading
+// half of it, when both see the same revision. Snapshot returns fn's error
+// unchanged, store.ErrClosed after Close, the context's error (wrapped) if
+// ctx ends first, and store.ErrBackend on database failure. It is safe for
+// concurrent use.
 func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
 	if s.closed.Load() {
 		return 0, errClosed("snapshot")
@@ -270,33 +278,19 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 		return 0, s.fail(ctx, err, "snapshot: begin")
 	}
 	defer gtx.Rollback() // read-only
-	var rev int64
-	res := gtx.Raw("SELECT revision FROM roster_meta WHERE id = 1").Scan(&rev)
-	if res.Error != nil {
-		return 0, s.fail(ctx, res.Error, "snapshot: read revision")
+	rev, err := s.readRevision(ctx, gtx)
+	if err != nil {
+		return 0, err
 	}
-	if res.RowsAffected != 1 {
-		return 0, fmt.Errorf("sqlstore: snapshot: read revision: %w: roster_meta has no row", store.ErrBackend)
-	}
-	if err := s.stream(ctx, gtx, "SELECT id FROM roster_accounts", func(rows *sql.Rows) error {
-		var item store.SnapshotItem
-		if err := rows.Scan(&item.AccountID); err != nil {
-			return s.fail(ctx, err, "snapshot: read account")
-		}
-		return fn(item)
-	}); err != nil {
+	if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: "SELECT id FROM roster_accounts", form: accountIDs}); err != nil {
 		return 0, err
 	}
 	if err := s.snapshotTeamRoles(ctx, gtx, fn); err != nil {
 		return 0, err
 	}
-	if err := s.stream(ctx, gtx, "SELECT account_id, user_id, role FROM roster_members", func(rows *sql.Rows) error {
-		var item store.SnapshotItem
-		if err := rows.Scan(&item.AccountID, &item.UserID, &item.Role); err != nil {
-			return s.fail(ctx, err, "snapshot: read member")
-		}
-		return fn(item)
-	}); err != nil {
+	sources, end := s.memberSources(ctx, gtx, rev)
+	defer end()
+	if err := s.pipe(ctx, fn, sources...); err != nil {
 		return 0, err
 	}
 	return store.Revision(rev), nil
@@ -326,29 +320,6 @@ func (s *Store) snapshotTeamRoles(ctx context.Context, gtx *gorm.DB, fn func(sto
 		if err := fn(item); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// stream runs query in gtx and calls each for every row, stopping at the
-// first error, which it returns unchanged.
-func (s *Store) stream(ctx context.Context, gtx *gorm.DB, query string, each func(*sql.Rows) error) (err error) {
-	rows, err := gtx.Raw(query).Rows()
-	if err != nil {
-		return s.fail(ctx, err, "snapshot: query")
-	}
-	defer func() {
-		if cerr := rows.Close(); cerr != nil && err == nil {
-			err = s.fail(ctx, cerr, "snapshot: close rows")
-		}
-	}()
-	for rows.Next() {
-		if err := each(rows); err != nil {
-			return err
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return s.fail(ctx, err, "snapshot: read rows")
 	}
 	return nil
 }

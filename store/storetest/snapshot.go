@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/teamroster/roster/store"
@@ -54,6 +56,64 @@ func (s suite) snapshot() []test {
 			snap.apply(changesAfter(t, st, rev))
 			now, _ := snapshotState(t, st)
 			checkEqual(t, "snapshot plus changes", now, snap)
+		}},
+		{"snapshot returns IDs and roles byte for byte", func(t *testing.T) {
+			st := s.open(t)
+			// IDs a fast reader might split or trim wrongly: separators,
+			// digits, quotes, wildcards, spaces, non-ASCII, maximum length.
+			long := strings.Repeat("x", store.MaxIDLen)
+			users := []string{"1,2", "3", ",1,ab", "ß", long, `q"'`, "%_*", " lead"}
+			seedUsers(t, st, users...)
+			accounts := []string{"a,b", "12", "1,1,ab", "ü日本", long}
+			want := newState()
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				for i, a := range accounts {
+					if err := tx.CreateAccount(ctx, newAccount(a, "owner")); err != nil {
+						return err
+					}
+					want.Accounts[a] = true
+					want.Members[a] = map[string]string{}
+					for j, u := range users {
+						role := []string{"r,1", "2", "dév", "-- ;", "x y"}[(i+j)%5]
+						if err := tx.CreateMember(ctx, store.Member{AccountID: a, UserID: u, Role: role}); err != nil {
+							return err
+						}
+						want.Members[a][u] = role
+					}
+				}
+				return nil
+			})
+			got, _ := snapshotState(t, st)
+			checkEqual(t, "snapshot", want, got)
+		}},
+		{"snapshot of thousands of memberships lists each once", func(t *testing.T) {
+			st := s.open(t)
+			const accounts, perAccount = 250, 10
+			var users []string
+			for j := range perAccount {
+				users = append(users, fmt.Sprintf("user%d", j))
+			}
+			seedUsers(t, st, users...)
+			want := newState()
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				for i := range accounts {
+					a := fmt.Sprintf("team%03d", i)
+					if err := tx.CreateAccount(ctx, newAccount(a, "owner")); err != nil {
+						return err
+					}
+					want.Accounts[a] = true
+					want.Members[a] = map[string]string{}
+					for _, u := range users {
+						if err := tx.CreateMember(ctx, store.Member{AccountID: a, UserID: u, Role: "dev"}); err != nil {
+							return err
+						}
+						want.Members[a][u] = "dev"
+					}
+				}
+				return nil
+			})
+			got, _ := snapshotState(t, st) // fails on a membership listed twice
+			checkEqual(t, "snapshot", want, got)
 		}},
 		{"error from fn stops snapshot and is returned unchanged", func(t *testing.T) {
 			st := s.open(t)

@@ -1,0 +1,258 @@
+package roster_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// membershipModel is the index's expected content: account -> user -> role.
+type membershipModel map[string]map[string]rbac.Role
+
+func (m membershipModel) apply(ch store.Change) {
+	switch ch.Op {
+	case store.AccountCreated:
+		if m[ch.AccountID] == nil {
+			m[ch.AccountID] = map[string]rbac.Role{}
+		}
+	case store.MemberSet:
+		m.apply(store.Change{Op: store.AccountCreated, AccountID: ch.AccountID})
+		m[ch.AccountID][ch.UserID] = rbac.Role(ch.Role)
+	case store.MemberDeleted:
+		delete(m[ch.AccountID], ch.UserID)
+	}
+}
+
+// check compares every (account, user) pair of the pools with the model.
+func (m membershipModel) check(t *testing.T, ix *roster.Index, accounts, users []string) {
+	t.Helper()
+	for _, a := range accounts {
+		for _, u := range users {
+			role, known, member := ix.Role(a, u)
+			wantRole, wantMember := m[a][u]
+			if wantRole == "ghost" {
+				wantRole = "" // a role the policy lacks has no name in it
+			}
+			_, wantKnown := m[a]
+			if known != wantKnown || member != wantMember || role != wantRole {
+				t.Fatalf("Role(%q, %q) = %q, known %v, member %v; want %q, %v, %v", a, u, role, known, member, wantRole, wantKnown, wantMember)
+			}
+			if ok := ix.Allowed(u, a, rbac.AccountAccess); ok != (wantMember && wantRole != "") {
+				t.Fatalf("Allowed(%q, %q) = %v, want %v", u, a, ok, !ok)
+			}
+		}
+	}
+}
+
+// pool returns n IDs with the prefix, of varied lengths up to 128 bytes.
+func pool(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s%d%s", prefix, i, strings.Repeat("x", i*7%100))
+	}
+	return ids
+}
+
+// randomChange returns a random change over the pools. Roles include one the
+// policy lacks ("ghost"), which the index keeps as a membership that allows
+// nothing.
+func randomChange(rng *rand.Rand, accounts, users []string) store.Change {
+	roles := []string{"admin", "dev", "basic", "billing", "ghost"}
+	a, u := accounts[rng.IntN(len(accounts))], users[rng.IntN(len(users))]
+	switch rng.IntN(10) {
+	case 0:
+		return store.Change{Op: store.AccountCreated, AccountID: a}
+	case 1, 2, 3, 4, 5:
+		return store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: roles[rng.IntN(len(roles))]}
+	}
+	return store.Change{Op: store.MemberDeleted, AccountID: a, UserID: u}
+}
+
+// snapshotStore is a Store whose Snapshot lists items; it has nothing else.
+type snapshotStore struct {
+	store.Store
+	items []store.SnapshotItem
+	rev   store.Revision
+}
+
+func (s snapshotStore) Snapshot(_ context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	for _, it := range s.items {
+		if err := fn(it); err != nil {
+			return 0, err
+		}
+	}
+	return s.rev, nil
+}
+
+func TestIndex(t *testing.T) {
+	ctx := context.Background()
+	p := rbac.Runpod()
+
+	t.Run("random changes agree with a map of the same changes", func(t *testing.T) {
+		for seed := range uint64(3) {
+			rng := rand.New(rand.NewPCG(seed, 1))
+			accounts, users := pool("acc", 40), pool("user", 60)
+			ix, m := roster.NewIndex(p), membershipModel{}
+			for i := range 10000 {
+				ch := randomChange(rng, accounts, users)
+				if err := ix.Apply(ch); err != nil {
+					t.Fatal(err)
+				}
+				m.apply(ch)
+				if i%2500 == 0 {
+					m.check(t, ix, accounts, users)
+				}
+			}
+			m.check(t, ix, append(accounts, "nowhere"), append(users, "nobody"))
+		}
+	})
+
+	t.Run("a loaded snapshot answers like the changes that made it", func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(7, 7))
+		accounts, users := pool("acc", 30), pool("user", 50)
+		m := membershipModel{}
+		for range 5000 {
+			m.apply(randomChange(rng, accounts, users))
+		}
+		var items []store.SnapshotItem
+		for a, members := range m {
+			items = append(items, store.SnapshotItem{AccountID: a})
+			for u, r := range members {
+				items = append(items, store.SnapshotItem{AccountID: a, UserID: u, Role: string(r)})
+			}
+		}
+		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+		ix := roster.NewIndex(p)
+		if err := ix.Load(ctx, snapshotStore{items: items, rev: 9}); err != nil {
+			t.Fatal(err)
+		}
+		m.check(t, ix, accounts, users)
+		for range 5000 { // and it goes on changing like the map
+			ch := randomChange(rng, accounts, users)
+			if err := ix.Apply(ch); err != nil {
+				t.Fatal(err)
+			}
+			m.apply(ch)
+		}
+		m.check(t, ix, accounts, users)
+	})
+
+	t.Run("a membership listed twice in a snapshot is held once with the last role", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		err := ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
+			{AccountID: "team", UserID: "bob", Role: "admin"},
+			{AccountID: "team", UserID: "bob", Role: "billing"},
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if role, _, _ := ix.Role("team", "bob"); role != rbac.RunpodBilling {
+			t.Errorf("role = %q, want billing", role)
+		}
+		if err := ix.Apply(store.Change{Op: store.MemberDeleted, AccountID: "team", UserID: "bob"}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, member := ix.Role("team", "bob"); member {
+			t.Error("bob is still a member after his one membership was deleted")
+		}
+	})
+
+	t.Run("IDs longer than MaxIDLen are not held", func(t *testing.T) {
+		long := strings.Repeat("x", store.MaxIDLen+1)
+		ix := roster.NewIndex(p)
+		for _, ch := range []store.Change{
+			{Op: store.AccountCreated, AccountID: long},
+			{Op: store.MemberSet, AccountID: long, UserID: "bob", Role: "admin"},
+			{Op: store.MemberSet, AccountID: "team", UserID: long, Role: "admin"},
+		} {
+			if err := ix.Apply(ch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, known, member := ix.Role(long, "bob"); known || member {
+			t.Error("an oversized account ID is held")
+		}
+		if _, _, member := ix.Role("team", long); member || ix.Allowed(long, "team", rbac.AccountAccess) {
+			t.Error("an oversized user ID is held")
+		}
+		if _, known, _ := ix.Role("team", "bob"); !known {
+			t.Error("the account of a membership with an oversized user ID is unknown")
+		}
+	})
+
+	t.Run("memberships added and removed over and over do not grow memory", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		for i := range 60000 {
+			a, u := fmt.Sprintf("team%d", i%50), fmt.Sprintf("user%d", i) // a new membership every time
+			if err := ix.Apply(store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: "dev"}); err != nil {
+				t.Fatal(err)
+			}
+			if i >= 100 {
+				old := fmt.Sprintf("user%d", i-100)
+				if err := ix.Apply(store.Change{Op: store.MemberDeleted, AccountID: fmt.Sprintf("team%d", (i-100)%50), UserID: old}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		st := ix.Stats()
+		if st.Live != 100 {
+			t.Fatalf("%d live memberships, want 100", st.Live)
+		}
+		// 100 live records of about 20 bytes: the slots and the arena
+		// must not keep 59,900 removed ones.
+		if st.Slots > 1000 || st.RecordBytes > 64<<10+10*st.LiveBytes {
+			t.Errorf("after churn: %+v, want a few hundred slots and record bytes near the live ones", st)
+		}
+	})
+
+	t.Run("readers see stable memberships while others change and tables grow", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		stable := pool("stable", 20)
+		for _, u := range stable {
+			if err := ix.Apply(store.Change{Op: store.MemberSet, AccountID: "team", UserID: u, Role: "basic"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var stop atomic.Bool
+		var wrong atomic.Int64
+		var wg sync.WaitGroup
+		for r := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := r; !stop.Load(); i++ {
+					u := stable[i%len(stable)]
+					if !ix.Allowed(u, "team", rbac.PodsConnect) || ix.Allowed(u, "team", rbac.PodsManage) {
+						wrong.Add(1)
+					}
+					if ix.Allowed("churn0", "nowhere", rbac.PodsConnect) {
+						wrong.Add(1)
+					}
+				}
+			}()
+		}
+		rng := rand.New(rand.NewPCG(3, 3))
+		for i := range 30000 { // grows the tables, rebuilds them and moves the arena
+			a, u := fmt.Sprintf("team%d", rng.IntN(200)), fmt.Sprintf("churn%d", i)
+			if err := ix.Apply(store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: "admin"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := ix.Apply(store.Change{Op: store.MemberDeleted, AccountID: a, UserID: fmt.Sprintf("churn%d", rng.IntN(i+1))}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		stop.Store(true)
+		wg.Wait()
+		if n := wrong.Load(); n > 0 {
+			t.Errorf("readers got %d wrong answers while the index changed", n)
+		}
+	})
+}
