@@ -32,7 +32,7 @@ func (x *Index) Apply(changes ...store.Change) error {
 func (x *Index) Role(account, user string) (role rbac.Role, accountKnown, member bool) {
 	id, accountKnown, member := x.ix.role(account, user)
 	if member {
-		role = x.ix.policy.Role(id)
+		role = x.ix.roleName(id)
 	}
 	return role, accountKnown, member
 }

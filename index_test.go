@@ -256,3 +256,99 @@ func TestIndex(t *testing.T) {
 		}
 	})
 }
+
+func TestIndexTeamRoles(t *testing.T) {
+	p := rbac.Runpod()
+	t.Run("team roles resolve per account", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a1"},
+			store.Change{Op: store.AccountCreated, AccountID: "a2"},
+			store.Change{Op: store.RoleSet, AccountID: "a1", Role: "ops", Actions: []string{string(rbac.PodsManage)}},
+			store.Change{Op: store.RoleSet, AccountID: "a2", Role: "ops", Actions: []string{string(rbac.BillingRead)}},
+			store.Change{Op: store.MemberSet, AccountID: "a1", UserID: "u", Role: "ops"},
+			store.Change{Op: store.MemberSet, AccountID: "a2", UserID: "u", Role: "ops"},
+			store.Change{Op: store.MemberSet, AccountID: "a2", UserID: "v", Role: "nope"},
+		))
+		for _, c := range []struct {
+			account string
+			user    string
+			action  rbac.Action
+			want    bool
+		}{
+			{"a1", "u", rbac.PodsManage, true}, {"a1", "u", rbac.BillingRead, false},
+			{"a2", "u", rbac.PodsManage, false}, {"a2", "u", rbac.BillingRead, true},
+			{"a2", "v", rbac.BillingRead, false},
+		} {
+			if got := ix.Allowed(c.user, c.account, c.action); got != c.want {
+				t.Errorf("Allowed(%s, %s, %s) = %v, want %v", c.user, c.account, c.action, got, c.want)
+			}
+		}
+		if role, _, member := ix.Role("a2", "u"); !member || role != "ops" {
+			t.Errorf("Role(a2, u) = %q, %v; want ops", role, member)
+		}
+	})
+
+	t.Run("a deleted team role's ID is reused without leaking its actions", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a"},
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "old", Actions: []string{string(rbac.AuditRead)}},
+		))
+		must(t, ix.Apply(store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "old"}))
+		must(t, ix.Apply(
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "new", Actions: []string{string(rbac.PodsConnect)}},
+			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: "new"},
+		))
+		if ix.Allowed("u", "a", rbac.AuditRead) || !ix.Allowed("u", "a", rbac.PodsConnect) {
+			t.Error("the new role does not hold exactly its own actions")
+		}
+	})
+
+	t.Run("readers run while a team role is redefined", func(t *testing.T) {
+		// Under -race this checks that redefinitions publish safely; each
+		// answer must come from one of the two definitions.
+		ix := roster.NewIndex(p)
+		a, b := []string{string(rbac.PodsManage), string(rbac.PodsConnect)}, []string{string(rbac.BillingRead), string(rbac.BillingManage)}
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a"},
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r", Actions: a},
+			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: "r"},
+		))
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		var wrong atomic.Int64
+		for range 2 {
+			wg.Go(func() {
+				for !stop.Load() {
+					if ix.Allowed("u", "a", rbac.AuditRead) {
+						wrong.Add(1) // neither definition holds it
+					}
+					ix.Allowed("u", "a", rbac.PodsManage)
+				}
+			})
+		}
+		for i := range 2000 {
+			acts := a
+			if i%2 == 0 {
+				acts = b
+			}
+			must(t, ix.Apply(store.Change{Op: store.RoleSet, AccountID: "a", Role: "r", Actions: acts}))
+		}
+		stop.Store(true)
+		wg.Wait()
+		if n := wrong.Load(); n != 0 {
+			t.Errorf("readers were allowed an action neither definition holds %d times", n)
+		}
+		if !ix.Allowed("u", "a", rbac.PodsManage) || ix.Allowed("u", "a", rbac.BillingRead) {
+			t.Error("after the last redefinition the role does not hold its actions")
+		}
+	})
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
