@@ -33,3 +33,21 @@ func SnapshotReaders(ctx context.Context, s *Store) (int, error) {
 	end()
 	return len(sources), nil
 }
+
+// PreparedStatements returns how many prepared statements the write and read
+// pools of a Store opened by OpenSQLite keep.
+func PreparedStatements(s *Store) (write, read int) {
+	count := func(db *gorm.DB) int {
+		p, ok := db.ConnPool.(*stmtPool)
+		if !ok {
+			return -1
+		}
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		return len(p.stmts)
+	}
+	return count(s.w), count(s.r)
+}
+
+// MaxStmts is the most prepared statements a pool keeps.
+const MaxStmts = maxStmts

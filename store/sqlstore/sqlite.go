@@ -67,14 +67,15 @@ func OpenSQLite(path string) (*Store, error) {
 
 // openSQLitePool opens a gorm handle on dsn with at most conns connections,
 // all kept open, checks that it works, and returns it with its pool.
+// Transactions on the handle reuse prepared statements (see stmtPool).
 func openSQLitePool(dsn string, conns int) (*gorm.DB, *sql.DB, error) {
-	db, err := gorm.Open(sqlite.Open(dsn), gormConfig())
+	pool, err := sql.Open(sqlite.DriverName, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
-	pool, err := db.DB()
+	db, err := gorm.Open(sqlite.New(sqlite.Config{Conn: newStmtPool(pool)}), gormConfig())
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, errors.Join(err, pool.Close())
 	}
 	pool.SetMaxOpenConns(conns)
 	pool.SetMaxIdleConns(conns)

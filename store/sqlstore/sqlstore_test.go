@@ -639,3 +639,35 @@ func TestOpeningAddsMissingInviteColumns(t *testing.T) {
 		})
 	}
 }
+
+func TestSQLiteReusesPreparedStatements(t *testing.T) {
+	s := newSQLiteStore(t)
+	seed(t, s, 3)
+	for i := range 3 {
+		update(t, s, func(ctx context.Context, tx store.Tx) error {
+			return tx.UpdateMember(ctx, store.Member{AccountID: "team1", UserID: "u0", Role: fmt.Sprintf("r%d", i)})
+		})
+	}
+	if w, _ := sqlstore.PreparedStatements(s); w < 3 {
+		t.Errorf("the write pool keeps %d prepared statements after repeated writes, want the ones they ran", w)
+	}
+
+	t.Run("past the cache's size statements still run, unprepared", func(t *testing.T) {
+		for limit := 1; limit <= sqlstore.MaxStmts+50; limit++ {
+			var events []store.Event
+			err := s.View(t.Context(), func(tx store.Tx) (err error) {
+				events, err = tx.Events(t.Context(), store.EventFilter{Limit: limit}) // a new SQL text each time
+				return err
+			})
+			if err != nil {
+				t.Fatalf("Events with limit %d: %v", limit, err)
+			}
+			if len(events) != 0 {
+				t.Fatalf("Events with limit %d = %d events, want none", limit, len(events))
+			}
+		}
+		if _, r := sqlstore.PreparedStatements(s); r > sqlstore.MaxStmts || r < sqlstore.MaxStmts/2 {
+			t.Errorf("the read pool keeps %d prepared statements, want up to %d", r, sqlstore.MaxStmts)
+		}
+	})
+}

@@ -2,13 +2,13 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"gorm.io/gorm"
-	"gorm.io/gorm/clause"
 
 	"github.com/teamroster/roster/store"
 )
@@ -168,12 +168,12 @@ func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, 
 	if err != nil {
 		return store.Account{}, fmt.Errorf("sqlstore: %s %s: %w", op, id, err)
 	}
-	q := db.Where("id = ?", id)
+	q := "SELECT id, kind, name, owner, created_at, updated_at FROM roster_accounts WHERE id = ?"
 	if lock && t.write && t.s.dialect == postgresDialect {
-		q = q.Clauses(clause.Locking{Strength: "NO KEY UPDATE"})
+		q += " FOR NO KEY UPDATE"
 	}
 	var row accountRow
-	if err := q.Take(&row).Error; err != nil {
+	if err := t.s.queryRow(ctx, db, q, id).Scan(&row.ID, &row.Kind, &row.Name, &row.Owner, &row.Created, &row.Updated); err != nil {
 		return store.Account{}, t.s.fail(ctx, err, "%s %s", op, id)
 	}
 	return row.account(), nil
@@ -272,7 +272,9 @@ func (t *tx) Member(ctx context.Context, accountID, userID string) (store.Member
 		return store.Member{}, fmt.Errorf("sqlstore: member %s/%s: %w", accountID, userID, err)
 	}
 	var row memberRow
-	if err := db.Where("account_id = ? AND user_id = ?", accountID, userID).Take(&row).Error; err != nil {
+	err = t.s.queryRow(ctx, db, "SELECT account_id, user_id, role, joined_at FROM roster_members WHERE account_id = ? AND user_id = ?",
+		accountID, userID).Scan(&row.AccountID, &row.UserID, &row.Role, &row.Joined)
+	if err != nil {
 		return store.Member{}, t.s.fail(ctx, err, "member %s/%s", accountID, userID)
 	}
 	return row.member(), nil
@@ -654,12 +656,12 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 	}
 	db := t.db.WithContext(ctx)
 	var rev int64
-	res := db.Raw("UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
-	if res.Error != nil {
-		return store.Commit{}, t.s.fail(ctx, res.Error, "update: next revision")
-	}
-	if res.RowsAffected != 1 {
+	err := t.s.queryRow(ctx, db, "UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
+	if errors.Is(err, sql.ErrNoRows) {
 		return store.Commit{}, fmt.Errorf("sqlstore: update: next revision: %w: roster_meta has no row", store.ErrBackend)
+	}
+	if err != nil {
+		return store.Commit{}, t.s.fail(ctx, err, "update: next revision")
 	}
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
@@ -673,7 +675,7 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 			q.WriteString("( ?, ?, ?, ?, ?, ?, ?)")
 			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions))
 		}
-		if err := db.Exec(q.String(), args...).Error; err != nil {
+		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
 			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
 		}
 	}
