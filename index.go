@@ -738,6 +738,16 @@ func (ar *arena) record(ref uint32) []byte { return ar.at(ref)[:ar.pairSize(ref)
 // samePair reports whether the pairs at refs r1 and r2 are equal.
 func (ar *arena) samePair(r1, r2 uint32) bool { return string(ar.record(r1)) == string(ar.record(r2)) }
 
+// alignFor skips to the next cache line if a record of n bytes would
+// otherwise cross into it while fitting in one line.
+func (ar *arena) alignFor(n int) {
+	line := ar.used % cacheLine
+	if n <= cacheLine && line+n > cacheLine && ar.used+cacheLine-line+n <= chunkSize {
+		ar.used += cacheLine - line
+		ar.size += cacheLine - line
+	}
+}
+
 // reserve returns n bytes of space and their reference, or errIndexFull.
 func (ar *arena) reserve(n int) ([]byte, uint32, error) {
 	chunks := *ar.chunks.Load()
@@ -776,10 +786,7 @@ func (ar *arena) add(s string) (uint32, error) {
 // 64-byte aligned), so that comparing it reads one line.
 func (ar *arena) addPair(a, u string) (uint32, error) {
 	n := 2 + len(a) + len(u)
-	if line := ar.used % cacheLine; n <= cacheLine && line+n > cacheLine && ar.used+cacheLine-line+n <= chunkSize {
-		ar.used += cacheLine - line
-		ar.size += cacheLine - line
-	}
+	ar.alignFor(n)
 	b, ref, err := ar.reserve(n)
 	if err == nil {
 		b[0] = byte(len(a))
@@ -792,6 +799,7 @@ func (ar *arena) addPair(a, u string) (uint32, error) {
 
 // addRecord stores a record copied from another arena.
 func (ar *arena) addRecord(r []byte) (uint32, error) {
+	ar.alignFor(len(r))
 	b, ref, err := ar.reserve(len(r))
 	if err == nil {
 		copy(b, r)

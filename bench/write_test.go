@@ -1,0 +1,141 @@
+package bench_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
+)
+
+// writeTeams is the size of the database the write benchmarks change.
+const writeTeams = 1000
+
+// writeRoster returns a Roster on a fresh database holding writeTeams
+// generated teams: a copy of the generated SQLite file, or a new PostgreSQL
+// schema filled by the generator (skipped without ROSTER_TEST_POSTGRES_DSN).
+func writeRoster(b *testing.B, backend string) *roster.Roster {
+	b.Helper()
+	ctx := context.Background()
+	var s store.Store
+	switch backend {
+	case "sqlite":
+		path := filepath.Join(b.TempDir(), "roster.db")
+		copyFile(b, sqliteFile(b, writeTeams), path)
+		s = openStore(b, path)
+	case "postgres":
+		dsn := testdb.Postgres(b)
+		ps, err := sqlstore.OpenPostgres(dsn) // creates the schema
+		if err != nil {
+			b.Fatal(err)
+		}
+		db, err := sql.Open("pgx", dsn)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := errors.Join(fillSQL(ctx, db, writeTeams, "$"), db.Close()); err != nil {
+			b.Fatal(err)
+		}
+		s = ps
+	}
+	b.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			b.Error(err)
+		}
+	})
+	r, err := roster.New(ctx, s, policy())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return r
+}
+
+func copyFile(b *testing.B, from, to string) {
+	b.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(to)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		b.Fatal(errors.Join(err, dst.Close()))
+	}
+	if err := dst.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+// BenchmarkWrite measures writes through the public API, one after the
+// other, each its own transaction with its authorization, invariant checks,
+// audit event and commit, and its application to the in-memory index:
+//
+//   - change-role: Teams.ChangeRole by the team's admin, alternating a
+//     member between dev and basic;
+//   - add-member: Teams.AddMember of a user of another team by the team's
+//     admin, the closest operation to accepting an invitation (which adds
+//     the member the same way, plus marking the invite used).
+//
+// It reports writes/s besides ns/op. SQLite runs on a file in WAL mode with
+// synchronous=NORMAL, as OpenSQLite opens it; PostgreSQL on the server named
+// by ROSTER_TEST_POSTGRES_DSN, skipped without it.
+func BenchmarkWrite(b *testing.B) {
+	ctx := context.Background()
+	for _, backend := range []string{"sqlite", "postgres"} {
+		b.Run(backend, func(b *testing.B) {
+			dropFixture(b)
+			r := writeRoster(b, backend)
+			// With -count, leaf benchmarks run again on the same database:
+			// the members' roles and the next new membership carry over.
+			roles := map[string]rbac.Role{}
+			changes, adds := 0, 0
+			b.Run("change-role", func(b *testing.B) {
+				for b.Loop() {
+					i := changes
+					t, j := i%writeTeams, 1+(i/writeTeams)%(membersPerTeam-1)
+					u := userID(t, j)
+					role, ok := roles[u]
+					if !ok {
+						role = memberRoles[j]
+					}
+					role = map[bool]rbac.Role{true: rbac.RunpodBasic, false: rbac.RunpodDev}[role == rbac.RunpodDev]
+					if _, err := r.Teams.ChangeRole(ctx, userID(t, 0), teamID(t), u, role); err != nil {
+						b.Fatal(err)
+					}
+					roles[u] = role
+					changes++
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+			})
+			b.Run("add-member", func(b *testing.B) {
+				for b.Loop() {
+					i := adds
+					t, k := i%writeTeams, i/writeTeams
+					if k >= writeTeams-1 {
+						b.Fatal("ran out of new memberships")
+					}
+					u := userID((t+1+k)%writeTeams, k%membersPerTeam)
+					if _, err := r.Teams.AddMember(ctx, userID(t, 0), teamID(t), u, rbac.RunpodBasic); err != nil {
+						b.Fatal(fmt.Errorf("op %d: %w", i, err))
+					}
+					adds++
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+			})
+		})
+	}
+}
