@@ -736,6 +736,9 @@ func TestAcceptInvites(t *testing.T) {
 			if got := listed(t, e.r, "alice", acct.ID, reusable.ID); got.Uses != 1 || got.Status != invites.Pending {
 				t.Errorf("reusable link = %+v, want 1 use and still pending for others", got)
 			}
+			if n := countEvents(t, e.s, acct.ID, "invite.accept_failed", store.Denied); n != 2 {
+				t.Errorf("%d denied invite.accept_failed events, want 2", n)
+			}
 		})
 
 		t.Run("deleting a team revokes its pending invites", func(t *testing.T) {

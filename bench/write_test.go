@@ -14,6 +14,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -54,7 +55,7 @@ func writeRoster(b *testing.B, backend string) *roster.Roster {
 			b.Error(err)
 		}
 	})
-	r, err := roster.New(ctx, s, policy())
+	r, err := roster.New(ctx, s, policy(), roster.WithBaseURL("https://app.example.com"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,8 +88,11 @@ func copyFile(b *testing.B, from, to string) {
 //   - change-role: Teams.ChangeRole by the team's admin, alternating a
 //     member between dev and basic;
 //   - add-member: Teams.AddMember of a user of another team by the team's
-//     admin, the closest operation to accepting an invitation (which adds
-//     the member the same way, plus marking the invite used).
+//     admin;
+//   - invite-accept: Invites.Accept of the team's invite link (made once per
+//     team before the clock starts, reusable) by a user of another team:
+//     the token looked up by its hash, the invite and the user checked, the
+//     use counted, the member added and the member.joined event written.
 //
 // It reports writes/s besides ns/op. SQLite runs on a file in WAL mode with
 // synchronous=NORMAL, as OpenSQLite opens it; PostgreSQL on the server named
@@ -133,6 +137,31 @@ func BenchmarkWrite(b *testing.B) {
 						b.Fatal(fmt.Errorf("op %d: %w", i, err))
 					}
 					adds++
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+			})
+			var links []string // the invite link token of each team
+			accepts := 0
+			b.Run("invite-accept", func(b *testing.B) {
+				for t := len(links); t < writeTeams; t++ {
+					inv, err := r.Invites.CreateLink(ctx, userID(t, 0), teamID(t), rbac.RunpodDev, invites.MaxUses(invites.MaxLinkUses))
+					if err != nil {
+						b.Fatal(err)
+					}
+					links = append(links, inv.Token)
+				}
+				for b.Loop() {
+					i := accepts
+					t, k := i%writeTeams, i/writeTeams
+					if k >= writeTeams-1 || k >= invites.MaxLinkUses {
+						b.Fatal("ran out of new memberships")
+					}
+					// Users of other teams than add-member's: no pair repeats.
+					u := userID((t+1+k)%writeTeams, (k+membersPerTeam/2)%membersPerTeam)
+					if _, err := r.Invites.Accept(ctx, u, links[t]); err != nil {
+						b.Fatal(fmt.Errorf("op %d: %w", i, err))
+					}
+					accepts++
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
 			})

@@ -62,11 +62,18 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 			refused = r.err
 			return s.refuse(ctx, tx, inv, userID, r, now)
 		}
-		out = store.Member{AccountID: inv.AccountID, UserID: userID, Role: inv.Role, JoinedAt: now}
-		if err := tx.CreateMember(ctx, out); err != nil {
+		// A use by this user exists if they joined through this link
+		// before and have left since: the write refuses it.
+		err = tx.CreateInviteUse(ctx, store.InviteUse{InviteID: inv.ID, UserID: userID, UsedAt: now})
+		if errors.Is(err, store.ErrExists) {
+			r := &refusal{err: fmt.Errorf("%w: by this user, who has left the team since", ErrUsed), reason: "used by this user before"}
+			refused = r.err
+			return s.refuse(ctx, tx, inv, userID, r, now)
+		} else if err != nil {
 			return err
 		}
-		if err := tx.CreateInviteUse(ctx, store.InviteUse{InviteID: inv.ID, UserID: userID, UsedAt: now}); err != nil {
+		out = store.Member{AccountID: inv.AccountID, UserID: userID, Role: inv.Role, JoinedAt: now}
+		if err := tx.CreateMember(ctx, out); err != nil {
 			return err
 		}
 		inv.Uses++
@@ -255,15 +262,6 @@ func (s *Service) checkUser(ctx context.Context, tx store.Tx, inv store.Invite, 
 		return &refusal{err: ErrAlreadyMember, reason: "already a member"}, nil
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return nil, err
-	}
-	uses, err := tx.InviteUses(ctx, inv.ID)
-	if err != nil {
-		return nil, err
-	}
-	for _, use := range uses {
-		if use.UserID == userID {
-			return &refusal{err: fmt.Errorf("%w: by this user, who has left the team since", ErrUsed), reason: "used by this user before"}, nil
-		}
 	}
 	return nil, nil
 }

@@ -51,3 +51,17 @@ func PreparedStatements(s *Store) (write, read int) {
 
 // MaxStmts is the most prepared statements a pool keeps.
 const MaxStmts = maxStmts
+
+// Checkpoints returns how many background checkpoints s has made.
+func Checkpoints(s *Store) uint64 { return s.ckpt.runs.Load() }
+
+// CheckpointEvery is how many commits wake the checkpointer.
+const CheckpointEvery = checkpointEvery
+
+// SetWALLimit sets the WAL size, in pages, above which checkpoints truncate
+// the WAL, and returns a function that restores it.
+func SetWALLimit(pages int) (restore func()) {
+	old := walLimit
+	walLimit = pages
+	return func() { walLimit = old }
+}

@@ -32,7 +32,10 @@ const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 // write pool of one connection whose transactions begin IMMEDIATE, so that
 // concurrent Updates queue for the write lock (waiting up to the busy timeout
 // of 5 s for other processes) instead of failing with SQLITE_BUSY; and a pool
-// of read connections for View, Snapshot and Changes.
+// of read connections for View, Snapshot and Changes. A goroutine
+// checkpoints the WAL into the database file in the background, on a
+// connection of its own, instead of the writes that cross SQLite's
+// automatic checkpoint threshold; Close stops it.
 //
 // path is a file name, not a URI: characters such as '?' and '#' are
 // escaped. The empty path and ":memory:" are refused with an error wrapping
@@ -41,13 +44,13 @@ const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 // error wrapping store.ErrBackend if the file cannot be opened or the schema
 // cannot be created. The Store owns its connections: Close closes them.
 func OpenSQLite(path string) (*Store, error) {
-	writeDSN, readDSN, err := sqliteDSNs(path)
+	uri, err := sqliteURI(path)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, err)
 	}
 	s := &Store{dialect: sqliteDialect, parallelMin: parallelMinRows}
 	var pool *sql.DB
-	s.w, pool, err = openSQLitePool(writeDSN, 1)
+	s.w, pool, err = openSQLitePool(writerDriver, uri+"?_txlock=immediate&_journal_mode=WAL&"+sqliteParams, 1)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
 	}
@@ -56,20 +59,32 @@ func OpenSQLite(path string) (*Store, error) {
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, errors.Join(err, s.closeOwned())
 	}
-	s.r, pool, err = openSQLitePool(readDSN, readConns)
+	s.r, pool, err = openSQLitePool(sqlite.DriverName, uri+"?_txlock=deferred&_query_only=on&"+sqliteParams, readConns)
 	if err != nil {
 		err = fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
 		return nil, errors.Join(err, s.closeOwned())
 	}
 	s.owned = append(s.owned, pool)
+	ckpt, err := sql.Open(sqlite.DriverName, uri+"?"+sqliteParams)
+	if err == nil {
+		ckpt.SetMaxOpenConns(1)
+		if err = ckpt.Ping(); err != nil {
+			err = errors.Join(err, ckpt.Close())
+		}
+	}
+	if err != nil {
+		err = fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
+		return nil, errors.Join(err, s.closeOwned())
+	}
+	s.ckpt = startCheckpointer(ckpt)
 	return s, nil
 }
 
 // openSQLitePool opens a gorm handle on dsn with at most conns connections,
 // all kept open, checks that it works, and returns it with its pool.
 // Transactions on the handle reuse prepared statements (see stmtPool).
-func openSQLitePool(dsn string, conns int) (*gorm.DB, *sql.DB, error) {
-	pool, err := sql.Open(sqlite.DriverName, dsn)
+func openSQLitePool(driver, dsn string, conns int) (*gorm.DB, *sql.DB, error) {
+	pool, err := sql.Open(driver, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -87,18 +102,18 @@ func openSQLitePool(dsn string, conns int) (*gorm.DB, *sql.DB, error) {
 	return db, pool, nil
 }
 
-// sqliteDSNs returns the go-sqlite3 DSNs of the write and read pools for the
-// file at path: file: URIs of the absolute path, escaped.
-func sqliteDSNs(path string) (write, read string, err error) {
+// sqliteURI returns the file: URI of the file at path for go-sqlite3: the
+// absolute path, escaped.
+func sqliteURI(path string) (string, error) {
 	switch path {
 	case "":
-		return "", "", fmt.Errorf("%w: empty path", store.ErrInvalid)
+		return "", fmt.Errorf("%w: empty path", store.ErrInvalid)
 	case ":memory:":
-		return "", "", fmt.Errorf("%w: in-memory databases are not supported; use a file", store.ErrInvalid)
+		return "", fmt.Errorf("%w: in-memory databases are not supported; use a file", store.ErrInvalid)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return "", "", fmt.Errorf("%w: %w", store.ErrInvalid, err)
+		return "", fmt.Errorf("%w: %w", store.ErrInvalid, err)
 	}
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
@@ -106,8 +121,5 @@ func sqliteDSNs(path string) (write, read string, err error) {
 	}
 	// EscapedPath percent-encodes '?', '#', '%', spaces and the like, which
 	// SQLite decodes; '/' stays as it is.
-	uri := "file:" + (&url.URL{Path: p}).EscapedPath()
-	write = uri + "?_txlock=immediate&_journal_mode=WAL&" + sqliteParams
-	read = uri + "?_txlock=deferred&_query_only=on&" + sqliteParams
-	return write, read, nil
+	return "file:" + (&url.URL{Path: p}).EscapedPath(), nil
 }

@@ -86,6 +86,9 @@ type Store struct {
 	// least that many rowids on two read connections at once: set by
 	// OpenSQLite, whose read pool has several.
 	parallelMin int64
+	// ckpt checkpoints the WAL of a SQLite file opened by OpenSQLite; nil
+	// otherwise.
+	ckpt *checkpointer
 }
 
 var _ store.Store = (*Store)(nil)
@@ -177,7 +180,14 @@ func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
-	return s.closeOwned()
+	var err error
+	if s.ckpt != nil {
+		err = s.ckpt.close()
+	}
+	if err := errors.Join(err, s.closeOwned()); err != nil {
+		return fmt.Errorf("sqlstore: close: %w: %w", store.ErrBackend, err)
+	}
+	return nil
 }
 
 func (s *Store) closeOwned() error {
@@ -187,10 +197,7 @@ func (s *Store) closeOwned() error {
 			errs = append(errs, err)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return fmt.Errorf("sqlstore: close: %w: %w", store.ErrBackend, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 func errClosed(op string) error {
@@ -234,6 +241,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 		return store.Commit{}, s.fail(ctx, err, "update: commit")
 	}
 	committed = true
+	if s.ckpt != nil {
+		s.ckpt.committed()
+	}
 	return c, nil
 }
 

@@ -163,6 +163,7 @@ func TestSQLiteConnectionSettings(t *testing.T) {
 		{"write", w, "synchronous", "1"}, // NORMAL
 		{"write", w, "busy_timeout", "5000"},
 		{"write", w, "query_only", "0"},
+		{"write", w, "wal_autocheckpoint", "0"}, // the checkpointer's work
 		{"read", r, "journal_mode", "wal"},
 		{"read", r, "foreign_keys", "1"},
 		{"read", r, "busy_timeout", "5000"},
@@ -670,4 +671,58 @@ func TestSQLiteReusesPreparedStatements(t *testing.T) {
 			t.Errorf("the read pool keeps %d prepared statements, want up to %d", r, sqlstore.MaxStmts)
 		}
 	})
+}
+
+func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
+	defer sqlstore.SetWALLimit(1)() // every checkpoint also truncates the WAL
+	path := filepath.Join(t.TempDir(), "roster.db")
+	s, err := sqlstore.OpenSQLite(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	seed(t, s, 2)
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		return tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u1", Role: "dev"})
+	})
+	for i := 2; i < sqlstore.CheckpointEvery; i++ { // the commits that wake the checkpointer
+		role := []string{"dev", "basic"}[i%2]
+		update(t, s, func(ctx context.Context, tx store.Tx) error {
+			return tx.UpdateMember(ctx, store.Member{AccountID: "team1", UserID: "u1", Role: role})
+		})
+	}
+	for deadline := time.Now().Add(30 * time.Second); sqlstore.Checkpoints(s) == 0; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no checkpoint after %d commits", sqlstore.CheckpointEvery)
+		}
+	}
+	fi, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() != 0 {
+		t.Errorf("WAL holds %d bytes after a checkpoint above the limit, want 0 (truncated)", fi.Size())
+	}
+	m := member(t, s, "team1", "u1")
+	if want := []string{"dev", "basic"}[(sqlstore.CheckpointEvery-1)%2]; m.Role != want {
+		t.Errorf("after the checkpoint u1 is %q, want %q", m.Role, want)
+	}
+}
+
+func member(t *testing.T, s store.Store, account, user string) store.Member {
+	t.Helper()
+	var m store.Member
+	err := s.View(t.Context(), func(tx store.Tx) error {
+		var err error
+		m, err = tx.Member(t.Context(), account, user)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
