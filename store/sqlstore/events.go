@@ -160,7 +160,10 @@ func (t *tx) ChainHead(ctx context.Context, accountID string) (store.ChainHead, 
 		return store.ChainHead{}, fmt.Errorf("sqlstore: chain head of %s: %w", accountID, err)
 	}
 	var row chainHeadRow
-	if err := db.Where("account_id = ?", accountID).Take(&row).Error; err != nil {
+	err = t.s.queryRow(ctx, db, `SELECT account_id, last_id, last_hash, last_time, anchor_id, anchor_hash
+		FROM roster_chain_heads WHERE account_id = ?`, accountID).
+		Scan(&row.AccountID, &row.LastID, &row.LastHash, &row.LastTime, &row.AnchorID, &row.AnchorHash)
+	if err != nil {
 		return store.ChainHead{}, t.s.fail(ctx, err, "chain head of %s", accountID)
 	}
 	return row.head(), nil
@@ -175,17 +178,19 @@ func (t *tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: set chain head of %s: %w", h.AccountID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_chain_heads (account_id, last_id, last_hash, last_time, anchor_id, anchor_hash)
+	res, err := t.s.exec(ctx, db, `INSERT INTO roster_chain_heads (account_id, last_id, last_hash, last_time, anchor_id, anchor_hash)
 		SELECT ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		ON CONFLICT (account_id) DO UPDATE SET last_id = excluded.last_id, last_hash = excluded.last_hash,
 			last_time = excluded.last_time, anchor_id = excluded.anchor_id, anchor_hash = excluded.anchor_hash`,
 		h.AccountID, h.LastID, blob(h.LastHash), toDB(h.LastTime), h.AnchorID, blob(h.AnchorHash),
 		h.AccountID)
-	if res.Error != nil {
-		return t.s.fail(ctx, res.Error, "set chain head of %s", h.AccountID)
+	if err != nil {
+		return t.s.fail(ctx, err, "set chain head of %s", h.AccountID)
 	}
-	if res.RowsAffected == 0 {
+	if n, err := res.RowsAffected(); err != nil {
+		return t.s.fail(ctx, err, "set chain head of %s", h.AccountID)
+	} else if n == 0 {
 		return fmt.Errorf("sqlstore: set chain head of %s: %w: no such account", h.AccountID, store.ErrNotFound)
 	}
 	return nil

@@ -96,7 +96,9 @@ func (t *tx) User(ctx context.Context, id string) (store.User, error) {
 		return store.User{}, fmt.Errorf("sqlstore: user %s: %w", id, err)
 	}
 	var row userRow
-	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+	err = t.s.queryRow(ctx, db, "SELECT id, email, name, sign_in, active_account, created_at FROM roster_users WHERE id = ?", id).
+		Scan(&row.ID, &row.Email, &row.Name, &row.SignIn, &row.ActiveAccount, &row.Created)
+	if err != nil {
 		return store.User{}, t.s.fail(ctx, err, "user %s", id)
 	}
 	return row.user(), nil
@@ -623,7 +625,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	}
 	e.Time = normTime(e.Time)
 	var id int64
-	res := db.Raw(`INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
+	err = t.s.queryRow(ctx, db, `INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
 			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
@@ -632,11 +634,11 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		string(e.Result), e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
 		blob(e.PrevHash), blob(e.Hash),
 		e.AccountID).Scan(&id)
-	if res.Error != nil {
-		return store.Event{}, t.s.fail(ctx, res.Error, "append event %s to %s", e.Action, e.AccountID)
-	}
-	if res.RowsAffected == 0 {
+	if errors.Is(err, sql.ErrNoRows) {
 		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w: no such account", e.Action, e.AccountID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Event{}, t.s.fail(ctx, err, "append event %s to %s", e.Action, e.AccountID)
 	}
 	e.ID = id
 	return e, nil
