@@ -390,11 +390,11 @@ func (t *tx) Invite(ctx context.Context, id string) (store.Invite, error) {
 	if err != nil {
 		return store.Invite{}, fmt.Errorf("sqlstore: invite %s: %w", id, err)
 	}
-	var row inviteRow
-	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
+	inv, err := t.invite(ctx, db, "id = ?", id)
+	if err != nil {
 		return store.Invite{}, t.s.fail(ctx, err, "invite %s", id)
 	}
-	return row.invite(), nil
+	return inv, nil
 }
 
 // InviteByToken implements store.Tx.
@@ -403,11 +403,23 @@ func (t *tx) InviteByToken(ctx context.Context, hash []byte) (store.Invite, erro
 	if err != nil {
 		return store.Invite{}, fmt.Errorf("sqlstore: invite by token: %w", err)
 	}
-	var row inviteRow
-	if err := db.Where("token_hash = ?", blob(hash)).Take(&row).Error; err != nil {
+	inv, err := t.invite(ctx, db, "token_hash = ?", blob(hash))
+	if err != nil {
 		return store.Invite{}, t.s.fail(ctx, err, "invite by token")
 	}
-	return row.invite(), nil
+	return inv, nil
+}
+
+// invite reads the one invite matching where, a condition on a unique key
+// with one placeholder.
+func (t *tx) invite(ctx context.Context, db *gorm.DB, where string, arg any) (store.Invite, error) {
+	var r inviteRow
+	err := t.s.queryRow(ctx, db, `SELECT id, account_id, kind, role, email, require_secure, token_hash, status,
+		max_uses, uses, created_by, created_at, expires_at, updated_at, superseded_by, resent_by, resent_at
+		FROM roster_invites WHERE `+where, arg).
+		Scan(&r.ID, &r.AccountID, &r.Kind, &r.Role, &r.Email, &r.RequireSecure, &r.TokenHash, &r.Status,
+			&r.MaxUses, &r.Uses, &r.CreatedBy, &r.Created, &r.Expires, &r.Updated, &r.SupersededBy, &r.ResentBy, &r.Resent)
+	return r.invite(), err
 }
 
 // UpdateInvite implements store.Tx.
