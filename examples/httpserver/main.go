@@ -17,38 +17,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
-	"log"
 	"net"
-	"os"
-	"os/signal"
-	"path/filepath"
 
 	"github.com/teamroster/roster/examples/internal/teamapi"
 )
 
 func main() {
-	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
-	db := flag.String("db", "", "SQLite database file (default: one in a new temporary directory)")
-	flag.Parse()
-	if *db == "" {
-		dir, err := os.MkdirTemp("", "roster-httpserver-")
-		if err != nil {
-			log.Fatal(err)
-		}
-		defer os.RemoveAll(dir)
-		*db = filepath.Join(dir, "roster.db")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	if err := run(ctx, ln, *db, os.Stderr); err != nil {
-		log.Print(err)
-	}
+	teamapi.Main("httpserver", nil)
 }
 
 // run serves the API on ln until ctx ends.

@@ -2,41 +2,17 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"path"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// server runs the example on a free port of 127.0.0.1 until the test ends,
-// and returns its base URL and what it logged.
-func server(t *testing.T) (string, *syncBuffer) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	logs := &syncBuffer{}
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), logs) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
-			t.Errorf("run: %v", err)
-		}
-	})
-	return "http://" + ln.Addr().String(), logs
-}
+	"github.com/teamroster/roster/examples/internal/exampletest"
+)
 
 // client calls the API as one user.
 type client struct {
@@ -133,7 +109,7 @@ func tokenOf(t *testing.T, link string) string {
 }
 
 func TestHTTPServer(t *testing.T) {
-	base, logs := server(t)
+	base, logs := exampletest.Serve(t, run)
 	alice, bob, carol, dave := client{base, "alice"}, client{base, "bob"}, client{base, "carol"}, client{base, "dave"}
 	anon := client{base, ""}
 
@@ -373,22 +349,4 @@ func TestHTTPServer(t *testing.T) {
 	if !strings.Contains(logs.String(), "mail to carol@example.com") {
 		t.Errorf("the log lacks the invitation mail:\n%s", logs)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -19,6 +20,9 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -46,6 +50,32 @@ func User(r *http.Request) (string, bool) {
 	return "", false
 }
 
+// Main is the examples' main function: it reads the -addr and -db flags and
+// serves until interrupted. name names the temporary directory the
+// database goes in when -db is not given.
+func Main(name string, site fs.FS) {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	db := flag.String("db", "", "SQLite database file (default: one in a new temporary directory)")
+	flag.Parse()
+	if *db == "" {
+		dir, err := os.MkdirTemp("", "roster-"+name+"-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		*db = filepath.Join(dir, "roster.db")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := Serve(ctx, ln, *db, site, os.Stderr); err != nil {
+		log.Print(err)
+	}
+}
+
 // Serve opens (creating if needed) the SQLite database at dbPath with the
 // Runpod policy, and serves the API on ln until ctx ends; with site set, it
 // also serves the files of site at "/" and site's index.html for the invite
@@ -63,7 +93,7 @@ func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw
 	mux := http.NewServeMux()
 	mux.Handle("/api/", New(r, out))
 	if site != nil {
-		mux.Handle("GET /", http.FileServerFS(site))
+		mux.Handle("/", http.FileServerFS(site))
 		mux.HandleFunc("GET /invites/{token}", func(w http.ResponseWriter, req *http.Request) {
 			http.ServeFileFS(w, req, site, "index.html")
 		})
