@@ -14,41 +14,57 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
+// member is a user and the role exampleTeam gives them.
+type member struct {
+	id   string
+	role rbac.Role
+}
+
+// exampleTeam opens a Roster on a SQLite file in a new temporary directory,
+// with alice's team Acme and the members added in order; alice signs in
+// with GitHub, the others with email. done closes the Roster and removes
+// the directory.
+func exampleTeam(ctx context.Context, members ...member) (r *roster.Roster, team store.Account, done func()) {
+	dir, err := os.MkdirTemp("", "roster-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err = roster.Open(ctx, filepath.Join(dir, "roster.db"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	done = func() {
+		if err := r.Close(); err != nil {
+			log.Print(err)
+		}
+		os.RemoveAll(dir)
+	}
+	alice, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGitHub})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if team, err = r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme"); err != nil {
+		log.Fatal(err)
+	}
+	for _, m := range members {
+		if _, err := r.Teams.CreateUser(ctx, store.User{ID: m.id, Email: m.id + "@example.com", Name: m.id, SignIn: store.SignInEmail}); err != nil {
+			log.Fatal(err)
+		}
+		if _, err := r.Teams.AddMember(ctx, "alice", team.ID, m.id, m.role); err != nil {
+			log.Fatal(err)
+		}
+	}
+	return r, team, done
+}
+
 // Require guards a route of http.ServeMux: the host supplies its own
 // authentication (here an X-User header, for the example only) and the
 // team comes from the {team} path value. The handler finds both in the
 // request's context.
 func ExampleRoster_Require() {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "roster-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer r.Close()
-	for _, id := range []string{"alice", "bob", "carol"} {
-		if _, err := r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInGoogle}); err != nil {
-			log.Fatal(err)
-		}
-	}
-	alice, err := r.Teams.Active(ctx, "alice")
-	if err != nil {
-		log.Fatal(err)
-	}
-	team, err := r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := r.Teams.AddMember(ctx, "alice", team.ID, "bob", rbac.RunpodDev); err != nil {
-		log.Fatal(err)
-	}
-	if _, err := r.Teams.AddMember(ctx, "alice", team.ID, "carol", rbac.RunpodBilling); err != nil {
-		log.Fatal(err)
-	}
+	r, team, done := exampleTeam(ctx, member{"bob", rbac.RunpodDev}, member{"carol", rbac.RunpodBilling})
+	defer done()
 
 	opts := roster.HTTPOptions{
 		User: func(req *http.Request) (string, bool) { // replace with your own authentication
@@ -87,30 +103,8 @@ func ExampleRoster_Require() {
 // manage members), a role change and a removal, each in the audit log.
 func ExampleRoster_members() {
 	ctx := context.Background()
-	dir, err := os.MkdirTemp("", "roster-example-")
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"))
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer r.Close()
-	alice, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGitHub})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := r.Teams.CreateUser(ctx, store.User{ID: "bob", Email: "bob@example.com", Name: "Bob", SignIn: store.SignInEmail}); err != nil {
-		log.Fatal(err)
-	}
-	team, err := r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme")
-	if err != nil {
-		log.Fatal(err)
-	}
-	if _, err := r.Teams.AddMember(ctx, "alice", team.ID, "bob", rbac.RunpodDev); err != nil {
-		log.Fatal(err)
-	}
+	r, team, done := exampleTeam(ctx, member{"bob", rbac.RunpodDev})
+	defer done()
 	if _, err := r.Teams.ChangeRole(ctx, "alice", team.ID, "bob", rbac.RunpodBilling); err != nil {
 		log.Fatal(err)
 	}

@@ -297,26 +297,31 @@ func (t *tx) DeleteMember(_ context.Context, accountID, userID string) error {
 	return nil
 }
 
-// memberList returns the memberships keep selects, by JoinedAt then by.
-func (t *tx) memberList(keep func(store.Member) bool, by func(store.Member) string) []store.Member {
-	var out []store.Member
-	for _, m := range t.d.members {
-		if keep(m) {
-			out = append(out, m)
+// list returns copies (made by cp) of the records of m that keep selects,
+// sorted by order.
+func list[K comparable, V any](m map[K]V, keep func(V) bool, cp func(V) V, order func(a, b V) int) []V {
+	var out []V
+	for _, v := range m {
+		if keep(v) {
+			out = append(out, cp(v))
 		}
 	}
-	slices.SortFunc(out, func(a, b store.Member) int {
-		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), strings.Compare(by(a), by(b)))
-	})
+	slices.SortFunc(out, order)
 	return out
 }
 
+func same[V any](v V) V { return v }
+
 func (t *tx) Members(_ context.Context, accountID string) ([]store.Member, error) {
-	return t.memberList(func(m store.Member) bool { return m.AccountID == accountID }, func(m store.Member) string { return m.UserID }), nil
+	return list(t.d.members, func(m store.Member) bool { return m.AccountID == accountID }, same, func(a, b store.Member) int {
+		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), strings.Compare(a.UserID, b.UserID))
+	}), nil
 }
 
 func (t *tx) Memberships(_ context.Context, userID string) ([]store.Member, error) {
-	return t.memberList(func(m store.Member) bool { return m.UserID == userID }, func(m store.Member) string { return m.AccountID }), nil
+	return list(t.d.members, func(m store.Member) bool { return m.UserID == userID }, same, func(a, b store.Member) int {
+		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), strings.Compare(a.AccountID, b.AccountID))
+	}), nil
 }
 
 func copyRole(r store.TeamRole) store.TeamRole {
@@ -351,14 +356,8 @@ func (t *tx) TeamRole(_ context.Context, accountID, name string) (store.TeamRole
 }
 
 func (t *tx) TeamRoles(_ context.Context, accountID string) ([]store.TeamRole, error) {
-	var out []store.TeamRole
-	for _, r := range t.d.roles {
-		if r.AccountID == accountID {
-			out = append(out, copyRole(r))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.TeamRole) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	return list(t.d.roles, func(r store.TeamRole) bool { return r.AccountID == accountID }, copyRole,
+		func(a, b store.TeamRole) int { return strings.Compare(a.Name, b.Name) }), nil
 }
 
 func (t *tx) DeleteTeamRole(_ context.Context, accountID, name string) error {
@@ -431,16 +430,9 @@ func (t *tx) UpdateInvite(_ context.Context, inv store.Invite) error {
 }
 
 func (t *tx) Invites(_ context.Context, accountID string) ([]store.Invite, error) {
-	var out []store.Invite
-	for _, inv := range t.d.invites {
-		if inv.AccountID == accountID {
-			out = append(out, copyInvite(inv))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Invite) int {
+	return list(t.d.invites, func(inv store.Invite) bool { return inv.AccountID == accountID }, copyInvite, func(a, b store.Invite) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
-	})
-	return out, nil
+	}), nil
 }
 
 func (t *tx) CreateInviteUse(_ context.Context, u store.InviteUse) error {
@@ -458,16 +450,9 @@ func (t *tx) CreateInviteUse(_ context.Context, u store.InviteUse) error {
 }
 
 func (t *tx) InviteUses(_ context.Context, inviteID string) ([]store.InviteUse, error) {
-	var out []store.InviteUse
-	for _, u := range t.d.uses {
-		if u.InviteID == inviteID {
-			out = append(out, u)
-		}
-	}
-	slices.SortFunc(out, func(a, b store.InviteUse) int {
+	return list(t.d.uses, func(u store.InviteUse) bool { return u.InviteID == inviteID }, same, func(a, b store.InviteUse) int {
 		return cmp.Or(a.UsedAt.Compare(b.UsedAt), strings.Compare(a.UserID, b.UserID))
-	})
-	return out, nil
+	}), nil
 }
 
 func copyTransfer(tr store.Transfer) store.Transfer {
@@ -507,16 +492,9 @@ func (t *tx) UpdateTransfer(_ context.Context, tr store.Transfer) error {
 }
 
 func (t *tx) Transfers(_ context.Context, accountID string) ([]store.Transfer, error) {
-	var out []store.Transfer
-	for _, tr := range t.d.transfers {
-		if tr.AccountID == accountID {
-			out = append(out, copyTransfer(tr))
-		}
-	}
-	slices.SortFunc(out, func(a, b store.Transfer) int {
+	return list(t.d.transfers, func(tr store.Transfer) bool { return tr.AccountID == accountID }, copyTransfer, func(a, b store.Transfer) int {
 		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
-	})
-	return out, nil
+	}), nil
 }
 
 func copyEvent(e store.Event) store.Event {

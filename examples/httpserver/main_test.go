@@ -246,7 +246,9 @@ func TestHTTPServer(t *testing.T) {
 			t.Fatalf("alice's mail: %+v", mails)
 		}
 		bob.do(t, "POST", "/api/transfers/"+tr.ID+"/confirm", map[string]string{"token": mails[0].Token}, 403, nil)
-		alice.do(t, "POST", "/api/transfers/"+tr.ID+"/confirm", map[string]string{"token": mails[0].Token}, 201, nil)
+		if raw := alice.do(t, "POST", "/api/transfers/"+tr.ID+"/confirm", map[string]string{"token": mails[0].Token}, 201, nil); strings.Contains(raw, "Hash") {
+			t.Errorf("the confirmation's response shows the token hashes: %s", raw)
+		}
 		bob.do(t, "GET", "/api/demo/outbox", nil, 200, &mails)
 		if len(mails) == 0 || mails[0].Kind != "transfer.accept" {
 			t.Fatalf("bob's mail: %+v", mails)

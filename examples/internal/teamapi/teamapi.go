@@ -140,24 +140,24 @@ func New(r *roster.Roster, out *Outbox) http.Handler {
 	route("GET /api/me", signedIn, a.me)
 	route("GET /api/invites/{token}", signedIn, a.previewInvite)
 	route("POST /api/invites/{token}/accept", signedIn, a.acceptInvite)
-	route("POST /api/transfers/{id}/confirm", signedIn, a.confirmTransfer)
-	route("POST /api/transfers/{id}/accept", signedIn, a.acceptTransfer)
+	route("POST /api/transfers/{id}/confirm", signedIn, transferStep(r.Teams.ConfirmTransfer))
+	route("POST /api/transfers/{id}/accept", signedIn, transferStep(r.Teams.AcceptTransfer))
 
 	// One account, named by the {team} path value.
 	route("POST /api/accounts/{team}/switch", member, a.switchAccount)
-	route("POST /api/accounts/{team}/convert", may(rbac.SettingsManage), a.convert)
+	route("POST /api/accounts/{team}/convert", may(rbac.SettingsManage), withBody(a.convert))
 	route("GET /api/teams/{team}", member, a.teamPage)
 	route("DELETE /api/teams/{team}", may(rbac.SettingsManage), a.deleteTeam)
 	route("GET /api/teams/{team}/members", member, a.members)
-	route("PATCH /api/teams/{team}/members/{user}", may(rbac.MembersManage), a.changeRole)
+	route("PATCH /api/teams/{team}/members/{user}", may(rbac.MembersManage), withBody(a.changeRole))
 	route("DELETE /api/teams/{team}/members/{user}", may(rbac.MembersManage), a.removeMember)
 	route("POST /api/teams/{team}/leave", member, a.leave)
 	route("GET /api/teams/{team}/invites", member, a.listInvites)
-	route("POST /api/teams/{team}/invites", may(rbac.MembersInvite), a.createInvites)
+	route("POST /api/teams/{team}/invites", may(rbac.MembersInvite), withBody(a.createInvites))
 	route("POST /api/teams/{team}/invites/{id}/resend", may(rbac.MembersInvite), a.resendInvite)
 	route("DELETE /api/teams/{team}/invites/{id}", may(rbac.MembersInvite), a.revokeInvite)
 	route("GET /api/teams/{team}/transfers", may(rbac.MembersManage), a.transfers)
-	route("POST /api/teams/{team}/transfers", may(rbac.MembersManage), a.startTransfer)
+	route("POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(a.startTransfer))
 	route("DELETE /api/teams/{team}/transfers/{id}", member, a.cancelTransfer)
 	route("GET /api/teams/{team}/audit", may(rbac.AuditRead), a.auditLog)
 	return mux
@@ -214,6 +214,17 @@ func status(err error) int {
 		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
+}
+
+// withBody adapts a handler of a JSON request body of type T.
+func withBody[T any](h func(req *http.Request, in T) (any, error)) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(w http.ResponseWriter, req *http.Request) (any, error) {
+		var in T
+		if err := decode(w, req, &in); err != nil {
+			return nil, err
+		}
+		return h(req, in)
+	}
 }
 
 // decode reads the JSON request body into v, refusing unknown fields and
@@ -330,22 +341,17 @@ type tokenBody struct {
 	Token string `json:"token"`
 }
 
-func (a *api) confirmTransfer(w http.ResponseWriter, req *http.Request) (any, error) {
-	var in tokenBody
-	if err := decode(w, req, &in); err != nil {
-		return nil, err
-	}
-	user, _ := who(req)
-	return a.r.Teams.ConfirmTransfer(req.Context(), user, req.PathValue("id"), in.Token)
-}
-
-func (a *api) acceptTransfer(w http.ResponseWriter, req *http.Request) (any, error) {
-	var in tokenBody
-	if err := decode(w, req, &in); err != nil {
-		return nil, err
-	}
-	user, _ := who(req)
-	return a.r.Teams.AcceptTransfer(req.Context(), user, req.PathValue("id"), in.Token)
+// transferStep is confirming (Teams.ConfirmTransfer) or accepting
+// (Teams.AcceptTransfer) the transfer {id} with the token of its email.
+func transferStep(step func(ctx context.Context, actor, transferID, tok string) (store.Transfer, error)) func(http.ResponseWriter, *http.Request) (any, error) {
+	return withBody(func(req *http.Request, in tokenBody) (any, error) {
+		user, _ := who(req)
+		t, err := step(req.Context(), user, req.PathValue("id"), in.Token)
+		if err != nil {
+			return nil, err
+		}
+		return transferOf(t), nil
+	})
 }
 
 func (a *api) switchAccount(_ http.ResponseWriter, req *http.Request) (any, error) {
@@ -360,11 +366,7 @@ type nameBody struct {
 	Name string `json:"name"`
 }
 
-func (a *api) convert(w http.ResponseWriter, req *http.Request) (any, error) {
-	var in nameBody
-	if err := decode(w, req, &in); err != nil {
-		return nil, err
-	}
+func (a *api) convert(req *http.Request, in nameBody) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.ConvertToTeam(req.Context(), user, team, in.Name)
 }
@@ -389,11 +391,7 @@ type roleBody struct {
 	Role rbac.Role `json:"role"`
 }
 
-func (a *api) changeRole(w http.ResponseWriter, req *http.Request) (any, error) {
-	var in roleBody
-	if err := decode(w, req, &in); err != nil {
-		return nil, err
-	}
+func (a *api) changeRole(req *http.Request, in roleBody) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.ChangeRole(req.Context(), user, team, req.PathValue("user"), in.Role)
 }
@@ -435,11 +433,7 @@ type inviteBody struct {
 
 // createInvites returns the new invitations, each with its token and link:
 // the only time they are shown.
-func (a *api) createInvites(w http.ResponseWriter, req *http.Request) (any, error) {
-	var in inviteBody
-	if err := decode(w, req, &in); err != nil {
-		return nil, err
-	}
+func (a *api) createInvites(req *http.Request, in inviteBody) (any, error) {
 	var opts []invites.InviteOption
 	if in.MaxUses != 0 {
 		opts = append(opts, invites.MaxUses(in.MaxUses))
@@ -503,11 +497,7 @@ type transferBody struct {
 	To string `json:"to"`
 }
 
-func (a *api) startTransfer(w http.ResponseWriter, req *http.Request) (any, error) {
-	var in transferBody
-	if err := decode(w, req, &in); err != nil {
-		return nil, err
-	}
+func (a *api) startTransfer(req *http.Request, in transferBody) (any, error) {
 	user, team := who(req)
 	t, err := a.r.Teams.TransferOwnership(req.Context(), user, team, in.To)
 	if err != nil {
