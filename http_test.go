@@ -212,6 +212,14 @@ func TestRequireTeamSources(t *testing.T) {
 	t.Run("a user roster does not know has no active account: 403", func(t *testing.T) {
 		wantProblem(t, call(t, header, "GET", "/pods", map[string]string{"X-User": "stranger"}), 403, "no active account")
 	})
+	t.Run("an active account that cannot be read is 500", func(t *testing.T) {
+		closed, _ := httpRoster(t)
+		if err := closed.Close(); err != nil {
+			t.Fatal(err)
+		}
+		h := closed.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser})(echo)
+		wantProblem(t, call(t, h, "GET", "/pods", map[string]string{"X-User": "bob"}), 500, "could not be read")
+	})
 	t.Run("RequireUser needs only a user and sets no team", func(t *testing.T) {
 		h := r.RequireUser(roster.HTTPOptions{User: headerUser, Team: roster.TeamFromHeader("X-Team")})(echo)
 		res := call(t, h, "GET", "/me", map[string]string{"X-User": "stranger", "X-Team": acme.ID})
