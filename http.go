@@ -14,7 +14,9 @@ import (
 
 // HTTPOptions tells the middleware of Require, RequireMember and
 // RequireUser how to find a request's user and team. The host application
-// supplies both from its own authentication and routing.
+// supplies both from its own authentication and routing; the middleware
+// calls them from many requests at once, so they must be safe for
+// concurrent use.
 type HTTPOptions struct {
 	// User returns the ID of the request's authenticated user (the ID the
 	// host gave store.User.ID), or false if the request has none. It is the
@@ -32,7 +34,7 @@ type HTTPOptions struct {
 // (r.PathValue), so that the patterns of http.ServeMux, such as
 // "GET /teams/{team}/members", name the team. A router that is not
 // http.ServeMux fills path values with r.SetPathValue. It reports false
-// when the value is empty.
+// when the value is empty. The source is safe for concurrent use.
 func TeamFromPath(name string) func(*http.Request) (string, bool) {
 	return func(r *http.Request) (string, bool) {
 		v := r.PathValue(name)
@@ -42,6 +44,7 @@ func TeamFromPath(name string) func(*http.Request) (string, bool) {
 
 // TeamFromHeader returns a Team source that reads the request header name,
 // such as "X-Team". It reports false when the header is absent or empty.
+// The source is safe for concurrent use.
 func TeamFromHeader(name string) func(*http.Request) (string, bool) {
 	return func(r *http.Request) (string, bool) {
 		v := r.Header.Get(name)
@@ -57,7 +60,8 @@ const (
 )
 
 // UserFrom returns the user the middleware authenticated, from the context
-// of the request it passed on; false if there is none.
+// of the request it passed on; false if there is none. It is safe for
+// concurrent use.
 func UserFrom(ctx context.Context) (string, bool) {
 	u, ok := ctx.Value(userKey).(string)
 	return u, ok
@@ -65,7 +69,7 @@ func UserFrom(ctx context.Context) (string, bool) {
 
 // TeamFrom returns the team (account ID) the middleware of Require or
 // RequireMember authorized the request for, from the context of the request
-// it passed on; false if there is none.
+// it passed on; false if there is none. It is safe for concurrent use.
 func TeamFrom(ctx context.Context) (string, bool) {
 	t, ok := ctx.Value(teamKey).(string)
 	return t, ok
@@ -87,7 +91,8 @@ type Problem struct {
 // WriteProblem writes a problem report with the status and detail as the
 // response, so that a host's handlers can answer errors in the same form
 // as the middleware. A body that cannot be written means the client has
-// gone; nobody is left to tell, so WriteProblem returns nothing.
+// gone; nobody is left to tell, so WriteProblem returns nothing. Like any
+// write to w, it must not run concurrently with other writes to w.
 func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
