@@ -24,6 +24,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strconv"
+	"syscall"
 	"time"
 
 	"github.com/teamroster/roster"
@@ -51,7 +52,7 @@ func User(r *http.Request) (string, bool) {
 }
 
 // Main is the examples' main function: it reads the -addr and -db flags and
-// serves until interrupted. name names the temporary directory the
+// serves until interrupted or terminated. name names the temporary directory the
 // database goes in when -db is not given.
 func Main(name string, site fs.FS) {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
@@ -65,7 +66,7 @@ func Main(name string, site fs.FS) {
 		defer os.RemoveAll(dir)
 		*db = filepath.Join(dir, "roster.db")
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
