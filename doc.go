@@ -1,12 +1,7 @@
-// Package roster gives a Go backend team accounts, members with roles, and an
-// audit log, and answers Can(user, account, action) from memory in its
-// handlers.
-//
-// It reproduces two products' team models: Runpod's (roles basic, billing,
-// dev and admin; rbac.Runpod) and DigitalOcean's (owner, biller, billing
-// viewer, member, modifier and resource viewer; rbac.DigitalOcean). Each
-// user has a personal account, which can be converted into a team account
-// and back without changing its ID.
+// Package roster gives a Go backend team accounts the way Runpod and
+// DigitalOcean give them to their customers: personal accounts that convert
+// to teams, invitations, roles, ownership transfer and an audit log, with
+// Can(user, account, action) answered from memory in your handlers.
 //
 // # Quick start
 //
@@ -14,27 +9,52 @@
 //	if err != nil { ... }
 //	defer r.Close()
 //
+//	// Your sign-up registers each user; they get a personal account.
 //	alice, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGoogle})
-//	team, err := r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme")
-//	_, err = r.Teams.AddMember(ctx, "alice", team.ID, "bob", rbac.RunpodDev)
+//	team, err := r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme") // same account ID
 //
-//	if !r.Can(ctx, "bob", team.ID, rbac.PodsManage) { ... }   // in a handler
-//	err = r.Check(ctx, "bob", team.ID, rbac.BillingRead)       // says why not
+//	inv, err := r.Invites.CreateLink(ctx, "alice", team.ID, rbac.RunpodDev) // needs roster.WithBaseURL
+//	_, err = r.Invites.Accept(ctx, "bob", inv.Token)
 //
-//	events, next, err := r.Audit.Query(ctx, "alice", team.ID, audit.Filter{Action: "member.added"})
+//	if !r.Can(ctx, "bob", team.ID, rbac.PodsManage) { ... } // no I/O, no allocation
+//	err = r.Check(ctx, "bob", team.ID, rbac.BillingRead)     // says why not
 //
-// # How it fits together
+//	events, next, err := r.Audit.Query(ctx, "alice", team.ID, audit.Filter{Action: "member.joined"})
 //
-// A Roster joins one store.Store (store/sqlstore on SQLite or PostgreSQL, or
-// your own implementation that passes store/storetest) and one rbac.Policy
-// (a Casbin model and policy file, compiled into a decision table). Every
-// change goes through the Teams service in one transaction that authorizes
-// the actor with the policy, checks the invariants (a team always keeps a
-// member with the top role; one membership per user and account), makes the
-// change and writes its audit event.
+// # In an HTTP server
 //
-// Can never touches the database: the Roster holds every membership in
-// memory, loaded at Open and updated from each commit's change list before
-// the call that made it returns. Changes made by other processes on the same
-// database are picked up by Sync.
+// Require guards a route with an action. You supply the user (your own
+// authentication) and where the team comes from: a path value, a header, or
+// else the user's active account. Denials are RFC 9457 problem reports
+// (401 without a user, 403 when denied); the handler reads the user and team
+// with UserFrom and TeamFrom, and the audit events it writes carry the
+// request's IP, user agent and request ID.
+//
+//	opts := roster.HTTPOptions{User: mySession, Team: roster.TeamFromPath("team")}
+//	mux.Handle("POST /teams/{team}/pods", r.Require(rbac.PodsManage, opts)(createPod))
+//	mux.Handle("GET /teams/{team}/members", r.RequireMember(opts)(listMembers))
+//
+// # The parts
+//
+//   - r.Teams (package teams): users, accounts, conversion, members, roles,
+//     leaving, the account selector, ownership transfer, custom team roles.
+//   - r.Invites (package invites): link and email invitations, pending list,
+//     resend, revoke, accept; tokens are stored only as hashes.
+//   - r.Audit (package audit): query with filters, host events, export,
+//     hash-chain verification, retention, point-in-time membership.
+//   - package rbac: the Runpod and DigitalOcean policies (Casbin model and
+//     policy files compiled into a decision table), or your own.
+//   - package store: the Store contract; store/sqlstore is the default
+//     (SQLite, or PostgreSQL for several instances on one database), and any
+//     Store that passes store/storetest works with New.
+//
+// Every change is one transaction that authorizes the actor with the
+// policy, keeps the invariants (a team always keeps a member with the top
+// role), makes the change and writes its audit event. Can reflects a change
+// as soon as the call that made it returns; changes made by other processes
+// on the same database are applied by Sync.
+//
+// The examples directory holds runnable programs: quickstart, httpserver
+// (a JSON API for a team page), console (that page in the browser) and
+// customstore (a Store written from scratch).
 package roster

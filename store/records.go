@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/json"
+	"fmt"
 	"time"
 )
 
@@ -288,6 +289,31 @@ type EventFilter struct {
 	// AfterID returns only events with ID > AfterID (a cursor for
 	// AppendOrder).
 	AfterID int64
+}
+
+// Validate checks f the way every Store checks a filter before Events and
+// ScanEvents: it returns an error wrapping ErrInvalid if Limit, BeforeID or
+// AfterID is negative, Since is after Until, Order or Result is unknown, or
+// Below has only one of its fields set (or a non-positive ID); nil
+// otherwise.
+func (f EventFilter) Validate() error {
+	switch {
+	case f.Limit < 0:
+		return fmt.Errorf("%w: negative limit %d", ErrInvalid, f.Limit)
+	case f.BeforeID < 0:
+		return fmt.Errorf("%w: negative BeforeID %d", ErrInvalid, f.BeforeID)
+	case f.AfterID < 0:
+		return fmt.Errorf("%w: negative AfterID %d", ErrInvalid, f.AfterID)
+	case !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until):
+		return fmt.Errorf("%w: Since %s is after Until %s", ErrInvalid, f.Since, f.Until)
+	case !f.Order.Valid():
+		return fmt.Errorf("%w: unknown event order %q", ErrInvalid, f.Order)
+	case f.Result != "" && f.Result != Allowed && f.Result != Denied:
+		return fmt.Errorf("%w: unknown result %q", ErrInvalid, f.Result)
+	case !f.Below.IsZero() && (f.Below.ID <= 0 || f.Below.Time.IsZero()):
+		return fmt.Errorf("%w: cursor key needs a positive ID and a time", ErrInvalid)
+	}
+	return nil
 }
 
 // EventValue encodes v, a map of plain values, as JSON for an Event's Before

@@ -15,21 +15,8 @@ import (
 // is malformed. Every value is a bound argument, so no filter can change the
 // statement, and equality is exact (no LIKE): "%" matches only "%".
 func eventQuery(cols string, f store.EventFilter) (string, []any, error) {
-	switch {
-	case f.Limit < 0:
-		return "", nil, fmt.Errorf("%w: negative limit %d", store.ErrInvalid, f.Limit)
-	case f.BeforeID < 0:
-		return "", nil, fmt.Errorf("%w: negative BeforeID %d", store.ErrInvalid, f.BeforeID)
-	case f.AfterID < 0:
-		return "", nil, fmt.Errorf("%w: negative AfterID %d", store.ErrInvalid, f.AfterID)
-	case !f.Since.IsZero() && !f.Until.IsZero() && f.Since.After(f.Until):
-		return "", nil, fmt.Errorf("%w: Since %s is after Until %s", store.ErrInvalid, f.Since, f.Until)
-	case !f.Order.Valid():
-		return "", nil, fmt.Errorf("%w: unknown event order %q", store.ErrInvalid, f.Order)
-	case f.Result != "" && f.Result != store.Allowed && f.Result != store.Denied:
-		return "", nil, fmt.Errorf("%w: unknown result %q", store.ErrInvalid, f.Result)
-	case !f.Below.IsZero() && (f.Below.ID <= 0 || f.Below.Time.IsZero()):
-		return "", nil, fmt.Errorf("%w: cursor key needs a positive ID and a time", store.ErrInvalid)
+	if err := f.Validate(); err != nil {
+		return "", nil, err
 	}
 	var where []string
 	var args []any

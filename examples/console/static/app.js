@@ -1,0 +1,259 @@
+// The team console: a page over the example JSON API (examples/internal/teamapi).
+"use strict";
+
+const $ = (sel) => document.querySelector(sel);
+let me = null;      // GET /api/me
+let active = null;  // the active account's entry
+let auditNext = ""; // cursor of the next audit page
+
+// api calls the JSON API and returns the decoded body; it throws the
+// problem report's detail on an error status.
+async function api(method, path, body) {
+  const res = await fetch(path, {
+    method,
+    headers: body ? { "Content-Type": "application/json" } : {},
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (res.status === 204) return null;
+  const type = res.headers.get("Content-Type") || "";
+  if (!type.includes("json")) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+  const data = await res.json();
+  if (!res.ok) {
+    const err = new Error(data.detail || data.title);
+    err.status = res.status;
+    throw err;
+  }
+  return data;
+}
+
+function say(text, isError) {
+  const s = $("#status");
+  s.textContent = text;
+  s.className = isError ? "error" : "";
+}
+
+// act runs an action, reloads the page's data and then says what happened,
+// so that the message appears once the page shows the result.
+async function act(fn, done) {
+  let msg = done, failed = false;
+  try {
+    await fn();
+  } catch (e) {
+    msg = e.message;
+    failed = true;
+  }
+  await load();
+  say(msg, failed);
+}
+
+function cell(tr, text, cls) {
+  const td = tr.insertCell();
+  td.textContent = text ?? "";
+  if (cls) td.className = cls;
+  return td;
+}
+
+function button(label, cls, onclick) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  b.className = cls;
+  b.onclick = onclick;
+  return b;
+}
+
+function roleSelect(select, value) {
+  select.replaceChildren(...me.roles.map((r) => new Option(r, r, false, r === value)));
+  return select;
+}
+
+const can = (action) => (me.can[active.Account.ID] || []).includes(action);
+const inviteToken = () => (location.pathname.match(/^\/invites\/([^/]+)$/) || [])[1];
+
+async function load() {
+  try {
+    me = await api("GET", "/api/me");
+  } catch (e) {
+    if (e.status !== 401) return say(e.message, true);
+    me = null;
+  }
+  for (const id of ["#signin-panel", "#join-panel", "#personal-panel", "#team-panel", "#audit-panel", "#outbox-panel", "#selector", "#signout"]) {
+    $(id).hidden = true;
+  }
+  if (!me) {
+    $("#whoami").textContent = "";
+    $("#signin-panel").hidden = false;
+    return;
+  }
+  $("#whoami").textContent = `${me.user.Name} (${me.user.ID})`;
+  $("#signout").hidden = false;
+  $("#selector").hidden = false;
+  active = me.accounts.find((a) => a.Active);
+  $("#account").replaceChildren(...me.accounts.map((a) =>
+    new Option(a.Account.Kind === "team" ? `${a.Account.Name} (team, ${a.Role})` : "Personal", a.Account.ID, false, a.Active)));
+
+  const tok = inviteToken();
+  if (tok) await showInvite(tok);
+  if (active.Account.Kind === "personal") {
+    $("#personal-panel").hidden = !can("settings.manage");
+  } else {
+    await showTeam();
+  }
+  if (can("audit.read")) {
+    $("#audit-panel").hidden = false;
+    await loadAudit(false);
+  }
+  const mail = await api("GET", "/api/demo/outbox");
+  $("#outbox-panel").hidden = mail.length === 0;
+  $("#outbox").replaceChildren(...mail.map((m) => {
+    const li = document.createElement("li");
+    li.textContent = `${m.kind}: ${m.text} `;
+    const a = document.createElement("a");
+    a.href = m.link;
+    a.textContent = m.link;
+    li.append(a);
+    return li;
+  }));
+}
+
+async function showInvite(tok) {
+  $("#join-panel").hidden = false;
+  try {
+    const p = await api("GET", `/api/invites/${tok}`);
+    $("#join-text").textContent = `${p.InviterName} invites you to join ${p.Team} as ${p.Role}.`;
+    $("#join").hidden = false;
+    $("#join").onclick = () => act(async () => {
+      const m = await api("POST", `/api/invites/${tok}/accept`);
+      history.replaceState(null, "", "/");
+      return m;
+    }, `Joined ${p.Team} as ${p.Role}. Switch to it with the account selector.`);
+  } catch (e) {
+    $("#join-text").textContent = `This invitation cannot be used: ${e.message}`;
+    $("#join").hidden = true;
+  }
+}
+
+async function showTeam() {
+  const id = active.Account.ID;
+  $("#team-panel").hidden = false;
+  $("#team-name").textContent = active.Account.Name;
+  $("#my-role").textContent = active.Role;
+  $("#delete-team").hidden = !can("settings.manage");
+  const manage = can("members.manage");
+
+  const rows = await api("GET", `/api/teams/${id}/members`);
+  const showSignIn = rows.some((r) => r.SignIn);
+  document.querySelectorAll(".signin-col").forEach((th) => (th.hidden = !showSignIn));
+  $("#members tbody").replaceChildren(...rows.map((r) => {
+    const tr = document.createElement("tr");
+    tr.dataset.user = r.UserID;
+    cell(tr, r.Name);
+    cell(tr, r.Email);
+    cell(tr, r.Role, "role");
+    cell(tr, r.Status);
+    if (showSignIn) cell(tr, r.SignIn, "signin");
+    const actions = cell(tr, "");
+    if (manage && r.Status === "joined" && r.UserID !== me.user.ID) {
+      const sel = roleSelect(document.createElement("select"), r.Role);
+      sel.className = "new-role";
+      actions.append(sel,
+        button("Change role", "change-role", () => act(
+          () => api("PATCH", `/api/teams/${id}/members/${encodeURIComponent(r.UserID)}`, { role: sel.value }),
+          `Changed ${r.UserID}'s role to ${sel.value}`)),
+        button("Remove", "remove", () => act(
+          () => api("DELETE", `/api/teams/${id}/members/${encodeURIComponent(r.UserID)}`),
+          `Removed ${r.UserID}`)));
+    }
+    return tr;
+  }));
+
+  $("#invite-panel").hidden = !can("members.invite");
+  if (can("members.invite")) {
+    roleSelect($("#invite select.roles"), me.top === "admin" ? "basic" : "member");
+    const pending = await api("GET", `/api/teams/${id}/invites?status=pending`);
+    $("#invites tbody").replaceChildren(...pending.map((inv) => {
+      const tr = document.createElement("tr");
+      tr.dataset.invite = inv.ID;
+      cell(tr, inv.Kind);
+      cell(tr, inv.Email);
+      cell(tr, inv.Role);
+      cell(tr, inv.CreatedBy);
+      cell(tr, inv.ExpiresAt.startsWith("0001") ? "never" : new Date(inv.ExpiresAt).toLocaleString());
+      cell(tr, "").append(
+        button("Resend", "resend", () => act(async () => showLink(await api("POST", `/api/teams/${id}/invites/${inv.ID}/resend`)),
+          "Invite resent: the old link no longer works")),
+        button("Revoke", "revoke", () => act(() => api("DELETE", `/api/teams/${id}/invites/${inv.ID}`), "Invite revoked")));
+      return tr;
+    }));
+  }
+}
+
+function showLink(inv) {
+  $("#invite-result").hidden = false;
+  $("#invite-link").value = inv.Link;
+}
+
+async function loadAudit(more) {
+  const f = new FormData($("#audit-filter"));
+  const q = new URLSearchParams();
+  for (const [k, v] of f) if (v) q.set(k, v);
+  if (more && auditNext) q.set("cursor", auditNext);
+  const page = await api("GET", `/api/teams/${active.Account.ID}/audit?${q}`);
+  auditNext = page.next;
+  $("#audit-more").hidden = !page.next;
+  const rows = page.events.map((e) => {
+    const tr = document.createElement("tr");
+    tr.dataset.action = e.Action;
+    cell(tr, new Date(e.Time).toLocaleString());
+    cell(tr, e.Actor);
+    cell(tr, e.Action, "action");
+    cell(tr, `${e.ResourceType} ${e.ResourceID}`.trim(), "resource");
+    cell(tr, e.Result, e.Result === "denied" ? "denied" : "");
+    cell(tr, [e.Before && `before ${e.Before}`, e.After && `after ${e.After}`, e.Reason].filter(Boolean).join("; "));
+    return tr;
+  });
+  if (more) $("#audit tbody").append(...rows);
+  else $("#audit tbody").replaceChildren(...rows);
+}
+
+$("#signin").onsubmit = (ev) => {
+  ev.preventDefault();
+  act(() => api("POST", "/api/demo/signin", Object.fromEntries(new FormData(ev.target))), "Signed in");
+};
+$("#signout").onclick = () => act(() => api("POST", "/api/demo/signout"), "Signed out");
+$("#account").onchange = (ev) => act(
+  () => api("POST", `/api/accounts/${ev.target.value}/switch`), "Switched account");
+$("#convert").onsubmit = (ev) => {
+  ev.preventDefault();
+  const name = new FormData(ev.target).get("name");
+  act(() => api("POST", `/api/accounts/${active.Account.ID}/convert`, { name }), `Converted to the team ${name}`);
+};
+$("#invite").onsubmit = (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const emails = f.get("emails").split(/[\s,]+/).filter(Boolean);
+  act(async () => {
+    const invs = await api("POST", `/api/teams/${active.Account.ID}/invites`, { role: f.get("role"), emails });
+    if (emails.length === 0) showLink(invs[0]);
+    else $("#invite-result").hidden = true;
+  }, emails.length ? `Invited ${emails.join(", ")}` : "Invite link created: copy it and share it");
+};
+$("#copy-link").onclick = async () => {
+  const link = $("#invite-link");
+  try {
+    await navigator.clipboard.writeText(link.value);
+  } catch {
+    link.select();
+    document.execCommand("copy");
+  }
+  say("Link copied");
+};
+$("#leave").onclick = () => act(() => api("POST", `/api/teams/${active.Account.ID}/leave`), "You left the team");
+$("#delete-team").onclick = () => act(() => api("DELETE", `/api/teams/${active.Account.ID}`),
+  "Team deleted: the account is personal again");
+$("#audit-filter").onsubmit = (ev) => {
+  ev.preventDefault();
+  loadAudit(false).catch((e) => say(e.message, true));
+};
+$("#audit-more").onclick = () => loadAudit(true).catch((e) => say(e.message, true));
+
+load();

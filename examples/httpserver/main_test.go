@@ -1,0 +1,354 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"path"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster/examples/internal/exampletest"
+)
+
+// client calls the API as one user.
+type client struct {
+	base string
+	user string
+}
+
+// do sends the request with the X-User header and a JSON body (if not nil),
+// and checks the status. With out set, it decodes the response into it.
+func (c client) do(t *testing.T, method, target string, body any, want int, out any) string {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, c.base+target, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.user != "" {
+		req.Header.Set("X-User", c.user)
+	}
+	req.Header.Set("X-Request-ID", "test-"+c.user)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != want {
+		t.Fatalf("%s %s as %q: status %d, want %d: %s", method, target, c.user, res.StatusCode, want, raw)
+	}
+	if want >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("%s %s: error response of type %q, want application/problem+json", method, target, res.Header.Get("Content-Type"))
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: decode %s: %v", method, target, raw, err)
+		}
+	}
+	return string(raw)
+}
+
+type account struct {
+	ID, Kind, Name string
+}
+
+type me struct {
+	Accounts []struct {
+		Account account
+		Role    string
+		Active  bool
+	}
+}
+
+type invitation struct {
+	ID, Role, Email, Status, Token, Link string
+}
+
+type memberRow struct {
+	UserID, Role, Status, SignIn, InviteID string
+}
+
+type mail struct {
+	Kind, Link, Token, ID string
+}
+
+type event struct {
+	ID                                      int64
+	Actor, Action, ResourceType, ResourceID string
+	Result, IP, UserAgent, RequestID        string
+}
+
+type auditPage struct {
+	Events []event
+	Next   string
+}
+
+// tokenOf returns the token at the end of an invite link.
+func tokenOf(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil || !strings.HasPrefix(u.Path, "/invites/") {
+		t.Fatalf("invite link %q is not base/invites/{token}", link)
+	}
+	return path.Base(u.Path)
+}
+
+func TestHTTPServer(t *testing.T) {
+	base, logs := exampletest.Serve(t, run)
+	alice, bob, carol, dave := client{base, "alice"}, client{base, "bob"}, client{base, "carol"}, client{base, "dave"}
+	anon := client{base, ""}
+
+	for _, c := range []client{alice, bob, carol, dave} {
+		c.do(t, "POST", "/api/demo/signin", map[string]string{"id": c.user, "name": c.user, "email": c.user + "@example.com", "sign_in": "google"}, 201, nil)
+	}
+	anon.do(t, "GET", "/api/me", nil, 401, nil)
+
+	var m me
+	alice.do(t, "GET", "/api/me", nil, 200, &m)
+	if len(m.Accounts) != 1 || m.Accounts[0].Account.Kind != "personal" || !m.Accounts[0].Active {
+		t.Fatalf("alice's accounts: %+v, want her active personal account", m.Accounts)
+	}
+	personal := m.Accounts[0].Account.ID
+
+	var acme account
+	alice.do(t, "POST", "/api/accounts/"+personal+"/convert", map[string]string{"name": "Acme"}, 201, &acme)
+	if acme.ID != personal || acme.Kind != "team" || acme.Name != "Acme" {
+		t.Fatalf("converted account %+v, want team Acme with ID %s", acme, personal)
+	}
+	bob.do(t, "POST", "/api/accounts/"+acme.ID+"/convert", map[string]string{"name": "Mine"}, 403, nil)
+	teamURL := "/api/teams/" + acme.ID
+
+	t.Run("a link invite is previewed and accepted", func(t *testing.T) {
+		var links []invitation
+		alice.do(t, "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 201, &links)
+		if len(links) != 1 || links[0].Token == "" || !strings.HasPrefix(links[0].Link, base+"/invites/") {
+			t.Fatalf("link invite %+v", links)
+		}
+		tok := tokenOf(t, links[0].Link)
+		var preview struct{ Team, Role string }
+		bob.do(t, "GET", "/api/invites/"+tok, nil, 200, &preview)
+		if preview.Team != "Acme" || preview.Role != "dev" {
+			t.Errorf("preview %+v", preview)
+		}
+		var joined struct{ UserID, Role string }
+		bob.do(t, "POST", "/api/invites/"+tok+"/accept", nil, 201, &joined)
+		if joined.UserID != "bob" || joined.Role != "dev" {
+			t.Errorf("joined %+v", joined)
+		}
+		carol.do(t, "POST", "/api/invites/"+tok+"/accept", nil, 410, nil)
+		bob.do(t, "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 403, nil)
+	})
+
+	t.Run("an email invite is listed, resent and accepted with the new link", func(t *testing.T) {
+		var sent []invitation
+		alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "billing", "emails": []string{"carol@example.com"}}, 201, &sent)
+		var pending []invitation
+		alice.do(t, "GET", teamURL+"/invites?status=pending", nil, 200, &pending)
+		if len(pending) != 1 || pending[0].Email != "carol@example.com" || pending[0].Token != "" {
+			t.Fatalf("pending %+v, want carol's invite without its token", pending)
+		}
+		var first, again []mail
+		carol.do(t, "GET", "/api/demo/outbox", nil, 200, &first)
+		if len(first) != 1 || first[0].Kind != "invite" {
+			t.Fatalf("carol's mail: %+v", first)
+		}
+		var resent invitation
+		alice.do(t, "POST", teamURL+"/invites/"+sent[0].ID+"/resend", nil, 201, &resent)
+		carol.do(t, "GET", "/api/demo/outbox", nil, 200, &again)
+		if len(again) != 2 || again[0].Link == first[0].Link {
+			t.Fatalf("carol's mail after the resend: %+v", again)
+		}
+		carol.do(t, "POST", "/api/invites/"+tokenOf(t, first[0].Link)+"/accept", nil, 410, nil)
+		carol.do(t, "POST", "/api/invites/"+tokenOf(t, again[0].Link)+"/accept", nil, 201, nil)
+	})
+
+	t.Run("an email invite is revoked", func(t *testing.T) {
+		var sent []invitation
+		alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 201, &sent)
+		alice.do(t, "DELETE", teamURL+"/invites/"+sent[0].ID, nil, 204, nil)
+		var all []invitation
+		alice.do(t, "GET", teamURL+"/invites", nil, 200, &all)
+		statuses := map[string]string{}
+		for _, inv := range all {
+			statuses[inv.ID] = inv.Status
+		}
+		if statuses[sent[0].ID] != "revoked" || len(all) != 3 {
+			t.Errorf("invites %+v, want three with dave's revoked", all)
+		}
+		var mails []mail
+		dave.do(t, "GET", "/api/demo/outbox", nil, 200, &mails)
+		dave.do(t, "POST", "/api/invites/"+tokenOf(t, mails[0].Link)+"/accept", nil, 410, nil)
+		dave.do(t, "GET", teamURL+"/members", nil, 403, nil)
+	})
+
+	t.Run("the account selector switches to the team", func(t *testing.T) {
+		var m me
+		bob.do(t, "GET", "/api/me", nil, 200, &m)
+		if len(m.Accounts) != 2 || m.Accounts[1].Account.ID != acme.ID || m.Accounts[1].Active {
+			t.Fatalf("bob's accounts before switching: %+v", m.Accounts)
+		}
+		var active account
+		bob.do(t, "POST", "/api/accounts/"+acme.ID+"/switch", nil, 201, &active)
+		bob.do(t, "GET", "/api/me", nil, 200, &m)
+		if active.ID != acme.ID || !m.Accounts[1].Active {
+			t.Errorf("after switching: %+v, %+v", active, m.Accounts)
+		}
+		dave.do(t, "POST", "/api/accounts/"+acme.ID+"/switch", nil, 403, nil)
+	})
+
+	t.Run("members see the table; only admins see sign-in methods", func(t *testing.T) {
+		var byAlice, byBob []memberRow
+		alice.do(t, "GET", teamURL+"/members", nil, 200, &byAlice)
+		bob.do(t, "GET", teamURL+"/members", nil, 200, &byBob)
+		if len(byAlice) != 3 || len(byBob) != 3 {
+			t.Fatalf("members: %+v / %+v", byAlice, byBob)
+		}
+		for i := range byAlice {
+			if byAlice[i].SignIn != "google" || byBob[i].SignIn != "" {
+				t.Errorf("row %d: sign-in %q for alice, %q for bob; want google and none", i, byAlice[i].SignIn, byBob[i].SignIn)
+			}
+		}
+	})
+
+	t.Run("roles change; a member without the right is refused", func(t *testing.T) {
+		var changed struct{ UserID, Role string }
+		alice.do(t, "PATCH", teamURL+"/members/bob", map[string]string{"role": "basic"}, 200, &changed)
+		if changed.Role != "basic" {
+			t.Errorf("changed %+v", changed)
+		}
+		bob.do(t, "PATCH", teamURL+"/members/carol", map[string]string{"role": "basic"}, 403, nil)
+		alice.do(t, "PATCH", teamURL+"/members/bob", map[string]string{"role": "emperor"}, 400, nil)
+		alice.do(t, "PATCH", teamURL+"/members/bob", map[string]string{"colour": "red"}, 400, nil)
+	})
+
+	t.Run("ownership transfer: confirm, then accept", func(t *testing.T) {
+		alice.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "alice"}, 403, nil) // recorded as denied
+		var tr struct{ ID, Status string }
+		alice.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "bob"}, 201, &tr)
+		var mails []mail
+		alice.do(t, "GET", "/api/demo/outbox", nil, 200, &mails)
+		if len(mails) == 0 || mails[0].Kind != "transfer.confirm" || mails[0].ID != tr.ID {
+			t.Fatalf("alice's mail: %+v", mails)
+		}
+		bob.do(t, "POST", "/api/transfers/"+tr.ID+"/confirm", map[string]string{"token": mails[0].Token}, 403, nil)
+		if raw := alice.do(t, "POST", "/api/transfers/"+tr.ID+"/confirm", map[string]string{"token": mails[0].Token}, 201, nil); strings.Contains(raw, "Hash") {
+			t.Errorf("the confirmation's response shows the token hashes: %s", raw)
+		}
+		bob.do(t, "GET", "/api/demo/outbox", nil, 200, &mails)
+		if len(mails) == 0 || mails[0].Kind != "transfer.accept" {
+			t.Fatalf("bob's mail: %+v", mails)
+		}
+		bob.do(t, "POST", "/api/transfers/"+tr.ID+"/accept", map[string]string{"token": mails[0].Token}, 201, nil)
+		var rows []memberRow
+		alice.do(t, "GET", teamURL+"/members", nil, 200, &rows)
+		for _, r := range rows {
+			if r.UserID == "bob" && r.Role != "admin" {
+				t.Errorf("bob's role after the transfer: %s, want admin", r.Role)
+			}
+		}
+
+		var open struct{ ID string }
+		alice.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "carol"}, 201, &open)
+		alice.do(t, "DELETE", teamURL+"/transfers/"+open.ID, nil, 204, nil)
+		var list []struct{ ID, Status string }
+		alice.do(t, "GET", teamURL+"/transfers", nil, 200, &list)
+		carol.do(t, "GET", teamURL+"/transfers", nil, 403, nil)
+		if len(list) != 2 || list[0].ID != open.ID || list[0].Status != "cancelled" || list[1].Status != "done" {
+			t.Errorf("transfers %+v, want the cancelled one then the accepted one", list)
+		}
+	})
+
+	t.Run("removal and leaving", func(t *testing.T) {
+		alice.do(t, "DELETE", teamURL+"/members/carol", nil, 204, nil)
+		carol.do(t, "GET", teamURL+"/members", nil, 403, nil)
+		bob.do(t, "POST", teamURL+"/leave", nil, 204, nil)
+		alice.do(t, "POST", teamURL+"/leave", nil, 409, nil) // the last admin
+	})
+
+	t.Run("the audit log with each filter", func(t *testing.T) {
+		page := func(query string) auditPage {
+			t.Helper()
+			var p auditPage
+			alice.do(t, "GET", teamURL+"/audit"+query, nil, 200, &p)
+			return p
+		}
+		all := page("?limit=500")
+		actions := map[string]int{}
+		for _, e := range all.Events {
+			actions[e.Action]++
+		}
+		for _, a := range []string{"account.converted", "invite.created", "invite.resent", "invite.revoked", "member.joined",
+			"member.role_changed", "member.removed", "member.left", "transfer.started", "transfer.accepted"} {
+			if actions[a] == 0 {
+				t.Errorf("no %s event; got %v", a, actions)
+			}
+		}
+		removed := page("?action=member.removed")
+		if len(removed.Events) != 1 || removed.Events[0].ResourceID != "carol" {
+			t.Fatalf("member.removed: %+v", removed.Events)
+		}
+		if e := removed.Events[0]; e.IP != "127.0.0.1" || e.UserAgent == "" || e.RequestID != "test-alice" {
+			t.Errorf("request metadata of %+v: want IP 127.0.0.1, a user agent, request ID test-alice", e)
+		}
+		for q, check := range map[string]func(event) bool{
+			"?actor=bob":                            func(e event) bool { return e.Actor == "bob" },
+			"?resource_type=invite":                 func(e event) bool { return e.ResourceType == "invite" },
+			"?resource_type=member&resource_id=bob": func(e event) bool { return e.ResourceID == "bob" },
+			"?result=denied":                        func(e event) bool { return e.Result == "denied" },
+			"?result=allowed&actor=alice":           func(e event) bool { return e.Result == "allowed" && e.Actor == "alice" },
+		} {
+			p := page(q)
+			if len(p.Events) == 0 {
+				t.Errorf("%s: no events", q)
+			}
+			for _, e := range p.Events {
+				if !check(e) {
+					t.Errorf("%s: event %+v does not match", q, e)
+				}
+			}
+		}
+		today := time.Now().UTC().Format(time.DateOnly)
+		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+		if p := page("?limit=500&since=" + today + "&until=" + tomorrow); len(p.Events) != len(all.Events) {
+			t.Errorf("since today until tomorrow: %d events, want all %d", len(p.Events), len(all.Events))
+		}
+		if p := page("?since=" + tomorrow); len(p.Events) != 0 {
+			t.Errorf("since tomorrow: %d events, want none", len(p.Events))
+		}
+		first := page("?limit=2")
+		second := page("?limit=2&cursor=" + url.QueryEscape(first.Next))
+		if len(first.Events) != 2 || len(second.Events) != 2 || second.Events[0].ID != all.Events[2].ID {
+			t.Errorf("pages of two: %+v then %+v; want events 3 and 4 of %d second", first.Events, second.Events, len(all.Events))
+		}
+		alice.do(t, "GET", teamURL+"/audit?since=yesterday", nil, 400, nil)
+		alice.do(t, "GET", teamURL+"/audit?result=maybe", nil, 400, nil)
+		dave.do(t, "GET", teamURL+"/audit", nil, 403, nil)
+	})
+
+	t.Run("the team is deleted back into a personal account", func(t *testing.T) {
+		var back account
+		alice.do(t, "DELETE", teamURL, nil, 200, &back)
+		if back.ID != acme.ID || back.Kind != "personal" {
+			t.Errorf("after deleting: %+v", back)
+		}
+	})
+
+	if !strings.Contains(logs.String(), "mail to carol@example.com") {
+		t.Errorf("the log lacks the invitation mail:\n%s", logs)
+	}
+}

@@ -1,0 +1,80 @@
+package teamapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
+)
+
+// Mail is one email the demo would have sent.
+type Mail struct {
+	// To is the recipient's address; UserID their user ID when known (the
+	// transfer emails).
+	To     string    `json:"to"`
+	UserID string    `json:"user_id,omitempty"`
+	Kind   string    `json:"kind"` // "invite", "transfer.confirm", "transfer.accept"
+	Text   string    `json:"text"`
+	Link   string    `json:"link"`
+	Token  string    `json:"token,omitempty"` // the transfer token to post back
+	ID     string    `json:"id,omitempty"`    // the transfer ID
+	Sent   time.Time `json:"sent"`
+}
+
+// Outbox is the demo mailer (a roster.Notifier): it keeps every email and
+// logs a line for each, instead of sending it. The demo lets a signed-in
+// user read their own mail through GET /api/demo/outbox. Replace it with
+// your mail service. It is safe for concurrent use.
+type Outbox struct {
+	log  io.Writer
+	mu   sync.Mutex
+	mail []Mail
+}
+
+func (o *Outbox) add(m Mail) error {
+	m.Sent = time.Now().UTC()
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.mail = append(o.mail, m)
+	_, err := fmt.Fprintf(o.log, "mail to %s: %s %s\n", m.To, m.Text, m.Link)
+	return err
+}
+
+// SendInvite keeps an invitation email.
+func (o *Outbox) SendInvite(_ context.Context, m invites.Message) error {
+	return o.add(Mail{To: m.To, Kind: "invite", Link: m.Link,
+		Text: fmt.Sprintf("%s invites you to join %q as %s", m.InviterName, m.Team, m.Role)})
+}
+
+// TransferConfirm keeps the email asking the current owner to confirm a
+// transfer.
+func (o *Outbox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
+	return o.add(Mail{To: n.Email, UserID: n.From, Kind: "transfer.confirm", Link: n.Link, Token: n.Token, ID: n.TransferID,
+		Text: fmt.Sprintf("confirm that %s becomes an owner of %q", n.To, n.TeamName)})
+}
+
+// TransferAccept keeps the email asking the new owner to accept.
+func (o *Outbox) TransferAccept(_ context.Context, n teams.TransferNotice) error {
+	return o.add(Mail{To: n.Email, UserID: n.To, Kind: "transfer.accept", Link: n.Link, Token: n.Token, ID: n.TransferID,
+		Text: fmt.Sprintf("%s asks you to become an owner of %q", n.From, n.TeamName)})
+}
+
+// For returns the mail sent to u, by user ID or address, newest first.
+func (o *Outbox) For(u store.User) []Mail {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	out := []Mail{}
+	for i := len(o.mail) - 1; i >= 0; i-- {
+		m := o.mail[i]
+		if m.UserID == u.ID || strings.EqualFold(m.To, u.Email) {
+			out = append(out, m)
+		}
+	}
+	return out
+}

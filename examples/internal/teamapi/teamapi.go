@@ -1,0 +1,565 @@
+// Package teamapi is the backend the examples share: roster's team page as a
+// JSON API on net/http, every route behind roster's middleware, with a demo
+// sign-in and a demo outbox in place of the host application's own
+// authentication and mailer. examples/httpserver serves the API alone;
+// examples/console serves it with the team console page.
+//
+// Demo only: a user is whoever the X-User header or the roster_demo_user
+// cookie says. Replace User with your own authentication.
+package teamapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"log"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
+)
+
+// Cookie is the demo session cookie: it holds the user ID in clear. Demo
+// only: anyone can set it to any user.
+const Cookie = "roster_demo_user"
+
+// User is the demo authentication: the X-User header, else the Cookie.
+// Replace it with your own (a session, a bearer token).
+func User(r *http.Request) (string, bool) {
+	if u := r.Header.Get("X-User"); u != "" {
+		return u, true
+	}
+	if c, err := r.Cookie(Cookie); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// Main is the examples' main function: it reads the -addr and -db flags and
+// serves until interrupted or terminated. name names the temporary directory the
+// database goes in when -db is not given.
+func Main(name string, site fs.FS) {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
+	db := flag.String("db", "", "SQLite database file (default: one in a new temporary directory)")
+	flag.Parse()
+	if *db == "" {
+		dir, err := os.MkdirTemp("", "roster-"+name+"-")
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer os.RemoveAll(dir)
+		*db = filepath.Join(dir, "roster.db")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := Serve(ctx, ln, *db, site, os.Stderr); err != nil {
+		log.Print(err)
+	}
+}
+
+// Serve opens (creating if needed) the SQLite database at dbPath with the
+// Runpod policy, and serves the API on ln until ctx ends; with site set, it
+// also serves the files of site at "/" and site's index.html for the invite
+// links (/invites/{token}). Links are built from ln's address. It logs
+// requests and "sent" emails to logw, and returns when the server has shut
+// down.
+func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw io.Writer) error {
+	base := "http://" + ln.Addr().String()
+	out := &Outbox{log: logw}
+	r, err := roster.Open(ctx, dbPath, roster.WithBaseURL(base), roster.WithNotifier(out))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	mux := http.NewServeMux()
+	mux.Handle("/api/", New(r, out))
+	if site != nil {
+		mux.Handle("/", http.FileServerFS(site))
+		mux.HandleFunc("GET /invites/{token}", func(w http.ResponseWriter, req *http.Request) {
+			http.ServeFileFS(w, req, site, "index.html")
+		})
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(logw, "http: ", 0)}
+	fmt.Fprintf(logw, "serving %s on %s\n", dbPath, base)
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+	}
+	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shut)
+}
+
+// api holds what the handlers need.
+type api struct {
+	r   *roster.Roster
+	out *Outbox
+}
+
+// New returns the JSON API on r, every route under /api/ behind roster's
+// middleware; out is the demo mailer r was opened with.
+func New(r *roster.Roster, out *Outbox) http.Handler {
+	a := &api{r: r, out: out}
+	team := roster.HTTPOptions{User: User, Team: roster.TeamFromPath("team")}
+	signedIn := r.RequireUser(team)
+	member := r.RequireMember(team)
+	may := func(action rbac.Action) func(http.Handler) http.Handler { return r.Require(action, team) }
+	mux := http.NewServeMux()
+	route := func(pattern string, mw func(http.Handler) http.Handler, h func(w http.ResponseWriter, req *http.Request) (any, error)) {
+		mux.Handle(pattern, mw(handler(h)))
+	}
+
+	// Demo sign-in: no middleware, since it is the authentication.
+	mux.Handle("POST /api/demo/signin", handler(a.signIn))
+	mux.Handle("POST /api/demo/signout", handler(a.signOut))
+	route("GET /api/demo/outbox", signedIn, a.outbox)
+
+	// The user: account selector, invitations and transfers addressed to them.
+	route("GET /api/me", signedIn, a.me)
+	route("GET /api/invites/{token}", signedIn, a.previewInvite)
+	route("POST /api/invites/{token}/accept", signedIn, a.acceptInvite)
+	route("POST /api/transfers/{id}/confirm", signedIn, transferStep(r.Teams.ConfirmTransfer))
+	route("POST /api/transfers/{id}/accept", signedIn, transferStep(r.Teams.AcceptTransfer))
+
+	// One account, named by the {team} path value.
+	route("POST /api/accounts/{team}/switch", member, a.switchAccount)
+	route("POST /api/accounts/{team}/convert", may(rbac.SettingsManage), withBody(a.convert))
+	route("GET /api/teams/{team}", member, a.teamPage)
+	route("DELETE /api/teams/{team}", may(rbac.SettingsManage), a.deleteTeam)
+	route("GET /api/teams/{team}/members", member, a.members)
+	route("PATCH /api/teams/{team}/members/{user}", may(rbac.MembersManage), withBody(a.changeRole))
+	route("DELETE /api/teams/{team}/members/{user}", may(rbac.MembersManage), a.removeMember)
+	route("POST /api/teams/{team}/leave", member, a.leave)
+	route("GET /api/teams/{team}/invites", member, a.listInvites)
+	route("POST /api/teams/{team}/invites", may(rbac.MembersInvite), withBody(a.createInvites))
+	route("POST /api/teams/{team}/invites/{id}/resend", may(rbac.MembersInvite), a.resendInvite)
+	route("DELETE /api/teams/{team}/invites/{id}", may(rbac.MembersInvite), a.revokeInvite)
+	route("GET /api/teams/{team}/transfers", may(rbac.MembersManage), a.transfers)
+	route("POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(a.startTransfer))
+	route("DELETE /api/teams/{team}/transfers/{id}", member, a.cancelTransfer)
+	route("GET /api/teams/{team}/audit", may(rbac.AuditRead), a.auditLog)
+	return mux
+}
+
+// handler adapts a function returning a value or an error: the value is
+// written as JSON (201 for POST, 200 otherwise, 204 when nil), the error as
+// a problem report with the status of status.
+func handler(h func(w http.ResponseWriter, req *http.Request) (any, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		v, err := h(w, req)
+		if err != nil {
+			roster.WriteProblem(w, status(err), err.Error())
+			return
+		}
+		if v == nil {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if req.Method == http.MethodPost {
+			w.WriteHeader(http.StatusCreated)
+		}
+		_ = json.NewEncoder(w).Encode(v) // a failed write means the client has gone
+	})
+}
+
+// errBadRequest reports a request body or query that cannot be read.
+var errBadRequest = errors.New("bad request")
+
+// status maps roster's errors to HTTP status codes.
+func status(err error) int {
+	is := func(targets ...error) bool {
+		for _, t := range targets {
+			if errors.Is(err, t) {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case is(errBadRequest, store.ErrInvalid, rbac.ErrUnknownRole, rbac.ErrUnknownAction, invites.ErrMalformedToken, invites.ErrReusableTop):
+		return http.StatusBadRequest
+	case is(rbac.ErrDenied, rbac.ErrNotMember, invites.ErrWrongEmail, invites.ErrInsecureSignIn, teams.ErrInvalidToken):
+		return http.StatusForbidden
+	case is(store.ErrNotFound):
+		return http.StatusNotFound
+	case is(invites.ErrExpired, invites.ErrRevoked, invites.ErrSuperseded, invites.ErrUsed, invites.ErrInviterDenied, teams.ErrTransferExpired):
+		return http.StatusGone
+	case is(store.ErrExists, store.ErrConflict, teams.ErrNotTeam, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrTransferRequired,
+		teams.ErrTransferClosed, teams.ErrRoleInUse, teams.ErrRoleTooBroad, invites.ErrNotTeam, invites.ErrPending):
+		return http.StatusConflict
+	case is(teams.ErrNotify, invites.ErrNotSent):
+		return http.StatusBadGateway
+	}
+	return http.StatusInternalServerError
+}
+
+// withBody adapts a handler of a JSON request body of type T.
+func withBody[T any](h func(req *http.Request, in T) (any, error)) func(http.ResponseWriter, *http.Request) (any, error) {
+	return func(w http.ResponseWriter, req *http.Request) (any, error) {
+		var in T
+		if err := decode(w, req, &in); err != nil {
+			return nil, err
+		}
+		return h(req, in)
+	}
+}
+
+// decode reads the JSON request body into v, refusing unknown fields and
+// bodies over 64 KiB.
+func decode(w http.ResponseWriter, req *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: request body: %v", errBadRequest, err)
+	}
+	return nil
+}
+
+// who returns the user and team the middleware put in the context.
+func who(req *http.Request) (user, team string) {
+	user, _ = roster.UserFrom(req.Context())
+	team, _ = roster.TeamFrom(req.Context())
+	return user, team
+}
+
+type signIn struct {
+	ID     string       `json:"id"`
+	Name   string       `json:"name"`
+	Email  string       `json:"email"`
+	SignIn store.SignIn `json:"sign_in"`
+}
+
+// signIn is the demo sign-in: it registers the user on first use and sets
+// the cookie. Your application's own sign-in calls Teams.CreateUser when it
+// registers a user.
+func (a *api) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
+	var in signIn
+	if err := decode(w, req, &in); err != nil {
+		return nil, err
+	}
+	if in.SignIn == "" {
+		in.SignIn = store.SignInEmail
+	}
+	_, err := a.r.Teams.CreateUser(req.Context(), store.User{ID: in.ID, Name: in.Name, Email: in.Email, SignIn: in.SignIn})
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return nil, err
+	}
+	u, err := a.r.Teams.User(req.Context(), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: Cookie, Value: u.ID, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return u, nil
+}
+
+func (a *api) signOut(w http.ResponseWriter, _ *http.Request) (any, error) {
+	http.SetCookie(w, &http.Cookie{Name: Cookie, Path: "/", MaxAge: -1})
+	return nil, nil
+}
+
+func (a *api) outbox(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, _ := who(req)
+	u, err := a.r.Teams.User(req.Context(), user)
+	if err != nil {
+		return nil, err
+	}
+	return a.out.For(u), nil
+}
+
+type me struct {
+	User     store.User           `json:"user"`
+	Accounts []teams.AccountEntry `json:"accounts"`
+	// Can lists, by account ID, the actions the user may perform there.
+	Can map[string][]string `json:"can"`
+	// Policy, Roles and Top describe the policy: its name, its roles and
+	// its top role.
+	Policy string      `json:"policy"`
+	Roles  []rbac.Role `json:"roles"`
+	Top    rbac.Role   `json:"top"`
+}
+
+// me is the account selector, with what the user may do in each account so
+// that a page shows only the controls that will work.
+func (a *api) me(_ http.ResponseWriter, req *http.Request) (any, error) {
+	ctx := req.Context()
+	user, _ := who(req)
+	u, err := a.r.Teams.User(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	accounts, err := a.r.Teams.Accounts(ctx, user)
+	if err != nil {
+		return nil, err
+	}
+	p := a.r.Policy()
+	can := map[string][]string{}
+	for _, e := range accounts {
+		acts := []string{}
+		for _, act := range p.Actions() {
+			if a.r.Can(ctx, user, e.Account.ID, act) {
+				acts = append(acts, string(act))
+			}
+		}
+		can[e.Account.ID] = acts
+	}
+	return me{User: u, Accounts: accounts, Policy: p.Name(), Can: can, Roles: p.Roles(), Top: p.Top()}, nil
+}
+
+func (a *api) previewInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+	return a.r.Invites.Preview(req.Context(), req.PathValue("token"))
+}
+
+func (a *api) acceptInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, _ := who(req)
+	return a.r.Invites.Accept(req.Context(), user, req.PathValue("token"))
+}
+
+type tokenBody struct {
+	Token string `json:"token"`
+}
+
+// transferStep is confirming (Teams.ConfirmTransfer) or accepting
+// (Teams.AcceptTransfer) the transfer {id} with the token of its email.
+func transferStep(step func(ctx context.Context, actor, transferID, tok string) (store.Transfer, error)) func(http.ResponseWriter, *http.Request) (any, error) {
+	return withBody(func(req *http.Request, in tokenBody) (any, error) {
+		user, _ := who(req)
+		t, err := step(req.Context(), user, req.PathValue("id"), in.Token)
+		if err != nil {
+			return nil, err
+		}
+		return transferOf(t), nil
+	})
+}
+
+func (a *api) switchAccount(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	if err := a.r.Teams.Switch(req.Context(), user, team); err != nil {
+		return nil, err
+	}
+	return a.r.Teams.Active(req.Context(), user)
+}
+
+type nameBody struct {
+	Name string `json:"name"`
+}
+
+func (a *api) convert(req *http.Request, in nameBody) (any, error) {
+	user, team := who(req)
+	return a.r.Teams.ConvertToTeam(req.Context(), user, team, in.Name)
+}
+
+// teamPage is the account with the caller's role.
+func (a *api) teamPage(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return a.r.Teams.Account(req.Context(), user, team)
+}
+
+func (a *api) deleteTeam(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return a.r.Teams.DeleteTeam(req.Context(), user, team)
+}
+
+func (a *api) members(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return a.r.Teams.Members(req.Context(), user, team)
+}
+
+type roleBody struct {
+	Role rbac.Role `json:"role"`
+}
+
+func (a *api) changeRole(req *http.Request, in roleBody) (any, error) {
+	user, team := who(req)
+	return a.r.Teams.ChangeRole(req.Context(), user, team, req.PathValue("user"), in.Role)
+}
+
+func (a *api) removeMember(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return nil, a.r.Teams.RemoveMember(req.Context(), user, team, req.PathValue("user"))
+}
+
+func (a *api) leave(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return nil, a.r.Teams.Leave(req.Context(), user, team)
+}
+
+// listInvites lists every invite of the team, or only pending ones with
+// ?status=pending.
+func (a *api) listInvites(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	switch req.URL.Query().Get("status") {
+	case "":
+		return a.r.Invites.List(req.Context(), user, team)
+	case "pending":
+		return a.r.Invites.Pending(req.Context(), user, team)
+	}
+	return nil, fmt.Errorf("%w: status must be empty or pending", errBadRequest)
+}
+
+type inviteBody struct {
+	Role rbac.Role `json:"role"`
+	// Emails, when given, makes one email invite per address (all or
+	// nothing); otherwise a link is made.
+	Emails []string `json:"emails"`
+	// MaxUses lets a link be used by that many users.
+	MaxUses int `json:"max_uses"`
+	// ExpiresIn is a duration such as "72h"; empty means the default.
+	ExpiresIn     string `json:"expires_in"`
+	RequireSecure bool   `json:"require_secure"`
+}
+
+// createInvites returns the new invitations, each with its token and link:
+// the only time they are shown.
+func (a *api) createInvites(req *http.Request, in inviteBody) (any, error) {
+	var opts []invites.InviteOption
+	if in.MaxUses != 0 {
+		opts = append(opts, invites.MaxUses(in.MaxUses))
+	}
+	if in.ExpiresIn != "" {
+		d, err := time.ParseDuration(in.ExpiresIn)
+		if err != nil {
+			return nil, fmt.Errorf("%w: expires_in: %v", errBadRequest, err)
+		}
+		opts = append(opts, invites.ExpiresIn(d))
+	}
+	if in.RequireSecure {
+		opts = append(opts, invites.RequireSecure())
+	}
+	user, team := who(req)
+	if len(in.Emails) > 0 {
+		return a.r.Invites.CreateEmail(req.Context(), user, team, in.Role, in.Emails, opts...)
+	}
+	inv, err := a.r.Invites.CreateLink(req.Context(), user, team, in.Role, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return []invites.Invitation{inv}, nil
+}
+
+func (a *api) resendInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return a.r.Invites.Resend(req.Context(), user, team, req.PathValue("id"))
+}
+
+func (a *api) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return nil, a.r.Invites.Revoke(req.Context(), user, team, req.PathValue("id"))
+}
+
+// transfer is a transfer without its token hashes.
+type transfer struct {
+	ID, AccountID, From, To         string
+	Status                          store.TransferStatus
+	CreatedAt, ExpiresAt, UpdatedAt time.Time
+}
+
+func transferOf(t store.Transfer) transfer {
+	return transfer{ID: t.ID, AccountID: t.AccountID, From: t.From, To: t.To, Status: t.Status, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UpdatedAt: t.UpdatedAt}
+}
+
+func (a *api) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	ts, err := a.r.Teams.Transfers(req.Context(), user, team)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]transfer, len(ts))
+	for i, t := range ts {
+		out[i] = transferOf(t)
+	}
+	return out, nil
+}
+
+type transferBody struct {
+	To string `json:"to"`
+}
+
+func (a *api) startTransfer(req *http.Request, in transferBody) (any, error) {
+	user, team := who(req)
+	t, err := a.r.Teams.TransferOwnership(req.Context(), user, team, in.To)
+	if err != nil {
+		return nil, err
+	}
+	return transferOf(t), nil
+}
+
+func (a *api) cancelTransfer(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return nil, a.r.Teams.CancelTransfer(req.Context(), user, team, req.PathValue("id"))
+}
+
+type auditPage struct {
+	Events []store.Event `json:"events"`
+	Next   string        `json:"next"`
+}
+
+// auditLog is one page of the audit log. Query parameters: since and until
+// (RFC 3339 or a date, 2006-01-02), actor, action, resource_type,
+// resource_id, result (allowed or denied), limit and cursor.
+func (a *api) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
+	q := req.URL.Query()
+	f := audit.Filter{
+		Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"),
+		ResourceID: q.Get("resource_id"), Result: store.Result(q.Get("result")), Cursor: q.Get("cursor"),
+	}
+	var err error
+	if f.Since, err = parseTime(q, "since"); err != nil {
+		return nil, err
+	}
+	if f.Until, err = parseTime(q, "until"); err != nil {
+		return nil, err
+	}
+	if s := q.Get("limit"); s != "" {
+		if f.Limit, err = strconv.Atoi(s); err != nil {
+			return nil, fmt.Errorf("%w: limit: %v", errBadRequest, err)
+		}
+	}
+	user, team := who(req)
+	events, next, err := a.r.Audit.Query(req.Context(), user, team, f)
+	if err != nil {
+		return nil, err
+	}
+	for i := range events { // the hash chain is for Verify, not for the page
+		events[i].PrevHash, events[i].Hash = nil, nil
+	}
+	return auditPage{Events: events, Next: next}, nil
+}
+
+// parseTime reads the query parameter name as RFC 3339 or a date; empty is
+// the zero time.
+func parseTime(q url.Values, name string) (time.Time, error) {
+	s := q.Get(name)
+	if s == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339, time.DateOnly} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%w: %s: want RFC 3339 or YYYY-MM-DD, got %q", errBadRequest, name, s)
+}

@@ -1,0 +1,229 @@
+package roster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// HTTPOptions tells the middleware of Require, RequireMember and
+// RequireUser how to find a request's user and team. The host application
+// supplies both from its own authentication and routing; the middleware
+// calls them from many requests at once, so they must be safe for
+// concurrent use.
+type HTTPOptions struct {
+	// User returns the ID of the request's authenticated user (the ID the
+	// host gave store.User.ID), or false if the request has none. It is the
+	// host's own authentication: a session cookie, a bearer token. A
+	// request without a user gets 401.
+	User func(*http.Request) (string, bool)
+	// Team returns the ID of the account the request acts on, or false if
+	// the request does not name one, such as TeamFromPath("team") or
+	// TeamFromHeader("X-Team"). A request that names no team acts on the
+	// user's active account (teams.Service.Active); a nil Team always does.
+	Team func(*http.Request) (string, bool)
+}
+
+// TeamFromPath returns a Team source that reads the path value name
+// (r.PathValue), so that the patterns of http.ServeMux, such as
+// "GET /teams/{team}/members", name the team. A router that is not
+// http.ServeMux fills path values with r.SetPathValue. It reports false
+// when the value is empty. The source is safe for concurrent use.
+func TeamFromPath(name string) func(*http.Request) (string, bool) {
+	return func(r *http.Request) (string, bool) {
+		v := r.PathValue(name)
+		return v, v != ""
+	}
+}
+
+// TeamFromHeader returns a Team source that reads the request header name,
+// such as "X-Team". It reports false when the header is absent or empty.
+// The source is safe for concurrent use.
+func TeamFromHeader(name string) func(*http.Request) (string, bool) {
+	return func(r *http.Request) (string, bool) {
+		v := r.Header.Get(name)
+		return v, v != ""
+	}
+}
+
+type ctxKey int
+
+const (
+	userKey ctxKey = iota
+	teamKey
+)
+
+// UserFrom returns the user the middleware authenticated, from the context
+// of the request it passed on; false if there is none. It is safe for
+// concurrent use.
+func UserFrom(ctx context.Context) (string, bool) {
+	u, ok := ctx.Value(userKey).(string)
+	return u, ok
+}
+
+// TeamFrom returns the team (account ID) the middleware of Require or
+// RequireMember authorized the request for, from the context of the request
+// it passed on; false if there is none. It is safe for concurrent use.
+func TeamFrom(ctx context.Context) (string, bool) {
+	t, ok := ctx.Value(teamKey).(string)
+	return t, ok
+}
+
+// Problem is an HTTP problem report (RFC 9457), the body of the
+// middleware's error responses, served as application/problem+json.
+type Problem struct {
+	// Type is "about:blank": the status code says what went wrong.
+	Type string `json:"type"`
+	// Title is the status code's text, such as "Forbidden".
+	Title string `json:"title"`
+	// Status is the HTTP status code.
+	Status int `json:"status"`
+	// Detail explains this occurrence to the client.
+	Detail string `json:"detail,omitempty"`
+}
+
+// WriteProblem writes a problem report with the status and detail as the
+// response, so that a host's handlers can answer errors in the same form
+// as the middleware. A body that cannot be written means the client has
+// gone; nobody is left to tell, so WriteProblem returns nothing. Like any
+// write to w, it must not run concurrently with other writes to w.
+func WriteProblem(w http.ResponseWriter, status int, detail string) {
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+}
+
+// Require returns net/http middleware that passes a request to the next
+// handler only if its user may perform action on its team, as Can says.
+// The next handler finds the user and the team with UserFrom and TeamFrom,
+// and the request metadata (IP, user agent, X-Request-ID) is in its context
+// as audit.Middleware puts it, so that the audit events it writes carry it.
+//
+// The responses, each an application/problem+json body (see Problem):
+//
+//   - 401 Unauthorized: o.User found no user, or returned a malformed ID.
+//   - 400 Bad Request: the team the request names is not a well-formed ID.
+//     No account has such an ID, so saying so reveals nothing.
+//   - 403 Forbidden: the user may not perform action on the team. To a
+//     user who is not a member, a team that does not exist and a team of
+//     others get the same answer, so that nobody learns which teams exist;
+//     a member is told which role lacks the action. A request that names no
+//     team and whose user has no active account is 403 too.
+//   - 500 Internal Server Error: the policy has no such action (a
+//     programming error: every request fails until it is fixed), or reading
+//     the user's active account failed.
+//
+// Denied requests are not written to the audit log. The middleware works
+// with http.ServeMux and any router built on http.Handler, and is safe for
+// concurrent use.
+func (r *Roster) Require(action rbac.Action, o HTTPOptions) func(http.Handler) http.Handler {
+	return r.middleware(o, func(w http.ResponseWriter, req *http.Request, user, team string) bool {
+		d := r.Explain(req.Context(), user, team, action)
+		switch {
+		case d.Allowed:
+			return true
+		case errors.Is(d.Err, rbac.ErrUnknownAction):
+			WriteProblem(w, http.StatusInternalServerError, fmt.Sprintf("the policy has no action %q", action))
+		case errors.Is(d.Err, rbac.ErrDenied):
+			WriteProblem(w, http.StatusForbidden, fmt.Sprintf("your role %q may not %s on this account", d.Role, action))
+		default: // not a member, or no such account: the same answer
+			WriteProblem(w, http.StatusForbidden, fmt.Sprintf("you may not %s on this account", action))
+		}
+		return false
+	})
+}
+
+// RequireMember is Require for a request that any member of the team may
+// make, whatever their role, such as reading the members table: it answers
+// like Require, with 403 for a user who is not a member. It is safe for
+// concurrent use.
+func (r *Roster) RequireMember(o HTTPOptions) func(http.Handler) http.Handler {
+	return r.middleware(o, func(w http.ResponseWriter, _ *http.Request, user, team string) bool {
+		if _, _, member := r.idx.role(team, user); member {
+			return true
+		}
+		WriteProblem(w, http.StatusForbidden, "you are not a member of this account")
+		return false
+	})
+}
+
+// RequireUser returns middleware that passes a request on only if o.User
+// finds its user (401 otherwise, as Require), for requests that act on no
+// team, such as listing the user's accounts or accepting an invitation.
+// o.Team is not used and TeamFrom reports false. The request metadata is put
+// in the context as Require does. It is safe for concurrent use.
+func (r *Roster) RequireUser(o HTTPOptions) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return audit.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			user, ok := authenticate(w, req, o)
+			if !ok {
+				return
+			}
+			next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), userKey, user)))
+		}))
+	}
+}
+
+// middleware authenticates the user, resolves the team and lets allow decide;
+// allow writes the response when it says no.
+func (r *Roster) middleware(o HTTPOptions, allow func(w http.ResponseWriter, req *http.Request, user, team string) bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return audit.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			user, ok := authenticate(w, req, o)
+			if !ok {
+				return
+			}
+			team, ok := r.team(w, req, o, user)
+			if !ok || !allow(w, req, user, team) {
+				return
+			}
+			ctx := context.WithValue(context.WithValue(req.Context(), userKey, user), teamKey, team)
+			next.ServeHTTP(w, req.WithContext(ctx))
+		}))
+	}
+}
+
+// authenticate returns the request's user, or writes 401 and reports false.
+func authenticate(w http.ResponseWriter, req *http.Request, o HTTPOptions) (string, bool) {
+	var user string
+	ok := o.User != nil
+	if ok {
+		user, ok = o.User(req)
+	}
+	if !ok || store.ValidateID("user", user) != nil {
+		WriteProblem(w, http.StatusUnauthorized, "sign in first")
+		return "", false
+	}
+	return user, true
+}
+
+// team returns the team the request acts on, or writes the error response
+// and reports false.
+func (r *Roster) team(w http.ResponseWriter, req *http.Request, o HTTPOptions, user string) (string, bool) {
+	if o.Team != nil {
+		if team, ok := o.Team(req); ok {
+			if err := store.ValidateID("team", team); err != nil {
+				WriteProblem(w, http.StatusBadRequest, "the team ID is malformed")
+				return "", false
+			}
+			return team, true
+		}
+	}
+	a, err := r.Teams.Active(req.Context(), user)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		WriteProblem(w, http.StatusForbidden, "you have no active account")
+		return "", false
+	case err != nil:
+		WriteProblem(w, http.StatusInternalServerError, "the active account could not be read")
+		return "", false
+	}
+	return a.ID, true
+}
