@@ -86,6 +86,7 @@ type Store struct {
 	// least that many rowids on two read connections at once: set by
 	// OpenSQLite, whose read pool has several.
 	parallelMin int64
+	feed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -125,7 +126,7 @@ func OpenPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
 	}
 	sqlDB.SetMaxIdleConns(postgresIdleConns)
-	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect}
+	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect, feed: newFeed()}
 	s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, errors.Join(err, s.closeOwned())
@@ -150,7 +151,7 @@ func New(db *gorm.DB) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("sqlstore: new: %w: nil *gorm.DB", store.ErrInvalid)
 	}
-	s := &Store{}
+	s := &Store{feed: newFeed()}
 	switch name := db.Dialector.Name(); name {
 	case "sqlite":
 		s.dialect = sqliteDialect
@@ -177,6 +178,7 @@ func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	close(s.done)
 	return s.closeOwned()
 }
 
@@ -234,6 +236,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 		return store.Commit{}, s.fail(ctx, err, "update: commit")
 	}
 	committed = true
+	if c.Revision != 0 && s.dialect == sqliteDialect {
+		s.announce(c.Revision)
+	}
 	return c, nil
 }
 
