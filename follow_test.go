@@ -63,6 +63,21 @@ func followers() int {
 	return count
 }
 
+// losing is a Store whose announcement of one revision is lost.
+type losing struct {
+	store.Store
+	w    store.Watcher
+	lost store.Revision
+}
+
+func (l losing) Watch(ctx context.Context, fn func(store.Revision)) error {
+	return l.w.Watch(ctx, func(rev store.Revision) {
+		if rev != l.lost {
+			fn(rev)
+		}
+	})
+}
+
 func TestFollow(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
@@ -96,6 +111,25 @@ func TestFollow(t *testing.T) {
 			eventually(t, "the second roster denies the removed member", func() bool {
 				return !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage)
 			})
+		})
+
+		t.Run("a lost announcement is caught up with the next one", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(0))
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			lost := r1.Revision() + 1 // the removal's
+			w, ok := s.(store.Watcher)
+			if !ok {
+				t.Fatal("the store does not announce its commits")
+			}
+			r2 := instance(t, losing{s, w, lost}, rbac.Runpod(), roster.WithFollow(time.Hour))
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			user(t, r1, "carol") // announced
+			eventually(t, "the second roster has both changes", func() bool { return r2.Revision() == r1.Revision() })
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("the second roster skipped the change whose announcement was lost")
+			}
 		})
 
 		t.Run("TrackWrites gives the revision of each write and nothing for reads", func(t *testing.T) {
