@@ -220,20 +220,11 @@ func (rm *remote) observe(t *testing.T, account, user string, action rbac.Action
 // deaf hides the store's announcements from it.
 func openInstance(t *testing.T, dsn string, deaf bool, opts ...roster.Option) *roster.Roster {
 	t.Helper()
-	s, err := sqlstore.OpenPostgres(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	var st store.Store = s
+	var s store.Store = pg.StoreOn(t, dsn)
 	if deaf {
-		st = struct{ store.Store }{s}
+		s = struct{ store.Store }{s} // embedding only the interface hides Watch
 	}
-	return instance(t, st, rbac.Runpod(), opts...)
+	return instance(t, s, rbac.Runpod(), opts...)
 }
 
 // addMembers makes n users members of the account with role in one commit, and
@@ -307,6 +298,9 @@ func measure(t *testing.T, writer *roster.Roster, observers []observer, account 
 	return lags, writes
 }
 
+// pg is the PostgreSQL backend.
+var pg = testdb.Backends()[1]
+
 func TestInstances(t *testing.T) {
 	ctx := context.Background()
 	dsn := testdb.Postgres(t)
@@ -316,7 +310,7 @@ func TestInstances(t *testing.T) {
 
 	t.Run("a removal reaches every other instance through notifications", func(t *testing.T) {
 		const trials = 200
-		users, rev := addMembers(t, openStore(t, dsn), acct.ID, "healthy", trials, rbac.RunpodDev)
+		users, rev := addMembers(t, pg.StoreOn(t, dsn), acct.ID, "healthy", trials, rbac.RunpodDev)
 		observers := []observer{
 			local{openInstance(t, dsn, false)},
 			local{openInstance(t, dsn, false)},
@@ -332,7 +326,7 @@ func TestInstances(t *testing.T) {
 			trials   = 30
 			backstop = 100 * time.Millisecond
 		)
-		users, rev := addMembers(t, openStore(t, dsn), acct.ID, "deaf", trials, rbac.RunpodDev)
+		users, rev := addMembers(t, pg.StoreOn(t, dsn), acct.ID, "deaf", trials, rbac.RunpodDev)
 		observers := []observer{
 			local{openInstance(t, dsn, true, roster.WithFollow(backstop))},
 			startInstance(t, dsn, backstop, true),
@@ -343,7 +337,7 @@ func TestInstances(t *testing.T) {
 	})
 
 	t.Run("new enemy: an instance asked at the removal's revision never allows", func(t *testing.T) {
-		s := openStore(t, dsn)
+		s := pg.StoreOn(t, dsn)
 		b := openInstance(t, dsn, false)
 		// Without freshness most answers are stale (the change has not
 		// arrived yet), so fewer trials show it.
@@ -376,52 +370,5 @@ func TestInstances(t *testing.T) {
 				t.Errorf("Can right after the removal never allowed in %d trials: the test cannot see the bug CanAt prevents", trials)
 			}
 		}
-	})
-}
-
-// openStore opens a Store with a pool of its own on dsn, closed when the
-// test ends.
-func openStore(t *testing.T, dsn string) store.Store {
-	t.Helper()
-	s, err := sqlstore.OpenPostgres(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	return s
-}
-
-func TestInstanceReconnects(t *testing.T) {
-	ctx := context.Background()
-	dsn := testdb.Postgres(t)
-	a := openInstance(t, dsn, false, roster.WithFollow(0)) // listens to nothing
-	acct := team(t, a, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodDev})
-	// An hour's backstop: only the reconnection's catch-up can bring the
-	// change made while the connection was down.
-	b := openInstance(t, dsn, false, roster.WithFollow(time.Hour))
-	if err := b.WaitFor(ctx, a.Revision()); err != nil {
-		t.Fatal(err)
-	}
-	if n := testdb.TerminateListeners(t, dsn); n != 1 {
-		t.Fatalf("terminated %d listeners, want b's one", n)
-	}
-	// The listener reconnects after 50 ms at the earliest: this commits
-	// while it is away, and its notification reaches nobody.
-	if err := a.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the reconnected instance denies the member removed while it was away", func() bool {
-		return !b.Can(ctx, "bob", acct.ID, rbac.PodsManage)
-	})
-	// And it listens again.
-	if err := a.Teams.RemoveMember(ctx, "alice", acct.ID, "carol"); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the reconnected instance hears the next removal", func() bool {
-		return !b.Can(ctx, "carol", acct.ID, rbac.PodsManage)
 	})
 }

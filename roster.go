@@ -193,8 +193,10 @@ func (r *Roster) Policy() *rbac.Policy { return r.policy }
 func (r *Roster) Revision() store.Revision { return store.Revision(r.idx.rev.Load()) }
 
 // Sync brings the in-memory view up to date with changes committed to the
-// Store by others (another Roster or process on the same database). Changes
-// made through this Roster need no Sync. It returns the Store's errors.
+// Store by others (another Roster or process on the same database) now,
+// instead of when the follower brings them (see New and WithFollow).
+// Changes made through this Roster need no Sync. It returns the Store's
+// errors. It is safe for concurrent use.
 func (r *Roster) Sync(ctx context.Context) error {
 	return r.idx.catchUp(ctx, r.store)
 }

@@ -99,7 +99,15 @@ func (b Backend) Skip(tb testing.TB) {
 // Store opens a Store on a fresh database and closes it when tb ends.
 func (b Backend) Store(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
-	s, err := b.Open(b.DSN(tb))
+	return b.StoreOn(tb, b.DSN(tb))
+}
+
+// StoreOn opens a Store on dsn, a DSN returned by DSN, and closes it when
+// tb ends: several Stores on one DSN are several instances of an
+// application on one database, each with its own connections.
+func (b Backend) StoreOn(tb testing.TB, dsn string) *sqlstore.Store {
+	tb.Helper()
+	s, err := b.Open(dsn)
 	if err != nil {
 		tb.Fatalf("open %s store: %v", b.Name, err)
 	}

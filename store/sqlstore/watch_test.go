@@ -160,16 +160,7 @@ func TestWatch(t *testing.T) {
 		postgresBackend.Skip(t)
 		t.Run("announces the commits of another process's store", func(t *testing.T) {
 			dsn := postgresBackend.DSN(t)
-			s1, err := sqlstore.OpenPostgres(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s1.Close()
-			s2, err := sqlstore.OpenPostgres(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s2.Close()
+			s1, s2 := postgresBackend.StoreOn(t, dsn), postgresBackend.StoreOn(t, dsn)
 			revs, _ := watching(t, s1)
 			expect(t, revs, 0)
 			expect(t, revs, commitAccount(t, s2, "a1"))
@@ -188,11 +179,7 @@ func TestWatch(t *testing.T) {
 
 		t.Run("a dropped connection reconnects and asks for a catch-up", func(t *testing.T) {
 			dsn := postgresBackend.DSN(t)
-			s, err := sqlstore.OpenPostgres(dsn)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := postgresBackend.StoreOn(t, dsn)
 			revs, _ := watching(t, s)
 			expect(t, revs, 0)
 			if n := testdb.TerminateListeners(t, dsn); n != 1 {
