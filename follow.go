@@ -40,6 +40,7 @@ func WithFollow(interval time.Duration) Option {
 // announcements may have been lost, and every interval; another, when the
 // Store is a store.Watcher, runs Watch.
 type follower struct {
+	watching  atomic.Bool   // a Watch of the Store is running
 	announced atomic.Uint64 // highest revision announced
 	lost      atomic.Bool   // announcements may have been missed
 	wake      chan struct{} // buffered 1: something was announced
@@ -56,8 +57,10 @@ func (r *Roster) startFollowing(interval time.Duration) {
 	f := &follower{wake: make(chan struct{}, 1), cancel: cancel}
 	r.follow = f
 	if w, ok := r.store.(store.Watcher); ok {
+		f.watching.Store(true)
 		f.wg.Go(func() {
 			err := w.Watch(ctx, f.announce)
+			f.watching.Store(false)
 			if errors.Is(err, store.ErrClosed) {
 				cancel() // nothing more to follow
 			}
@@ -122,9 +125,10 @@ func (r *Roster) stopFollowing() {
 
 // WaitFor returns once the in-memory view reflects at least revision rev,
 // such as the revision of a write made through another Roster (see
-// TrackWrites): after it returns nil, Can answers as of rev or later. It
-// waits up to 20 ms for the change to arrive through the Store's
-// announcements, woken as soon as it is applied, and then reads the changes
+// TrackWrites): after it returns nil, Can answers as of rev or later. When
+// the Roster follows a Store that announces its commits, it waits up to
+// 20 ms for the change to arrive that way, woken as soon as it is applied;
+// then, or at once when nothing would announce it, it reads the changes
 // from the Store itself. It returns at once if the view is already at rev.
 // It returns an error wrapping store.ErrInvalid if the Store has no such
 // revision yet, the context's error if ctx ends first, and the Store's
@@ -133,22 +137,30 @@ func (r *Roster) WaitFor(ctx context.Context, rev store.Revision) error {
 	if r.Revision() >= rev {
 		return nil
 	}
+	if r.follow == nil || !r.follow.watching.Load() {
+		// Nothing will announce it: read it at once.
+		return r.syncTo(ctx, rev)
+	}
 	t := time.NewTimer(freshWait)
 	defer t.Stop()
-	for {
+	for r.Revision() < rev {
 		changed := r.idx.changed.Load()
 		if r.Revision() >= rev {
-			return nil
+			break // applied between the check and the load
 		}
 		select {
 		case <-*changed:
-			continue
 		case <-ctx.Done():
 			return fmt.Errorf("roster: wait for revision %d: %w", rev, ctx.Err())
 		case <-t.C:
+			return r.syncTo(ctx, rev)
 		}
-		break
 	}
+	return nil
+}
+
+// syncTo brings the view up to rev from the Store.
+func (r *Roster) syncTo(ctx context.Context, rev store.Revision) error {
 	if err := r.Sync(ctx); err != nil {
 		return fmt.Errorf("roster: wait for revision %d: %w", rev, err)
 	}

@@ -42,8 +42,7 @@ func instance(t *testing.T, s store.Store, p *rbac.Policy, opts ...roster.Option
 	return r
 }
 
-// followers returns how many goroutines are following a store: follower
-// loops and Watch calls.
+// followers returns how many goroutines Rosters run to follow their stores.
 func followers() int {
 	buf := make([]byte, 1<<20)
 	for {
@@ -56,7 +55,8 @@ func followers() int {
 	}
 	count := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		if strings.Contains(g, "roster.(*Roster).followLoop") || strings.Contains(g, "sqlstore.(*Store).Watch") {
+		// Started or not yet, they were created by startFollowing.
+		if strings.Contains(g, "roster.(*Roster).startFollowing") {
 			count++
 		}
 	}
