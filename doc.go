@@ -35,6 +35,17 @@
 //
 // Can never touches the database: the Roster holds every membership in
 // memory, loaded at Open and updated from each commit's change list before
-// the call that made it returns. Changes made by other processes on the same
-// database are picked up by Sync.
+// the call that made it returns.
+//
+// # Several instances
+//
+// Instances of an application sharing one PostgreSQL database each run a
+// Roster. A Roster follows the changes the others commit: the Store
+// announces every commit (LISTEN/NOTIFY on PostgreSQL, see store.Watcher),
+// the Roster reads the changes after its revision and applies them in
+// order, and it checks for new revisions every second anyway (WithFollow),
+// so announcements lost to a dropped connection cost at most that. For the
+// moments a change takes to travel, TrackWrites gives the revision of a
+// write, CanAt answers as of a revision on any instance, and CheckStrict
+// decides from the database itself.
 package roster
