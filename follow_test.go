@@ -55,8 +55,8 @@ func followers() int {
 	}
 	count := 0
 	for _, g := range strings.Split(string(buf), "\n\n") {
-		// Started or not yet, they were created by startFollowing.
-		if strings.Contains(g, "roster.(*Roster).startFollowing") {
+		// The goroutines startFollowing starts, once they run.
+		if strings.Contains(g, "roster.(*Roster).startFollowing.func") {
 			count++
 		}
 	}
@@ -273,9 +273,8 @@ func TestFollow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if n := followers(); n == 0 {
-				t.Fatal("no follower running: the test cannot see it stop")
-			}
+			// The store announces, so both goroutines run: the loop and Watch.
+			eventually(t, "the roster's follower runs", func() bool { return followers() == 2 })
 			if err := r.Close(); err != nil {
 				t.Fatal(err)
 			}
