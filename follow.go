@@ -83,7 +83,8 @@ func (f *follower) announce(rev store.Revision) {
 
 // followLoop catches the index up whenever it is woken, when an announced
 // revision was not yet readable, and every interval, until ctx ends or the
-// Store is closed. Errors are retried at the next occasion.
+// Store is closed. A failed read is tried again at the next announcement
+// or tick.
 func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 	f := r.follow
 	tick := time.NewTicker(interval)
@@ -103,14 +104,16 @@ func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 			continue // our own commit, already applied
 		}
 		err := r.idx.catchUp(ctx, r.store)
-		if errors.Is(err, store.ErrClosed) {
+		switch {
+		case errors.Is(err, store.ErrClosed):
 			return
-		}
-		if err != nil || f.announced.Load() > r.idx.rev.Load() {
-			f.lost.Store(err != nil)
-			if retry == nil {
-				retry = time.After(retryWait)
-			}
+		case err != nil:
+			// Read again at the next announcement or tick, not sooner:
+			// a database that is down is not hammered.
+			f.lost.Store(true)
+		case f.announced.Load() > r.idx.rev.Load() && retry == nil:
+			// Announced but not yet visible to this read: soon.
+			retry = time.After(retryWait)
 		}
 	}
 }

@@ -3,8 +3,10 @@ package roster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -78,6 +80,20 @@ func (l losing) Watch(ctx context.Context, fn func(store.Revision)) error {
 	})
 }
 
+// failing is a Store whose Changes fails while fails is above zero,
+// counting down; it does not announce.
+type failing struct {
+	store.Store
+	fails *atomic.Int32
+}
+
+func (f failing) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	if f.fails.Add(-1) >= 0 {
+		return nil, fmt.Errorf("test: %w", store.ErrBackend)
+	}
+	return f.Store.Changes(ctx, after, limit)
+}
+
 func TestFollow(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
@@ -111,6 +127,23 @@ func TestFollow(t *testing.T) {
 			eventually(t, "the second roster denies the removed member", func() bool {
 				return !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage)
 			})
+		})
+
+		t.Run("a failed read is tried again", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			fails := &atomic.Int32{}
+			r2 := instance(t, failing{s, fails}, rbac.Runpod(), roster.WithFollow(10*time.Millisecond))
+			fails.Store(3)
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the second roster denies the removed member", func() bool {
+				return !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage)
+			})
+			if n := fails.Load(); n >= 0 {
+				t.Errorf("%d reads were left to fail: the roster did not read through the failures", n+1)
+			}
 		})
 
 		t.Run("a lost announcement is caught up with the next one", func(t *testing.T) {
