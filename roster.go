@@ -250,10 +250,10 @@ func (d Decision) String() string {
 // It is safe for concurrent use.
 func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.Action) Decision {
 	d, aid, err := r.question(user, account, action)
+	d.Revision = r.Revision()
 	if err != nil {
 		return d.deny(err)
 	}
-	d.Revision = r.Revision()
 	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid)
 	return r.decide(d, accountKnown, member, rid != noRole, r.idx.roleName(rid), allowed)
 }
