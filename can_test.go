@@ -76,6 +76,10 @@ func TestCanAllocatesNothing(t *testing.T) {
 		if n := testing.AllocsPerRun(100, func() { r.Can(ctx, q.user, acct.ID, q.action) }); n != 0 {
 			t.Errorf("Can(%s, %s) allocates %v times, want 0", q.user, q.action, n)
 		}
+		// At a revision the roster has, CanAt is Can.
+		if n := testing.AllocsPerRun(100, func() { r.CanAt(ctx, r.Revision(), q.user, acct.ID, q.action) }); n != 0 {
+			t.Errorf("CanAt(%s, %s) allocates %v times, want 0", q.user, q.action, n)
+		}
 	}
 }
 

@@ -51,10 +51,22 @@
 // Every change is one transaction that authorizes the actor with the
 // policy, keeps the invariants (a team always keeps a member with the top
 // role), makes the change and writes its audit event. Can reflects a change
-// as soon as the call that made it returns; changes made by other processes
-// on the same database are applied by Sync.
+// as soon as the call that made it returns; Can never touches the
+// database.
 //
 // The examples directory holds runnable programs: quickstart, httpserver
 // (a JSON API for a team page), console (that page in the browser) and
 // customstore (a Store written from scratch).
+//
+// # Several instances
+//
+// Instances of an application sharing one PostgreSQL database each run a
+// Roster. A Roster follows the changes the others commit: the Store
+// announces every commit (LISTEN/NOTIFY on PostgreSQL, see store.Watcher),
+// the Roster reads the changes after its revision and applies them in
+// order, and it checks for new revisions every second anyway (WithFollow),
+// so announcements lost to a dropped connection cost at most that. For the
+// moments a change takes to travel, TrackWrites gives the revision of a
+// write, CanAt answers as of a revision on any instance, and CheckStrict
+// decides from the database itself.
 package roster

@@ -62,6 +62,9 @@ type index struct {
 	freeRoles []rbac.RoleID                     // IDs of deleted team roles, to reuse
 
 	rev atomic.Uint64
+	// changed is closed, and replaced, whenever rev advances: WaitFor
+	// waits on it.
+	changed atomic.Pointer[chan struct{}]
 }
 
 // view is what a reader loads once per call: the two tables and the arena
@@ -135,6 +138,8 @@ func newIndex(p *rbac.Policy) *index {
 		}
 	}
 	ix.accounts.init()
+	ch := make(chan struct{})
+	ix.changed.Store(&ch)
 	v := &view{
 		accounts: make([]atomic.Uint64, minTable),
 		members:  make([]memberSlot, minTable),
@@ -190,7 +195,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 		return err
 	}
 	ix.place(entries)
-	ix.rev.Store(uint64(rev))
+	ix.setRevision(rev)
 	return nil
 }
 
@@ -535,9 +540,17 @@ func (ix *index) applyChanges(changes []store.Change) error {
 		}
 	}
 	if n := len(changes); n > 0 {
-		ix.rev.Store(uint64(changes[n-1].Revision))
+		ix.setRevision(changes[n-1].Revision)
 	}
 	return nil
+}
+
+// setRevision advances the index's revision to rev and wakes whoever waits
+// for it to change. The caller holds ix.mu.
+func (ix *index) setRevision(rev store.Revision) {
+	ix.rev.Store(uint64(rev))
+	ch := make(chan struct{})
+	close(*ix.changed.Swap(&ch))
 }
 
 // internAccount adds the account if it is new. The caller holds ix.mu and

@@ -32,6 +32,7 @@ type Roster struct {
 	policy *rbac.Policy
 	idx    *index
 	ownsDB bool
+	follow *follower // nil if following is off
 }
 
 // Option configures Open and New.
@@ -41,6 +42,10 @@ type config struct {
 	policy  *rbac.Policy // Open only
 	teams   []teams.Option
 	invites []invites.Option
+	// follow is the backstop interval of following the store (see
+	// WithFollow); followSet says WithFollow was given.
+	follow    time.Duration
+	followSet bool
 }
 
 // WithPolicy makes Open use p instead of the Runpod preset. New takes its
@@ -130,8 +135,11 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 // New returns a Roster on s deciding with p. It loads every account and
 // membership of s into memory so that Can never touches the database; the
 // memory follows every change made through the Roster at once, and changes
-// made by others once Sync is called. New does not take ownership of s: Close
-// leaves it open. Options other than WithPolicy apply. It returns
+// made by others (other Rosters or processes on the same database) as the
+// Store announces them (see store.Watcher; milliseconds on PostgreSQL) and
+// at least every DefaultFollowInterval (see WithFollow), in a goroutine that
+// Close stops. New does not take ownership of s: Close leaves it open.
+// Options other than WithPolicy apply. It returns
 // store.ErrInvalid if s or p is nil or an option is invalid (see
 // invites.New), and the errors of s.Snapshot.
 func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*Roster, error) {
@@ -151,19 +159,27 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if err := idx.load(ctx, s); err != nil {
 		return nil, fmt.Errorf("roster: load memberships: %w", err)
 	}
-	return &Roster{
+	r := &Roster{
 		Teams:   teams.New(synced, p, c.teams...),
 		Invites: inv,
 		Audit:   audit.New(synced, p),
 		store:   s,
 		policy:  p,
 		idx:     idx,
-	}, nil
+	}
+	if !c.followSet {
+		c.follow = DefaultFollowInterval
+	}
+	r.startFollowing(c.follow)
+	return r, nil
 }
 
-// Close closes the Store if Open created it; a Roster made by New leaves its
-// Store open. It returns the Store's Close error.
+// Close stops following the Store, and closes the Store if Open created it;
+// a Roster made by New leaves its Store open. It returns the Store's Close
+// error. Call it after the Roster's last use; later calls only close the
+// Store again, which reports nothing.
 func (r *Roster) Close() error {
+	r.stopFollowing()
 	if r.ownsDB {
 		return r.store.Close()
 	}
@@ -177,8 +193,10 @@ func (r *Roster) Policy() *rbac.Policy { return r.policy }
 func (r *Roster) Revision() store.Revision { return store.Revision(r.idx.rev.Load()) }
 
 // Sync brings the in-memory view up to date with changes committed to the
-// Store by others (another Roster or process on the same database). Changes
-// made through this Roster need no Sync. It returns the Store's errors.
+// Store by others (another Roster or process on the same database) now,
+// instead of when the follower brings them (see New and WithFollow).
+// Changes made through this Roster need no Sync. It returns the Store's
+// errors. It is safe for concurrent use.
 func (r *Roster) Sync(ctx context.Context) error {
 	return r.idx.catchUp(ctx, r.store)
 }
@@ -231,32 +249,53 @@ func (d Decision) String() string {
 // revision the answer reflects. Decision.Err holds the error Check returns.
 // It is safe for concurrent use.
 func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.Action) Decision {
-	d := Decision{User: user, Account: account, Action: action, Revision: r.Revision()}
-	deny := func(err error) Decision {
-		d.Err = fmt.Errorf("roster: check %q may %q on %q: %w", user, action, account, err)
-		return d
+	d, aid, err := r.question(user, account, action)
+	d.Revision = r.Revision()
+	if err != nil {
+		return d.deny(err)
 	}
+	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid)
+	return r.decide(d, accountKnown, member, rid != noRole, r.idx.roleName(rid), allowed)
+}
+
+// question validates a permission question and returns its Decision so far
+// and the action's compiled ID, or the reason it cannot be asked.
+func (r *Roster) question(user, account string, action rbac.Action) (Decision, rbac.ActionID, error) {
+	d := Decision{User: user, Account: account, Action: action}
 	for _, v := range []struct{ what, s string }{{"user", user}, {"account", account}, {"action", string(action)}} {
 		if err := store.ValidateID(v.what, v.s); err != nil {
-			return deny(err)
+			return d, 0, err
 		}
 	}
 	aid, ok := r.policy.ActionID(action)
 	if !ok {
-		return deny(fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction))
+		return d, 0, fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction)
 	}
-	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid)
+	return d, aid, nil
+}
+
+// deny returns d denied for the reason err.
+func (d Decision) deny(err error) Decision {
+	d.Err = fmt.Errorf("roster: check %q may %q on %q: %w", d.User, d.Action, d.Account, err)
+	return d
+}
+
+// decide completes d from what is known of the user in the account: whether
+// the account exists, whether the user is a member, whether their role is
+// the policy's or one of the account's team roles (known), its name, and
+// whether it allows the action.
+func (r *Roster) decide(d Decision, accountKnown, member, known bool, role rbac.Role, allowed bool) Decision {
 	switch {
 	case !accountKnown:
-		return deny(fmt.Errorf("no account %q: %w", account, store.ErrNotFound))
+		return d.deny(fmt.Errorf("no account %q: %w", d.Account, store.ErrNotFound))
 	case !member:
-		return deny(rbac.ErrNotMember)
-	case rid == noRole:
-		return deny(fmt.Errorf("stored role is not in policy %s nor a team role: %w", r.policy.Name(), rbac.ErrDenied))
+		return d.deny(rbac.ErrNotMember)
+	case !known:
+		return d.deny(fmt.Errorf("stored role is not in policy %s nor a team role: %w", r.policy.Name(), rbac.ErrDenied))
 	}
-	d.Role = r.idx.roleName(rid)
+	d.Role = role
 	if !allowed {
-		return deny(fmt.Errorf("role %q lacks it: %w", d.Role, rbac.ErrDenied))
+		return d.deny(fmt.Errorf("role %q lacks it: %w", d.Role, rbac.ErrDenied))
 	}
 	d.Allowed = true
 	return d
@@ -278,6 +317,7 @@ func (s *syncedStore) Update(ctx context.Context, fn func(store.Tx) error) (stor
 	if err != nil {
 		return c, err
 	}
+	recordWrite(ctx, c.Revision)
 	// The change is committed; bring memory up to it even if ctx has ended.
 	if err := s.idx.apply(context.WithoutCancel(ctx), s.Store, c); err != nil {
 		return c, fmt.Errorf("roster: committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)

@@ -99,7 +99,15 @@ func (b Backend) Skip(tb testing.TB) {
 // Store opens a Store on a fresh database and closes it when tb ends.
 func (b Backend) Store(tb testing.TB) *sqlstore.Store {
 	tb.Helper()
-	s, err := b.Open(b.DSN(tb))
+	return b.StoreOn(tb, b.DSN(tb))
+}
+
+// StoreOn opens a Store on dsn, a DSN returned by DSN, and closes it when
+// tb ends: several Stores on one DSN are several instances of an
+// application on one database, each with its own connections.
+func (b Backend) StoreOn(tb testing.TB, dsn string) *sqlstore.Store {
+	tb.Helper()
+	s, err := b.Open(dsn)
 	if err != nil {
 		tb.Fatalf("open %s store: %v", b.Name, err)
 	}
@@ -150,4 +158,29 @@ func (b Backend) Rebind(query string) string {
 		out.WriteRune(r)
 	}
 	return out.String()
+}
+
+// TerminateListeners ends, as an administrator would with
+// pg_terminate_backend, every PostgreSQL connection that listens for the
+// commits of the schema dsn selects (a DSN returned by Postgres), and
+// returns how many it ended. Tests use it to cut a Store's notifications.
+func TerminateListeners(tb testing.TB, dsn string) int {
+	tb.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatalf("parse DSN: %v", err)
+	}
+	schema := u.Query().Get("search_path")
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatalf("open PostgreSQL: %v", err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow(`SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE 'LISTEN %' AND query LIKE '%' || $1 || '%'`, schema).Scan(&n)
+	if err != nil {
+		tb.Fatalf("terminate listeners of %s: %v", schema, err)
+	}
+	return n
 }

@@ -222,6 +222,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		if _, err := casbinRules(gtx, true); err != nil {
 			return fmt.Errorf("casbin rule table: %w", err)
 		}
+		if s.dialect == postgresDialect {
+			var schema string
+			if err := gtx.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
+				return fmt.Errorf("current schema: %w", err)
+			}
+			s.channel = channelFor(schema)
+		}
 		return nil
 	})
 	if err != nil {

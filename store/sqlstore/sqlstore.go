@@ -89,6 +89,7 @@ type Store struct {
 	// ckpt checkpoints the WAL of a SQLite file opened by OpenSQLite; nil
 	// otherwise.
 	ckpt *checkpointer
+	feed
 }
 
 var _ store.Store = (*Store)(nil)
@@ -128,7 +129,7 @@ func OpenPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
 	}
 	sqlDB.SetMaxIdleConns(postgresIdleConns)
-	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect}
+	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect, feed: newFeed()}
 	s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	if err := s.migrate(context.Background()); err != nil {
 		return nil, errors.Join(err, s.closeOwned())
@@ -153,7 +154,7 @@ func New(db *gorm.DB) (*Store, error) {
 	if db == nil {
 		return nil, fmt.Errorf("sqlstore: new: %w: nil *gorm.DB", store.ErrInvalid)
 	}
-	s := &Store{}
+	s := &Store{feed: newFeed()}
 	switch name := db.Dialector.Name(); name {
 	case "sqlite":
 		s.dialect = sqliteDialect
@@ -180,6 +181,7 @@ func (s *Store) Close() error {
 	if !s.closed.CompareAndSwap(false, true) {
 		return nil
 	}
+	close(s.done)
 	var err error
 	if s.ckpt != nil {
 		err = s.ckpt.close()
@@ -243,6 +245,9 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 	committed = true
 	if s.ckpt != nil {
 		s.ckpt.committed()
+	}
+	if c.Revision != 0 && s.dialect == sqliteDialect {
+		s.announce(c.Revision)
 	}
 	return c, nil
 }

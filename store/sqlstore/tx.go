@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -691,6 +692,12 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
 			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
+		}
+	}
+	if t.s.dialect == postgresDialect {
+		// Delivered to every listener when, and only if, the transaction commits.
+		if _, err := t.s.exec(ctx, db, "SELECT pg_notify(?, ?)", t.s.channel, strconv.FormatInt(rev, 10)); err != nil {
+			return store.Commit{}, t.s.fail(ctx, err, "update: notify revision %d", rev)
 		}
 	}
 	changes := make([]store.Change, len(t.changes))

@@ -15,8 +15,10 @@
 // The suite uses only the store package's API, so it checks any Store: each
 // Store and Tx method, the sentinel errors their documentation promises,
 // round-trips of every record, the ordering rules, transaction rollback, the
-// revision and change-feed rules, Snapshot, and behaviour under concurrent
-// writers. It has no opt-outs.
+// revision and change-feed rules, Snapshot, behaviour under concurrent
+// writers, and the announcements of a Store that implements store.Watcher
+// (skipped for one that does not, since announcing is optional). It has no
+// other opt-outs.
 package storetest
 
 import (
@@ -38,7 +40,7 @@ import (
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
 // grouped by area (users, accounts, members, invites, transfers, team roles,
 // events, event queries, chain heads, transactions, changes, snapshot,
-// concurrency) and named after the behaviour they check, so one can be run
+// concurrency, watch) and named after the behaviour they check, so one can be run
 // with -run.
 //
 // Beyond the letter of the documentation, the suite expects what the Store
@@ -66,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"changes", s.changes()},
 		{"snapshot", s.snapshot()},
 		{"concurrency", s.concurrency()},
+		{"watch", s.watch()},
 	} {
 		t.Run(area.name, func(t *testing.T) {
 			for _, tc := range area.tests {

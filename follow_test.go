@@ -1,0 +1,319 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// eventually waits for cond to hold, checking every millisecond, and fails
+// the test after a generous deadline (a liveness bound, not a timing claim).
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10 s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// instance returns another Roster on s, closed when the test ends.
+func instance(t *testing.T, s store.Store, p *rbac.Policy, opts ...roster.Option) *roster.Roster {
+	t.Helper()
+	r, err := roster.New(context.Background(), s, p, opts...)
+	if err != nil {
+		t.Fatalf("roster.New: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	return r
+}
+
+// followers returns how many goroutines Rosters run to follow their stores.
+func followers() int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	count := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		// The goroutines startFollowing starts, once they run.
+		if strings.Contains(g, "roster.(*Roster).startFollowing.func") {
+			count++
+		}
+	}
+	return count
+}
+
+// losing is a Store whose announcement of one revision is lost.
+type losing struct {
+	store.Store
+	w    store.Watcher
+	lost store.Revision
+}
+
+func (l losing) Watch(ctx context.Context, fn func(store.Revision)) error {
+	return l.w.Watch(ctx, func(rev store.Revision) {
+		if rev != l.lost {
+			fn(rev)
+		}
+	})
+}
+
+// failing is a Store whose Changes fails while fails is above zero,
+// counting down; it does not announce.
+type failing struct {
+	store.Store
+	fails *atomic.Int32
+}
+
+func (f failing) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	if f.fails.Add(-1) >= 0 {
+		return nil, fmt.Errorf("test: %w", store.ErrBackend)
+	}
+	return f.Store.Changes(ctx, after, limit)
+}
+
+func TestFollow(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("another roster on the store sees a removal without Sync", func(t *testing.T) {
+			// An hour's backstop: only the store's announcement can bring it.
+			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(time.Hour))
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(time.Hour))
+			if !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Fatal("the second roster does not see the stored membership")
+			}
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the second roster denies the removed member", func() bool {
+				return !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage)
+			})
+			if r1.Revision() != r2.Revision() {
+				t.Errorf("revisions differ: %d and %d", r1.Revision(), r2.Revision())
+			}
+		})
+
+		t.Run("the backstop brings changes a store does not announce", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			// Embedding only the interface hides Watch.
+			r2 := instance(t, struct{ store.Store }{s}, rbac.Runpod(), roster.WithFollow(20*time.Millisecond))
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the second roster denies the removed member", func() bool {
+				return !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage)
+			})
+		})
+
+		t.Run("a failed read is tried again", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			fails := &atomic.Int32{}
+			r2 := instance(t, failing{s, fails}, rbac.Runpod(), roster.WithFollow(10*time.Millisecond))
+			fails.Store(3)
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "the second roster denies the removed member", func() bool {
+				return !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage)
+			})
+			if n := fails.Load(); n >= 0 {
+				t.Errorf("%d reads were left to fail: the roster did not read through the failures", n+1)
+			}
+		})
+
+		t.Run("a lost announcement is caught up with the next one", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(0))
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			lost := r1.Revision() + 1 // the removal's
+			w, ok := s.(store.Watcher)
+			if !ok {
+				t.Fatal("the store does not announce its commits")
+			}
+			r2 := instance(t, losing{s, w, lost}, rbac.Runpod(), roster.WithFollow(time.Hour))
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			user(t, r1, "carol") // announced
+			eventually(t, "the second roster has both changes", func() bool { return r2.Revision() == r1.Revision() })
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("the second roster skipped the change whose announcement was lost")
+			}
+		})
+
+		t.Run("TrackWrites gives the revision of each write and nothing for reads", func(t *testing.T) {
+			r, _ := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			tctx, w := roster.TrackWrites(ctx)
+			if _, err := r.Teams.Members(tctx, "alice", acct.ID); err != nil {
+				t.Fatal(err)
+			}
+			if w.Revision() != 0 {
+				t.Errorf("a read recorded revision %d", w.Revision())
+			}
+			if _, err := r.Teams.ChangeRole(tctx, "alice", acct.ID, "bob", rbac.RunpodBilling); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.Revision(); got == 0 || got != r.Revision() {
+				t.Errorf("tracked revision %d after a role change, roster at %d", got, r.Revision())
+			}
+			before := w.Revision()
+			if err := r.Teams.RemoveMember(tctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if got := w.Revision(); got != before+1 {
+				t.Errorf("tracked revision %d after the removal, want %d", got, before+1)
+			}
+		})
+
+		t.Run("CanAt answers as of the revision it is given", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(0)) // never follows by itself
+			tctx, w := roster.TrackWrites(ctx)
+			if err := r1.Teams.RemoveMember(tctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Fatal("a roster that does not follow saw the removal: the test cannot tell CanAt from Can")
+			}
+			if r2.CanAt(ctx, w.Revision(), "bob", acct.ID, rbac.PodsManage) {
+				t.Error("CanAt at the removal's revision allows the removed member")
+			}
+			if r2.Revision() < w.Revision() {
+				t.Errorf("after CanAt the roster is at %d, before the removal's %d", r2.Revision(), w.Revision())
+			}
+			if !r2.CanAt(ctx, w.Revision(), "alice", acct.ID, rbac.PodsManage) {
+				t.Error("CanAt denies the owner")
+			}
+		})
+
+		t.Run("WaitFor refuses a revision the store does not have, and ends with its context", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", nil)
+			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(0))
+			ahead := r1.Revision() + 100
+			if err := r2.WaitFor(ctx, ahead); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("WaitFor(a future revision) = %v, want ErrInvalid", err)
+			}
+			if r2.CanAt(ctx, ahead, "alice", acct.ID, rbac.PodsManage) {
+				t.Error("CanAt at a future revision allows: it must fail closed")
+			}
+			cctx, cancel := context.WithCancel(ctx)
+			cancel()
+			if err := r2.WaitFor(cctx, ahead); !errors.Is(err, context.Canceled) {
+				t.Errorf("WaitFor with a canceled context = %v, want context.Canceled", err)
+			}
+			if err := r2.WaitFor(cctx, r1.Revision()); err != nil {
+				t.Errorf("WaitFor(a revision the roster has) = %v, want nil at once", err)
+			}
+		})
+
+		t.Run("CheckStrict decides from the database with the same policy", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic, "dave": rbac.RunpodBilling})
+			if _, err := r1.Teams.DefineRole(ctx, "alice", acct.ID, "pod-operator", []rbac.Action{rbac.PodsManage}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r1.Teams.ChangeRole(ctx, "alice", acct.ID, "carol", "pod-operator"); err != nil {
+				t.Fatal(err)
+			}
+			stale := instance(t, s, rbac.Runpod(), roster.WithFollow(0))
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if err := stale.Check(ctx, "bob", acct.ID, rbac.PodsManage); err != nil {
+				t.Fatalf("the stale roster already denies (%v): the test cannot tell CheckStrict from Check", err)
+			}
+			if err := stale.CheckStrict(ctx, "bob", acct.ID, rbac.PodsManage); !errors.Is(err, rbac.ErrNotMember) {
+				t.Errorf("CheckStrict of the removed member = %v, want ErrNotMember", err)
+			}
+			// Everything else: the same answer as Check on an up-to-date roster.
+			questions := []struct {
+				user, account string
+				action        rbac.Action
+			}{
+				{"alice", acct.ID, rbac.PodsManage}, {"carol", acct.ID, rbac.PodsManage},
+				{"carol", acct.ID, rbac.BillingRead}, {"dave", acct.ID, rbac.BillingRead},
+				{"dave", acct.ID, rbac.PodsManage}, {"bob", acct.ID, rbac.PodsManage},
+				{"nobody", acct.ID, rbac.PodsManage}, {"alice", "no-such-account", rbac.PodsManage},
+				{"alice", acct.ID, "no.such.action"}, {"", acct.ID, rbac.PodsManage},
+			}
+			for _, sentinel := range []error{nil, rbac.ErrDenied, rbac.ErrNotMember, store.ErrNotFound, rbac.ErrUnknownAction, store.ErrInvalid} {
+				for _, q := range questions {
+					want := r1.Check(ctx, q.user, q.account, q.action)
+					got := stale.CheckStrict(ctx, q.user, q.account, q.action)
+					if (sentinel == nil && (want == nil) != (got == nil)) || (sentinel != nil && errors.Is(want, sentinel) != errors.Is(got, sentinel)) {
+						t.Errorf("%s may %s on %s: CheckStrict = %v, Check = %v", q.user, q.action, q.account, got, want)
+					}
+				}
+			}
+		})
+
+		t.Run("a team role defined on one roster reaches the other, and re-applying it is harmless", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(time.Hour))
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodBasic})
+			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(time.Hour))
+			for _, actions := range [][]rbac.Action{{rbac.PodsManage}, {rbac.BillingRead}} {
+				if _, err := r1.Teams.DefineRole(ctx, "alice", acct.ID, "custom", actions); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r1.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", "custom"); err != nil && !errors.Is(err, store.ErrExists) {
+					t.Fatal(err)
+				}
+				eventually(t, "the second roster follows the team role", func() bool {
+					return r2.Revision() == r1.Revision() && r2.Can(ctx, "bob", acct.ID, actions[0])
+				})
+				for _, r := range []*roster.Roster{r1, r2} {
+					if err := r.Sync(ctx); err != nil {
+						t.Errorf("Sync after the team role came back: %v", err)
+					}
+				}
+				if d1, d2 := r1.Explain(ctx, "bob", acct.ID, actions[0]), r2.Explain(ctx, "bob", acct.ID, actions[0]); d1.String() != d2.String() {
+					t.Errorf("the rosters disagree: %s and %s", d1, d2)
+				}
+			}
+		})
+
+		t.Run("Close stops the follower", func(t *testing.T) {
+			eventually(t, "earlier tests' followers end", func() bool { return followers() == 0 })
+			s := b.Store(t)
+			r, err := roster.New(ctx, s, rbac.Runpod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// The store announces, so both goroutines run: the loop and Watch.
+			eventually(t, "the roster's follower runs", func() bool { return followers() == 2 })
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if n := followers(); n != 0 {
+				t.Errorf("%d follower goroutines still run after Close", n)
+			}
+		})
+	})
+}

@@ -1,0 +1,61 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/storetest"
+)
+
+// The conformance suite checks Watch on both backends; these tests check
+// what it cannot set up: several Stores on one PostgreSQL database, and a
+// dropped connection.
+
+// commitAccount commits the creation of an account and returns its revision.
+func commitAccount(t *testing.T, s store.Store, id string) store.Revision {
+	t.Helper()
+	c, err := s.Update(context.Background(), func(tx store.Tx) error {
+		return tx.CreateAccount(context.Background(), store.Account{ID: id, Name: id, Kind: store.Team})
+	})
+	if err != nil || c.Revision == 0 {
+		t.Fatalf("create account %s: revision %d, %v", id, c.Revision, err)
+	}
+	return c.Revision
+}
+
+func TestWatchPostgres(t *testing.T) {
+	postgresBackend.Skip(t)
+	t.Run("announces the commits of another store on the same schema", func(t *testing.T) {
+		dsn := postgresBackend.DSN(t)
+		s1, s2 := postgresBackend.StoreOn(t, dsn), postgresBackend.StoreOn(t, dsn)
+		a := storetest.Watch(t, s1)
+		a.Expect(t, 0)
+		a.Expect(t, commitAccount(t, s2, "a1"))
+	})
+
+	t.Run("does not announce the commits of a store on another schema", func(t *testing.T) {
+		s1, s2 := postgresBackend.Store(t), postgresBackend.Store(t)
+		a := storetest.Watch(t, s1)
+		a.Expect(t, 0)
+		commitAccount(t, s2, "elsewhere")
+		if rev, r := commitAccount(t, s1, "here"), a.Next(t); r != rev {
+			t.Errorf("announced %d, want only this schema's revision %d", r, rev)
+		}
+	})
+
+	t.Run("reconnects after its connection is dropped and asks for a catch-up", func(t *testing.T) {
+		dsn := postgresBackend.DSN(t)
+		s := postgresBackend.StoreOn(t, dsn)
+		a := storetest.Watch(t, s)
+		a.Expect(t, 0)
+		if n := testdb.TerminateListeners(t, dsn); n != 1 {
+			t.Fatalf("terminated %d listeners, want 1", n)
+		}
+		if r := a.Next(t); r != 0 {
+			t.Fatalf("announced %d after the connection dropped, want 0 (catch up)", r)
+		}
+		a.Expect(t, commitAccount(t, s, "after"))
+	})
+}

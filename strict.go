@@ -1,0 +1,68 @@
+package roster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// CheckStrict is Check answered from the database instead of memory: it
+// reads the account, the user's membership and, for a team role, the role's
+// actions in one read-only transaction and decides with the same policy, so
+// its answer reflects every change committed before it began, on any
+// instance. Use it for the few actions that cannot tolerate the moments
+// another instance's change takes to reach this one (deleting a team,
+// moving money); it costs a database round trip, where Can costs none.
+//
+// It returns nil if the user may perform the action, Check's errors if not
+// (store.ErrInvalid, rbac.ErrUnknownAction, store.ErrNotFound,
+// rbac.ErrNotMember, rbac.ErrDenied), and the Store's errors (such as
+// store.ErrBackend) if it could not read; any error means "do not allow".
+// It is safe for concurrent use.
+func (r *Roster) CheckStrict(ctx context.Context, user, account string, action rbac.Action) error {
+	d, aid, err := r.question(user, account, action)
+	if err != nil {
+		return d.deny(err).Err
+	}
+	var (
+		accountKnown, member, known, allowed bool
+		role                                 rbac.Role
+	)
+	err = r.store.View(ctx, func(tx store.Tx) error {
+		if _, err := tx.Account(ctx, account); err != nil {
+			return ignoreNotFound(err)
+		}
+		accountKnown = true
+		m, err := tx.Member(ctx, account, user)
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		member, role = true, rbac.Role(m.Role)
+		if rid, ok := r.policy.RoleID(role); ok {
+			known, allowed = true, r.policy.Allowed(rid, aid)
+			return nil
+		}
+		tr, err := tx.TeamRole(ctx, account, m.Role)
+		if err != nil {
+			return ignoreNotFound(err)
+		}
+		known, allowed = true, slices.Contains(tr.Actions, string(action))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("roster: strict check %q may %q on %q: %w", user, action, account, err)
+	}
+	return r.decide(d, accountKnown, member, known, role, allowed).Err
+}
+
+// ignoreNotFound returns nil for store.ErrNotFound and err otherwise.
+func ignoreNotFound(err error) error {
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}
