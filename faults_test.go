@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -213,40 +215,23 @@ type faultWorld struct {
 	pre    string // the prefix of the world's user IDs
 }
 
-// faultRig is one Roster over a faultStore over a real store; each
-// faultWorld lives in it under users of its own.
-type faultRig struct {
-	r   *roster.Roster
-	s   store.Store
-	f   *faultStore
-	box *tokenBox
-	p   *rbac.Policy
-	n   int
-}
-
-func newFaultRig(t *testing.T, b testdb.Backend) *faultRig {
+// newFaultWorld builds a world on s, under user IDs starting with pre, with
+// a Roster of its own over a faultStore of its own, so that worlds can run
+// in parallel on one store.
+func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
 	t.Helper()
-	s := b.Store(t)
-	rig := &faultRig{s: s, f: &faultStore{Store: s}, box: &tokenBox{tokens: map[string]string{}}, p: rbac.Runpod()}
-	r, err := roster.New(context.Background(), rig.f, rig.p, roster.WithNotifier(rig.box), roster.WithBaseURL("https://app.example.com/team"))
+	ctx := context.Background()
+	f := &faultStore{Store: s}
+	box := &tokenBox{tokens: map[string]string{}}
+	p := rbac.Runpod()
+	r, err := roster.New(ctx, f, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	rig.r = r
-	return rig
-}
-
-func (rig *faultRig) world(t *testing.T) *faultWorld {
-	t.Helper()
-	ctx := context.Background()
-	rig.n++
-	pre := fmt.Sprintf("w%d-", rig.n)
-	r, box := rig.r, rig.box
-	w := &faultWorld{r: r, s: rig.s, f: rig.f, box: box, p: rig.p, pre: pre}
-	for _, u := range []string{"own", "adm", "dev", "bas", "out"} {
+	w := &faultWorld{r: r, s: s, f: f, box: box, p: p, pre: pre}
+	for _, u := range []string{"own", "adm", "dev", "bas", "out", "new"} { // "new" is created by an operation
 		w.users = append(w.users, pre+u)
 	}
-	var err error
 	w.team = team(t, r, pre+"own", map[string]rbac.Role{pre + "adm": rbac.RunpodAdmin, pre + "dev": rbac.RunpodDev, pre + "bas": rbac.RunpodBasic}).ID
 	user(t, r, pre+"out")
 	if w.invite, err = r.Invites.CreateLink(ctx, pre+"own", w.team, rbac.RunpodDev); err != nil {
@@ -273,12 +258,15 @@ func (rig *faultRig) world(t *testing.T) *faultWorld {
 func (w *faultWorld) state(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	out := fmt.Sprintf("revision %d\n", w.r.Revision())
+	var out string
 	var accounts []string
 	err := w.s.View(ctx, func(tx store.Tx) error {
 		for _, u := range w.users {
 			us, err := tx.User(ctx, u)
-			if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				out += fmt.Sprintf("user %s absent\n", u)
+				continue
+			} else if err != nil {
 				return err
 			}
 			out += fmt.Sprintf("user %s active %s\n", u, us.ActiveAccount)
@@ -483,13 +471,14 @@ var faultOps = []struct {
 // exactly what it held before, Can answers as before, the in-memory index
 // equals the store, and every audit chain verifies.
 func TestFaults(t *testing.T) {
-	var faults int
+	var faults atomic.Int64
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		rig := newFaultRig(t, b)
+		s := b.Store(t)
 		for _, mode := range []string{"write fails", "context cancelled"} {
 			for _, o := range faultOps {
 				t.Run(mode+"/"+o.name, func(t *testing.T) {
-					w := rig.world(t)
+					t.Parallel()
+					w := newFaultWorld(t, s, fmt.Sprintf("%s-%s-", strings.Fields(mode)[1], strings.ReplaceAll(o.name, " ", "_")))
 					chains := map[string]string{w.team: w.pre + "own"}
 					for n := 1; ; n++ {
 						if n > 100 {
@@ -524,7 +513,7 @@ func TestFaults(t *testing.T) {
 							w.verifyChains(t, chains)
 							break
 						}
-						faults++
+						faults.Add(1)
 						if mode == "write fails" && !errors.Is(err, errWriteFault) {
 							t.Fatalf("write %d failed: the error does not wrap the failure: %v", n, err)
 						}
@@ -539,6 +528,6 @@ func TestFaults(t *testing.T) {
 		}
 	})
 	if !t.Failed() {
-		t.Logf("faults injected: %d, partial states left: 0", faults)
+		t.Logf("faults injected: %d, partial states left: 0", faults.Load())
 	}
 }
