@@ -284,6 +284,11 @@ func (h *modelHarness) memberOf(a *modelAccount, label string) string {
 	return h.user(label)
 }
 
+// sideOf draws one of the two sides of the transfer most of the time.
+func (h *modelHarness) sideOf(tr *modelTransfer) string {
+	return rapid.SampledFrom([]string{tr.from, tr.to, h.memberOf(h.m.accounts[tr.account], "other")}).Draw(h.t, "actor")
+}
+
 // account draws a team most of the time, if there is one.
 func (h *modelHarness) account() *modelAccount {
 	var teams []string
@@ -475,7 +480,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 				t.Skip("no transfers")
 			}
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.memberOf(m.accounts[tr.account], "actor")
+			actor := h.sideOf(tr)
 			want := tr.status == store.TransferAwaitingConfirm && actor == tr.from
 			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.token(tr.id))
 			h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err)
@@ -489,7 +494,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 				t.Skip("no transfers")
 			}
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.memberOf(m.accounts[tr.account], "actor")
+			actor := h.sideOf(tr)
 			a := m.accounts[tr.account]
 			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top
 			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.token(tr.id))
@@ -506,7 +511,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 				t.Skip("no transfers")
 			}
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.memberOf(m.accounts[tr.account], "actor")
+			actor := h.sideOf(tr)
 			a := m.accounts[tr.account]
 			mine, member := a.members[actor]
 			want := member && (actor == tr.from || actor == tr.to || mine == m.p.top) && openTransfer(tr.status)
