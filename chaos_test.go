@@ -66,7 +66,6 @@ func (c *chaos) step(ctx context.Context, rng *rand.Rand) (string, error) {
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
 	p := c.r.Policy()
 	roles := p.Roles()
-	actor := pick(c.users)
 	c.mu.Lock()
 	acct := pick(c.accounts)
 	var tok string
@@ -74,6 +73,17 @@ func (c *chaos) step(ctx context.Context, rng *rand.Rand) (string, error) {
 		tok = pick(c.tokens)
 	}
 	c.mu.Unlock()
+	// Most of the time the actor is someone who manages the account, so
+	// that most operations get past authorization.
+	actor := pick(c.users)
+	if rng.IntN(3) > 0 {
+		for _, i := range rng.Perm(len(c.users)) {
+			if c.r.Can(ctx, c.users[i], acct, rbac.MembersInvite) {
+				actor = c.users[i]
+				break
+			}
+		}
+	}
 	switch op := rng.IntN(12); op {
 	case 0:
 		_, err := c.r.Teams.ConvertToTeam(ctx, actor, acct, "Team "+actor)
