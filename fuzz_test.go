@@ -3,6 +3,7 @@ package roster_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
 
 	"github.com/teamroster/roster"
@@ -17,7 +18,7 @@ import (
 // not exist.
 func FuzzCan(f *testing.F) {
 	ctx := context.Background()
-	r, err := roster.Open(ctx, f.TempDir()+"/fuzz.db")
+	r, err := roster.Open(ctx, filepath.Join(f.TempDir(), "fuzz.db"))
 	if err != nil {
 		f.Fatal(err)
 	}
