@@ -109,6 +109,12 @@ func gormConfig() *gorm.Config {
 // do not reconnect each time.
 const postgresIdleConns = 8
 
+// PostgresMaxConns is how many connections a Store from OpenPostgres opens
+// at most; further transactions wait for one to be free. Without a bound a
+// burst of concurrent callers opens one connection each, up to the server's
+// max_connections, after which PostgreSQL refuses everyone's connections.
+const PostgresMaxConns = 16
+
 // OpenPostgres connects to the PostgreSQL database named by dsn (a URL such
 // as "postgres://user@host:5432/db?sslmode=disable" or a key=value string, as
 // accepted by pgx) and creates roster's tables in it when they are missing.
@@ -117,8 +123,8 @@ const postgresIdleConns = 8
 //
 // It returns an error wrapping store.ErrBackend if the database cannot be
 // reached or the schema cannot be created. The Store owns its connection
-// pool (database/sql's defaults, with 8 idle connections kept): Close closes
-// it.
+// pool (at most PostgresMaxConns connections, 8 of them kept idle): Close
+// closes it. For another bound, open the database with gorm and use New.
 func OpenPostgres(dsn string) (*Store, error) {
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
@@ -129,6 +135,7 @@ func OpenPostgres(dsn string) (*Store, error) {
 		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
 	}
 	sqlDB.SetMaxIdleConns(postgresIdleConns)
+	sqlDB.SetMaxOpenConns(PostgresMaxConns)
 	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect, feed: newFeed()}
 	s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	if err := s.migrate(context.Background()); err != nil {

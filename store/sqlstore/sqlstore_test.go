@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -495,6 +496,48 @@ func TestConcurrentWritersNeverBusy(t *testing.T) {
 				t.Errorf("got %d members, want %d", members, want)
 			}
 		})
+	}
+}
+
+// TestPostgresConnectionsAreBounded runs many more concurrent transactions
+// than OpenPostgres may open connections: they wait their turn instead of
+// each opening a connection until the server refuses them all.
+func TestPostgresConnectionsAreBounded(t *testing.T) {
+	b := testdb.Backends()[1]
+	b.Skip(t)
+	s := b.Store(t)
+	ctx := t.Context()
+	const callers = 4 * sqlstore.PostgresMaxConns
+	var inside, most atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.View(ctx, func(tx store.Tx) error {
+				n := inside.Add(1)
+				defer inside.Add(-1)
+				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+				}
+				// Stay until every caller is inside, or a while.
+				for end := time.Now().Add(150 * time.Millisecond); inside.Load() < callers && time.Now().Before(end); {
+					time.Sleep(5 * time.Millisecond)
+				}
+				_, err := tx.Members(ctx, "team1")
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if got := most.Load(); got > sqlstore.PostgresMaxConns {
+		t.Errorf("%d transactions were open at once, want at most %d", got, sqlstore.PostgresMaxConns)
 	}
 }
 

@@ -1,0 +1,533 @@
+package roster_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// errWriteFault is the failure faultStore injects.
+var errWriteFault = errors.New("injected write failure")
+
+// faultStore is a Store whose transactions fail the Nth write method call
+// counted from when it is armed (or, with cancel set, cancel the context
+// just before that call), for the fault-injection test.
+type faultStore struct {
+	store.Store
+	mu     sync.Mutex
+	armed  bool
+	n      int // the write to fail, counting from 1
+	writes int // writes seen since armed
+	fired  bool
+	cancel context.CancelFunc // set: cancel instead of failing
+}
+
+// arm makes the nth write from now fail; with cancel, makes it run after
+// cancel is called instead.
+func (f *faultStore) arm(n int, cancel context.CancelFunc) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.armed, f.n, f.writes, f.fired, f.cancel = true, n, 0, false, cancel
+}
+
+// disarm stops injecting and reports whether the fault fired.
+func (f *faultStore) disarm() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.armed = false
+	return f.fired
+}
+
+// write counts one write method call and returns the error to inject, if
+// this is the one.
+func (f *faultStore) write() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !f.armed {
+		return nil
+	}
+	f.writes++
+	if f.writes != f.n {
+		return nil
+	}
+	f.fired = true
+	if f.cancel != nil {
+		f.cancel()
+		return nil
+	}
+	return errWriteFault
+}
+
+func (f *faultStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
+	return f.Store.Update(ctx, func(tx store.Tx) error { return fn(&faultTx{Tx: tx, f: f}) })
+}
+
+// faultTx passes every call to the real Tx, counting the writes.
+type faultTx struct {
+	store.Tx
+	f *faultStore
+}
+
+func (t *faultTx) CreateUser(ctx context.Context, u store.User) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateUser(ctx, u)
+}
+
+func (t *faultTx) UpdateUser(ctx context.Context, u store.User) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateUser(ctx, u)
+}
+
+func (t *faultTx) CreateAccount(ctx context.Context, a store.Account) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateAccount(ctx, a)
+}
+
+func (t *faultTx) UpdateAccount(ctx context.Context, a store.Account) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateAccount(ctx, a)
+}
+
+func (t *faultTx) CreateMember(ctx context.Context, m store.Member) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateMember(ctx, m)
+}
+
+func (t *faultTx) UpdateMember(ctx context.Context, m store.Member) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateMember(ctx, m)
+}
+
+func (t *faultTx) DeleteMember(ctx context.Context, accountID, userID string) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.DeleteMember(ctx, accountID, userID)
+}
+
+func (t *faultTx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.PutTeamRole(ctx, r)
+}
+
+func (t *faultTx) DeleteTeamRole(ctx context.Context, accountID, name string) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.DeleteTeamRole(ctx, accountID, name)
+}
+
+func (t *faultTx) CreateInvite(ctx context.Context, inv store.Invite) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateInvite(ctx, inv)
+}
+
+func (t *faultTx) UpdateInvite(ctx context.Context, inv store.Invite) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateInvite(ctx, inv)
+}
+
+func (t *faultTx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateInviteUse(ctx, u)
+}
+
+func (t *faultTx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateTransfer(ctx, tr)
+}
+
+func (t *faultTx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateTransfer(ctx, tr)
+}
+
+func (t *faultTx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
+	if err := t.f.write(); err != nil {
+		return store.Event{}, err
+	}
+	return t.Tx.AppendEvent(ctx, e)
+}
+
+func (t *faultTx) DeleteEvents(ctx context.Context, accountID string, throughID int64) (int64, error) {
+	if err := t.f.write(); err != nil {
+		return 0, err
+	}
+	return t.Tx.DeleteEvents(ctx, accountID, throughID)
+}
+
+func (t *faultTx) SetChainHead(ctx context.Context, h store.ChainHead) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.SetChainHead(ctx, h)
+}
+
+// faultWorld is a team with members of every kind, a pending invite, an
+// open ownership transfer and a team role, for an operation to act on.
+type faultWorld struct {
+	r      *roster.Roster
+	s      store.Store // the real store under the faults
+	f      *faultStore
+	box    *tokenBox
+	team   string
+	users  []string
+	invite invites.Invitation
+	xfer   string // an ownership transfer from own to dev, awaiting acceptance
+	p      *rbac.Policy
+	pre    string // the prefix of the world's user IDs
+}
+
+// newFaultWorld builds a world on s, under user IDs starting with pre, with
+// a Roster of its own over a faultStore of its own, so that worlds can run
+// in parallel on one store.
+func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
+	t.Helper()
+	ctx := context.Background()
+	f := &faultStore{Store: s}
+	box := &tokenBox{tokens: map[string]string{}}
+	p := rbac.Runpod()
+	r, err := roster.New(ctx, f, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &faultWorld{r: r, s: s, f: f, box: box, p: p, pre: pre}
+	for _, u := range []string{"own", "adm", "dev", "bas", "out", "new"} { // "new" is created by an operation
+		w.users = append(w.users, pre+u)
+	}
+	w.team = team(t, r, pre+"own", map[string]rbac.Role{pre + "adm": rbac.RunpodAdmin, pre + "dev": rbac.RunpodDev, pre + "bas": rbac.RunpodBasic}).ID
+	user(t, r, pre+"out")
+	if w.invite, err = r.Invites.CreateLink(ctx, pre+"own", w.team, rbac.RunpodDev); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := r.Teams.TransferOwnership(ctx, pre+"own", w.team, pre+"dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.ConfirmTransfer(ctx, pre+"own", tr.ID, box.token(tr.ID)); err != nil {
+		t.Fatal(err)
+	}
+	w.xfer = tr.ID
+	if _, err := r.Teams.DefineRole(ctx, pre+"own", w.team, "viewer", []rbac.Action{rbac.AccountAccess}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Audit.Record(ctx, pre+"own", w.team, audit.Entry{Action: "pod.created"}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// state is everything the store holds and every answer Can gives, as text.
+func (w *faultWorld) state(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	var out string
+	var accounts []string
+	err := w.s.View(ctx, func(tx store.Tx) error {
+		for _, u := range w.users {
+			us, err := tx.User(ctx, u)
+			if errors.Is(err, store.ErrNotFound) {
+				out += fmt.Sprintf("user %s absent\n", u)
+				continue
+			} else if err != nil {
+				return err
+			}
+			out += fmt.Sprintf("user %s active %s\n", u, us.ActiveAccount)
+			ms, err := tx.Memberships(ctx, u)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if !slices.Contains(accounts, m.AccountID) {
+					accounts = append(accounts, m.AccountID)
+				}
+			}
+		}
+		slices.Sort(accounts)
+		for _, id := range accounts {
+			a, err := tx.Account(ctx, id)
+			if err != nil {
+				return err
+			}
+			out += fmt.Sprintf("account %s %s %q owner %s\n", a.ID, a.Kind, a.Name, a.Owner)
+			ms, err := tx.Members(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				out += fmt.Sprintf("  member %s %s\n", m.UserID, m.Role)
+			}
+			rs, err := tx.TeamRoles(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				out += fmt.Sprintf("  role %s %v\n", r.Name, r.Actions)
+			}
+			invs, err := tx.Invites(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, inv := range invs {
+				uses, err := tx.InviteUses(ctx, inv.ID)
+				if err != nil {
+					return err
+				}
+				out += fmt.Sprintf("  invite %s %s %s uses %d %d %x\n", inv.ID, inv.Role, inv.Status, inv.Uses, len(uses), inv.TokenHash)
+			}
+			ts, err := tx.Transfers(ctx, id)
+			if err != nil {
+				return err
+			}
+			for _, tr := range ts {
+				out += fmt.Sprintf("  transfer %s %s->%s %s\n", tr.ID, tr.From, tr.To, tr.Status)
+			}
+			es, err := tx.Events(ctx, store.EventFilter{AccountID: id})
+			if err != nil {
+				return err
+			}
+			for _, e := range es {
+				out += fmt.Sprintf("  event %d %s %s %s %x\n", e.ID, e.Action, e.Result, e.ResourceID, e.Hash)
+			}
+			h, err := tx.ChainHead(ctx, id)
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			out += fmt.Sprintf("  head %+v\n", h)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read the store: %v", err)
+	}
+	for _, id := range accounts {
+		for _, u := range append(slices.Clone(w.users), w.pre+"canary") {
+			for _, a := range w.p.Actions() {
+				if w.r.Can(ctx, u, id, a) {
+					out += fmt.Sprintf("can %s %s %s\n", u, id, a)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// indexEqualsStore fails t unless a Roster freshly loaded from the store
+// answers every Can question as w.r does.
+func (w *faultWorld) indexEqualsStore(t *testing.T, accounts []string) {
+	t.Helper()
+	ctx := context.Background()
+	fresh, err := roster.New(ctx, w.s, w.p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range accounts {
+		for _, u := range w.users {
+			for _, a := range w.p.Actions() {
+				if got, want := w.r.Can(ctx, u, id, a), fresh.Can(ctx, u, id, a); got != want {
+					t.Fatalf("Can(%s, %s, %s) = %v in memory, %v from the store", u, id, a, got, want)
+				}
+			}
+		}
+	}
+}
+
+// verifyChains fails t unless every account's audit chain verifies.
+func (w *faultWorld) verifyChains(t *testing.T, accounts map[string]string) {
+	t.Helper()
+	for id, actor := range accounts {
+		if _, err := w.r.Audit.Verify(context.Background(), actor, id); err != nil {
+			t.Fatalf("audit chain of %s: %v", id, err)
+		}
+	}
+}
+
+// faultOps are the operations that write more than once, each run on a
+// fresh faultWorld.
+var faultOps = []struct {
+	name string
+	op   func(ctx context.Context, w *faultWorld) error
+}{
+	{"create user", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.CreateUser(ctx, store.User{ID: w.pre + "new", Email: w.pre + "new@example.com", Name: "New", SignIn: store.SignInEmail})
+		return err
+	}},
+	{"convert", func(ctx context.Context, w *faultWorld) error {
+		accts, err := w.r.Teams.Accounts(ctx, w.pre+"out")
+		if err != nil {
+			return err
+		}
+		_, err = w.r.Teams.ConvertToTeam(ctx, w.pre+"out", accts[0].Account.ID, "Out")
+		return err
+	}},
+	{"create link", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Invites.CreateLink(ctx, w.pre+"adm", w.team, rbac.RunpodBasic, invites.MaxUses(3))
+		return err
+	}},
+	{"create email invites", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Invites.CreateEmail(ctx, w.pre+"adm", w.team, rbac.RunpodBasic, []string{"a@example.com", "b@example.com"})
+		return err
+	}},
+	{"accept invite", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Invites.Accept(ctx, w.pre+"out", w.invite.Token)
+		return err
+	}},
+	{"resend invite", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Invites.Resend(ctx, w.pre+"adm", w.team, w.invite.ID)
+		return err
+	}},
+	{"revoke invite", func(ctx context.Context, w *faultWorld) error {
+		return w.r.Invites.Revoke(ctx, w.pre+"adm", w.team, w.invite.ID)
+	}},
+	{"add member", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.AddMember(ctx, w.pre+"adm", w.team, w.pre+"out", "viewer")
+		return err
+	}},
+	{"change role", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.ChangeRole(ctx, w.pre+"adm", w.team, w.pre+"bas", rbac.RunpodBilling)
+		return err
+	}},
+	{"remove member", func(ctx context.Context, w *faultWorld) error {
+		return w.r.Teams.RemoveMember(ctx, w.pre+"adm", w.team, w.pre+"dev") // cancels the transfer too
+	}},
+	{"leave", func(ctx context.Context, w *faultWorld) error {
+		return w.r.Teams.Leave(ctx, w.pre+"dev", w.team)
+	}},
+	{"start transfer", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.TransferOwnership(ctx, w.pre+"adm", w.team, w.pre+"dev") // supersedes the open one
+		return err
+	}},
+	{"accept transfer", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.AcceptTransfer(ctx, w.pre+"dev", w.xfer, w.box.token(w.xfer))
+		return err
+	}},
+	{"cancel transfer", func(ctx context.Context, w *faultWorld) error {
+		return w.r.Teams.CancelTransfer(ctx, w.pre+"adm", w.team, w.xfer)
+	}},
+	{"define role", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.DefineRole(ctx, w.pre+"adm", w.team, "viewer", []rbac.Action{rbac.AccountAccess, rbac.PodsConnect})
+		return err
+	}},
+	{"delete role", func(ctx context.Context, w *faultWorld) error {
+		return w.r.Teams.DeleteRole(ctx, w.pre+"adm", w.team, "viewer")
+	}},
+	{"switch account", func(ctx context.Context, w *faultWorld) error {
+		return w.r.Teams.Switch(ctx, w.pre+"dev", w.team)
+	}},
+	{"record host event", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Audit.Record(ctx, w.pre+"adm", w.team, audit.Entry{Action: "pod.deleted"})
+		return err
+	}},
+	{"prune audit log", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Audit.Prune(ctx, w.pre+"adm", w.team, time.Now())
+		return err
+	}},
+	{"delete team", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Teams.DeleteTeam(ctx, w.pre+"adm", w.team)
+		return err
+	}},
+}
+
+// TestFaults fails, for every operation that writes, each of its writes in
+// turn (and, separately, cancels its context just before each write) until
+// it succeeds, and checks after every injected fault that the store holds
+// exactly what it held before, Can answers as before, the in-memory index
+// equals the store, and every audit chain verifies.
+func TestFaults(t *testing.T) {
+	var faults atomic.Int64
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		s := b.Store(t)
+		for _, mode := range []string{"write fails", "context cancelled"} {
+			for _, o := range faultOps {
+				t.Run(mode+"/"+o.name, func(t *testing.T) {
+					t.Parallel()
+					w := newFaultWorld(t, s, fmt.Sprintf("%s-%s-", strings.Fields(mode)[1], strings.ReplaceAll(o.name, " ", "_")))
+					chains := map[string]string{w.team: w.pre + "own"}
+					for n := 1; ; n++ {
+						if n > 100 {
+							t.Fatal("the operation still fails after 100 writes")
+						}
+						before := w.state(t)
+						ctx, cancel := context.WithCancel(context.Background())
+						if mode == "write fails" {
+							w.f.arm(n, nil)
+						} else {
+							w.f.arm(n, cancel)
+						}
+						err := o.op(ctx, w)
+						fired := w.f.disarm()
+						cancel()
+						if !fired {
+							if err != nil {
+								t.Fatalf("without a fault: %v", err)
+							}
+							if w.state(t) == before {
+								t.Fatal("the operation succeeded and the state did not change")
+							}
+							break
+						}
+						if err == nil {
+							if mode == "write fails" {
+								t.Fatalf("write %d failed and the operation succeeded", n)
+							}
+							// The cancel came too late to stop the commit;
+							// the operation is done and must be whole.
+							w.indexEqualsStore(t, []string{w.team})
+							w.verifyChains(t, chains)
+							break
+						}
+						faults.Add(1)
+						if mode == "write fails" && !errors.Is(err, errWriteFault) {
+							t.Fatalf("write %d failed: the error does not wrap the failure: %v", n, err)
+						}
+						if after := w.state(t); after != before {
+							t.Fatalf("write %d failed (%v) and the state changed:\nbefore:\n%s\nafter:\n%s", n, err, before, after)
+						}
+						w.indexEqualsStore(t, []string{w.team})
+						w.verifyChains(t, chains)
+					}
+				})
+			}
+		}
+	})
+	if !t.Failed() {
+		t.Logf("faults injected: %d, partial states left: 0", faults.Load())
+	}
+}

@@ -1,0 +1,693 @@
+package roster_test
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"pgregory.net/rapid"
+
+	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
+)
+
+// The reference model: the seeds' rules written out again, independently of
+// roster's code. A policy is its role table; the top role holds every action.
+type modelPolicy struct {
+	policy        *rbac.Policy
+	top           rbac.Role
+	topByTransfer bool // DigitalOcean: the top role comes only by an ownership transfer
+	roles         map[rbac.Role][]rbac.Action
+}
+
+// modelPolicies are the two presets as the seeds' tables state them.
+func modelPolicies() []modelPolicy {
+	return []modelPolicy{
+		{
+			policy: rbac.Runpod(), top: rbac.RunpodAdmin,
+			roles: map[rbac.Role][]rbac.Action{
+				rbac.RunpodBasic:   {rbac.AccountAccess, rbac.PodsConnect, rbac.EndpointsInvoke},
+				rbac.RunpodBilling: {rbac.AccountAccess, rbac.BillingRead, rbac.BillingManage},
+				rbac.RunpodDev:     {rbac.AccountAccess, rbac.PodsConnect, rbac.PodsManage, rbac.EndpointsManage, rbac.EndpointsInvoke},
+				rbac.RunpodAdmin: {rbac.AccountAccess, rbac.PodsConnect, rbac.PodsManage, rbac.EndpointsManage, rbac.EndpointsInvoke,
+					rbac.BillingRead, rbac.BillingManage, rbac.MembersInvite, rbac.MembersManage, rbac.SettingsManage, rbac.AuditRead},
+			},
+		},
+		{
+			policy: rbac.DigitalOcean(), top: rbac.DigitalOceanOwner, topByTransfer: true,
+			roles: map[rbac.Role][]rbac.Action{
+				rbac.DigitalOceanOwner: {rbac.ResourcesRead, rbac.ResourcesCreate, rbac.ResourcesUpdate, rbac.ResourcesDelete,
+					rbac.BillingReadLimited, rbac.BillingRead, rbac.BillingManage,
+					rbac.SettingsRead, rbac.SettingsManage, rbac.MembersInvite, rbac.MembersManage, rbac.AuditRead},
+				rbac.DigitalOceanBiller:         {rbac.BillingReadLimited, rbac.BillingRead, rbac.BillingManage},
+				rbac.DigitalOceanBillingViewer:  {rbac.BillingReadLimited},
+				rbac.DigitalOceanMember:         {rbac.ResourcesRead, rbac.ResourcesCreate, rbac.ResourcesUpdate, rbac.ResourcesDelete, rbac.SettingsRead},
+				rbac.DigitalOceanModifier:       {rbac.ResourcesRead, rbac.ResourcesCreate, rbac.ResourcesUpdate, rbac.SettingsRead},
+				rbac.DigitalOceanResourceViewer: {rbac.ResourcesRead, rbac.SettingsRead},
+			},
+		},
+	}
+}
+
+func (p modelPolicy) allows(r rbac.Role, a rbac.Action) bool { return slices.Contains(p.roles[r], a) }
+
+// covers: a member with role a may act on (or grant) role b only if a holds
+// every action of b.
+func (p modelPolicy) covers(a, b rbac.Role) bool {
+	for _, x := range p.roles[b] {
+		if !p.allows(a, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p modelPolicy) mayGrant(a, b rbac.Role) bool {
+	return p.covers(a, b) && !(p.topByTransfer && b == p.top)
+}
+
+func (p modelPolicy) roleNames() []rbac.Role {
+	return slices.Sorted(maps.Keys(p.roles))
+}
+
+func (p modelPolicy) actions() []rbac.Action {
+	return p.roles[p.top]
+}
+
+type modelAccount struct {
+	id      string
+	team    bool
+	members map[string]rbac.Role
+	events  map[string]int // allowed audit events by action
+}
+
+type modelInvite struct {
+	id, account, by string
+	role            rbac.Role
+	token           string
+	old             []string // tokens replaced by resends
+	maxUses, uses   int
+	status          store.InviteStatus
+	users           map[string]bool
+}
+
+type modelTransfer struct {
+	id, account, from, to string
+	status                store.TransferStatus
+}
+
+type refModel struct {
+	p         modelPolicy
+	users     []string
+	accounts  map[string]*modelAccount
+	order     []string // account IDs in creation order
+	invites   []*modelInvite
+	transfers []*modelTransfer
+}
+
+func (m *refModel) tops(a *modelAccount) int {
+	n := 0
+	for _, r := range a.members {
+		if r == m.p.top {
+			n++
+		}
+	}
+	return n
+}
+
+// lastTop reports whether removing or demoting user would leave the account
+// without a top-role member.
+func (m *refModel) lastTop(a *modelAccount, user string) bool {
+	return a.members[user] == m.p.top && m.tops(a) == 1
+}
+
+// may reports whether user is a member of the account holding action, and
+// their role.
+func (m *refModel) may(a *modelAccount, user string, action rbac.Action) (rbac.Role, bool) {
+	r, ok := a.members[user]
+	return r, ok && m.p.allows(r, action)
+}
+
+// cancelTransfersOf cancels the account's open transfers from or to user.
+func (m *refModel) cancelTransfersOf(a *modelAccount, user string) {
+	for _, t := range m.transfers {
+		if t.account == a.id && openTransfer(t.status) && (t.from == user || t.to == user) {
+			t.status = store.TransferCancelled
+			a.events["transfer.cancelled"]++
+		}
+	}
+}
+
+func (m *refModel) remove(a *modelAccount, user, event string) {
+	delete(a.members, user)
+	m.cancelTransfersOf(a, user)
+	a.events[event]++
+}
+
+func openTransfer(s store.TransferStatus) bool {
+	return s == store.TransferAwaitingConfirm || s == store.TransferAwaitingAccept
+}
+
+// tokenBox is a Notifier that keeps the newest token sent for each
+// transfer.
+type tokenBox struct {
+	mu     sync.Mutex
+	tokens map[string]string
+}
+
+func (b *tokenBox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.tokens[n.TransferID] = n.Token
+	return nil
+}
+
+func (b *tokenBox) TransferAccept(ctx context.Context, n teams.TransferNotice) error {
+	return b.TransferConfirm(ctx, n)
+}
+
+func (b *tokenBox) SendInvite(context.Context, invites.Message) error { return nil }
+
+func (b *tokenBox) token(id string) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.tokens[id]
+}
+
+// modelChecks sets how many random runs rapid makes, unless -rapid.checks
+// was given.
+func modelChecks(n int) {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == "rapid.checks" })
+	if !set {
+		if err := flag.Set("rapid.checks", strconv.Itoa(n)); err != nil {
+			panic(err)
+		}
+	}
+}
+
+// TestModel drives random sequences of every membership operation, by
+// several actors, against roster and against the reference model above, and
+// after every step compares Can for every (user, account, action), the
+// members, the pending invites, the audit events by kind, and the
+// invariants.
+func TestModel(t *testing.T) {
+	modelChecks(20) // rapid makes a fifth of them with -short
+	var steps, done, refused atomic.Int64
+	// The four runs (two backends, two presets) run in parallel: they
+	// share nothing, and PostgreSQL's run waits on the server more than it
+	// computes.
+	t.Run("runs", func(t *testing.T) {
+		for _, b := range testdb.Backends() {
+			for _, p := range modelPolicies() {
+				t.Run(b.Name+"/"+p.policy.Name(), func(t *testing.T) {
+					b.Skip(t)
+					t.Parallel()
+					box := &tokenBox{tokens: map[string]string{}}
+					r, s := newRoster(t, b, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+					run := 0
+					rapid.Check(t, func(rt *rapid.T) {
+						run++
+						h := &modelHarness{t: rt, r: r, s: s, box: box, steps: &steps, done: &done, refused: &refused,
+							m: &refModel{p: p, accounts: map[string]*modelAccount{}}}
+						h.init(fmt.Sprintf("m%d-%s", run, b.Name))
+						rt.Repeat(h.actions())
+						h.final()
+					})
+				})
+			}
+		}
+	})
+	if t.Failed() {
+		return
+	}
+	t.Logf("model steps run: %d (operations done %d, refused as the model predicted %d), invariant violations: 0",
+		steps.Load(), done.Load(), refused.Load())
+}
+
+type modelHarness struct {
+	t     *rapid.T
+	r     *roster.Roster
+	s     store.Store
+	box   *tokenBox
+	m     *refModel
+	steps *atomic.Int64
+	// done and refused count the operations that succeeded and failed.
+	done, refused *atomic.Int64
+	// canary is a user who is never a member of anything.
+	canary string
+}
+
+func (h *modelHarness) init(prefix string) {
+	ctx := context.Background()
+	for i := range 4 {
+		id := prefix + "-u" + strconv.Itoa(i)
+		acct, err := h.r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
+		if err != nil {
+			h.t.Fatalf("create user %s: %v", id, err)
+		}
+		h.m.users = append(h.m.users, id)
+		h.m.accounts[acct.ID] = &modelAccount{id: acct.ID, members: map[string]rbac.Role{id: h.m.p.top}, events: map[string]int{"account.created": 1}}
+		h.m.order = append(h.m.order, acct.ID)
+	}
+	h.canary = prefix + "-canary"
+	// Start with one team so that a run reaches team operations early.
+	first := h.m.accounts[h.m.order[0]]
+	if _, err := h.r.Teams.ConvertToTeam(ctx, h.m.users[0], first.id, "First"); err != nil {
+		h.t.Fatalf("convert: %v", err)
+	}
+	first.team = true
+	first.events["account.converted"]++
+}
+
+func (h *modelHarness) user(label string) string {
+	return rapid.SampledFrom(h.m.users).Draw(h.t, label)
+}
+
+// memberOf draws a member of the account most of the time, and any user
+// otherwise, so that most operations get past authorization.
+func (h *modelHarness) memberOf(a *modelAccount, label string) string {
+	if len(a.members) > 0 && rapid.IntRange(0, 3).Draw(h.t, label+" is a member") > 0 {
+		return rapid.SampledFrom(slices.Sorted(maps.Keys(a.members))).Draw(h.t, label)
+	}
+	return h.user(label)
+}
+
+// sideOf draws one of the two sides of the transfer most of the time.
+func (h *modelHarness) sideOf(tr *modelTransfer) string {
+	return rapid.SampledFrom([]string{tr.from, tr.to, h.memberOf(h.m.accounts[tr.account], "other")}).Draw(h.t, "actor")
+}
+
+// account draws a team most of the time, if there is one.
+func (h *modelHarness) account() *modelAccount {
+	var teams []string
+	for _, id := range h.m.order {
+		if h.m.accounts[id].team {
+			teams = append(teams, id)
+		}
+	}
+	from := h.m.order
+	if len(teams) > 0 && rapid.IntRange(0, 3).Draw(h.t, "a team") > 0 {
+		from = teams
+	}
+	return h.m.accounts[rapid.SampledFrom(from).Draw(h.t, "account")]
+}
+
+func (h *modelHarness) role() rbac.Role {
+	return rapid.SampledFrom(h.m.p.roleNames()).Draw(h.t, "role")
+}
+
+// outcome fails the run if roster and the model disagree on whether an
+// operation succeeds.
+func (h *modelHarness) outcome(op string, want bool, err error) {
+	h.t.Helper()
+	if want && err != nil {
+		h.t.Fatalf("%s: the model allows it, roster refused: %v", op, err)
+	}
+	if !want && err == nil {
+		h.t.Fatalf("%s: the model refuses it, roster did it", op)
+	}
+	if want {
+		h.done.Add(1)
+	} else {
+		h.refused.Add(1)
+	}
+}
+
+func (h *modelHarness) actions() map[string]func(*rapid.T) {
+	ctx := context.Background()
+	m := h.m
+	return map[string]func(*rapid.T){
+		"convert": func(*rapid.T) {
+			a := h.account()
+			actor := h.memberOf(a, "actor")
+			_, ok := m.may(a, actor, rbac.SettingsManage)
+			want := ok && !a.team
+			_, err := h.r.Teams.ConvertToTeam(ctx, actor, a.id, "Team "+actor)
+			h.outcome("convert "+a.id+" by "+actor, want, err)
+			if want {
+				a.team = true
+				a.events["account.converted"]++
+			}
+		},
+		"invite": func(t *rapid.T) {
+			a := h.account()
+			actor, role := h.memberOf(a, "actor"), h.role()
+			uses := rapid.SampledFrom([]int{1, 1, 3}).Draw(t, "max uses")
+			mine, ok := m.may(a, actor, rbac.MembersInvite)
+			want := ok && a.team && m.p.mayGrant(mine, role) && !(uses > 1 && role == m.p.top)
+			inv, err := h.r.Invites.CreateLink(ctx, actor, a.id, role, invites.MaxUses(uses))
+			h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err)
+			if want {
+				m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
+					maxUses: uses, status: store.InvitePending, users: map[string]bool{}})
+				a.events["invite.created"]++
+			}
+		},
+		"accept": func(t *rapid.T) {
+			if len(m.invites) == 0 {
+				t.Skip("no invites")
+			}
+			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			user := h.user("user")
+			tok := inv.token
+			old := len(inv.old) > 0 && rapid.Bool().Draw(t, "old token")
+			if old {
+				tok = rapid.SampledFrom(inv.old).Draw(t, "which old token")
+			}
+			a := m.accounts[inv.account]
+			by, byMember := a.members[inv.by]
+			usable := !old && inv.status == store.InvitePending && a.team
+			inviterOK := byMember && m.p.allows(by, rbac.MembersInvite) && m.p.mayGrant(by, inv.role)
+			reusableTop := inv.maxUses > 1 && inv.role == m.p.top
+			_, already := a.members[user]
+			want := usable && inviterOK && !reusableTop && !already && !inv.users[user]
+			_, err := h.r.Invites.Accept(ctx, user, tok)
+			h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err)
+			switch {
+			case want:
+				a.members[user] = inv.role
+				inv.users[user] = true
+				inv.uses++
+				if inv.uses >= inv.maxUses {
+					inv.status = store.InviteAccepted
+				}
+				a.events["member.joined"]++
+			case usable && (!inviterOK || reusableTop):
+				inv.status = store.InviteRevoked
+				a.events["invite.revoked"]++
+			}
+		},
+		"revoke": func(t *rapid.T) {
+			if len(m.invites) == 0 {
+				t.Skip("no invites")
+			}
+			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			a := m.accounts[inv.account]
+			actor := h.memberOf(a, "actor")
+			mine, ok := m.may(a, actor, rbac.MembersInvite)
+			want := ok && inv.status == store.InvitePending && a.team && m.p.covers(mine, inv.role)
+			err := h.r.Invites.Revoke(ctx, actor, a.id, inv.id)
+			h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err)
+			if want {
+				inv.status = store.InviteRevoked
+				a.events["invite.revoked"]++
+			}
+		},
+		"resend": func(t *rapid.T) {
+			if len(m.invites) == 0 {
+				t.Skip("no invites")
+			}
+			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			a := m.accounts[inv.account]
+			actor := h.memberOf(a, "actor")
+			mine, ok := m.may(a, actor, rbac.MembersInvite)
+			want := ok && inv.status == store.InvitePending && a.team && m.p.mayGrant(mine, inv.role) &&
+				!(inv.maxUses > 1 && inv.role == m.p.top)
+			out, err := h.r.Invites.Resend(ctx, actor, a.id, inv.id)
+			h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err)
+			if want {
+				inv.old = append(inv.old, inv.token)
+				inv.token = out.Token
+				inv.by = actor
+				a.events["invite.resent"]++
+			}
+		},
+		"change role": func(t *rapid.T) {
+			a := h.account()
+			actor, target, role := h.memberOf(a, "actor"), h.memberOf(a, "target"), h.role()
+			mine, ok := m.may(a, actor, rbac.MembersManage)
+			theirs, member := a.members[target]
+			want := ok && member && m.p.covers(mine, theirs) && m.p.mayGrant(mine, role) &&
+				(role == theirs || role == m.p.top || !m.lastTop(a, target))
+			_, err := h.r.Teams.ChangeRole(ctx, actor, a.id, target, role)
+			h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err)
+			if want && role != theirs {
+				a.members[target] = role
+				a.events["member.role_changed"]++
+			}
+		},
+		"remove": func(t *rapid.T) {
+			a := h.account()
+			actor, target := h.memberOf(a, "actor"), h.memberOf(a, "target")
+			mine, ok := m.may(a, actor, rbac.MembersManage)
+			theirs, member := a.members[target]
+			want := ok && member && m.p.covers(mine, theirs) && !m.lastTop(a, target)
+			err := h.r.Teams.RemoveMember(ctx, actor, a.id, target)
+			h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err)
+			if want {
+				m.remove(a, target, "member.removed")
+			}
+		},
+		"leave": func(t *rapid.T) {
+			a := h.account()
+			user := h.memberOf(a, "user")
+			_, member := a.members[user]
+			want := a.team && member && !m.lastTop(a, user)
+			err := h.r.Teams.Leave(ctx, user, a.id)
+			h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err)
+			if want {
+				m.remove(a, user, "member.left")
+			}
+		},
+		"transfer": func(t *rapid.T) {
+			a := h.account()
+			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
+			mine, ok := m.may(a, actor, rbac.MembersManage)
+			theirs, member := a.members[to]
+			want := ok && a.team && mine == m.p.top && to != actor && member && theirs != m.p.top
+			tr, err := h.r.Teams.TransferOwnership(ctx, actor, a.id, to)
+			h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err)
+			if want {
+				m.cancelTransfersOf(a, to)
+				m.transfers = append(m.transfers, &modelTransfer{id: tr.ID, account: a.id, from: actor, to: to, status: store.TransferAwaitingConfirm})
+				a.events["transfer.started"]++
+			}
+		},
+		"confirm transfer": func(t *rapid.T) {
+			if len(m.transfers) == 0 {
+				t.Skip("no transfers")
+			}
+			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
+			actor := h.sideOf(tr)
+			want := tr.status == store.TransferAwaitingConfirm && actor == tr.from
+			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.token(tr.id))
+			h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err)
+			if want {
+				tr.status = store.TransferAwaitingAccept
+				m.accounts[tr.account].events["transfer.confirmed"]++
+			}
+		},
+		"accept transfer": func(t *rapid.T) {
+			if len(m.transfers) == 0 {
+				t.Skip("no transfers")
+			}
+			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
+			actor := h.sideOf(tr)
+			a := m.accounts[tr.account]
+			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top
+			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.token(tr.id))
+			h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err)
+			if want {
+				a.members[tr.to] = m.p.top
+				tr.status = store.TransferDone
+				a.events["member.role_changed"]++
+				a.events["transfer.accepted"]++
+			}
+		},
+		"cancel transfer": func(t *rapid.T) {
+			if len(m.transfers) == 0 {
+				t.Skip("no transfers")
+			}
+			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
+			actor := h.sideOf(tr)
+			a := m.accounts[tr.account]
+			mine, member := a.members[actor]
+			want := member && (actor == tr.from || actor == tr.to || mine == m.p.top) && openTransfer(tr.status)
+			err := h.r.Teams.CancelTransfer(ctx, actor, a.id, tr.id)
+			h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err)
+			if want {
+				tr.status = store.TransferCancelled
+				a.events["transfer.cancelled"]++
+			}
+		},
+		"delete team": func(t *rapid.T) {
+			a := h.account()
+			actor := h.memberOf(a, "actor")
+			_, ok := m.may(a, actor, rbac.SettingsManage)
+			want := ok && a.team
+			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
+			h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err)
+			if !want {
+				return
+			}
+			a.members[actor] = m.p.top
+			for _, u := range slices.Sorted(maps.Keys(a.members)) {
+				if u != actor {
+					m.remove(a, u, "member.removed")
+				}
+			}
+			for _, inv := range m.invites {
+				if inv.account == a.id && inv.status == store.InvitePending {
+					inv.status = store.InviteRevoked
+					a.events["invite.revoked"]++
+				}
+			}
+			for _, tr := range m.transfers {
+				if tr.account == a.id && openTransfer(tr.status) {
+					tr.status = store.TransferCancelled
+					a.events["transfer.cancelled"]++
+				}
+			}
+			a.team = false
+			a.events["account.team_deleted"]++
+		},
+		"": func(*rapid.T) { h.compare() },
+	}
+}
+
+// compare checks roster against the model after a step.
+func (h *modelHarness) compare() {
+	h.t.Helper()
+	h.steps.Add(1)
+	ctx := context.Background()
+	m := h.m
+	for _, id := range m.order {
+		a := m.accounts[id]
+		if a.team && m.tops(a) == 0 {
+			h.t.Fatalf("invariant: the model's team %s has no top-role member", id)
+		}
+		for _, u := range append(slices.Clone(m.users), h.canary) {
+			role, member := a.members[u]
+			for _, act := range m.p.actions() {
+				want := member && m.p.allows(role, act)
+				if got := h.r.Can(ctx, u, id, act); got != want {
+					h.t.Fatalf("Can(%s, %s, %s) = %v, the model says %v (role %q)", u, id, act, got, want, role)
+				}
+			}
+		}
+	}
+	err := h.s.View(ctx, func(tx store.Tx) error {
+		for _, id := range m.order {
+			a := m.accounts[id]
+			acct, err := tx.Account(ctx, id)
+			if err != nil {
+				return err
+			}
+			if got := acct.Kind == store.Team; got != a.team {
+				h.t.Fatalf("account %s is a team: %v, the model says %v", id, got, a.team)
+			}
+			members, err := tx.Members(ctx, id)
+			if err != nil {
+				return err
+			}
+			got := map[string]rbac.Role{}
+			tops := 0
+			for _, mem := range members {
+				if _, dup := got[mem.UserID]; dup {
+					h.t.Fatalf("invariant: %s is a member of %s twice", mem.UserID, id)
+				}
+				got[mem.UserID] = rbac.Role(mem.Role)
+				if rbac.Role(mem.Role) == m.p.top {
+					tops++
+				}
+			}
+			if tops == 0 {
+				h.t.Fatalf("invariant: account %s has no member with the top role: %v", id, got)
+			}
+			if !maps.Equal(got, a.members) {
+				h.t.Fatalf("members of %s: %v, the model says %v", id, got, a.members)
+			}
+			invs, err := tx.Invites(ctx, id)
+			if err != nil {
+				return err
+			}
+			var pending, wantPending []string
+			for _, inv := range invs {
+				if inv.Status == store.InvitePending {
+					pending = append(pending, fmt.Sprintf("%s:%s:%d/%d", inv.ID, inv.Role, inv.Uses, inv.MaxUses))
+				}
+			}
+			for _, inv := range m.invites {
+				if inv.account == id && inv.status == store.InvitePending {
+					wantPending = append(wantPending, fmt.Sprintf("%s:%s:%d/%d", inv.id, inv.role, inv.uses, inv.maxUses))
+				}
+			}
+			sort.Strings(pending)
+			sort.Strings(wantPending)
+			if !slices.Equal(pending, wantPending) {
+				h.t.Fatalf("pending invites of %s: %v, the model says %v", id, pending, wantPending)
+			}
+			es, err := tx.Events(ctx, store.EventFilter{AccountID: id})
+			if err != nil {
+				return err
+			}
+			counts := map[string]int{}
+			for _, e := range es {
+				if e.Result == store.Allowed {
+					counts[e.Action]++
+				}
+			}
+			if !maps.Equal(counts, a.events) {
+				h.t.Fatalf("audit events of %s by kind: %v, the model counts %v", id, counts, a.events)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatalf("read the store: %v", err)
+	}
+}
+
+// final checks what is costly to check after every step: every invite was
+// used at most its number of times, each user once, and every account's
+// audit chain verifies.
+func (h *modelHarness) final() {
+	ctx := context.Background()
+	m := h.m
+	err := h.s.View(ctx, func(tx store.Tx) error {
+		for _, inv := range m.invites {
+			uses, err := tx.InviteUses(ctx, inv.id)
+			if err != nil {
+				return err
+			}
+			seen := map[string]bool{}
+			for _, u := range uses {
+				if seen[u.UserID] {
+					h.t.Fatalf("invariant: %s used invite %s twice", u.UserID, inv.id)
+				}
+				seen[u.UserID] = true
+			}
+			if len(uses) > inv.maxUses || len(uses) != inv.uses {
+				h.t.Fatalf("invariant: invite %s has %d uses (max %d), the model counts %d", inv.id, len(uses), inv.maxUses, inv.uses)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatalf("read invite uses: %v", err)
+	}
+	for _, id := range m.order {
+		a := m.accounts[id]
+		var top string
+		for u, r := range a.members {
+			if r == m.p.top {
+				top = u
+			}
+		}
+		if _, err := h.r.Audit.Verify(ctx, top, id); err != nil {
+			h.t.Fatalf("audit chain of %s: %v", id, err)
+		}
+	}
+}
