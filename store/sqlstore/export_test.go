@@ -65,3 +65,6 @@ func SetWALLimit(pages int) (restore func()) {
 	walLimit = pages
 	return func() { walLimit = old }
 }
+
+// ReadConns is the size of the read pool of a Store opened by OpenSQLite.
+const ReadConns = readConns

@@ -37,7 +37,8 @@ import (
 //     run at the same time. On a SQLite file opened by OpenSQLite,
 //     memberships are read by two connections at once, each scanning half
 //     of the table, when both read transactions see the same revision (and
-//     so the same memberships: every change to them increments it).
+//     so the same memberships: every change to them increments it) and no
+//     other snapshot is reading on two connections.
 
 // snapshotBatch is how many rows a producer hands over at a time.
 const snapshotBatch = 1024
@@ -140,11 +141,21 @@ func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64) ([]r
 	if row.Scan(&lo, &hi) != nil || !lo.Valid || hi.Int64-lo.Int64 < s.parallelMin {
 		return single, none
 	}
-	other := s.r.WithContext(ctx).Begin(s.readOpts)
-	if other.Error != nil {
+	// One snapshot at a time reads on two connections: snapshots that each
+	// held one connection of the read pool and all waited for a second
+	// would wait forever.
+	select {
+	case s.twoReaders <- struct{}{}:
+	default:
 		return single, none
 	}
-	end := func() { other.Rollback() } // read-only
+	release := func() { <-s.twoReaders }
+	other := s.r.WithContext(ctx).Begin(s.readOpts)
+	if other.Error != nil {
+		release()
+		return single, none
+	}
+	end := func() { other.Rollback(); release() } // read-only
 	if rev2, err := s.readRevision(ctx, other); err != nil || rev2 != rev {
 		end()
 		return single, none // a commit came in between: read on one connection

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/store"
@@ -152,6 +154,48 @@ func TestSnapshotReading(t *testing.T) {
 		sqlstore.SetParallelMin(s, 0)
 		if n, err := sqlstore.SnapshotReaders(t.Context(), s); err != nil || n != 1 {
 			t.Fatalf("Snapshot would read on %d connections (%v), want 1", n, err)
+		}
+	})
+
+	t.Run("sqlite/snapshots that fill the read pool do not wait on each other", func(t *testing.T) {
+		s := newSQLiteStore(t)
+		ms := many(3000)
+		addMembers(t, s, ms)
+		sqlstore.SetParallelMin(s, 100)
+		// Each snapshot holds a read connection while it delivers the
+		// accounts; they wait for each other there, so that all of them
+		// hold one when they come to the memberships, which a second
+		// connection would read.
+		n := sqlstore.ReadConns
+		var arrived sync.WaitGroup
+		arrived.Add(n)
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		errs := make(chan error, n)
+		for range n {
+			go func() {
+				got, first := members{}, true
+				_, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
+					if first {
+						first = false
+						arrived.Done()
+						arrived.Wait()
+					}
+					if it.UserID != "" {
+						got[key(it.AccountID, it.UserID)] = it.Role
+					}
+					return nil
+				})
+				if err == nil && len(got) != len(ms) {
+					err = fmt.Errorf("snapshot holds %d memberships, want %d", len(got), len(ms))
+				}
+				errs <- err
+			}()
+		}
+		for range n {
+			if err := <-errs; err != nil {
+				t.Errorf("snapshot: %v", err)
+			}
 		}
 	})
 

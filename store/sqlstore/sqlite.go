@@ -48,7 +48,7 @@ func OpenSQLite(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, err)
 	}
-	s := &Store{dialect: sqliteDialect, parallelMin: parallelMinRows, feed: newFeed()}
+	s := &Store{dialect: sqliteDialect, parallelMin: parallelMinRows, twoReaders: make(chan struct{}, 1), feed: newFeed()}
 	var pool *sql.DB
 	s.w, pool, err = openSQLitePool(writerDriver, uri+"?_txlock=immediate&_journal_mode=WAL&"+sqliteParams, 1)
 	if err != nil {

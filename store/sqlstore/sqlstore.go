@@ -86,6 +86,9 @@ type Store struct {
 	// least that many rowids on two read connections at once: set by
 	// OpenSQLite, whose read pool has several.
 	parallelMin int64
+	// twoReaders is held by the one Snapshot that reads on two connections
+	// (see memberSources).
+	twoReaders chan struct{}
 	// ckpt checkpoints the WAL of a SQLite file opened by OpenSQLite; nil
 	// otherwise.
 	ckpt *checkpointer
@@ -287,7 +290,8 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 // read by other goroutines while fn runs, but fn is called from the calling
 // goroutine, one item at a time. On a SQLite file opened by OpenSQLite a
 // large membership table is read by two connections at once, each reading
-// half of it, when both see the same revision. Snapshot returns fn's error
+// half of it, when both see the same revision and no other Snapshot is
+// reading on two. Snapshot returns fn's error
 // unchanged, store.ErrClosed after Close, the context's error (wrapped) if
 // ctx ends first, and store.ErrBackend on database failure. It is safe for
 // concurrent use.
