@@ -291,10 +291,9 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 // goroutine, one item at a time. On a SQLite file opened by OpenSQLite a
 // large membership table is read by two connections at once, each reading
 // half of it, when both see the same revision and no other Snapshot is
-// reading on two. Snapshot returns fn's error
-// unchanged, store.ErrClosed after Close, the context's error (wrapped) if
-// ctx ends first, and store.ErrBackend on database failure. It is safe for
-// concurrent use.
+// reading on two. Snapshot returns fn's error unchanged, store.ErrClosed
+// after Close, the context's error (wrapped) if ctx ends first, and
+// store.ErrBackend on database failure. It is safe for concurrent use.
 func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
 	if s.closed.Load() {
 		return 0, errClosed("snapshot")
