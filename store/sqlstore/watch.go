@@ -21,10 +21,11 @@ import (
 // Commits are announced two ways. On PostgreSQL every Update that records
 // changes sends NOTIFY on the schema's channel inside its transaction, so
 // that PostgreSQL delivers it to every listening connection, in any process,
-// when (and only if) the transaction commits; Watch listens on a connection
-// of its own. On SQLite, whose writers share one machine and usually one
-// process, the Store announces each commit to the watchers of the same
-// Store after it commits.
+// when (and only if) the transaction commits; the Store listens on one
+// connection of its own, whatever the number of its watchers, and hands
+// each notification to all of them. On SQLite, whose writers share one
+// machine and usually one process, the Store announces each commit to the
+// watchers of the same Store after it commits.
 
 var _ store.Watcher = (*Store)(nil)
 
@@ -32,7 +33,11 @@ var _ store.Watcher = (*Store)(nil)
 type feed struct {
 	done    chan struct{} // closed by Close
 	mu      sync.Mutex
-	watches map[*watch]struct{} // SQLite: the watchers of this Store
+	watches map[*watch]struct{} // the watchers of this Store
+	// stopListen stops the PostgreSQL listener the watchers share; nil
+	// while none runs. listening says it is listening now.
+	stopListen context.CancelFunc
+	listening  bool
 	// channel is the PostgreSQL notification channel of the Store's
 	// schema, set by migrate: notification channels are database-wide,
 	// so stores on different schemas of one database need their own.
@@ -65,9 +70,10 @@ func channelFor(schema string) string {
 // and with 0 when it starts listening and after every reconnection, until
 // ctx ends or the Store is closed, as documented by store.Watcher.
 //
-// On PostgreSQL it holds one connection of the Store's pool for LISTEN (a
-// connection that fails is discarded, never returned to the pool) and sees
-// the commits of every process on the same schema. When the connection
+// On PostgreSQL the Store's watchers share one connection of the Store's
+// pool for LISTEN, held while any Watch runs (a connection that fails is
+// discarded, never returned to the pool), and see the commits of every
+// process on the same schema. When the connection
 // fails it reconnects with backoff (50 ms doubling to 5 s) and calls fn(0)
 // once listening again, since commits in between were not announced. A
 // connection that dies silently is noticed only by TCP keepalive; callers
@@ -95,30 +101,38 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Revision)) error {
 		case <-ctx.Done():
 		}
 	}()
-	var err error
 	if s.dialect == postgresDialect {
-		err = s.listen(ctx, fn)
-	} else {
-		w := &watch{fn: fn}
-		s.mu.Lock()
-		s.watches[w] = struct{}{}
-		s.mu.Unlock()
-		fn(0)
-		<-ctx.Done()
-		s.mu.Lock()
-		delete(s.watches, w)
-		s.mu.Unlock()
+		if err := s.checkPgx(ctx); err != nil {
+			return fmt.Errorf("sqlstore: watch: %w", err)
+		}
 	}
+	w := &watch{fn: fn}
+	s.mu.Lock()
+	s.watches[w] = struct{}{}
+	if s.dialect == postgresDialect && s.stopListen == nil {
+		lctx, stop := context.WithCancel(context.Background())
+		s.stopListen = stop
+		go s.listen(lctx)
+	}
+	if s.dialect != postgresDialect || s.listening {
+		fn(0) // under mu: never at the same time as an announcement
+	} // else the listener announces 0 to every watcher once it listens
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.mu.Lock()
+	delete(s.watches, w)
+	if len(s.watches) == 0 && s.stopListen != nil {
+		s.stopListen()
+		s.stopListen = nil
+	}
+	s.mu.Unlock()
 	if s.closed.Load() {
 		return errClosed("watch")
 	}
-	if err == nil {
-		err = ctx.Err()
-	}
-	return fmt.Errorf("sqlstore: watch: %w", err)
+	return fmt.Errorf("sqlstore: watch: %w", ctx.Err())
 }
 
-// announce calls the SQLite watchers of s with rev.
+// announce calls the watchers of s with rev.
 func (s *Store) announce(rev store.Revision) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -127,20 +141,54 @@ func (s *Store) announce(rev store.Revision) {
 	}
 }
 
-// errNotPgx is returned by listenOnce when the pool's driver is not pgx.
+// setListening records whether the listener listens; when it starts, it
+// announces 0 to every watcher: commits made before were not announced.
+func (s *Store) setListening(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.listening = on
+	if on {
+		for w := range s.watches {
+			w.fn(0)
+		}
+	}
+}
+
+// errNotPgx is returned when the pool's driver is not pgx.
 var errNotPgx = fmt.Errorf("%w: the PostgreSQL handle does not use the pgx driver, which notifications need", store.ErrInvalid)
 
-// listen listens on s's channel, reconnecting with backoff, until ctx ends.
-func (s *Store) listen(ctx context.Context, fn func(store.Revision)) error {
+// checkPgx returns errNotPgx unless s's pool connects through pgx, and the
+// error of taking a connection if it cannot take one.
+func (s *Store) checkPgx(ctx context.Context) error {
 	pool, err := s.w.DB()
 	if err != nil {
 		return fmt.Errorf("%w: %w", store.ErrInvalid, err)
 	}
+	c, err := pool.Conn(ctx)
+	if err != nil {
+		return s.fail(ctx, err, "watch")
+	}
+	err = c.Raw(func(dc any) error {
+		if _, ok := dc.(*stdlib.Conn); !ok {
+			return errNotPgx
+		}
+		return nil
+	})
+	return errors.Join(err, c.Close())
+}
+
+// listen listens on s's channel for the Store's watchers, reconnecting with
+// backoff, until ctx ends.
+func (s *Store) listen(ctx context.Context) {
+	pool, err := s.w.DB()
+	if err != nil {
+		return // checkPgx got the pool: not reached
+	}
 	backoff := minBackoff
 	for {
-		listened, err := s.listenOnce(ctx, pool, fn)
+		listened, err := s.listenOnce(ctx, pool, s.announce)
 		if errors.Is(err, errNotPgx) || ctx.Err() != nil {
-			return err
+			return
 		}
 		if listened {
 			backoff = minBackoff
@@ -149,7 +197,7 @@ func (s *Store) listen(ctx context.Context, fn func(store.Revision)) error {
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil
+			return
 		case <-t.C:
 		}
 		backoff = min(2*backoff, maxBackoff)
@@ -176,7 +224,8 @@ func (s *Store) listenOnce(ctx context.Context, pool *sql.DB, fn func(store.Revi
 			return errors.Join(driver.ErrBadConn, err)
 		}
 		listened = true
-		fn(0)
+		s.setListening(true)
+		defer s.setListening(false)
 		for {
 			n, err := pc.WaitForNotification(ctx)
 			if err != nil {

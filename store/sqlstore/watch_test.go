@@ -6,6 +6,7 @@ import (
 
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
 	"github.com/teamroster/roster/store/storetest"
 )
 
@@ -42,6 +43,24 @@ func TestWatchPostgres(t *testing.T) {
 		commitAccount(t, s2, "elsewhere")
 		if rev, r := commitAccount(t, s1, "here"), a.Next(t); r != rev {
 			t.Errorf("announced %d, want only this schema's revision %d", r, rev)
+		}
+	})
+
+	t.Run("watchers of one store share one connection", func(t *testing.T) {
+		dsn := postgresBackend.DSN(t)
+		s := postgresBackend.StoreOn(t, dsn)
+		var all []*storetest.Announcements
+		for range sqlstore.PostgresMaxConns + 4 { // more than the pool's connections
+			a := storetest.Watch(t, s)
+			a.Expect(t, 0)
+			all = append(all, a)
+		}
+		rev := commitAccount(t, s, "shared") // the pool still has connections to commit with
+		for _, a := range all {
+			a.Expect(t, rev)
+		}
+		if n := testdb.TerminateListeners(t, dsn); n != 1 {
+			t.Errorf("%d connections listen for %d watchers, want 1", n, len(all))
 		}
 	})
 
