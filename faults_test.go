@@ -228,6 +228,7 @@ func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
+	closeAtEnd(t, r)
 	w := &faultWorld{r: r, s: s, f: f, box: box, p: p, pre: pre}
 	for _, u := range []string{"own", "adm", "dev", "bas", "out", "new"} { // "new" is created by an operation
 		w.users = append(w.users, pre+u)
@@ -358,6 +359,11 @@ func (w *faultWorld) indexEqualsStore(t *testing.T, accounts []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer func() {
+		if err := fresh.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
 	for _, id := range accounts {
 		for _, u := range w.users {
 			for _, a := range w.p.Actions() {

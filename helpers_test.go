@@ -35,7 +35,18 @@ func newRoster(t *testing.T, b testdb.Backend, p *rbac.Policy, opts ...roster.Op
 	if err != nil {
 		t.Fatalf("roster.New: %v", err)
 	}
+	closeAtEnd(t, r)
 	return r, s
+}
+
+// closeAtEnd closes r when t ends, stopping its follower.
+func closeAtEnd(t *testing.T, r *roster.Roster) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := r.Close(); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // user creates a user with a personal account and returns the account.
