@@ -24,6 +24,11 @@ type Policy struct {
 	actions     []Action
 	roleIndex   map[Role]RoleID
 	actionIndex map[Action]ActionID
+	rules       [][]string // the policy file's rules, without the "p"
+
+	// fallback is set when the model is not the flat domain RBAC model:
+	// see Compiled.
+	fallback bool
 
 	// table holds one bitset over actions per role: role r holds action a
 	// if bit a%64 of table[int(r)*words+int(a)/64] is set.
@@ -135,6 +140,16 @@ func (p *Policy) Covers(a, b Role) bool {
 	}
 	return true
 }
+
+// Compiled reports whether the decision table answers every question of the
+// policy, so that a team's permissions need nothing but [Policy.Allowed]: it
+// is true for roster's domain RBAC model, the presets among them, and for the
+// zero Policy. It is false for a fallback policy, whose model Casbin must
+// evaluate for each question (see "Fallback" in the package documentation):
+// its table still answers for its roles and listed actions in an ordinary
+// team, but the answer for a given user, team and action comes from
+// [Policy.NewEnforcer].
+func (p *Policy) Compiled() bool { return !p.fallback }
 
 // ModelText returns the text of the policy's Casbin model file, exactly as
 // loaded.
