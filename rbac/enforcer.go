@@ -79,3 +79,43 @@ func (e *Enforcer) Enforce(user, team string, action Action) bool {
 	ok, err := e.e.Enforce(user, team, string(action))
 	return err == nil && ok
 }
+
+// Membership is a user's role in a team, as an [Enforcer] holds it: the
+// grouping rule "g, User, Role, Team".
+type Membership struct {
+	User string
+	Role Role
+	Team string
+}
+
+// Reset replaces every membership of e with ms; a user listed twice for a
+// team keeps the last role listed. It costs one pass over ms, where setting
+// each membership with [Enforcer.SetMember] would scan every grouping rule
+// each time. It returns an error if Casbin fails, after which e may hold
+// some of ms.
+func (e *Enforcer) Reset(ms []Membership) error {
+	type key struct{ user, team string }
+	last := make(map[key]int, len(ms))
+	for i, m := range ms {
+		last[key{m.User, m.Team}] = i
+	}
+	rules := make([][]string, 0, len(last))
+	for i, m := range ms {
+		if last[key{m.User, m.Team}] == i {
+			rules = append(rules, []string{m.User, string(m.Role), m.Team})
+		}
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	held, err := e.e.GetGroupingPolicy()
+	if err == nil && len(held) > 0 {
+		_, err = e.e.RemoveGroupingPolicies(held)
+	}
+	if err == nil && len(rules) > 0 {
+		_, err = e.e.AddGroupingPolicies(rules)
+	}
+	if err != nil {
+		return fmt.Errorf("rbac: enforcer: reset %d memberships: %w", len(rules), err)
+	}
+	return nil
+}
