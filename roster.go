@@ -150,7 +150,10 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if s == nil || p == nil {
 		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
 	}
-	idx := newIndex(p)
+	idx, err := newIndex(p)
+	if err != nil {
+		return nil, fmt.Errorf("roster: new: %w", err)
+	}
 	synced := &syncedStore{Store: s, idx: idx}
 	inv, err := invites.New(synced, p, c.invites...)
 	if err != nil {
@@ -254,7 +257,7 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 	if err != nil {
 		return d.deny(err)
 	}
-	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid)
+	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid, action)
 	return r.decide(d, accountKnown, member, rid != noRole, r.idx.roleName(rid), allowed)
 }
 
@@ -268,7 +271,7 @@ func (r *Roster) question(user, account string, action rbac.Action) (Decision, r
 		}
 	}
 	aid, ok := r.policy.ActionID(action)
-	if !ok {
+	if !ok && r.policy.Compiled() {
 		return d, 0, fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction)
 	}
 	return d, aid, nil
