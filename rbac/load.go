@@ -29,7 +29,8 @@ const (
 )
 
 // Load reads a Casbin model file and a policy file from disk and compiles
-// them; see [Parse] for what the files must hold. The policy's name is the
+// them, or loads them as a fallback policy that Casbin decides (see
+// [Policy.Compiled]); see [Parse] for what the files must hold. The policy's name is the
 // base name of policyPath without its extension. Errors name the file and,
 // where it applies, the line. Load returns an error wrapping fs.ErrNotExist
 // (or another fs error) if a file cannot be read, and one wrapping
@@ -67,29 +68,35 @@ func LoadFS(fsys fs.FS, modelPath, policyPath string) (*Policy, error) {
 // Parse compiles a Casbin model and a policy given as text. The policy is
 // named name, and errors call the files name+".conf" and name+".csv".
 //
-// The model must be roster's domain RBAC model (see the package
-// documentation); whitespace and comments may differ. A model Casbin cannot
-// parse is refused with [ErrInvalidPolicy]; any other model with
-// [ErrNotCompilable], since the decision table could not represent it
-// exactly.
+// The model should be roster's domain RBAC model (see the package
+// documentation); whitespace and comments may differ. Any other model
+// keeping roster's request (r = sub, dom, act) and one role definition
+// (g = _, _, _), whose policy definition has the columns sub and act, loads
+// as a fallback policy that is not compiled (see "Fallback" in the package
+// documentation and [Policy.Compiled]). A model Casbin cannot parse is
+// refused with [ErrInvalidPolicy]; any other model, or one on which Casbin
+// fails to decide, with [ErrNotCompilable].
 //
-// The policy holds one rule "p, role, action" a line; blank lines and lines
-// starting with # are skipped. Spaces may follow a comma but not precede
-// one, so that Casbin's own CSV reader reads the file the same way. Role
-// and action names are 1 to 128 bytes of printable UTF-8 without spaces,
-// commas or double quotes, and not "*".
+// The policy holds one rule "p, role, action" a line (or one field per
+// column of the model's policy definition, such as "p, role, action, deny");
+// blank lines and lines starting with # are skipped. Spaces may follow a
+// comma but not precede one, so that Casbin's own CSV reader reads the file
+// the same way. Role and action names are 1 to 128 bytes of printable UTF-8
+// without spaces, commas or double quotes, and not "*", though a fallback
+// policy's actions may be patterns, "*" among them.
 // Grouping rules (g lines), other rule types, malformed or duplicate rules,
-// a policy lacking one of the library actions ([MembersInvite],
+// a compiled policy lacking one of the library actions ([MembersInvite],
 // [MembersManage], [SettingsManage], [AuditRead]), a policy with no role
 // holding every action, files over 1 MiB and policies with more than 4096
-// roles or 4096 actions are refused with [ErrInvalidPolicy].
+// roles or 4096 actions are refused with [ErrInvalidPolicy]. A fallback
+// policy's actions always include the library actions.
 //
 // Parse asks Casbin once for every role and action and keeps the answers in
-// the Policy's decision table; Casbin is not consulted afterwards. Each
-// answer evaluates the matcher on up to every rule, so a policy whose roles
-// x actions x rules exceeds 2,097,152 is refused with [ErrInvalidPolicy]
-// rather than compiled for seconds; 20 roles x 100 actions x 1,000 rules
-// compile in about 1.5 s.
+// the Policy's decision table; for a compiled policy Casbin is not consulted
+// afterwards. Each answer evaluates the matcher on up to every rule, so a
+// policy whose roles x actions x rules exceeds 2,097,152 is refused with
+// [ErrInvalidPolicy] rather than compiled for seconds; 20 roles x 100
+// actions x 1,000 rules compile in about 1.5 s.
 func Parse(name string, model, policy []byte) (*Policy, error) {
 	return parse(name, name+".conf", name+".csv", model, policy)
 }

@@ -10,9 +10,11 @@ type RoleID uint16
 // that issued them.
 type ActionID uint16
 
-// Policy is a compiled policy: the roles and actions of a policy file and a
+// Policy is a loaded policy: the roles and actions of a policy file and a
 // decision table saying which role holds which action, computed once by
-// Casbin when the policy is loaded. A Policy is immutable and safe for
+// Casbin when the policy is loaded. For roster's own model the table is the
+// whole answer; for a fallback policy (see [Policy.Compiled]) Casbin decides
+// each question through [Policy.NewEnforcer]. A Policy is immutable and safe for
 // concurrent use by multiple goroutines. Obtain one from [Runpod],
 // [DigitalOcean], [Load], [LoadFS] or [Parse]; the zero Policy has no roles
 // and allows nothing.
