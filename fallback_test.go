@@ -49,21 +49,7 @@ func TestFallbackCheck(t *testing.T) {
 		{"an empty action is invalid", "bob", acct.ID, "", store.ErrInvalid},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := r.Check(ctx, tc.user, tc.account, tc.action)
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("Check = %v, want allowed", err)
-				}
-			} else if !errors.Is(err, tc.want) {
-				t.Fatalf("Check = %v, want %v", err, tc.want)
-			}
-			if can := r.Can(ctx, tc.user, tc.account, tc.action); can != (tc.want == nil) {
-				t.Errorf("Can = %v, but Check = %v", can, err)
-			}
-			d := r.Explain(ctx, tc.user, tc.account, tc.action)
-			if d.Allowed != (tc.want == nil) || (d.Err == nil) != d.Allowed {
-				t.Errorf("Explain = %+v, disagrees with Check %v", d, err)
-			}
+			assertCheck(t, r, tc.user, tc.account, tc.action, tc.want)
 		})
 	}
 	t.Run("explain names the role", func(t *testing.T) {
