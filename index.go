@@ -39,6 +39,11 @@ import (
 // before or after the change; one that starts after the change was applied
 // sees it.
 //
+// A policy that is not compiled (rbac.Policy.Compiled) is decided by an
+// rbac.Enforcer beside the tables: readers find the membership as above and
+// then ask Casbin, under the enforcer's read lock and with Casbin's
+// allocations; writers change the enforcer's memberships with the tables'.
+//
 // IDs longer than store.MaxIDLen are not indexed: Check refuses them as
 // malformed, so Can answers false for them as well.
 type index struct {
