@@ -40,21 +40,7 @@ func TestCheck(t *testing.T) {
 		{"a wildcard action is unknown", "carol", acct.ID, "*", rbac.ErrUnknownAction},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := r.Check(ctx, tc.user, tc.account, tc.action)
-			if tc.want == nil {
-				if err != nil {
-					t.Fatalf("Check = %v, want allowed", err)
-				}
-			} else if !errors.Is(err, tc.want) {
-				t.Fatalf("Check = %v, want %v", err, tc.want)
-			}
-			if can := r.Can(ctx, tc.user, tc.account, tc.action); can != (tc.want == nil) {
-				t.Errorf("Can = %v, but Check = %v", can, err)
-			}
-			d := r.Explain(ctx, tc.user, tc.account, tc.action)
-			if d.Allowed != (tc.want == nil) || (d.Err == nil) != d.Allowed {
-				t.Errorf("Explain = %+v, disagrees with Check %v", d, err)
-			}
+			assertCheck(t, r, tc.user, tc.account, tc.action, tc.want)
 		})
 	}
 	t.Run("explain names the role", func(t *testing.T) {
@@ -160,4 +146,26 @@ func TestBadInput(t *testing.T) {
 			t.Errorf("New(nil policy) error = %v, want ErrInvalid", err)
 		}
 	})
+}
+
+// assertCheck checks that Check answers want (nil: allowed) and that Can and
+// Explain agree with it.
+func assertCheck(t *testing.T, r *roster.Roster, user, account string, action rbac.Action, want error) {
+	t.Helper()
+	ctx := context.Background()
+	err := r.Check(ctx, user, account, action)
+	if want == nil {
+		if err != nil {
+			t.Fatalf("Check = %v, want allowed", err)
+		}
+	} else if !errors.Is(err, want) {
+		t.Fatalf("Check = %v, want %v", err, want)
+	}
+	if can := r.Can(ctx, user, account, action); can != (want == nil) {
+		t.Errorf("Can = %v, but Check = %v", can, err)
+	}
+	d := r.Explain(ctx, user, account, action)
+	if d.Allowed != (want == nil) || (d.Err == nil) != d.Allowed {
+		t.Errorf("Explain = %+v, disagrees with Check %v", d, err)
+	}
 }

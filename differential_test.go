@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
+	rosterteams "github.com/teamroster/roster/teams"
 )
 
 // TestCanEqualsCasbin generates random worlds of users, teams and roles for
@@ -47,47 +49,123 @@ func TestCanEqualsCasbin(t *testing.T) {
 				compareWithCasbin(t, r, s, path, users, teams)
 
 				// Random changes through roster, then compare again.
-				top := string(p.Top())
-				applied := 0
-				for range 80 {
-					acct := teams[rng.IntN(len(teams))]
-					ms := members(t, s, acct)
-					actor := ""
-					for _, m := range ms {
-						if m.Role == top {
-							actor = m.UserID
-						}
-					}
-					target := users[rng.IntN(len(users))]
-					role := p.Roles()[rng.IntN(len(p.Roles()))]
-					if rng.IntN(3) == 0 {
-						role = rbac.Role(fmt.Sprintf("custom%d", rng.IntN(3)))
-					}
-					switch rng.IntN(4) {
-					case 3:
-						var acts []rbac.Action
-						for _, a := range randomActions(p, rng) {
-							acts = append(acts, rbac.Action(a))
-						}
-						_, err = r.Teams.DefineRole(ctx, actor, acct, fmt.Sprintf("custom%d", rng.IntN(3)), acts)
-					case 0:
-						_, err = r.Teams.AddMember(ctx, actor, acct, target, role)
-					case 1:
-						_, err = r.Teams.ChangeRole(ctx, actor, acct, target, role)
-					case 2:
-						err = r.Teams.RemoveMember(ctx, actor, acct, target)
-					}
-					if err == nil {
-						applied++
-					} // refusals (not a member, last owner...) are part of the random walk
-				}
-				if applied < 10 {
-					t.Fatalf("only %d of 80 random changes applied: the walk tests too little", applied)
-				}
+				randomWalk(t, r, s, path, users, teams, rng)
 				compareWithCasbin(t, r, s, path, users, teams)
 			})
 		}
 	}
+}
+
+// TestFallbackCanEqualsCasbin is TestCanEqualsCasbin for policies that are
+// not compiled, whose questions roster passes to Casbin's Enforce: patterns
+// (keyMatch, so that pods.gpu.create is allowed by a rule for pods.*), a
+// deny effect and a condition on the team. It runs on SQLite and, when
+// ROSTER_TEST_POSTGRES_DSN is set, PostgreSQL.
+func TestFallbackCanEqualsCasbin(t *testing.T) {
+	ctx := context.Background()
+	flat := rbac.Runpod().ModelText()
+	library := "p, admin, members.invite\np, admin, members.manage\np, admin, settings.manage\np, admin, audit.read\n"
+	policies := []struct{ name, model, policy string }{
+		{
+			name:   "keyMatch",
+			model:  strings.Replace(flat, "r.act == p.act", "keyMatch(r.act, p.act)", 1),
+			policy: "p, admin, *\np, dev, pods.*\np, dev, audit.read\np, viewer, pods.read\np, viewer, pods.gpu.read\n",
+		},
+		{
+			name: "deny effect",
+			model: strings.NewReplacer(
+				"p = sub, act", "p = sub, act, eft",
+				"e = some(where (p.eft == allow))", "e = some(where (p.eft == allow)) && !some(where (p.eft == deny))",
+				"r.act == p.act", "keyMatch(r.act, p.act)",
+			).Replace(flat),
+			policy: "p, admin, *, allow\np, dev, pods.*, allow\np, dev, pods.gpu.create, deny\np, dev, members.invite, allow\n",
+		},
+		{
+			name:   "condition on the team",
+			model:  strings.Replace(flat, "r.act == p.act", `r.act == p.act && r.dom != "team01"`, 1),
+			policy: library + "p, admin, pods.gpu.create\np, viewer, audit.read\np, viewer, pods.gpu.create\n",
+		},
+	}
+	for _, b := range testdb.Backends() {
+		for _, tt := range policies {
+			for seed := range uint64(2) {
+				t.Run(fmt.Sprintf("%s/%s/seed %d", b.Name, tt.name, seed), func(t *testing.T) {
+					b.Skip(t)
+					p, err := rbac.Parse("fallback", []byte(tt.model), []byte(tt.policy))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if p.Compiled() {
+						t.Fatal("the policy is compiled: the test would not exercise the fallback")
+					}
+					rng := rand.New(rand.NewPCG(seed, 43))
+					s := b.Store(t)
+					users, teams := randomWorld(t, s, p, rng)
+					r, err := roster.New(ctx, s, p)
+					if err != nil {
+						t.Fatal(err)
+					}
+					defer r.Close()
+					compareWithCasbin(t, r, s, "", users, teams)
+
+					_, err = r.Teams.DefineRole(ctx, members(t, s, teams[0])[0].UserID, teams[0], "custom", p.Actions()[:1])
+					if !errors.Is(err, rosterteams.ErrTeamRolesUnsupported) {
+						t.Errorf("DefineRole error = %v, want ErrTeamRolesUnsupported", err)
+					}
+					randomWalk(t, r, s, "", users, teams, rng)
+				})
+			}
+		}
+	}
+}
+
+// randomWalk makes 80 random changes through r (members added, changed and
+// removed, team roles defined) by an actor holding the top role, and
+// compares Can with Casbin again (see compareWithCasbin for path). Refusals are part of the walk, but most
+// changes must apply.
+func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, users, teams []string, rng *rand.Rand) {
+	t.Helper()
+	ctx := context.Background()
+	p := r.Policy()
+	top := string(p.Top())
+	applied := 0
+	var err error
+	for range 80 {
+		acct := teams[rng.IntN(len(teams))]
+		ms := members(t, s, acct)
+		actor := ""
+		for _, m := range ms {
+			if m.Role == top {
+				actor = m.UserID
+			}
+		}
+		target := users[rng.IntN(len(users))]
+		role := p.Roles()[rng.IntN(len(p.Roles()))]
+		if rng.IntN(3) == 0 {
+			role = rbac.Role(fmt.Sprintf("custom%d", rng.IntN(3)))
+		}
+		switch rng.IntN(4) {
+		case 3:
+			var acts []rbac.Action
+			for _, a := range randomActions(p, rng) {
+				acts = append(acts, rbac.Action(a))
+			}
+			_, err = r.Teams.DefineRole(ctx, actor, acct, fmt.Sprintf("custom%d", rng.IntN(3)), acts)
+		case 0:
+			_, err = r.Teams.AddMember(ctx, actor, acct, target, role)
+		case 1:
+			_, err = r.Teams.ChangeRole(ctx, actor, acct, target, role)
+		case 2:
+			err = r.Teams.RemoveMember(ctx, actor, acct, target)
+		}
+		if err == nil {
+			applied++
+		} // refusals (not a member, last owner...) are part of the random walk
+	}
+	if applied < 10 {
+		t.Fatalf("only %d of 80 random changes applied: the walk tests too little", applied)
+	}
+	compareWithCasbin(t, r, s, path, users, teams)
 }
 
 // randomWorld writes users, team accounts and random memberships straight
@@ -117,6 +195,9 @@ func randomWorld(t *testing.T, s store.Store, p *rbac.Policy, rng *rand.Rand) (u
 			}
 			roles := p.Roles()
 			for k := range rng.IntN(3) {
+				if !p.Compiled() {
+					break // such a policy has no team roles
+				}
 				name := fmt.Sprintf("custom%d", k)
 				if err := tx.PutTeamRole(ctx, store.TeamRole{AccountID: id, Name: name, Actions: randomActions(p, rng)}); err != nil {
 					return err
@@ -169,33 +250,39 @@ func members(t *testing.T, s store.Store, accountID string) []store.Member {
 	return ms
 }
 
-// compareWithCasbin builds a Casbin enforcer that loads the team roles
-// rules from roster_casbin_rule through the gorm adapter, in the same
-// SQLite file, adds the policy file's rules and the memberships as grouping
-// rules (a team role's subject is sqlstore.CasbinSubject), and compares
-// every answer with Can.
+// compareWithCasbin builds a Casbin enforcer holding the policy file's rules
+// and the memberships as grouping rules, and compares every answer with Can
+// and Check. For a compiled policy, path is the SQLite file: the enforcer
+// loads the team roles' rules from roster_casbin_rule through the gorm
+// adapter, and a team role's subject is sqlstore.CasbinSubject. For a policy
+// that is not compiled path is "": it has no team roles, and the store may
+// be any.
 func compareWithCasbin(t *testing.T, r *roster.Roster, s store.Store, path string, users, teams []string) {
 	t.Helper()
 	ctx := context.Background()
 	p := r.Policy()
-	db, err := gorm.Open(sqlite.Open(path+"?_busy_timeout=5000"), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sqlDB, err := db.DB()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sqlDB.Close()
-	a, err := gormadapter.NewAdapterByDBUseTableName(db, "roster", "casbin_rule")
-	if err != nil {
-		t.Fatal(err)
+	var adapter []any
+	if path != "" {
+		db, err := gorm.Open(sqlite.Open(path+"?_busy_timeout=5000"), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB, err := db.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sqlDB.Close()
+		a, err := gormadapter.NewAdapterByDBUseTableName(db, "roster", "casbin_rule")
+		if err != nil {
+			t.Fatal(err)
+		}
+		adapter = append(adapter, a)
 	}
 	m, err := model.NewModelFromString(p.ModelText())
 	if err != nil {
 		t.Fatal(err)
 	}
-	e, err := casbin.NewEnforcer(m, a) // loads the team roles' rules
+	e, err := casbin.NewEnforcer(append([]any{m}, adapter...)...) // loads the team roles' rules
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,10 +315,11 @@ func compareWithCasbin(t *testing.T, r *roster.Roster, s store.Store, path strin
 			}
 		}
 	}
-	if teamRoles == 0 {
+	if teamRoles == 0 && path != "" {
 		t.Error("no member holds a team role: the comparison misses them")
 	}
-	actions := append(p.Actions(), "no.such.action", rbac.ResourcesDelete, rbac.PodsManage)
+	actions := append(p.Actions(), "no.such.action", rbac.ResourcesDelete, rbac.PodsManage, "pods.gpu.create")
+	allowed := 0
 	for _, u := range users {
 		for _, team := range teams {
 			for _, act := range actions {
@@ -242,7 +330,16 @@ func compareWithCasbin(t *testing.T, r *roster.Roster, s store.Store, path strin
 				if got := r.Can(ctx, u, team, act); got != want {
 					t.Errorf("Can(%s, %s, %s) = %v, Casbin Enforce = %v", u, team, act, got, want)
 				}
+				if err := r.Check(ctx, u, team, act); (err == nil) != want {
+					t.Errorf("Check(%s, %s, %s) = %v, Casbin Enforce = %v", u, team, act, err, want)
+				}
+				if want {
+					allowed++
+				}
 			}
 		}
+	}
+	if allowed == 0 {
+		t.Error("Casbin allows nothing: the comparison tests too little")
 	}
 }

@@ -39,6 +39,11 @@ import (
 // before or after the change; one that starts after the change was applied
 // sees it.
 //
+// A policy that is not compiled (rbac.Policy.Compiled) is decided by an
+// rbac.Enforcer beside the tables: readers find the membership as above and
+// then ask Casbin, under the enforcer's read lock and with Casbin's
+// allocations; writers change the enforcer's memberships with the tables'.
+//
 // IDs longer than store.MaxIDLen are not indexed: Check refuses them as
 // malformed, so Can answers false for them as well.
 type index struct {
@@ -47,8 +52,12 @@ type index struct {
 	// grants holds, for each role, the set of its actions as bits, when the
 	// policy has at most 64 actions: one load and a bit test instead of
 	// Policy.Allowed's bounds checks. nil otherwise.
-	grants   []uint64
-	seed     uint64 // of the hashes (see hash.go)
+	grants []uint64
+	seed   uint64 // of the hashes (see hash.go)
+	// enforcer decides for a policy that is not compiled (see
+	// rbac.Policy.Compiled); nil for a compiled one. It holds the same
+	// memberships as the index: writers change both under mu.
+	enforcer *rbac.Enforcer
 	view     atomic.Pointer[view]
 	accounts arena // account IDs, which are never removed
 
@@ -123,8 +132,16 @@ const (
 // errIndexFull is returned if the IDs no longer fit in 4 GiB.
 var errIndexFull = errors.New("roster: in-memory index is full")
 
-func newIndex(p *rbac.Policy) *index {
+// newIndex returns an empty index deciding with p. It returns the errors of
+// p.NewEnforcer for a policy that is not compiled.
+func newIndex(p *rbac.Policy) (*index, error) {
 	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]rbac.RoleID{}}
+	if !p.Compiled() {
+		var err error
+		if ix.enforcer, err = p.NewEnforcer(); err != nil {
+			return nil, err
+		}
+	}
 	ix.actions.init(p)
 	if actions := p.Actions(); len(actions) <= 64 {
 		for r := range p.Roles() {
@@ -147,7 +164,7 @@ func newIndex(p *rbac.Policy) *index {
 	}
 	v.records.init()
 	ix.view.Store(v)
-	return ix
+	return ix, nil
 }
 
 // membersFor returns the size of a membership table for n memberships: 60%
@@ -164,6 +181,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	var (
 		lastAccount string // consecutive items often share the account
 		entries     []entry
+		enforced    []rbac.Membership // for ix.enforcer
 	)
 	records := ix.view.Load().records
 	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
@@ -189,10 +207,18 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 		}
 		tag := memberTag(ix.seed, it.AccountID, it.UserID)
 		entries = append(entries, entry{tag: tag, record: rec, role: uint32(ix.roleID(it.AccountID, it.Role))})
+		if ix.enforcer != nil {
+			enforced = append(enforced, rbac.Membership{User: it.UserID, Role: rbac.Role(it.Role), Team: it.AccountID})
+		}
 		return nil
 	})
 	if err != nil {
 		return err
+	}
+	if ix.enforcer != nil {
+		if err := ix.enforcer.Reset(enforced); err != nil {
+			return err
+		}
 	}
 	ix.place(entries)
 	ix.setRevision(rev)
@@ -284,6 +310,9 @@ func (ix *index) role(account, user string) (id rbac.RoleID, accountKnown, membe
 // allowed is the hot path of Can: an action lookup, one hash table probe,
 // one record comparison and a bit test, with no lock and no allocation.
 func (ix *index) allowed(user, account string, action rbac.Action) bool {
+	if ix.enforcer != nil {
+		return ix.enforced(user, account, action)
+	}
 	aid, ok := ix.actions.id(action)
 	if !ok {
 		return false
@@ -318,12 +347,33 @@ func (ix *index) grantsSlow(v *view, r uint32, aid rbac.ActionID) bool {
 	return false
 }
 
-// lookup is role plus the answer for action aid, from one view.
-func (ix *index) lookup(account, user string, aid rbac.ActionID) (id rbac.RoleID, accountKnown, member, allowed bool) {
+// enforced is allowed for a policy that is not compiled: the user must be a
+// member of the account with one of the policy's roles, and Casbin's
+// Enforce decides.
+func (ix *index) enforced(user, account string, action rbac.Action) bool {
+	s := ix.findMember(ix.view.Load(), account, user)
+	return s != nil && ix.enforce(s.role.Load(), user, account, action)
+}
+
+// enforce asks ix.enforcer whether user, a member of the account with the
+// role r, may perform action. Holders of team roles, of roles the policy
+// lacks and deleted memberships may do nothing: a policy that is not
+// compiled has no team roles.
+func (ix *index) enforce(r uint32, user, account string, action rbac.Action) bool {
+	return r < uint32(customBase) && ix.enforcer.Enforce(user, account, action)
+}
+
+// lookup is role plus the answer for action, whose compiled ID is aid when
+// the policy is compiled, from one view.
+func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Action) (id rbac.RoleID, accountKnown, member, allowed bool) {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
-			allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(v, r, aid)
+			if ix.enforcer != nil {
+				allowed = ix.enforce(r, user, account, action)
+			} else {
+				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(v, r, aid)
+			}
 			return rbac.RoleID(r), true, true, allowed
 		}
 	}
@@ -528,8 +578,14 @@ func (ix *index) applyChanges(changes []store.Change) error {
 			}
 		case store.MemberSet:
 			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role)
+			if err == nil && ix.enforcer != nil && indexable(ch.AccountID) && indexable(ch.UserID) {
+				err = ix.enforcer.SetMember(ch.UserID, rbac.Role(ch.Role), ch.AccountID)
+			}
 		case store.MemberDeleted:
 			ix.deleteMember(ch.AccountID, ch.UserID)
+			if ix.enforcer != nil {
+				err = ix.enforcer.DeleteMember(ch.UserID, ch.AccountID)
+			}
 		case store.RoleSet:
 			ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
 		case store.RoleDeleted:

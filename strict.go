@@ -18,6 +18,11 @@ import (
 // another instance's change takes to reach this one (deleting a team,
 // moving money); it costs a database round trip, where Can costs none.
 //
+// For a policy that is not compiled (see rbac.Policy.Compiled) CheckStrict
+// brings the in-memory view up to the store's latest revision, as Sync does,
+// and answers as Check: one database round trip as well, and the answer of
+// Casbin's Enforce on the memberships committed before it began.
+//
 // It returns nil if the user may perform the action, Check's errors if not
 // (store.ErrInvalid, rbac.ErrUnknownAction, store.ErrNotFound,
 // rbac.ErrNotMember, rbac.ErrDenied), and the Store's errors (such as
@@ -27,6 +32,12 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 	d, aid, err := r.question(user, account, action)
 	if err != nil {
 		return d.deny(err).Err
+	}
+	if !r.policy.Compiled() {
+		if err := r.Sync(ctx); err != nil {
+			return fmt.Errorf("roster: strict check %q may %q on %q: %w", user, action, account, err)
+		}
+		return r.Check(ctx, user, account, action)
 	}
 	var (
 		accountKnown, member, known, allowed bool

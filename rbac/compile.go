@@ -1,6 +1,7 @@
 package rbac
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -18,23 +19,17 @@ const probeDomain = "\x00probe"
 func probeUser(r int) string { return "\x00probe\x00" + strconv.Itoa(r) }
 
 // compile fills p.table by asking Casbin: it builds an enforcer from the
-// model m and the policy rules (each a role and an action, exactly the
-// file's), gives each role a probe user in a probe domain, and records
-// Enforce(probe user, probe domain, action) for every role and action. The
-// table is thus Casbin's own answer; the enforcer is discarded afterwards.
-func compile(m model.Model, p *Policy, rules [][]string, modelFile string) error {
+// model m and the policy's rules (exactly the file's), gives each role a
+// probe user in a probe domain, and records Enforce(probe user, probe
+// domain, action) for every role and action. The table is thus Casbin's own
+// answer; the enforcer is discarded afterwards.
+func compile(m model.Model, p *Policy, modelFile string) error {
 	fail := func(msg string, err error) error {
 		return &loadError{kind: ErrNotCompilable, file: modelFile, msg: msg, err: err}
 	}
-	e, err := casbin.NewEnforcer(m)
+	e, err := newCasbin(m, p.rules)
 	if err != nil {
 		return fail("cannot build a Casbin enforcer", err)
-	}
-	if _, err := e.AddPolicies(rules); err != nil {
-		return fail("Casbin refused the policy rules", err)
-	}
-	if held, err := e.GetPolicy(); err != nil || !slices.EqualFunc(held, rules, slices.Equal) {
-		return fail("Casbin does not hold exactly the policy file's rules", err)
 	}
 	probes := make([][]string, len(p.roles))
 	for r, role := range p.roles {
@@ -58,4 +53,20 @@ func compile(m model.Model, p *Policy, rules [][]string, modelFile string) error
 		}
 	}
 	return nil
+}
+
+// newCasbin returns a Casbin enforcer on the model m holding exactly the
+// policy rules, and no grouping rule.
+func newCasbin(m model.Model, rules [][]string) (*casbin.Enforcer, error) {
+	e, err := casbin.NewEnforcer(m)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := e.AddPolicies(rules); err != nil {
+		return nil, fmt.Errorf("Casbin refused the policy rules: %w", err)
+	}
+	if held, err := e.GetPolicy(); err != nil || !slices.EqualFunc(held, rules, slices.Equal) {
+		return nil, errors.Join(errors.New("Casbin does not hold exactly the policy file's rules"), err)
+	}
+	return e, nil
 }

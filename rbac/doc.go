@@ -66,7 +66,30 @@
 // whether a member with that role may perform the action, and keeps the
 // answer as one bit. [Policy.Allowed] is then a bit test that neither
 // allocates nor locks, and gives the same answer as Casbin's Enforce on the
-// same model, policy and memberships. Models the table cannot represent
-// exactly, such as ones matching on request attributes or with patterns
-// like keyMatch, are refused with [ErrNotCompilable].
+// same model, policy and memberships.
+//
+// # Fallback
+//
+// A model the table cannot represent exactly still loads if it keeps
+// roster's request (r = sub, dom, act) and one role definition (g = _, _,
+// _), and its policy definition has the columns sub and act: matchers with
+// patterns such as keyMatch(r.act, p.act) and rules like "p, dev, pods.*",
+// a deny effect with rules "p, role, action, eft", conditions on the team.
+// Such a policy is not compiled ([Policy.Compiled] is false): the answer for
+// a user, team and action comes from Casbin's own Enforce, through an
+// [Enforcer] holding the memberships (roster keeps one beside its index).
+// Each answer costs microseconds and hundreds of allocations, and Casbin
+// keeps about 1.5 KB per membership.
+//
+// Its roles are the subjects of its rules. Its actions are the actions of
+// its rules that are not patterns, plus the four library actions: an action
+// containing one of the characters *?:{}()[]^$|\+ is a pattern, which
+// grants what Casbin says it does but names no action of its own (in
+// particular "*", which a compiled policy refuses). The decision table is
+// still computed through Casbin for these roles and actions, in a probe team
+// that no model names, and answers [Policy.Allows], [Policy.Covers],
+// [Policy.RoleActions] and [Policy.Top] for grant checks. Models with
+// another request, such as r = sub, dom, obj, act, or several role
+// definitions are refused with [ErrNotCompilable]: roster can only ask
+// Enforce(user, team, action).
 package rbac

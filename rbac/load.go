@@ -29,7 +29,8 @@ const (
 )
 
 // Load reads a Casbin model file and a policy file from disk and compiles
-// them; see [Parse] for what the files must hold. The policy's name is the
+// them, or loads them as a fallback policy that Casbin decides (see
+// [Policy.Compiled]); see [Parse] for what the files must hold. The policy's name is the
 // base name of policyPath without its extension. Errors name the file and,
 // where it applies, the line. Load returns an error wrapping fs.ErrNotExist
 // (or another fs error) if a file cannot be read, and one wrapping
@@ -67,29 +68,35 @@ func LoadFS(fsys fs.FS, modelPath, policyPath string) (*Policy, error) {
 // Parse compiles a Casbin model and a policy given as text. The policy is
 // named name, and errors call the files name+".conf" and name+".csv".
 //
-// The model must be roster's domain RBAC model (see the package
-// documentation); whitespace and comments may differ. A model Casbin cannot
-// parse is refused with [ErrInvalidPolicy]; any other model with
-// [ErrNotCompilable], since the decision table could not represent it
-// exactly.
+// The model should be roster's domain RBAC model (see the package
+// documentation); whitespace and comments may differ. Any other model
+// keeping roster's request (r = sub, dom, act) and one role definition
+// (g = _, _, _), whose policy definition has the columns sub and act, loads
+// as a fallback policy that is not compiled (see "Fallback" in the package
+// documentation and [Policy.Compiled]). A model Casbin cannot parse is
+// refused with [ErrInvalidPolicy]; any other model, or one on which Casbin
+// fails to decide, with [ErrNotCompilable].
 //
-// The policy holds one rule "p, role, action" a line; blank lines and lines
-// starting with # are skipped. Spaces may follow a comma but not precede
-// one, so that Casbin's own CSV reader reads the file the same way. Role
-// and action names are 1 to 128 bytes of printable UTF-8 without spaces,
-// commas or double quotes, and not "*".
+// The policy holds one rule "p, role, action" a line (or one field per
+// column of the model's policy definition, such as "p, role, action, deny");
+// blank lines and lines starting with # are skipped. Spaces may follow a
+// comma but not precede one, so that Casbin's own CSV reader reads the file
+// the same way. Role and action names are 1 to 128 bytes of printable UTF-8
+// without spaces, commas or double quotes, and not "*", though a fallback
+// policy's actions may be patterns, "*" among them.
 // Grouping rules (g lines), other rule types, malformed or duplicate rules,
-// a policy lacking one of the library actions ([MembersInvite],
+// a compiled policy lacking one of the library actions ([MembersInvite],
 // [MembersManage], [SettingsManage], [AuditRead]), a policy with no role
 // holding every action, files over 1 MiB and policies with more than 4096
-// roles or 4096 actions are refused with [ErrInvalidPolicy].
+// roles or 4096 actions are refused with [ErrInvalidPolicy]. A fallback
+// policy's actions always include the library actions.
 //
 // Parse asks Casbin once for every role and action and keeps the answers in
-// the Policy's decision table; Casbin is not consulted afterwards. Each
-// answer evaluates the matcher on up to every rule, so a policy whose roles
-// x actions x rules exceeds 2,097,152 is refused with [ErrInvalidPolicy]
-// rather than compiled for seconds; 20 roles x 100 actions x 1,000 rules
-// compile in about 1.5 s.
+// the Policy's decision table; for a compiled policy Casbin is not consulted
+// afterwards. Each answer evaluates the matcher on up to every rule, so a
+// policy whose roles x actions x rules exceeds 2,097,152 is refused with
+// [ErrInvalidPolicy] rather than compiled for seconds; 20 roles x 100
+// actions x 1,000 rules compile in about 1.5 s.
 func Parse(name string, model, policy []byte) (*Policy, error) {
 	return parse(name, name+".conf", name+".csv", model, policy)
 }
@@ -135,17 +142,24 @@ func parse(name, modelFile, policyFile string, modelData, policyData []byte) (*P
 	if err != nil {
 		return nil, &loadError{kind: ErrInvalidPolicy, file: modelFile, msg: "Casbin cannot parse the model", err: err}
 	}
-	if err := checkModel(m, p.modelText, modelFile); err != nil {
+	sh, err := checkModel(m, p.modelText, modelFile)
+	if err != nil {
 		return nil, err
 	}
+	p.fallback = !sh.flat
 
-	rules, err := p.parseRules(policyFile)
+	named, err := p.parseRules(policyFile, sh)
 	if err != nil {
 		return nil, err
 	}
 	var missing []string
 	for _, a := range libraryActions {
-		if !p.HasAction(a) {
+		switch {
+		case p.HasAction(a):
+		case p.fallback:
+			// A pattern may grant it: the table decides it through Casbin.
+			p.addAction(a)
+		default:
 			missing = append(missing, string(a))
 		}
 	}
@@ -154,32 +168,30 @@ func parse(name, modelFile, policyFile string, modelData, policyData []byte) (*P
 			msg: "missing library actions " + strings.Join(missing, ", ") + ": roster checks them, so every policy must list them"}
 	}
 
-	if work := len(p.roles) * len(p.actions) * len(rules); work > maxCompileWork {
+	if work := len(p.roles) * len(p.actions) * len(p.rules); work > maxCompileWork {
 		return nil, &loadError{kind: ErrInvalidPolicy, file: policyFile, msg: fmt.Sprintf(
 			"too large to compile: %d roles x %d actions x %d rules = %d rule evaluations by Casbin, over the limit of %d",
-			len(p.roles), len(p.actions), len(rules), work, maxCompileWork)}
+			len(p.roles), len(p.actions), len(p.rules), work, maxCompileWork)}
 	}
-	casbinRules := make([][]string, len(rules))
-	for i, c := range rules {
-		casbinRules[i] = []string{string(p.roles[c.role]), string(p.actions[c.action])}
-	}
-	if err := compile(m, p, casbinRules, modelFile); err != nil {
+	if err := compile(m, p, modelFile); err != nil {
 		return nil, err
 	}
 
 	// The model is the flat domain RBAC model, so Casbin must have allowed
 	// exactly the file's rules. A difference would mean Casbin's semantics
 	// changed under us: refuse rather than serve a table nobody can explain.
-	want := make(map[cell]bool, len(rules))
-	for _, c := range rules {
-		want[c] = true
-	}
-	for r := range p.roles {
-		for a := range p.actions {
-			c := cell{RoleID(r), ActionID(a)}
-			if got := p.Allowed(c.role, c.action); got != want[c] {
-				return nil, &loadError{kind: ErrNotCompilable, file: policyFile,
-					msg: fmt.Sprintf("Casbin's answer %t for role %q and action %q differs from the file's rules", got, p.roles[r], p.actions[a])}
+	if !p.fallback {
+		want := make(map[cell]bool, len(named))
+		for _, c := range named {
+			want[c] = true
+		}
+		for r := range p.roles {
+			for a := range p.actions {
+				c := cell{RoleID(r), ActionID(a)}
+				if got := p.Allowed(c.role, c.action); got != want[c] {
+					return nil, &loadError{kind: ErrNotCompilable, file: policyFile,
+						msg: fmt.Sprintf("Casbin's answer %t for role %q and action %q differs from the file's rules", got, p.roles[r], p.actions[a])}
+				}
 			}
 		}
 	}
@@ -205,13 +217,35 @@ type cell struct {
 	action ActionID
 }
 
-// parseRules parses the policy text line by line, filling p.roles,
-// p.actions and their indexes, and returns the rules in file order.
-func (p *Policy) parseRules(file string) ([]cell, error) {
+// patternChars are the characters that make the action of a fallback
+// policy's rule a pattern (keyMatch's *, keyMatch2's :id, keyMatch3's {id},
+// regular expressions) rather than an action name.
+const patternChars = "*?:{}()[]^$|\\+"
+
+// isPattern reports whether the action of a fallback policy's rule is a
+// pattern: it names no action of its own.
+func isPattern(action string) bool { return strings.ContainsAny(action, patternChars) }
+
+// parseRules parses the policy text line by line, keeping each rule's
+// fields in p.rules in file order and filling p.roles, p.actions and their
+// indexes. It returns the rules that name an action (all of them for the
+// flat model), as cells. sh gives the columns of a rule.
+func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 	p.roleIndex = make(map[Role]RoleID)
 	p.actionIndex = make(map[Action]ActionID)
-	var rules []cell
-	seen := make(map[cell]int) // line of each rule
+	want := make([]string, len(sh.columns))
+	for i, c := range sh.columns {
+		switch i {
+		case sh.sub:
+			want[i] = "role"
+		case sh.act:
+			want[i] = "action"
+		default:
+			want[i] = c
+		}
+	}
+	var named []cell
+	seen := make(map[string]int) // line of each rule
 	text := p.policyText
 	for n := 1; text != ""; n++ {
 		var line string
@@ -235,45 +269,62 @@ func (p *Policy) parseRules(file string) ([]cell, error) {
 		case isGrouping(ptype):
 			return nil, fail("%s rule: grouping rules belong in the store, not the policy file: list each role's actions", ptype)
 		case ptype != "p":
-			return nil, fail("unknown rule type %q: a policy file holds only p rules (p, role, action)", ptype)
-		case len(fields) != 3:
-			return nil, fail("p rule has %d fields, want 3 (p, role, action)", len(fields))
+			return nil, fail("unknown rule type %q: a policy file holds only p rules (p, %s)", ptype, strings.Join(want, ", "))
+		case len(fields) != 1+len(want):
+			return nil, fail("p rule has %d fields, want %d (p, %s)", len(fields), 1+len(want), strings.Join(want, ", "))
 		}
-		role, action := fields[1], fields[2]
-		if msg := checkName(role); msg != "" {
-			return nil, fail("role %q %s", role, msg)
+		fields = fields[1:]
+		for i, f := range fields {
+			// A fallback policy's actions and other columns may be "*".
+			if msg := checkName(f); msg != "" && (i == sh.sub || f != "*" || !p.fallback) {
+				return nil, fail("%s %q %s", want[i], f, msg)
+			}
 		}
-		if msg := checkName(action); msg != "" {
-			return nil, fail("action %q %s", action, msg)
+		role, action := fields[sh.sub], fields[sh.act]
+
+		key := strings.Join(fields, ",")
+		if first, dup := seen[key]; dup {
+			return nil, fail("duplicate rule p, %s (first on line %d)", strings.Join(fields, ", "), first)
 		}
+		seen[key] = n
+		p.rules = append(p.rules, fields)
 
 		rid, ok := p.roleIndex[Role(role)]
 		if !ok {
 			if len(p.roles) == maxNames {
 				return nil, fail("more than %d distinct roles", maxNames)
 			}
-			rid = RoleID(len(p.roles))
-			p.roleIndex[Role(role)] = rid
-			p.roles = append(p.roles, Role(role))
+			rid = p.addRole(Role(role))
+		}
+		if p.fallback && isPattern(action) {
+			continue
 		}
 		aid, ok := p.actionIndex[Action(action)]
 		if !ok {
 			if len(p.actions) == maxNames {
 				return nil, fail("more than %d distinct actions", maxNames)
 			}
-			aid = ActionID(len(p.actions))
-			p.actionIndex[Action(action)] = aid
-			p.actions = append(p.actions, Action(action))
+			aid = p.addAction(Action(action))
 		}
-
-		c := cell{rid, aid}
-		if first, dup := seen[c]; dup {
-			return nil, fail("duplicate rule p, %s, %s (first on line %d)", role, action, first)
-		}
-		seen[c] = n
-		rules = append(rules, c)
+		named = append(named, cell{rid, aid})
 	}
-	return rules, nil
+	return named, nil
+}
+
+// addRole adds a role to p and returns its ID.
+func (p *Policy) addRole(r Role) RoleID {
+	id := RoleID(len(p.roles))
+	p.roleIndex[r] = id
+	p.roles = append(p.roles, r)
+	return id
+}
+
+// addAction adds an action to p and returns its ID.
+func (p *Policy) addAction(a Action) ActionID {
+	id := ActionID(len(p.actions))
+	p.actionIndex[a] = id
+	p.actions = append(p.actions, a)
+	return id
 }
 
 // isGrouping reports whether ptype is a Casbin grouping rule type: g, g2, g3...

@@ -10,9 +10,9 @@ import (
 	"github.com/casbin/casbin/v2/model"
 )
 
-// supportedModel lists, section by section, the only model the decision
-// table represents exactly: roster's domain RBAC model (model.conf).
-var supportedModel = [...]struct {
+// flatModel lists, section by section, roster's domain RBAC model
+// (model.conf): the only model the decision table represents exactly.
+var flatModel = [...]struct {
 	sec     string // Casbin's section key
 	section string // the section's name in the model file
 	value   string
@@ -20,34 +20,52 @@ var supportedModel = [...]struct {
 	// exact is set for the effect: Casbin recognizes effects by their
 	// exact text, spaces included.
 	exact bool
+	// required is set for the sections every model must have as here:
+	// roster asks Enforce(user, team, action) and keeps memberships as
+	// grouping rules "g, user, role, team".
+	required bool
 }{
-	{"r", "request_definition", "sub, dom, act", "request definition", false},
-	{"p", "policy_definition", "sub, act", "policy definition", false},
-	{"g", "role_definition", "_, _, _", "role definition", false},
-	{"e", "policy_effect", "some(where (p.eft == allow))", "policy effect", true},
-	{"m", "matchers", "g(r.sub, p.sub, r.dom) && r.act == p.act", "matcher", false},
+	{"r", "request_definition", "sub, dom, act", "request definition", false, true},
+	{"p", "policy_definition", "sub, act", "policy definition", false, false},
+	{"g", "role_definition", "_, _, _", "role definition", false, true},
+	{"e", "policy_effect", "some(where (p.eft == allow))", "policy effect", true, false},
+	{"m", "matchers", "g(r.sub, p.sub, r.dom) && r.act == p.act", "matcher", false, false},
 }
 
-// checkModel returns an error wrapping ErrNotCompilable, naming the file and
-// the line of the offending key, unless m (parsed by Casbin from text) is
-// roster's domain RBAC model up to whitespace (outside the effect) and
-// comments.
-func checkModel(m model.Model, text, file string) error {
-	for _, want := range supportedModel {
+// shape is what the loader needs to know of a model: whether it is the flat
+// model, and the columns of its policy rules.
+type shape struct {
+	flat    bool
+	columns []string // of the policy definition, such as sub, act, eft
+	sub     int      // the column holding the role
+	act     int      // the column holding the action
+}
+
+// checkModel returns the shape of m (parsed by Casbin from text): flat if
+// it is roster's domain RBAC model up to whitespace (outside the effect) and
+// comments. It returns an error wrapping ErrNotCompilable, naming the file
+// and the line of the offending key, if the model does not keep roster's
+// request (r = sub, dom, act) and one role definition g = _, _, _, has a
+// second definition in a section, or has a policy definition without the
+// columns sub and act.
+func checkModel(m model.Model, text, file string) (shape, error) {
+	sh := shape{flat: true}
+	for _, want := range flatModel {
 		notSupported := func(line int, what string) error {
 			return &loadError{kind: ErrNotCompilable, file: file, line: line, msg: fmt.Sprintf(
-				"%s: the decision table represents only roster's domain RBAC model (%s = %s); models depending on request attributes or patterns are not supported yet",
-				what, want.sec, want.value)}
+				"%s: roster asks Casbin Enforce(user, team, action) with memberships as grouping rules g(user, role, team), "+
+					"so a model needs r = sub, dom, act, one role definition g = _, _, _ and one definition per section",
+				what)}
 		}
 		defs := m[want.sec]
 		got, ok := defs[want.sec]
 		if !ok {
-			return notSupported(0, fmt.Sprintf("%s %s is missing from [%s]", want.what, want.sec, want.section))
+			return sh, notSupported(0, fmt.Sprintf("%s %s is missing from [%s]", want.what, want.sec, want.section))
 		}
 		for _, key := range slices.Sorted(maps.Keys(defs)) {
 			if key != want.sec {
 				n, line := modelLine(text, want.section, key)
-				return notSupported(n, fmt.Sprintf("%q is not supported", line))
+				return sh, notSupported(n, fmt.Sprintf("%q is not supported", line))
 			}
 		}
 		// Compare the values as Casbin holds them: it rewrites some
@@ -61,10 +79,25 @@ func checkModel(m model.Model, text, file string) error {
 		}
 		if strings.TrimSpace(gotValue) != strings.TrimSpace(wantValue) {
 			n, line := modelLine(text, want.section, want.sec)
-			return notSupported(n, fmt.Sprintf("%s %q is not supported", want.what, line))
+			if want.required {
+				return sh, notSupported(n, fmt.Sprintf("%s %q is not supported", want.what, line))
+			}
+			sh.flat = false
+		}
+		if want.sec == "p" {
+			sh.columns = slices.Clone(got.Tokens)
 		}
 	}
-	return nil
+	sh.sub, sh.act = slices.Index(sh.columns, "p_sub"), slices.Index(sh.columns, "p_act")
+	if sh.sub < 0 || sh.act < 0 {
+		n, line := modelLine(text, "policy_definition", "p")
+		return sh, &loadError{kind: ErrNotCompilable, file: file, line: n, msg: fmt.Sprintf(
+			"policy definition %q: it needs the columns sub (the role) and act (the action)", line)}
+	}
+	for i, c := range sh.columns {
+		sh.columns[i] = strings.TrimPrefix(c, "p_")
+	}
+	return sh, nil
 }
 
 // modelLine returns the 1-based number and the text of the line defining

@@ -10,9 +10,11 @@ type RoleID uint16
 // that issued them.
 type ActionID uint16
 
-// Policy is a compiled policy: the roles and actions of a policy file and a
+// Policy is a loaded policy: the roles and actions of a policy file and a
 // decision table saying which role holds which action, computed once by
-// Casbin when the policy is loaded. A Policy is immutable and safe for
+// Casbin when the policy is loaded. For roster's own model the table is the
+// whole answer; for a fallback policy (see [Policy.Compiled]) Casbin decides
+// each question through [Policy.NewEnforcer]. A Policy is immutable and safe for
 // concurrent use by multiple goroutines. Obtain one from [Runpod],
 // [DigitalOcean], [Load], [LoadFS] or [Parse]; the zero Policy has no roles
 // and allows nothing.
@@ -24,6 +26,11 @@ type Policy struct {
 	actions     []Action
 	roleIndex   map[Role]RoleID
 	actionIndex map[Action]ActionID
+	rules       [][]string // the policy file's rules, without the "p"
+
+	// fallback is set when the model is not the flat domain RBAC model:
+	// see Compiled.
+	fallback bool
 
 	// table holds one bitset over actions per role: role r holds action a
 	// if bit a%64 of table[int(r)*words+int(a)/64] is set.
@@ -135,6 +142,16 @@ func (p *Policy) Covers(a, b Role) bool {
 	}
 	return true
 }
+
+// Compiled reports whether the decision table answers every question of the
+// policy, so that a team's permissions need nothing but [Policy.Allowed]: it
+// is true for roster's domain RBAC model, the presets among them, and for the
+// zero Policy. It is false for a fallback policy, whose model Casbin must
+// evaluate for each question (see "Fallback" in the package documentation):
+// its table still answers for its roles and listed actions in an ordinary
+// team, but the answer for a given user, team and action comes from
+// [Policy.NewEnforcer].
+func (p *Policy) Compiled() bool { return !p.fallback }
 
 // ModelText returns the text of the policy's Casbin model file, exactly as
 // loaded.

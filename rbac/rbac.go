@@ -90,8 +90,11 @@ var (
 	// a syntax error, a bad name, a duplicate rule, a missing library action,
 	// no top role, or input over the size limits.
 	ErrInvalidPolicy = errors.New("rbac: invalid policy")
-	// ErrNotCompilable reports a valid Casbin model that the decision table
-	// cannot represent exactly, such as one matching on request attributes or
-	// patterns.
+	// ErrNotCompilable reports a valid Casbin model that roster cannot use:
+	// one whose request is not r = sub, dom, act, with another role
+	// definition than one g = _, _, _, whose policy definition lacks sub or
+	// act, or on which Casbin fails to decide. Other models the decision
+	// table cannot represent load as fallback policies (see
+	// Policy.Compiled).
 	ErrNotCompilable = errors.New("rbac: model not compilable")
 )

@@ -22,7 +22,8 @@ const MaxTeamRoleName = 64
 // not hold every action (that is the top role). It returns the role, or an
 // error wrapping store.ErrInvalid (bad name, no actions), store.ErrNotFound,
 // store.ErrExists (the name is a policy role), rbac.ErrNotMember,
-// rbac.ErrDenied, rbac.ErrUnknownAction, ErrNotTeam or ErrRoleTooBroad.
+// rbac.ErrDenied, rbac.ErrUnknownAction, ErrNotTeam or ErrRoleTooBroad, and
+// ErrTeamRolesUnsupported for a policy that is not compiled.
 func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string, actions []rbac.Action) (store.TeamRole, error) {
 	var out store.TeamRole
 	err := s.validRole(actor, accountID, name, actions)
@@ -144,6 +145,8 @@ func (s *Service) validRole(actor, accountID, name string, actions []rbac.Action
 		return err
 	}
 	switch {
+	case !s.policy.Compiled():
+		return fmt.Errorf("policy %s: %w", s.policy.Name(), ErrTeamRolesUnsupported)
 	case len(name) > MaxTeamRoleName:
 		return fmt.Errorf("%w: role name is longer than %d bytes", store.ErrInvalid, MaxTeamRoleName)
 	case s.policy.HasRole(rbac.Role(name)):

@@ -40,6 +40,11 @@ var (
 	// ErrRoleTooBroad means a team role would hold every action of the
 	// policy, which only the top role does.
 	ErrRoleTooBroad = errors.New("teams: a team role cannot hold every action")
+	// ErrTeamRolesUnsupported means the policy is not compiled (see
+	// rbac.Policy.Compiled): its model, which Casbin evaluates for every
+	// question, says what a role may do, so an account cannot define roles
+	// of its own.
+	ErrTeamRolesUnsupported = errors.New("teams: team roles need a compiled policy")
 	// ErrNotify wraps a Notifier's failure; the change it reported on has
 	// been committed.
 	ErrNotify = errors.New("teams: notification failed")
