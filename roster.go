@@ -226,9 +226,10 @@ func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Acti
 // Check is Can with a reason: it returns nil if user may perform action on
 // the account, and otherwise an error wrapping store.ErrInvalid (malformed
 // user, account or action), rbac.ErrUnknownAction (the policy is compiled
-// and has no such action; a fallback policy answers for any action), store.ErrNotFound (no such account), rbac.ErrNotMember (the user
-// is not a member of the account), or rbac.ErrDenied (the user's role lacks
-// the action). It is safe for concurrent use.
+// and has no such action; a fallback policy answers for any action),
+// store.ErrNotFound (no such account), rbac.ErrNotMember (the user is not a
+// member of the account), or rbac.ErrDenied (the user's role lacks the
+// action). It is safe for concurrent use.
 func (r *Roster) Check(ctx context.Context, user, account string, action rbac.Action) error {
 	return r.Explain(ctx, user, account, action).Err
 }
