@@ -106,13 +106,22 @@ func badInputCalls(w badInputWorld) map[string]map[string][]any {
 			"Verify":    {"adm", w.team},
 		},
 		"roster": {
-			"Can":      {"adm", w.team, rbac.PodsConnect},
-			"Check":    {"adm", w.team, rbac.PodsConnect},
-			"Explain":  {"adm", w.team, rbac.PodsConnect},
-			"Close":    nil,
-			"Policy":   nil,
-			"Revision": nil,
-			"Sync":     nil,
+			"Can":         {"adm", w.team, rbac.PodsConnect},
+			"Check":       {"adm", w.team, rbac.PodsConnect},
+			"Explain":     {"adm", w.team, rbac.PodsConnect},
+			"CanAt":       {store.Revision(0), "adm", w.team, rbac.PodsConnect},
+			"CheckStrict": {"adm", w.team, rbac.PodsConnect},
+			"Close":       nil,
+			"Policy":      nil,
+			"Revision":    nil,
+			"Sync":        nil,
+			"WaitFor":     nil,
+			// The middleware takes no context: its string inputs come
+			// from requests, and http_test.go sends malformed users and
+			// teams through it.
+			"Require":       nil,
+			"RequireMember": nil,
+			"RequireUser":   nil,
 		},
 	}
 }
