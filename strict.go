@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
+	"github.com/teamroster/roster/internal/authz"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -29,7 +29,7 @@ import (
 // store.ErrBackend) if it could not read; any error means "do not allow".
 // It is safe for concurrent use.
 func (r *Roster) CheckStrict(ctx context.Context, user, account string, action rbac.Action) error {
-	d, aid, err := r.question(user, account, action)
+	d, _, err := r.question(user, account, action)
 	if err != nil {
 		return d.deny(err).Err
 	}
@@ -53,15 +53,13 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 			return ignoreNotFound(err)
 		}
 		member, role = true, rbac.Role(m.Role)
-		if rid, ok := r.policy.RoleID(role); ok {
-			known, allowed = true, r.policy.Allowed(rid, aid)
-			return nil
+		held, err := authz.Actions(ctx, tx, r.policy, account, role)
+		if errors.Is(err, rbac.ErrUnknownRole) {
+			return nil // a stored role that is neither the policy's nor a team role
+		} else if err != nil {
+			return err
 		}
-		tr, err := tx.TeamRole(ctx, account, m.Role)
-		if err != nil {
-			return ignoreNotFound(err)
-		}
-		known, allowed = true, slices.Contains(tr.Actions, string(action))
+		known, allowed = true, held.Has(r.policy, action)
 		return nil
 	})
 	if err != nil {
