@@ -23,6 +23,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -85,7 +86,7 @@ func Main(name string, site fs.FS) {
 // down.
 func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw io.Writer) error {
 	base := "http://" + ln.Addr().String()
-	out := &Outbox{log: logw}
+	out := NewOutbox(logw)
 	r, err := roster.Open(ctx, dbPath, roster.WithBaseURL(base), roster.WithNotifier(out))
 	if err != nil {
 		return err
@@ -113,28 +114,33 @@ func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw
 	return srv.Shutdown(shut)
 }
 
-// api holds what the handlers need.
-type api struct {
-	r   *roster.Roster
-	out *Outbox
+// API is the JSON API New returns: an http.Handler that also lists its
+// routes. It is safe for concurrent use.
+type API struct {
+	r      *roster.Roster
+	out    *Outbox
+	mux    *http.ServeMux
+	routes []string
 }
 
 // New returns the JSON API on r, every route under /api/ behind roster's
-// middleware; out is the demo mailer r was opened with.
-func New(r *roster.Roster, out *Outbox) http.Handler {
-	a := &api{r: r, out: out}
+// middleware; out is the demo mailer r was opened with. Errors are answered
+// as problem reports (roster.WriteProblem) with the status of status.
+func New(r *roster.Roster, out *Outbox) *API {
+	a := &API{r: r, out: out, mux: http.NewServeMux()}
 	team := roster.HTTPOptions{User: User, Team: roster.TeamFromPath("team")}
 	signedIn := r.RequireUser(team)
 	member := r.RequireMember(team)
 	may := func(action rbac.Action) func(http.Handler) http.Handler { return r.Require(action, team) }
-	mux := http.NewServeMux()
+	anyone := func(h http.Handler) http.Handler { return h }
 	route := func(pattern string, mw func(http.Handler) http.Handler, h func(w http.ResponseWriter, req *http.Request) (any, error)) {
-		mux.Handle(pattern, mw(handler(h)))
+		a.mux.Handle(pattern, mw(handler(h)))
+		a.routes = append(a.routes, pattern)
 	}
 
 	// Demo sign-in: no middleware, since it is the authentication.
-	mux.Handle("POST /api/demo/signin", handler(a.signIn))
-	mux.Handle("POST /api/demo/signout", handler(a.signOut))
+	route("POST /api/demo/signin", anyone, a.signIn)
+	route("POST /api/demo/signout", anyone, a.signOut)
 	route("GET /api/demo/outbox", signedIn, a.outbox)
 
 	// The user: account selector, invitations and transfers addressed to them.
@@ -161,7 +167,20 @@ func New(r *roster.Roster, out *Outbox) http.Handler {
 	route("POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(a.startTransfer))
 	route("DELETE /api/teams/{team}/transfers/{id}", member, a.cancelTransfer)
 	route("GET /api/teams/{team}/audit", may(rbac.AuditRead), a.auditLog)
-	return mux
+	return a
+}
+
+// ServeHTTP serves the request by its route; a request that matches no
+// route gets 404 or 405. It is safe for concurrent use.
+func (a *API) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	a.mux.ServeHTTP(w, req)
+}
+
+// Routes returns the pattern of every route, such as
+// "POST /api/teams/{team}/leave", in a new slice, so that a test can walk
+// them. It is safe for concurrent use.
+func (a *API) Routes() []string {
+	return slices.Clone(a.routes)
 }
 
 // handler adapts a function returning a value or an error: the value is
@@ -256,7 +275,7 @@ type signIn struct {
 // signIn is the demo sign-in: it registers the user on first use and sets
 // the cookie. Your application's own sign-in calls Teams.CreateUser when it
 // registers a user.
-func (a *api) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	var in signIn
 	if err := decode(w, req, &in); err != nil {
 		return nil, err
@@ -276,12 +295,12 @@ func (a *api) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	return u, nil
 }
 
-func (a *api) signOut(w http.ResponseWriter, _ *http.Request) (any, error) {
+func (a *API) signOut(w http.ResponseWriter, _ *http.Request) (any, error) {
 	http.SetCookie(w, &http.Cookie{Name: Cookie, Path: "/", MaxAge: -1})
 	return nil, nil
 }
 
-func (a *api) outbox(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) outbox(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, _ := who(req)
 	u, err := a.r.Teams.User(req.Context(), user)
 	if err != nil {
@@ -304,7 +323,7 @@ type me struct {
 
 // me is the account selector, with what the user may do in each account so
 // that a page shows only the controls that will work.
-func (a *api) me(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) me(_ http.ResponseWriter, req *http.Request) (any, error) {
 	ctx := req.Context()
 	user, _ := who(req)
 	u, err := a.r.Teams.User(ctx, user)
@@ -329,11 +348,11 @@ func (a *api) me(_ http.ResponseWriter, req *http.Request) (any, error) {
 	return me{User: u, Accounts: accounts, Policy: p.Name(), Can: can, Roles: p.Roles(), Top: p.Top()}, nil
 }
 
-func (a *api) previewInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) previewInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	return a.r.Invites.Preview(req.Context(), req.PathValue("token"))
 }
 
-func (a *api) acceptInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) acceptInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, _ := who(req)
 	return a.r.Invites.Accept(req.Context(), user, req.PathValue("token"))
 }
@@ -355,7 +374,7 @@ func transferStep(step func(ctx context.Context, actor, transferID, tok string) 
 	})
 }
 
-func (a *api) switchAccount(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) switchAccount(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	if err := a.r.Teams.Switch(req.Context(), user, team); err != nil {
 		return nil, err
@@ -367,23 +386,23 @@ type nameBody struct {
 	Name string `json:"name"`
 }
 
-func (a *api) convert(req *http.Request, in nameBody) (any, error) {
+func (a *API) convert(req *http.Request, in nameBody) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.ConvertToTeam(req.Context(), user, team, in.Name)
 }
 
 // teamPage is the account with the caller's role.
-func (a *api) teamPage(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) teamPage(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.Account(req.Context(), user, team)
 }
 
-func (a *api) deleteTeam(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) deleteTeam(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.DeleteTeam(req.Context(), user, team)
 }
 
-func (a *api) members(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) members(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.Members(req.Context(), user, team)
 }
@@ -392,24 +411,24 @@ type roleBody struct {
 	Role rbac.Role `json:"role"`
 }
 
-func (a *api) changeRole(req *http.Request, in roleBody) (any, error) {
+func (a *API) changeRole(req *http.Request, in roleBody) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.ChangeRole(req.Context(), user, team, req.PathValue("user"), in.Role)
 }
 
-func (a *api) removeMember(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) removeMember(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Teams.RemoveMember(req.Context(), user, team, req.PathValue("user"))
 }
 
-func (a *api) leave(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) leave(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Teams.Leave(req.Context(), user, team)
 }
 
 // listInvites lists every invite of the team, or only pending ones with
 // ?status=pending.
-func (a *api) listInvites(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) listInvites(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	switch req.URL.Query().Get("status") {
 	case "":
@@ -434,7 +453,7 @@ type inviteBody struct {
 
 // createInvites returns the new invitations, each with its token and link:
 // the only time they are shown.
-func (a *api) createInvites(req *http.Request, in inviteBody) (any, error) {
+func (a *API) createInvites(req *http.Request, in inviteBody) (any, error) {
 	var opts []invites.InviteOption
 	if in.MaxUses != 0 {
 		opts = append(opts, invites.MaxUses(in.MaxUses))
@@ -460,12 +479,12 @@ func (a *api) createInvites(req *http.Request, in inviteBody) (any, error) {
 	return []invites.Invitation{inv}, nil
 }
 
-func (a *api) resendInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) resendInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Invites.Resend(req.Context(), user, team, req.PathValue("id"))
 }
 
-func (a *api) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Invites.Revoke(req.Context(), user, team, req.PathValue("id"))
 }
@@ -481,7 +500,7 @@ func transferOf(t store.Transfer) transfer {
 	return transfer{ID: t.ID, AccountID: t.AccountID, From: t.From, To: t.To, Status: t.Status, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UpdatedAt: t.UpdatedAt}
 }
 
-func (a *api) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	ts, err := a.r.Teams.Transfers(req.Context(), user, team)
 	if err != nil {
@@ -498,7 +517,7 @@ type transferBody struct {
 	To string `json:"to"`
 }
 
-func (a *api) startTransfer(req *http.Request, in transferBody) (any, error) {
+func (a *API) startTransfer(req *http.Request, in transferBody) (any, error) {
 	user, team := who(req)
 	t, err := a.r.Teams.TransferOwnership(req.Context(), user, team, in.To)
 	if err != nil {
@@ -507,7 +526,7 @@ func (a *api) startTransfer(req *http.Request, in transferBody) (any, error) {
 	return transferOf(t), nil
 }
 
-func (a *api) cancelTransfer(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) cancelTransfer(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Teams.CancelTransfer(req.Context(), user, team, req.PathValue("id"))
 }
@@ -520,7 +539,7 @@ type auditPage struct {
 // auditLog is one page of the audit log. Query parameters: since and until
 // (RFC 3339 or a date, 2006-01-02), actor, action, resource_type,
 // resource_id, result (allowed or denied), limit and cursor.
-func (a *api) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
 	q := req.URL.Query()
 	f := audit.Filter{
 		Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"),
