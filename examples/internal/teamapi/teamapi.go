@@ -6,6 +6,11 @@
 //
 // Demo only: a user is whoever the X-User header or the roster_demo_user
 // cookie says. Replace User with your own authentication.
+//
+// A browser sends the cookie with any request to this host, whichever page
+// makes it, so every route that changes state refuses requests from other
+// sites and bodies that are not JSON (sameSiteJSON); keep that in front of
+// your own cookie-authenticated routes.
 package teamapi
 
 import (
@@ -17,6 +22,7 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -119,22 +125,25 @@ func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw
 type API struct {
 	r      *roster.Roster
 	out    *Outbox
-	mux    *http.ServeMux
 	routes []string
+	// handler is the routes' mux behind sameSiteJSON.
+	handler http.Handler
 }
 
 // New returns the JSON API on r, every route under /api/ behind roster's
-// middleware; out is the demo mailer r was opened with. Errors are answered
-// as problem reports (roster.WriteProblem) with the status of status.
+// middleware and every state-changing route behind sameSiteJSON; out is the
+// demo mailer r was opened with. Errors are answered as problem reports
+// (roster.WriteProblem) with the status of status.
 func New(r *roster.Roster, out *Outbox) *API {
-	a := &API{r: r, out: out, mux: http.NewServeMux()}
+	a := &API{r: r, out: out}
+	mux := http.NewServeMux()
 	team := roster.HTTPOptions{User: User, Team: roster.TeamFromPath("team")}
 	signedIn := r.RequireUser(team)
 	member := r.RequireMember(team)
 	may := func(action rbac.Action) func(http.Handler) http.Handler { return r.Require(action, team) }
 	anyone := func(h http.Handler) http.Handler { return h }
 	route := func(pattern string, mw func(http.Handler) http.Handler, h func(w http.ResponseWriter, req *http.Request) (any, error)) {
-		a.mux.Handle(pattern, mw(handler(h)))
+		mux.Handle(pattern, mw(handler(h)))
 		a.routes = append(a.routes, pattern)
 	}
 
@@ -167,13 +176,56 @@ func New(r *roster.Roster, out *Outbox) *API {
 	route("POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(a.startTransfer))
 	route("DELETE /api/teams/{team}/transfers/{id}", member, a.cancelTransfer)
 	route("GET /api/teams/{team}/audit", may(rbac.AuditRead), a.auditLog)
+	a.handler = sameSiteJSON(mux)
 	return a
 }
 
-// ServeHTTP serves the request by its route; a request that matches no
-// route gets 404 or 405. It is safe for concurrent use.
+// ServeHTTP serves the request by its route, behind sameSiteJSON: a
+// state-changing request from another site gets 403 and one with a body that
+// is not JSON gets 415. A request that matches no route gets 404 or 405. It
+// is safe for concurrent use.
 func (a *API) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	a.mux.ServeHTTP(w, req)
+	a.handler.ServeHTTP(w, req)
+}
+
+// sameSiteJSON is the middleware in front of every route that changes
+// state: every method but GET, HEAD and OPTIONS. The demo cookie rides on
+// any request a browser sends to this host, whichever page makes it, so
+// without it another site's page (or a page on another port of the same
+// host) could change things in the signed-in user's name (CSRF). It
+// answers with a problem report:
+//
+//   - 403 Forbidden: the request comes from another site. A browser says so
+//     in Sec-Fetch-Site, which must be "same-origin" or "none" (the user
+//     typed the address); without that header, an Origin header must name
+//     the request's Host. A request with neither header is not from a
+//     browser's page (curl, a server, the tests) and passes.
+//   - 415 Unsupported Media Type: the request has a body whose Content-Type
+//     is not application/json (parameters such as charset allowed). A
+//     page can send text/plain or a form to another site without asking it
+//     first, but not application/json.
+//
+// Safe methods pass unchecked: no GET route changes anything.
+func sameSiteJSON(next http.Handler) http.Handler {
+	var crossOrigin http.CrossOriginProtection // Sec-Fetch-Site, else Origin against Host
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch req.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, req)
+			return
+		}
+		if err := crossOrigin.Check(req); err != nil {
+			roster.WriteProblem(w, http.StatusForbidden, "cross-site requests may not change anything: send them from this site's pages")
+			return
+		}
+		if req.ContentLength != 0 { // -1: a body of unknown length
+			if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				roster.WriteProblem(w, http.StatusUnsupportedMediaType, "the request body must be JSON, with Content-Type application/json")
+				return
+			}
+		}
+		next.ServeHTTP(w, req)
+	})
 }
 
 // Routes returns the pattern of every route, such as
