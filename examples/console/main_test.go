@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"html"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -13,7 +19,75 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/teamroster/roster/examples/internal/exampletest"
+	"github.com/teamroster/roster/store"
 )
+
+// signInOptions returns the values of the options of the sign-in form's
+// sign-in method select in static/index.html.
+func signInOptions(t *testing.T) []string {
+	t.Helper()
+	page, err := static.ReadFile("static/index.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel := regexp.MustCompile(`(?s)<select name="sign_in">(.*?)</select>`).FindSubmatch(page)
+	if sel == nil {
+		t.Fatal(`static/index.html has no <select name="sign_in">`)
+	}
+	var values []string
+	for _, m := range regexp.MustCompile(`<option value="([^"]*)"`).FindAllSubmatch(sel[1], -1) {
+		values = append(values, html.UnescapeString(string(m[1])))
+	}
+	if n := bytes.Count(sel[1], []byte("<option")); n != len(values) || n == 0 {
+		t.Fatalf("the sign-in select has %d options, %d of them with a value attribute: want every option to have one", n, len(values))
+	}
+	return values
+}
+
+// TestSignInOptions checks each sign-in method the page offers: it is a
+// store.SignIn roster knows, and signing up with it through the API
+// registers a user with that method.
+func TestSignInOptions(t *testing.T) {
+	options := signInOptions(t)
+	offered := map[string]bool{}
+	for _, v := range options {
+		offered[v] = true
+		if !store.SignIn(v).Valid() {
+			t.Errorf("the page offers the sign-in method %q, which is not a valid store.SignIn", v)
+		}
+	}
+	for _, s := range []store.SignIn{store.SignInEmail, store.SignInEmail2FA, store.SignInGoogle, store.SignInGitHub} {
+		if !offered[string(s)] {
+			t.Errorf("the page does not offer the sign-in method %q; it offers %q", s, options)
+		}
+	}
+
+	base, _ := exampletest.Serve(t, run)
+	for i, v := range options {
+		id := fmt.Sprintf("user%d", i)
+		body, err := json.Marshal(map[string]string{"id": id, "name": id, "email": id + "@example.com", "sign_in": v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Post(base+"/api/demo/signin", "application/json", bytes.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := io.ReadAll(res.Body)
+		res.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var u store.User
+		if res.StatusCode != http.StatusCreated {
+			t.Errorf("sign up with %q: status %d, want 201: %s", v, res.StatusCode, raw)
+		} else if err := json.Unmarshal(raw, &u); err != nil {
+			t.Errorf("sign up with %q: decode %s: %v", v, raw, err)
+		} else if u.ID != id || u.SignIn != store.SignIn(v) {
+			t.Errorf("sign up with %q: user %+v, want %s signing in with %q", v, u, id, v)
+		}
+	}
+}
 
 // chromium returns the path of Debian's chromium. Without it the test skips,
 // unless CI=true, where it fails.
@@ -116,17 +190,22 @@ func (b tab) value(expr string) string {
 	return s
 }
 
-func (b tab) signIn(base, id, name string) {
+// signIn opens base and signs in as id with the sign-in method method, an
+// option of the page's select.
+func (b tab) signIn(base, id, name, method string) {
 	b.t.Helper()
-	b.do("open the console and sign in as "+id,
+	b.do("open the console and sign in as "+id+" with "+method,
 		chromedp.Navigate(base),
 		chromedp.WaitVisible(chromedp.CSS("#signin")),
 		chromedp.SetValue(chromedp.CSS(`#signin [name=id]`), id),
 		chromedp.SetValue(chromedp.CSS(`#signin [name=name]`), name),
 		chromedp.SetValue(chromedp.CSS(`#signin [name=email]`), id+"@example.com"),
-		chromedp.SetValue(chromedp.CSS(`#signin [name=sign_in]`), "google"),
-		chromedp.Click(chromedp.CSS(`#signin button`)),
+		chromedp.SetValue(chromedp.CSS(`#signin [name=sign_in]`), method),
 	)
+	if got := b.value(`document.querySelector("#signin [name=sign_in]").value`); got != method {
+		b.t.Fatalf("%s: the sign-in select has no option %q (its value is %q)", b.name, method, got)
+	}
+	b.do("submit the sign-in form", chromedp.Click(chromedp.CSS(`#signin button`)))
 	b.wait("signed in as "+id, `document.querySelector("#whoami").textContent.includes(`+strconv.Quote("("+id+")")+`)`)
 }
 
@@ -137,7 +216,8 @@ func member(user string) string {
 
 // TestConsole drives the console in two browser contexts: an admin converts
 // their account to a team and invites a dev by link; the dev opens the link,
-// joins and switches to the team; the admin changes the dev's role, then
+// signs in with email + 2FA, joins and switches to the team; the admin sees
+// the dev's sign-in method; the admin changes the dev's role, then
 // removes them; the audit log lists each step.
 func TestConsole(t *testing.T) {
 	bin := chromium(t)
@@ -147,7 +227,7 @@ func TestConsole(t *testing.T) {
 	t.Logf("chromium %s started in %v", bin, time.Since(start).Round(time.Millisecond))
 	admin, dev := newTab(t, ctx, "admin"), newTab(t, ctx, "dev")
 
-	admin.signIn(base, "ada", "Ada")
+	admin.signIn(base, "ada", "Ada", "google")
 	admin.do("convert to a team",
 		chromedp.WaitVisible(chromedp.CSS("#convert")),
 		chromedp.SetValue(chromedp.CSS(`#convert [name=name]`), "Acme"),
@@ -166,7 +246,7 @@ func TestConsole(t *testing.T) {
 	admin.do("copy the link", chromedp.Click(chromedp.CSS("#copy-link")))
 	admin.wait("the page says it was copied", `document.querySelector("#status").textContent === "Link copied"`)
 
-	dev.signIn(link, "dan", "Dan")
+	dev.signIn(link, "dan", "Dan", "email+2fa")
 	dev.wait("the invitation is shown", `document.querySelector("#join-text").textContent === "Ada invites you to join Acme as dev."`)
 	dev.do("join", chromedp.Click(chromedp.CSS("#join")))
 	dev.wait("joined", `document.querySelector("#status").textContent.startsWith("Joined Acme as dev") && location.pathname === "/"`)
@@ -184,7 +264,7 @@ func TestConsole(t *testing.T) {
 
 	admin.do("reload the team page", chromedp.Navigate(base))
 	admin.wait("the admin sees dan with his sign-in method",
-		member("dan")+`?.querySelector(".role").textContent === "dev" && `+member("dan")+`.querySelector(".signin").textContent === "google"`)
+		member("dan")+`?.querySelector(".role").textContent === "dev" && `+member("dan")+`.querySelector(".signin").textContent === "email+2fa"`)
 	admin.do("change dan's role to basic",
 		chromedp.SetValue(chromedp.CSS(`#members tr[data-user="dan"] select.new-role`), "basic"),
 		chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .change-role`)),

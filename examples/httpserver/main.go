@@ -10,8 +10,12 @@
 // Demo only: a request's user is whoever its X-User header names (or the
 // cookie POST /api/demo/signin sets), and emails land in a demo outbox
 // (GET /api/demo/outbox). Replace both with your own auth and mailer.
+// Requests that change state (POST, PATCH, DELETE) must send a body as
+// application/json, and are refused when a browser says they come from
+// another site (Sec-Fetch-Site, Origin), so that the cookie cannot be used
+// by another site's page.
 //
-//	curl -X POST localhost:8080/api/demo/signin -d '{"id":"alice","name":"Alice","email":"alice@example.com"}'
+//	curl -X POST localhost:8080/api/demo/signin -H 'Content-Type: application/json' -d '{"id":"alice","name":"Alice","email":"alice@example.com"}'
 //	curl -H 'X-User: alice' localhost:8080/api/me
 package main
 

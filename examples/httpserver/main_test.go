@@ -20,8 +20,8 @@ type client struct {
 	user string
 }
 
-// do sends the request with the X-User header and a JSON body (if not nil),
-// and checks the status. With out set, it decodes the response into it.
+// do sends the request with the X-User header and a JSON body (if not nil,
+// as application/json), and checks the status. With out set, it decodes the response into it.
 func (c client) do(t *testing.T, method, target string, body any, want int, out any) string {
 	t.Helper()
 	var rd io.Reader
@@ -35,6 +35,9 @@ func (c client) do(t *testing.T, method, target string, body any, want int, out 
 	req, err := http.NewRequest(method, c.base+target, rd)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	if c.user != "" {
 		req.Header.Set("X-User", c.user)

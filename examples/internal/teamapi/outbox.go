@@ -37,6 +37,13 @@ type Outbox struct {
 	mail []Mail
 }
 
+// NewOutbox returns an empty Outbox that writes a line to log for each
+// email, one line at a time, so log need not be safe for concurrent use. A
+// failed write to log is the error of the send that made it.
+func NewOutbox(log io.Writer) *Outbox {
+	return &Outbox{log: log}
+}
+
 func (o *Outbox) add(m Mail) error {
 	m.Sent = time.Now().UTC()
 	o.mu.Lock()

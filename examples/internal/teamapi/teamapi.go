@@ -6,6 +6,11 @@
 //
 // Demo only: a user is whoever the X-User header or the roster_demo_user
 // cookie says. Replace User with your own authentication.
+//
+// A browser sends the cookie with any request to this host, whichever page
+// makes it, so every route that changes state refuses requests from other
+// sites and bodies that are not JSON (sameSiteJSON); keep that in front of
+// your own cookie-authenticated routes.
 package teamapi
 
 import (
@@ -17,12 +22,14 @@ import (
 	"io"
 	"io/fs"
 	"log"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"syscall"
 	"time"
@@ -85,7 +92,7 @@ func Main(name string, site fs.FS) {
 // down.
 func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw io.Writer) error {
 	base := "http://" + ln.Addr().String()
-	out := &Outbox{log: logw}
+	out := NewOutbox(logw)
 	r, err := roster.Open(ctx, dbPath, roster.WithBaseURL(base), roster.WithNotifier(out))
 	if err != nil {
 		return err
@@ -113,28 +120,36 @@ func Serve(ctx context.Context, ln net.Listener, dbPath string, site fs.FS, logw
 	return srv.Shutdown(shut)
 }
 
-// api holds what the handlers need.
-type api struct {
-	r   *roster.Roster
-	out *Outbox
+// API is the JSON API New returns: an http.Handler that also lists its
+// routes. It is safe for concurrent use.
+type API struct {
+	r      *roster.Roster
+	out    *Outbox
+	routes []string
+	// handler is the routes' mux behind sameSiteJSON.
+	handler http.Handler
 }
 
 // New returns the JSON API on r, every route under /api/ behind roster's
-// middleware; out is the demo mailer r was opened with.
-func New(r *roster.Roster, out *Outbox) http.Handler {
-	a := &api{r: r, out: out}
+// middleware and every state-changing route behind sameSiteJSON; out is the
+// demo mailer r was opened with. Errors are answered as problem reports
+// (roster.WriteProblem) with the status of status.
+func New(r *roster.Roster, out *Outbox) *API {
+	a := &API{r: r, out: out}
+	mux := http.NewServeMux()
 	team := roster.HTTPOptions{User: User, Team: roster.TeamFromPath("team")}
 	signedIn := r.RequireUser(team)
 	member := r.RequireMember(team)
 	may := func(action rbac.Action) func(http.Handler) http.Handler { return r.Require(action, team) }
-	mux := http.NewServeMux()
+	anyone := func(h http.Handler) http.Handler { return h }
 	route := func(pattern string, mw func(http.Handler) http.Handler, h func(w http.ResponseWriter, req *http.Request) (any, error)) {
 		mux.Handle(pattern, mw(handler(h)))
+		a.routes = append(a.routes, pattern)
 	}
 
 	// Demo sign-in: no middleware, since it is the authentication.
-	mux.Handle("POST /api/demo/signin", handler(a.signIn))
-	mux.Handle("POST /api/demo/signout", handler(a.signOut))
+	route("POST /api/demo/signin", anyone, a.signIn)
+	route("POST /api/demo/signout", anyone, a.signOut)
 	route("GET /api/demo/outbox", signedIn, a.outbox)
 
 	// The user: account selector, invitations and transfers addressed to them.
@@ -161,7 +176,63 @@ func New(r *roster.Roster, out *Outbox) http.Handler {
 	route("POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(a.startTransfer))
 	route("DELETE /api/teams/{team}/transfers/{id}", member, a.cancelTransfer)
 	route("GET /api/teams/{team}/audit", may(rbac.AuditRead), a.auditLog)
-	return mux
+	a.handler = sameSiteJSON(mux)
+	return a
+}
+
+// ServeHTTP serves the request by its route, behind sameSiteJSON: a
+// state-changing request from another site gets 403 and one with a body that
+// is not JSON gets 415. A request that matches no route gets 404 or 405. It
+// is safe for concurrent use.
+func (a *API) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	a.handler.ServeHTTP(w, req)
+}
+
+// sameSiteJSON is the middleware in front of every route that changes
+// state: every method but GET, HEAD and OPTIONS. The demo cookie rides on
+// any request a browser sends to this host, whichever page makes it, so
+// without it another site's page (or a page on another port of the same
+// host) could change things in the signed-in user's name (CSRF). It
+// answers with a problem report:
+//
+//   - 403 Forbidden: the request comes from another site. A browser says so
+//     in Sec-Fetch-Site, which must be "same-origin" or "none" (the user
+//     typed the address); without that header, an Origin header must name
+//     the request's Host. A request with neither header is not from a
+//     browser's page (curl, a server, the tests) and passes.
+//   - 415 Unsupported Media Type: the request has a body whose Content-Type
+//     is not application/json (parameters such as charset allowed). A
+//     page can send text/plain or a form to another site without asking it
+//     first, but not application/json.
+//
+// Safe methods pass unchecked: no GET route changes anything.
+func sameSiteJSON(next http.Handler) http.Handler {
+	var crossOrigin http.CrossOriginProtection // Sec-Fetch-Site, else Origin against Host
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		switch req.Method {
+		case http.MethodGet, http.MethodHead, http.MethodOptions:
+			next.ServeHTTP(w, req)
+			return
+		}
+		if err := crossOrigin.Check(req); err != nil {
+			roster.WriteProblem(w, http.StatusForbidden, "cross-site requests may not change anything: send them from this site's pages")
+			return
+		}
+		if req.ContentLength != 0 { // -1: a body of unknown length
+			if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+				roster.WriteProblem(w, http.StatusUnsupportedMediaType, "the request body must be JSON, with Content-Type application/json")
+				return
+			}
+		}
+		next.ServeHTTP(w, req)
+	})
+}
+
+// Routes returns the pattern of every route, such as
+// "POST /api/teams/{team}/leave", in a new slice, so that a test can walk
+// them. It is safe for concurrent use.
+func (a *API) Routes() []string {
+	return slices.Clone(a.routes)
 }
 
 // handler adapts a function returning a value or an error: the value is
@@ -256,7 +327,7 @@ type signIn struct {
 // signIn is the demo sign-in: it registers the user on first use and sets
 // the cookie. Your application's own sign-in calls Teams.CreateUser when it
 // registers a user.
-func (a *api) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	var in signIn
 	if err := decode(w, req, &in); err != nil {
 		return nil, err
@@ -276,12 +347,12 @@ func (a *api) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	return u, nil
 }
 
-func (a *api) signOut(w http.ResponseWriter, _ *http.Request) (any, error) {
+func (a *API) signOut(w http.ResponseWriter, _ *http.Request) (any, error) {
 	http.SetCookie(w, &http.Cookie{Name: Cookie, Path: "/", MaxAge: -1})
 	return nil, nil
 }
 
-func (a *api) outbox(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) outbox(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, _ := who(req)
 	u, err := a.r.Teams.User(req.Context(), user)
 	if err != nil {
@@ -304,7 +375,7 @@ type me struct {
 
 // me is the account selector, with what the user may do in each account so
 // that a page shows only the controls that will work.
-func (a *api) me(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) me(_ http.ResponseWriter, req *http.Request) (any, error) {
 	ctx := req.Context()
 	user, _ := who(req)
 	u, err := a.r.Teams.User(ctx, user)
@@ -329,11 +400,11 @@ func (a *api) me(_ http.ResponseWriter, req *http.Request) (any, error) {
 	return me{User: u, Accounts: accounts, Policy: p.Name(), Can: can, Roles: p.Roles(), Top: p.Top()}, nil
 }
 
-func (a *api) previewInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) previewInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	return a.r.Invites.Preview(req.Context(), req.PathValue("token"))
 }
 
-func (a *api) acceptInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) acceptInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, _ := who(req)
 	return a.r.Invites.Accept(req.Context(), user, req.PathValue("token"))
 }
@@ -355,7 +426,7 @@ func transferStep(step func(ctx context.Context, actor, transferID, tok string) 
 	})
 }
 
-func (a *api) switchAccount(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) switchAccount(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	if err := a.r.Teams.Switch(req.Context(), user, team); err != nil {
 		return nil, err
@@ -367,23 +438,23 @@ type nameBody struct {
 	Name string `json:"name"`
 }
 
-func (a *api) convert(req *http.Request, in nameBody) (any, error) {
+func (a *API) convert(req *http.Request, in nameBody) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.ConvertToTeam(req.Context(), user, team, in.Name)
 }
 
 // teamPage is the account with the caller's role.
-func (a *api) teamPage(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) teamPage(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.Account(req.Context(), user, team)
 }
 
-func (a *api) deleteTeam(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) deleteTeam(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.DeleteTeam(req.Context(), user, team)
 }
 
-func (a *api) members(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) members(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.Members(req.Context(), user, team)
 }
@@ -392,24 +463,24 @@ type roleBody struct {
 	Role rbac.Role `json:"role"`
 }
 
-func (a *api) changeRole(req *http.Request, in roleBody) (any, error) {
+func (a *API) changeRole(req *http.Request, in roleBody) (any, error) {
 	user, team := who(req)
 	return a.r.Teams.ChangeRole(req.Context(), user, team, req.PathValue("user"), in.Role)
 }
 
-func (a *api) removeMember(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) removeMember(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Teams.RemoveMember(req.Context(), user, team, req.PathValue("user"))
 }
 
-func (a *api) leave(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) leave(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Teams.Leave(req.Context(), user, team)
 }
 
 // listInvites lists every invite of the team, or only pending ones with
 // ?status=pending.
-func (a *api) listInvites(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) listInvites(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	switch req.URL.Query().Get("status") {
 	case "":
@@ -434,7 +505,7 @@ type inviteBody struct {
 
 // createInvites returns the new invitations, each with its token and link:
 // the only time they are shown.
-func (a *api) createInvites(req *http.Request, in inviteBody) (any, error) {
+func (a *API) createInvites(req *http.Request, in inviteBody) (any, error) {
 	var opts []invites.InviteOption
 	if in.MaxUses != 0 {
 		opts = append(opts, invites.MaxUses(in.MaxUses))
@@ -460,12 +531,12 @@ func (a *api) createInvites(req *http.Request, in inviteBody) (any, error) {
 	return []invites.Invitation{inv}, nil
 }
 
-func (a *api) resendInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) resendInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return a.r.Invites.Resend(req.Context(), user, team, req.PathValue("id"))
 }
 
-func (a *api) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Invites.Revoke(req.Context(), user, team, req.PathValue("id"))
 }
@@ -481,7 +552,7 @@ func transferOf(t store.Transfer) transfer {
 	return transfer{ID: t.ID, AccountID: t.AccountID, From: t.From, To: t.To, Status: t.Status, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UpdatedAt: t.UpdatedAt}
 }
 
-func (a *api) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	ts, err := a.r.Teams.Transfers(req.Context(), user, team)
 	if err != nil {
@@ -498,7 +569,7 @@ type transferBody struct {
 	To string `json:"to"`
 }
 
-func (a *api) startTransfer(req *http.Request, in transferBody) (any, error) {
+func (a *API) startTransfer(req *http.Request, in transferBody) (any, error) {
 	user, team := who(req)
 	t, err := a.r.Teams.TransferOwnership(req.Context(), user, team, in.To)
 	if err != nil {
@@ -507,7 +578,7 @@ func (a *api) startTransfer(req *http.Request, in transferBody) (any, error) {
 	return transferOf(t), nil
 }
 
-func (a *api) cancelTransfer(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) cancelTransfer(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, a.r.Teams.CancelTransfer(req.Context(), user, team, req.PathValue("id"))
 }
@@ -520,7 +591,7 @@ type auditPage struct {
 // auditLog is one page of the audit log. Query parameters: since and until
 // (RFC 3339 or a date, 2006-01-02), actor, action, resource_type,
 // resource_id, result (allowed or denied), limit and cursor.
-func (a *api) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
+func (a *API) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
 	q := req.URL.Query()
 	f := audit.Filter{
 		Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"),
