@@ -228,8 +228,9 @@ func isPattern(action string) bool { return strings.ContainsAny(action, patternC
 
 // parseRules parses the policy text line by line, keeping each rule's
 // fields in p.rules in file order and filling p.roles, p.actions and their
-// indexes. It returns the rules that name an action (all of them for the
-// flat model), as cells. sh gives the columns of a rule.
+// indexes, and for a fallback policy p.patterns. It returns the rules that
+// name an action (all of them for the flat model), as cells. sh gives the
+// columns of a rule.
 func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 	p.roleIndex = make(map[Role]RoleID)
 	p.actionIndex = make(map[Action]ActionID)
@@ -246,6 +247,7 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 	}
 	var named []cell
 	seen := make(map[string]int) // line of each rule
+	inPatterns := make(map[Action]bool)
 	text := p.policyText
 	for n := 1; text != ""; n++ {
 		var line string
@@ -297,6 +299,10 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 			rid = p.addRole(Role(role))
 		}
 		if p.fallback && isPattern(action) {
+			if !inPatterns[Action(action)] {
+				inPatterns[Action(action)] = true
+				p.patterns = append(p.patterns, Action(action))
+			}
 			continue
 		}
 		aid, ok := p.actionIndex[Action(action)]

@@ -434,6 +434,15 @@ func TestPresetTextsRoundTrip(t *testing.T) {
 	}
 }
 
+func mustParse(tb testing.TB, model, policy string) *rbac.Policy {
+	tb.Helper()
+	p, err := rbac.Parse("team", []byte(model), []byte(policy))
+	if err != nil {
+		tb.Fatalf("Parse: %v", err)
+	}
+	return p
+}
+
 func writeFile(tb testing.TB, dir, name, text string) string {
 	tb.Helper()
 	path := filepath.Join(dir, name)
