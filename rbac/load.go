@@ -73,9 +73,15 @@ func LoadFS(fsys fs.FS, modelPath, policyPath string) (*Policy, error) {
 // keeping roster's request (r = sub, dom, act) and one role definition
 // (g = _, _, _), whose policy definition has the columns sub and act, loads
 // as a fallback policy that is not compiled (see "Fallback" in the package
-// documentation and [Policy.Compiled]). A model Casbin cannot parse is
-// refused with [ErrInvalidPolicy]; any other model, or one on which Casbin
-// fails to decide, with [ErrNotCompilable].
+// documentation and [Policy.Compiled]), unless a member's rights under it
+// could depend on more than their role, the team and the action: an effect
+// using subjectPriority, a matcher calling g more than once or otherwise
+// than as g(r.sub, p.sub, r.dom) or using r.sub anywhere else, or rule
+// fields mentioning r.sub that the matcher's eval would evaluate are refused
+// with [ErrNotCompilable]. A model Casbin cannot parse is refused with
+// [ErrInvalidPolicy]; any other model, or one on which Casbin fails to
+// decide, with [ErrNotCompilable]. Errors name the file and, where it
+// applies, the line.
 //
 // The policy holds one rule "p, role, action" a line (or one field per
 // column of the model's policy definition, such as "p, role, action, deny");
@@ -283,6 +289,15 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 			}
 		}
 		role, action := fields[sh.sub], fields[sh.act]
+		if sh.eval {
+			for i, f := range fields {
+				if subjectUse.MatchString(f) {
+					return nil, &loadError{kind: ErrNotCompilable, file: file, line: n, msg: fmt.Sprintf(
+						"%s %q uses r.sub, which the matcher's eval would evaluate; roster decides by role, team and action alone, "+
+							"so what a member may do must not depend on who they are", want[i], f)}
+				}
+			}
+		}
 
 		key := strings.Join(fields, ",")
 		if first, dup := seen[key]; dup {

@@ -204,7 +204,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name:    "matcher on request attributes",
-			model:   strings.Replace(testModel, "r.act == p.act", "r.act == p.act && r.sub.Age > 18", 1),
+			model:   strings.Replace(testModel, "r.act == p.act", "r.act == p.act && r.dom.Age > 18", 1),
 			policy:  testPolicy,
 			wantErr: rbac.ErrNotCompilable,
 			wantMsg: `team.conf: Casbin cannot decide role "admin", action "members.invite"`,
