@@ -40,6 +40,7 @@ type shape struct {
 	columns []string // of the policy definition, such as sub, act, eft
 	sub     int      // the column holding the role
 	act     int      // the column holding the action
+	dom     int      // the column holding a team, or -1 if there is none
 	eval    bool     // the matcher calls eval, which evaluates rule fields
 }
 
@@ -97,6 +98,7 @@ func checkModel(m model.Model, text, file string) (shape, error) {
 		return sh, &loadError{kind: ErrNotCompilable, file: file, line: n, msg: fmt.Sprintf(
 			"policy definition %q: it needs the columns sub (the role) and act (the action)", line)}
 	}
+	sh.dom = slices.Index(sh.columns, "p_dom")
 	for i, c := range sh.columns {
 		sh.columns[i] = strings.TrimPrefix(c, "p_")
 	}

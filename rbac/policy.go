@@ -41,6 +41,9 @@ type Policy struct {
 	// are patterns, such as "pods.*", in file order; with actions they are
 	// CoversIn's representative actions.
 	patterns []Action
+	// domains are the distinct teams named by a fallback policy's rules
+	// (its "dom" column), patterns excepted, in file order.
+	domains []string
 
 	// table holds one bitset over actions per role: role r holds action a
 	// if bit a%64 of table[int(r)*words+int(a)/64] is set.
@@ -77,9 +80,11 @@ func (p *Policy) HasAction(a Action) bool {
 }
 
 // Top returns the top role: the first role, in policy file order, that
-// holds every action. For a fallback policy, in a team that neither the
-// model nor the rules name. Every loaded policy has one; the zero Policy
-// returns "".
+// holds every action. For a fallback policy that is every action in some
+// team: in a team that neither the model nor the rules name, or in one of
+// the teams the rules name in the policy definition's dom column; Top need
+// not hold every action in every team (see [Policy.IsTopIn]). Every loaded
+// policy has one; the zero Policy returns "".
 func (p *Policy) Top() Role {
 	if len(p.roles) == 0 {
 		return ""

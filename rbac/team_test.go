@@ -1,13 +1,47 @@
 package rbac_test
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/teamroster/roster/rbac"
 )
+
+// domainModel is Casbin's canonical RBAC with domains model: each rule
+// names the team it applies in.
+const domainModel = `[request_definition]
+r = sub, dom, act
+
+[policy_definition]
+p = sub, dom, act
+
+[role_definition]
+g = _, _, _
+
+[policy_effect]
+e = some(where (p.eft == allow))
+
+[matchers]
+m = g(r.sub, p.sub, r.dom) && r.dom == p.dom && r.act == p.act
+`
+
+// domainPolicy gives admin every action in acc_1 and owner every action in
+// acc_2; viewer, listed first, is top nowhere.
+const domainPolicy = `p, viewer, acc_1, audit.read
+p, admin, acc_1, members.invite
+p, admin, acc_1, members.manage
+p, admin, acc_1, settings.manage
+p, admin, acc_1, audit.read
+p, admin, acc_2, audit.read
+p, owner, acc_2, members.invite
+p, owner, acc_2, members.manage
+p, owner, acc_2, settings.manage
+p, owner, acc_2, audit.read
+`
 
 // priorityModel decides by the first matching rule in priority order, which
 // Casbin computes when it loads the policy.
@@ -51,6 +85,7 @@ func differentialPolicies(t *testing.T) map[string]*rbac.Policy {
 	for _, tt := range fallbackModels {
 		policies[tt.name] = mustParse(t, tt.model, tt.policy)
 	}
+	policies["canonical domain model"] = mustParse(t, domainModel, domainPolicy)
 	policies["priority"] = mustParse(t, priorityModel, priorityPolicy)
 	policies["deny in one team"] = mustParse(t, teamDenyModel, teamDenyPolicy)
 	return policies
@@ -226,6 +261,58 @@ p, viewer, pods.read
 			if p.CoversIn("acme", c[0], c[1]) {
 				t.Errorf("CoversIn(acme, %q, %q) = true", c[0], c[1])
 			}
+		}
+	})
+}
+
+func TestDomainModel(t *testing.T) {
+	p := mustParse(t, domainModel, domainPolicy)
+	if p.Compiled() {
+		t.Fatal("Compiled() = true, want a fallback policy")
+	}
+	t.Run("top role found in a team the rules name", func(t *testing.T) {
+		if p.Top() != "admin" {
+			t.Errorf("Top() = %q, want admin, the first role top in some team", p.Top())
+		}
+		if p.IsTop("admin") {
+			t.Error("IsTop(admin) = true in a team no rule names")
+		}
+	})
+	t.Run("IsTopIn answers per team", func(t *testing.T) {
+		want := map[string][]rbac.Role{"acc_1": {"admin"}, "acc_2": {"owner"}, "acc_3": nil, "": nil}
+		for team, tops := range want {
+			for _, r := range append(p.Roles(), "ghost") {
+				if got := p.IsTopIn(team, r); got != slices.Contains(tops, r) {
+					t.Errorf("IsTopIn(%q, %s) = %t", team, r, got)
+				}
+			}
+		}
+	})
+	t.Run("CoversIn answers per team", func(t *testing.T) {
+		if !p.CoversIn("acc_1", "admin", "viewer") || p.CoversIn("acc_1", "owner", "viewer") {
+			t.Error("in acc_1 admin must cover viewer, owner must not")
+		}
+		if p.CoversIn("acc_2", "admin", "owner") || !p.CoversIn("acc_2", "owner", "admin") {
+			t.Error("in acc_2 owner must cover admin, admin must not cover owner")
+		}
+	})
+	t.Run("refused if no role is top in any team", func(t *testing.T) {
+		_, err := rbac.Parse("team", []byte(domainModel), []byte(strings.NewReplacer("p, admin, acc_1, audit.read\n", "", "p, owner, acc_2, audit.read\n", "").Replace(domainPolicy)))
+		if !errors.Is(err, rbac.ErrInvalidPolicy) || !strings.Contains(err.Error(), "team.csv: no role holds every action in any team, named by the rules or not") {
+			t.Errorf("Parse error = %v, want ErrInvalidPolicy for no top role", err)
+		}
+	})
+	t.Run("refused if the teams make it too large to compile", func(t *testing.T) {
+		var b strings.Builder
+		for i := range 400 {
+			for _, a := range []rbac.Action{rbac.MembersInvite, rbac.MembersManage, rbac.SettingsManage, rbac.AuditRead} {
+				fmt.Fprintf(&b, "p, admin, team_%d, %s\n", i, a)
+			}
+		}
+		_, err := rbac.Parse("team", []byte(domainModel), []byte(b.String()))
+		want := "team.csv: too large to compile: 1 roles x 4 actions x 1600 rules x 401 teams (the 400 the rules name and one other)"
+		if !errors.Is(err, rbac.ErrInvalidPolicy) || !strings.Contains(err.Error(), want) {
+			t.Errorf("Parse error = %v, want ErrInvalidPolicy containing %q", err, want)
 		}
 	})
 }
