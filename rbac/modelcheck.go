@@ -22,8 +22,8 @@ var flatModel = [...]struct {
 	// exact text, spaces included.
 	exact bool
 	// required is set for the sections every model must have as here:
-	// roster asks Enforce(user, team, action) and keeps memberships as
-	// grouping rules "g, user, role, team".
+	// roster asks Enforce(role, team, action), which Casbin answers as for
+	// a user whose membership is the grouping rule "g, user, role, team".
 	required bool
 }{
 	{"r", "request_definition", "sub, dom, act", "request definition", false, true},
@@ -57,7 +57,7 @@ func checkModel(m model.Model, text, file string) (shape, error) {
 	for _, want := range flatModel {
 		notSupported := func(line int, what string) error {
 			return &loadError{kind: ErrNotCompilable, file: file, line: line, msg: fmt.Sprintf(
-				"%s: roster asks Casbin Enforce(user, team, action) with memberships as grouping rules g(user, role, team), "+
+				"%s: roster asks Casbin Enforce(role, team, action), as for a member whose membership is the grouping rule g(user, role, team), "+
 					"so a model needs r = sub, dom, act, one role definition g = _, _, _ and one definition per section",
 				what)}
 		}
