@@ -64,9 +64,9 @@
 // Loading compiles the policy into a decision table: for every role and
 // action, the loader asks Casbin's own Enforce(role, team, action), in a
 // probe team, whether a member with that role may perform the action, and
-// keeps the answer as one bit. [Policy.Allowed] is then a bit test that neither
-// allocates nor locks, and gives the same answer as Casbin's Enforce on the
-// same model, policy and memberships.
+// keeps the answer as one bit. [Policy.Allowed] is then a bit test that
+// neither allocates nor locks, and gives the same answer as Casbin's
+// Enforce on the same model, policy and memberships.
 //
 // # Fallback
 //
