@@ -4,25 +4,24 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/casbin/casbin/v2"
 	"github.com/casbin/casbin/v2/model"
 )
 
-// probeDomain is the domain of the probe memberships used to compile the
-// decision table. Role and action names are printable, so a name holding a
+// probeDomain is the team in which the decision table is compiled. Team,
+// role and action names in policy files are printable, so a name holding a
 // NUL byte cannot collide with them.
 const probeDomain = "\x00probe"
 
-// probeUser returns the probe user that holds role r while compiling.
-func probeUser(r int) string { return "\x00probe\x00" + strconv.Itoa(r) }
-
 // compile fills p.table by asking Casbin: it builds an enforcer from the
-// model m and the policy's rules (exactly the file's), gives each role a
-// probe user in a probe domain, and records Enforce(probe user, probe
-// domain, action) for every role and action. The table is thus Casbin's own
-// answer; the enforcer is discarded afterwards.
+// model m and the policy's rules (exactly the file's), with no grouping
+// rule, and records Enforce(role, probe team, action) for every role and
+// action. Casbin's role manager links every subject to itself, so this is
+// Casbin's answer for a member holding that role, without any user in
+// Casbin. The table is thus Casbin's own answer. A fallback policy keeps the
+// enforcer, unchanged from here on, for [Policy.AllowsIn]; a compiled one
+// discards it. compile takes m over: m must not be used afterwards.
 func compile(m model.Model, p *Policy, modelFile string) error {
 	fail := func(msg string, err error) error {
 		return &loadError{kind: ErrNotCompilable, file: modelFile, msg: msg, err: err}
@@ -31,32 +30,29 @@ func compile(m model.Model, p *Policy, modelFile string) error {
 	if err != nil {
 		return fail("cannot build a Casbin enforcer", err)
 	}
-	probes := make([][]string, len(p.roles))
-	for r, role := range p.roles {
-		probes[r] = []string{probeUser(r), string(role), probeDomain}
-	}
-	if _, err := e.AddGroupingPolicies(probes); err != nil {
-		return fail("Casbin refused the probe memberships", err)
-	}
-
 	p.words = (len(p.actions) + 63) / 64
 	p.table = make([]uint64, len(p.roles)*p.words)
-	for r := range p.roles {
+	for r, role := range p.roles {
 		for a, action := range p.actions {
-			ok, err := e.Enforce(probes[r][0], probeDomain, string(action))
+			ok, err := e.Enforce(string(role), probeDomain, string(action))
 			if err != nil {
-				return fail(fmt.Sprintf("Casbin cannot decide role %q, action %q", p.roles[r], action), err)
+				return fail(fmt.Sprintf("Casbin cannot decide role %q, action %q", role, action), err)
 			}
 			if ok {
 				p.table[r*p.words+a>>6] |= 1 << (a & 63)
 			}
 		}
 	}
+	if p.fallback {
+		p.casbin = e
+	}
 	return nil
 }
 
 // newCasbin returns a Casbin enforcer on the model m holding exactly the
-// policy rules, and no grouping rule.
+// policy rules, and no grouping rule. Like Casbin's LoadPolicy, it sorts the
+// rules by the model's priority column, if it has one, so that the priority
+// effect answers as on an enforcer that loaded the same policy file.
 func newCasbin(m model.Model, rules [][]string) (*casbin.Enforcer, error) {
 	e, err := casbin.NewEnforcer(m)
 	if err != nil {
@@ -67,6 +63,9 @@ func newCasbin(m model.Model, rules [][]string) (*casbin.Enforcer, error) {
 	}
 	if held, err := e.GetPolicy(); err != nil || !slices.EqualFunc(held, rules, slices.Equal) {
 		return nil, errors.Join(errors.New("Casbin does not hold exactly the policy file's rules"), err)
+	}
+	if err := e.GetModel().SortPoliciesByPriority(); err != nil {
+		return nil, fmt.Errorf("Casbin cannot sort the policy rules by priority: %w", err)
 	}
 	return e, nil
 }

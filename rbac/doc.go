@@ -62,11 +62,11 @@
 // # Decision table
 //
 // Loading compiles the policy into a decision table: for every role and
-// action, the loader asks Casbin's own Enforce, through a probe membership,
-// whether a member with that role may perform the action, and keeps the
-// answer as one bit. [Policy.Allowed] is then a bit test that neither
-// allocates nor locks, and gives the same answer as Casbin's Enforce on the
-// same model, policy and memberships.
+// action, the loader asks Casbin's own Enforce(role, team, action), in a
+// probe team, whether a member with that role may perform the action, and
+// keeps the answer as one bit. [Policy.Allowed] is then a bit test that
+// neither allocates nor locks, and gives the same answer as Casbin's
+// Enforce on the same model, policy and memberships.
 //
 // # Fallback
 //
@@ -74,12 +74,34 @@
 // roster's request (r = sub, dom, act) and one role definition (g = _, _,
 // _), and its policy definition has the columns sub and act: matchers with
 // patterns such as keyMatch(r.act, p.act) and rules like "p, dev, pods.*",
-// a deny effect with rules "p, role, action, eft", conditions on the team.
-// Such a policy is not compiled ([Policy.Compiled] is false): the answer for
-// a user, team and action comes from Casbin's own Enforce, through an
-// [Enforcer] holding the memberships (roster keeps one beside its index).
-// Each answer costs microseconds and hundreds of allocations, and Casbin
-// keeps about 1.5 KB per membership.
+// a deny or priority effect with rules "p, role, action, eft", conditions on
+// the team, rules naming their team in a dom column (Casbin's canonical
+// model with domains, p = sub, dom, act and m = g(r.sub, p.sub, r.dom) &&
+// r.dom == p.dom && r.act == p.act). Such a policy is not compiled
+// ([Policy.Compiled] is false).
+//
+// What a member may do in a fallback policy depends only on their role, the
+// team and the action, and no user ever reaches Casbin: roster asks Casbin
+// Enforce(role, team, action) ([Policy.AllowsIn]) on one enforcer holding
+// the policy's rules and no grouping rule. Casbin's role manager links every
+// subject to itself, so that is exactly Casbin's answer for a user whose
+// only grouping rule is "g, user, role, team", but a user cannot become a
+// role by sharing its name, nor make a role another. Each answer costs
+// microseconds and hundreds of allocations. [Policy.IsTopIn] asks it for
+// every action of the policy; [Policy.CoversIn], which decides whether a
+// holder of one role may grant another, asks it for representative actions:
+// every action of [Policy.Actions] and every action of a rule, patterns
+// included, asked as a literal action. An action that no rule names is
+// compared only through these representatives.
+//
+// For the answer to depend on nothing but role, team and action, a model is
+// refused with [ErrNotCompilable], naming the file and line, if its effect
+// is subjectPriority(p.eft) || deny (Casbin orders those rules by the role
+// hierarchy of the memberships), or if its matcher calls g more than once,
+// calls it with other arguments than g(r.sub, p.sub, r.dom), or uses r.sub
+// anywhere else; and a policy whose rule fields a matcher's eval would
+// evaluate may not mention r.sub. Rules with a priority column are sorted
+// by priority, as Casbin's LoadPolicy does.
 //
 // Its roles are the subjects of its rules. Its actions are the actions of
 // its rules that are not patterns, plus the four library actions: an action
@@ -87,9 +109,11 @@
 // grants what Casbin says it does but names no action of its own (in
 // particular "*", which a compiled policy refuses). The decision table is
 // still computed through Casbin for these roles and actions, in a probe team
-// that no model names, and answers [Policy.Allows], [Policy.Covers],
-// [Policy.RoleActions] and [Policy.Top] for grant checks. Models with
-// another request, such as r = sub, dom, obj, act, or several role
-// definitions are refused with [ErrNotCompilable]: roster can only ask
-// Enforce(user, team, action).
+// that neither the model nor the rules name, and answers [Policy.Allows],
+// [Policy.Covers], [Policy.IsTop] and [Policy.RoleActions] for that team.
+// [Policy.Top] is the first role, in policy file order, that holds every
+// action in that team or in a team the rules name in their dom column.
+// Models with another request, such as r = sub, dom, obj, act, or several
+// role definitions are refused with [ErrNotCompilable]: roster can only ask
+// Enforce(role, team, action).
 package rbac

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -21,10 +22,11 @@ const (
 	maxNames    = 4096    // distinct roles, and distinct actions, in a policy
 	maxNameLen  = 128     // bytes in a role or action name
 
-	// maxCompileWork bounds roles x actions x rules: compiling asks Casbin
-	// once per role and action, and each answer evaluates the matcher on
-	// up to every rule (about 0.7 µs each), so this keeps Load under about
-	// 1.5 s.
+	// maxCompileWork bounds roles x actions x rules x teams: compiling
+	// asks Casbin once per role and action, finding a fallback policy's
+	// top role may ask again in each team its rules name, and each answer
+	// evaluates the matcher on up to every rule (about 0.7 µs each), so
+	// this keeps Load under about 1.5 s.
 	maxCompileWork = 1 << 21
 )
 
@@ -73,9 +75,15 @@ func LoadFS(fsys fs.FS, modelPath, policyPath string) (*Policy, error) {
 // keeping roster's request (r = sub, dom, act) and one role definition
 // (g = _, _, _), whose policy definition has the columns sub and act, loads
 // as a fallback policy that is not compiled (see "Fallback" in the package
-// documentation and [Policy.Compiled]). A model Casbin cannot parse is
-// refused with [ErrInvalidPolicy]; any other model, or one on which Casbin
-// fails to decide, with [ErrNotCompilable].
+// documentation and [Policy.Compiled]), unless a member's rights under it
+// could depend on more than their role, the team and the action: an effect
+// using subjectPriority, a matcher calling g more than once or otherwise
+// than as g(r.sub, p.sub, r.dom) or using r.sub anywhere else, or rule
+// fields mentioning r.sub that the matcher's eval would evaluate are refused
+// with [ErrNotCompilable]. A model Casbin cannot parse is refused with
+// [ErrInvalidPolicy]; any other model, or one on which Casbin fails to
+// decide, with [ErrNotCompilable]. Errors name the file and, where it
+// applies, the line.
 //
 // The policy holds one rule "p, role, action" a line (or one field per
 // column of the model's policy definition, such as "p, role, action, deny");
@@ -87,16 +95,20 @@ func LoadFS(fsys fs.FS, modelPath, policyPath string) (*Policy, error) {
 // Grouping rules (g lines), other rule types, malformed or duplicate rules,
 // a compiled policy lacking one of the library actions ([MembersInvite],
 // [MembersManage], [SettingsManage], [AuditRead]), a policy with no role
-// holding every action, files over 1 MiB and policies with more than 4096
-// roles or 4096 actions are refused with [ErrInvalidPolicy]. A fallback
-// policy's actions always include the library actions.
+// holding every action (for a fallback policy: in a team that neither the
+// model nor the rules name, nor in any team the rules name in a dom column),
+// files over 1 MiB and policies with more than 4096 roles or 4096 actions
+// are refused with [ErrInvalidPolicy]. A fallback policy's actions always
+// include the library actions.
 //
 // Parse asks Casbin once for every role and action and keeps the answers in
 // the Policy's decision table; for a compiled policy Casbin is not consulted
-// afterwards. Each answer evaluates the matcher on up to every rule, so a
-// policy whose roles x actions x rules exceeds 2,097,152 is refused with
-// [ErrInvalidPolicy] rather than compiled for seconds; 20 roles x 100
-// actions x 1,000 rules compile in about 1.5 s.
+// afterwards. Finding a fallback policy's top role may ask again in every
+// team its rules name. Each answer evaluates the matcher on up to every
+// rule, so a policy whose roles x actions x rules x teams (1 plus the teams
+// the rules name) exceeds 2,097,152 is refused with [ErrInvalidPolicy]
+// rather than compiled for seconds; 20 roles x 100 actions x 1,000 rules
+// compile in about 1.5 s.
 func Parse(name string, model, policy []byte) (*Policy, error) {
 	return parse(name, name+".conf", name+".csv", model, policy)
 }
@@ -168,10 +180,17 @@ func parse(name, modelFile, policyFile string, modelData, policyData []byte) (*P
 			msg: "missing library actions " + strings.Join(missing, ", ") + ": roster checks them, so every policy must list them"}
 	}
 
-	if work := len(p.roles) * len(p.actions) * len(p.rules); work > maxCompileWork {
+	// Compiling asks Casbin about every role and action in the probe
+	// team, and finding the top role may ask again in each team the rules
+	// name.
+	teams := 1 + len(p.domains)
+	if work := len(p.roles) * len(p.actions) * len(p.rules) * teams; work > maxCompileWork {
+		msg := fmt.Sprintf("too large to compile: %d roles x %d actions x %d rules", len(p.roles), len(p.actions), len(p.rules))
+		if teams > 1 {
+			msg += fmt.Sprintf(" x %d teams (the %d the rules name and one other)", teams, len(p.domains))
+		}
 		return nil, &loadError{kind: ErrInvalidPolicy, file: policyFile, msg: fmt.Sprintf(
-			"too large to compile: %d roles x %d actions x %d rules = %d rule evaluations by Casbin, over the limit of %d",
-			len(p.roles), len(p.actions), len(p.rules), work, maxCompileWork)}
+			"%s = %d rule evaluations by Casbin, over the limit of %d", msg, work, maxCompileWork)}
 	}
 	if err := compile(m, p, modelFile); err != nil {
 		return nil, err
@@ -196,16 +215,16 @@ func parse(name, modelFile, policyFile string, modelData, policyData []byte) (*P
 		}
 	}
 
-	top := -1
-	for r := range p.roles {
-		if p.IsTop(p.roles[r]) {
-			top = r
-			break
-		}
-	}
+	top := slices.IndexFunc(p.roles, func(r Role) bool {
+		return p.IsTop(r) || slices.ContainsFunc(p.domains, func(team string) bool { return p.IsTopIn(team, r) })
+	})
 	if top < 0 {
-		return nil, &loadError{kind: ErrInvalidPolicy, file: policyFile,
-			msg: "no role holds every action: give one role (like admin or owner) every action of the policy"}
+		msg := "no role holds every action: give one role (like admin or owner) every action of the policy"
+		if len(p.domains) > 0 {
+			msg = "no role holds every action in any team, named by the rules or not: " +
+				"give one role (like admin or owner) every action of the policy in some team"
+		}
+		return nil, &loadError{kind: ErrInvalidPolicy, file: policyFile, msg: msg}
 	}
 	p.top = RoleID(top)
 	return p, nil
@@ -228,8 +247,9 @@ func isPattern(action string) bool { return strings.ContainsAny(action, patternC
 
 // parseRules parses the policy text line by line, keeping each rule's
 // fields in p.rules in file order and filling p.roles, p.actions and their
-// indexes. It returns the rules that name an action (all of them for the
-// flat model), as cells. sh gives the columns of a rule.
+// indexes, and for a fallback policy p.patterns and p.domains. It returns
+// the rules that name an action (all of them for the flat model), as cells.
+// sh gives the columns of a rule.
 func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 	p.roleIndex = make(map[Role]RoleID)
 	p.actionIndex = make(map[Action]ActionID)
@@ -246,6 +266,7 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 	}
 	var named []cell
 	seen := make(map[string]int) // line of each rule
+	inDomains, inPatterns := make(map[string]bool), make(map[Action]bool)
 	text := p.policyText
 	for n := 1; text != ""; n++ {
 		var line string
@@ -281,6 +302,15 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 			}
 		}
 		role, action := fields[sh.sub], fields[sh.act]
+		if sh.eval {
+			for i, f := range fields {
+				if subjectUse.MatchString(f) {
+					return nil, &loadError{kind: ErrNotCompilable, file: file, line: n, msg: fmt.Sprintf(
+						"%s %q uses r.sub, which the matcher's eval would evaluate; roster decides by role, team and action alone, "+
+							"so what a member may do must not depend on who they are", want[i], f)}
+				}
+			}
+		}
 
 		key := strings.Join(fields, ",")
 		if first, dup := seen[key]; dup {
@@ -288,6 +318,10 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 		}
 		seen[key] = n
 		p.rules = append(p.rules, fields)
+		if sh.dom >= 0 && !isPattern(fields[sh.dom]) && !inDomains[fields[sh.dom]] {
+			inDomains[fields[sh.dom]] = true
+			p.domains = append(p.domains, fields[sh.dom])
+		}
 
 		rid, ok := p.roleIndex[Role(role)]
 		if !ok {
@@ -297,6 +331,10 @@ func (p *Policy) parseRules(file string, sh shape) ([]cell, error) {
 			rid = p.addRole(Role(role))
 		}
 		if p.fallback && isPattern(action) {
+			if !inPatterns[Action(action)] {
+				inPatterns[Action(action)] = true
+				p.patterns = append(p.patterns, Action(action))
+			}
 			continue
 		}
 		aid, ok := p.actionIndex[Action(action)]

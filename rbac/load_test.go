@@ -204,7 +204,7 @@ func TestParseErrors(t *testing.T) {
 		},
 		{
 			name:    "matcher on request attributes",
-			model:   strings.Replace(testModel, "r.act == p.act", "r.act == p.act && r.sub.Age > 18", 1),
+			model:   strings.Replace(testModel, "r.act == p.act", "r.act == p.act && r.dom.Age > 18", 1),
 			policy:  testPolicy,
 			wantErr: rbac.ErrNotCompilable,
 			wantMsg: `team.conf: Casbin cannot decide role "admin", action "members.invite"`,
@@ -432,6 +432,15 @@ func TestPresetTextsRoundTrip(t *testing.T) {
 			assertSamePolicy(t, preset, p)
 		})
 	}
+}
+
+func mustParse(tb testing.TB, model, policy string) *rbac.Policy {
+	tb.Helper()
+	p, err := rbac.Parse("team", []byte(model), []byte(policy))
+	if err != nil {
+		tb.Fatalf("Parse: %v", err)
+	}
+	return p
 }
 
 func writeFile(tb testing.TB, dir, name, text string) string {

@@ -1,5 +1,7 @@
 package rbac
 
+import "github.com/casbin/casbin/v2"
+
 // RoleID is a role's index in [Policy.Roles]: the compiled form of a Role
 // used by [Policy.Allowed]. IDs are only meaningful for the Policy that
 // issued them.
@@ -14,10 +16,10 @@ type ActionID uint16
 // decision table saying which role holds which action, computed once by
 // Casbin when the policy is loaded. For roster's own model the table is the
 // whole answer; for a fallback policy (see [Policy.Compiled]) Casbin decides
-// each question through [Policy.NewEnforcer]. A Policy is immutable and safe for
-// concurrent use by multiple goroutines. Obtain one from [Runpod],
-// [DigitalOcean], [Load], [LoadFS] or [Parse]; the zero Policy has no roles
-// and allows nothing.
+// each question about a team through [Policy.AllowsIn]. A Policy is
+// immutable and safe for concurrent use by multiple goroutines. Obtain one
+// from [Runpod], [DigitalOcean], [Load], [LoadFS] or [Parse]; the zero
+// Policy has no roles and allows nothing.
 type Policy struct {
 	name        string
 	modelText   string
@@ -31,6 +33,17 @@ type Policy struct {
 	// fallback is set when the model is not the flat domain RBAC model:
 	// see Compiled.
 	fallback bool
+	// casbin decides AllowsIn for a fallback policy: an enforcer on the
+	// model and rules, with no grouping rule, never changed after loading.
+	// It is nil for a compiled policy.
+	casbin *casbin.Enforcer
+	// patterns are the distinct actions of a fallback policy's rules that
+	// are patterns, such as "pods.*", in file order; with actions they are
+	// CoversIn's representative actions.
+	patterns []Action
+	// domains are the distinct teams named by a fallback policy's rules
+	// (its "dom" column), patterns excepted, in file order.
+	domains []string
 
 	// table holds one bitset over actions per role: role r holds action a
 	// if bit a%64 of table[int(r)*words+int(a)/64] is set.
@@ -67,7 +80,11 @@ func (p *Policy) HasAction(a Action) bool {
 }
 
 // Top returns the top role: the first role, in policy file order, that
-// holds every action. Every loaded policy has one; the zero Policy returns "".
+// holds every action. For a fallback policy that is every action in some
+// team: in a team that neither the model nor the rules name, or in one of
+// the teams the rules name in the policy definition's dom column; Top need
+// not hold every action in every team (see [Policy.IsTopIn]). Every loaded
+// policy has one; the zero Policy returns "".
 func (p *Policy) Top() Role {
 	if len(p.roles) == 0 {
 		return ""
@@ -75,8 +92,10 @@ func (p *Policy) Top() Role {
 	return p.roles[p.top]
 }
 
-// IsTop reports whether role r holds every action of the policy. It is
-// false for an unknown role.
+// IsTop reports whether role r holds every action of the policy. For a
+// fallback policy it describes a team that neither the model nor the rules
+// name; [Policy.IsTopIn] answers for a given team. It is false for an
+// unknown role.
 func (p *Policy) IsTop(r Role) bool {
 	id, ok := p.roleIndex[r]
 	if !ok {
@@ -90,8 +109,10 @@ func (p *Policy) IsTop(r Role) bool {
 	return true
 }
 
-// Allows reports whether role r may perform action a. It is false for an
-// unknown role or action.
+// Allows reports whether role r may perform action a. For a fallback policy
+// it describes a team that neither the model nor the rules name, and only
+// the policy's actions; [Policy.AllowsIn] answers for a given team and any
+// action. It is false for an unknown role or action.
 func (p *Policy) Allows(r Role, a Action) bool {
 	rid, ok := p.roleIndex[r]
 	if !ok {
@@ -105,7 +126,8 @@ func (p *Policy) Allows(r Role, a Action) bool {
 }
 
 // RoleActions returns the actions role r holds, in [Policy.Actions] order,
-// in a fresh slice. It returns nil for an unknown role and an empty,
+// in a fresh slice; for a fallback policy, in a team that neither the model
+// nor the rules name. It returns nil for an unknown role and an empty,
 // non-nil slice for a known role that holds no action.
 func (p *Policy) RoleActions(r Role) []Action {
 	id, ok := p.roleIndex[r]
@@ -123,8 +145,10 @@ func (p *Policy) RoleActions(r Role) []Action {
 
 // Covers reports whether role a holds every action that role b holds, so
 // that someone with role a may grant role b without granting more than
-// they have. Every known role covers itself. It is false if either role is
-// unknown.
+// they have. For a fallback policy it compares the decision table's rows,
+// which describe a team that neither the model nor the rules name, over
+// the policy's actions; [Policy.CoversIn] answers for a given team. Every
+// known role covers itself. It is false if either role is unknown.
 func (p *Policy) Covers(a, b Role) bool {
 	ai, ok := p.roleIndex[a]
 	if !ok {
@@ -148,9 +172,9 @@ func (p *Policy) Covers(a, b Role) bool {
 // is true for roster's domain RBAC model, the presets among them, and for the
 // zero Policy. It is false for a fallback policy, whose model Casbin must
 // evaluate for each question (see "Fallback" in the package documentation):
-// its table still answers for its roles and listed actions in an ordinary
-// team, but the answer for a given user, team and action comes from
-// [Policy.NewEnforcer].
+// its table still answers for its roles and listed actions in a team that
+// neither the model nor the rules name, but the answer for a given team
+// comes from [Policy.AllowsIn], [Policy.IsTopIn] and [Policy.CoversIn].
 func (p *Policy) Compiled() bool { return !p.fallback }
 
 // ModelText returns the text of the policy's Casbin model file, exactly as

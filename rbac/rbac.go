@@ -93,8 +93,10 @@ var (
 	// ErrNotCompilable reports a valid Casbin model that roster cannot use:
 	// one whose request is not r = sub, dom, act, with another role
 	// definition than one g = _, _, _, whose policy definition lacks sub or
-	// act, or on which Casbin fails to decide. Other models the decision
-	// table cannot represent load as fallback policies (see
-	// Policy.Compiled).
+	// act, under which a member's rights could depend on more than their
+	// role, the team and the action (a subjectPriority effect; a matcher
+	// using r.sub other than in one g(r.sub, p.sub, r.dom)), or on which
+	// Casbin fails to decide. Other models the decision table cannot
+	// represent load as fallback policies (see Policy.Compiled).
 	ErrNotCompilable = errors.New("rbac: model not compilable")
 )
