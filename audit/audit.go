@@ -38,7 +38,12 @@
 // database from recomputing the whole chain and its head: export Head
 // regularly to a place they cannot write (a separate log service, object
 // storage with retention, a signed message) and pass those heads to Verify,
-// which then also proves that the chain still contains them.
+// which then also proves that the chain still contains them, or that a prune
+// removed them: a kept head missing from the chain passes only if the
+// chain's newest audit.pruned record covers it (its ID at or before the
+// prune's anchor, its Time before the prune's cut). Without a secret, a prune
+// record forged with a cut after a kept head's Time cannot be told from a
+// real one, so keep heads newer than your retention period too.
 //
 // # Event actions
 //
