@@ -37,7 +37,7 @@ func (h Head) String() string {
 // has no chained event). The actor needs rbac.AuditRead; a member refused is
 // recorded as a denied ActionQueried. It returns an error wrapping
 // store.ErrInvalid, store.ErrNotFound (no such account), rbac.ErrNotMember
-// or rbac.ErrDenied.
+// or rbac.ErrDenied. It is safe for concurrent use.
 func (s *Service) Head(ctx context.Context, actor, accountID string) (Head, error) {
 	h := Head{AccountID: accountID}
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
