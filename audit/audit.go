@@ -15,10 +15,11 @@
 // Reason), the values before and after as JSON, and the request metadata the
 // host put in the context with store.WithRequest or Middleware (IP, user
 // agent, request ID). Events never hold tokens or secrets: roster's own events
-// carry none, and Record refuses JSON values with keys that name one. Text
-// that comes from users (names, emails) is stored inside JSON values, whose
-// encoding escapes every control character, and free text (Reason, user agent,
-// request ID) is refused or cleaned of control and format characters, so no
+// carry none, and Record stores the value of every JSON key that names one as
+// "[REDACTED]" (see Entry). Text that comes from users (names, emails) is
+// stored inside JSON values, whose encoding escapes every control character,
+// and free text (Reason, user agent, request ID) is refused or cleaned of
+// control and format characters, so no
 // stored value can break a log line or forge another one.
 //
 // # Tamper evidence
