@@ -19,8 +19,8 @@
 // "[REDACTED]" (see Entry). Text that comes from users (names, emails) is
 // stored inside JSON values, whose encoding escapes every control character,
 // and free text (Reason, user agent, request ID) is refused or cleaned of
-// control and format characters, so no
-// stored value can break a log line or forge another one.
+// control and format characters, so no stored value can break a log line or
+// forge another one.
 //
 // # Tamper evidence
 //
