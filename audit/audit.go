@@ -15,11 +15,12 @@
 // Reason), the values before and after as JSON, and the request metadata the
 // host put in the context with store.WithRequest or Middleware (IP, user
 // agent, request ID). Events never hold tokens or secrets: roster's own events
-// carry none, and Record refuses JSON values with keys that name one. Text
-// that comes from users (names, emails) is stored inside JSON values, whose
-// encoding escapes every control character, and free text (Reason, user agent,
-// request ID) is refused or cleaned of control and format characters, so no
-// stored value can break a log line or forge another one.
+// carry none, and Record stores the value of every JSON key that names one as
+// "[REDACTED]" (see Entry). Text that comes from users (names, emails) is
+// stored inside JSON values, whose encoding escapes every control character,
+// and free text (Reason, user agent, request ID) is refused or cleaned of
+// control and format characters, so no stored value can break a log line or
+// forge another one.
 //
 // # Tamper evidence
 //
@@ -38,7 +39,12 @@
 // database from recomputing the whole chain and its head: export Head
 // regularly to a place they cannot write (a separate log service, object
 // storage with retention, a signed message) and pass those heads to Verify,
-// which then also proves that the chain still contains them.
+// which then also proves that the chain still contains them, or that a prune
+// removed them: a kept head missing from the chain passes only if the
+// chain's newest audit.pruned record covers it (its ID at or before the
+// prune's anchor, its Time before the prune's cut). Without a secret, a prune
+// record forged with a cut after a kept head's Time cannot be told from a
+// real one, so keep heads newer than your retention period too.
 //
 // # Event actions
 //

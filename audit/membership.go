@@ -18,13 +18,15 @@ import (
 // events it reads): the state after every event with Time <= at. They are
 // ordered by JoinedAt, then user ID; JoinedAt is the time of the event that
 // began the membership. A time before the account existed has no members.
-// The actor needs rbac.AuditRead; a member refused is recorded as a denied
-// ActionQueried.
+// It reads the log a page at a time: its memory grows with the number of
+// members, not with the number of events. The actor needs rbac.AuditRead; a
+// member refused is recorded as a denied ActionQueried.
 //
 // MembersAt returns an error wrapping ErrPruned if events before at were
 // pruned past it (at is before the cut of the last Prune), store.ErrInvalid
 // (malformed input, or at outside the years 1970 to 9999),
 // store.ErrNotFound (no such account), rbac.ErrNotMember or rbac.ErrDenied.
+// It is safe for concurrent use.
 func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at time.Time) ([]store.Member, error) {
 	var out []store.Member
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
@@ -49,7 +51,7 @@ func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at tim
 // membership and true, or false if the user was not a member then. With the
 // role, the policy says what they could do (as the policy stands now). The
 // actor needs rbac.AuditRead. It returns the errors of MembersAt, and
-// store.ErrInvalid for a malformed user ID.
+// store.ErrInvalid for a malformed user ID. It is safe for concurrent use.
 func (s *Service) MemberAt(ctx context.Context, actor, accountID, userID string, at time.Time) (store.Member, bool, error) {
 	var m store.Member
 	var ok bool
@@ -178,8 +180,42 @@ func (s *Service) checkpoint(ctx context.Context, tx store.Tx, accountID string)
 	return m, d.AnchorID, cut.UTC(), nil
 }
 
+// replayPage is how many events replayTo reads at a time from each of the
+// two sequences it merges.
+const replayPage = 256
+
+// pages reads the events matching f, in append order, replayPage at a time.
+type pages struct {
+	f    store.EventFilter
+	buf  []store.Event // the rest of the page read last
+	done bool          // the page read last was the final one
+}
+
+// peek returns the next event, reading the next page when the last one is
+// used up, or false when there are no more.
+func (p *pages) peek(ctx context.Context, tx store.Tx) (store.Event, bool, error) {
+	if len(p.buf) == 0 && !p.done {
+		f := p.f
+		f.Order, f.Limit = store.AppendOrder, replayPage
+		buf, err := tx.Events(ctx, f)
+		if err != nil {
+			return store.Event{}, false, err
+		}
+		p.buf, p.done = buf, len(buf) < replayPage
+		if len(buf) > 0 {
+			p.f.AfterID = buf[len(buf)-1].ID
+		}
+	}
+	if len(p.buf) == 0 {
+		return store.Event{}, false, nil
+	}
+	return p.buf[0], true, nil
+}
+
 // replayTo rebuilds the account's membership at time at; with userID set,
-// only that user's membership is complete.
+// only that user's membership is complete. It merges the account's member
+// events (of userID only, when set) and account events in append order,
+// reading each a page at a time, so its memory does not grow with the log.
 func (s *Service) replayTo(ctx context.Context, tx store.Tx, accountID, userID string, at time.Time) (*membership, error) {
 	m, through, cut, err := s.checkpoint(ctx, tx, accountID)
 	if err != nil {
@@ -189,26 +225,26 @@ func (s *Service) replayTo(ctx context.Context, tx store.Tx, accountID, userID s
 		return m, fmt.Errorf("%w: events before %s were pruned", ErrPruned, cut.Format(time.RFC3339Nano))
 	}
 	until := at.UTC().Truncate(time.Microsecond).Add(time.Microsecond) // Time <= at
-	accountEvents, err := tx.Events(ctx, store.EventFilter{
-		AccountID: accountID, ResourceType: "account", ResourceID: accountID,
-		Order: store.AppendOrder, AfterID: through, Until: until,
-	})
-	if err != nil {
-		return m, err
-	}
-	i := 0
-	err = tx.ScanEvents(ctx, store.EventFilter{
-		AccountID: accountID, ResourceType: "member", ResourceID: userID,
-		Order: store.AppendOrder, AfterID: through, Until: until,
-	}, func(e store.Event) error {
-		for ; i < len(accountEvents) && accountEvents[i].ID < e.ID; i++ {
-			m.apply(accountEvents[i])
+	members := &pages{f: store.EventFilter{AccountID: accountID, ResourceType: "member", ResourceID: userID, AfterID: through, Until: until}}
+	account := &pages{f: store.EventFilter{AccountID: accountID, ResourceType: "account", ResourceID: accountID, AfterID: through, Until: until}}
+	for {
+		me, okM, err := members.peek(ctx, tx)
+		if err != nil {
+			return m, err
 		}
-		m.apply(e)
-		return nil
-	})
-	for ; i < len(accountEvents); i++ {
-		m.apply(accountEvents[i])
+		ae, okA, err := account.peek(ctx, tx)
+		if err != nil {
+			return m, err
+		}
+		switch {
+		case okA && (!okM || ae.ID < me.ID):
+			m.apply(ae)
+			account.buf = account.buf[1:]
+		case okM:
+			m.apply(me)
+			members.buf = members.buf[1:]
+		default:
+			return m, nil
+		}
 	}
-	return m, err
 }

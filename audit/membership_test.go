@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/chain"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -468,6 +469,175 @@ func TestPrune(t *testing.T) {
 				if te.Kind != audit.TamperDeleted || te.EventID != kept[2].ID {
 					t.Errorf("anchor moved %v: Verify = %v, want deleted at %d", moveAnchor, te, kept[2].ID)
 				}
+			}
+		})
+	})
+}
+
+// accountNoise records n host events about the account itself (resource
+// type "account"), which MembersAt must read past.
+func accountNoise(t *testing.T, e *env, actor, account string, n int) {
+	t.Helper()
+	for i := range n {
+		e.record(t, actor, account, audit.Entry{Action: "billing.updated", ResourceType: "account", ResourceID: account,
+			After: fmt.Sprintf(`{"plan":"pro","owner":"mallory","role":"admin","n":%d}`, i)})
+	}
+}
+
+// appendNoise appends n host events about the account itself in one
+// chained transaction: what n calls of Record write, faster.
+func appendNoise(t *testing.T, e *env, actor, account string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := e.s.Update(ctx, chain.Update(ctx, func(tx store.Tx) error {
+		for range n {
+			if _, err := tx.AppendEvent(ctx, store.Event{AccountID: account, Actor: actor, Action: "billing.updated",
+				ResourceType: "account", ResourceID: account, Result: store.Allowed}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// batchStore is a store.Store whose read transactions note the largest
+// number of events that one call of Events or ScanEvents returned.
+type batchStore struct {
+	store.Store
+	largest int
+}
+
+func (s *batchStore) View(ctx context.Context, fn func(tx store.Tx) error) error {
+	return s.Store.View(ctx, func(tx store.Tx) error { return fn(&batchTx{Tx: tx, s: s}) })
+}
+
+func (s *batchStore) note(n int) { s.largest = max(s.largest, n) }
+
+type batchTx struct {
+	store.Tx
+	s *batchStore
+}
+
+func (t *batchTx) Events(ctx context.Context, f store.EventFilter) ([]store.Event, error) {
+	es, err := t.Tx.Events(ctx, f)
+	t.s.note(len(es))
+	return es, err
+}
+
+func (t *batchTx) ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.Event) error) error {
+	n := 0
+	err := t.Tx.ScanEvents(ctx, f, func(e store.Event) error {
+		n++
+		return fn(e)
+	})
+	t.s.note(n)
+	return err
+}
+
+func TestMembersAtReadsPastHostEvents(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("many host events about the account change no answer", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.user(t, "alice")
+			e.user(t, "bob")
+			e.user(t, "carol")
+			do := func(err error) {
+				t.Helper()
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Blocks of noise longer than a page between the changes, so that
+			// the two sequences MembersAt merges cross page boundaries.
+			accountNoise(t, e, "alice", acct.ID, 300)
+			_, err := e.r.Teams.ConvertToTeam(ctx, "alice", acct.ID, "Acme")
+			do(err)
+			_, err = e.r.Teams.AddMember(ctx, "alice", acct.ID, "bob", rbac.RunpodDev)
+			do(err)
+			accountNoise(t, e, "bob", acct.ID, 300)
+			_, err = e.r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.RunpodAdmin)
+			do(err)
+			_, err = e.r.Teams.AddMember(ctx, "alice", acct.ID, "carol", rbac.RunpodBilling)
+			do(err)
+			accountNoise(t, e, "carol", acct.ID, 300)
+			do(e.r.Teams.RemoveMember(ctx, "bob", acct.ID, "carol"))
+			do(e.r.Teams.Leave(ctx, "alice", acct.ID))
+			accountNoise(t, e, "bob", acct.ID, 10)
+			_, err = e.r.Teams.DeleteTeam(ctx, "bob", acct.ID)
+			do(err)
+			accountNoise(t, e, "bob", acct.ID, 300)
+			steps := []step{
+				{"account.created", acct.ID, map[string]string{"alice": "admin"}},
+				{"member.added", "bob", map[string]string{"alice": "admin", "bob": "dev"}},
+				{"member.role_changed", "bob", map[string]string{"alice": "admin", "bob": "admin"}},
+				{"member.added", "carol", map[string]string{"alice": "admin", "bob": "admin", "carol": "billing"}},
+				{"member.removed", "carol", map[string]string{"alice": "admin", "bob": "admin"}},
+				{"member.left", "alice", map[string]string{"bob": "admin"}},
+				{"account.team_deleted", acct.ID, map[string]string{"bob": "admin"}},
+			}
+			events := locate(t, e, acct.ID, steps)
+			for i, s := range steps {
+				ms, err := e.r.Audit.MembersAt(ctx, "bob", acct.ID, events[i].Time)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := roles(ms); show(got) != show(s.members) {
+					t.Errorf("after %s %s: members %s, want %s", s.action, s.resource, show(got), show(s.members))
+				}
+				for user, role := range s.members {
+					m, ok, err := e.r.Audit.MemberAt(ctx, "bob", acct.ID, user, events[i].Time)
+					if err != nil || !ok || m.Role != role {
+						t.Errorf("after %s %s: MemberAt(%s) = %+v, %v, %v; want %s", s.action, s.resource, user, m, ok, err, role)
+					}
+				}
+				if i > 0 && events[i-1].Time.Before(events[i].Time) {
+					ms, err := e.r.Audit.MembersAt(ctx, "bob", acct.ID, events[i].Time.Add(-time.Microsecond))
+					if err != nil {
+						t.Fatal(err)
+					}
+					if got := roles(ms); show(got) != show(steps[i-1].members) {
+						t.Errorf("just before %s %s: members %s, want %s", s.action, s.resource, show(got), show(steps[i-1].members))
+					}
+				}
+			}
+			ms, err := e.r.Audit.MembersAt(ctx, "bob", acct.ID, time.Now())
+			if err != nil || show(roles(ms)) != "bob:admin" {
+				t.Errorf("members now = %s, %v; want bob:admin", show(roles(ms)), err)
+			}
+			if !ms[0].JoinedAt.Equal(events[1].Time) {
+				t.Errorf("bob joined at %v, want %v", ms[0].JoinedAt, events[1].Time)
+			}
+		})
+
+		t.Run("the events are read in batches that do not grow with the log", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice", member{"bob", rbac.RunpodDev})
+			bs := &batchStore{Store: e.s}
+			svc := audit.New(bs, rbac.Runpod())
+			largest := func() int {
+				t.Helper()
+				bs.largest = 0
+				ms, err := svc.MembersAt(ctx, "alice", acct.ID, time.Now())
+				if err != nil || show(roles(ms)) != "alice:admin bob:dev" {
+					t.Fatalf("MembersAt = %s, %v; want alice:admin bob:dev", show(roles(ms)), err)
+				}
+				n := bs.largest
+				bs.largest = 0
+				m, ok, err := svc.MemberAt(ctx, "alice", acct.ID, "bob", time.Now())
+				if err != nil || !ok || m.Role != "dev" {
+					t.Fatalf("MemberAt(bob) = %+v, %v, %v; want dev", m, ok, err)
+				}
+				return max(n, bs.largest)
+			}
+			appendNoise(t, e, "bob", acct.ID, 1000)
+			small := largest()
+			appendNoise(t, e, "bob", acct.ID, 9000)
+			large := largest()
+			if small >= 1000 || large != small {
+				t.Errorf("largest batch read: %d events with 1,000 host events, %d with 10,000; want one bound below 1,000", small, large)
 			}
 		})
 	})

@@ -1,9 +1,7 @@
 package audit
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -33,10 +31,15 @@ type Entry struct {
 	// without control or format characters.
 	Reason string
 	// Before and After hold the changed values as a JSON object, at most
-	// MaxValueLen bytes each; they are stored compacted. Keys that name a
-	// secret (token, secret, password, api_key, private_key, authorization,
-	// cookie, credentials and the like, in any case, with or without "_" or
-	// "-") are refused: never put secrets in the log.
+	// MaxValueLen bytes each; they are stored compacted, with their keys in
+	// the order given. The value of every key, at any depth, that names a
+	// secret is stored as the string "[REDACTED]": a key names one when,
+	// folded from fullwidth to ASCII forms, lowercased and stripped of all
+	// but letters and digits, it contains token, secret, password, passwd,
+	// pwd, passphrase, apikey, accesskey, privatekey, credential,
+	// authorization, bearer, jwt, cookie, sessionid or signature (so
+	// "github_token", "X-Api-Key" and "max_tokens" are redacted, "key" and
+	// "public_key" are not). Never put secrets in the log all the same.
 	Before, After string
 }
 
@@ -130,11 +133,11 @@ func (e Entry) event() (store.Event, error) {
 	if err := validReason(e.Reason); err != nil {
 		return store.Event{}, err
 	}
-	before, err := validValue("before value", e.Before)
+	before, err := redact("before value", e.Before)
 	if err != nil {
 		return store.Event{}, err
 	}
-	after, err := validValue("after value", e.After)
+	after, err := redact("after value", e.After)
 	if err != nil {
 		return store.Event{}, err
 	}
@@ -185,77 +188,4 @@ func validReason(r string) error {
 		}
 	}
 	return nil
-}
-
-// validValue checks a Before or After value and returns it compacted: empty,
-// or a JSON object of at most MaxValueLen bytes of valid UTF-8 with no key
-// that names a secret.
-func validValue(what, v string) (string, error) {
-	if v == "" {
-		return "", nil
-	}
-	switch {
-	case len(v) > MaxValueLen:
-		return "", fmt.Errorf("%w: %s is longer than %d bytes", store.ErrInvalid, what, MaxValueLen)
-	case !utf8.ValidString(v):
-		return "", fmt.Errorf("%w: %s is not valid UTF-8", store.ErrInvalid, what)
-	case !json.Valid([]byte(v)):
-		return "", fmt.Errorf("%w: %s is not valid JSON", store.ErrInvalid, what)
-	}
-	var compact bytes.Buffer
-	if err := json.Compact(&compact, []byte(v)); err != nil {
-		return "", fmt.Errorf("%w: %s is not valid JSON", store.ErrInvalid, what)
-	}
-	if compact.Len() == 0 || compact.Bytes()[0] != '{' {
-		return "", fmt.Errorf("%w: %s is not a JSON object", store.ErrInvalid, what)
-	}
-	dec := json.NewDecoder(bytes.NewReader(compact.Bytes()))
-	dec.UseNumber()
-	var doc any
-	if err := dec.Decode(&doc); err != nil {
-		return "", fmt.Errorf("%w: %s is not valid JSON", store.ErrInvalid, what)
-	}
-	if key, ok := secretKey(doc); ok {
-		return "", fmt.Errorf("%w: %s has the key %q, which names a secret: never put secrets in the audit log",
-			store.ErrInvalid, what, store.CleanText(key, store.MaxIDLen))
-	}
-	return compact.String(), nil
-}
-
-// secretKeys are the object keys, lowercased and stripped of '_', '-', '.'
-// and spaces, that Record refuses.
-var secretKeys = map[string]bool{
-	"token": true, "accesstoken": true, "refreshtoken": true, "idtoken": true, "authtoken": true,
-	"bearertoken": true, "invitetoken": true, "sessiontoken": true, "apitoken": true,
-	"secret": true, "clientsecret": true, "secretkey": true, "password": true, "passwd": true,
-	"passphrase": true, "apikey": true, "privatekey": true, "authorization": true, "cookie": true,
-	"setcookie": true, "credential": true, "credentials": true, "sessionid": true,
-}
-
-// secretKey returns the first key of v, at any depth, that names a secret.
-func secretKey(v any) (string, bool) {
-	switch v := v.(type) {
-	case map[string]any:
-		for k, child := range v {
-			norm := strings.Map(func(r rune) rune {
-				if r == '_' || r == '-' || r == '.' || r == ' ' {
-					return -1
-				}
-				return unicode.ToLower(r)
-			}, k)
-			if secretKeys[norm] {
-				return k, true
-			}
-			if key, ok := secretKey(child); ok {
-				return key, true
-			}
-		}
-	case []any:
-		for _, child := range v {
-			if key, ok := secretKey(child); ok {
-				return key, true
-			}
-		}
-	}
-	return "", false
 }

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -26,7 +27,7 @@ func TestRecord(t *testing.T) {
 			before := time.Now().Add(-time.Second)
 			got, err := e.r.Audit.Record(rctx, "carol", acct.ID, audit.Entry{
 				Action: "pod.connected", ResourceType: "pod", ResourceID: "pod_7f3a",
-				Before: `{ "state" : "idle" }`, After: "{\n  \"state\": \"connected\",\n  \"max_tokens\": 512\n}",
+				Before: `{ "state" : "idle" }`, After: "{\n  \"state\": \"connected\",\n  \"max_gpus\": 2\n}",
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -34,7 +35,7 @@ func TestRecord(t *testing.T) {
 			want := store.Event{
 				ID: got.ID, AccountID: acct.ID, Time: got.Time, Actor: "carol", Action: "pod.connected",
 				ResourceType: "pod", ResourceID: "pod_7f3a", Result: store.Allowed,
-				Before: `{"state":"idle"}`, After: `{"state":"connected","max_tokens":512}`,
+				Before: `{"state":"idle"}`, After: `{"state":"connected","max_gpus":2}`,
 				IP: "2001:db8::7", UserAgent: "console", RequestID: "req-1", PrevHash: got.PrevHash, Hash: got.Hash,
 			}
 			checkEvents(t, "recorded event", []store.Event{want}, []store.Event{got})
@@ -116,11 +117,6 @@ func TestRecord(t *testing.T) {
 				"two JSON values":                 with(func(en *audit.Entry) { en.After = `{} {}` }),
 				"an oversized value":              with(func(en *audit.Entry) { en.After = `{"a":"` + strings.Repeat("x", audit.MaxValueLen) + `"}` }),
 				"a value not UTF-8":               with(func(en *audit.Entry) { en.After = "{\"a\":\"\xff\"}" }),
-				"a password":                      with(func(en *audit.Entry) { en.After = `{"password":"hunter2"}` }),
-				"a nested API key":                with(func(en *audit.Entry) { en.After = `{"config":{"env":[{"API-Key":"sk-1"}]}}` }),
-				"an access token":                 with(func(en *audit.Entry) { en.Before = `{"accessToken":"x"}` }),
-				"an invite token":                 with(func(en *audit.Entry) { en.After = `{"invite_token":"x"}` }),
-				"a client secret":                 with(func(en *audit.Entry) { en.After = `{"Client Secret":"x"}` }),
 			} {
 				_, err := e.r.Audit.Record(ctx, "alice", acct.ID, en)
 				checkErr(t, name, err, store.ErrInvalid)
@@ -211,5 +207,101 @@ func TestDeniedAuditAttemptsAreRecorded(t *testing.T) {
 		if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
 			t.Errorf("Verify with denied events: %v", err)
 		}
+	})
+}
+
+func TestRecordRedactsSecrets(t *testing.T) {
+	ctx := context.Background()
+	// Keys that name a secret, each with a value that must not be stored.
+	secretKeys := []string{
+		"password", "Password", "PASSWORD", "passwd", "pwd", "user_pwd", "passphrase", "Pass Phrase",
+		"token", "github_token", "accessToken", "refresh-token", "id.token", "invite_token", "max_tokens",
+		"secret", "client_secret", "Client Secret", "aws_secret_access_key", "secretKey",
+		"api_key", "apiKey", "API-Key", "x-api-key", "X-API-KEY", "access_key", "AccessKey", "private_key", "privateKey",
+		"credential", "credentials", "Authorization", "proxy-authorization", "bearer", "Bearer Token", "jwt", "id_jwt",
+		"cookie", "Set-Cookie", "session_id", "sessionId", "JSESSIONID", "signature", "X-Hub-Signature-256",
+		"ＴＯＫＥＮ", "ｐａｓｓｗｏｒｄ", "Ａｐｉ＿Ｋｅｙ", "api－key", "pass\u3000word", "\u0074oken", "to\u200bken",
+	}
+	// Keys that do not, and whose values are stored as given.
+	plainKeys := []string{"key", "monkey", "keyboard", "public_key", "key_id", "state", "owner", "role", "author",
+		"description", "pass", "session", "ｋｅｙ", "ＳＴＡＴＥ"}
+
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, rbac.Runpod())
+		acct := e.team(t, "alice", member{"bob", rbac.RunpodDev})
+		record := func(t *testing.T, en audit.Entry) store.Event {
+			t.Helper()
+			en.Action, en.ResourceType, en.ResourceID = "pod.configured", "pod", "p1"
+			got := e.record(t, "bob", acct.ID, en)
+			stored := e.all(t, acct.ID)[0]
+			if stored.ID != got.ID || stored.Before != got.Before || stored.After != got.After {
+				t.Fatalf("stored %d %s %s, Record returned %d %s %s", stored.ID, stored.Before, stored.After, got.ID, got.Before, got.After)
+			}
+			return stored
+		}
+
+		t.Run("the value of a key that names a secret is stored as [REDACTED]", func(t *testing.T) {
+			for i, k := range secretKeys {
+				value := fmt.Sprintf("s3cr3t-%d", i)
+				key, err := json.Marshal(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := record(t, audit.Entry{After: fmt.Sprintf(`{"gpu":"A100",%s:%q}`, key, value)})
+				if want := fmt.Sprintf(`{"gpu":"A100",%s:"[REDACTED]"}`, key); got.After != want {
+					t.Errorf("key %q: stored %s, want %s", k, got.After, want)
+				}
+				if strings.Contains(got.After, value) {
+					t.Errorf("key %q: the secret is stored: %s", k, got.After)
+				}
+			}
+		})
+
+		t.Run("the value of a key that names no secret is stored as given", func(t *testing.T) {
+			for _, k := range plainKeys {
+				key, err := json.Marshal(k)
+				if err != nil {
+					t.Fatal(err)
+				}
+				in := fmt.Sprintf(`{%s:"v1","n":[1,{"a":true}]}`, key)
+				if got := record(t, audit.Entry{Before: in}); got.Before != in {
+					t.Errorf("key %q: stored %s, want %s", k, got.Before, in)
+				}
+			}
+		})
+
+		t.Run("secrets are redacted at any depth, whatever their value, in the order given", func(t *testing.T) {
+			for _, c := range []struct{ in, want string }{
+				{`{"config":{"env":[{"API-Key":"sk-1"},{"name":"PATH","value":"/bin"}]}}`,
+					`{"config":{"env":[{"API-Key":"[REDACTED]"},{"name":"PATH","value":"/bin"}]}}`},
+				{`{ "z" : 1, "credentials" : { "user" : "u", "password" : "p" }, "a" : { "b" : 2 } }`,
+					`{"z":1,"credentials":"[REDACTED]","a":{"b":2}}`},
+				{`{"tokens":["t1","t2"],"pwd":12345,"jwt":null,"cookie":false,"secret":{}}`,
+					`{"tokens":"[REDACTED]","pwd":"[REDACTED]","jwt":"[REDACTED]","cookie":"[REDACTED]","secret":"[REDACTED]"}`},
+				{`{"a":[[{"bearer":"x"}],[],[[{"deep":{"ＴＯＫＥＮ":"y","ok":-1.5e3}}]]],"b":{}}`,
+					`{"a":[[{"bearer":"[REDACTED]"}],[],[[{"deep":{"ＴＯＫＥＮ":"[REDACTED]","ok":-1.5e3}}]]],"b":{}}`},
+				{`{"note":"a \"token\": }{,] \\","token":"x\",}]","after":"\u00e9"}`,
+					`{"note":"a \"token\": }{,] \\","token":"[REDACTED]","after":"\u00e9"}`},
+				{`{"password":"1","password":"2"}`, `{"password":"[REDACTED]","password":"[REDACTED]"}`},
+			} {
+				if got := record(t, audit.Entry{Before: c.in, After: c.in}); got.Before != c.want || got.After != c.want {
+					t.Errorf("%s: stored before %s and after %s, want %s", c.in, got.Before, got.After, c.want)
+				}
+			}
+		})
+
+		t.Run("a redacted event verifies", func(t *testing.T) {
+			record(t, audit.Entry{After: `{"password":"hunter2","list":[{"api_key":"sk-1"}]}`})
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
+				t.Errorf("Verify after redacted records: %v", err)
+			}
+			for _, ev := range e.all(t, acct.ID) {
+				for _, secret := range []string{"hunter2", "sk-1", "s3cr3t-"} {
+					if strings.Contains(ev.Before+ev.After, secret) {
+						t.Errorf("event %d holds %q: %s %s", ev.ID, secret, ev.Before, ev.After)
+					}
+				}
+			}
+		})
 	})
 }

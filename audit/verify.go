@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/teamroster/roster/internal/chain"
@@ -16,7 +18,9 @@ import (
 // Head is the newest event of an account's hash chain: its ID, Hash and
 // Time. Export it regularly to a place that whoever can write to the
 // database cannot (see the package documentation), and pass it to Verify
-// later to prove that the chain still holds it.
+// later to prove that the chain still holds it. Keep all three: once the
+// event is pruned, Verify checks its ID and Time against the prune's record
+// (String leaves the Time out).
 type Head struct {
 	AccountID string
 	EventID   int64
@@ -33,7 +37,7 @@ func (h Head) String() string {
 // has no chained event). The actor needs rbac.AuditRead; a member refused is
 // recorded as a denied ActionQueried. It returns an error wrapping
 // store.ErrInvalid, store.ErrNotFound (no such account), rbac.ErrNotMember
-// or rbac.ErrDenied.
+// or rbac.ErrDenied. It is safe for concurrent use.
 func (s *Service) Head(ctx context.Context, actor, accountID string) (Head, error) {
 	h := Head{AccountID: accountID}
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
@@ -107,8 +111,9 @@ type Report struct {
 	Events int64
 	// Head is the verified head of the chain.
 	Head Head
-	// AnchorID is the newest pruned event: older history is gone, and
-	// anchors before it cannot be checked. 0 if nothing was pruned.
+	// AnchorID is the newest pruned event: older history is gone, and an
+	// anchor at or before it is only checked against the last prune's
+	// record. 0 if nothing was pruned.
 	AnchorID int64
 }
 
@@ -121,17 +126,25 @@ const recentLinks = 256
 // to the event before it (or, after pruning, to the anchor that the last
 // audit.pruned event recorded), and that the chain ends at its stored head.
 // Each of anchors, heads returned by Head earlier and kept elsewhere, must
-// still be in the chain (anchors older than the newest pruned event cannot
-// be checked and are skipped). The actor needs rbac.AuditRead; a member
+// still be in the chain, or have been pruned: an anchor missing from the
+// chain passes only if the newest audit.pruned event of the chain covers it
+// (its ID is at or before that prune's anchor, with the anchor's hash if it
+// is the anchor, and its Time is before that prune's cut, as for every event
+// a real Prune deletes). An anchor of an account whose events and chain head
+// are all gone is reported too. The actor needs rbac.AuditRead; a member
 // refused is recorded as a denied ActionQueried.
 //
 // Verify returns the Report and nil for an intact chain, and a *TamperError
 // (wrapping ErrTampered) that names the first event found wrong and how, for
 // a broken one. What a hash chain cannot show: a chain and head rewritten
 // consistently by someone with write access to the database, unless an
-// anchor kept elsewhere is passed. It also returns errors wrapping
-// store.ErrInvalid (an anchor of another account), store.ErrNotFound,
-// rbac.ErrNotMember or rbac.ErrDenied.
+// anchor kept elsewhere is passed; and, without a secret, a forged prune
+// record whose cut lies after an anchor's Time cannot be told from a real
+// prune, so the events from that anchor on may have been deleted by it:
+// keep anchors newer than your retention period too. It also returns errors
+// wrapping store.ErrInvalid (an anchor of another account),
+// store.ErrNotFound, rbac.ErrNotMember or rbac.ErrDenied. It is safe for
+// concurrent use.
 func (s *Service) Verify(ctx context.Context, actor, accountID string, anchors ...Head) (Report, error) {
 	rep := Report{AccountID: accountID}
 	fail := func(err error) (Report, error) {
@@ -166,12 +179,6 @@ type link struct {
 	hash []byte
 }
 
-// pruneAnchor is what an audit.pruned event records about the chain.
-type pruneAnchor struct {
-	AnchorID   int64  `json:"anchor_id"`
-	AnchorHash string `json:"anchor_hash"`
-}
-
 // walk checks the account's chain and fills rep. It returns the first
 // damage found, or nil.
 func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, rep *Report) (*TamperError, error) {
@@ -184,16 +191,16 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 		return nil, err
 	}
 	rep.AnchorID = head.AnchorID
-	want := map[int64][]byte{} // anchors to find, by event ID
+	want := map[int64][]Head{} // anchors to find, by event ID
 	for _, a := range anchors {
 		if a.EventID > 0 {
-			want[a.EventID] = a.Hash
+			want[a.EventID] = append(want[a.EventID], a)
 		}
 	}
 	prev := link{id: head.AnchorID, hash: head.AnchorHash}
 	var recent []link // the latest events, oldest first, at most recentLinks
 	var first int64
-	var lastPrune *pruneAnchor
+	var lastPrune *string // the After of the newest allowed prune record
 	var found *TamperError
 	stop := errors.New("stop")
 	err = tx.ScanEvents(ctx, store.EventFilter{AccountID: accountID, Order: store.AppendOrder}, func(e store.Event) error {
@@ -210,18 +217,15 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 		if found != nil {
 			return stop
 		}
-		if h, ok := want[e.ID]; ok {
-			if !bytes.Equal(h, e.Hash) {
+		for _, a := range want[e.ID] {
+			if !bytes.Equal(a.Hash, e.Hash) {
 				found = broken(e.ID, TamperRewritten, "the event's hash differs from the anchored head's: the chain was rewritten")
 				return stop
 			}
-			delete(want, e.ID)
 		}
+		delete(want, e.ID)
 		if e.Action == ActionPruned && e.Result == store.Allowed {
-			var pa pruneAnchor
-			if json.Unmarshal([]byte(e.After), &pa) == nil {
-				lastPrune = &pa
-			}
+			lastPrune = &e.After
 		}
 		if first == 0 {
 			first = e.ID
@@ -240,7 +244,12 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 	if err != nil {
 		return nil, err
 	}
+	missing := slices.Sorted(maps.Keys(want)) // anchors not found, oldest first
 	if !hasHead {
+		if len(missing) > 0 {
+			id := missing[len(missing)-1]
+			return broken(id, TamperTruncated, "the account has no events and no chain head, but an anchored head is event %d: the events and the head were deleted", id), nil
+		}
 		return nil, nil // no events and no head: an empty chain
 	}
 	switch {
@@ -249,8 +258,15 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 	case !bytes.Equal(prev.hash, head.LastHash):
 		return broken(prev.id, TamperRewritten, "the newest event's hash differs from the chain head's: it was replaced"), nil
 	}
+	var prune *pruneDetails // the newest prune record, if readable
+	if lastPrune != nil {
+		var d pruneDetails
+		if json.Unmarshal([]byte(*lastPrune), &d) == nil {
+			prune = &d
+		}
+	}
 	if head.AnchorID != 0 || len(head.AnchorHash) != 0 {
-		if lastPrune == nil || lastPrune.AnchorID != head.AnchorID || lastPrune.AnchorHash != hex.EncodeToString(head.AnchorHash) {
+		if prune == nil || prune.AnchorID != head.AnchorID || prune.AnchorHash != hex.EncodeToString(head.AnchorHash) {
 			id := first
 			if id == 0 {
 				id = head.AnchorID
@@ -258,18 +274,36 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 			return broken(id, TamperDeleted, "the chain's anchor (event %d) is not the one the last prune recorded: the oldest events were deleted out of band", head.AnchorID), nil
 		}
 	}
-	for id, h := range want {
-		switch {
-		case id > head.LastID:
-			return broken(id, TamperTruncated, "an anchored head (event %d) is beyond the chain's head (event %d): the newest events were deleted and the head rewritten", id, head.LastID), nil
-		case id == head.AnchorID && bytes.Equal(h, head.AnchorHash), id < head.AnchorID:
+	for _, id := range missing {
+		for _, a := range want[id] {
+			switch {
+			case id > head.LastID:
+				return broken(id, TamperTruncated, "an anchored head (event %d) is beyond the chain's head (event %d): the newest events were deleted and the head rewritten", id, head.LastID), nil
+			case id > head.AnchorID:
+				return broken(id, TamperRewritten, "an anchored head (event %d) is no longer in the chain: the chain was rewritten", id), nil
+			case !prune.covers(a):
+				return broken(id, TamperRewritten, "the anchored head (event %d) is missing from the chain and no prune covers it: its events were deleted and a prune record forged", id), nil
+			}
 			// the anchored event was pruned: nothing more to check
-		default:
-			return broken(id, TamperRewritten, "an anchored head (event %d) is no longer in the chain: the chain was rewritten", id), nil
 		}
 	}
 	rep.Head = Head{AccountID: accountID, EventID: head.LastID, Hash: head.LastHash, Time: head.LastTime}
 	return nil, nil
+}
+
+// covers reports whether the prune d (nil for none) may have deleted the
+// anchored event a: a Prune deletes only events up to its anchor and older
+// than its cut, so a's ID must be at or before the anchor (with the
+// anchor's hash if it is the anchor) and a's Time before the cut.
+func (d *pruneDetails) covers(a Head) bool {
+	if d == nil || a.EventID > d.AnchorID {
+		return false
+	}
+	cut, err := time.Parse(time.RFC3339Nano, d.Before)
+	if err != nil || !a.Time.Before(cut) {
+		return false
+	}
+	return a.EventID < d.AnchorID || d.AnchorHash == hex.EncodeToString(a.Hash)
 }
 
 // unlinked says what an event whose PrevHash is not the previous event's

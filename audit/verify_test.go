@@ -3,6 +3,9 @@ package audit_test
 import (
 	"bytes"
 	"context"
+	"encoding/hex"
+	"encoding/json"
+	"slices"
 	"testing"
 	"time"
 
@@ -287,6 +290,182 @@ func TestVerify(t *testing.T) {
 			te := tamper(t, func() error { _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); return err }())
 			if te.Kind != audit.TamperInserted {
 				t.Errorf("an unchained event = %v, want inserted", te)
+			}
+		})
+	})
+}
+
+// forgePrune appends to the account's chain, behind the store's back, an
+// audit.pruned event as Prune writes it, claiming the cut and the anchor
+// given, correctly hashed and linked to the newest event, and rewrites the
+// chain head to match: what someone with write access to the database, but
+// no secret, can do after deleting the events up to the anchor.
+func forgePrune(t *testing.T, e *env, accountID string, cut time.Time, anchor store.Event, deleted int) store.Event {
+	t.Helper()
+	log := e.chainOrder(t, accountID)
+	last := log[len(log)-1]
+	after, err := json.Marshal(map[string]any{
+		"before": cut.UTC().Format(time.RFC3339Nano), "deleted": deleted,
+		"anchor_id": anchor.ID, "anchor_hash": hex.EncodeToString(anchor.Hash), "members": map[string]any{},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := store.Event{AccountID: accountID, Time: last.Time.Add(time.Millisecond), Actor: "alice", Action: audit.ActionPruned,
+		ResourceType: "audit", ResourceID: accountID, Result: store.Allowed, After: string(after), PrevHash: last.Hash}
+	ev.Hash = chain.Hash(ev.PrevHash, ev)
+	err = e.raw.QueryRow(e.b.Rebind(`INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
+		result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, '', '', '', ?, ?) RETURNING id`),
+		ev.AccountID, ev.Time, ev.Actor, ev.Action, ev.ResourceType, ev.ResourceID, string(ev.Result), ev.After, ev.PrevHash, ev.Hash).Scan(&ev.ID)
+	if err != nil {
+		t.Fatalf("insert the forged prune record: %v", err)
+	}
+	e.exec(t, "UPDATE roster_chain_heads SET last_id = ?, last_hash = ?, last_time = ?, anchor_id = ?, anchor_hash = ? WHERE account_id = ?",
+		ev.ID, ev.Hash, ev.Time, anchor.ID, anchor.Hash, accountID)
+	return ev
+}
+
+// keptHeadFixture builds verifyFixture's teams, keeps the first team's head,
+// and records four more events after it. It returns the first team, the
+// kept head and the team's events in chain order.
+func keptHeadFixture(t *testing.T, e *env) (store.Account, audit.Head, []store.Event) {
+	t.Helper()
+	acct, _, _ := verifyFixture(t, e)
+	kept, err := e.r.Audit.Head(context.Background(), "alice", acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		e.record(t, "alice", acct.ID, audit.Entry{Action: "endpoint.created", ResourceType: "endpoint", ResourceID: string(rune('p' + i))})
+	}
+	return acct, kept, e.chainOrder(t, acct.ID)
+}
+
+// indexOf returns the index of the event with the given ID in events.
+func indexOf(t *testing.T, events []store.Event, id int64) int {
+	t.Helper()
+	i := slices.IndexFunc(events, func(ev store.Event) bool { return ev.ID == id })
+	if i < 0 {
+		t.Fatalf("no event %d among %v", id, eventIDs(events))
+	}
+	return i
+}
+
+func TestVerifyKeptHeads(t *testing.T) {
+	ctx := context.Background()
+	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("a kept head is missed when every event and the chain head were deleted", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct, kept, _ := keptHeadFixture(t, e)
+			e.exec(t, "DELETE FROM roster_events WHERE account_id = ?", acct.ID)
+			e.exec(t, "DELETE FROM roster_chain_heads WHERE account_id = ?", acct.ID)
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
+				t.Errorf("an emptied chain without a kept head: Verify = %v; the documented limit says it passes", err)
+			}
+			te := tamper(t, func() error { _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, kept); return err }())
+			if te.Kind != audit.TamperTruncated || te.EventID != kept.EventID || te.AccountID != acct.ID {
+				t.Errorf("Verify against the kept head = %v, want truncated at %d", te, kept.EventID)
+			}
+		})
+
+		for _, c := range []struct {
+			name string
+			cut  func(kept audit.Head, events []store.Event) time.Time
+		}{
+			{"at the kept head's time", func(kept audit.Head, _ []store.Event) time.Time { return kept.Time }},
+			{"before the kept head's time", func(_ audit.Head, events []store.Event) time.Time { return events[0].Time }},
+		} {
+			t.Run("a kept head is missed when its events were deleted behind a prune record with a cut "+c.name, func(t *testing.T) {
+				e := newEnv(t, b, rbac.Runpod())
+				acct, kept, events := keptHeadFixture(t, e)
+				anchor := events[indexOf(t, events, kept.EventID)+2]
+				e.exec(t, "DELETE FROM roster_events WHERE id <= ? AND account_id = ?", anchor.ID, acct.ID)
+				forgePrune(t, e, acct.ID, c.cut(kept, events), anchor, indexOf(t, events, anchor.ID)+1)
+				if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
+					t.Fatalf("the forged prune does not pass on its own, so the test proves nothing: %v", err)
+				}
+				te := tamper(t, func() error { _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, kept); return err }())
+				if te.Kind != audit.TamperRewritten || te.EventID != kept.EventID {
+					t.Errorf("Verify against the kept head = %v, want rewritten at %d", te, kept.EventID)
+				}
+			})
+		}
+
+		t.Run("a forged prune record that names the kept head as its anchor needs its hash", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct, kept, events := keptHeadFixture(t, e)
+			anchor := events[indexOf(t, events, kept.EventID)]
+			e.exec(t, "DELETE FROM roster_events WHERE id <= ? AND account_id = ?", anchor.ID, acct.ID)
+			forgePrune(t, e, acct.ID, events[len(events)-1].Time, anchor, indexOf(t, events, anchor.ID)+1)
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, kept); err != nil {
+				t.Errorf("the anchor's own head: %v; the documented limit says it passes", err)
+			}
+			forged := kept
+			forged.Hash = bytes.Repeat([]byte{1}, 32)
+			te := tamper(t, func() error { _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, forged); return err }())
+			if te.Kind != audit.TamperRewritten || te.EventID != kept.EventID {
+				t.Errorf("Verify against a head with another hash = %v, want rewritten at %d", te, kept.EventID)
+			}
+		})
+
+		t.Run("a forged prune record with a cut after the kept head's time passes: the documented limit", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct, kept, events := keptHeadFixture(t, e)
+			i := indexOf(t, events, kept.EventID)
+			anchor := events[i+2]
+			e.exec(t, "DELETE FROM roster_events WHERE id <= ? AND account_id = ?", anchor.ID, acct.ID)
+			forgePrune(t, e, acct.ID, events[i+3].Time, anchor, i+3)
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, kept); err != nil {
+				t.Errorf("Verify = %v; without a secret such a forgery cannot be told from a real prune", err)
+			}
+		})
+
+		t.Run("a kept head pruned away with no prune record is missed", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct, kept, events := keptHeadFixture(t, e)
+			anchor := events[indexOf(t, events, kept.EventID)+1]
+			e.exec(t, "DELETE FROM roster_events WHERE id <= ? AND account_id = ?", anchor.ID, acct.ID)
+			e.exec(t, "UPDATE roster_chain_heads SET anchor_id = ?, anchor_hash = ? WHERE account_id = ?", anchor.ID, anchor.Hash, acct.ID)
+			tamper(t, func() error { _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, kept); return err }())
+		})
+
+		t.Run("kept heads older than a real prune's cut still verify", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct, _, _ := verifyFixture(t, e)
+			var heads []audit.Head
+			for i := range 4 {
+				h, err := e.r.Audit.Head(ctx, "alice", acct.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				heads = append(heads, h)
+				e.record(t, "alice", acct.ID, audit.Entry{Action: "endpoint.created", ResourceType: "endpoint", ResourceID: string(rune('p' + i))})
+			}
+			// Cut at the first event newer than heads[1]: heads[0] and heads[1]
+			// are pruned, the event before the cut becomes the anchor, heads[2]
+			// and heads[3] are kept.
+			events := e.chainOrder(t, acct.ID)
+			i := indexOf(t, events, heads[1].EventID) + 1
+			for ; i < len(events) && !events[i].Time.After(heads[1].Time); i++ {
+			}
+			res, err := e.r.Audit.Prune(ctx, "alice", acct.ID, events[i].Time)
+			if err != nil {
+				t.Fatal(err)
+			}
+			anchor := events[i-1]
+			if res.AnchorID != anchor.ID || e.chainOrder(t, acct.ID)[0].ID != events[i].ID {
+				t.Fatalf("Prune anchored at %d, want %d, the event before the cut", res.AnchorID, anchor.ID)
+			}
+			heads = append(heads, audit.Head{AccountID: acct.ID, EventID: anchor.ID, Hash: anchor.Hash, Time: anchor.Time})
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, heads...); err != nil {
+				t.Errorf("Verify against heads pruned, at the anchor and kept: %v", err)
+			}
+			late := heads[0]
+			late.Time = events[i].Time
+			te := tamper(t, func() error { _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, late); return err }())
+			if te.Kind != audit.TamperRewritten || te.EventID != late.EventID {
+				t.Errorf("Verify against a pruned head whose time is not before the cut = %v, want rewritten at %d", te, late.EventID)
 			}
 		})
 	})
