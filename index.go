@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/bits"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +38,15 @@ import (
 // before or after the change; one that starts after the change was applied
 // sees it.
 //
+// Team roles. The team roles of every account are numbered from customBase
+// up, in the view's custom table. That table is published like the others,
+// built aside and stored with the view, but once per batch rather than once
+// per team role: load publishes it once for the whole snapshot, apply once
+// for its changes, and before a membership takes a team role changed in the
+// same batch (readers load the table after the membership's slot, so they
+// find the definition of the role they see). Loading n team roles thus
+// copies the table once, not n times.
+//
 // A policy that is not compiled (rbac.Policy.Compiled) is decided by an
 // rbac.Enforcer beside the tables: readers find the membership as above and
 // then ask Casbin, under the enforcer's read lock and with Casbin's
@@ -69,6 +77,10 @@ type index struct {
 	liveBytes int                               // bytes the live memberships' records take in view.records
 	teamRoles map[string]map[string]rbac.RoleID // account -> team role name -> ID
 	freeRoles []rbac.RoleID                     // IDs of deleted team roles, to reuse
+	// custom is the team role table as changed since it was last
+	// published, a copy readers do not see; nil when the view's is
+	// current. publishCustom publishes it.
+	custom []customRole
 
 	rev atomic.Uint64
 	// changed is closed, and replaced, whenever rev advances: WaitFor
@@ -91,8 +103,8 @@ type view struct {
 	members []memberSlot
 	records *arena
 	// custom holds the team roles, by role ID - customBase. It is
-	// replaced, never changed in place, when a team role is defined,
-	// redefined or deleted.
+	// replaced, never changed in place, when team roles are defined,
+	// redefined or deleted (see index.custom).
 	custom []customRole
 }
 
@@ -174,7 +186,8 @@ func membersFor(n int) int { return max(minTable, (n+1)*5/3) }
 // load fills an empty index from a consistent snapshot of s. Memberships are
 // collected as they stream in and placed into the membership table at the
 // end, in the order of their slots, which is many times faster than
-// inserting them one by one in random order (see place).
+// inserting them one by one in random order (see place). The team roles are
+// published once, with the memberships.
 func (ix *index) load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -220,6 +233,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 			return err
 		}
 	}
+	ix.publishCustom()
 	ix.place(entries)
 	ix.setRevision(rev)
 	return nil
@@ -326,23 +340,26 @@ func (ix *index) allowed(user, account string, action rbac.Action) bool {
 	if r < uint32(len(ix.grants)) {
 		return ix.grants[r]&(1<<aid) != 0
 	}
-	return ix.grantsSlow(v, r, aid)
+	return ix.grantsSlow(r, aid)
 }
 
 // grantsSlow answers for the roles allowed's fast path leaves: all of them
 // when the policy has more than 64 actions, and team roles. It is false for
-// noRole and roleAbsent.
-func (ix *index) grantsSlow(v *view, r uint32, aid rbac.ActionID) bool {
+// noRole and roleAbsent. The caller has read r from a slot: grantsSlow loads
+// the team roles after it, and a writer publishes a team role before it
+// stores the role's ID in a slot (see setMember), so a team role ID read
+// from a slot is always found defined.
+func (ix *index) grantsSlow(r uint32, aid rbac.ActionID) bool {
 	switch {
 	case r < uint32(customBase):
 		return ix.grants == nil && ix.policy.Allowed(rbac.RoleID(r), aid)
 	case r < uint32(noRole):
-		i := int(r - uint32(customBase))
-		if i >= len(v.custom) {
+		custom, i := ix.view.Load().custom, int(r-uint32(customBase))
+		if i >= len(custom) {
 			return false
 		}
 		w := int(aid) / 64
-		return w < len(v.custom[i].actions) && v.custom[i].actions[w]&(1<<(aid%64)) != 0
+		return w < len(custom[i].actions) && custom[i].actions[w]&(1<<(aid%64)) != 0
 	}
 	return false
 }
@@ -364,7 +381,7 @@ func (ix *index) enforce(r uint32, user, account string, action rbac.Action) boo
 }
 
 // lookup is role plus the answer for action, whose compiled ID is aid when
-// the policy is compiled, from one view.
+// the policy is compiled, from one view of the memberships.
 func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Action) (id rbac.RoleID, accountKnown, member, allowed bool) {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
@@ -372,7 +389,7 @@ func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Act
 			if ix.enforcer != nil {
 				allowed = ix.enforce(r, user, account, action)
 			} else {
-				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(v, r, aid)
+				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(r, aid)
 			}
 			return rbac.RoleID(r), true, true, allowed
 		}
@@ -393,7 +410,8 @@ func (ix *index) roleName(id rbac.RoleID) rbac.Role {
 }
 
 // setTeamRole defines or redefines a team role of the account; members
-// holding it see its new actions at once. The caller holds ix.mu.
+// holding it see its new actions when the team roles are next published
+// (see publishCustom). The caller holds ix.mu.
 func (ix *index) setTeamRole(account, name string, actions []string) {
 	set := make([]uint64, (len(ix.policy.Actions())+63)/64)
 	for _, a := range actions {
@@ -408,17 +426,18 @@ func (ix *index) setTeamRole(account, name string, actions []string) {
 	}
 	id, ok := roles[name]
 	if !ok {
+		custom := ix.editCustom()
 		switch n := len(ix.freeRoles); {
 		case n > 0:
 			id, ix.freeRoles = ix.freeRoles[n-1], ix.freeRoles[:n-1]
-		case customBase+rbac.RoleID(len(ix.view.Load().custom)) < noRole:
-			id = customBase + rbac.RoleID(len(ix.view.Load().custom))
+		case customBase+rbac.RoleID(len(custom)) < noRole:
+			id = customBase + rbac.RoleID(len(custom))
 		default:
 			return // no IDs left: its holders are allowed nothing
 		}
 		roles[name] = id
 	}
-	ix.publishCustom(id, customRole{name: name, actions: set})
+	ix.setCustom(id, customRole{name: name, actions: set})
 }
 
 // deleteTeamRole forgets a team role; the store refuses to delete one that
@@ -432,20 +451,41 @@ func (ix *index) deleteTeamRole(account, name string) {
 	if len(ix.teamRoles[account]) == 0 {
 		delete(ix.teamRoles, account)
 	}
-	ix.publishCustom(id, customRole{})
+	ix.setCustom(id, customRole{})
 	ix.freeRoles = append(ix.freeRoles, id)
 }
 
-// publishCustom publishes a view whose team role id is r.
-func (ix *index) publishCustom(id rbac.RoleID, r customRole) {
-	v := ix.view.Load()
-	custom := slices.Clone(v.custom)
+// editCustom returns ix.custom, the unpublished team role table, first
+// copying the view's into it if it is nil. The caller holds ix.mu.
+func (ix *index) editCustom() []customRole {
+	if ix.custom == nil {
+		published := ix.view.Load().custom
+		ix.custom = make([]customRole, len(published), len(published)+1) // never nil
+		copy(ix.custom, published)
+	}
+	return ix.custom
+}
+
+// setCustom makes r team role id in the unpublished table; id is one of its
+// entries or the next. The caller holds ix.mu.
+func (ix *index) setCustom(id rbac.RoleID, r customRole) {
+	custom := ix.editCustom()
 	if i := int(id - customBase); i < len(custom) {
 		custom[i] = r
 	} else {
-		custom = append(custom, r)
+		ix.custom = append(custom, r)
 	}
-	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: custom})
+}
+
+// publishCustom publishes the team roles changed since they were last
+// published, if any. The caller holds ix.mu.
+func (ix *index) publishCustom() {
+	if ix.custom == nil {
+		return
+	}
+	v := ix.view.Load()
+	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: ix.custom})
+	ix.custom = nil
 }
 
 // indexable reports whether the index can hold the ID.
@@ -565,9 +605,10 @@ func (ix *index) catchUpLocked(ctx context.Context, s store.Store) error {
 	}
 }
 
-// applyChanges applies changes in order and advances the revision to the
-// last one's. The caller holds ix.mu. On error (the index is full) the
-// revision stays where it was.
+// applyChanges applies changes in order, publishes the team roles they
+// changed, and advances the revision to the last one's. The caller holds
+// ix.mu. On error (the index is full, or the enforcer's) the changes before
+// the failing one stay applied and the revision stays where it was.
 func (ix *index) applyChanges(changes []store.Change) error {
 	for _, ch := range changes {
 		var err error
@@ -592,9 +633,11 @@ func (ix *index) applyChanges(changes []store.Change) error {
 			ix.deleteTeamRole(ch.AccountID, ch.Role)
 		}
 		if err != nil {
+			ix.publishCustom()
 			return err
 		}
 	}
+	ix.publishCustom() // before the revision, which wakes WaitFor
 	if n := len(changes); n > 0 {
 		ix.setRevision(changes[n-1].Revision)
 	}
@@ -667,6 +710,11 @@ func (ix *index) setMember(account, user, role string) error {
 		return err
 	}
 	id := ix.roleID(account, role)
+	if id >= customBase && id < noRole {
+		// Readers must find the team role's definition once they
+		// find the membership holding it.
+		ix.publishCustom()
+	}
 	v := ix.view.Load()
 	tag := memberTag(ix.seed, account, user)
 	s, empty := findMemberSlot(v, tag, account, user)

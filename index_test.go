@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -344,6 +345,148 @@ func TestIndexTeamRoles(t *testing.T) {
 			t.Error("after the last redefinition the role does not hold its actions")
 		}
 	})
+
+	t.Run("readers find the team role a membership has just taken", func(t *testing.T) {
+		// Each commit defines a team role and gives it to u: a reader that
+		// sees u holding it must see its definition. basic and every team
+		// role here allow pods.connect, so u may always connect.
+		ix := roster.NewIndex(p)
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a"},
+			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)},
+		))
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		var wrong atomic.Int64
+		for range 2 {
+			wg.Go(func() {
+				for !stop.Load() {
+					if !ix.Allowed("u", "a", rbac.PodsConnect) {
+						wrong.Add(1)
+					}
+				}
+			})
+		}
+		for i := range 3000 {
+			role := fmt.Sprintf("r%d", i)
+			must(t, ix.Apply(
+				store.Change{Op: store.RoleSet, AccountID: "a", Role: role, Actions: []string{string(rbac.PodsConnect), string(rbac.PodsManage)}},
+				store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: role},
+			))
+			must(t, ix.Apply(store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)}))
+		}
+		stop.Store(true)
+		wg.Wait()
+		if n := wrong.Load(); n != 0 {
+			t.Errorf("readers were denied pods.connect %d times: they saw a team role before its definition", n)
+		}
+	})
+}
+
+func TestIndexTeamRolesAtScale(t *testing.T) {
+	ctx := context.Background()
+	p := rbac.Runpod()
+
+	t.Run("every one of 20,000 loaded team roles allows its holder exactly its actions", func(t *testing.T) {
+		const accounts, perAccount = 40, 500
+		items := teamRoleSnapshot(p, accounts, perAccount)
+		ix := roster.NewIndex(p)
+		must(t, ix.Load(ctx, snapshotStore{items: items}))
+		actions := p.Actions()
+		for a := range accounts {
+			for r := range perAccount {
+				account, user, role := fmt.Sprintf("team%d", a), fmt.Sprintf("user%d", r), fmt.Sprintf("role%d", r)
+				if got, _, member := ix.Role(account, user); !member || got != rbac.Role(role) {
+					t.Fatalf("Role(%s, %s) = %q, member %v; want %s", account, user, got, member, role)
+				}
+				held, other := actions[(a+r)%len(actions)], actions[(a+r+1)%len(actions)]
+				if !ix.Allowed(user, account, held) || ix.Allowed(user, account, other) {
+					t.Fatalf("%s's role %s in %s: allowed %s = %v, %s = %v; want true, false", user, role, account,
+						held, ix.Allowed(user, account, held), other, ix.Allowed(user, account, other))
+				}
+			}
+		}
+	})
+
+	t.Run("loading four times the team roles allocates about four times the memory", func(t *testing.T) {
+		// Copying the team role table once per team role made loading
+		// quadratic: four times the roles took sixteen times the bytes.
+		load := func(accounts int) uint64 {
+			s := snapshotStore{items: teamRoleSnapshot(p, accounts, 500)}
+			return allocated(func() { must(t, roster.NewIndex(p).Load(ctx, s)) })
+		}
+		small, large := load(10), load(40)
+		t.Logf("5,000 team roles: %d bytes; 20,000: %d bytes", small, large)
+		if large > 8*small {
+			t.Errorf("loading 5,000 team roles allocated %d bytes, 20,000 allocated %d: %.1f times as much, want about 4",
+				small, large, float64(large)/float64(small))
+		}
+	})
+
+	t.Run("a commit defining four times the team roles allocates about four times the memory", func(t *testing.T) {
+		apply := func(n int) uint64 {
+			changes := []store.Change{{Op: store.AccountCreated, AccountID: "team"}}
+			for i := range n {
+				changes = append(changes, store.Change{Op: store.RoleSet, AccountID: "team", Role: fmt.Sprintf("r%d", i), Actions: []string{string(rbac.PodsManage)}})
+			}
+			return allocated(func() { must(t, roster.NewIndex(p).Apply(changes...)) })
+		}
+		small, large := apply(5000), apply(20000)
+		t.Logf("5,000 team roles: %d bytes; 20,000: %d bytes", small, large)
+		if large > 8*small {
+			t.Errorf("a commit of 5,000 team roles allocated %d bytes, of 20,000 %d: %.1f times as much, want about 4",
+				small, large, float64(large)/float64(small))
+		}
+	})
+}
+
+// teamRoleSnapshot returns the items of a snapshot of accounts team0...
+// each with perAccount team roles role0... and a member user0... holding
+// each: in account a, role r holds one action, p.Actions()[(a+r) % n].
+func teamRoleSnapshot(p *rbac.Policy, accounts, perAccount int) []store.SnapshotItem {
+	actions := p.Actions()
+	var items []store.SnapshotItem
+	for a := range accounts {
+		account := fmt.Sprintf("team%d", a)
+		items = append(items, store.SnapshotItem{AccountID: account})
+		for r := range perAccount {
+			role := fmt.Sprintf("role%d", r)
+			items = append(items,
+				store.SnapshotItem{AccountID: account, Role: role, Actions: []string{string(actions[(a+r)%len(actions)])}},
+				store.SnapshotItem{AccountID: account, UserID: fmt.Sprintf("user%d", r), Role: role},
+			)
+		}
+	}
+	return items
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// BenchmarkLoadTeamRoles loads a snapshot of 1,000 and of 10,000 team roles,
+// each held by one member, into an empty index: the time per op grows with
+// the number of roles, not with its square.
+func BenchmarkLoadTeamRoles(b *testing.B) {
+	ctx := context.Background()
+	p := rbac.Runpod()
+	for _, n := range []int{1000, 10000} {
+		s := snapshotStore{items: teamRoleSnapshot(p, n/500, 500)}
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := roster.NewIndex(p).Load(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/role")
+		})
+	}
 }
 
 func must(t *testing.T, err error) {
