@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
 	"sync"
@@ -38,14 +39,15 @@ import (
 // before or after the change; one that starts after the change was applied
 // sees it.
 //
-// Team roles. The team roles of every account are numbered from customBase
-// up, in the view's custom table. That table is published like the others,
-// built aside and stored with the view, but once per batch rather than once
-// per team role: load publishes it once for the whole snapshot, apply once
-// for its changes, and before a membership takes a team role changed in the
-// same batch (readers load the table after the membership's slot, so they
-// find the definition of the role they see). Loading n team roles thus
-// copies the table once, not n times.
+// Team roles. A membership's role is a uint32: the policy's roles keep their
+// rbac.RoleID (fewer than 4096), and the team roles of every account are
+// numbered from customBase up, in the view's custom table. That table is
+// published like the others, built aside and stored with the view, but
+// once per batch rather than once per team role: load publishes it once for
+// the whole snapshot, apply once for its changes, and before a membership
+// takes a team role changed in the same batch (readers load the table after
+// the membership's slot, so they find the definition of the role they see).
+// Loading n team roles thus copies the table once, not n times.
 //
 // A policy that is not compiled (rbac.Policy.Compiled) is decided by an
 // rbac.Enforcer beside the tables: readers find the membership as above and
@@ -71,16 +73,19 @@ type index struct {
 
 	mu sync.Mutex // serializes writers: load, apply and catch-up
 	// Writer state, guarded by mu.
-	nAccounts int                               // accounts in the account table
-	used      int                               // membership slots holding a record, tombstones included
-	live      int                               // memberships
-	liveBytes int                               // bytes the live memberships' records take in view.records
-	teamRoles map[string]map[string]rbac.RoleID // account -> team role name -> ID
-	freeRoles []rbac.RoleID                     // IDs of deleted team roles, to reuse
+	nAccounts int                          // accounts in the account table
+	used      int                          // membership slots holding a record, tombstones included
+	live      int                          // memberships
+	liveBytes int                          // bytes the live memberships' records take in view.records
+	teamRoles map[string]map[string]uint32 // account -> team role name -> ID
+	freeRoles []uint32                     // IDs of deleted team roles, to reuse
 	// custom is the team role table as changed since it was last
 	// published, a copy readers do not see; nil when the view's is
 	// current. publishCustom publishes it.
 	custom []customRole
+	// maxTeamRoles is the number of team role IDs there are:
+	// roleAbsent - customBase. Tests lower it.
+	maxTeamRoles uint32
 
 	rev atomic.Uint64
 	// changed is closed, and replaced, whenever rev advances: WaitFor
@@ -122,32 +127,35 @@ type customRole struct {
 type memberSlot struct {
 	tag    atomic.Uint32 // the high 32 bits of the membership's hash
 	record atomic.Uint32 // the position of (account ID, user ID) in view.records
-	role   atomic.Uint32 // an rbac.RoleID, or roleAbsent
+	role   atomic.Uint32 // a role ID (see customBase), or roleAbsent
 }
 
+// Role IDs. A membership's role is one of these, as a uint32.
 const (
 	// customBase is the first role ID of team roles: the policy's own
-	// roles are numbered from 0 (rbac.RoleID, fewer than 4096), the team
-	// roles of every account from customBase up to noRole.
-	customBase = rbac.RoleID(1 << 15)
-	// noRole marks a stored role that is neither the policy's nor a team
-	// role of its account: it allows nothing.
-	noRole = ^rbac.RoleID(0)
+	// roles keep their rbac.RoleID (fewer than 4096), the team roles of
+	// every account are numbered from customBase up to roleAbsent.
+	customBase uint32 = 1 << 16
 	// roleAbsent marks a deleted membership (a tombstone): the slot keeps
 	// its key so that probing goes on past it, and the same membership
 	// added again takes it back.
-	roleAbsent = 1 << 16
-	// minTable is the smallest number of slots of either table.
-	minTable = 16
+	roleAbsent uint32 = math.MaxUint32 - 1
+	// noRole marks a stored role that is neither the policy's nor a team
+	// role of its account: it allows nothing.
+	noRole uint32 = math.MaxUint32
 )
 
-// errIndexFull is returned if the IDs no longer fit in 4 GiB.
+// minTable is the smallest number of slots of either table.
+const minTable = 16
+
+// errIndexFull is returned if the IDs no longer fit in 4 GiB, or if every
+// team role ID is taken.
 var errIndexFull = errors.New("roster: in-memory index is full")
 
 // newIndex returns an empty index deciding with p. It returns the errors of
 // p.NewEnforcer for a policy that is not compiled.
 func newIndex(p *rbac.Policy) (*index, error) {
-	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]rbac.RoleID{}}
+	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase}
 	if !p.Compiled() {
 		var err error
 		if ix.enforcer, err = p.NewEnforcer(); err != nil {
@@ -187,7 +195,8 @@ func membersFor(n int) int { return max(minTable, (n+1)*5/3) }
 // collected as they stream in and placed into the membership table at the
 // end, in the order of their slots, which is many times faster than
 // inserting them one by one in random order (see place). The team roles are
-// published once, with the memberships.
+// published once, with the memberships. load returns the Store's errors,
+// and errIndexFull if the index cannot hold the snapshot.
 func (ix *index) load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
@@ -208,8 +217,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 			lastAccount = it.AccountID
 		}
 		if it.UserID == "" && it.Role != "" {
-			ix.setTeamRole(it.AccountID, it.Role, it.Actions)
-			return nil
+			return ix.setTeamRole(it.AccountID, it.Role, it.Actions)
 		}
 		if !indexable(it.UserID) {
 			return nil // an account, or a user ID the index does not hold
@@ -219,7 +227,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 			return err
 		}
 		tag := memberTag(ix.seed, it.AccountID, it.UserID)
-		entries = append(entries, entry{tag: tag, record: rec, role: uint32(ix.roleID(it.AccountID, it.Role))})
+		entries = append(entries, entry{tag: tag, record: rec, role: ix.roleID(it.AccountID, it.Role)})
 		if ix.enforcer != nil {
 			enforced = append(enforced, rbac.Membership{User: it.UserID, Role: rbac.Role(it.Role), Team: it.AccountID})
 		}
@@ -310,11 +318,11 @@ func next(j, size int) int {
 // role returns the user's role in the account and whether the account
 // exists and the user is a member of it. It takes no lock and allocates
 // nothing.
-func (ix *index) role(account, user string) (id rbac.RoleID, accountKnown, member bool) {
+func (ix *index) role(account, user string) (id uint32, accountKnown, member bool) {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
-			return rbac.RoleID(r), true, true
+			return r, true, true
 		}
 	}
 	_, accountKnown = ix.findAccount(v, account)
@@ -351,11 +359,11 @@ func (ix *index) allowed(user, account string, action rbac.Action) bool {
 // from a slot is always found defined.
 func (ix *index) grantsSlow(r uint32, aid rbac.ActionID) bool {
 	switch {
-	case r < uint32(customBase):
+	case r < customBase:
 		return ix.grants == nil && ix.policy.Allowed(rbac.RoleID(r), aid)
-	case r < uint32(noRole):
-		custom, i := ix.view.Load().custom, int(r-uint32(customBase))
-		if i >= len(custom) {
+	case r < roleAbsent:
+		custom, i := ix.view.Load().custom, r-customBase
+		if uint(i) >= uint(len(custom)) {
 			return false
 		}
 		w := int(aid) / 64
@@ -377,12 +385,12 @@ func (ix *index) enforced(user, account string, action rbac.Action) bool {
 // lacks and deleted memberships may do nothing: a policy that is not
 // compiled has no team roles.
 func (ix *index) enforce(r uint32, user, account string, action rbac.Action) bool {
-	return r < uint32(customBase) && ix.enforcer.Enforce(user, account, action)
+	return r < customBase && ix.enforcer.Enforce(user, account, action)
 }
 
 // lookup is role plus the answer for action, whose compiled ID is aid when
 // the policy is compiled, from one view of the memberships.
-func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Action) (id rbac.RoleID, accountKnown, member, allowed bool) {
+func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Action) (id uint32, accountKnown, member, allowed bool) {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
@@ -391,28 +399,30 @@ func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Act
 			} else {
 				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(r, aid)
 			}
-			return rbac.RoleID(r), true, true, allowed
+			return r, true, true, allowed
 		}
 	}
 	_, accountKnown = ix.findAccount(v, account)
 	return 0, accountKnown, false, false
 }
 
-// roleName returns the name of role id: the policy's role, or a team role.
-func (ix *index) roleName(id rbac.RoleID) rbac.Role {
+// roleName returns the name of role id: the policy's role, or a team role;
+// "" for noRole.
+func (ix *index) roleName(id uint32) rbac.Role {
 	if id < customBase {
-		return ix.policy.Role(id)
+		return ix.policy.Role(rbac.RoleID(id))
 	}
-	if custom := ix.view.Load().custom; int(id-customBase) < len(custom) {
-		return rbac.Role(custom[id-customBase].name)
+	if custom, i := ix.view.Load().custom, id-customBase; uint(i) < uint(len(custom)) {
+		return rbac.Role(custom[i].name)
 	}
 	return ""
 }
 
 // setTeamRole defines or redefines a team role of the account; members
 // holding it see its new actions when the team roles are next published
-// (see publishCustom). The caller holds ix.mu.
-func (ix *index) setTeamRole(account, name string, actions []string) {
+// (see publishCustom). It returns errIndexFull, changing nothing, if the
+// role is new and every team role ID is taken. The caller holds ix.mu.
+func (ix *index) setTeamRole(account, name string, actions []string) error {
 	set := make([]uint64, (len(ix.policy.Actions())+63)/64)
 	for _, a := range actions {
 		if id, ok := ix.policy.ActionID(rbac.Action(a)); ok {
@@ -420,24 +430,26 @@ func (ix *index) setTeamRole(account, name string, actions []string) {
 		}
 	}
 	roles := ix.teamRoles[account]
-	if roles == nil {
-		roles = map[string]rbac.RoleID{}
-		ix.teamRoles[account] = roles
-	}
 	id, ok := roles[name]
 	if !ok {
 		custom := ix.editCustom()
 		switch n := len(ix.freeRoles); {
 		case n > 0:
 			id, ix.freeRoles = ix.freeRoles[n-1], ix.freeRoles[:n-1]
-		case customBase+rbac.RoleID(len(custom)) < noRole:
-			id = customBase + rbac.RoleID(len(custom))
+		case uint64(len(custom)) < uint64(ix.maxTeamRoles):
+			id = customBase + uint32(len(custom))
 		default:
-			return // no IDs left: its holders are allowed nothing
+			return fmt.Errorf("roster: team role %q of account %q: all %d team role IDs are taken: %w",
+				name, account, ix.maxTeamRoles, errIndexFull)
+		}
+		if roles == nil {
+			roles = map[string]uint32{}
+			ix.teamRoles[account] = roles
 		}
 		roles[name] = id
 	}
 	ix.setCustom(id, customRole{name: name, actions: set})
+	return nil
 }
 
 // deleteTeamRole forgets a team role; the store refuses to delete one that
@@ -468,9 +480,9 @@ func (ix *index) editCustom() []customRole {
 
 // setCustom makes r team role id in the unpublished table; id is one of its
 // entries or the next. The caller holds ix.mu.
-func (ix *index) setCustom(id rbac.RoleID, r customRole) {
+func (ix *index) setCustom(id uint32, r customRole) {
 	custom := ix.editCustom()
-	if i := int(id - customBase); i < len(custom) {
+	if i := id - customBase; uint(i) < uint(len(custom)) {
 		custom[i] = r
 	} else {
 		ix.custom = append(custom, r)
@@ -493,9 +505,9 @@ func indexable(id string) bool { return id != "" && len(id) <= store.MaxIDLen }
 
 // roleID returns the compiled role: the policy's, else the account's team
 // role, else noRole. The caller holds ix.mu.
-func (ix *index) roleID(account, role string) rbac.RoleID {
+func (ix *index) roleID(account, role string) uint32 {
 	if id, ok := ix.policy.RoleID(rbac.Role(role)); ok {
-		return id
+		return uint32(id)
 	}
 	if id, ok := ix.teamRoles[account][role]; ok {
 		return id
@@ -607,8 +619,8 @@ func (ix *index) catchUpLocked(ctx context.Context, s store.Store) error {
 
 // applyChanges applies changes in order, publishes the team roles they
 // changed, and advances the revision to the last one's. The caller holds
-// ix.mu. On error (the index is full, or the enforcer's) the changes before
-// the failing one stay applied and the revision stays where it was.
+// ix.mu. On error (errIndexFull, or the enforcer's) the changes before the
+// failing one stay applied and the revision stays where it was.
 func (ix *index) applyChanges(changes []store.Change) error {
 	for _, ch := range changes {
 		var err error
@@ -628,7 +640,9 @@ func (ix *index) applyChanges(changes []store.Change) error {
 				err = ix.enforcer.DeleteMember(ch.UserID, ch.AccountID)
 			}
 		case store.RoleSet:
-			ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
+			if indexable(ch.AccountID) {
+				err = ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
+			}
 		case store.RoleDeleted:
 			ix.deleteTeamRole(ch.AccountID, ch.Role)
 		}
@@ -710,7 +724,7 @@ func (ix *index) setMember(account, user, role string) error {
 		return err
 	}
 	id := ix.roleID(account, role)
-	if id >= customBase && id < noRole {
+	if id >= customBase && id < roleAbsent {
 		// Readers must find the team role's definition once they
 		// find the membership holding it.
 		ix.publishCustom()

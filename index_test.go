@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -259,6 +260,7 @@ func TestIndex(t *testing.T) {
 }
 
 func TestIndexTeamRoles(t *testing.T) {
+	ctx := context.Background()
 	p := rbac.Runpod()
 	t.Run("team roles resolve per account", func(t *testing.T) {
 		ix := roster.NewIndex(p)
@@ -381,11 +383,86 @@ func TestIndexTeamRoles(t *testing.T) {
 			t.Errorf("readers were denied pods.connect %d times: they saw a team role before its definition", n)
 		}
 	})
+
+	t.Run("when every team role ID is taken a new team role is an error, not a silent denial", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		ix.LimitTeamRoles(2)
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a"},
+			store.Change{Op: store.AccountCreated, AccountID: "b"},
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r0", Actions: []string{string(rbac.AuditRead)}},
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.AuditRead)}},
+		))
+		third := store.Change{Op: store.RoleSet, AccountID: "b", Role: "r2", Actions: []string{string(rbac.PodsManage)}}
+		if err := ix.Apply(third); !errors.Is(err, roster.ErrIndexFull) {
+			t.Fatalf("defining a third team role with two IDs: error = %v, want ErrIndexFull", err)
+		}
+		must(t, ix.Apply(store.Change{Op: store.MemberSet, AccountID: "b", UserID: "x", Role: "r2"}))
+		if role, _, _ := ix.Role("b", "x"); role != "" {
+			t.Errorf("the refused team role is held as %q", role)
+		}
+		must(t, ix.Apply(store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.PodsConnect)}})) // a redefinition takes no ID
+		must(t, ix.Apply(store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "r0"}))
+		must(t, ix.Apply(third, store.Change{Op: store.MemberSet, AccountID: "b", UserID: "u", Role: "r2"}))
+		if !ix.Allowed("u", "b", rbac.PodsManage) {
+			t.Error("a team role defined with a deleted one's ID does not allow its holder")
+		}
+
+		loaded := roster.NewIndex(p)
+		loaded.LimitTeamRoles(2)
+		err := loaded.Load(ctx, snapshotStore{items: []store.SnapshotItem{
+			{AccountID: "a", Role: "r0", Actions: []string{string(rbac.AuditRead)}},
+			{AccountID: "a", Role: "r1", Actions: []string{string(rbac.AuditRead)}},
+			{AccountID: "b", Role: "r2", Actions: []string{string(rbac.AuditRead)}},
+		}})
+		if !errors.Is(err, roster.ErrIndexFull) {
+			t.Errorf("loading three team roles with two IDs: error = %v, want ErrIndexFull", err)
+		}
+	})
 }
 
 func TestIndexTeamRolesAtScale(t *testing.T) {
 	ctx := context.Background()
 	p := rbac.Runpod()
+
+	t.Run("team roles past the 32,767 of one account leave room for every other account's", func(t *testing.T) {
+		// Before role IDs were 32-bit, the team roles of all accounts
+		// shared 32,767 IDs: once one account had taken them, every
+		// later team role was silently denied.
+		const n = 1<<15 - 1
+		items := []store.SnapshotItem{{AccountID: "big"}, {AccountID: "small"}}
+		for i := range n {
+			items = append(items, store.SnapshotItem{AccountID: "big", Role: fmt.Sprintf("r%d", i), Actions: []string{string(rbac.PodsManage)}})
+		}
+		items = append(items,
+			store.SnapshotItem{AccountID: "big", UserID: "last", Role: fmt.Sprintf("r%d", n-1)},
+			store.SnapshotItem{AccountID: "small", Role: "ops", Actions: []string{string(rbac.BillingRead)}},
+			store.SnapshotItem{AccountID: "small", UserID: "u", Role: "ops"},
+		)
+		ix := roster.NewIndex(p)
+		must(t, ix.Load(ctx, snapshotStore{items: items}))
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "later"},
+			store.Change{Op: store.RoleSet, AccountID: "later", Role: "auditor", Actions: []string{string(rbac.AuditRead)}},
+			store.Change{Op: store.MemberSet, AccountID: "later", UserID: "v", Role: "auditor"},
+		))
+		for _, c := range []struct {
+			account, user string
+			role          rbac.Role
+			action        rbac.Action
+		}{
+			{"big", "last", rbac.Role(fmt.Sprintf("r%d", n-1)), rbac.PodsManage},
+			{"small", "u", "ops", rbac.BillingRead},   // loaded after big's
+			{"later", "v", "auditor", rbac.AuditRead}, // applied after them
+		} {
+			if role, _, member := ix.Role(c.account, c.user); !member || role != c.role {
+				t.Errorf("Role(%s, %s) = %q, member %v; want %q", c.account, c.user, role, member, c.role)
+			}
+			if !ix.Allowed(c.user, c.account, c.action) {
+				t.Errorf("%s's team role %s does not allow %s", c.user, c.role, c.action)
+			}
+		}
+	})
 
 	t.Run("every one of 20,000 loaded team roles allows its holder exactly its actions", func(t *testing.T) {
 		const accounts, perAccount = 40, 500
