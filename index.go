@@ -48,6 +48,9 @@ import (
 // takes a team role changed in the same batch (readers load the table after
 // the membership's slot, so they find the definition of the role they see).
 // Loading n team roles thus copies the table once, not n times.
+// Memberships in a snapshot may come before the team roles they hold, so
+// load resolves a role that is not the policy's only after the whole
+// snapshot.
 //
 // A policy that is not compiled (rbac.Policy.Compiled) is decided by an
 // rbac.Enforcer beside the tables: readers find the membership as above and
@@ -194,15 +197,19 @@ func membersFor(n int) int { return max(minTable, (n+1)*5/3) }
 // load fills an empty index from a consistent snapshot of s. Memberships are
 // collected as they stream in and placed into the membership table at the
 // end, in the order of their slots, which is many times faster than
-// inserting them one by one in random order (see place). The team roles are
-// published once, with the memberships. load returns the Store's errors,
-// and errIndexFull if the index cannot hold the snapshot.
+// inserting them one by one in random order (see place). The snapshot lists
+// items in no particular order, so a membership whose role is not the
+// policy's may come before the team role it names: its role is resolved
+// after the whole snapshot. The team roles are published once, with the
+// memberships. load returns the Store's errors, and errIndexFull if the
+// index cannot hold the snapshot.
 func (ix *index) load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	var (
 		lastAccount string // consecutive items often share the account
 		entries     []entry
+		later       []laterRole       // entries whose role is not the policy's
 		enforced    []rbac.Membership // for ix.enforcer
 	)
 	records := ix.view.Load().records
@@ -226,8 +233,13 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 		if err != nil {
 			return err
 		}
-		tag := memberTag(ix.seed, it.AccountID, it.UserID)
-		entries = append(entries, entry{tag: tag, record: rec, role: ix.roleID(it.AccountID, it.Role)})
+		role := noRole
+		if id, ok := ix.policy.RoleID(rbac.Role(it.Role)); ok {
+			role = uint32(id)
+		} else {
+			later = append(later, laterRole{at: len(entries), account: it.AccountID, role: it.Role})
+		}
+		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
 		if ix.enforcer != nil {
 			enforced = append(enforced, rbac.Membership{User: it.UserID, Role: rbac.Role(it.Role), Team: it.AccountID})
 		}
@@ -235,6 +247,9 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	})
 	if err != nil {
 		return err
+	}
+	for _, l := range later {
+		entries[l.at].role = ix.roleID(l.account, l.role)
 	}
 	if ix.enforcer != nil {
 		if err := ix.enforcer.Reset(enforced); err != nil {
@@ -250,6 +265,13 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 // entry is a membership collected by load.
 type entry struct {
 	tag, record, role uint32
+}
+
+// laterRole is a membership load resolves after the snapshot: entries[at],
+// which holds role in account, a role that is not the policy's.
+type laterRole struct {
+	at            int
+	account, role string
 }
 
 // place publishes a membership table holding entries, which the caller

@@ -419,6 +419,40 @@ func TestIndexTeamRoles(t *testing.T) {
 			t.Errorf("loading three team roles with two IDs: error = %v, want ErrIndexFull", err)
 		}
 	})
+
+	t.Run("a membership listed before the team role it holds holds it", func(t *testing.T) {
+		// A snapshot lists its items in no particular order.
+		ix := roster.NewIndex(p)
+		must(t, ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
+			{AccountID: "a", UserID: "u", Role: "ops"}, // before its account and its role
+			{AccountID: "b", UserID: "u", Role: "ops"}, // b has no team role ops
+			{AccountID: "a", UserID: "v", Role: "ops"},
+			{AccountID: "a", UserID: "v", Role: string(rbac.RunpodBasic)}, // listed twice: the last role holds
+			{AccountID: "a", UserID: "w", Role: string(rbac.RunpodBasic)},
+			{AccountID: "a", UserID: "w", Role: "ops"},
+			{AccountID: "a"},
+			{AccountID: "b"},
+			{AccountID: "a", Role: "ops", Actions: []string{string(rbac.PodsManage)}},
+		}}))
+		for _, c := range []struct {
+			account, user string
+			role          rbac.Role
+			allowed       bool
+		}{
+			{"a", "u", "ops", true},
+			{"b", "u", "", false},
+			{"a", "v", rbac.RunpodBasic, false},
+			{"a", "w", "ops", true},
+		} {
+			role, known, member := ix.Role(c.account, c.user)
+			if !known || !member || role != c.role {
+				t.Errorf("Role(%s, %s) = %q, known %v, member %v; want %q, true, true", c.account, c.user, role, known, member, c.role)
+			}
+			if got := ix.Allowed(c.user, c.account, rbac.PodsManage); got != c.allowed {
+				t.Errorf("Allowed(%s, %s, %s) = %v, want %v", c.user, c.account, rbac.PodsManage, got, c.allowed)
+			}
+		}
+	})
 }
 
 func TestIndexTeamRolesAtScale(t *testing.T) {
@@ -519,7 +553,8 @@ func TestIndexTeamRolesAtScale(t *testing.T) {
 
 // teamRoleSnapshot returns the items of a snapshot of accounts team0...
 // each with perAccount team roles role0... and a member user0... holding
-// each: in account a, role r holds one action, p.Actions()[(a+r) % n].
+// each: in account a, role r holds one action, p.Actions()[(a+r) % n]. The
+// items are shuffled, so memberships often come before their roles.
 func teamRoleSnapshot(p *rbac.Policy, accounts, perAccount int) []store.SnapshotItem {
 	actions := p.Actions()
 	var items []store.SnapshotItem
@@ -534,6 +569,8 @@ func teamRoleSnapshot(p *rbac.Policy, accounts, perAccount int) []store.Snapshot
 			)
 		}
 	}
+	rng := rand.New(rand.NewPCG(uint64(accounts), uint64(perAccount)))
+	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
 	return items
 }
 
