@@ -61,3 +61,14 @@ func (x *Index) Stats() IndexStats {
 	v := x.ix.view.Load()
 	return IndexStats{Live: x.ix.live, Slots: len(v.members), RecordBytes: v.records.size, LiveBytes: x.ix.liveBytes}
 }
+
+// ErrIndexFull is the error the index returns when it can hold no more.
+var ErrIndexFull = errIndexFull
+
+// LimitTeamRoles makes n the number of team role IDs the index has, so that
+// tests can use them all up.
+func (x *Index) LimitTeamRoles(n uint32) {
+	x.ix.mu.Lock()
+	defer x.ix.mu.Unlock()
+	x.ix.maxTeamRoles = n
+}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/bits"
 	"math/rand/v2"
-	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -39,6 +39,19 @@ import (
 // before or after the change; one that starts after the change was applied
 // sees it.
 //
+// Team roles. A membership's role is a uint32: the policy's roles keep their
+// rbac.RoleID (fewer than 4096), and the team roles of every account are
+// numbered from customBase up, in the view's custom table. That table is
+// published like the others, built aside and stored with the view, but
+// once per batch rather than once per team role: load publishes it once for
+// the whole snapshot, apply once for its changes, and before a membership
+// takes a team role changed in the same batch (readers load the table after
+// the membership's slot, so they find the definition of the role they see).
+// Loading n team roles thus copies the table once, not n times.
+// Memberships in a snapshot may come before the team roles they hold, so
+// load resolves a role that is not the policy's only after the whole
+// snapshot.
+//
 // A policy that is not compiled (rbac.Policy.Compiled) is decided by an
 // rbac.Enforcer beside the tables: readers find the membership as above and
 // then ask Casbin, under the enforcer's read lock and with Casbin's
@@ -63,12 +76,19 @@ type index struct {
 
 	mu sync.Mutex // serializes writers: load, apply and catch-up
 	// Writer state, guarded by mu.
-	nAccounts int                               // accounts in the account table
-	used      int                               // membership slots holding a record, tombstones included
-	live      int                               // memberships
-	liveBytes int                               // bytes the live memberships' records take in view.records
-	teamRoles map[string]map[string]rbac.RoleID // account -> team role name -> ID
-	freeRoles []rbac.RoleID                     // IDs of deleted team roles, to reuse
+	nAccounts int                          // accounts in the account table
+	used      int                          // membership slots holding a record, tombstones included
+	live      int                          // memberships
+	liveBytes int                          // bytes the live memberships' records take in view.records
+	teamRoles map[string]map[string]uint32 // account -> team role name -> ID
+	freeRoles []uint32                     // IDs of deleted team roles, to reuse
+	// custom is the team role table as changed since it was last
+	// published, a copy readers do not see; nil when the view's is
+	// current. publishCustom publishes it.
+	custom []customRole
+	// maxTeamRoles is the number of team role IDs there are:
+	// roleAbsent - customBase. Tests lower it.
+	maxTeamRoles uint32
 
 	rev atomic.Uint64
 	// changed is closed, and replaced, whenever rev advances: WaitFor
@@ -91,8 +111,8 @@ type view struct {
 	members []memberSlot
 	records *arena
 	// custom holds the team roles, by role ID - customBase. It is
-	// replaced, never changed in place, when a team role is defined,
-	// redefined or deleted.
+	// replaced, never changed in place, when team roles are defined,
+	// redefined or deleted (see index.custom).
 	custom []customRole
 }
 
@@ -110,32 +130,35 @@ type customRole struct {
 type memberSlot struct {
 	tag    atomic.Uint32 // the high 32 bits of the membership's hash
 	record atomic.Uint32 // the position of (account ID, user ID) in view.records
-	role   atomic.Uint32 // an rbac.RoleID, or roleAbsent
+	role   atomic.Uint32 // a role ID (see customBase), or roleAbsent
 }
 
+// Role IDs. A membership's role is one of these, as a uint32.
 const (
 	// customBase is the first role ID of team roles: the policy's own
-	// roles are numbered from 0 (rbac.RoleID, fewer than 4096), the team
-	// roles of every account from customBase up to noRole.
-	customBase = rbac.RoleID(1 << 15)
-	// noRole marks a stored role that is neither the policy's nor a team
-	// role of its account: it allows nothing.
-	noRole = ^rbac.RoleID(0)
+	// roles keep their rbac.RoleID (fewer than 4096), the team roles of
+	// every account are numbered from customBase up to roleAbsent.
+	customBase uint32 = 1 << 16
 	// roleAbsent marks a deleted membership (a tombstone): the slot keeps
 	// its key so that probing goes on past it, and the same membership
 	// added again takes it back.
-	roleAbsent = 1 << 16
-	// minTable is the smallest number of slots of either table.
-	minTable = 16
+	roleAbsent uint32 = math.MaxUint32 - 1
+	// noRole marks a stored role that is neither the policy's nor a team
+	// role of its account: it allows nothing.
+	noRole uint32 = math.MaxUint32
 )
 
-// errIndexFull is returned if the IDs no longer fit in 4 GiB.
+// minTable is the smallest number of slots of either table.
+const minTable = 16
+
+// errIndexFull is returned if the IDs no longer fit in 4 GiB, or if every
+// team role ID is taken.
 var errIndexFull = errors.New("roster: in-memory index is full")
 
 // newIndex returns an empty index deciding with p. It returns the errors of
 // p.NewEnforcer for a policy that is not compiled.
 func newIndex(p *rbac.Policy) (*index, error) {
-	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]rbac.RoleID{}}
+	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase}
 	if !p.Compiled() {
 		var err error
 		if ix.enforcer, err = p.NewEnforcer(); err != nil {
@@ -174,13 +197,19 @@ func membersFor(n int) int { return max(minTable, (n+1)*5/3) }
 // load fills an empty index from a consistent snapshot of s. Memberships are
 // collected as they stream in and placed into the membership table at the
 // end, in the order of their slots, which is many times faster than
-// inserting them one by one in random order (see place).
+// inserting them one by one in random order (see place). The snapshot lists
+// items in no particular order, so a membership whose role is not the
+// policy's may come before the team role it names: its role is resolved
+// after the whole snapshot. The team roles are published once, with the
+// memberships. load returns the Store's errors, and errIndexFull if the
+// index cannot hold the snapshot.
 func (ix *index) load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	var (
 		lastAccount string // consecutive items often share the account
 		entries     []entry
+		later       []laterRole       // entries whose role is not the policy's
 		enforced    []rbac.Membership // for ix.enforcer
 	)
 	records := ix.view.Load().records
@@ -195,8 +224,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 			lastAccount = it.AccountID
 		}
 		if it.UserID == "" && it.Role != "" {
-			ix.setTeamRole(it.AccountID, it.Role, it.Actions)
-			return nil
+			return ix.setTeamRole(it.AccountID, it.Role, it.Actions)
 		}
 		if !indexable(it.UserID) {
 			return nil // an account, or a user ID the index does not hold
@@ -205,8 +233,13 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 		if err != nil {
 			return err
 		}
-		tag := memberTag(ix.seed, it.AccountID, it.UserID)
-		entries = append(entries, entry{tag: tag, record: rec, role: uint32(ix.roleID(it.AccountID, it.Role))})
+		role := noRole
+		if id, ok := ix.policy.RoleID(rbac.Role(it.Role)); ok {
+			role = uint32(id)
+		} else {
+			later = append(later, laterRole{at: len(entries), account: it.AccountID, role: it.Role})
+		}
+		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
 		if ix.enforcer != nil {
 			enforced = append(enforced, rbac.Membership{User: it.UserID, Role: rbac.Role(it.Role), Team: it.AccountID})
 		}
@@ -215,11 +248,15 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	if err != nil {
 		return err
 	}
+	for _, l := range later {
+		entries[l.at].role = ix.roleID(l.account, l.role)
+	}
 	if ix.enforcer != nil {
 		if err := ix.enforcer.Reset(enforced); err != nil {
 			return err
 		}
 	}
+	ix.publishCustom()
 	ix.place(entries)
 	ix.setRevision(rev)
 	return nil
@@ -228,6 +265,13 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 // entry is a membership collected by load.
 type entry struct {
 	tag, record, role uint32
+}
+
+// laterRole is a membership load resolves after the snapshot: entries[at],
+// which holds role in account, a role that is not the policy's.
+type laterRole struct {
+	at            int
+	account, role string
 }
 
 // place publishes a membership table holding entries, which the caller
@@ -296,11 +340,11 @@ func next(j, size int) int {
 // role returns the user's role in the account and whether the account
 // exists and the user is a member of it. It takes no lock and allocates
 // nothing.
-func (ix *index) role(account, user string) (id rbac.RoleID, accountKnown, member bool) {
+func (ix *index) role(account, user string) (id uint32, accountKnown, member bool) {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
-			return rbac.RoleID(r), true, true
+			return r, true, true
 		}
 	}
 	_, accountKnown = ix.findAccount(v, account)
@@ -326,23 +370,26 @@ func (ix *index) allowed(user, account string, action rbac.Action) bool {
 	if r < uint32(len(ix.grants)) {
 		return ix.grants[r]&(1<<aid) != 0
 	}
-	return ix.grantsSlow(v, r, aid)
+	return ix.grantsSlow(r, aid)
 }
 
 // grantsSlow answers for the roles allowed's fast path leaves: all of them
 // when the policy has more than 64 actions, and team roles. It is false for
-// noRole and roleAbsent.
-func (ix *index) grantsSlow(v *view, r uint32, aid rbac.ActionID) bool {
+// noRole and roleAbsent. The caller has read r from a slot: grantsSlow loads
+// the team roles after it, and a writer publishes a team role before it
+// stores the role's ID in a slot (see setMember), so a team role ID read
+// from a slot is always found defined.
+func (ix *index) grantsSlow(r uint32, aid rbac.ActionID) bool {
 	switch {
-	case r < uint32(customBase):
+	case r < customBase:
 		return ix.grants == nil && ix.policy.Allowed(rbac.RoleID(r), aid)
-	case r < uint32(noRole):
-		i := int(r - uint32(customBase))
-		if i >= len(v.custom) {
+	case r < roleAbsent:
+		custom, i := ix.view.Load().custom, r-customBase
+		if uint(i) >= uint(len(custom)) {
 			return false
 		}
 		w := int(aid) / 64
-		return w < len(v.custom[i].actions) && v.custom[i].actions[w]&(1<<(aid%64)) != 0
+		return w < len(custom[i].actions) && custom[i].actions[w]&(1<<(aid%64)) != 0
 	}
 	return false
 }
@@ -360,41 +407,44 @@ func (ix *index) enforced(user, account string, action rbac.Action) bool {
 // lacks and deleted memberships may do nothing: a policy that is not
 // compiled has no team roles.
 func (ix *index) enforce(r uint32, user, account string, action rbac.Action) bool {
-	return r < uint32(customBase) && ix.enforcer.Enforce(user, account, action)
+	return r < customBase && ix.enforcer.Enforce(user, account, action)
 }
 
 // lookup is role plus the answer for action, whose compiled ID is aid when
-// the policy is compiled, from one view.
-func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Action) (id rbac.RoleID, accountKnown, member, allowed bool) {
+// the policy is compiled, from one view of the memberships.
+func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Action) (id uint32, accountKnown, member, allowed bool) {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
 			if ix.enforcer != nil {
 				allowed = ix.enforce(r, user, account, action)
 			} else {
-				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(v, r, aid)
+				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(r, aid)
 			}
-			return rbac.RoleID(r), true, true, allowed
+			return r, true, true, allowed
 		}
 	}
 	_, accountKnown = ix.findAccount(v, account)
 	return 0, accountKnown, false, false
 }
 
-// roleName returns the name of role id: the policy's role, or a team role.
-func (ix *index) roleName(id rbac.RoleID) rbac.Role {
+// roleName returns the name of role id: the policy's role, or a team role;
+// "" for noRole.
+func (ix *index) roleName(id uint32) rbac.Role {
 	if id < customBase {
-		return ix.policy.Role(id)
+		return ix.policy.Role(rbac.RoleID(id))
 	}
-	if custom := ix.view.Load().custom; int(id-customBase) < len(custom) {
-		return rbac.Role(custom[id-customBase].name)
+	if custom, i := ix.view.Load().custom, id-customBase; uint(i) < uint(len(custom)) {
+		return rbac.Role(custom[i].name)
 	}
 	return ""
 }
 
 // setTeamRole defines or redefines a team role of the account; members
-// holding it see its new actions at once. The caller holds ix.mu.
-func (ix *index) setTeamRole(account, name string, actions []string) {
+// holding it see its new actions when the team roles are next published
+// (see publishCustom). It returns errIndexFull, changing nothing, if the
+// role is new and every team role ID is taken. The caller holds ix.mu.
+func (ix *index) setTeamRole(account, name string, actions []string) error {
 	set := make([]uint64, (len(ix.policy.Actions())+63)/64)
 	for _, a := range actions {
 		if id, ok := ix.policy.ActionID(rbac.Action(a)); ok {
@@ -402,23 +452,26 @@ func (ix *index) setTeamRole(account, name string, actions []string) {
 		}
 	}
 	roles := ix.teamRoles[account]
-	if roles == nil {
-		roles = map[string]rbac.RoleID{}
-		ix.teamRoles[account] = roles
-	}
 	id, ok := roles[name]
 	if !ok {
+		custom := ix.editCustom()
 		switch n := len(ix.freeRoles); {
 		case n > 0:
 			id, ix.freeRoles = ix.freeRoles[n-1], ix.freeRoles[:n-1]
-		case customBase+rbac.RoleID(len(ix.view.Load().custom)) < noRole:
-			id = customBase + rbac.RoleID(len(ix.view.Load().custom))
+		case uint64(len(custom)) < uint64(ix.maxTeamRoles):
+			id = customBase + uint32(len(custom))
 		default:
-			return // no IDs left: its holders are allowed nothing
+			return fmt.Errorf("roster: team role %q of account %q: all %d team role IDs are taken: %w",
+				name, account, ix.maxTeamRoles, errIndexFull)
+		}
+		if roles == nil {
+			roles = map[string]uint32{}
+			ix.teamRoles[account] = roles
 		}
 		roles[name] = id
 	}
-	ix.publishCustom(id, customRole{name: name, actions: set})
+	ix.setCustom(id, customRole{name: name, actions: set})
+	return nil
 }
 
 // deleteTeamRole forgets a team role; the store refuses to delete one that
@@ -432,20 +485,41 @@ func (ix *index) deleteTeamRole(account, name string) {
 	if len(ix.teamRoles[account]) == 0 {
 		delete(ix.teamRoles, account)
 	}
-	ix.publishCustom(id, customRole{})
+	ix.setCustom(id, customRole{})
 	ix.freeRoles = append(ix.freeRoles, id)
 }
 
-// publishCustom publishes a view whose team role id is r.
-func (ix *index) publishCustom(id rbac.RoleID, r customRole) {
-	v := ix.view.Load()
-	custom := slices.Clone(v.custom)
-	if i := int(id - customBase); i < len(custom) {
+// editCustom returns ix.custom, the unpublished team role table, first
+// copying the view's into it if it is nil. The caller holds ix.mu.
+func (ix *index) editCustom() []customRole {
+	if ix.custom == nil {
+		published := ix.view.Load().custom
+		ix.custom = make([]customRole, len(published), len(published)+1) // never nil
+		copy(ix.custom, published)
+	}
+	return ix.custom
+}
+
+// setCustom makes r team role id in the unpublished table; id is one of its
+// entries or the next. The caller holds ix.mu.
+func (ix *index) setCustom(id uint32, r customRole) {
+	custom := ix.editCustom()
+	if i := id - customBase; uint(i) < uint(len(custom)) {
 		custom[i] = r
 	} else {
-		custom = append(custom, r)
+		ix.custom = append(custom, r)
 	}
-	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: custom})
+}
+
+// publishCustom publishes the team roles changed since they were last
+// published, if any. The caller holds ix.mu.
+func (ix *index) publishCustom() {
+	if ix.custom == nil {
+		return
+	}
+	v := ix.view.Load()
+	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: ix.custom})
+	ix.custom = nil
 }
 
 // indexable reports whether the index can hold the ID.
@@ -453,9 +527,9 @@ func indexable(id string) bool { return id != "" && len(id) <= store.MaxIDLen }
 
 // roleID returns the compiled role: the policy's, else the account's team
 // role, else noRole. The caller holds ix.mu.
-func (ix *index) roleID(account, role string) rbac.RoleID {
+func (ix *index) roleID(account, role string) uint32 {
 	if id, ok := ix.policy.RoleID(rbac.Role(role)); ok {
-		return id
+		return uint32(id)
 	}
 	if id, ok := ix.teamRoles[account][role]; ok {
 		return id
@@ -565,9 +639,10 @@ func (ix *index) catchUpLocked(ctx context.Context, s store.Store) error {
 	}
 }
 
-// applyChanges applies changes in order and advances the revision to the
-// last one's. The caller holds ix.mu. On error (the index is full) the
-// revision stays where it was.
+// applyChanges applies changes in order, publishes the team roles they
+// changed, and advances the revision to the last one's. The caller holds
+// ix.mu. On error (errIndexFull, or the enforcer's) the changes before the
+// failing one stay applied and the revision stays where it was.
 func (ix *index) applyChanges(changes []store.Change) error {
 	for _, ch := range changes {
 		var err error
@@ -587,14 +662,18 @@ func (ix *index) applyChanges(changes []store.Change) error {
 				err = ix.enforcer.DeleteMember(ch.UserID, ch.AccountID)
 			}
 		case store.RoleSet:
-			ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
+			if indexable(ch.AccountID) {
+				err = ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
+			}
 		case store.RoleDeleted:
 			ix.deleteTeamRole(ch.AccountID, ch.Role)
 		}
 		if err != nil {
+			ix.publishCustom()
 			return err
 		}
 	}
+	ix.publishCustom() // before the revision, which wakes WaitFor
 	if n := len(changes); n > 0 {
 		ix.setRevision(changes[n-1].Revision)
 	}
@@ -667,6 +746,11 @@ func (ix *index) setMember(account, user, role string) error {
 		return err
 	}
 	id := ix.roleID(account, role)
+	if id >= customBase && id < roleAbsent {
+		// Readers must find the team role's definition once they
+		// find the membership holding it.
+		ix.publishCustom()
+	}
 	v := ix.view.Load()
 	tag := memberTag(ix.seed, account, user)
 	s, empty := findMemberSlot(v, tag, account, user)

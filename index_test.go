@@ -2,8 +2,10 @@ package roster_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -258,6 +260,7 @@ func TestIndex(t *testing.T) {
 }
 
 func TestIndexTeamRoles(t *testing.T) {
+	ctx := context.Background()
 	p := rbac.Runpod()
 	t.Run("team roles resolve per account", func(t *testing.T) {
 		ix := roster.NewIndex(p)
@@ -344,6 +347,260 @@ func TestIndexTeamRoles(t *testing.T) {
 			t.Error("after the last redefinition the role does not hold its actions")
 		}
 	})
+
+	t.Run("readers find the team role a membership has just taken", func(t *testing.T) {
+		// Each commit defines a team role and gives it to u: a reader that
+		// sees u holding it must see its definition. basic and every team
+		// role here allow pods.connect, so u may always connect.
+		ix := roster.NewIndex(p)
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a"},
+			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)},
+		))
+		var stop atomic.Bool
+		var wg sync.WaitGroup
+		var wrong atomic.Int64
+		for range 2 {
+			wg.Go(func() {
+				for !stop.Load() {
+					if !ix.Allowed("u", "a", rbac.PodsConnect) {
+						wrong.Add(1)
+					}
+				}
+			})
+		}
+		for i := range 3000 {
+			role := fmt.Sprintf("r%d", i)
+			must(t, ix.Apply(
+				store.Change{Op: store.RoleSet, AccountID: "a", Role: role, Actions: []string{string(rbac.PodsConnect), string(rbac.PodsManage)}},
+				store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: role},
+			))
+			must(t, ix.Apply(store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)}))
+		}
+		stop.Store(true)
+		wg.Wait()
+		if n := wrong.Load(); n != 0 {
+			t.Errorf("readers were denied pods.connect %d times: they saw a team role before its definition", n)
+		}
+	})
+
+	t.Run("when every team role ID is taken a new team role is an error, not a silent denial", func(t *testing.T) {
+		ix := roster.NewIndex(p)
+		ix.LimitTeamRoles(2)
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "a"},
+			store.Change{Op: store.AccountCreated, AccountID: "b"},
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r0", Actions: []string{string(rbac.AuditRead)}},
+			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.AuditRead)}},
+		))
+		third := store.Change{Op: store.RoleSet, AccountID: "b", Role: "r2", Actions: []string{string(rbac.PodsManage)}}
+		if err := ix.Apply(third); !errors.Is(err, roster.ErrIndexFull) {
+			t.Fatalf("defining a third team role with two IDs: error = %v, want ErrIndexFull", err)
+		}
+		must(t, ix.Apply(store.Change{Op: store.MemberSet, AccountID: "b", UserID: "x", Role: "r2"}))
+		if role, _, _ := ix.Role("b", "x"); role != "" {
+			t.Errorf("the refused team role is held as %q", role)
+		}
+		must(t, ix.Apply(store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.PodsConnect)}})) // a redefinition takes no ID
+		must(t, ix.Apply(store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "r0"}))
+		must(t, ix.Apply(third, store.Change{Op: store.MemberSet, AccountID: "b", UserID: "u", Role: "r2"}))
+		if !ix.Allowed("u", "b", rbac.PodsManage) {
+			t.Error("a team role defined with a deleted one's ID does not allow its holder")
+		}
+
+		loaded := roster.NewIndex(p)
+		loaded.LimitTeamRoles(2)
+		err := loaded.Load(ctx, snapshotStore{items: []store.SnapshotItem{
+			{AccountID: "a", Role: "r0", Actions: []string{string(rbac.AuditRead)}},
+			{AccountID: "a", Role: "r1", Actions: []string{string(rbac.AuditRead)}},
+			{AccountID: "b", Role: "r2", Actions: []string{string(rbac.AuditRead)}},
+		}})
+		if !errors.Is(err, roster.ErrIndexFull) {
+			t.Errorf("loading three team roles with two IDs: error = %v, want ErrIndexFull", err)
+		}
+	})
+
+	t.Run("a membership listed before the team role it holds holds it", func(t *testing.T) {
+		// A snapshot lists its items in no particular order.
+		ix := roster.NewIndex(p)
+		must(t, ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
+			{AccountID: "a", UserID: "u", Role: "ops"}, // before its account and its role
+			{AccountID: "b", UserID: "u", Role: "ops"}, // b has no team role ops
+			{AccountID: "a", UserID: "v", Role: "ops"},
+			{AccountID: "a", UserID: "v", Role: string(rbac.RunpodBasic)}, // listed twice: the last role holds
+			{AccountID: "a", UserID: "w", Role: string(rbac.RunpodBasic)},
+			{AccountID: "a", UserID: "w", Role: "ops"},
+			{AccountID: "a"},
+			{AccountID: "b"},
+			{AccountID: "a", Role: "ops", Actions: []string{string(rbac.PodsManage)}},
+		}}))
+		for _, c := range []struct {
+			account, user string
+			role          rbac.Role
+			allowed       bool
+		}{
+			{"a", "u", "ops", true},
+			{"b", "u", "", false},
+			{"a", "v", rbac.RunpodBasic, false},
+			{"a", "w", "ops", true},
+		} {
+			role, known, member := ix.Role(c.account, c.user)
+			if !known || !member || role != c.role {
+				t.Errorf("Role(%s, %s) = %q, known %v, member %v; want %q, true, true", c.account, c.user, role, known, member, c.role)
+			}
+			if got := ix.Allowed(c.user, c.account, rbac.PodsManage); got != c.allowed {
+				t.Errorf("Allowed(%s, %s, %s) = %v, want %v", c.user, c.account, rbac.PodsManage, got, c.allowed)
+			}
+		}
+	})
+}
+
+func TestIndexTeamRolesAtScale(t *testing.T) {
+	ctx := context.Background()
+	p := rbac.Runpod()
+
+	t.Run("team roles past the 32,767 of one account leave room for every other account's", func(t *testing.T) {
+		// Before role IDs were 32-bit, the team roles of all accounts
+		// shared 32,767 IDs: once one account had taken them, every
+		// later team role was silently denied.
+		const n = 1<<15 - 1
+		items := []store.SnapshotItem{{AccountID: "big"}, {AccountID: "small"}}
+		for i := range n {
+			items = append(items, store.SnapshotItem{AccountID: "big", Role: fmt.Sprintf("r%d", i), Actions: []string{string(rbac.PodsManage)}})
+		}
+		items = append(items,
+			store.SnapshotItem{AccountID: "big", UserID: "last", Role: fmt.Sprintf("r%d", n-1)},
+			store.SnapshotItem{AccountID: "small", Role: "ops", Actions: []string{string(rbac.BillingRead)}},
+			store.SnapshotItem{AccountID: "small", UserID: "u", Role: "ops"},
+		)
+		ix := roster.NewIndex(p)
+		must(t, ix.Load(ctx, snapshotStore{items: items}))
+		must(t, ix.Apply(
+			store.Change{Op: store.AccountCreated, AccountID: "later"},
+			store.Change{Op: store.RoleSet, AccountID: "later", Role: "auditor", Actions: []string{string(rbac.AuditRead)}},
+			store.Change{Op: store.MemberSet, AccountID: "later", UserID: "v", Role: "auditor"},
+		))
+		for _, c := range []struct {
+			account, user string
+			role          rbac.Role
+			action        rbac.Action
+		}{
+			{"big", "last", rbac.Role(fmt.Sprintf("r%d", n-1)), rbac.PodsManage},
+			{"small", "u", "ops", rbac.BillingRead},   // loaded after big's
+			{"later", "v", "auditor", rbac.AuditRead}, // applied after them
+		} {
+			if role, _, member := ix.Role(c.account, c.user); !member || role != c.role {
+				t.Errorf("Role(%s, %s) = %q, member %v; want %q", c.account, c.user, role, member, c.role)
+			}
+			if !ix.Allowed(c.user, c.account, c.action) {
+				t.Errorf("%s's team role %s does not allow %s", c.user, c.role, c.action)
+			}
+		}
+	})
+
+	t.Run("every one of 20,000 loaded team roles allows its holder exactly its actions", func(t *testing.T) {
+		const accounts, perAccount = 40, 500
+		items := teamRoleSnapshot(p, accounts, perAccount)
+		ix := roster.NewIndex(p)
+		must(t, ix.Load(ctx, snapshotStore{items: items}))
+		actions := p.Actions()
+		for a := range accounts {
+			for r := range perAccount {
+				account, user, role := fmt.Sprintf("team%d", a), fmt.Sprintf("user%d", r), fmt.Sprintf("role%d", r)
+				if got, _, member := ix.Role(account, user); !member || got != rbac.Role(role) {
+					t.Fatalf("Role(%s, %s) = %q, member %v; want %s", account, user, got, member, role)
+				}
+				held, other := actions[(a+r)%len(actions)], actions[(a+r+1)%len(actions)]
+				if !ix.Allowed(user, account, held) || ix.Allowed(user, account, other) {
+					t.Fatalf("%s's role %s in %s: allowed %s = %v, %s = %v; want true, false", user, role, account,
+						held, ix.Allowed(user, account, held), other, ix.Allowed(user, account, other))
+				}
+			}
+		}
+	})
+
+	t.Run("loading four times the team roles allocates about four times the memory", func(t *testing.T) {
+		// Copying the team role table once per team role made loading
+		// quadratic: four times the roles took sixteen times the bytes.
+		load := func(accounts int) uint64 {
+			s := snapshotStore{items: teamRoleSnapshot(p, accounts, 500)}
+			return allocated(func() { must(t, roster.NewIndex(p).Load(ctx, s)) })
+		}
+		small, large := load(10), load(40)
+		t.Logf("5,000 team roles: %d bytes; 20,000: %d bytes", small, large)
+		if large > 8*small {
+			t.Errorf("loading 5,000 team roles allocated %d bytes, 20,000 allocated %d: %.1f times as much, want about 4",
+				small, large, float64(large)/float64(small))
+		}
+	})
+
+	t.Run("a commit defining four times the team roles allocates about four times the memory", func(t *testing.T) {
+		apply := func(n int) uint64 {
+			changes := []store.Change{{Op: store.AccountCreated, AccountID: "team"}}
+			for i := range n {
+				changes = append(changes, store.Change{Op: store.RoleSet, AccountID: "team", Role: fmt.Sprintf("r%d", i), Actions: []string{string(rbac.PodsManage)}})
+			}
+			return allocated(func() { must(t, roster.NewIndex(p).Apply(changes...)) })
+		}
+		small, large := apply(5000), apply(20000)
+		t.Logf("5,000 team roles: %d bytes; 20,000: %d bytes", small, large)
+		if large > 8*small {
+			t.Errorf("a commit of 5,000 team roles allocated %d bytes, of 20,000 %d: %.1f times as much, want about 4",
+				small, large, float64(large)/float64(small))
+		}
+	})
+}
+
+// teamRoleSnapshot returns the items of a snapshot of accounts team0...
+// each with perAccount team roles role0... and a member user0... holding
+// each: in account a, role r holds one action, p.Actions()[(a+r) % n]. The
+// items are shuffled, so memberships often come before their roles.
+func teamRoleSnapshot(p *rbac.Policy, accounts, perAccount int) []store.SnapshotItem {
+	actions := p.Actions()
+	var items []store.SnapshotItem
+	for a := range accounts {
+		account := fmt.Sprintf("team%d", a)
+		items = append(items, store.SnapshotItem{AccountID: account})
+		for r := range perAccount {
+			role := fmt.Sprintf("role%d", r)
+			items = append(items,
+				store.SnapshotItem{AccountID: account, Role: role, Actions: []string{string(actions[(a+r)%len(actions)])}},
+				store.SnapshotItem{AccountID: account, UserID: fmt.Sprintf("user%d", r), Role: role},
+			)
+		}
+	}
+	rng := rand.New(rand.NewPCG(uint64(accounts), uint64(perAccount)))
+	rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
+	return items
+}
+
+// allocated returns the bytes fn allocates.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// BenchmarkLoadTeamRoles loads a snapshot of 1,000 and of 10,000 team roles,
+// each held by one member, into an empty index: the time per op grows with
+// the number of roles, not with its square.
+func BenchmarkLoadTeamRoles(b *testing.B) {
+	ctx := context.Background()
+	p := rbac.Runpod()
+	for _, n := range []int{1000, 10000} {
+		s := snapshotStore{items: teamRoleSnapshot(p, n/500, 500)}
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := roster.NewIndex(p).Load(ctx, s); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/role")
+		})
+	}
 }
 
 func must(t *testing.T, err error) {

@@ -51,6 +51,31 @@ func TestTeamRoles(t *testing.T) {
 			}
 		})
 
+		t.Run("a Roster whose store lists memberships before team roles honours them", func(t *testing.T) {
+			r, s := newRoster(t, b, rbac.Runpod())
+			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodBasic})
+			if _, err := r.Teams.DefineRole(ctx, "alice", acct.ID, "pod-operator", []rbac.Action{rbac.PodsManage}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", "pod-operator"); err != nil {
+				t.Fatal(err)
+			}
+			second, err := roster.New(ctx, membersFirst{s}, rbac.Runpod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			closeAtEnd(t, second)
+			if !second.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("a Roster opened on the store denies the holder of a team role")
+			}
+			if err := second.CheckStrict(ctx, "bob", acct.ID, rbac.PodsManage); err != nil {
+				t.Errorf("CheckStrict = %v, want nil", err)
+			}
+			if d := second.Explain(ctx, "bob", acct.ID, rbac.PodsConnect); d.Role != "pod-operator" {
+				t.Errorf("Explain names role %q, want pod-operator", d.Role)
+			}
+		})
+
 		t.Run("a team role cannot be deleted while held, and its invites go with it", func(t *testing.T) {
 			r, s := newRoster(t, b, rbac.Runpod())
 			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodBasic})
@@ -163,4 +188,28 @@ func TestTeamRoles(t *testing.T) {
 			}
 		})
 	})
+}
+
+// membersFirst is a Store whose Snapshot lists every membership before the
+// accounts and team roles, an order the Store contract allows.
+type membersFirst struct{ store.Store }
+
+func (s membersFirst) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	var rest []store.SnapshotItem
+	rev, err := s.Store.Snapshot(ctx, func(it store.SnapshotItem) error {
+		if it.UserID == "" {
+			rest = append(rest, it)
+			return nil
+		}
+		return fn(it)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for _, it := range rest {
+		if err := fn(it); err != nil {
+			return 0, err
+		}
+	}
+	return rev, nil
 }
