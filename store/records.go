@@ -194,9 +194,9 @@ type Event struct {
 	// ID is assigned by the store; it grows with every append.
 	ID        int64
 	AccountID string
-	Time      time.Time // UTC
-	Actor     string    // the user who acted
-	Action    string    // for example "member.joined"
+	Time      time.Time   // UTC
+	Actor     string      // the user who acted
+	Action    EventAction // for example EventMemberJoined
 	// ResourceType and ResourceID name what was acted on, for example
 	// "member" and a user ID.
 	ResourceType string
@@ -267,7 +267,7 @@ type ChainHead struct {
 type EventFilter struct {
 	AccountID    string
 	Actor        string
-	Action       string
+	Action       EventAction
 	ResourceType string
 	ResourceID   string
 	// Since and Until bound Time: Since <= Time < Until.

@@ -519,7 +519,7 @@ func (t *tx) AppendEvent(_ context.Context, e store.Event) (store.Event, error) 
 
 // matches reports whether e passes every field of f.
 func matches(f store.EventFilter, e store.Event) bool {
-	for _, p := range [][2]string{{f.AccountID, e.AccountID}, {f.Actor, e.Actor}, {f.Action, e.Action},
+	for _, p := range [][2]string{{f.AccountID, e.AccountID}, {f.Actor, e.Actor}, {string(f.Action), string(e.Action)},
 		{f.ResourceType, e.ResourceType}, {f.ResourceID, e.ResourceID}, {string(f.Result), string(e.Result)}} {
 		if p[0] != "" && p[0] != p[1] {
 			return false

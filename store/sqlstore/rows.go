@@ -188,7 +188,7 @@ func (r eventRow) event() store.Event {
 		AccountID:    r.AccountID,
 		Time:         fromDB(r.Time),
 		Actor:        r.Actor,
-		Action:       r.Action,
+		Action:       store.EventAction(r.Action),
 		ResourceType: r.ResourceType,
 		ResourceID:   r.ResourceID,
 		Result:       store.Result(r.Result),

@@ -628,7 +628,7 @@ func (t *tx) Transfers(ctx context.Context, accountID string) ([]store.Transfer,
 func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("account ID", e.AccountID), required("action", e.Action))
+		err = errors.Join(required("account ID", e.AccountID), required("action", string(e.Action)))
 	}
 	if err != nil {
 		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w", e.Action, e.AccountID, err)
@@ -643,7 +643,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		RETURNING id`,
-		e.AccountID, e.Time, e.Actor, e.Action, e.ResourceType, e.ResourceID,
+		e.AccountID, e.Time, e.Actor, string(e.Action), e.ResourceType, e.ResourceID,
 		string(e.Result), e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
 		blob(e.PrevHash), blob(e.Hash),
 		e.AccountID).Scan(&id)
