@@ -62,8 +62,9 @@ type Account struct {
 	Kind AccountKind
 	// Name is the team name; empty for a personal account.
 	Name string
-	// Owner is the user whose personal account this is or was: the user who
-	// created it, or the member who last reverted it from a team.
+	// Owner is the account's owner: the user whose personal account it is
+	// or was, or who last accepted an ownership handover (a Transfer of kind
+	// TransferAccount). The owner is always a member of the account.
 	Owner     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -165,11 +166,30 @@ const (
 	TransferCancelled       TransferStatus = "cancelled"
 )
 
-// Transfer is an ownership transfer: the current owner From must confirm,
-// then the new owner To must accept. Only hashes of the two tokens are stored.
+// TransferKind tells what an ownership transfer hands over.
+type TransferKind string
+
+// The kinds of ownership transfer.
+const (
+	// TransferAccount hands the account over: the recipient becomes the
+	// account's Owner.
+	TransferAccount TransferKind = "account"
+	// TransferRole grants the recipient the policy's top role, as
+	// DigitalOcean's ownership transfer does; it does not change the
+	// account's Owner.
+	TransferRole TransferKind = "role"
+)
+
+// Valid reports whether k is one of the known kinds of transfer.
+func (k TransferKind) Valid() bool { return k == TransferAccount || k == TransferRole }
+
+// Transfer is an ownership transfer: From must confirm, then the recipient To
+// must accept. Kind says what To receives. Only hashes of the two tokens are
+// stored.
 type Transfer struct {
 	ID          string
 	AccountID   string
+	Kind        TransferKind
 	From        string
 	To          string
 	Status      TransferStatus

@@ -241,13 +241,16 @@ type Tx interface {
 	// UserID). An unknown invite has none.
 	InviteUses(ctx context.Context, inviteID string) ([]InviteUse, error)
 
-	// CreateTransfer inserts t. It returns ErrExists if a transfer with t.ID
+	// CreateTransfer inserts t. It returns ErrInvalid if t.Kind is not one
+	// of TransferAccount and TransferRole, ErrExists if a transfer with t.ID
 	// exists and ErrNotFound if its account does not.
 	CreateTransfer(ctx context.Context, t Transfer) error
 	// Transfer returns the transfer with the given ID, or ErrNotFound.
 	Transfer(ctx context.Context, id string) (Transfer, error)
 	// UpdateTransfer replaces the stored transfer with t.ID by t (CreatedAt
-	// is kept). It returns ErrNotFound if there is none.
+	// is kept). It returns ErrInvalid if t.Kind is not one of
+	// TransferAccount and TransferRole and ErrNotFound if there is no such
+	// transfer.
 	UpdateTransfer(ctx context.Context, t Transfer) error
 	// Transfers returns the account's transfers, newest first.
 	Transfers(ctx context.Context, accountID string) ([]Transfer, error)

@@ -469,6 +469,7 @@ func (t *tx) putTransfer(tr store.Transfer) {
 func (t *tx) CreateTransfer(_ context.Context, tr store.Transfer) error {
 	_, exists := t.d.transfers[tr.ID]
 	if err := check("create transfer", t.writable("CreateTransfer"), need(tr.ID != "", store.ErrInvalid, "empty ID"),
+		need(tr.Kind.Valid(), store.ErrInvalid, "unknown kind "+string(tr.Kind)),
 		need(!exists, store.ErrExists, tr.ID), need(t.hasAccount(tr.AccountID), store.ErrNotFound, "account "+tr.AccountID)); err != nil {
 		return err
 	}
@@ -483,7 +484,8 @@ func (t *tx) Transfer(_ context.Context, id string) (store.Transfer, error) {
 
 func (t *tx) UpdateTransfer(_ context.Context, tr store.Transfer) error {
 	old, ok := t.d.transfers[tr.ID]
-	if err := check("update transfer", t.writable("UpdateTransfer"), need(ok, store.ErrNotFound, tr.ID)); err != nil {
+	if err := check("update transfer", t.writable("UpdateTransfer"), need(tr.Kind.Valid(), store.ErrInvalid, "unknown kind "+string(tr.Kind)),
+		need(ok, store.ErrNotFound, tr.ID)); err != nil {
 		return err
 	}
 	tr.CreatedAt = old.CreatedAt

@@ -163,6 +163,8 @@ var addedColumns = []struct{ table, column, definition string }{
 	{"roster_invites", "resent_by", "{text} NOT NULL DEFAULT ''"},
 	{"roster_invites", "resent_at", "{time}"},
 	{"roster_changes", "actions", "{text} NOT NULL DEFAULT ''"},
+	// Transfers stored before kinds existed granted the top role.
+	{"roster_transfers", "kind", "{text} NOT NULL DEFAULT 'role'"},
 }
 
 // columnExists is the query, per dialect, that finds a column of a table in

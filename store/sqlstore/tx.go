@@ -542,17 +542,17 @@ func (t *tx) InviteUses(ctx context.Context, inviteID string) ([]store.InviteUse
 func (t *tx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID))
+		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID), validKind(tr.Kind))
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: create transfer %s: %w", tr.ID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_transfers (id, account_id, from_user, to_user, status, confirm_hash, accept_hash,
+	res := db.Exec(`INSERT INTO roster_transfers (id, account_id, kind, from_user, to_user, status, confirm_hash, accept_hash,
 			created_at, expires_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		ON CONFLICT DO NOTHING`,
-		tr.ID, tr.AccountID, tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
+		tr.ID, tr.AccountID, string(tr.Kind), tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
 		toDB(tr.CreatedAt), toDB(tr.ExpiresAt), toDB(tr.UpdatedAt),
 		tr.AccountID)
 	if res.Error != nil {
@@ -564,6 +564,15 @@ func (t *tx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
 			check{accountExists, []any{tr.AccountID}, false, store.ErrNotFound, "no such account"},
 		)
 		return t.wrap(ctx, err, "create transfer %s", tr.ID)
+	}
+	return nil
+}
+
+// validKind returns an error wrapping ErrInvalid unless k is a known kind of
+// transfer.
+func validKind(k store.TransferKind) error {
+	if !k.Valid() {
+		return fmt.Errorf("%w: unknown transfer kind %q", store.ErrInvalid, k)
 	}
 	return nil
 }
@@ -585,15 +594,15 @@ func (t *tx) Transfer(ctx context.Context, id string) (store.Transfer, error) {
 func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID))
+		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID), validKind(tr.Kind))
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: update transfer %s: %w", tr.ID, err)
 	}
-	res := db.Exec(`UPDATE roster_transfers SET account_id = ?, from_user = ?, to_user = ?, status = ?,
+	res := db.Exec(`UPDATE roster_transfers SET account_id = ?, kind = ?, from_user = ?, to_user = ?, status = ?,
 			confirm_hash = ?, accept_hash = ?, expires_at = ?, updated_at = ?
 		WHERE id = ? AND EXISTS (`+accountExists+`)`,
-		tr.AccountID, tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
+		tr.AccountID, string(tr.Kind), tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
 		toDB(tr.ExpiresAt), toDB(tr.UpdatedAt),
 		tr.ID, tr.AccountID)
 	if res.Error != nil {

@@ -207,6 +207,7 @@ func newTransfer(id, account string, created time.Time) store.Transfer {
 	return store.Transfer{
 		ID:          id,
 		AccountID:   account,
+		Kind:        store.TransferRole,
 		From:        "owner",
 		To:          "heir",
 		Status:      store.TransferAwaitingConfirm,
