@@ -40,7 +40,8 @@ type User struct {
 	Name   string
 	SignIn SignIn
 	// ActiveAccount is the account the user currently works in; empty
-	// means their personal account.
+	// means their personal account. It is written by CreateUser and then
+	// changes only through Tx.SetActiveAccount.
 	ActiveAccount string
 	CreatedAt     time.Time
 }

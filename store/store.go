@@ -154,6 +154,9 @@ type Commit struct {
 	Changes  []Change
 }
 
+// MaxEmailsPerQuery is the most addresses Tx.UsersByEmail looks up at once.
+const MaxEmailsPerQuery = 1000
+
 // Tx is one transaction. Its methods may only be called from the function
 // passed to Update or View, from one goroutine at a time. A method that
 // returns ErrNotFound, ErrExists or ErrInvalid has changed nothing, and the
@@ -163,9 +166,27 @@ type Tx interface {
 	CreateUser(ctx context.Context, u User) error
 	// User returns the user with the given ID, or ErrNotFound.
 	User(ctx context.Context, id string) (User, error)
-	// UpdateUser replaces the stored user with u.ID by u (CreatedAt is kept).
-	// It returns ErrNotFound if there is none.
+	// UpdateUser replaces the email, name and sign-in method of the stored
+	// user with u.ID by u's; CreatedAt and ActiveAccount are kept
+	// (ActiveAccount changes only through SetActiveAccount). It returns
+	// ErrNotFound if there is no such user.
 	UpdateUser(ctx context.Context, u User) error
+	// SetActiveAccount compares and sets the active account of the user
+	// userID: if it is from, it becomes to; it reports whether it did. The
+	// comparison and the write are one step that no concurrent transaction
+	// comes between: one that is changing the same user is waited for, and
+	// its committed value is what SetActiveAccount compares, so of several
+	// transactions setting the account from the same value exactly one
+	// succeeds, and a value committed meanwhile is never overwritten. It
+	// records no Change. It returns ErrNotFound if there is no such user and
+	// ErrInvalid in a View.
+	SetActiveAccount(ctx context.Context, userID, from, to string) (bool, error)
+	// UsersByEmail returns the users whose Email equals one of emails,
+	// comparing ASCII letters case-insensitively (the canonical form of an
+	// email is the whole address in lower case), ordered by ID; no emails
+	// find none. It returns ErrInvalid if emails holds more than
+	// MaxEmailsPerQuery addresses.
+	UsersByEmail(ctx context.Context, emails []string) ([]User, error)
 
 	// CreateAccount inserts a and records an AccountCreated change. It
 	// returns ErrExists if an account with a.ID exists.

@@ -217,9 +217,48 @@ func (t *tx) UpdateUser(_ context.Context, u store.User) error {
 	if err := check("update user", t.writable("UpdateUser"), need(ok, store.ErrNotFound, u.ID)); err != nil {
 		return err
 	}
-	u.CreatedAt = old.CreatedAt
+	u.CreatedAt, u.ActiveAccount = old.CreatedAt, old.ActiveAccount
 	t.d.users[u.ID] = u
 	return nil
+}
+
+// SetActiveAccount implements store.Tx: write transactions already run one
+// at a time, so comparing and setting needs nothing more.
+func (t *tx) SetActiveAccount(_ context.Context, userID, from, to string) (bool, error) {
+	u, ok := t.d.users[userID]
+	if err := check("set active account", t.writable("SetActiveAccount"), need(ok, store.ErrNotFound, userID)); err != nil {
+		return false, err
+	}
+	if u.ActiveAccount != from {
+		return false, nil
+	}
+	u.ActiveAccount = to
+	t.d.users[userID] = u
+	return true, nil
+}
+
+// lowerASCII returns s with the ASCII letters lower-cased: the canonical
+// form of an email address.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+func (t *tx) UsersByEmail(_ context.Context, emails []string) ([]store.User, error) {
+	if err := check("users by email", need(len(emails) <= store.MaxEmailsPerQuery, store.ErrInvalid, "too many emails")); err != nil {
+		return nil, err
+	}
+	wanted := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		wanted[lowerASCII(e)] = true
+	}
+	return list(t.d.users, func(u store.User) bool { return wanted[lowerASCII(u.Email)] }, same,
+		func(a, b store.User) int { return strings.Compare(a.ID, b.ID) }), nil
 }
 
 func (t *tx) CreateAccount(_ context.Context, a store.Account) error {

@@ -32,6 +32,8 @@ var schema = []string{
 		active_account {text} NOT NULL,
 		created_at {time}
 	)`,
+	// UsersByEmail compares the canonical (lower-case) form of addresses.
+	`CREATE INDEX IF NOT EXISTS roster_users_email ON roster_users (lower(email))`,
 
 	`CREATE TABLE IF NOT EXISTS roster_accounts (
 		id {text} PRIMARY KEY,

@@ -76,7 +76,7 @@ func (s suite) changes() []test {
 				if err := tx.UpdateUser(ctx, newUser("u1")); err != nil {
 					return err
 				}
-				if err := tx.UpdateAccount(ctx, newAccount("team1", "u1")); err != nil {
+				if _, err := tx.SetActiveAccount(ctx, "u1", "", "team1"); err != nil {
 					return err
 				}
 				if _, err := tx.LockAccount(ctx, "team1"); err != nil {
