@@ -33,9 +33,10 @@ var (
 	ErrBackend = errors.New("store: backend failure")
 )
 
-// Revision numbers the committed changes to memberships and accounts. It is
-// gap-free and grows by one with every committed transaction that changes at
-// least one of them, in commit order.
+// Revision numbers the committed changes to accounts, memberships and team
+// roles. It is gap-free and grows by one with every committed transaction
+// that records at least one Change, in commit order: once a revision is
+// visible to a reader (through Changes or Snapshot), every earlier one is.
 type Revision uint64
 
 // Store keeps roster's records. A Store is safe for concurrent use by multiple
@@ -52,9 +53,10 @@ type Store interface {
 	// fails with a busy or locked error; a transaction that still loses a race
 	// returns an error wrapping ErrConflict and changed nothing.
 	//
-	// The returned Commit lists the membership and account changes the
-	// transaction made, with the Revision it committed at. A transaction that
-	// changed none of them returns a Commit with Revision 0 and no Changes.
+	// The returned Commit lists the changes to accounts, memberships and
+	// team roles the transaction made, with the Revision it committed at. A
+	// transaction that changed none of them returns a Commit with Revision 0
+	// and no Changes.
 	// Update returns ErrClosed after Close and ErrBackend on database failure.
 	// fn must not retain tx after it returns.
 	Update(ctx context.Context, fn func(tx Tx) error) (Commit, error)
@@ -116,6 +118,11 @@ const (
 	RoleSet
 	// RoleDeleted: the account's team role named Role no longer exists.
 	RoleDeleted
+	// AccountUpdated: the account's fields (kind, name, owner) were
+	// replaced; UserID, Role and Actions are empty. Memberships are
+	// unchanged, so a reader of memberships may ignore it; it gives every
+	// commit that changes an account a revision.
+	AccountUpdated
 )
 
 // String returns the name of the operation.
@@ -131,12 +138,17 @@ func (op ChangeOp) String() string {
 		return "role.set"
 	case RoleDeleted:
 		return "role.deleted"
+	case AccountUpdated:
+		return "account.updated"
 	}
 	return "unknown"
 }
 
-// Change is one change to the data Can depends on, as recorded by a committed
-// transaction.
+// Change is one change to the data Can depends on (accounts, memberships and
+// team roles), as recorded by a committed transaction. Op says which fields
+// are set: AccountID always; UserID for MemberSet and MemberDeleted; Role for
+// MemberSet, RoleSet and RoleDeleted; none other for AccountCreated and
+// AccountUpdated.
 type Change struct {
 	Revision  Revision
 	Op        ChangeOp
@@ -200,7 +212,8 @@ type Tx interface {
 	// It returns ErrNotFound if there is no such account.
 	LockAccount(ctx context.Context, id string) (Account, error)
 	// UpdateAccount replaces the stored account with a.ID by a (CreatedAt is
-	// kept). It returns ErrNotFound if there is none.
+	// kept) and records an AccountUpdated change. It returns ErrNotFound if
+	// there is none.
 	UpdateAccount(ctx context.Context, a Account) error
 
 	// CreateMember inserts m and records a MemberSet change. It returns

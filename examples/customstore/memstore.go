@@ -289,6 +289,7 @@ func (t *tx) UpdateAccount(_ context.Context, a store.Account) error {
 	}
 	a.CreatedAt, a.UpdatedAt = old.CreatedAt, utc(a.UpdatedAt)
 	t.d.accounts[a.ID] = a
+	t.pending = append(t.pending, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
 	return nil
 }
 

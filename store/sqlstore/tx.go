@@ -325,6 +325,7 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("sqlstore: update account %s: %w", a.ID, store.ErrNotFound)
 	}
+	t.changes = append(t.changes, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
 	return nil
 }
 

@@ -301,12 +301,14 @@ func (st *state) add(item store.SnapshotItem) error {
 	return nil
 }
 
-// apply applies changes in order.
+// apply applies changes in order. An AccountUpdated change leaves the state
+// as it is: the state holds no account fields.
 func (st *state) apply(changes []store.Change) {
 	for _, c := range changes {
 		switch c.Op {
 		case store.AccountCreated:
 			st.Accounts[c.AccountID] = true
+		case store.AccountUpdated:
 		case store.MemberSet:
 			if st.Members[c.AccountID] == nil {
 				st.Members[c.AccountID] = map[string]string{}
