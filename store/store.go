@@ -67,8 +67,9 @@ type Store interface {
 	// ErrBackend on database failure.
 	View(ctx context.Context, fn func(tx Tx) error) error
 
-	// Snapshot calls fn for every membership (in no particular order) and
-	// every account ID, all read from one consistent snapshot, and returns the
+	// Snapshot calls fn for every account ID, team role and membership, in
+	// no particular order (a membership may come before the team role it
+	// names), all read from one consistent snapshot, and returns the
 	// Revision that snapshot reflects. Applying Changes after that revision to
 	// the snapshot yields the current state. If fn returns an error Snapshot
 	// stops and returns it. Snapshot returns ErrClosed after Close and
@@ -89,8 +90,9 @@ type Store interface {
 
 // SnapshotItem is one record delivered by Store.Snapshot: an account (only
 // AccountID set), a membership (AccountID, UserID and Role set) or a team
-// role (AccountID, Role and Actions set; UserID empty). Team roles come after
-// the accounts they belong to.
+// role (AccountID, Role and Actions set; UserID empty). Items come in no
+// particular order: in particular a membership may come before the team role
+// it names, so a reader resolves roles once the whole snapshot is read.
 type SnapshotItem struct {
 	// AccountID is set for every item.
 	AccountID string

@@ -281,9 +281,6 @@ func (st *state) add(item store.SnapshotItem) error {
 		if _, dup := st.Roles[item.AccountID][item.Role]; dup {
 			return fmt.Errorf("snapshot delivered team role %s/%s twice", item.AccountID, item.Role)
 		}
-		if !st.Accounts[item.AccountID] {
-			return fmt.Errorf("snapshot delivered team role %s/%s before its account", item.AccountID, item.Role)
-		}
 		st.setRole(item.AccountID, item.Role, item.Actions)
 		return nil
 	}
