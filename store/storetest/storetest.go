@@ -45,7 +45,8 @@ import (
 //
 // Beyond the letter of the documentation, the suite expects what the Store
 // and Tx documentation implies for callers: writers that lock the same
-// account with LockAccount succeed one after the other without ErrConflict;
+// account with LockAccount succeed one after the other without ErrConflict,
+// and so do writers calling SetActiveAccount on the same user;
 // a zero time round-trips as zero; IDs order by their bytes (as Go compares
 // strings) where an ordering falls back on them. Subtests do not run in
 // parallel.
