@@ -104,7 +104,7 @@ func newestActions(t *testing.T, s store.Store, accountID string, n int) string 
 	}
 	actions := make([]string, n)
 	for i, e := range es[:n] {
-		actions[i] = e.Action
+		actions[i] = string(e.Action)
 	}
 	return strings.Join(actions, " ")
 }

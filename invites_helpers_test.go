@@ -194,7 +194,7 @@ func countEvents(t *testing.T, s store.Store, accountID, action string, result s
 	t.Helper()
 	n := 0
 	for _, e := range events(t, s, accountID) {
-		if e.Action == action && e.Result == result {
+		if string(e.Action) == action && e.Result == result {
 			n++
 		}
 	}

@@ -810,8 +810,8 @@ func TestInviteAudit(t *testing.T) {
 			type row struct{ action, actor, resType, resID string }
 			var got []row
 			for _, ev := range evs {
-				if strings.HasPrefix(ev.Action, "invite.") || ev.Action == "member.joined" {
-					got = append(got, row{ev.Action, ev.Actor, ev.ResourceType, ev.ResourceID})
+				if strings.HasPrefix(string(ev.Action), "invite.") || ev.Action == "member.joined" {
+					got = append(got, row{string(ev.Action), ev.Actor, ev.ResourceType, ev.ResourceID})
 				}
 			}
 			want := []row{

@@ -636,7 +636,7 @@ func (h *modelHarness) compare() {
 			counts := map[string]int{}
 			for _, e := range es {
 				if e.Result == store.Allowed {
-					counts[e.Action]++
+					counts[string(e.Action)]++
 				}
 			}
 			if !maps.Equal(counts, a.events) {

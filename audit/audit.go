@@ -226,7 +226,7 @@ func (s *Service) denied(ctx context.Context, actor, accountID, action string, e
 	}
 	_, rerr := s.store.Update(ctx, func(tx store.Tx) error {
 		_, err := tx.AppendEvent(ctx, store.Event{
-			AccountID: accountID, Time: s.now(), Actor: actor, Action: action,
+			AccountID: accountID, Time: s.now(), Actor: actor, Action: store.EventAction(action),
 			ResourceType: "audit", ResourceID: accountID,
 			Result: store.Denied, Reason: reason(err),
 		})
@@ -264,7 +264,7 @@ func validTime(what string, t time.Time) error {
 // (export true) Limit 0 means no limit and has no maximum.
 func (f Filter) storeFilter(accountID string, export bool) (store.EventFilter, error) {
 	sf := store.EventFilter{
-		AccountID: accountID, Actor: f.Actor, Action: f.Action,
+		AccountID: accountID, Actor: f.Actor, Action: store.EventAction(f.Action),
 		ResourceType: f.ResourceType, ResourceID: f.ResourceID, Result: f.Result,
 		Since: f.Since, Until: f.Until, Limit: f.Limit,
 	}

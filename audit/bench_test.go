@@ -111,7 +111,7 @@ func BenchmarkQueryPage(b *testing.B) {
 				{"resource and denied", audit.Filter{ResourceType: "pod", ResourceID: "r1200", Result: store.Denied}},
 				{"actor and action that never meet", audit.Filter{Actor: "u1", Action: "pod.created"}},
 			} {
-				sf := store.EventFilter{AccountID: acct.ID, Actor: c.f.Actor, Action: c.f.Action, ResourceType: c.f.ResourceType,
+				sf := store.EventFilter{AccountID: acct.ID, Actor: c.f.Actor, Action: store.EventAction(c.f.Action), ResourceType: c.f.ResourceType,
 					ResourceID: c.f.ResourceID, Result: c.f.Result, Since: c.f.Since, Until: c.f.Until, Limit: 51}
 				if plan, err := e.s.(*sqlstore.Store).ExplainEvents(ctx, sf); err == nil {
 					b.Logf("%s / %s plan:\n%s", be.Name, c.name, plan)

@@ -65,7 +65,7 @@ type record struct {
 func toRecord(e store.Event) record {
 	return record{
 		ID: e.ID, AccountID: e.AccountID, Time: e.Time.UTC().Format(time.RFC3339Nano),
-		Actor: e.Actor, Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
+		Actor: e.Actor, Action: string(e.Action), ResourceType: e.ResourceType, ResourceID: e.ResourceID,
 		Result: string(e.Result), Reason: e.Reason, Before: e.Before, After: e.After,
 		IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID,
 		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash),
@@ -89,7 +89,7 @@ func (r record) event() (store.Event, error) {
 	}
 	return store.Event{
 		ID: r.ID, AccountID: r.AccountID, Time: t.UTC(),
-		Actor: r.Actor, Action: r.Action, ResourceType: r.ResourceType, ResourceID: r.ResourceID,
+		Actor: r.Actor, Action: store.EventAction(r.Action), ResourceType: r.ResourceType, ResourceID: r.ResourceID,
 		Result: store.Result(r.Result), Reason: r.Reason, Before: r.Before, After: r.After,
 		IP: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID, PrevHash: prev, Hash: hash,
 	}, nil

@@ -106,7 +106,7 @@ func (m *membership) apply(e store.Event) {
 		return
 	}
 	switch {
-	case e.ResourceType == "member" && strings.HasPrefix(e.Action, "member.") && e.ResourceID != "":
+	case e.ResourceType == "member" && strings.HasPrefix(string(e.Action), "member.") && e.ResourceID != "":
 		if role := field(e.After, "role"); role != "" {
 			m.set(e.ResourceID, role, e.Time)
 		} else if field(e.Before, "role") != "" {

@@ -48,7 +48,7 @@ func locate(t *testing.T, e *env, account string, steps []step) []store.Event {
 	var found []store.Event
 	i := 0
 	for _, s := range steps {
-		for ; i < len(log) && (log[i].Action != s.action || log[i].ResourceID != s.resource); i++ {
+		for ; i < len(log) && (string(log[i].Action) != s.action || log[i].ResourceID != s.resource); i++ {
 		}
 		if i == len(log) {
 			t.Fatalf("no %s %s event after %d found events", s.action, s.resource, len(found))

@@ -54,7 +54,7 @@ func fixture(t *testing.T, e *env) (store.Account, store.Account) {
 // matches is the reference filter: what Query must return, written plainly.
 func matches(e store.Event, f audit.Filter) bool {
 	return (f.Actor == "" || e.Actor == f.Actor) &&
-		(f.Action == "" || e.Action == f.Action) &&
+		(f.Action == "" || string(e.Action) == f.Action) &&
 		(f.ResourceType == "" || e.ResourceType == f.ResourceType) &&
 		(f.ResourceID == "" || e.ResourceID == f.ResourceID) &&
 		(f.Result == "" || e.Result == f.Result) &&
@@ -98,7 +98,7 @@ func TestQuery(t *testing.T) {
 			resources := func(f audit.Filter) string {
 				var out []string
 				for _, ev := range queryAll(t, e.r.Audit, "alice", acct.ID, f) {
-					out = append(out, ev.Action+":"+ev.ResourceID)
+					out = append(out, string(ev.Action)+":"+ev.ResourceID)
 				}
 				return strings.Join(out, " ")
 			}
@@ -146,7 +146,7 @@ func TestQuery(t *testing.T) {
 						f.Actor = s.Actor
 					}
 					if mask&2 != 0 {
-						f.Action = s.Action
+						f.Action = string(s.Action)
 					}
 					if mask&4 != 0 {
 						f.ResourceType = s.ResourceType

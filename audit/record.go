@@ -142,7 +142,7 @@ func (e Entry) event() (store.Event, error) {
 		return store.Event{}, err
 	}
 	return store.Event{
-		Action: e.Action, ResourceType: e.ResourceType, ResourceID: e.ResourceID,
+		Action: store.EventAction(e.Action), ResourceType: e.ResourceType, ResourceID: e.ResourceID,
 		Result: result, Reason: e.Reason, Before: before, After: after,
 	}, nil
 }

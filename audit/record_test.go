@@ -199,7 +199,7 @@ func TestDeniedAuditAttemptsAreRecorded(t *testing.T) {
 			if ev.Actor != "bob" || ev.ResourceType != "audit" || ev.ResourceID != acct.ID || ev.Reason == "" {
 				t.Errorf("denied event %+v, want bob's on the account's audit log with a reason", ev)
 			}
-			got[ev.Action]++
+			got[string(ev.Action)]++
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("denied events by action = %v, want %v", got, want)

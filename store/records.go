@@ -40,7 +40,8 @@ type User struct {
 	Name   string
 	SignIn SignIn
 	// ActiveAccount is the account the user currently works in; empty
-	// means their personal account.
+	// means their personal account. It is written by CreateUser and then
+	// changes only through Tx.SetActiveAccount.
 	ActiveAccount string
 	CreatedAt     time.Time
 }
@@ -62,8 +63,9 @@ type Account struct {
 	Kind AccountKind
 	// Name is the team name; empty for a personal account.
 	Name string
-	// Owner is the user whose personal account this is or was: the user who
-	// created it, or the member who last reverted it from a team.
+	// Owner is the account's owner: the user whose personal account it is
+	// or was, or who last accepted an ownership handover (a Transfer of kind
+	// TransferAccount). The owner is always a member of the account.
 	Owner     string
 	CreatedAt time.Time
 	UpdatedAt time.Time
@@ -165,11 +167,30 @@ const (
 	TransferCancelled       TransferStatus = "cancelled"
 )
 
-// Transfer is an ownership transfer: the current owner From must confirm,
-// then the new owner To must accept. Only hashes of the two tokens are stored.
+// TransferKind tells what an ownership transfer hands over.
+type TransferKind string
+
+// The kinds of ownership transfer.
+const (
+	// TransferAccount hands the account over: the recipient becomes the
+	// account's Owner.
+	TransferAccount TransferKind = "account"
+	// TransferRole grants the recipient the policy's top role, as
+	// DigitalOcean's ownership transfer does; it does not change the
+	// account's Owner.
+	TransferRole TransferKind = "role"
+)
+
+// Valid reports whether k is one of the known kinds of transfer.
+func (k TransferKind) Valid() bool { return k == TransferAccount || k == TransferRole }
+
+// Transfer is an ownership transfer: From must confirm, then the recipient To
+// must accept. Kind says what To receives. Only hashes of the two tokens are
+// stored.
 type Transfer struct {
 	ID          string
 	AccountID   string
+	Kind        TransferKind
 	From        string
 	To          string
 	Status      TransferStatus
@@ -194,9 +215,9 @@ type Event struct {
 	// ID is assigned by the store; it grows with every append.
 	ID        int64
 	AccountID string
-	Time      time.Time // UTC
-	Actor     string    // the user who acted
-	Action    string    // for example "member.joined"
+	Time      time.Time   // UTC
+	Actor     string      // the user who acted
+	Action    EventAction // for example EventMemberJoined
 	// ResourceType and ResourceID name what was acted on, for example
 	// "member" and a user ID.
 	ResourceType string
@@ -267,7 +288,7 @@ type ChainHead struct {
 type EventFilter struct {
 	AccountID    string
 	Actor        string
-	Action       string
+	Action       EventAction
 	ResourceType string
 	ResourceID   string
 	// Since and Until bound Time: Since <= Time < Until.

@@ -33,9 +33,10 @@ var (
 	ErrBackend = errors.New("store: backend failure")
 )
 
-// Revision numbers the committed changes to memberships and accounts. It is
-// gap-free and grows by one with every committed transaction that changes at
-// least one of them, in commit order.
+// Revision numbers the committed changes to accounts, memberships and team
+// roles. It is gap-free and grows by one with every committed transaction
+// that records at least one Change, in commit order: once a revision is
+// visible to a reader (through Changes or Snapshot), every earlier one is.
 type Revision uint64
 
 // Store keeps roster's records. A Store is safe for concurrent use by multiple
@@ -52,9 +53,10 @@ type Store interface {
 	// fails with a busy or locked error; a transaction that still loses a race
 	// returns an error wrapping ErrConflict and changed nothing.
 	//
-	// The returned Commit lists the membership and account changes the
-	// transaction made, with the Revision it committed at. A transaction that
-	// changed none of them returns a Commit with Revision 0 and no Changes.
+	// The returned Commit lists the changes to accounts, memberships and
+	// team roles the transaction made, with the Revision it committed at. A
+	// transaction that changed none of them returns a Commit with Revision 0
+	// and no Changes.
 	// Update returns ErrClosed after Close and ErrBackend on database failure.
 	// fn must not retain tx after it returns.
 	Update(ctx context.Context, fn func(tx Tx) error) (Commit, error)
@@ -65,8 +67,9 @@ type Store interface {
 	// ErrBackend on database failure.
 	View(ctx context.Context, fn func(tx Tx) error) error
 
-	// Snapshot calls fn for every membership (in no particular order) and
-	// every account ID, all read from one consistent snapshot, and returns the
+	// Snapshot calls fn for every account ID, team role and membership, in
+	// no particular order (a membership may come before the team role it
+	// names), all read from one consistent snapshot, and returns the
 	// Revision that snapshot reflects. Applying Changes after that revision to
 	// the snapshot yields the current state. If fn returns an error Snapshot
 	// stops and returns it. Snapshot returns ErrClosed after Close and
@@ -87,8 +90,9 @@ type Store interface {
 
 // SnapshotItem is one record delivered by Store.Snapshot: an account (only
 // AccountID set), a membership (AccountID, UserID and Role set) or a team
-// role (AccountID, Role and Actions set; UserID empty). Team roles come after
-// the accounts they belong to.
+// role (AccountID, Role and Actions set; UserID empty). Items come in no
+// particular order: in particular a membership may come before the team role
+// it names, so a reader resolves roles once the whole snapshot is read.
 type SnapshotItem struct {
 	// AccountID is set for every item.
 	AccountID string
@@ -116,6 +120,11 @@ const (
 	RoleSet
 	// RoleDeleted: the account's team role named Role no longer exists.
 	RoleDeleted
+	// AccountUpdated: the account's fields (kind, name, owner) were
+	// replaced; UserID, Role and Actions are empty. Memberships are
+	// unchanged, so a reader of memberships may ignore it; it gives every
+	// commit that changes an account a revision.
+	AccountUpdated
 )
 
 // String returns the name of the operation.
@@ -131,12 +140,17 @@ func (op ChangeOp) String() string {
 		return "role.set"
 	case RoleDeleted:
 		return "role.deleted"
+	case AccountUpdated:
+		return "account.updated"
 	}
 	return "unknown"
 }
 
-// Change is one change to the data Can depends on, as recorded by a committed
-// transaction.
+// Change is one change to the data Can depends on (accounts, memberships and
+// team roles), as recorded by a committed transaction. Op says which fields
+// are set: AccountID always; UserID for MemberSet and MemberDeleted; Role for
+// MemberSet, RoleSet and RoleDeleted; none other for AccountCreated and
+// AccountUpdated.
 type Change struct {
 	Revision  Revision
 	Op        ChangeOp
@@ -154,6 +168,9 @@ type Commit struct {
 	Changes  []Change
 }
 
+// MaxEmailsPerQuery is the most addresses Tx.UsersByEmail looks up at once.
+const MaxEmailsPerQuery = 1000
+
 // Tx is one transaction. Its methods may only be called from the function
 // passed to Update or View, from one goroutine at a time. A method that
 // returns ErrNotFound, ErrExists or ErrInvalid has changed nothing, and the
@@ -163,9 +180,27 @@ type Tx interface {
 	CreateUser(ctx context.Context, u User) error
 	// User returns the user with the given ID, or ErrNotFound.
 	User(ctx context.Context, id string) (User, error)
-	// UpdateUser replaces the stored user with u.ID by u (CreatedAt is kept).
-	// It returns ErrNotFound if there is none.
+	// UpdateUser replaces the email, name and sign-in method of the stored
+	// user with u.ID by u's; CreatedAt and ActiveAccount are kept
+	// (ActiveAccount changes only through SetActiveAccount). It returns
+	// ErrNotFound if there is no such user.
 	UpdateUser(ctx context.Context, u User) error
+	// SetActiveAccount compares and sets the active account of the user
+	// userID: if it is from, it becomes to; it reports whether it did. The
+	// comparison and the write are one step that no concurrent transaction
+	// comes between: one that is changing the same user is waited for, and
+	// its committed value is what SetActiveAccount compares, so of several
+	// transactions setting the account from the same value exactly one
+	// succeeds, and a value committed meanwhile is never overwritten. It
+	// records no Change. It returns ErrNotFound if there is no such user and
+	// ErrInvalid in a View.
+	SetActiveAccount(ctx context.Context, userID, from, to string) (bool, error)
+	// UsersByEmail returns the users whose Email equals one of emails,
+	// comparing ASCII letters case-insensitively (the canonical form of an
+	// email is the whole address in lower case), ordered by ID; no emails
+	// find none. It returns ErrInvalid if emails holds more than
+	// MaxEmailsPerQuery addresses.
+	UsersByEmail(ctx context.Context, emails []string) ([]User, error)
 
 	// CreateAccount inserts a and records an AccountCreated change. It
 	// returns ErrExists if an account with a.ID exists.
@@ -179,7 +214,8 @@ type Tx interface {
 	// It returns ErrNotFound if there is no such account.
 	LockAccount(ctx context.Context, id string) (Account, error)
 	// UpdateAccount replaces the stored account with a.ID by a (CreatedAt is
-	// kept). It returns ErrNotFound if there is none.
+	// kept) and records an AccountUpdated change. It returns ErrNotFound if
+	// there is none.
 	UpdateAccount(ctx context.Context, a Account) error
 
 	// CreateMember inserts m and records a MemberSet change. It returns
@@ -241,13 +277,16 @@ type Tx interface {
 	// UserID). An unknown invite has none.
 	InviteUses(ctx context.Context, inviteID string) ([]InviteUse, error)
 
-	// CreateTransfer inserts t. It returns ErrExists if a transfer with t.ID
+	// CreateTransfer inserts t. It returns ErrInvalid if t.Kind is not one
+	// of TransferAccount and TransferRole, ErrExists if a transfer with t.ID
 	// exists and ErrNotFound if its account does not.
 	CreateTransfer(ctx context.Context, t Transfer) error
 	// Transfer returns the transfer with the given ID, or ErrNotFound.
 	Transfer(ctx context.Context, id string) (Transfer, error)
 	// UpdateTransfer replaces the stored transfer with t.ID by t (CreatedAt
-	// is kept). It returns ErrNotFound if there is none.
+	// is kept). It returns ErrInvalid if t.Kind is not one of
+	// TransferAccount and TransferRole and ErrNotFound if there is no such
+	// transfer.
 	UpdateTransfer(ctx context.Context, t Transfer) error
 	// Transfers returns the account's transfers, newest first.
 	Transfers(ctx context.Context, accountID string) ([]Transfer, error)

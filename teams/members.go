@@ -240,7 +240,7 @@ func (s *Service) remove(ctx context.Context, c *change, m store.Member, action,
 	}
 	c.removed = append(c.removed, Removal{AccountID: m.AccountID, UserID: m.UserID, By: c.me.UserID, Reason: reason})
 	return s.record(ctx, c.tx, store.Event{
-		AccountID: m.AccountID, Actor: c.me.UserID, Action: action,
+		AccountID: m.AccountID, Actor: c.me.UserID, Action: store.EventAction(action),
 		ResourceType: "member", ResourceID: m.UserID, Reason: reason,
 		Before: store.EventValue(map[string]string{"role": m.Role}),
 	})

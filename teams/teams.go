@@ -279,7 +279,7 @@ func (s *Service) view(ctx context.Context, actor, accountID string, action rbac
 func (s *Service) recordDenied(ctx context.Context, actor, accountID, event string, refusal error) error {
 	_, err := s.store.Update(ctx, func(tx store.Tx) error {
 		e := store.Event{
-			AccountID: accountID, Actor: actor, Action: event, Time: s.now(),
+			AccountID: accountID, Actor: actor, Action: store.EventAction(event), Time: s.now(),
 			Result: store.Denied, Reason: refusal.Error(),
 		}
 		_, err := tx.AppendEvent(ctx, e)

@@ -249,7 +249,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 			}
 			out = t
 			return s.record(ctx, tx, store.Event{
-				AccountID: t.AccountID, Actor: actor, Action: event,
+				AccountID: t.AccountID, Actor: actor, Action: store.EventAction(event),
 				ResourceType: "transfer", ResourceID: t.ID,
 				After: store.EventValue(map[string]string{"status": string(t.Status)}),
 			})

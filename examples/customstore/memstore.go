@@ -217,9 +217,48 @@ func (t *tx) UpdateUser(_ context.Context, u store.User) error {
 	if err := check("update user", t.writable("UpdateUser"), need(ok, store.ErrNotFound, u.ID)); err != nil {
 		return err
 	}
-	u.CreatedAt = old.CreatedAt
+	u.CreatedAt, u.ActiveAccount = old.CreatedAt, old.ActiveAccount
 	t.d.users[u.ID] = u
 	return nil
+}
+
+// SetActiveAccount implements store.Tx: write transactions already run one
+// at a time, so comparing and setting needs nothing more.
+func (t *tx) SetActiveAccount(_ context.Context, userID, from, to string) (bool, error) {
+	u, ok := t.d.users[userID]
+	if err := check("set active account", t.writable("SetActiveAccount"), need(ok, store.ErrNotFound, userID)); err != nil {
+		return false, err
+	}
+	if u.ActiveAccount != from {
+		return false, nil
+	}
+	u.ActiveAccount = to
+	t.d.users[userID] = u
+	return true, nil
+}
+
+// lowerASCII returns s with the ASCII letters lower-cased: the canonical
+// form of an email address.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+func (t *tx) UsersByEmail(_ context.Context, emails []string) ([]store.User, error) {
+	if err := check("users by email", need(len(emails) <= store.MaxEmailsPerQuery, store.ErrInvalid, "too many emails")); err != nil {
+		return nil, err
+	}
+	wanted := make(map[string]bool, len(emails))
+	for _, e := range emails {
+		wanted[lowerASCII(e)] = true
+	}
+	return list(t.d.users, func(u store.User) bool { return wanted[lowerASCII(u.Email)] }, same,
+		func(a, b store.User) int { return strings.Compare(a.ID, b.ID) }), nil
 }
 
 func (t *tx) CreateAccount(_ context.Context, a store.Account) error {
@@ -250,6 +289,7 @@ func (t *tx) UpdateAccount(_ context.Context, a store.Account) error {
 	}
 	a.CreatedAt, a.UpdatedAt = old.CreatedAt, utc(a.UpdatedAt)
 	t.d.accounts[a.ID] = a
+	t.pending = append(t.pending, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
 	return nil
 }
 
@@ -469,6 +509,7 @@ func (t *tx) putTransfer(tr store.Transfer) {
 func (t *tx) CreateTransfer(_ context.Context, tr store.Transfer) error {
 	_, exists := t.d.transfers[tr.ID]
 	if err := check("create transfer", t.writable("CreateTransfer"), need(tr.ID != "", store.ErrInvalid, "empty ID"),
+		need(tr.Kind.Valid(), store.ErrInvalid, "unknown kind "+string(tr.Kind)),
 		need(!exists, store.ErrExists, tr.ID), need(t.hasAccount(tr.AccountID), store.ErrNotFound, "account "+tr.AccountID)); err != nil {
 		return err
 	}
@@ -483,7 +524,8 @@ func (t *tx) Transfer(_ context.Context, id string) (store.Transfer, error) {
 
 func (t *tx) UpdateTransfer(_ context.Context, tr store.Transfer) error {
 	old, ok := t.d.transfers[tr.ID]
-	if err := check("update transfer", t.writable("UpdateTransfer"), need(ok, store.ErrNotFound, tr.ID)); err != nil {
+	if err := check("update transfer", t.writable("UpdateTransfer"), need(tr.Kind.Valid(), store.ErrInvalid, "unknown kind "+string(tr.Kind)),
+		need(ok, store.ErrNotFound, tr.ID)); err != nil {
 		return err
 	}
 	tr.CreatedAt = old.CreatedAt
@@ -519,7 +561,7 @@ func (t *tx) AppendEvent(_ context.Context, e store.Event) (store.Event, error) 
 
 // matches reports whether e passes every field of f.
 func matches(f store.EventFilter, e store.Event) bool {
-	for _, p := range [][2]string{{f.AccountID, e.AccountID}, {f.Actor, e.Actor}, {f.Action, e.Action},
+	for _, p := range [][2]string{{f.AccountID, e.AccountID}, {f.Actor, e.Actor}, {string(f.Action), string(e.Action)},
 		{f.ResourceType, e.ResourceType}, {f.ResourceID, e.ResourceID}, {string(f.Result), string(e.Result)}} {
 		if p[0] != "" && p[0] != p[1] {
 			return false

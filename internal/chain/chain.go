@@ -44,7 +44,7 @@ func Hash(prev []byte, e store.Event) []byte {
 	binary.BigEndian.PutUint64(ts[:], uint64(e.Time.UnixMicro()))
 	field(ts[:])
 	for _, s := range []string{
-		e.Actor, e.Action, e.ResourceType, e.ResourceID, string(e.Result), e.Reason,
+		e.Actor, string(e.Action), e.ResourceType, e.ResourceID, string(e.Result), e.Reason,
 		e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
 	} {
 		field([]byte(s))

@@ -77,7 +77,7 @@ func TestHash(t *testing.T) {
 		field([]byte("p"))
 		field([]byte(e.AccountID))
 		field(binary.BigEndian.AppendUint64(nil, uint64(e.Time.UnixMicro())))
-		for _, s := range []string{e.Actor, e.Action, e.ResourceType, e.ResourceID, string(e.Result), e.Reason,
+		for _, s := range []string{e.Actor, string(e.Action), e.ResourceType, e.ResourceID, string(e.Result), e.Reason,
 			e.Before, e.After, e.IP, e.UserAgent, e.RequestID} {
 			field([]byte(s))
 		}

@@ -26,7 +26,7 @@ func eventQuery(cols string, f store.EventFilter) (string, []any, error) {
 	}{
 		{"account_id", f.AccountID},
 		{"actor", f.Actor},
-		{"action", f.Action},
+		{"action", string(f.Action)},
 		{"resource_type", f.ResourceType},
 		{"resource_id", f.ResourceID},
 		{"result", string(f.Result)},

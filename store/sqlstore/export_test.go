@@ -68,3 +68,10 @@ func SetWALLimit(pages int) (restore func()) {
 
 // ReadConns is the size of the read pool of a Store opened by OpenSQLite.
 const ReadConns = readConns
+
+// UsersByEmailQuery is the statement with which UsersByEmail looks up n
+// addresses.
+func UsersByEmailQuery(n int) string { return usersByEmailQuery(n) }
+
+// EmailBatch is how many addresses one statement of UsersByEmail looks up.
+const EmailBatch = emailBatch

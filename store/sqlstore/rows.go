@@ -134,6 +134,7 @@ func (r inviteUseRow) inviteUse() store.InviteUse {
 type transferRow struct {
 	ID          string       `gorm:"column:id;primaryKey"`
 	AccountID   string       `gorm:"column:account_id"`
+	Kind        string       `gorm:"column:kind"`
 	From        string       `gorm:"column:from_user"`
 	To          string       `gorm:"column:to_user"`
 	Status      string       `gorm:"column:status"`
@@ -150,6 +151,7 @@ func (r transferRow) transfer() store.Transfer {
 	return store.Transfer{
 		ID:          r.ID,
 		AccountID:   r.AccountID,
+		Kind:        store.TransferKind(r.Kind),
 		From:        r.From,
 		To:          r.To,
 		Status:      store.TransferStatus(r.Status),
@@ -188,7 +190,7 @@ func (r eventRow) event() store.Event {
 		AccountID:    r.AccountID,
 		Time:         fromDB(r.Time),
 		Actor:        r.Actor,
-		Action:       r.Action,
+		Action:       store.EventAction(r.Action),
 		ResourceType: r.ResourceType,
 		ResourceID:   r.ResourceID,
 		Result:       store.Result(r.Result),

@@ -32,6 +32,8 @@ var schema = []string{
 		active_account {text} NOT NULL,
 		created_at {time}
 	)`,
+	// UsersByEmail compares the canonical (lower-case) form of addresses.
+	`CREATE INDEX IF NOT EXISTS roster_users_email ON roster_users (lower(email))`,
 
 	`CREATE TABLE IF NOT EXISTS roster_accounts (
 		id {text} PRIMARY KEY,
@@ -163,6 +165,8 @@ var addedColumns = []struct{ table, column, definition string }{
 	{"roster_invites", "resent_by", "{text} NOT NULL DEFAULT ''"},
 	{"roster_invites", "resent_at", "{time}"},
 	{"roster_changes", "actions", "{text} NOT NULL DEFAULT ''"},
+	// Transfers stored before kinds existed granted the top role.
+	{"roster_transfers", "kind", "{text} NOT NULL DEFAULT 'role'"},
 }
 
 // columnExists is the query, per dialect, that finds a column of a table in

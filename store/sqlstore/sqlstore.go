@@ -28,11 +28,13 @@
 //
 // # Revisions
 //
-// Every Update that creates an account or creates, changes or deletes a
-// membership increments the revision kept in the one-row table roster_meta
-// and stores its changes in roster_changes, in the same transaction. The row
-// lock on roster_meta orders the commits, so revisions are gap-free and in
-// commit order on PostgreSQL too.
+// Every Update that creates or updates an account, creates, changes or
+// deletes a membership, or defines or deletes a team role increments the
+// revision kept in the one-row table roster_meta and stores its changes in
+// roster_changes, in the same transaction. The row lock on roster_meta orders
+// the commits, so revisions are gap-free and in commit order on PostgreSQL
+// too: a committer takes the next revision only after the previous one's
+// commit is visible.
 //
 // # Times
 //

@@ -684,6 +684,63 @@ func TestOpeningAddsMissingInviteColumns(t *testing.T) {
 	}
 }
 
+// TestOpeningAddsTransferKind opens a database whose roster_transfers table
+// predates transfer kinds: opening adds the column, and the transfers stored
+// before read back as role grants, which is what they were.
+func TestOpeningAddsTransferKind(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			dsn := b.DSN(t)
+			s, err := b.Open(dsn)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			seed(t, s, 1)
+			tr := store.Transfer{ID: "tr1", AccountID: "team1", Kind: store.TransferAccount, From: "u0", To: "u1",
+				Status: store.TransferAwaitingConfirm}
+			update(t, s, func(ctx context.Context, tx store.Tx) error { return tx.CreateTransfer(ctx, tr) })
+			w, _ := sqlstore.Handles(s)
+			if err := w.Exec("ALTER TABLE roster_transfers DROP COLUMN kind").Error; err != nil {
+				t.Fatalf("dropping kind: %v", err)
+			}
+			if err := s.Close(); err != nil {
+				t.Fatalf("Close: %v", err)
+			}
+
+			s, err = b.Open(dsn)
+			if err != nil {
+				t.Fatalf("reopening a database without transfer kinds: %v", err)
+			}
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			want := tr
+			want.Kind = store.TransferRole
+			update(t, s, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Transfer(ctx, "tr1")
+				if err != nil {
+					return err
+				}
+				if got.ID != want.ID || got.Kind != want.Kind || got.From != want.From || got.Status != want.Status {
+					t.Errorf("transfer after upgrade = %+v, want %+v", got, want)
+				}
+				got.Kind = store.TransferAccount
+				return tx.UpdateTransfer(ctx, got)
+			})
+			update(t, s, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.Transfer(ctx, "tr1")
+				if err == nil && got.Kind != store.TransferAccount {
+					t.Errorf("kind after update = %q, want %q", got.Kind, store.TransferAccount)
+				}
+				return err
+			})
+		})
+	}
+}
+
 func TestSQLiteReusesPreparedStatements(t *testing.T) {
 	s := newSQLiteStore(t)
 	seed(t, s, 3)

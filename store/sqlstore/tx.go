@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -114,8 +115,8 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: update user %s: %w", u.ID, err)
 	}
-	res := db.Exec(`UPDATE roster_users SET email = ?, name = ?, sign_in = ?, active_account = ? WHERE id = ?`,
-		u.Email, u.Name, string(u.SignIn), u.ActiveAccount, u.ID)
+	res := db.Exec(`UPDATE roster_users SET email = ?, name = ?, sign_in = ? WHERE id = ?`,
+		u.Email, u.Name, string(u.SignIn), u.ID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "update user %s", u.ID)
 	}
@@ -123,6 +124,131 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 		return fmt.Errorf("sqlstore: update user %s: %w", u.ID, store.ErrNotFound)
 	}
 	return nil
+}
+
+// SetActiveAccount implements store.Tx with one conditional UPDATE. On
+// PostgreSQL at READ COMMITTED, an UPDATE that finds the row locked by a
+// concurrent writer waits for it to end and then evaluates its WHERE again on
+// the row as that writer left it, so the comparison is always against the
+// latest committed value; on SQLite writers run one at a time.
+func (t *tx) SetActiveAccount(ctx context.Context, userID, from, to string) (bool, error) {
+	db, err := t.use(ctx, true)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: set active account of %s: %w", userID, err)
+	}
+	res, err := t.s.exec(ctx, db, `UPDATE roster_users SET active_account = ? WHERE id = ? AND active_account = ?`, to, userID, from)
+	if err != nil {
+		return false, t.s.fail(ctx, err, "set active account of %s", userID)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, t.s.fail(ctx, err, "set active account of %s", userID)
+	}
+	if n > 0 {
+		return true, nil
+	}
+	ok, err := exists(db, userExists, userID)
+	if err != nil {
+		return false, t.s.fail(ctx, err, "set active account of %s", userID)
+	}
+	if !ok {
+		return false, fmt.Errorf("sqlstore: set active account of %s: %w: no such user", userID, store.ErrNotFound)
+	}
+	return false, nil
+}
+
+// emailBatch is how many addresses one statement of UsersByEmail looks up.
+const emailBatch = 500
+
+// UsersByEmail implements store.Tx. It looks the lower-cased addresses up in
+// the expression index roster_users_email, at most emailBatch per statement.
+// Each address is looked up once, so each user is found by one statement. A
+// statement's list is padded to a power of two (or emailBatch) by repeating
+// its last address, so that the statements are few and the prepared
+// statement cache does not fill with one per list length.
+func (t *tx) UsersByEmail(ctx context.Context, emails []string) ([]store.User, error) {
+	db, err := t.use(ctx, false)
+	if err == nil && len(emails) > store.MaxEmailsPerQuery {
+		err = fmt.Errorf("%w: %d emails, more than %d", store.ErrInvalid, len(emails), store.MaxEmailsPerQuery)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: users by email: %w", err)
+	}
+	keys := make([]string, len(emails))
+	for i, e := range emails {
+		keys[i] = lowerASCII(e)
+	}
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	var users []store.User
+	for start := 0; start < len(keys); start += emailBatch {
+		batch := keys[start:min(start+emailBatch, len(keys))]
+		args := make([]any, emailListLen(len(batch)))
+		for i := range args {
+			args[i] = batch[min(i, len(batch)-1)]
+		}
+		found, err := t.usersWhere(ctx, db, usersByEmailQuery(len(args)), args...)
+		if err != nil {
+			return nil, t.s.fail(ctx, err, "users by email")
+		}
+		users = append(users, found...)
+	}
+	slices.SortFunc(users, func(a, b store.User) int { return strings.Compare(a.ID, b.ID) })
+	return users, nil
+}
+
+// emailListLen returns the length of the padded list for n addresses: the
+// least power of two not below n, at most emailBatch.
+func emailListLen(n int) int {
+	l := 1
+	for l < n {
+		l *= 2
+	}
+	return min(l, emailBatch)
+}
+
+// usersByEmailQuery returns the statement that selects the users whose
+// lower-cased email is one of n addresses. It does not order them (the
+// caller sorts the users of all its statements), so that the database has
+// no reason to walk the primary key instead of the email index.
+func usersByEmailQuery(n int) string {
+	return "SELECT id, email, name, sign_in, active_account, created_at FROM roster_users WHERE lower(email) IN (?" +
+		strings.Repeat(", ?", n-1) + ")"
+}
+
+// usersWhere reads the users that query, a SELECT of roster_users' columns
+// in table order, returns.
+func (t *tx) usersWhere(ctx context.Context, db *gorm.DB, query string, args ...any) (users []store.User, err error) {
+	rows, err := db.Statement.ConnPool.QueryContext(ctx, t.s.bind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if cerr := rows.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	for rows.Next() {
+		var r userRow
+		if err := rows.Scan(&r.ID, &r.Email, &r.Name, &r.SignIn, &r.ActiveAccount, &r.Created); err != nil {
+			return nil, err
+		}
+		users = append(users, r.user())
+	}
+	return users, rows.Err()
+}
+
+// lowerASCII returns s with the ASCII letters A to Z lower-cased and every
+// other byte kept, as lower() does in SQLite and, on the "C" collation of the
+// store's text columns, in PostgreSQL.
+func lowerASCII(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + ('a' - 'A')
+		}
+	}
+	return string(b)
 }
 
 // CreateAccount implements store.Tx.
@@ -199,6 +325,7 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("sqlstore: update account %s: %w", a.ID, store.ErrNotFound)
 	}
+	t.changes = append(t.changes, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
 	return nil
 }
 
@@ -542,17 +669,17 @@ func (t *tx) InviteUses(ctx context.Context, inviteID string) ([]store.InviteUse
 func (t *tx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID))
+		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID), validKind(tr.Kind))
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: create transfer %s: %w", tr.ID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_transfers (id, account_id, from_user, to_user, status, confirm_hash, accept_hash,
+	res := db.Exec(`INSERT INTO roster_transfers (id, account_id, kind, from_user, to_user, status, confirm_hash, accept_hash,
 			created_at, expires_at, updated_at)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		ON CONFLICT DO NOTHING`,
-		tr.ID, tr.AccountID, tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
+		tr.ID, tr.AccountID, string(tr.Kind), tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
 		toDB(tr.CreatedAt), toDB(tr.ExpiresAt), toDB(tr.UpdatedAt),
 		tr.AccountID)
 	if res.Error != nil {
@@ -564,6 +691,15 @@ func (t *tx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
 			check{accountExists, []any{tr.AccountID}, false, store.ErrNotFound, "no such account"},
 		)
 		return t.wrap(ctx, err, "create transfer %s", tr.ID)
+	}
+	return nil
+}
+
+// validKind returns an error wrapping ErrInvalid unless k is a known kind of
+// transfer.
+func validKind(k store.TransferKind) error {
+	if !k.Valid() {
+		return fmt.Errorf("%w: unknown transfer kind %q", store.ErrInvalid, k)
 	}
 	return nil
 }
@@ -585,15 +721,15 @@ func (t *tx) Transfer(ctx context.Context, id string) (store.Transfer, error) {
 func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID))
+		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID), validKind(tr.Kind))
 	}
 	if err != nil {
 		return fmt.Errorf("sqlstore: update transfer %s: %w", tr.ID, err)
 	}
-	res := db.Exec(`UPDATE roster_transfers SET account_id = ?, from_user = ?, to_user = ?, status = ?,
+	res := db.Exec(`UPDATE roster_transfers SET account_id = ?, kind = ?, from_user = ?, to_user = ?, status = ?,
 			confirm_hash = ?, accept_hash = ?, expires_at = ?, updated_at = ?
 		WHERE id = ? AND EXISTS (`+accountExists+`)`,
-		tr.AccountID, tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
+		tr.AccountID, string(tr.Kind), tr.From, tr.To, string(tr.Status), blob(tr.ConfirmHash), blob(tr.AcceptHash),
 		toDB(tr.ExpiresAt), toDB(tr.UpdatedAt),
 		tr.ID, tr.AccountID)
 	if res.Error != nil {
@@ -628,7 +764,7 @@ func (t *tx) Transfers(ctx context.Context, accountID string) ([]store.Transfer,
 func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("account ID", e.AccountID), required("action", e.Action))
+		err = errors.Join(required("account ID", e.AccountID), required("action", string(e.Action)))
 	}
 	if err != nil {
 		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w", e.Action, e.AccountID, err)
@@ -643,7 +779,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		RETURNING id`,
-		e.AccountID, e.Time, e.Actor, e.Action, e.ResourceType, e.ResourceID,
+		e.AccountID, e.Time, e.Actor, string(e.Action), e.ResourceType, e.ResourceID,
 		string(e.Result), e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
 		blob(e.PrevHash), blob(e.Hash),
 		e.AccountID).Scan(&id)

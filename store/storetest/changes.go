@@ -76,7 +76,7 @@ func (s suite) changes() []test {
 				if err := tx.UpdateUser(ctx, newUser("u1")); err != nil {
 					return err
 				}
-				if err := tx.UpdateAccount(ctx, newAccount("team1", "u1")); err != nil {
+				if _, err := tx.SetActiveAccount(ctx, "u1", "", "team1"); err != nil {
 					return err
 				}
 				if _, err := tx.LockAccount(ctx, "team1"); err != nil {
@@ -105,6 +105,46 @@ func (s suite) changes() []test {
 			}
 			if changes := changesAfter(t, st, rev); len(changes) != 0 {
 				t.Errorf("Changes after %d = %+v, want none", rev, changes)
+			}
+		}},
+		{"update account records AccountUpdated", func(t *testing.T) {
+			st := s.open(t)
+			seedUsers(t, st, "u1")
+			seedAccounts(t, st, "team1")
+			before, rev := snapshotState(t, st)
+			c := update(t, st, func(ctx context.Context, tx store.Tx) error {
+				renamed := newAccount("team1", "owner")
+				renamed.Name = "Renamed"
+				return tx.UpdateAccount(ctx, renamed)
+			})
+			r := rev + 1
+			want := store.Commit{Revision: r, Changes: []store.Change{{Revision: r, Op: store.AccountUpdated, AccountID: "team1"}}}
+			checkEqual(t, "commit", want, c)
+			c2 := update(t, st, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u1", Role: "admin"}); err != nil {
+					return err
+				}
+				return tx.UpdateAccount(ctx, newAccount("team1", "u1"))
+			})
+			r2 := r + 1
+			want2 := store.Commit{Revision: r2, Changes: []store.Change{
+				{Revision: r2, Op: store.MemberSet, AccountID: "team1", UserID: "u1", Role: "admin"},
+				{Revision: r2, Op: store.AccountUpdated, AccountID: "team1"},
+			}}
+			checkEqual(t, "commit of a membership and an account update", want2, c2)
+			checkEqual(t, "Changes after the previous revision", append(want.Changes, want2.Changes...), changesAfter(t, st, rev))
+			before.apply(changesAfter(t, st, rev))
+			now, nowRev := snapshotState(t, st)
+			if nowRev != r2 {
+				t.Errorf("Snapshot revision = %d, want %d", nowRev, r2)
+			}
+			checkEqual(t, "snapshot plus changes", now, before)
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error {
+				return tx.UpdateAccount(ctx, newAccount("nope", "owner"))
+			})
+			checkErr(t, "UpdateAccount(nope)", err, store.ErrNotFound)
+			if got := currentRevision(t, st); got != r2 {
+				t.Errorf("revision after a refused UpdateAccount = %d, want %d", got, r2)
 			}
 		}},
 		{"revisions are gap-free and one per changing commit", func(t *testing.T) {

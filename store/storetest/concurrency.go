@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/teamroster/roster/store"
@@ -31,6 +32,15 @@ func parallel(n int, fn func(i int) error) []error {
 	start.Done()
 	done.Wait()
 	return errs
+}
+
+// userIDs returns n user IDs, user00 onwards.
+func userIDs(n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("user%02d", i)
+	}
+	return ids
 }
 
 func (s suite) concurrency() []test {
@@ -246,5 +256,257 @@ func (s suite) concurrency() []test {
 				t.Errorf("got %d events, want %d", len(events), writers)
 			}
 		}},
+		{"concurrent SetActiveAccount from the same account: exactly one wins", func(t *testing.T) {
+			st := s.open(t)
+			// Several rounds, each on a user of its own: a race that a
+			// wrong Store loses only sometimes is run more than once.
+			const rounds = 5
+			users := userIDs(rounds)
+			seedUsers(t, st, users...)
+			ctx := t.Context()
+			for _, user := range users {
+				won := make([]bool, writers)
+				errs := parallel(writers, func(i int) error {
+					_, err := st.Update(ctx, func(tx store.Tx) error {
+						var err error
+						won[i], err = tx.SetActiveAccount(ctx, user, "", fmt.Sprintf("team%02d", i))
+						return err
+					})
+					return err
+				})
+				winner := -1
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("%s: writer %d: %v", user, i, err)
+					}
+					if won[i] {
+						if winner >= 0 {
+							t.Errorf("%s: writers %d and %d both set the active account from the same value", user, winner, i)
+						}
+						winner = i
+					}
+				}
+				if winner < 0 {
+					t.Fatalf("%s: no writer set the active account", user)
+				}
+				if got, want := readUser(t, st, user).ActiveAccount, fmt.Sprintf("team%02d", winner); got != want {
+					t.Errorf("%s: active account = %q, want the winner's %q", user, got, want)
+				}
+			}
+		}},
+		{"revisions become visible in order", func(t *testing.T) {
+			st := s.open(t)
+			ids := userIDs(writers)
+			seedUsers(t, st, ids...)
+			seedAccounts(t, st, "team1")
+			start := currentRevision(t, st)
+			const perWriter = 5
+			ctx := t.Context()
+
+			// The poller reads the changes after the last revision it saw,
+			// over and over, until it has read once after every writer
+			// finished.
+			var finished atomic.Bool
+			var polled []store.Change
+			polls := make(chan error, 1)
+			go func() {
+				last := start
+				for {
+					end := finished.Load() // before Changes: a read after the last commit sees it
+					batch, err := st.Changes(ctx, last, 0)
+					if err != nil {
+						polls <- err
+						return
+					}
+					for i, c := range batch {
+						prev := last
+						if i > 0 {
+							prev = batch[i-1].Revision
+						}
+						if (c.Revision != prev && c.Revision != prev+1) || (i == 0 && c.Revision != last+1) {
+							polls <- fmt.Errorf("Changes(%d) returned revisions %v: revision %d follows %d", last, revisions(batch), c.Revision, prev)
+							return
+						}
+					}
+					if len(batch) > 0 {
+						polled = append(polled, batch...)
+						last = batch[len(batch)-1].Revision
+					} else if end {
+						polls <- nil
+						return
+					}
+				}
+			}()
+
+			commits := make([][]store.Commit, writers)
+			errs := parallel(writers, func(i int) error {
+				for k := range perWriter {
+					c, err := st.Update(ctx, func(tx store.Tx) error {
+						m := store.Member{AccountID: "team1", UserID: ids[i], Role: fmt.Sprintf("role%d", k)}
+						switch k {
+						case 0:
+							return tx.CreateMember(ctx, m)
+						case perWriter - 1:
+							return tx.DeleteMember(ctx, m.AccountID, m.UserID)
+						}
+						return tx.UpdateMember(ctx, m)
+					})
+					if err != nil {
+						return err
+					}
+					commits[i] = append(commits[i], c)
+				}
+				return nil
+			})
+			finished.Store(true)
+			pollErr := <-polls
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("writer %d: %v", i, err)
+				}
+			}
+			if pollErr != nil {
+				t.Fatal(pollErr)
+			}
+			all := slices.Concat(commits...)
+			slices.SortFunc(all, func(a, b store.Commit) int { return int(a.Revision) - int(b.Revision) })
+			var want []store.Change
+			for i, c := range all {
+				if c.Revision != start+store.Revision(i+1) {
+					t.Fatalf("commit %d of %d has revision %d, want %d", i, len(all), c.Revision, start+store.Revision(i+1))
+				}
+				want = append(want, c.Changes...)
+			}
+			if len(all) != writers*perWriter {
+				t.Fatalf("%d commits, want %d", len(all), writers*perWriter)
+			}
+			checkEqual(t, "the changes the poller saw", want, polled)
+		}},
+		{"snapshot during writes is complete", func(t *testing.T) {
+			st := s.open(t)
+			ids := userIDs(writers)
+			seedUsers(t, st, ids...)
+			seedAccounts(t, st, "team1", "team2")
+			shared := func(i int) string { return fmt.Sprintf("shared%d", i%3) }
+			own := func(i int) string { return fmt.Sprintf("own%02d", i) }
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				for i := range 3 {
+					if err := tx.PutTeamRole(ctx, newTeamRole("team1", shared(i), "a.read")); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			ctx := t.Context()
+
+			// Writers lock team1 (as roster does before it checks a team's
+			// invariants), redefine and define team roles, give them to
+			// members, delete them, and update both accounts.
+			write := func(i int) error {
+				_, err := st.Update(ctx, func(tx store.Tx) error {
+					if _, err := tx.LockAccount(ctx, "team1"); err != nil {
+						return err
+					}
+					if err := tx.PutTeamRole(ctx, newTeamRole("team1", shared(i), "a.read", fmt.Sprintf("a.w%02d", i))); err != nil {
+						return err
+					}
+					if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: ids[i], Role: shared(i)}); err != nil {
+						return err
+					}
+					if i%4 == 0 {
+						if err := tx.PutTeamRole(ctx, newTeamRole("team1", own(i), "a.own")); err != nil {
+							return err
+						}
+						if err := tx.UpdateMember(ctx, store.Member{AccountID: "team1", UserID: ids[i], Role: own(i)}); err != nil {
+							return err
+						}
+					}
+					if err := tx.CreateMember(ctx, store.Member{AccountID: "team2", UserID: ids[i], Role: "basic"}); err != nil {
+						return err
+					}
+					a := newAccount("team2", "owner")
+					a.Name, a.UpdatedAt = fmt.Sprintf("Team two %d", i), at(10+i)
+					return tx.UpdateAccount(ctx, a)
+				})
+				if err != nil {
+					return err
+				}
+				_, err = st.Update(ctx, func(tx store.Tx) error {
+					if _, err := tx.LockAccount(ctx, "team1"); err != nil {
+						return err
+					}
+					switch {
+					case i%4 == 0:
+						if err := tx.UpdateMember(ctx, store.Member{AccountID: "team1", UserID: ids[i], Role: shared(i + 1)}); err != nil {
+							return err
+						}
+						if err := tx.DeleteTeamRole(ctx, "team1", own(i)); err != nil {
+							return err
+						}
+					case i%3 == 0:
+						if err := tx.DeleteMember(ctx, "team1", ids[i]); err != nil {
+							return err
+						}
+					default:
+						if err := tx.UpdateMember(ctx, store.Member{AccountID: "team1", UserID: ids[i], Role: shared(i + 1)}); err != nil {
+							return err
+						}
+					}
+					a := newAccount("team1", ids[i])
+					a.Name, a.UpdatedAt = fmt.Sprintf("Team one %d", i), at(10+i)
+					return tx.UpdateAccount(ctx, a)
+				})
+				return err
+			}
+
+			// The snapshotter takes snapshots while the writers run.
+			type taken struct {
+				st  *state
+				rev store.Revision
+			}
+			var snaps []taken
+			var running atomic.Int32
+			running.Store(writers)
+			errs := parallel(writers+1, func(i int) error {
+				if i < writers {
+					defer running.Add(-1)
+					return write(i)
+				}
+				for n := 0; n < 100 && running.Load() > 0; n++ {
+					snap := newState()
+					rev, err := st.Snapshot(ctx, snap.add)
+					if err != nil {
+						return err
+					}
+					snaps = append(snaps, taken{snap, rev})
+				}
+				return nil
+			})
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("goroutine %d: %v", i, err)
+				}
+			}
+			final, _ := snapshotState(t, st)
+			for _, snap := range snaps {
+				snap.st.apply(changesAfter(t, st, snap.rev))
+				checkEqual(t, fmt.Sprintf("snapshot at revision %d plus later changes", snap.rev), final, snap.st)
+			}
+			if got := len(final.Members["team2"]); got != writers {
+				t.Errorf("team2 has %d members, want %d", got, writers)
+			}
+			if got := sortedKeys(final.Roles["team1"]); !slices.Equal(got, []string{"shared0", "shared1", "shared2"}) {
+				t.Errorf("team1's roles at the end are %v, want shared0..shared2", got)
+			}
+		}},
 	}
+}
+
+// revisions returns the revisions of changes, for messages.
+func revisions(changes []store.Change) []store.Revision {
+	revs := make([]store.Revision, len(changes))
+	for i, c := range changes {
+		revs[i] = c.Revision
+	}
+	return revs
 }

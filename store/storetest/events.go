@@ -53,7 +53,7 @@ func newest(events ...store.Event) []store.Event {
 func eventLog(t testing.TB, s store.Store) []store.Event {
 	t.Helper()
 	seedAccounts(t, s, "team1", "team2")
-	ev := func(account string, minute int, actor, action, rtype, rid string) store.Event {
+	ev := func(account string, minute int, actor string, action store.EventAction, rtype, rid string) store.Event {
 		return store.Event{
 			AccountID: account, Time: at(minute), Actor: actor, Action: action,
 			ResourceType: rtype, ResourceID: rid, Result: store.Allowed,

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/teamroster/roster/store"
@@ -9,11 +10,11 @@ import (
 
 func (s suite) transfers() []test {
 	return []test{
-		{"created transfer reads back equal", func(t *testing.T) {
+		{"created transfers of both kinds read back equal", func(t *testing.T) {
 			st := s.open(t)
 			seedAccounts(t, st, "team1")
-			tr := newTransfer("tr1", "team1", at(1))
-			bare := store.Transfer{ID: "tr2", AccountID: "team1", From: "a", To: "b", Status: store.TransferCancelled}
+			tr := newTransfer("tr1", "team1", at(1)) // TransferRole
+			bare := store.Transfer{ID: "tr2", AccountID: "team1", Kind: store.TransferAccount, From: "a", To: "b", Status: store.TransferCancelled}
 			update(t, st, func(ctx context.Context, tx store.Tx) error {
 				if err := tx.CreateTransfer(ctx, tr); err != nil {
 					return err
@@ -78,6 +79,7 @@ func (s suite) transfers() []test {
 			tr := newTransfer("tr1", "team1", at(1))
 			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateTransfer(ctx, tr) })
 			changed := tr
+			changed.Kind = store.TransferAccount
 			changed.From = "x"
 			changed.To = "y"
 			changed.Status = store.TransferAwaitingAccept
@@ -97,6 +99,35 @@ func (s suite) transfers() []test {
 				checkEqual(t, "transfer", want, got)
 				return nil
 			})
+		}},
+		{"transfer with an empty or unknown kind returns ErrInvalid and writes nothing", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			tr := newTransfer("tr1", "team1", at(1))
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateTransfer(ctx, tr) })
+			for _, kind := range []store.TransferKind{"", "owner", "Role", "account "} {
+				bad := newTransfer("tr2", "team1", at(2))
+				bad.Kind = kind
+				changed := tr
+				changed.Kind, changed.Status = kind, store.TransferDone
+				// The refused writes change nothing, and the transaction
+				// that made them commits.
+				update(t, st, func(ctx context.Context, tx store.Tx) error {
+					checkErr(t, fmt.Sprintf("CreateTransfer of kind %q", kind), tx.CreateTransfer(ctx, bad), store.ErrInvalid)
+					checkErr(t, fmt.Sprintf("UpdateTransfer to kind %q", kind), tx.UpdateTransfer(ctx, changed), store.ErrInvalid)
+					return nil
+				})
+				view(t, st, func(ctx context.Context, tx store.Tx) error {
+					_, err := tx.Transfer(ctx, "tr2")
+					checkErr(t, fmt.Sprintf("Transfer after a refused create of kind %q", kind), err, store.ErrNotFound)
+					got, err := tx.Transfer(ctx, "tr1")
+					if err != nil {
+						return err
+					}
+					checkEqual(t, fmt.Sprintf("transfer after a refused update to kind %q", kind), tr, got)
+					return nil
+				})
+			}
 		}},
 		{"update unknown transfer returns ErrNotFound", func(t *testing.T) {
 			st := s.open(t)

@@ -1,0 +1,60 @@
+package store
+
+// EventAction names what an audit event records, as "<resource>.<verb>",
+// for example "member.joined". roster's own actions are the constants
+// below; a host application records its own actions (such as
+// "pod.created") under names of its choosing.
+type EventAction string
+
+// The actions roster records. Every service uses these constants, so each
+// action is named in one place.
+const (
+	// EventAccountCreated records that a personal account was created.
+	EventAccountCreated EventAction = "account.created"
+	// EventAccountConverted records that a personal account became a team account.
+	EventAccountConverted EventAction = "account.converted"
+	// EventAccountRenamed records that a team account's name changed.
+	EventAccountRenamed EventAction = "account.renamed"
+	// EventAccountTeamDeleted records that a team was deleted: its account reverted to a personal one.
+	EventAccountTeamDeleted EventAction = "account.team_deleted"
+	// EventAccountOwnerChanged records that an account was handed over to a new owner.
+	EventAccountOwnerChanged EventAction = "account.owner_changed"
+	// EventMemberAdded records that a member was added to an account by another member.
+	EventMemberAdded EventAction = "member.added"
+	// EventMemberJoined records that a user joined an account by accepting an invite.
+	EventMemberJoined EventAction = "member.joined"
+	// EventMemberRoleChanged records that a member's role changed.
+	EventMemberRoleChanged EventAction = "member.role_changed"
+	// EventMemberRemoved records that a member was removed from an account by another member.
+	EventMemberRemoved EventAction = "member.removed"
+	// EventMemberLeft records that a member left an account.
+	EventMemberLeft EventAction = "member.left"
+	// EventUserSwitched records that a user switched the account they work in.
+	EventUserSwitched EventAction = "user.switched"
+	// EventRoleDefined records that a team role was defined or redefined.
+	EventRoleDefined EventAction = "role.defined"
+	// EventRoleDeleted records that a team role was deleted.
+	EventRoleDeleted EventAction = "role.deleted"
+	// EventInviteCreated records that an invite was created.
+	EventInviteCreated EventAction = "invite.created"
+	// EventInviteResent records that an invite was resent with a new token.
+	EventInviteResent EventAction = "invite.resent"
+	// EventInviteRevoked records that an invite was revoked.
+	EventInviteRevoked EventAction = "invite.revoked"
+	// EventInviteAcceptFailed records a refused attempt to accept an invite.
+	EventInviteAcceptFailed EventAction = "invite.accept_failed"
+	// EventTransferStarted records that an ownership transfer was started.
+	EventTransferStarted EventAction = "transfer.started"
+	// EventTransferConfirmed records that the current owner confirmed an ownership transfer.
+	EventTransferConfirmed EventAction = "transfer.confirmed"
+	// EventTransferAccepted records that the recipient accepted an ownership transfer.
+	EventTransferAccepted EventAction = "transfer.accepted"
+	// EventTransferCancelled records that an ownership transfer was cancelled.
+	EventTransferCancelled EventAction = "transfer.cancelled"
+	// EventAuditQueried records that an account's audit log was read.
+	EventAuditQueried EventAction = "audit.queried"
+	// EventAuditExported records that an account's audit log was exported.
+	EventAuditExported EventAction = "audit.exported"
+	// EventAuditPruned records that an account's oldest audit events were deleted.
+	EventAuditPruned EventAction = "audit.pruned"
+)
