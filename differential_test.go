@@ -120,9 +120,11 @@ func TestFallbackCanEqualsCasbin(t *testing.T) {
 }
 
 // randomWalk makes 80 random changes through r (members added, changed and
-// removed, team roles defined) by an actor holding the top role, and
-// compares Can with Casbin again (see compareWithCasbin for path). Refusals are part of the walk, but most
-// changes must apply.
+// removed, team roles defined where the policy has them) by an actor
+// holding the top role, checks that each is refused whenever Can refuses the
+// actor members.manage in that team (writes are decided like Can), and
+// compares Can with Casbin again (see compareWithCasbin for path). Refusals
+// are part of the walk, but enough changes must apply.
 func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, users, teams []string, rng *rand.Rand) {
 	t.Helper()
 	ctx := context.Background()
@@ -141,10 +143,15 @@ func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, user
 		}
 		target := users[rng.IntN(len(users))]
 		role := p.Roles()[rng.IntN(len(p.Roles()))]
-		if rng.IntN(3) == 0 {
+		if p.Compiled() && rng.IntN(3) == 0 {
 			role = rbac.Role(fmt.Sprintf("custom%d", rng.IntN(3)))
 		}
-		switch rng.IntN(4) {
+		mayManage := r.Can(ctx, actor, acct, rbac.MembersManage)
+		ops := 4
+		if !p.Compiled() {
+			ops = 3 // no team roles
+		}
+		switch rng.IntN(ops) {
 		case 3:
 			var acts []rbac.Action
 			for _, a := range randomActions(p, rng) {
@@ -161,6 +168,9 @@ func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, user
 		if err == nil {
 			applied++
 		} // refusals (not a member, last owner...) are part of the random walk
+		if actor != "" && !mayManage && !errors.Is(err, rbac.ErrDenied) {
+			t.Errorf("a change by %s in %s, whom Can refuses members.manage there: %v, want ErrDenied", actor, acct, err)
+		}
 	}
 	if applied < 10 {
 		t.Fatalf("only %d of 80 random changes applied: the walk tests too little", applied)

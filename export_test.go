@@ -10,15 +10,8 @@ import (
 // Index gives tests of the in-memory index direct access to it.
 type Index struct{ ix *index }
 
-// NewIndex returns an empty index deciding with p. It panics if the index
-// cannot be made, which only a policy that is not compiled can cause.
-func NewIndex(p *rbac.Policy) *Index {
-	ix, err := newIndex(p)
-	if err != nil {
-		panic(err)
-	}
-	return &Index{ix}
-}
+// NewIndex returns an empty index deciding with p.
+func NewIndex(p *rbac.Policy) *Index { return &Index{newIndex(p)} }
 
 // Load fills the empty index from s's snapshot.
 func (x *Index) Load(ctx context.Context, s store.Store) error { return x.ix.load(ctx, s) }

@@ -437,7 +437,7 @@ var faultOps = []struct {
 		return w.r.Teams.Leave(ctx, w.pre+"dev", w.team)
 	}},
 	{"start transfer", func(ctx context.Context, w *faultWorld) error {
-		_, err := w.r.Teams.TransferOwnership(ctx, w.pre+"adm", w.team, w.pre+"dev") // supersedes the open one
+		_, err := w.r.Teams.TransferOwnership(ctx, w.pre+"own", w.team, w.pre+"dev") // supersedes the open one
 		return err
 	}},
 	{"accept transfer", func(ctx context.Context, w *faultWorld) error {
@@ -466,7 +466,7 @@ var faultOps = []struct {
 		return err
 	}},
 	{"delete team", func(ctx context.Context, w *faultWorld) error {
-		_, err := w.r.Teams.DeleteTeam(ctx, w.pre+"adm", w.team)
+		_, err := w.r.Teams.DeleteTeam(ctx, w.pre+"own", w.team)
 		return err
 	}},
 }

@@ -165,8 +165,8 @@ func (in *inbox) last(t *testing.T, user string) teams.TransferNotice {
 }
 
 // makeTop gives member the top role: by a role change, or where the policy
-// wants it, by a confirmed and accepted ownership transfer (the roster must
-// have been made with in as its notifier).
+// wants it, by a confirmed and accepted grant (the roster must have been
+// made with in as its notifier).
 func makeTop(t *testing.T, r *roster.Roster, in *inbox, owner, accountID, member string) {
 	t.Helper()
 	ctx := context.Background()
@@ -176,7 +176,7 @@ func makeTop(t *testing.T, r *roster.Roster, in *inbox, owner, accountID, member
 		}
 		return
 	}
-	tr, err := r.Teams.TransferOwnership(ctx, owner, accountID, member)
+	tr, err := r.Teams.GrantTopRole(ctx, owner, accountID, member)
 	if err != nil {
 		t.Fatal(err)
 	}

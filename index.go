@@ -52,10 +52,11 @@ import (
 // load resolves a role that is not the policy's only after the whole
 // snapshot.
 //
-// A policy that is not compiled (rbac.Policy.Compiled) is decided by an
-// rbac.Enforcer beside the tables: readers find the membership as above and
-// then ask Casbin, under the enforcer's read lock and with Casbin's
-// allocations; writers change the enforcer's memberships with the tables'.
+// A policy that is not compiled (rbac.Policy.Compiled) is decided by
+// Casbin: readers find the membership as above and then ask
+// rbac.Policy.AllowsIn for the member's role in the account, with Casbin's
+// cost; no user ever enters Casbin, and the index holds no more than for a
+// compiled policy.
 //
 // IDs longer than store.MaxIDLen are not indexed: Check refuses them as
 // malformed, so Can answers false for them as well.
@@ -67,21 +68,23 @@ type index struct {
 	// Policy.Allowed's bounds checks. nil otherwise.
 	grants []uint64
 	seed   uint64 // of the hashes (see hash.go)
-	// enforcer decides for a policy that is not compiled (see
-	// rbac.Policy.Compiled); nil for a compiled one. It holds the same
-	// memberships as the index: writers change both under mu.
-	enforcer *rbac.Enforcer
+	// fallback is set for a policy that is not compiled (see
+	// rbac.Policy.Compiled), which rbac.Policy.AllowsIn decides.
+	fallback bool
 	view     atomic.Pointer[view]
 	accounts arena // account IDs, which are never removed
 
 	mu sync.Mutex // serializes writers: load, apply and catch-up
 	// Writer state, guarded by mu.
-	nAccounts int                          // accounts in the account table
-	used      int                          // membership slots holding a record, tombstones included
-	live      int                          // memberships
-	liveBytes int                          // bytes the live memberships' records take in view.records
-	teamRoles map[string]map[string]uint32 // account -> team role name -> ID
-	freeRoles []uint32                     // IDs of deleted team roles, to reuse
+	nAccounts int // accounts in the account table
+	used      int // membership slots holding a record, tombstones included
+	live      int // memberships
+	liveBytes int // bytes the live memberships' records take in view.records
+	// teamRoles maps account -> team role name -> ID. The ID of a deleted
+	// team role is never given to another, so that a reader that read a
+	// role ID just before the role was deleted never finds another role's
+	// actions under it.
+	teamRoles map[string]map[string]uint32
 	// custom is the team role table as changed since it was last
 	// published, a copy readers do not see; nil when the view's is
 	// current. publishCustom publishes it.
@@ -155,16 +158,10 @@ const minTable = 16
 // team role ID is taken.
 var errIndexFull = errors.New("roster: in-memory index is full")
 
-// newIndex returns an empty index deciding with p. It returns the errors of
-// p.NewEnforcer for a policy that is not compiled.
-func newIndex(p *rbac.Policy) (*index, error) {
-	ix := &index{policy: p, seed: rand.Uint64(), teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase}
-	if !p.Compiled() {
-		var err error
-		if ix.enforcer, err = p.NewEnforcer(); err != nil {
-			return nil, err
-		}
-	}
+// newIndex returns an empty index deciding with p.
+func newIndex(p *rbac.Policy) *index {
+	ix := &index{policy: p, seed: rand.Uint64(), fallback: !p.Compiled(),
+		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase}
 	ix.actions.init(p)
 	if actions := p.Actions(); len(actions) <= 64 {
 		for r := range p.Roles() {
@@ -187,7 +184,7 @@ func newIndex(p *rbac.Policy) (*index, error) {
 	}
 	v.records.init()
 	ix.view.Store(v)
-	return ix, nil
+	return ix
 }
 
 // membersFor returns the size of a membership table for n memberships: 60%
@@ -209,8 +206,7 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	var (
 		lastAccount string // consecutive items often share the account
 		entries     []entry
-		later       []laterRole       // entries whose role is not the policy's
-		enforced    []rbac.Membership // for ix.enforcer
+		later       []laterRole // entries whose role is not the policy's
 	)
 	records := ix.view.Load().records
 	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
@@ -240,9 +236,6 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 			later = append(later, laterRole{at: len(entries), account: it.AccountID, role: it.Role})
 		}
 		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
-		if ix.enforcer != nil {
-			enforced = append(enforced, rbac.Membership{User: it.UserID, Role: rbac.Role(it.Role), Team: it.AccountID})
-		}
 		return nil
 	})
 	if err != nil {
@@ -250,11 +243,6 @@ func (ix *index) load(ctx context.Context, s store.Store) error {
 	}
 	for _, l := range later {
 		entries[l.at].role = ix.roleID(l.account, l.role)
-	}
-	if ix.enforcer != nil {
-		if err := ix.enforcer.Reset(enforced); err != nil {
-			return err
-		}
 	}
 	ix.publishCustom()
 	ix.place(entries)
@@ -354,8 +342,9 @@ func (ix *index) role(account, user string) (id uint32, accountKnown, member boo
 // allowed is the hot path of Can: an action lookup, one hash table probe,
 // one record comparison and a bit test, with no lock and no allocation.
 func (ix *index) allowed(user, account string, action rbac.Action) bool {
-	if ix.enforcer != nil {
-		return ix.enforced(user, account, action)
+	if ix.fallback {
+		s := ix.findMember(ix.view.Load(), account, user)
+		return s != nil && ix.decide(s.role.Load(), account, action)
 	}
 	aid, ok := ix.actions.id(action)
 	if !ok {
@@ -394,20 +383,12 @@ func (ix *index) grantsSlow(r uint32, aid rbac.ActionID) bool {
 	return false
 }
 
-// enforced is allowed for a policy that is not compiled: the user must be a
-// member of the account with one of the policy's roles, and Casbin's
-// Enforce decides.
-func (ix *index) enforced(user, account string, action rbac.Action) bool {
-	s := ix.findMember(ix.view.Load(), account, user)
-	return s != nil && ix.enforce(s.role.Load(), user, account, action)
-}
-
-// enforce asks ix.enforcer whether user, a member of the account with the
-// role r, may perform action. Holders of team roles, of roles the policy
-// lacks and deleted memberships may do nothing: a policy that is not
-// compiled has no team roles.
-func (ix *index) enforce(r uint32, user, account string, action rbac.Action) bool {
-	return r < customBase && ix.enforcer.Enforce(user, account, action)
+// decide answers for a member of the account holding role r under a policy
+// that is not compiled: Casbin decides for the role in the account
+// (rbac.Policy.AllowsIn). Holders of team roles, of roles the policy lacks
+// and deleted memberships may do nothing: such a policy has no team roles.
+func (ix *index) decide(r uint32, account string, action rbac.Action) bool {
+	return r < customBase && ix.policy.AllowsIn(account, ix.policy.Role(rbac.RoleID(r)), action)
 }
 
 // lookup is role plus the answer for action, whose compiled ID is aid when
@@ -416,8 +397,8 @@ func (ix *index) lookup(account, user string, aid rbac.ActionID, action rbac.Act
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
-			if ix.enforcer != nil {
-				allowed = ix.enforce(r, user, account, action)
+			if ix.fallback {
+				allowed = ix.decide(r, account, action)
 			} else {
 				allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(r, aid)
 			}
@@ -455,15 +436,11 @@ func (ix *index) setTeamRole(account, name string, actions []string) error {
 	id, ok := roles[name]
 	if !ok {
 		custom := ix.editCustom()
-		switch n := len(ix.freeRoles); {
-		case n > 0:
-			id, ix.freeRoles = ix.freeRoles[n-1], ix.freeRoles[:n-1]
-		case uint64(len(custom)) < uint64(ix.maxTeamRoles):
-			id = customBase + uint32(len(custom))
-		default:
+		if uint64(len(custom)) >= uint64(ix.maxTeamRoles) {
 			return fmt.Errorf("roster: team role %q of account %q: all %d team role IDs are taken: %w",
 				name, account, ix.maxTeamRoles, errIndexFull)
 		}
+		id = customBase + uint32(len(custom))
 		if roles == nil {
 			roles = map[string]uint32{}
 			ix.teamRoles[account] = roles
@@ -486,7 +463,6 @@ func (ix *index) deleteTeamRole(account, name string) {
 		delete(ix.teamRoles, account)
 	}
 	ix.setCustom(id, customRole{})
-	ix.freeRoles = append(ix.freeRoles, id)
 }
 
 // editCustom returns ix.custom, the unpublished team role table, first
@@ -641,7 +617,7 @@ func (ix *index) catchUpLocked(ctx context.Context, s store.Store) error {
 
 // applyChanges applies changes in order, publishes the team roles they
 // changed, and advances the revision to the last one's. The caller holds
-// ix.mu. On error (errIndexFull, or the enforcer's) the changes before the
+// ix.mu. On error (errIndexFull) the changes before the
 // failing one stay applied and the revision stays where it was.
 func (ix *index) applyChanges(changes []store.Change) error {
 	for _, ch := range changes {
@@ -653,14 +629,8 @@ func (ix *index) applyChanges(changes []store.Change) error {
 			}
 		case store.MemberSet:
 			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role)
-			if err == nil && ix.enforcer != nil && indexable(ch.AccountID) && indexable(ch.UserID) {
-				err = ix.enforcer.SetMember(ch.UserID, rbac.Role(ch.Role), ch.AccountID)
-			}
 		case store.MemberDeleted:
 			ix.deleteMember(ch.AccountID, ch.UserID)
-			if ix.enforcer != nil {
-				err = ix.enforcer.DeleteMember(ch.UserID, ch.AccountID)
-			}
 		case store.RoleSet:
 			if indexable(ch.AccountID) {
 				err = ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)

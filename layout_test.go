@@ -22,19 +22,21 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":               {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz", "internal/chain"}},
-		"store":           {},
-		"store/sqlstore":  {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
-		"store/storetest": {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
-		"rbac":            {external: prefixes("github.com/casbin/casbin/v2")},
-		"internal/authz":  {internal: []string{"store", "rbac"}},
-		"internal/chain":  {internal: []string{"store"}},
-		"internal/token":  {},
-		"internal/testdb": {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
-		"teams":           {internal: []string{"store", "rbac", "internal/authz", "internal/token"}},
-		"invites":         {internal: []string{"store", "rbac", "internal/authz", "internal/token"}},
-		"audit":           {internal: []string{"store", "rbac", "internal/authz", "internal/chain"}},
-		"bench":           {}, // benchmarks only: its test files import what they measure
+		".":                   {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz"}},
+		"store":               {},
+		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
+		"store/storetest":     {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
+		"rbac":                {external: prefixes("github.com/casbin/casbin/v2")},
+		"internal/txn":        {internal: []string{"store", "rbac", "internal/authz", "internal/chain"}},
+		"internal/authz":      {internal: []string{"store", "rbac"}},
+		"internal/chain":      {internal: []string{"store"}},
+		"internal/token":      {},
+		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
+		"internal/rostertest": {internal: []string{".", "teams", "invites", "rbac", "store", "internal/testdb"}},
+		"teams":               {internal: []string{"store", "rbac", "internal/txn", "internal/token"}},
+		"invites":             {internal: []string{"store", "rbac", "internal/txn", "internal/authz", "internal/token"}},
+		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain"}},
+		"bench":               {}, // benchmarks only: its test files import what they measure
 	}
 	seen := map[string]bool{}
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {

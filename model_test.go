@@ -2,6 +2,7 @@ package roster_test
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"maps"
@@ -88,6 +89,7 @@ func (p modelPolicy) actions() []rbac.Action {
 type modelAccount struct {
 	id      string
 	team    bool
+	owner   string // the account owner: always a member with the top role
 	members map[string]rbac.Role
 	events  map[string]int // allowed audit events by action
 }
@@ -104,6 +106,7 @@ type modelInvite struct {
 
 type modelTransfer struct {
 	id, account, from, to string
+	kind                  store.TransferKind
 	status                store.TransferStatus
 }
 
@@ -114,22 +117,36 @@ type refModel struct {
 	order     []string // account IDs in creation order
 	invites   []*modelInvite
 	transfers []*modelTransfer
+	// active is each user's stored active account ("" once they were
+	// moved off it), and joined the accounts each is a member of, in the
+	// order they joined.
+	active map[string]string
+	joined map[string][]string
 }
 
-func (m *refModel) tops(a *modelAccount) int {
-	n := 0
-	for _, r := range a.members {
-		if r == m.p.top {
-			n++
+// join makes user a member of the account with role.
+func (m *refModel) join(a *modelAccount, user string, role rbac.Role) {
+	a.members[user] = role
+	m.joined[user] = append(m.joined[user], a.id)
+}
+
+// activeAccount is teams.Active by its documented rule: the account the user
+// last switched to if they are still a member, else their first personal
+// account, else the first team they joined.
+func (m *refModel) activeAccount(user string) string {
+	if id := m.active[user]; id != "" {
+		if _, ok := m.accounts[id].members[user]; ok {
+			return id
 		}
 	}
-	return n
-}
-
-// lastTop reports whether removing or demoting user would leave the account
-// without a top-role member.
-func (m *refModel) lastTop(a *modelAccount, user string) bool {
-	return a.members[user] == m.p.top && m.tops(a) == 1
+	for _, personal := range []bool{true, false} {
+		for _, id := range m.joined[user] {
+			if m.accounts[id].team != personal {
+				return id
+			}
+		}
+	}
+	return ""
 }
 
 // may reports whether user is a member of the account holding action, and
@@ -149,8 +166,26 @@ func (m *refModel) cancelTransfersOf(a *modelAccount, user string) {
 	}
 }
 
+// startTransfer records a transfer of kind started, cancelling the open
+// ones it supersedes: every handover of the account, or the grants to the
+// same member.
+func (m *refModel) startTransfer(a *modelAccount, id, from, to string, kind store.TransferKind) {
+	for _, t := range m.transfers {
+		if t.account == a.id && openTransfer(t.status) && t.kind == kind && (kind == store.TransferAccount || t.to == to) {
+			t.status = store.TransferCancelled
+			a.events["transfer.cancelled"]++
+		}
+	}
+	m.transfers = append(m.transfers, &modelTransfer{id: id, account: a.id, from: from, to: to, kind: kind, status: store.TransferAwaitingConfirm})
+	a.events["transfer.started"]++
+}
+
 func (m *refModel) remove(a *modelAccount, user, event string) {
 	delete(a.members, user)
+	m.joined[user] = slices.DeleteFunc(m.joined[user], func(id string) bool { return id == a.id })
+	if m.active[user] == a.id {
+		m.active[user] = ""
+	}
 	m.cancelTransfersOf(a, user)
 	a.events[event]++
 }
@@ -220,7 +255,7 @@ func TestModel(t *testing.T) {
 					rapid.Check(t, func(rt *rapid.T) {
 						run++
 						h := &modelHarness{t: rt, r: r, s: s, box: box, steps: &steps, done: &done, refused: &refused,
-							m: &refModel{p: p, accounts: map[string]*modelAccount{}}}
+							m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}}}
 						h.init(fmt.Sprintf("m%d-%s", run, b.Name))
 						rt.Repeat(h.actions())
 						h.final()
@@ -258,7 +293,10 @@ func (h *modelHarness) init(prefix string) {
 			h.t.Fatalf("create user %s: %v", id, err)
 		}
 		h.m.users = append(h.m.users, id)
-		h.m.accounts[acct.ID] = &modelAccount{id: acct.ID, members: map[string]rbac.Role{id: h.m.p.top}, events: map[string]int{"account.created": 1}}
+		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
+		h.m.accounts[acct.ID] = a
+		h.m.join(a, id, h.m.p.top)
+		h.m.active[id] = acct.ID
 		h.m.order = append(h.m.order, acct.ID)
 	}
 	h.canary = prefix + "-canary"
@@ -333,7 +371,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			a := h.account()
 			actor := h.memberOf(a, "actor")
 			_, ok := m.may(a, actor, rbac.SettingsManage)
-			want := ok && !a.team
+			want := ok && !a.team && actor == a.owner
 			_, err := h.r.Teams.ConvertToTeam(ctx, actor, a.id, "Team "+actor)
 			h.outcome("convert "+a.id+" by "+actor, want, err)
 			if want {
@@ -377,7 +415,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err)
 			switch {
 			case want:
-				a.members[user] = inv.role
+				m.join(a, user, inv.role)
 				inv.users[user] = true
 				inv.uses++
 				if inv.uses >= inv.maxUses {
@@ -430,7 +468,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			mine, ok := m.may(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
 			want := ok && member && m.p.covers(mine, theirs) && m.p.mayGrant(mine, role) &&
-				(role == theirs || role == m.p.top || !m.lastTop(a, target))
+				(role == theirs || target != a.owner)
 			_, err := h.r.Teams.ChangeRole(ctx, actor, a.id, target, role)
 			h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err)
 			if want && role != theirs {
@@ -443,7 +481,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			actor, target := h.memberOf(a, "actor"), h.memberOf(a, "target")
 			mine, ok := m.may(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
-			want := ok && member && m.p.covers(mine, theirs) && !m.lastTop(a, target)
+			want := ok && member && m.p.covers(mine, theirs) && target != a.owner
 			err := h.r.Teams.RemoveMember(ctx, actor, a.id, target)
 			h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err)
 			if want {
@@ -454,7 +492,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			a := h.account()
 			user := h.memberOf(a, "user")
 			_, member := a.members[user]
-			want := a.team && member && !m.lastTop(a, user)
+			want := a.team && member && user != a.owner
 			err := h.r.Teams.Leave(ctx, user, a.id)
 			h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err)
 			if want {
@@ -464,15 +502,36 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 		"transfer": func(t *rapid.T) {
 			a := h.account()
 			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
-			mine, ok := m.may(a, actor, rbac.MembersManage)
-			theirs, member := a.members[to]
-			want := ok && a.team && mine == m.p.top && to != actor && member && theirs != m.p.top
+			_, ok := m.may(a, actor, rbac.MembersManage)
+			_, member := a.members[to]
+			want := ok && a.team && actor == a.owner && to != actor && member
 			tr, err := h.r.Teams.TransferOwnership(ctx, actor, a.id, to)
 			h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err)
 			if want {
-				m.cancelTransfersOf(a, to)
-				m.transfers = append(m.transfers, &modelTransfer{id: tr.ID, account: a.id, from: actor, to: to, status: store.TransferAwaitingConfirm})
-				a.events["transfer.started"]++
+				m.startTransfer(a, tr.ID, actor, to, store.TransferAccount)
+			}
+		},
+		"grant top role": func(t *rapid.T) {
+			a := h.account()
+			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
+			mine, ok := m.may(a, actor, rbac.MembersManage)
+			theirs, member := a.members[to]
+			want := ok && a.team && mine == m.p.top && to != actor && member && theirs != m.p.top
+			tr, err := h.r.Teams.GrantTopRole(ctx, actor, a.id, to)
+			h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err)
+			if want {
+				m.startTransfer(a, tr.ID, actor, to, store.TransferRole)
+			}
+		},
+		"switch": func(t *rapid.T) {
+			a := h.account()
+			user := h.memberOf(a, "user")
+			_, want := a.members[user]
+			err := h.r.Teams.Switch(ctx, user, a.id)
+			h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err)
+			if want && m.active[user] != a.id {
+				m.active[user] = a.id
+				a.events["user.switched"]++
 			}
 		},
 		"confirm transfer": func(t *rapid.T) {
@@ -496,13 +555,20 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
 			actor := h.sideOf(tr)
 			a := m.accounts[tr.account]
-			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top
+			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top &&
+				(tr.kind == store.TransferRole || a.owner == tr.from)
 			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.token(tr.id))
 			h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err)
 			if want {
-				a.members[tr.to] = m.p.top
+				if a.members[tr.to] != m.p.top {
+					a.members[tr.to] = m.p.top
+					a.events["member.role_changed"]++
+				}
+				if tr.kind == store.TransferAccount {
+					a.owner = tr.to
+					a.events["account.owner_changed"]++
+				}
 				tr.status = store.TransferDone
-				a.events["member.role_changed"]++
 				a.events["transfer.accepted"]++
 			}
 		},
@@ -514,7 +580,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			actor := h.sideOf(tr)
 			a := m.accounts[tr.account]
 			mine, member := a.members[actor]
-			want := member && (actor == tr.from || actor == tr.to || mine == m.p.top) && openTransfer(tr.status)
+			want := member && (actor == tr.from || actor == tr.to || actor == a.owner || mine == m.p.top) && openTransfer(tr.status)
 			err := h.r.Teams.CancelTransfer(ctx, actor, a.id, tr.id)
 			h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err)
 			if want {
@@ -526,7 +592,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			a := h.account()
 			actor := h.memberOf(a, "actor")
 			_, ok := m.may(a, actor, rbac.SettingsManage)
-			want := ok && a.team
+			want := ok && a.team && actor == a.owner
 			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
 			h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err)
 			if !want {
@@ -565,8 +631,8 @@ func (h *modelHarness) compare() {
 	m := h.m
 	for _, id := range m.order {
 		a := m.accounts[id]
-		if a.team && m.tops(a) == 0 {
-			h.t.Fatalf("invariant: the model's team %s has no top-role member", id)
+		if a.members[a.owner] != m.p.top {
+			h.t.Fatalf("invariant: the model's account %s has an owner %s with role %q", id, a.owner, a.members[a.owner])
 		}
 		for _, u := range append(slices.Clone(m.users), h.canary) {
 			role, member := a.members[u]
@@ -588,23 +654,22 @@ func (h *modelHarness) compare() {
 			if got := acct.Kind == store.Team; got != a.team {
 				h.t.Fatalf("account %s is a team: %v, the model says %v", id, got, a.team)
 			}
+			if acct.Owner != a.owner {
+				h.t.Fatalf("account %s is owned by %s, the model says %s", id, acct.Owner, a.owner)
+			}
 			members, err := tx.Members(ctx, id)
 			if err != nil {
 				return err
 			}
 			got := map[string]rbac.Role{}
-			tops := 0
 			for _, mem := range members {
 				if _, dup := got[mem.UserID]; dup {
 					h.t.Fatalf("invariant: %s is a member of %s twice", mem.UserID, id)
 				}
 				got[mem.UserID] = rbac.Role(mem.Role)
-				if rbac.Role(mem.Role) == m.p.top {
-					tops++
-				}
 			}
-			if tops == 0 {
-				h.t.Fatalf("invariant: account %s has no member with the top role: %v", id, got)
+			if got[acct.Owner] != m.p.top {
+				h.t.Fatalf("invariant: account %s's owner %s holds %q, not the top role", id, acct.Owner, got[acct.Owner])
 			}
 			if !maps.Equal(got, a.members) {
 				h.t.Fatalf("members of %s: %v, the model says %v", id, got, a.members)
@@ -647,6 +712,34 @@ func (h *modelHarness) compare() {
 	})
 	if err != nil {
 		h.t.Fatalf("read the store: %v", err)
+	}
+	for _, u := range m.users {
+		got, err := h.r.Teams.Active(ctx, u)
+		want := m.activeAccount(u)
+		if want == "" && errors.Is(err, store.ErrNotFound) {
+			continue // a previous owner who left: a member of nothing
+		}
+		if err != nil {
+			h.t.Fatalf("active account of %s: %v (the model says %q)", u, err, want)
+		}
+		if got.ID != want {
+			h.t.Fatalf("active account of %s is %s, the model says %s (stored %q, joined %v)", u, got.ID, want, m.active[u], m.joined[u])
+		}
+	}
+	err = h.s.View(ctx, func(tx store.Tx) error {
+		for _, u := range m.users {
+			stored, err := tx.User(ctx, u)
+			if err != nil {
+				return err
+			}
+			if stored.ActiveAccount != m.active[u] {
+				h.t.Fatalf("stored active account of %s is %q, the model says %q", u, stored.ActiveAccount, m.active[u])
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		h.t.Fatalf("read the users: %v", err)
 	}
 }
 

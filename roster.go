@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
-	"github.com/teamroster/roster/internal/chain"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -42,6 +41,7 @@ type config struct {
 	policy  *rbac.Policy // Open only
 	teams   []teams.Option
 	invites []invites.Option
+	audit   []audit.Option
 	// follow is the backstop interval of following the store (see
 	// WithFollow); followSet says WithFollow was given.
 	follow    time.Duration
@@ -95,12 +95,14 @@ func WithRemovalHook(fn func(ctx context.Context, r teams.Removal)) Option {
 	return func(c *config) { c.teams = append(c.teams, teams.WithRemovalHook(fn)) }
 }
 
-// WithClock sets the clock roster stamps records and checks expiry with,
-// for tests.
+// WithClock sets the clock roster stamps records and events with and checks
+// expiry with, in every service, for tests. It must be safe for concurrent
+// use.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		c.teams = append(c.teams, teams.WithClock(now))
 		c.invites = append(c.invites, invites.WithClock(now))
+		c.audit = append(c.audit, audit.WithClock(now))
 	}
 }
 
@@ -150,10 +152,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if s == nil || p == nil {
 		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
 	}
-	idx, err := newIndex(p)
-	if err != nil {
-		return nil, fmt.Errorf("roster: new: %w", err)
-	}
+	idx := newIndex(p)
 	synced := &syncedStore{Store: s, idx: idx}
 	inv, err := invites.New(synced, p, c.invites...)
 	if err != nil {
@@ -165,7 +164,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	r := &Roster{
 		Teams:   teams.New(synced, p, c.teams...),
 		Invites: inv,
-		Audit:   audit.New(synced, p),
+		Audit:   audit.New(synced, p, c.audit...),
 		store:   s,
 		policy:  p,
 		idx:     idx,
@@ -313,26 +312,22 @@ func (r *Roster) decide(d Decision, accountKnown, member, known bool, role rbac.
 	return d
 }
 
-// syncedStore is the Store the services write through: after every commit it
-// applies the commit's changes to the in-memory index before returning, so
-// that Can reflects a change as soon as the call that made it returns.
-// Every transaction runs through chain.Update, which stamps each audit event
-// with the request metadata of its context and links it into its account's
-// hash chain: one place for every service and any Store.
+// syncedStore is the Store the services write through: the one write path
+// (internal/txn) tells it of every commit, and it applies the commit's
+// changes to the in-memory index before the call returns, so that Can
+// reflects a change as soon as the call that made it returns.
 type syncedStore struct {
 	store.Store
 	idx *index
 }
 
-func (s *syncedStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	c, err := s.Store.Update(ctx, chain.Update(ctx, fn))
-	if err != nil {
-		return c, err
-	}
+// Committed applies the commit c to the index and notes its revision in
+// ctx's Writes (see TrackWrites). An error means the change is committed
+// but the index is behind until the follower or Sync catches up.
+func (s *syncedStore) Committed(ctx context.Context, c store.Commit) error {
 	recordWrite(ctx, c.Revision)
-	// The change is committed; bring memory up to it even if ctx has ended.
-	if err := s.idx.apply(context.WithoutCancel(ctx), s.Store, c); err != nil {
-		return c, fmt.Errorf("roster: committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
+	if err := s.idx.apply(ctx, s.Store, c); err != nil {
+		return fmt.Errorf("roster: committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
 	}
-	return c, nil
+	return nil
 }

@@ -12,16 +12,12 @@ import (
 
 // CheckStrict is Check answered from the database instead of memory: it
 // reads the account, the user's membership and, for a team role, the role's
-// actions in one read-only transaction and decides with the same policy, so
-// its answer reflects every change committed before it began, on any
-// instance. Use it for the few actions that cannot tolerate the moments
-// another instance's change takes to reach this one (deleting a team,
-// moving money); it costs a database round trip, where Can costs none.
-//
-// For a policy that is not compiled (see rbac.Policy.Compiled) CheckStrict
-// brings the in-memory view up to the store's latest revision, as Sync does,
-// and answers as Check: one database round trip as well, and the answer of
-// Casbin's Enforce on the memberships committed before it began.
+// actions in one read-only transaction and decides with the same rules as
+// Can (internal/authz; Casbin for the account, for a policy that is not
+// compiled), so its answer reflects every change committed before it
+// began, on any instance. Use it for the few actions that cannot tolerate
+// the moments another instance's change takes to reach this one (deleting a
+// team, moving money); it costs a database round trip, where Can costs none.
 //
 // It returns nil if the user may perform the action, Check's errors if not
 // (store.ErrInvalid, rbac.ErrUnknownAction, store.ErrNotFound,
@@ -32,12 +28,6 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 	d, _, err := r.question(user, account, action)
 	if err != nil {
 		return d.deny(err).Err
-	}
-	if !r.policy.Compiled() {
-		if err := r.Sync(ctx); err != nil {
-			return fmt.Errorf("roster: strict check %q may %q on %q: %w", user, action, account, err)
-		}
-		return r.Check(ctx, user, account, action)
 	}
 	var (
 		accountKnown, member, known, allowed bool
@@ -53,13 +43,13 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 			return ignoreNotFound(err)
 		}
 		member, role = true, rbac.Role(m.Role)
-		held, err := authz.Actions(ctx, tx, r.policy, account, role)
+		rights, err := authz.Resolve(ctx, tx, r.policy, account, role)
 		if errors.Is(err, rbac.ErrUnknownRole) {
 			return nil // a stored role that is neither the policy's nor a team role
 		} else if err != nil {
 			return err
 		}
-		known, allowed = true, held.Has(r.policy, action)
+		known, allowed = true, rights.Allows(action)
 		return nil
 	})
 	if err != nil {

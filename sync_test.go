@@ -63,6 +63,17 @@ func TestInMemoryView(t *testing.T) {
 			other := team(t, r1, "oscar", map[string]rbac.Role{"a": rbac.DigitalOceanResourceViewer})
 			steps := []func() error{
 				func() error { makeTop(t, r1, in, "olive", acct.ID, "a"); return nil },
+				func() error {
+					tr, err := r1.Teams.TransferOwnership(ctx, "olive", acct.ID, "a")
+					if err != nil {
+						return err
+					}
+					if _, err := r1.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.last(t, "olive").Token); err != nil {
+						return err
+					}
+					_, err = r1.Teams.AcceptTransfer(ctx, "a", tr.ID, in.last(t, "a").Token)
+					return err
+				},
 				func() error { return r1.Teams.Leave(ctx, "olive", acct.ID) },
 				func() error { return r1.Teams.RemoveMember(ctx, "a", acct.ID, "b") },
 				func() error {

@@ -48,12 +48,51 @@ func TestMembersTable(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := []teams.MemberRow{
-				{UserID: "olive", Name: "olive", Email: "olive@example.com", Role: rbac.DigitalOceanOwner, Status: teams.Joined},
+				{UserID: "olive", Name: "olive", Email: "olive@example.com", Role: rbac.DigitalOceanOwner, Status: teams.Joined, Owner: true},
 				{UserID: "max", Name: "max", Email: "max@example.com", Role: rbac.DigitalOceanMember, Status: teams.Joined},
-				{Email: "new@example.com", Role: rbac.DigitalOceanBiller, Status: teams.Pending},
+				{Role: rbac.DigitalOceanBiller, Status: teams.Pending},
 			}
 			if diff := cmp.Diff(want, strip(rows)); diff != "" {
 				t.Errorf("members table for a member (-want +got):\n%s", diff)
+			}
+		})
+
+		t.Run("pending invitees' addresses only for those who see them in the invites list", func(t *testing.T) {
+			for _, viewer := range []string{"olive", "max"} {
+				rows, err := r.Teams.Members(ctx, viewer, acct.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				list, err := r.Invites.List(ctx, viewer, acct.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var listed string
+				for _, inv := range list {
+					if inv.ID == invite.ID {
+						listed = inv.Email
+					}
+				}
+				if got := rows[len(rows)-1].Email; got != listed {
+					t.Errorf("%s sees the pending invitee as %q in the members table and %q in the invites list", viewer, got, listed)
+				}
+			}
+		})
+
+		t.Run("a pending invite to a member's address is not listed twice", func(t *testing.T) {
+			again := invite
+			again.ID, again.Email, again.TokenHash = store.NewID("inv"), "max@example.com", []byte("00112233445566778899aabbccddeeff")
+			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, again) }); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := r.Teams.Members(ctx, "olive", acct.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, row := range rows {
+				if row.Status == teams.Pending && row.Email == "max@example.com" {
+					t.Errorf("max is listed as a member and as a pending invitee")
+				}
 			}
 		})
 

@@ -121,7 +121,7 @@ func TestAccounts(t *testing.T) {
 			}
 		})
 
-		t.Run("deleting a team reverts it to the deleter's personal account and removes everyone else", func(t *testing.T) {
+		t.Run("deleting a team reverts it to the owner's personal account and removes everyone else", func(t *testing.T) {
 			r, s := newRoster(t, b, rbac.Runpod())
 			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodAdmin, "carol": rbac.RunpodDev})
 			pending := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: string(rbac.RunpodDev),
@@ -129,24 +129,20 @@ func TestAccounts(t *testing.T) {
 			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, pending) }); err != nil {
 				t.Fatal(err)
 			}
-			// The converter leaves; another admin deletes the team.
-			if err := r.Teams.Leave(ctx, "alice", acct.ID); err != nil {
-				t.Fatal(err)
-			}
-			got, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID)
+			got, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.ID != acct.ID || got.Kind != store.Personal || got.Owner != "bob" || got.Name != "" {
-				t.Errorf("deleted team = %+v, want bob's personal account with the same ID", got)
+			if got.ID != acct.ID || got.Kind != store.Personal || got.Owner != "alice" || got.Name != "" {
+				t.Errorf("deleted team = %+v, want alice's personal account with the same ID", got)
 			}
-			for _, who := range []string{"alice", "carol"} {
+			for _, who := range []string{"bob", "carol"} {
 				if r.Can(ctx, who, acct.ID, rbac.AccountAccess) {
 					t.Errorf("%s can still access the deleted team", who)
 				}
 			}
-			if !r.Can(ctx, "bob", acct.ID, rbac.AuditRead) {
-				t.Error("bob cannot use his reverted personal account")
+			if !r.Can(ctx, "alice", acct.ID, rbac.AuditRead) {
+				t.Error("alice cannot use her reverted personal account")
 			}
 			var inv store.Invite
 			if err := s.View(ctx, func(tx store.Tx) (err error) { inv, err = tx.Invite(ctx, pending.ID); return err }); err != nil {
@@ -155,7 +151,7 @@ func TestAccounts(t *testing.T) {
 			if inv.Status != store.InviteRevoked {
 				t.Errorf("pending invite status after deletion = %s, want revoked", inv.Status)
 			}
-			if _, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
+			if _, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
 				t.Errorf("deleting a personal account: error = %v, want ErrNotTeam", err)
 			}
 			if got, want := newestActions(t, s, acct.ID, 3), "account.team_deleted invite.revoked member.removed"; got != want {
@@ -284,7 +280,7 @@ func TestMembers(t *testing.T) {
 			}
 		})
 
-		t.Run("the last top-role member cannot leave, be removed or be demoted", func(t *testing.T) {
+		t.Run("the owner cannot leave, be removed or be demoted", func(t *testing.T) {
 			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
 				in := &inbox{}
 				r, s := newRoster(t, b, p, roster.WithNotifier(in))
@@ -309,14 +305,28 @@ func TestMembers(t *testing.T) {
 				if !r.Can(ctx, "alice", acct.ID, rbac.MembersManage) {
 					t.Errorf("%s: alice lost the top role", p.Name())
 				}
-				// With a second top-role member, the first may go.
+				// With a second top-role member the owner still stays; once
+				// she has handed the account over, she may go.
 				user(t, r, "bob")
 				if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", other); err != nil {
 					t.Fatal(err)
 				}
 				makeTop(t, r, in, "alice", acct.ID, "bob")
+				if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrLastOwner) {
+					t.Errorf("%s: the owner leaving with another top-role member: %v, want ErrLastOwner", p.Name(), err)
+				}
+				tr, err := r.Teams.TransferOwnership(ctx, "alice", acct.ID, "bob")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.Teams.ConfirmTransfer(ctx, "alice", tr.ID, in.last(t, "alice").Token); err != nil {
+					t.Fatal(err)
+				}
+				if _, err := r.Teams.AcceptTransfer(ctx, "bob", tr.ID, in.last(t, "bob").Token); err != nil {
+					t.Fatal(err)
+				}
 				if err := r.Teams.Leave(ctx, "alice", acct.ID); err != nil {
-					t.Errorf("%s: a top-role member leaving with another left: %v", p.Name(), err)
+					t.Errorf("%s: the previous owner leaving: %v", p.Name(), err)
 				}
 			}
 		})

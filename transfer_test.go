@@ -15,7 +15,29 @@ import (
 	"github.com/teamroster/roster/teams"
 )
 
+// TestOwnershipTransfer runs DigitalOcean's confirm-then-accept flow for
+// both kinds of transfer: a grant of the top role (GrantTopRole) and a
+// handover of the account (TransferOwnership), which olive, the account's
+// owner, may both start.
 func TestOwnershipTransfer(t *testing.T) {
+	ctx := context.Background()
+	kinds := []struct {
+		kind  store.TransferKind
+		start func(r *roster.Roster, actor, accountID, to string) (store.Transfer, error)
+	}{
+		{store.TransferRole, func(r *roster.Roster, actor, accountID, to string) (store.Transfer, error) {
+			return r.Teams.GrantTopRole(ctx, actor, accountID, to)
+		}},
+		{store.TransferAccount, func(r *roster.Roster, actor, accountID, to string) (store.Transfer, error) {
+			return r.Teams.TransferOwnership(ctx, actor, accountID, to)
+		}},
+	}
+	for _, k := range kinds {
+		t.Run(string(k.kind), func(t *testing.T) { ownershipTransfer(t, k.kind, k.start) })
+	}
+}
+
+func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *roster.Roster, actor, accountID, to string) (store.Transfer, error)) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		setup := func(t *testing.T) (*roster.Roster, store.Store, *inbox, *testClock, store.Account) {
@@ -47,7 +69,7 @@ func TestOwnershipTransfer(t *testing.T) {
 
 		t.Run("the owner confirms, the new owner accepts, and only then the role changes", func(t *testing.T) {
 			r, s, in, _, acct := setup(t)
-			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			tr, err := start(r, "olive", acct.ID, "max")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,14 +116,27 @@ func TestOwnershipTransfer(t *testing.T) {
 			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, accept.Token); !errors.Is(err, teams.ErrTransferClosed) {
 				t.Errorf("accepting twice: error = %v, want ErrTransferClosed", err)
 			}
-			if got, want := newestActions(t, s, acct.ID, 4), "transfer.accepted member.role_changed transfer.confirmed transfer.started"; got != want {
-				t.Errorf("newest events = %s, want %s", got, want)
+			want, owner := "transfer.accepted member.role_changed transfer.confirmed transfer.started", "olive"
+			if kind == store.TransferAccount {
+				want, owner = "transfer.accepted account.owner_changed member.role_changed transfer.confirmed transfer.started", "max"
+			}
+			if got := newestAllowed(t, s, acct.ID, len(strings.Fields(want))); got != want {
+				t.Errorf("newest allowed events = %s, want %s", got, want)
+			}
+			if got, err := r.Teams.Account(ctx, "olive", acct.ID); err != nil || got.Owner != owner {
+				t.Errorf("the account's owner is %q (%v), want %s", got.Owner, err, owner)
+			}
+			// The refusals of members were recorded.
+			for _, who := range []string{"max", "bea"} {
+				if !hasDeniedBy(t, s, acct.ID, who) {
+					t.Errorf("%s's refused step is not in the log", who)
+				}
 			}
 		})
 
 		t.Run("a transfer expires", func(t *testing.T) {
 			r, _, in, clk, acct := setup(t)
-			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			tr, err := start(r, "olive", acct.ID, "max")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -113,7 +148,7 @@ func TestOwnershipTransfer(t *testing.T) {
 
 		t.Run("ten concurrent confirmations: one wins", func(t *testing.T) {
 			r, _, in, _, acct := setup(t)
-			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			tr, err := start(r, "olive", acct.ID, "max")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +175,7 @@ func TestOwnershipTransfer(t *testing.T) {
 
 		t.Run("a transfer dies when either side leaves", func(t *testing.T) {
 			r, _, in, clk, acct := setup(t)
-			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			tr, err := start(r, "olive", acct.ID, "max")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -155,7 +190,7 @@ func TestOwnershipTransfer(t *testing.T) {
 			}
 			// A removed new owner: the same.
 			clk.Advance(time.Minute)
-			tr2, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "bea")
+			tr2, err := start(r, "olive", acct.ID, "bea")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -178,7 +213,7 @@ func TestOwnershipTransfer(t *testing.T) {
 
 		t.Run("either side may cancel, others may not", func(t *testing.T) {
 			r, _, _, _, acct := setup(t)
-			tr, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+			tr, err := start(r, "olive", acct.ID, "max")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -193,17 +228,41 @@ func TestOwnershipTransfer(t *testing.T) {
 			}
 		})
 
-		t.Run("only an owner starts a transfer, to another member", func(t *testing.T) {
+		t.Run("only the owner (or a holder of the top role, for a grant) starts a transfer, to another member", func(t *testing.T) {
 			r, _, _, _, acct := setup(t)
-			if _, err := r.Teams.TransferOwnership(ctx, "max", acct.ID, "bea"); !errors.Is(err, rbac.ErrDenied) {
+			if _, err := start(r, "max", acct.ID, "bea"); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("a member starting a transfer: error = %v, want ErrDenied", err)
 			}
-			if _, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "olive"); !errors.Is(err, rbac.ErrDenied) {
+			if _, err := start(r, "olive", acct.ID, "olive"); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("transferring to oneself: error = %v, want ErrDenied", err)
 			}
-			if _, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "stranger"); !errors.Is(err, store.ErrNotFound) {
+			if _, err := start(r, "olive", acct.ID, "stranger"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("transferring to a non-member: error = %v, want ErrNotFound", err)
 			}
 		})
 	})
+}
+
+// newestAllowed returns the actions of the account's n newest allowed
+// events, newest first, separated by spaces.
+func newestAllowed(t *testing.T, s store.Store, accountID string, n int) string {
+	t.Helper()
+	var actions []string
+	for _, e := range events(t, s, accountID) {
+		if e.Result == store.Allowed && len(actions) < n {
+			actions = append(actions, string(e.Action))
+		}
+	}
+	return strings.Join(actions, " ")
+}
+
+// hasDeniedBy reports whether the account's log has a denied event by actor.
+func hasDeniedBy(t *testing.T, s store.Store, accountID, actor string) bool {
+	t.Helper()
+	for _, e := range events(t, s, accountID) {
+		if e.Result == store.Denied && e.Actor == actor {
+			return true
+		}
+	}
+	return false
 }

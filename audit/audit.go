@@ -75,10 +75,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -105,21 +104,14 @@ const (
 	MaxValueLen  = 64 << 10 // bytes of an Entry's Before or After JSON
 )
 
-// The actions the audit service itself records, with ResourceType "audit"
-// and the account's ID as ResourceID.
-const (
-	// ActionQueried is recorded, denied, when a member whose role lacks
-	// rbac.AuditRead tries to read the log (Query, Head, Verify, MembersAt,
-	// MemberAt).
-	ActionQueried = "audit.queried"
-	// ActionExported is recorded after every Export, with the format, the
-	// filter and the number of events in After; denied when refused.
-	ActionExported = "audit.exported"
-	// ActionPruned is recorded by Prune, with the cut, the number of events
-	// deleted, the chain's new anchor and the membership at the cut in
-	// After; denied when refused.
-	ActionPruned = "audit.pruned"
-)
+// The actions the audit service itself records are store.EventAuditQueried
+// (denied, when a member whose role lacks rbac.AuditRead tries to read the
+// log: Query, Head, Verify, MembersAt, MemberAt), store.EventAuditExported
+// (every Export, with the format and the filter in After; denied when
+// refused) and store.EventAuditPruned (every Prune that deleted events,
+// with the cut, the number deleted, the chain's new anchor and the
+// membership at the cut in After; denied when refused), each with
+// ResourceType "audit" and the account's ID as ResourceID.
 
 // Filter selects events. Zero fields do not filter; set fields combine (an
 // event must match all of them). Every value is compared exactly: "%" or "*"
@@ -131,9 +123,10 @@ type Filter struct {
 	Since, Until time.Time
 	// Actor is the user who acted.
 	Actor string
-	// Action is the event's action, such as "member.role_changed": lowercase
-	// words of letters, digits and underscores joined by dots.
-	Action string
+	// Action is the event's action, such as store.EventMemberRoleChanged
+	// ("member.role_changed"): lowercase words of letters, digits and
+	// underscores joined by dots.
+	Action store.EventAction
 	// ResourceType and ResourceID name what was acted on.
 	ResourceType string
 	ResourceID   string
@@ -148,20 +141,32 @@ type Filter struct {
 }
 
 // Service is the audit log of a Store. Get one from roster.Open or
-// roster.New, whose Store stamps and chains every event; a Service wired by
-// hand with New to a bare Store reads the same log, but the events it
-// records are not chained and Verify reports them. A Service is safe for
-// concurrent use.
+// roster.New; New is for wiring a Store by hand, and a Service wired so
+// stamps, chains and authorizes exactly as a Roster's does. A Service is
+// safe for concurrent use.
 type Service struct {
-	store  store.Store
+	door   *txn.Door
 	policy *rbac.Policy
-	now    func() time.Time
 }
 
-// New returns a Service on s authorizing with p. See Service for why s
-// should be the Store of a Roster.
-func New(s store.Store, p *rbac.Policy) *Service {
-	return &Service{store: s, policy: p, now: func() time.Time { return time.Now().UTC() }}
+// Option configures New.
+type Option func(*config)
+
+type config struct{ now func() time.Time }
+
+// WithClock sets the clock the Service stamps events with and checks a
+// prune's cut against, for tests. It must be safe for concurrent use.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) { c.now = now }
+}
+
+// New returns a Service on s authorizing with p.
+func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
+	var c config
+	for _, o := range opts {
+		o(&c)
+	}
+	return &Service{door: txn.New(s, p, c.now), policy: p}
 }
 
 // Query returns one page of the account's events matching f, newest first
@@ -170,7 +175,7 @@ func New(s store.Store, p *rbac.Policy) *Service {
 // the last event returned, and a new event sorts above every older one of
 // its account (roster moves an event's time up to its predecessor's, unless
 // the clocks of application servers disagree by more than five minutes). The actor needs rbac.AuditRead; a member refused is
-// recorded as a denied ActionQueried. Query returns an error wrapping
+// recorded as a denied store.EventAuditQueried. Query returns an error wrapping
 // store.ErrInvalid (a malformed filter or cursor), store.ErrNotFound (no
 // such account), rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) ([]store.Event, string, error) {
@@ -187,7 +192,7 @@ func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) 
 	limit := sf.Limit
 	sf.Limit++ // one more tells whether there is a next page
 	var events []store.Event
-	err = s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
+	err = s.read(ctx, actor, accountID, store.EventAuditQueried, func(tx store.Tx) error {
 		var err error
 		events, err = tx.Events(ctx, sf)
 		return err
@@ -204,45 +209,19 @@ func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) 
 }
 
 // read runs fn in a read-only transaction once actor is authorized to read
-// the account's log. A member refused is recorded as a denied action.
-func (s *Service) read(ctx context.Context, actor, accountID, action string, fn func(tx store.Tx) error) error {
-	err := s.store.View(ctx, func(tx store.Tx) error {
-		if _, _, err := authz.AuthorizeView(ctx, tx, s.policy, actor, accountID, rbac.AuditRead); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
-	return s.denied(ctx, actor, accountID, action, err)
+// the account's log (rbac.AuditRead). A member refused is recorded as a
+// denied action.
+func (s *Service) read(ctx context.Context, actor, accountID string, action store.EventAction, fn func(tx store.Tx) error) error {
+	return s.door.View(ctx, s.call(actor, accountID, action), func(c *txn.Change) error { return fn(c.Tx) })
 }
 
-// denied returns err; if err says that a member's role was refused
-// (rbac.ErrDenied), it first records the refusal as a denied event in a
-// transaction of its own, joining any failure to do so to err. Refusals of
-// non-members are not recorded, so that outsiders cannot write to an
-// account's log.
-func (s *Service) denied(ctx context.Context, actor, accountID, action string, err error) error {
-	if !errors.Is(err, rbac.ErrDenied) {
-		return err
+// call is a call that needs rbac.AuditRead on the account's log, refused as
+// a denied action.
+func (s *Service) call(actor, accountID string, action store.EventAction) txn.Call {
+	return txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.AuditRead,
+		Event: action, Resource: txn.Resource{Type: "audit", ID: accountID},
 	}
-	_, rerr := s.store.Update(ctx, func(tx store.Tx) error {
-		_, err := tx.AppendEvent(ctx, store.Event{
-			AccountID: accountID, Time: s.now(), Actor: actor, Action: store.EventAction(action),
-			ResourceType: "audit", ResourceID: accountID,
-			Result: store.Denied, Reason: reason(err),
-		})
-		return err
-	})
-	if rerr != nil {
-		return errors.Join(err, fmt.Errorf("record the denied attempt: %w", rerr))
-	}
-	return err
-}
-
-// reason is the Reason of a denied event: the error's text without the
-// package prefixes, cleaned and cut to MaxReasonLen characters.
-func reason(err error) string {
-	msg := strings.ReplaceAll(err.Error(), "rbac: ", "")
-	return store.CleanText(msg, MaxReasonLen)
 }
 
 // Time bounds a filter or a question may name.
@@ -279,7 +258,7 @@ func (f Filter) storeFilter(accountID string, export bool) (store.EventFilter, e
 		}
 	}
 	if f.Action != "" {
-		if err := validAction(f.Action); err != nil {
+		if err := validAction(string(f.Action)); err != nil {
 			return sf, err
 		}
 	}
@@ -372,7 +351,7 @@ func cursorSum(head []byte, accountID string, f Filter) []byte {
 		h.Write([]byte(s))
 	}
 	field(string(head))
-	for _, s := range []string{accountID, f.Actor, f.Action, f.ResourceType, f.ResourceID, string(f.Result),
+	for _, s := range []string{accountID, f.Actor, string(f.Action), f.ResourceType, f.ResourceID, string(f.Result),
 		timeKey(f.Since), timeKey(f.Until)} {
 		field(s)
 	}

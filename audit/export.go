@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/store"
 )
 
@@ -107,8 +108,11 @@ func decodeHash(s string) ([]byte, error) {
 // stays constant however many there are) within one read-only transaction,
 // which stays open while w is written. f.Limit caps the number of events (0
 // means all, with no maximum) and f.Cursor starts below a Query page. The
-// actor needs rbac.AuditRead. Every export is recorded as an ActionExported
-// event once written; a member refused is recorded as a denied one.
+// actor needs rbac.AuditRead. Every export is recorded as a
+// store.EventAuditExported event, with the format and the filter, before the
+// first event is read, so that no export goes unrecorded (one that then
+// fails midway stays recorded); a member refused is recorded as a denied
+// one.
 //
 // Export returns the number of events written, and an error wrapping
 // store.ErrInvalid (a malformed filter or unknown format),
@@ -128,8 +132,17 @@ func (s *Service) Export(ctx context.Context, actor, accountID string, f Filter,
 	if err != nil {
 		return fail(0, err)
 	}
+	_, err = s.door.Update(ctx, s.call(actor, accountID, store.EventAuditExported), func(c *txn.Change) error {
+		_, err := c.Record(store.Event{
+			Action: store.EventAuditExported, ResourceType: "audit", ResourceID: accountID, After: exportDetails(format, f),
+		})
+		return err
+	})
+	if err != nil {
+		return fail(0, err)
+	}
 	n := 0
-	err = s.read(ctx, actor, accountID, ActionExported, func(tx store.Tx) error {
+	err = s.read(ctx, actor, accountID, store.EventAuditExported, func(tx store.Tx) error {
 		enc := newEncoder(format, w)
 		if err := enc.header(); err != nil {
 			return err
@@ -149,25 +162,18 @@ func (s *Service) Export(ctx context.Context, actor, accountID string, f Filter,
 	if err != nil {
 		return fail(n, err)
 	}
-	_, err = s.store.Update(ctx, func(tx store.Tx) error {
-		_, err := tx.AppendEvent(ctx, store.Event{
-			AccountID: accountID, Time: s.now(), Actor: actor, Action: ActionExported,
-			ResourceType: "audit", ResourceID: accountID, Result: store.Allowed,
-			After: exportDetails(format, f, n),
-		})
-		return err
-	})
-	if err != nil {
-		return fail(n, fmt.Errorf("exported, but recording the export failed: %w", err))
-	}
 	return n, nil
 }
 
-// exportDetails is the After value of an ActionExported event.
-func exportDetails(format Format, f Filter, n int) string {
-	d := map[string]any{"format": format, "events": n}
+// exportDetails is the After value of a store.EventAuditExported event: the
+// format and the filter's set fields.
+func exportDetails(format Format, f Filter) string {
+	d := map[string]any{"format": format}
+	if f.Limit > 0 {
+		d["limit"] = f.Limit
+	}
 	for k, v := range map[string]string{
-		"actor": f.Actor, "action": f.Action, "resource_type": f.ResourceType, "resource_id": f.ResourceID,
+		"actor": f.Actor, "action": string(f.Action), "resource_type": f.ResourceType, "resource_id": f.ResourceID,
 		"result": string(f.Result), "since": timeKey(f.Since), "until": timeKey(f.Until),
 	} {
 		if v != "" {

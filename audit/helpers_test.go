@@ -11,6 +11,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -19,10 +20,11 @@ import (
 // env is a Roster on a fresh database of one backend, with the Store under
 // it and a plain SQL handle on the same database for tampering.
 type env struct {
-	b   testdb.Backend
-	r   *roster.Roster
-	s   store.Store
-	raw *sql.DB
+	b     testdb.Backend
+	r     *roster.Roster
+	s     store.Store
+	raw   *sql.DB
+	inbox *rostertest.Inbox
 }
 
 // forEachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped
@@ -50,11 +52,20 @@ func newEnv(t testing.TB, b testdb.Backend, p *rbac.Policy) *env {
 			t.Errorf("close store: %v", err)
 		}
 	})
-	r, err := roster.New(context.Background(), s, p)
+	in := &rostertest.Inbox{}
+	r := rostertest.New(t, s, p, roster.WithNotifier(in))
+	return &env{b: b, r: r, s: s, raw: b.SQL(t, dsn), inbox: in}
+}
+
+// handOver makes to the owner of the account by a confirmed and accepted
+// ownership transfer from its owner.
+func (e *env) handOver(t testing.TB, owner, accountID, to string) {
+	t.Helper()
+	tr, err := e.r.Teams.TransferOwnership(context.Background(), owner, accountID, to)
 	if err != nil {
-		t.Fatalf("roster.New: %v", err)
+		t.Fatalf("transfer %s to %s: %v", accountID, to, err)
 	}
-	return &env{b: b, r: r, s: s, raw: b.SQL(t, dsn)}
+	e.inbox.Transfer(t, e.r, tr)
 }
 
 // exec runs a statement on the raw handle, with ? placeholders.
@@ -68,7 +79,7 @@ func (e *env) exec(t testing.TB, query string, args ...any) {
 // user creates a user with a personal account and returns the account.
 func (e *env) user(t testing.TB, id string) store.Account {
 	t.Helper()
-	acct, err := e.r.Teams.CreateUser(context.Background(), store.User{ID: id, Email: "u@example.com", Name: "User", SignIn: store.SignInEmail})
+	acct, err := e.r.Teams.CreateUser(context.Background(), store.User{ID: id, Email: id + "@example.com", Name: "User", SignIn: store.SignInEmail})
 	if err != nil {
 		t.Fatalf("create user %s: %v", id, err)
 	}

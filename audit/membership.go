@@ -20,7 +20,7 @@ import (
 // began the membership. A time before the account existed has no members.
 // It reads the log a page at a time: its memory grows with the number of
 // members, not with the number of events. The actor needs rbac.AuditRead; a
-// member refused is recorded as a denied ActionQueried.
+// member refused is recorded as a denied store.EventAuditQueried.
 //
 // MembersAt returns an error wrapping ErrPruned if events before at were
 // pruned past it (at is before the cut of the last Prune), store.ErrInvalid
@@ -34,7 +34,7 @@ func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at tim
 		err = validTime("time", at)
 	}
 	if err == nil {
-		err = s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
+		err = s.read(ctx, actor, accountID, store.EventAuditQueried, func(tx store.Tx) error {
 			state, err := s.replayTo(ctx, tx, accountID, "", at)
 			out = state.list()
 			return err
@@ -60,7 +60,7 @@ func (s *Service) MemberAt(ctx context.Context, actor, accountID, userID string,
 		err = validTime("time", at)
 	}
 	if err == nil {
-		err = s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
+		err = s.read(ctx, actor, accountID, store.EventAuditQueried, func(tx store.Tx) error {
 			state, err := s.replayTo(ctx, tx, accountID, userID, at)
 			m, ok = state.members[userID]
 			return err
@@ -155,7 +155,7 @@ type checkpointMember struct {
 // membership, 0 and the zero time if the account was never pruned.
 func (s *Service) checkpoint(ctx context.Context, tx store.Tx, accountID string) (*membership, int64, time.Time, error) {
 	m := &membership{accountID: accountID, top: string(s.policy.Top()), members: map[string]store.Member{}}
-	last, err := tx.Events(ctx, store.EventFilter{AccountID: accountID, Action: ActionPruned, Result: store.Allowed, Limit: 1})
+	last, err := tx.Events(ctx, store.EventFilter{AccountID: accountID, Action: store.EventAuditPruned, Result: store.Allowed, Limit: 1})
 	if err != nil || len(last) == 0 {
 		return m, 0, time.Time{}, err
 	}

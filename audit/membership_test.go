@@ -98,6 +98,7 @@ func membershipStory(t *testing.T, e *env) (store.Account, []step) {
 	do(err)
 	noise(2)
 	do(e.r.Teams.Leave(ctx, "carol", acct.ID))
+	e.handOver(t, "alice", acct.ID, "bob")
 	do(e.r.Teams.Leave(ctx, "alice", acct.ID))
 	_, err = e.r.Teams.DeleteTeam(ctx, "bob", acct.ID)
 	do(err)
@@ -338,7 +339,7 @@ func TestPrune(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.Deleted != int64(kept) || res.AnchorID != log[kept-1].ID || res.Event.Action != audit.ActionPruned {
+			if res.Deleted != int64(kept) || res.AnchorID != log[kept-1].ID || res.Event.Action != store.EventAuditPruned {
 				t.Errorf("Prune = %+v, want %d deleted through %d", res, kept, log[kept-1].ID)
 			}
 			rep, err := e.r.Audit.Verify(ctx, "bob", acct.ID)
@@ -428,7 +429,7 @@ func TestPrune(t *testing.T) {
 				checkErr(t, who+" pruning", err, rbac.ErrDenied)
 			}
 			got := e.all(t, acct.ID)
-			if len(got) != n+2 || got[0].Action != audit.ActionPruned || got[0].Result != store.Denied || got[1].Result != store.Denied {
+			if len(got) != n+2 || got[0].Action != store.EventAuditPruned || got[0].Result != store.Denied || got[1].Result != store.Denied {
 				t.Errorf("refused prunes left %d events (newest %+v), want the %d before and two denied prunes", len(got), got[0], n)
 			}
 		})
@@ -564,6 +565,7 @@ func TestMembersAtReadsPastHostEvents(t *testing.T) {
 			do(err)
 			accountNoise(t, e, "carol", acct.ID, 300)
 			do(e.r.Teams.RemoveMember(ctx, "bob", acct.ID, "carol"))
+			e.handOver(t, "alice", acct.ID, "bob")
 			do(e.r.Teams.Leave(ctx, "alice", acct.ID))
 			accountNoise(t, e, "bob", acct.ID, 10)
 			_, err = e.r.Teams.DeleteTeam(ctx, "bob", acct.ID)

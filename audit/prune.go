@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -20,7 +20,7 @@ type PruneResult struct {
 	// AnchorID is the newest deleted event, whose hash the kept chain now
 	// starts from; 0 if nothing was deleted.
 	AnchorID int64
-	// Event is the ActionPruned event recorded; zero if nothing was deleted.
+	// Event is the store.EventAuditPruned event recorded; zero if nothing was deleted.
 	Event store.Event
 }
 
@@ -29,7 +29,7 @@ type PruneResult struct {
 // events in chain order up to the first one at or after before (so an event
 // older than before that follows a newer one, which only clock skew between
 // servers can cause, is kept), records the hash of the last one deleted as
-// the chain's anchor, and records an ActionPruned event holding the cut, the
+// the chain's anchor, and records a store.EventAuditPruned event holding the cut, the
 // number deleted, the anchor and the membership after the last deleted
 // event, so that MembersAt still answers for times from before on. Times
 // before it become unanswerable (ErrPruned). Nothing deleted, nothing
@@ -37,7 +37,7 @@ type PruneResult struct {
 //
 // Pruning destroys evidence, so the actor needs the policy's top role (admin
 // for Runpod, owner for DigitalOcean), which holds every permission; a
-// member refused is recorded as a denied ActionPruned. before may not be in
+// member refused is recorded as a denied store.EventAuditPruned. before may not be in
 // the future. Everything happens in one transaction. Prune returns an error
 // wrapping store.ErrInvalid (malformed input, before in the future or outside
 // the years 1970 to 9999), store.ErrNotFound (no such account),
@@ -53,18 +53,15 @@ func (s *Service) Prune(ctx context.Context, actor, accountID string, before tim
 	if err := validTime("cut", before); err != nil {
 		return fail(err)
 	}
-	if before.After(s.now()) {
+	before = before.UTC().Truncate(time.Microsecond)
+	if before.After(s.door.Now()) {
 		return fail(fmt.Errorf("%w: cut is in the future", store.ErrInvalid))
 	}
-	before = before.UTC().Truncate(time.Microsecond)
-	_, err := s.store.Update(ctx, func(tx store.Tx) error {
-		_, me, err := authz.Authorize(ctx, tx, s.policy, actor, accountID, rbac.AuditRead)
-		if err != nil {
-			return err
+	_, err := s.door.Update(ctx, s.call(actor, accountID, store.EventAuditPruned), func(c *txn.Change) error {
+		if !c.Rights.Top() {
+			return fmt.Errorf("role %q is not the top role, which pruning needs: %w", c.Actor.Role, rbac.ErrDenied)
 		}
-		if !s.policy.IsTop(rbac.Role(me.Role)) {
-			return fmt.Errorf("role %q is not the top role, which pruning needs: %w", me.Role, rbac.ErrDenied)
-		}
+		tx := c.Tx
 		m, through, _, err := s.checkpoint(ctx, tx, accountID)
 		if err != nil {
 			return err
@@ -118,9 +115,8 @@ func (s *Service) Prune(ctx context.Context, actor, accountID string, before tim
 		if err != nil {
 			return fmt.Errorf("encode prune details: %w", err)
 		}
-		ev, err := tx.AppendEvent(ctx, store.Event{
-			AccountID: accountID, Time: s.now(), Actor: actor, Action: ActionPruned,
-			ResourceType: "audit", ResourceID: accountID, Result: store.Allowed, After: string(after),
+		ev, err := c.Record(store.Event{
+			Action: store.EventAuditPruned, ResourceType: "audit", ResourceID: accountID, After: string(after),
 		})
 		if err != nil {
 			return err
@@ -128,7 +124,7 @@ func (s *Service) Prune(ctx context.Context, actor, accountID string, before tim
 		res = PruneResult{Deleted: n, AnchorID: last.ID, Event: ev}
 		return nil
 	})
-	if err := s.denied(ctx, actor, accountID, ActionPruned, err); err != nil {
+	if err != nil {
 		return fail(err)
 	}
 	return res, nil

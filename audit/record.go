@@ -2,13 +2,12 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/store"
 )
 
@@ -18,7 +17,7 @@ type Entry struct {
 	// Action names what happened: lowercase words of letters, digits and
 	// underscores joined by dots, at least two of them ("pod.created"), and
 	// not in one of roster's namespaces (see Reserved).
-	Action string
+	Action store.EventAction
 	// ResourceType and ResourceID name what was acted on ("pod",
 	// "pod_7f3a"); each is optional and, when set, an identifier of at most
 	// store.MaxIDLen bytes without spaces or control characters.
@@ -49,8 +48,8 @@ var reservedNamespaces = []string{"account", "audit", "invite", "member", "role"
 // Reserved reports whether action lies in one of roster's own namespaces
 // (account, audit, invite, member, role, roster, team, transfer, user), which
 // host events may not use.
-func Reserved(action string) bool {
-	ns, _, _ := strings.Cut(action, ".")
+func Reserved(action store.EventAction) bool {
+	ns, _, _ := strings.Cut(string(action), ".")
 	for _, r := range reservedNamespaces {
 		if ns == r {
 			return true
@@ -63,13 +62,16 @@ func Reserved(action string) bool {
 // actor, at the current time, with the request metadata of ctx (see
 // store.WithRequest), chained like every other event. The actor must be a
 // member of the account, with any role: recording that a basic user
-// connected to a Pod must work. Record returns the stored event, or an error
+// connected to a Pod must work. The account is locked while the membership is
+// checked and the event appended, so a host event racing the actor's removal
+// is refused if the removal commits first, and is logged before it
+// otherwise. Record returns the stored event, or an error
 // wrapping store.ErrInvalid (malformed input, or an action reserved for
 // roster, which also wraps ErrReserved), store.ErrNotFound (no such
 // account) or rbac.ErrNotMember; nothing is written then.
 func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) (store.Event, error) {
 	fail := func(err error) (store.Event, error) {
-		return store.Event{}, fmt.Errorf("audit: record %q in %q by %q: %w", store.CleanText(e.Action, store.MaxIDLen), accountID, actor, err)
+		return store.Event{}, fmt.Errorf("audit: record %q in %q by %q: %w", store.CleanText(string(e.Action), store.MaxIDLen), accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
@@ -78,14 +80,9 @@ func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) 
 	if err != nil {
 		return fail(err)
 	}
-	ev.AccountID, ev.Actor = accountID, actor
-	_, err = s.store.Update(ctx, func(tx store.Tx) error {
-		if err := member(ctx, tx, actor, accountID); err != nil {
-			return err
-		}
-		ev.Time = s.now()
+	_, err = s.door.Update(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 		var err error
-		ev, err = tx.AppendEvent(ctx, ev)
+		ev, err = c.Record(ev)
 		return err
 	})
 	if err != nil {
@@ -94,22 +91,9 @@ func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) 
 	return ev, nil
 }
 
-// member returns nil if userID is a member of the account.
-func member(ctx context.Context, tx store.Tx, userID, accountID string) error {
-	if _, err := tx.Account(ctx, accountID); err != nil {
-		return err
-	}
-	if _, err := tx.Member(ctx, accountID, userID); errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%s is not a member of %s: %w", userID, accountID, rbac.ErrNotMember)
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
 // event validates e and returns it as an event without account and actor.
 func (e Entry) event() (store.Event, error) {
-	if err := validAction(e.Action); err != nil {
+	if err := validAction(string(e.Action)); err != nil {
 		return store.Event{}, err
 	}
 	if Reserved(e.Action) {

@@ -64,7 +64,7 @@ func TestRecord(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct := e.team(t, "alice")
 			written := e.count(t)
-			for _, a := range []string{"member.added", "member.role_changed", "account.created", "invite.accepted",
+			for _, a := range []store.EventAction{"member.added", "member.role_changed", "account.created", "invite.accepted",
 				"transfer.done", "role.created", "audit.pruned", "roster.anything", "team.deleted", "user.created"} {
 				_, err := e.r.Audit.Record(ctx, "alice", acct.ID, audit.Entry{Action: a, ResourceType: "member", ResourceID: "alice"})
 				if !errors.Is(err, audit.ErrReserved) || !errors.Is(err, store.ErrInvalid) {
@@ -74,7 +74,7 @@ func TestRecord(t *testing.T) {
 					t.Errorf("Reserved(%q) = false", a)
 				}
 			}
-			for _, a := range []string{"pod.created", "members_app.synced", "teamwork.started", "auditing.done"} {
+			for _, a := range []store.EventAction{"pod.created", "members_app.synced", "teamwork.started", "auditing.done"} {
 				if audit.Reserved(a) {
 					t.Errorf("Reserved(%q) = true", a)
 				}
@@ -101,7 +101,7 @@ func TestRecord(t *testing.T) {
 				"an action with a space":          with(func(en *audit.Entry) { en.Action = "pod. created" }),
 				"an action with a wildcard":       with(func(en *audit.Entry) { en.Action = "pod.%" }),
 				"an action with a newline":        with(func(en *audit.Entry) { en.Action = "pod.created\nmember.added" }),
-				"an oversized action":             with(func(en *audit.Entry) { en.Action = "pod." + strings.Repeat("x", 200) }),
+				"an oversized action":             with(func(en *audit.Entry) { en.Action = store.EventAction("pod." + strings.Repeat("x", 200)) }),
 				"a resource ID with a space":      with(func(en *audit.Entry) { en.ResourceID = "p 1" }),
 				"an oversized resource ID":        with(func(en *audit.Entry) { en.ResourceID = strings.Repeat("x", 129) }),
 				"a resource type not UTF-8":       with(func(en *audit.Entry) { en.ResourceType = "\xfe" }),
@@ -174,32 +174,32 @@ func TestDeniedAuditAttemptsAreRecorded(t *testing.T) {
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct := e.team(t, "alice", member{"bob", rbac.RunpodDev})
-		calls := map[string]func() error{
-			audit.ActionQueried: func() error { _, _, err := e.r.Audit.Query(ctx, "bob", acct.ID, audit.Filter{}); return err },
-			"head":              func() error { _, err := e.r.Audit.Head(ctx, "bob", acct.ID); return err },
-			"verify":            func() error { _, err := e.r.Audit.Verify(ctx, "bob", acct.ID); return err },
-			"members at":        func() error { _, err := e.r.Audit.MembersAt(ctx, "bob", acct.ID, time.Now()); return err },
+		calls := map[store.EventAction]func() error{
+			store.EventAuditQueried: func() error { _, _, err := e.r.Audit.Query(ctx, "bob", acct.ID, audit.Filter{}); return err },
+			"head":                  func() error { _, err := e.r.Audit.Head(ctx, "bob", acct.ID); return err },
+			"verify":                func() error { _, err := e.r.Audit.Verify(ctx, "bob", acct.ID); return err },
+			"members at":            func() error { _, err := e.r.Audit.MembersAt(ctx, "bob", acct.ID, time.Now()); return err },
 			"member at": func() error {
 				_, _, err := e.r.Audit.MemberAt(ctx, "bob", acct.ID, "alice", time.Now())
 				return err
 			},
-			audit.ActionExported: func() error {
+			store.EventAuditExported: func() error {
 				_, err := e.r.Audit.Export(ctx, "bob", acct.ID, audit.Filter{}, audit.CSV, &strings.Builder{})
 				return err
 			},
-			audit.ActionPruned: func() error { _, err := e.r.Audit.Prune(ctx, "bob", acct.ID, time.Now()); return err },
+			store.EventAuditPruned: func() error { _, err := e.r.Audit.Prune(ctx, "bob", acct.ID, time.Now()); return err },
 		}
-		want := map[string]int{audit.ActionQueried: 5, audit.ActionExported: 1, audit.ActionPruned: 1}
+		want := map[store.EventAction]int{store.EventAuditQueried: 5, store.EventAuditExported: 1, store.EventAuditPruned: 1}
 		for name, call := range calls {
-			checkErr(t, name, call(), rbac.ErrDenied)
+			checkErr(t, string(name), call(), rbac.ErrDenied)
 		}
 		denied := e.events(t, store.EventFilter{AccountID: acct.ID, Result: store.Denied})
-		got := map[string]int{}
+		got := map[store.EventAction]int{}
 		for _, ev := range denied {
 			if ev.Actor != "bob" || ev.ResourceType != "audit" || ev.ResourceID != acct.ID || ev.Reason == "" {
 				t.Errorf("denied event %+v, want bob's on the account's audit log with a reason", ev)
 			}
-			got[string(ev.Action)]++
+			got[ev.Action]++
 		}
 		if fmt.Sprint(got) != fmt.Sprint(want) {
 			t.Errorf("denied events by action = %v, want %v", got, want)

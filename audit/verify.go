@@ -35,14 +35,14 @@ func (h Head) String() string {
 
 // Head returns the head of the account's chain (EventID 0 if the account
 // has no chained event). The actor needs rbac.AuditRead; a member refused is
-// recorded as a denied ActionQueried. It returns an error wrapping
+// recorded as a denied store.EventAuditQueried. It returns an error wrapping
 // store.ErrInvalid, store.ErrNotFound (no such account), rbac.ErrNotMember
 // or rbac.ErrDenied. It is safe for concurrent use.
 func (s *Service) Head(ctx context.Context, actor, accountID string) (Head, error) {
 	h := Head{AccountID: accountID}
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
+		err = s.read(ctx, actor, accountID, store.EventAuditQueried, func(tx store.Tx) error {
 			ch, err := tx.ChainHead(ctx, accountID)
 			if errors.Is(err, store.ErrNotFound) {
 				return nil
@@ -132,7 +132,7 @@ const recentLinks = 256
 // is the anchor, and its Time is before that prune's cut, as for every event
 // a real Prune deletes). An anchor of an account whose events and chain head
 // are all gone is reported too. The actor needs rbac.AuditRead; a member
-// refused is recorded as a denied ActionQueried.
+// refused is recorded as a denied store.EventAuditQueried.
 //
 // Verify returns the Report and nil for an intact chain, and a *TamperError
 // (wrapping ErrTampered) that names the first event found wrong and how, for
@@ -159,7 +159,7 @@ func (s *Service) Verify(ctx context.Context, actor, accountID string, anchors .
 		}
 	}
 	var tamper *TamperError
-	err := s.read(ctx, actor, accountID, ActionQueried, func(tx store.Tx) error {
+	err := s.read(ctx, actor, accountID, store.EventAuditQueried, func(tx store.Tx) error {
 		var err error
 		tamper, err = walk(ctx, tx, accountID, anchors, &rep)
 		return err
@@ -224,7 +224,7 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 			}
 		}
 		delete(want, e.ID)
-		if e.Action == ActionPruned && e.Result == store.Allowed {
+		if e.Action == store.EventAuditPruned && e.Result == store.Allowed {
 			lastPrune = &e.After
 		}
 		if first == 0 {

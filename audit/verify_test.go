@@ -311,7 +311,7 @@ func forgePrune(t *testing.T, e *env, accountID string, cut time.Time, anchor st
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev := store.Event{AccountID: accountID, Time: last.Time.Add(time.Millisecond), Actor: "alice", Action: audit.ActionPruned,
+	ev := store.Event{AccountID: accountID, Time: last.Time.Add(time.Millisecond), Actor: "alice", Action: store.EventAuditPruned,
 		ResourceType: "audit", ResourceID: accountID, Result: store.Allowed, After: string(after), PrevHash: last.Hash}
 	ev.Hash = chain.Hash(ev.PrevHash, ev)
 	err = e.raw.QueryRow(e.b.Rebind(`INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,

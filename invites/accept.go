@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -44,36 +45,36 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 		out     store.Member
 		refused error
 	)
-	_, err = s.store.Update(ctx, func(tx store.Tx) error {
+	_, err = s.door.Update(ctx, txn.Call{Actor: userID, Find: byToken(hash), Need: txn.Anyone}, func(c *txn.Change) error {
 		out, refused = store.Member{}, nil
-		acct, inv, err := s.findByToken(ctx, tx, hash, token, true)
+		inv, err := s.findByToken(ctx, c, hash, token)
 		if err != nil {
 			return err
 		}
-		now := s.clock()
-		r, err := s.check(ctx, tx, acct, inv, now)
+		r, err := s.check(ctx, c, inv)
 		if err == nil && r == nil {
-			r, err = s.checkUser(ctx, tx, inv, userID)
+			r, err = s.checkUser(ctx, c, inv, userID)
 		}
 		if err != nil {
 			return err
 		}
 		if r != nil {
 			refused = r.err
-			return s.refuse(ctx, tx, inv, userID, r, now)
+			return s.refuse(ctx, c, inv, r)
 		}
+		now := c.Now()
 		// A use by this user exists if they joined through this link
 		// before and have left since: the write refuses it.
-		err = tx.CreateInviteUse(ctx, store.InviteUse{InviteID: inv.ID, UserID: userID, UsedAt: now})
+		err = c.Tx.CreateInviteUse(ctx, store.InviteUse{InviteID: inv.ID, UserID: userID, UsedAt: now})
 		if errors.Is(err, store.ErrExists) {
 			r := &refusal{err: fmt.Errorf("%w: by this user, who has left the team since", ErrUsed), reason: "used by this user before"}
 			refused = r.err
-			return s.refuse(ctx, tx, inv, userID, r, now)
+			return s.refuse(ctx, c, inv, r)
 		} else if err != nil {
 			return err
 		}
 		out = store.Member{AccountID: inv.AccountID, UserID: userID, Role: inv.Role, JoinedAt: now}
-		if err := tx.CreateMember(ctx, out); err != nil {
+		if err := c.Tx.CreateMember(ctx, out); err != nil {
 			return err
 		}
 		inv.Uses++
@@ -81,14 +82,14 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 			inv.Status = store.InviteAccepted
 		}
 		inv.UpdatedAt = now
-		if err := tx.UpdateInvite(ctx, inv); err != nil {
+		if err := c.Tx.UpdateInvite(ctx, inv); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, store.Allowed, store.Event{
-			AccountID: inv.AccountID, Actor: userID, Action: "member.joined",
-			ResourceType: "member", ResourceID: userID,
+		_, err = c.Record(store.Event{
+			Action: store.EventMemberJoined, ResourceType: "member", ResourceID: userID,
 			After: store.EventValue(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
 		})
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -125,24 +126,24 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 	hash, err := HashToken(token)
 	var out Preview
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) error {
-			acct, inv, err := s.findByToken(ctx, tx, hash, token, false)
+		err = s.door.View(ctx, txn.Call{Find: byToken(hash), Need: txn.Anyone}, func(c *txn.Change) error {
+			inv, err := s.findByToken(ctx, c, hash, token)
 			if err != nil {
 				return err
 			}
-			r, err := s.check(ctx, tx, acct, inv, s.clock())
+			r, err := s.check(ctx, c, inv)
 			if err != nil {
 				return err
 			}
 			if r != nil {
 				return r.err
 			}
-			inviter, err := tx.User(ctx, sponsor(inv))
+			inviter, err := c.Tx.User(ctx, sponsor(inv))
 			if err != nil {
 				return err
 			}
 			out = Preview{
-				AccountID: acct.ID, Team: acct.Name, Role: rbac.Role(inv.Role), Kind: inv.Kind,
+				AccountID: c.Account.ID, Team: c.Account.Name, Role: rbac.Role(inv.Role), Kind: inv.Kind,
 				InviterID: inviter.ID, InviterName: inviter.Name, RequireSecure: inv.RequireSecure, ExpiresAt: inv.ExpiresAt,
 			}
 			return nil
@@ -154,38 +155,33 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 	return out, nil
 }
 
-// findByToken finds the invite whose token hashes to hash and its account.
-// With lock, it locks the account and reads the invite again under the
-// lock, so that a resend, revocation or acceptance committed meanwhile is
-// seen. The token is compared with the stored hash in constant time.
-func (s *Service) findByToken(ctx context.Context, tx store.Tx, hash []byte, token string, lock bool) (store.Account, store.Invite, error) {
-	inv, err := tx.InviteByToken(ctx, hash)
-	if errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, inv, ErrUnknownToken
-	} else if err != nil {
-		return store.Account{}, inv, err
-	}
-	if !lock {
-		acct, err := tx.Account(ctx, inv.AccountID)
-		if err == nil && !MatchToken(inv.TokenHash, token) {
-			err = ErrUnknownToken
+// byToken finds the account of the invite whose token hashes to hash, for
+// the door to lock.
+func byToken(hash []byte) func(ctx context.Context, tx store.Tx) (string, error) {
+	return func(ctx context.Context, tx store.Tx) (string, error) {
+		inv, err := tx.InviteByToken(ctx, hash)
+		if errors.Is(err, store.ErrNotFound) {
+			return "", ErrUnknownToken
 		}
-		return acct, inv, err
+		return inv.AccountID, err
 	}
-	acct, err := tx.LockAccount(ctx, inv.AccountID)
-	if err != nil {
-		return acct, inv, err
-	}
-	inv, err = tx.InviteByToken(ctx, hash)
+}
+
+// findByToken reads the invite whose token hashes to hash again, under the
+// lock of its account that the door took, so that a resend, revocation or
+// acceptance committed meanwhile is seen. The token is compared with the
+// stored hash in constant time.
+func (s *Service) findByToken(ctx context.Context, c *txn.Change, hash []byte, token string) (store.Invite, error) {
+	inv, err := c.Tx.InviteByToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
-		return acct, inv, ErrUnknownToken
+		return inv, ErrUnknownToken
 	} else if err != nil {
-		return acct, inv, err
+		return inv, err
 	}
-	if inv.AccountID != acct.ID || !MatchToken(inv.TokenHash, token) {
-		return acct, inv, ErrUnknownToken
+	if inv.AccountID != c.Account.ID || !MatchToken(inv.TokenHash, token) {
+		return inv, ErrUnknownToken
 	}
-	return acct, inv, nil
+	return inv, nil
 }
 
 // refusal is why a known invite cannot be accepted.
@@ -195,9 +191,8 @@ type refusal struct {
 	revoke bool   // the invite can never be accepted: revoke it
 }
 
-// check returns why the invite cannot be accepted by anyone at now, or nil.
-// The account is locked.
-func (s *Service) check(ctx context.Context, tx store.Tx, acct store.Account, inv store.Invite, now time.Time) (*refusal, error) {
+// check returns why the invite cannot be accepted by anyone now, or nil.
+func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*refusal, error) {
 	switch {
 	case inv.Status == store.InviteSuperseded:
 		return &refusal{err: ErrSuperseded, reason: "token replaced by a resend"}, nil
@@ -205,13 +200,13 @@ func (s *Service) check(ctx context.Context, tx store.Tx, acct store.Account, in
 		return &refusal{err: ErrRevoked, reason: "revoked"}, nil
 	case inv.Status != store.InvitePending:
 		return &refusal{err: ErrUsed, reason: "used up"}, nil
-	case expired(inv, now):
+	case expired(inv, c.Now()):
 		return &refusal{err: ErrExpired, reason: "expired"}, nil
-	case acct.Kind != store.Team:
+	case c.Account.Kind != store.Team:
 		return &refusal{err: ErrNotTeam, reason: "not a team account"}, nil
 	}
 	from := sponsor(inv)
-	m, err := tx.Member(ctx, acct.ID, from)
+	m, err := c.Tx.Member(ctx, c.Account.ID, from)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return &refusal{
@@ -221,30 +216,29 @@ func (s *Service) check(ctx context.Context, tx store.Tx, acct store.Account, in
 	case err != nil:
 		return nil, err
 	}
-	held, err := authz.Actions(ctx, tx, s.policy, acct.ID, rbac.Role(m.Role))
+	inviter, err := c.RightsOf(rbac.Role(m.Role))
 	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
 		return nil, err
 	}
-	grant := authz.MayGrant(ctx, tx, s.policy, acct.ID, rbac.Role(m.Role), rbac.Role(inv.Role))
-	if grant != nil && !errors.Is(grant, rbac.ErrDenied) && !errors.Is(grant, rbac.ErrUnknownRole) && !errors.Is(grant, rbac.ErrTopByTransfer) {
-		return nil, grant
+	role, err := c.RightsOf(rbac.Role(inv.Role))
+	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return nil, err
 	}
 	switch {
-	case !held.Has(s.policy, rbac.MembersInvite) || grant != nil:
+	case !inviter.Allows(rbac.MembersInvite) || authz.MayGrant(inviter, role) != nil:
 		return &refusal{
 			err:    fmt.Errorf("%w: %s now has role %q", ErrInviterDenied, from, m.Role),
 			reason: "inviter " + from + " may no longer invite with role " + inv.Role, revoke: true,
 		}, nil
-	case inv.MaxUses > 1 && s.policy.IsTop(rbac.Role(inv.Role)):
+	case inv.MaxUses > 1 && role.Top():
 		return &refusal{err: ErrReusableTop, reason: "reusable link with the top role", revoke: true}, nil
 	}
 	return nil, nil
 }
 
-// checkUser returns why the user cannot accept the invite, or nil. The
-// account is locked.
-func (s *Service) checkUser(ctx context.Context, tx store.Tx, inv store.Invite, userID string) (*refusal, error) {
-	u, err := tx.User(ctx, userID)
+// checkUser returns why the user cannot accept the invite, or nil.
+func (s *Service) checkUser(ctx context.Context, c *txn.Change, inv store.Invite, userID string) (*refusal, error) {
+	u, err := c.Tx.User(ctx, userID)
 	if errors.Is(err, store.ErrNotFound) {
 		return &refusal{err: fmt.Errorf("no user %s: %w", userID, store.ErrNotFound), reason: "no such user"}, nil
 	} else if err != nil {
@@ -256,37 +250,34 @@ func (s *Service) checkUser(ctx context.Context, tx store.Tx, inv store.Invite, 
 		}
 	}
 	if inv.RequireSecure && !u.SignIn.Secure() {
-		return &refusal{err: fmt.Errorf("%w: user signs in with %q", ErrInsecureSignIn, u.SignIn), reason: "sign-in method " + string(u.SignIn) + " is not secure"}, nil
+		return &refusal{err: fmt.Errorf("%w: user signs in with %q", ErrInsecureSignIn, u.SignIn), reason: "the user's sign-in method is not secure"}, nil
 	}
-	if _, err := tx.Member(ctx, inv.AccountID, userID); err == nil {
+	if c.Actor.UserID != "" {
 		return &refusal{err: ErrAlreadyMember, reason: "already a member"}, nil
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
 	}
 	return nil, nil
 }
 
 // refuse records a refused acceptance and, if the refusal says so, revokes
 // the invite. The transaction then commits these writes only.
-func (s *Service) refuse(ctx context.Context, tx store.Tx, inv store.Invite, userID string, r *refusal, now time.Time) error {
+func (s *Service) refuse(ctx context.Context, c *txn.Change, inv store.Invite, r *refusal) error {
 	id := inv.ID
 	if inv.Status == store.InviteSuperseded {
 		id = inv.SupersededBy // the invite's ID, as members know it
 	}
 	if r.revoke {
-		inv.Status, inv.UpdatedAt = store.InviteRevoked, now
-		if err := tx.UpdateInvite(ctx, inv); err != nil {
+		inv.Status, inv.UpdatedAt = store.InviteRevoked, c.Now()
+		if err := c.Tx.UpdateInvite(ctx, inv); err != nil {
 			return err
 		}
-		if err := record(ctx, tx, now, store.Allowed, store.Event{
-			AccountID: inv.AccountID, Actor: userID, Action: "invite.revoked",
-			ResourceType: "invite", ResourceID: id, Reason: r.reason,
+		if _, err := c.Record(store.Event{
+			Action: store.EventInviteRevoked, ResourceType: "invite", ResourceID: id, Reason: r.reason,
 		}); err != nil {
 			return err
 		}
 	}
-	return record(ctx, tx, now, store.Denied, store.Event{
-		AccountID: inv.AccountID, Actor: userID, Action: "invite.accept_failed",
-		ResourceType: "invite", ResourceID: id, Reason: r.reason,
+	_, err := c.Record(store.Event{
+		Action: store.EventInviteAcceptFailed, ResourceType: "invite", ResourceID: id, Reason: r.reason, Result: store.Denied,
 	})
+	return err
 }

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -41,23 +41,20 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	}
 	token, hash := NewToken()
 	var inv store.Invite
-	_, err = s.store.Update(ctx, func(tx store.Tx) error {
-		if _, _, err := s.authorizeCreate(ctx, tx, actor, accountID, role, c.maxUses); err != nil {
-			return err
-		}
-		now := s.clock()
+	err = s.create(ctx, actor, accountID, role, c.maxUses, func(x *txn.Change) error {
+		now := x.Now()
 		inv = store.Invite{
 			ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
 			RequireSecure: c.secure, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
 			CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 		}
-		if err := tx.CreateInvite(ctx, inv); err != nil {
+		if err := x.Tx.CreateInvite(ctx, inv); err != nil {
 			return err
 		}
-		return record(ctx, tx, now, store.Allowed, store.Event{
-			AccountID: accountID, Actor: actor, Action: "invite.created",
-			ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
+		_, err := x.Record(store.Event{
+			Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
 		})
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -115,16 +112,15 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		created []store.Invite
 		msg     Message
 	)
-	_, err = s.store.Update(ctx, func(tx store.Tx) error {
-		acct, _, err := s.authorizeCreate(ctx, tx, actor, accountID, role, 1)
-		if err != nil {
+	err = s.create(ctx, actor, accountID, role, 1, func(x *txn.Change) error {
+		now := x.Now()
+		if err := pendingFor(ctx, x.Tx, accountID, addrs, now); err != nil {
 			return err
 		}
-		now := s.clock()
-		if err := pendingFor(ctx, tx, accountID, addrs, now); err != nil {
+		if err := membersAmong(ctx, x.Tx, accountID, addrs); err != nil {
 			return err
 		}
-		inviter, err := tx.User(ctx, actor)
+		inviter, err := x.Tx.User(ctx, actor)
 		if err != nil {
 			return err
 		}
@@ -135,18 +131,17 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 				Email: addr, RequireSecure: c.secure, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
 				CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 			}
-			if err := tx.CreateInvite(ctx, inv); err != nil {
+			if err := x.Tx.CreateInvite(ctx, inv); err != nil {
 				return err
 			}
-			if err := record(ctx, tx, now, store.Allowed, store.Event{
-				AccountID: accountID, Actor: actor, Action: "invite.created",
-				ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
+			if _, err := x.Record(store.Event{
+				Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
 			}); err != nil {
 				return err
 			}
 			created = append(created, inv)
 		}
-		msg = Message{AccountID: accountID, Team: acct.Name, InviterID: actor, InviterName: inviter.Name,
+		msg = Message{AccountID: accountID, Team: x.Account.Name, InviterID: actor, InviterName: inviter.Name,
 			Role: role, RequireSecure: c.secure, ExpiresAt: expiry(now, life)}
 		return nil
 	})
@@ -230,31 +225,53 @@ func pendingFor(ctx context.Context, tx store.Tx, accountID string, addrs []stri
 	return nil
 }
 
-// authorizeCreate authorizes actor to create an invite to the account with
-// role and maxUses, locking the account, and returns the account and the
-// actor's membership.
-func (s *Service) authorizeCreate(ctx context.Context, tx store.Tx, actor, accountID string, role rbac.Role, maxUses int) (store.Account, store.Member, error) {
-	acct, me, err := authz.Authorize(ctx, tx, s.policy, actor, accountID, rbac.MembersInvite)
+// membersAmong returns an error wrapping ErrAlreadyMember naming the
+// addresses that belong to members of the account.
+func membersAmong(ctx context.Context, tx store.Tx, accountID string, addrs []string) error {
+	users, err := tx.UsersByEmail(ctx, addrs)
 	if err != nil {
-		return acct, me, err
+		return err
 	}
-	if acct.Kind != store.Team {
-		return acct, me, ErrNotTeam
+	var taken []string
+	for _, u := range users {
+		if _, err := tx.Member(ctx, accountID, u.ID); err == nil {
+			taken = append(taken, strings.ToLower(u.Email))
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
 	}
-	if err := s.mayGrant(ctx, tx, me, role, maxUses); err != nil {
-		return acct, me, err
+	if len(taken) > 0 {
+		return fmt.Errorf("%w: %s", ErrAlreadyMember, strings.Join(taken, ", "))
 	}
-	return acct, me, nil
+	return nil
 }
 
-// mayGrant checks that role exists (a policy role or one of the account's
-// team roles), grants nothing me's role lacks, is not a top role the policy
-// grants only by transfer, and, for a reusable invite, is not the top role.
-func (s *Service) mayGrant(ctx context.Context, tx store.Tx, me store.Member, role rbac.Role, maxUses int) error {
-	if err := authz.MayGrant(ctx, tx, s.policy, me.AccountID, rbac.Role(me.Role), role); err != nil {
-		return fmt.Errorf("role %q may not grant role %q: %w", me.Role, role, err)
+// create runs fn through the door once actor may invite to the team with
+// role and maxUses.
+func (s *Service) create(ctx context.Context, actor, accountID string, role rbac.Role, maxUses int, fn func(c *txn.Change) error) error {
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersInvite,
+		Event: store.EventInviteCreated, Resource: txn.Resource{Type: "invite"},
+	}, func(c *txn.Change) error {
+		if c.Account.Kind != store.Team {
+			return ErrNotTeam
+		}
+		if err := s.mayGrant(c, role, maxUses); err != nil {
+			return err
+		}
+		return fn(c)
+	})
+	return err
+}
+
+// mayGrant checks that the actor may give role by an invite with maxUses
+// uses: a role they may grant (see txn.Change.MayGrant) and, for a reusable
+// invite, not the top role.
+func (s *Service) mayGrant(c *txn.Change, role rbac.Role, maxUses int) error {
+	if err := c.MayGrant(role); err != nil {
+		return fmt.Errorf("role %q may not grant role %q: %w", c.Actor.Role, role, err)
 	}
-	if maxUses > 1 && s.policy.IsTop(role) {
+	if r, err := c.RightsOf(role); err == nil && maxUses > 1 && r.Top() {
 		return fmt.Errorf("%w: role %q with %d uses", ErrReusableTop, role, maxUses)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -117,7 +118,7 @@ type Invitation struct {
 // roster.Open or roster.New; New is for wiring a Store by hand. A Service is
 // safe for concurrent use.
 type Service struct {
-	store         store.Store
+	door          *txn.Door
 	policy        *rbac.Policy
 	baseURL       string
 	notifier      Notifier
@@ -171,7 +172,7 @@ func WithClock(now func() time.Time) Option {
 // is invalid (a malformed base URL, an expiry outside 0..MaxExpiry, a nil
 // clock).
 func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
-	s := &Service{store: st, policy: p, now: time.Now}
+	s := &Service{policy: p, now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -194,6 +195,7 @@ func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
 		}
 		s.baseURL = strings.TrimRight(s.baseURL, "/")
 	}
+	s.door = txn.New(st, p, s.now)
 	return s, nil
 }
 
@@ -283,11 +285,6 @@ func expiry(now time.Time, d time.Duration) time.Time {
 	return now.Add(d)
 }
 
-// clock returns the current time in UTC, to the microsecond the store keeps.
-func (s *Service) clock() time.Time {
-	return s.now().UTC().Truncate(time.Microsecond)
-}
-
 // link returns the link of a token.
 func (s *Service) link(token string) string {
 	return s.baseURL + "/" + token
@@ -335,13 +332,6 @@ func sponsor(inv store.Invite) string {
 		return inv.ResentBy
 	}
 	return inv.CreatedBy
-}
-
-// record appends an event stamped now with the given result.
-func record(ctx context.Context, tx store.Tx, now time.Time, result store.Result, e store.Event) error {
-	e.Time, e.Result = now, result
-	_, err := tx.AppendEvent(ctx, e)
-	return err
 }
 
 // timeText formats an optional time for an event.

@@ -2,10 +2,9 @@ package invites
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -20,32 +19,18 @@ func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitati
 	var out []Invitation
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) error {
-			if _, err := tx.Account(ctx, accountID); err != nil {
-				return err
-			}
-			me, err := tx.Member(ctx, accountID, actor)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%s is not a member of %s: %w", actor, accountID, rbac.ErrNotMember)
-			} else if err != nil {
-				return err
-			}
-			held, err := authz.Actions(ctx, tx, s.policy, accountID, rbac.Role(me.Role))
-			if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-				return err
-			}
-			showEmail := held.Has(s.policy, rbac.MembersInvite)
-			invites, err := tx.Invites(ctx, accountID)
+		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
+			invites, err := c.Tx.Invites(ctx, accountID)
 			if err != nil {
 				return err
 			}
-			now := s.clock()
+			now := c.Now()
 			out = make([]Invitation, 0, len(invites))
 			for _, inv := range invites {
 				if inv.Status == store.InviteSuperseded {
 					continue
 				}
-				out = append(out, invitation(inv, now, showEmail))
+				out = append(out, invitation(inv, now, c.Rights.SeesInvitees()))
 			}
 			return nil
 		})
@@ -99,15 +84,11 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		inv store.Invite
 		msg Message
 	)
-	_, err := s.store.Update(ctx, func(tx store.Tx) error {
-		acct, me, cur, err := s.actOn(ctx, tx, actor, accountID, inviteID)
-		if err != nil {
+	err := s.manage(ctx, actor, accountID, inviteID, store.EventInviteResent, func(c *txn.Change, cur store.Invite) error {
+		if err := s.mayGrant(c, rbac.Role(cur.Role), cur.MaxUses); err != nil {
 			return err
 		}
-		if err := s.mayGrant(ctx, tx, me, rbac.Role(cur.Role), cur.MaxUses); err != nil {
-			return err
-		}
-		now := s.clock()
+		now := c.Now()
 		inv = cur
 		if !cur.ExpiresAt.IsZero() {
 			sent := cur.CreatedAt
@@ -120,24 +101,24 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		old := cur
 		old.ID, old.Status, old.SupersededBy, old.CreatedAt, old.UpdatedAt = store.NewID("inv"), store.InviteSuperseded, cur.ID, now, now
 		// The new hash first: the old one moves to the superseded record.
-		if err := tx.UpdateInvite(ctx, inv); err != nil {
+		if err := c.Tx.UpdateInvite(ctx, inv); err != nil {
 			return err
 		}
-		if err := tx.CreateInvite(ctx, old); err != nil {
+		if err := c.Tx.CreateInvite(ctx, old); err != nil {
 			return err
 		}
-		inviter, err := tx.User(ctx, actor)
+		inviter, err := c.Tx.User(ctx, actor)
 		if err != nil {
 			return err
 		}
-		msg = Message{To: inv.Email, AccountID: accountID, Team: acct.Name, InviterID: actor, InviterName: inviter.Name,
+		msg = Message{To: inv.Email, AccountID: accountID, Team: c.Account.Name, InviterID: actor, InviterName: inviter.Name,
 			Role: rbac.Role(inv.Role), ExpiresAt: inv.ExpiresAt, RequireSecure: inv.RequireSecure, Resent: true}
-		return record(ctx, tx, now, store.Allowed, store.Event{
-			AccountID: accountID, Actor: actor, Action: "invite.resent",
-			ResourceType: "invite", ResourceID: inv.ID,
+		_, err = c.Record(store.Event{
+			Action: store.EventInviteResent, ResourceType: "invite", ResourceID: inv.ID,
 			Before: store.EventValue(map[string]string{"expires_at": timeText(cur.ExpiresAt), "sent_by": sponsor(cur)}),
 			After:  store.EventValue(map[string]string{"expires_at": timeText(inv.ExpiresAt), "sent_by": actor}),
 		})
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -163,23 +144,16 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string) error {
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID)
 	if err == nil {
-		_, err = s.store.Update(ctx, func(tx store.Tx) error {
-			_, me, inv, err := s.actOn(ctx, tx, actor, accountID, inviteID)
-			if err != nil {
+		err = s.manage(ctx, actor, accountID, inviteID, store.EventInviteRevoked, func(c *txn.Change, inv store.Invite) error {
+			if err := c.Covers(rbac.Role(inv.Role)); err != nil {
+				return fmt.Errorf("role %q may not revoke an invite with role %q: %w", c.Actor.Role, inv.Role, err)
+			}
+			inv.Status, inv.UpdatedAt = store.InviteRevoked, c.Now()
+			if err := c.Tx.UpdateInvite(ctx, inv); err != nil {
 				return err
 			}
-			if err := authz.Covers(ctx, tx, s.policy, accountID, rbac.Role(me.Role), rbac.Role(inv.Role)); err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-				return fmt.Errorf("role %q may not revoke an invite with role %q: %w", me.Role, inv.Role, err)
-			}
-			now := s.clock()
-			inv.Status, inv.UpdatedAt = store.InviteRevoked, now
-			if err := tx.UpdateInvite(ctx, inv); err != nil {
-				return err
-			}
-			return record(ctx, tx, now, store.Allowed, store.Event{
-				AccountID: accountID, Actor: actor, Action: "invite.revoked",
-				ResourceType: "invite", ResourceID: inv.ID,
-			})
+			_, err := c.Record(store.Event{Action: store.EventInviteRevoked, ResourceType: "invite", ResourceID: inv.ID})
+			return err
 		})
 	}
 	if err != nil {
@@ -188,29 +162,31 @@ func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string)
 	return nil
 }
 
-// actOn authorizes actor to manage the account's invites, locking the
-// account, and returns the account, the actor's membership and the invite,
-// which must belong to the account and be pending (expired or not).
-func (s *Service) actOn(ctx context.Context, tx store.Tx, actor, accountID, inviteID string) (store.Account, store.Member, store.Invite, error) {
-	acct, me, err := authz.Authorize(ctx, tx, s.policy, actor, accountID, rbac.MembersInvite)
-	if err != nil {
-		return acct, me, store.Invite{}, err
-	}
-	inv, err := tx.Invite(ctx, inviteID)
-	if err != nil {
-		return acct, me, inv, err
-	}
-	switch {
-	case inv.AccountID != accountID || inv.Status == store.InviteSuperseded:
-		// Another team's invite, or the record of a replaced token, whose
-		// ID was never shown: neither is this team's invite.
-		return acct, me, inv, fmt.Errorf("no invite %s in %s: %w", inviteID, accountID, store.ErrNotFound)
-	case inv.Status == store.InviteAccepted:
-		return acct, me, inv, ErrUsed
-	case inv.Status == store.InviteRevoked:
-		return acct, me, inv, ErrRevoked
-	case acct.Kind != store.Team:
-		return acct, me, inv, ErrNotTeam
-	}
-	return acct, me, inv, nil
+// manage runs fn through the door once actor may manage the account's
+// invites (rbac.MembersInvite), with the invite, which must belong to the
+// account and be pending (expired or not); a refusal is recorded as event.
+func (s *Service) manage(ctx context.Context, actor, accountID, inviteID string, event store.EventAction, fn func(c *txn.Change, inv store.Invite) error) error {
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersInvite,
+		Event: event, Resource: txn.Resource{Type: "invite", ID: inviteID},
+	}, func(c *txn.Change) error {
+		inv, err := c.Tx.Invite(ctx, inviteID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case inv.AccountID != accountID || inv.Status == store.InviteSuperseded:
+			// Another team's invite, or the record of a replaced token, whose
+			// ID was never shown: neither is this team's invite.
+			return fmt.Errorf("no invite %s in %s: %w", inviteID, accountID, store.ErrNotFound)
+		case inv.Status == store.InviteAccepted:
+			return ErrUsed
+		case inv.Status == store.InviteRevoked:
+			return ErrRevoked
+		case c.Account.Kind != store.Team:
+			return ErrNotTeam
+		}
+		return fn(c, inv)
+	})
+	return err
 }

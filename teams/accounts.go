@@ -4,18 +4,19 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
 
 // ConvertToTeam turns the personal account into a team account named name.
 // The account keeps its ID, so everything the host application attached to
-// it stays attached, and the converting user keeps the top role. Only a
-// member allowed rbac.SettingsManage (the personal account's owner) may
-// convert. It returns the converted account, or an error wrapping
-// store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied, or
-// ErrAlreadyTeam (the account is a team already: converting twice changes
-// nothing).
+// it stays attached, and its owner stays its owner, with the top role. Only
+// the owner may convert, and they need rbac.SettingsManage (which the top
+// role holds). It returns the converted account, or an error wrapping
+// store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied
+// (ErrNotOwner among them), or ErrAlreadyTeam (the account is a team
+// already: converting twice changes nothing).
 func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name string) (store.Account, error) {
 	var out store.Account
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
@@ -23,23 +24,26 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 		err = store.ValidateName("team name", name)
 	}
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.converted", func(c *change) error {
-			tx, acct := c.tx, c.acct
+		err = s.settings(ctx, actor, accountID, store.EventAccountConverted, func(c *txn.Change) error {
+			acct := c.Account
 			if acct.Kind == store.Team {
 				return ErrAlreadyTeam
 			}
+			if err := s.mustOwn(ctx, c); err != nil {
+				return err
+			}
 			before := acct
-			acct.Kind, acct.Name, acct.UpdatedAt = store.Team, name, s.now()
-			if err := tx.UpdateAccount(ctx, acct); err != nil {
+			acct.Kind, acct.Name, acct.UpdatedAt = store.Team, name, c.Now()
+			if err := c.Tx.UpdateAccount(ctx, acct); err != nil {
 				return err
 			}
 			out = acct
-			return s.record(ctx, tx, store.Event{
-				AccountID: acct.ID, Actor: actor, Action: "account.converted",
-				ResourceType: "account", ResourceID: acct.ID,
+			_, err := c.Record(store.Event{
+				Action: store.EventAccountConverted, ResourceType: "account", ResourceID: acct.ID,
 				Before: store.EventValue(map[string]string{"kind": string(before.Kind)}),
 				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "name": name}),
 			})
+			return err
 		})
 	}
 	if err != nil {
@@ -58,23 +62,23 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 		err = store.ValidateName("team name", name)
 	}
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.renamed", func(c *change) error {
-			tx, acct := c.tx, c.acct
+		err = s.settings(ctx, actor, accountID, store.EventAccountRenamed, func(c *txn.Change) error {
+			acct := c.Account
 			if acct.Kind != store.Team {
 				return ErrNotTeam
 			}
 			old := acct.Name
-			acct.Name, acct.UpdatedAt = name, s.now()
-			if err := tx.UpdateAccount(ctx, acct); err != nil {
+			acct.Name, acct.UpdatedAt = name, c.Now()
+			if err := c.Tx.UpdateAccount(ctx, acct); err != nil {
 				return err
 			}
 			out = acct
-			return s.record(ctx, tx, store.Event{
-				AccountID: acct.ID, Actor: actor, Action: "account.renamed",
-				ResourceType: "account", ResourceID: acct.ID,
+			_, err := c.Record(store.Event{
+				Action: store.EventAccountRenamed, ResourceType: "account", ResourceID: acct.ID,
 				Before: store.EventValue(map[string]string{"name": old}),
 				After:  store.EventValue(map[string]string{"name": name}),
 			})
+			return err
 		})
 	}
 	if err != nil {
@@ -83,30 +87,31 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 	return out, nil
 }
 
-// DeleteTeam reverts a team account to a personal account of the member who
-// deletes it (the actor, who needs rbac.SettingsManage): every other member
-// is removed, pending invites are revoked and open ownership transfers are
-// cancelled, each with its audit event. The account keeps its ID and its
-// resources. This holds whoever converted the team: if the converter has
-// left, the deleting member becomes the owner, so a user may own more than
-// one personal account. It returns the reverted account, or an error
-// wrapping store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember,
-// rbac.ErrDenied or ErrNotTeam.
+// DeleteTeam reverts a team account to a personal account of its owner, who
+// alone may delete it (and needs rbac.SettingsManage, which the top role
+// holds): every other member is removed, pending invites are revoked and
+// open ownership transfers are cancelled, each with its audit event. The
+// account keeps its ID, its resources and its owner. It returns the
+// reverted account, or an error wrapping store.ErrInvalid,
+// store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied (ErrNotOwner among
+// them) or ErrNotTeam.
 func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var out store.Account
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.SettingsManage, "account.team_deleted", func(c *change) error {
-			tx, acct, me := c.tx, c.acct, c.me
-			if acct.Kind != store.Team {
+		err = s.settings(ctx, actor, accountID, store.EventAccountTeamDeleted, func(c *txn.Change) error {
+			if c.Account.Kind != store.Team {
 				return ErrNotTeam
 			}
+			if err := s.mustOwn(ctx, c); err != nil {
+				return err
+			}
+			me := c.Actor
 			if top := string(s.policy.Top()); me.Role != top {
 				me.Role = top
-				if err := tx.UpdateMember(ctx, me); err != nil {
+				if err := c.Tx.UpdateMember(ctx, me); err != nil {
 					return err
 				}
-				c.me = me
 			}
 			if err := s.removeOthers(ctx, c); err != nil {
 				return err
@@ -114,18 +119,19 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			if err := s.closePending(ctx, c); err != nil {
 				return err
 			}
+			acct := c.Account
 			before := acct
-			acct.Kind, acct.Name, acct.Owner, acct.UpdatedAt = store.Personal, "", actor, s.now()
-			if err := tx.UpdateAccount(ctx, acct); err != nil {
+			acct.Kind, acct.Name, acct.UpdatedAt = store.Personal, "", c.Now()
+			if err := c.Tx.UpdateAccount(ctx, acct); err != nil {
 				return err
 			}
 			out = acct
-			return s.record(ctx, tx, store.Event{
-				AccountID: acct.ID, Actor: actor, Action: "account.team_deleted",
-				ResourceType: "account", ResourceID: acct.ID,
+			_, err := c.Record(store.Event{
+				Action: store.EventAccountTeamDeleted, ResourceType: "account", ResourceID: acct.ID,
 				Before: store.EventValue(map[string]string{"kind": string(before.Kind), "name": before.Name, "owner": before.Owner}),
-				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": actor, "role": string(s.policy.Top())}),
+				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": acct.Owner, "role": me.Role}),
 			})
+			return err
 		})
 	}
 	if err != nil {
@@ -134,15 +140,25 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 	return out, nil
 }
 
+// settings runs fn through the door for a call that needs
+// rbac.SettingsManage, recording a refusal as event.
+func (s *Service) settings(ctx context.Context, actor, accountID string, event store.EventAction, fn func(c *txn.Change) error) error {
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.SettingsManage,
+		Event: event, Resource: txn.Resource{Type: "account", ID: accountID},
+	}, fn)
+	return err
+}
+
 // removeOthers removes every member of the account but the actor.
-func (s *Service) removeOthers(ctx context.Context, c *change) error {
-	members, err := c.tx.Members(ctx, c.acct.ID)
+func (s *Service) removeOthers(ctx context.Context, c *txn.Change) error {
+	members, err := c.Tx.Members(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}
 	for _, m := range members {
-		if m.UserID != c.me.UserID {
-			if err := s.remove(ctx, c, m, "member.removed", "team deleted"); err != nil {
+		if m.UserID != c.Actor.UserID {
+			if err := s.remove(ctx, c, m, store.EventMemberRemoved, "team deleted"); err != nil {
 				return err
 			}
 		}
@@ -152,11 +168,11 @@ func (s *Service) removeOthers(ctx context.Context, c *change) error {
 
 // closePending revokes the account's pending invites and cancels its open
 // ownership transfers.
-func (s *Service) closePending(ctx context.Context, c *change) error {
+func (s *Service) closePending(ctx context.Context, c *txn.Change) error {
 	if err := s.revokeInvites(ctx, c, func(store.Invite) bool { return true }, "team deleted"); err != nil {
 		return err
 	}
-	ts, err := c.tx.Transfers(ctx, c.acct.ID)
+	ts, err := c.Tx.Transfers(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -172,8 +188,8 @@ func (s *Service) closePending(ctx context.Context, c *change) error {
 
 // revokeInvites revokes the account's pending invites that match, recording
 // why.
-func (s *Service) revokeInvites(ctx context.Context, c *change, match func(store.Invite) bool, reason string) error {
-	invites, err := c.tx.Invites(ctx, c.acct.ID)
+func (s *Service) revokeInvites(ctx context.Context, c *txn.Change, match func(store.Invite) bool, reason string) error {
+	invites, err := c.Tx.Invites(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}
@@ -181,13 +197,12 @@ func (s *Service) revokeInvites(ctx context.Context, c *change, match func(store
 		if inv.Status != store.InvitePending || !match(inv) {
 			continue
 		}
-		inv.Status, inv.UpdatedAt = store.InviteRevoked, s.now()
-		if err := c.tx.UpdateInvite(ctx, inv); err != nil {
+		inv.Status, inv.UpdatedAt = store.InviteRevoked, c.Now()
+		if err := c.Tx.UpdateInvite(ctx, inv); err != nil {
 			return err
 		}
-		if err := s.record(ctx, c.tx, store.Event{
-			AccountID: c.acct.ID, Actor: c.me.UserID, Action: "invite.revoked",
-			ResourceType: "invite", ResourceID: inv.ID, Reason: reason,
+		if _, err := c.Record(store.Event{
+			Action: store.EventInviteRevoked, ResourceType: "invite", ResourceID: inv.ID, Reason: reason,
 		}); err != nil {
 			return err
 		}

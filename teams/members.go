@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -13,36 +13,36 @@ import (
 // AddMember makes an existing user a member of a team with role, without an
 // invitation (for host applications that provision members themselves, such
 // as from a directory). The actor needs rbac.MembersManage and may grant only
-// a role whose permissions are all their own; where the policy grants the
-// top role only by transfer (rbac.Policy.TopByTransfer), it cannot be given
-// here. Adding does not change the user's active account. It returns the
-// membership, or an error wrapping store.ErrInvalid, store.ErrNotFound (no
-// such account or user), rbac.ErrNotMember, rbac.ErrDenied,
+// a role whose rights in the team are all their own; where the policy grants
+// the top role only by transfer (rbac.Policy.TopByTransfer), it cannot be
+// given here. Adding does not change the user's active account. It returns
+// the membership, or an error wrapping store.ErrInvalid, store.ErrNotFound
+// (no such account or user), rbac.ErrNotMember, rbac.ErrDenied,
 // rbac.ErrUnknownRole, ErrNotTeam, ErrTransferRequired or store.ErrExists
 // (already a member; nothing changes).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.added", func(c *change) error {
-			if c.acct.Kind != store.Team {
+		err = s.manage(ctx, actor, accountID, store.EventMemberAdded, userID, func(c *txn.Change) error {
+			if c.Account.Kind != store.Team {
 				return ErrNotTeam
 			}
-			if err := s.mayGrant(ctx, c, role); err != nil {
+			if err := c.MayGrant(role); err != nil {
 				return err
 			}
-			if _, err := c.tx.User(ctx, userID); err != nil {
+			if _, err := c.Tx.User(ctx, userID); err != nil {
 				return err
 			}
-			out = store.Member{AccountID: accountID, UserID: userID, Role: string(role), JoinedAt: s.now()}
-			if err := c.tx.CreateMember(ctx, out); err != nil {
+			out = store.Member{AccountID: accountID, UserID: userID, Role: string(role), JoinedAt: c.Now()}
+			if err := c.Tx.CreateMember(ctx, out); err != nil {
 				return err
 			}
-			return s.record(ctx, c.tx, store.Event{
-				AccountID: accountID, Actor: actor, Action: "member.added",
-				ResourceType: "member", ResourceID: userID,
+			_, err := c.Record(store.Event{
+				Action: store.EventMemberAdded, ResourceType: "member", ResourceID: userID,
 				After: store.EventValue(map[string]string{"role": string(role)}),
 			})
+			return err
 		})
 	}
 	if err != nil {
@@ -53,30 +53,36 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 
 // ChangeRole gives a member another role. The actor needs
 // rbac.MembersManage, and both the member's current role and the new one
-// must grant nothing the actor's role lacks. Where the policy grants the top
-// role only by transfer, making someone top needs TransferOwnership. It
-// returns the updated membership, or an error wrapping store.ErrInvalid,
+// must have no right in the team the actor's role lacks. Where the policy
+// grants the top role only by transfer, making someone top needs
+// GrantTopRole. The account owner's role cannot be changed. It returns the
+// updated membership, or an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or userID is not a member),
 // rbac.ErrNotMember (the actor is not), rbac.ErrDenied, rbac.ErrUnknownRole,
-// ErrTransferRequired, or ErrLastOwner (the member is the last with the top
-// role).
+// ErrTransferRequired, or ErrLastOwner (the member is the account owner).
 func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.role_changed", func(c *change) error {
-			target, err := s.actOn(ctx, c, userID)
+		err = s.manage(ctx, actor, accountID, store.EventMemberRoleChanged, userID, func(c *txn.Change) error {
+			target, err := c.Tx.Member(ctx, accountID, userID)
 			if err != nil {
 				return err
 			}
-			if err := s.mayGrant(ctx, c, role); err != nil {
+			if err := c.MayActOn(target); err != nil {
+				return err
+			}
+			if err := c.MayGrant(role); err != nil {
 				return err
 			}
 			if target.Role == string(role) {
 				out = target
 				return nil
 			}
-			out, err = s.setRole(ctx, c, target, role)
+			if userID == c.Account.Owner {
+				return ErrLastOwner
+			}
+			out, err = s.setRole(ctx, c, target, role, c.Actor.UserID)
 			return err
 		})
 	}
@@ -86,25 +92,19 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 	return out, nil
 }
 
-// setRole changes the member's role, keeping a top-role member, and records
-// the change.
-func (s *Service) setRole(ctx context.Context, c *change, m store.Member, role rbac.Role) (store.Member, error) {
-	if !s.policy.IsTop(role) {
-		if err := s.keepsTop(ctx, c.tx, m); err != nil {
-			return store.Member{}, err
-		}
-	}
+// setRole changes the member's role and records the change as by's.
+func (s *Service) setRole(ctx context.Context, c *txn.Change, m store.Member, role rbac.Role, by string) (store.Member, error) {
 	old := m.Role
 	m.Role = string(role)
-	if err := c.tx.UpdateMember(ctx, m); err != nil {
+	if err := c.Tx.UpdateMember(ctx, m); err != nil {
 		return store.Member{}, err
 	}
-	return m, s.record(ctx, c.tx, store.Event{
-		AccountID: m.AccountID, Actor: c.me.UserID, Action: "member.role_changed",
-		ResourceType: "member", ResourceID: m.UserID,
+	_, err := c.Record(store.Event{
+		Actor: by, Action: store.EventMemberRoleChanged, ResourceType: "member", ResourceID: m.UserID,
 		Before: store.EventValue(map[string]string{"role": old}),
 		After:  store.EventValue(map[string]string{"role": string(role)}),
 	})
+	return m, err
 }
 
 // RolePreview is what a role change would do to a member's permissions.
@@ -114,33 +114,34 @@ type RolePreview struct {
 	Lost     []rbac.Action // actions From holds and To lacks
 }
 
-// PreviewRoleChange says which actions the member would gain and lose if the
-// actor changed their role to role, without changing anything. The actor
-// needs rbac.MembersManage. It returns an error wrapping store.ErrInvalid,
-// store.ErrNotFound, rbac.ErrNotMember or rbac.ErrUnknownRole.
+// PreviewRoleChange says which actions the member would gain and lose in
+// the team if the actor changed their role to role, without changing
+// anything. The actor needs rbac.MembersManage. It returns an error wrapping
+// store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or
+// rbac.ErrUnknownRole.
 func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userID string, role rbac.Role) (RolePreview, error) {
 	var out RolePreview
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
 	if err == nil {
-		err = s.view(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, _ store.Account, _ store.Member) error {
-			m, err := tx.Member(ctx, accountID, userID)
+		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage}, func(c *txn.Change) error {
+			m, err := c.Tx.Member(ctx, accountID, userID)
 			if err != nil {
 				return err
 			}
 			out.From, out.To = rbac.Role(m.Role), role
-			from, err := authz.Actions(ctx, tx, s.policy, accountID, out.From)
+			from, err := c.RightsOf(out.From)
 			if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
 				return err
 			}
-			to, err := authz.Actions(ctx, tx, s.policy, accountID, out.To)
+			to, err := c.RightsOf(out.To)
 			if err != nil {
 				return err
 			}
-			for i, a := range s.policy.Actions() {
-				switch {
-				case to[i] && !from[i]:
+			for _, a := range s.policy.Actions() {
+				switch gain, lose := to.Allows(a), from.Allows(a); {
+				case gain && !lose:
 					out.Gained = append(out.Gained, a)
-				case from[i] && !to[i]:
+				case lose && !gain:
 					out.Lost = append(out.Lost, a)
 				}
 			}
@@ -154,21 +155,28 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 }
 
 // RemoveMember removes a member from a team. The actor needs
-// rbac.MembersManage and a role that grants everything the member's does.
-// Once it returns, Can answers false for that user on this account, the
-// removal hook has run, and ownership transfers to or from the member are
-// cancelled. It returns an error wrapping store.ErrInvalid,
-// store.ErrNotFound (no such account, or userID is not a member),
-// rbac.ErrNotMember (the actor is not), rbac.ErrDenied, or ErrLastOwner.
+// rbac.MembersManage and a role that has every right the member's has in
+// the team; the account owner cannot be removed. Once it returns, Can
+// answers false for that user on this account, the removal hook has run, and
+// ownership transfers to or from the member are cancelled. It returns an
+// error wrapping store.ErrInvalid, store.ErrNotFound (no such account, or
+// userID is not a member), rbac.ErrNotMember (the actor is not),
+// rbac.ErrDenied, or ErrLastOwner.
 func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID string) error {
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID)
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, "member.removed", func(c *change) error {
-			target, err := s.actOn(ctx, c, userID)
+		err = s.manage(ctx, actor, accountID, store.EventMemberRemoved, userID, func(c *txn.Change) error {
+			target, err := c.Tx.Member(ctx, accountID, userID)
 			if err != nil {
 				return err
 			}
-			return s.remove(ctx, c, target, "member.removed", "removed")
+			if err := c.MayActOn(target); err != nil {
+				return err
+			}
+			if userID == c.Account.Owner {
+				return ErrLastOwner
+			}
+			return s.remove(ctx, c, target, store.EventMemberRemoved, "removed")
 		})
 	}
 	if err != nil {
@@ -178,117 +186,58 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 }
 
 // Leave removes the user from a team of their own accord. No permission is
-// needed, but the last member with the top role cannot leave, and nobody
-// leaves their personal account. It returns an error wrapping
-// store.ErrInvalid, store.ErrNotFound (no such account), rbac.ErrNotMember,
-// ErrNotTeam or ErrLastOwner.
+// needed, but the account owner cannot leave (they hand the account over
+// first), and nobody leaves their personal account. It returns an error
+// wrapping store.ErrInvalid, store.ErrNotFound (no such account),
+// rbac.ErrNotMember, ErrNotTeam or ErrLastOwner.
 func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
-	var removed []Removal
 	if err == nil {
-		_, err = s.store.Update(ctx, func(tx store.Tx) error {
-			acct, err := tx.LockAccount(ctx, accountID)
-			if err != nil {
-				return err
-			}
-			if acct.Kind != store.Team {
+		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
+			switch {
+			case c.Account.Kind != store.Team:
 				return ErrNotTeam
+			case userID == c.Account.Owner:
+				return ErrLastOwner
 			}
-			me, err := tx.Member(ctx, accountID, userID)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%s is not a member: %w", userID, rbac.ErrNotMember)
-			} else if err != nil {
-				return err
-			}
-			c := &change{tx: tx, acct: acct, me: me}
-			if err := s.remove(ctx, c, me, "member.left", "left"); err != nil {
-				return err
-			}
-			removed = c.removed
-			return nil
+			return s.remove(ctx, c, c.Actor, store.EventMemberLeft, "left")
 		})
 	}
 	if err != nil {
 		return fmt.Errorf("teams: %q leave %q: %w", userID, accountID, err)
 	}
-	s.afterRemovals(ctx, removed)
 	return nil
 }
 
-// remove deletes the membership unless it holds the account's last top role,
-// cancels the ownership transfers it is part of, moves the user's active
-// account off this one, records the event and notes the removal for the hook.
-func (s *Service) remove(ctx context.Context, c *change, m store.Member, action, reason string) error {
-	if err := s.keepsTop(ctx, c.tx, m); err != nil {
-		return err
-	}
-	if err := c.tx.DeleteMember(ctx, m.AccountID, m.UserID); err != nil {
+// manage runs fn through the door for a call that needs rbac.MembersManage
+// and acts on the member userID, recording a refusal as event.
+func (s *Service) manage(ctx context.Context, actor, accountID string, event store.EventAction, userID string, fn func(c *txn.Change) error) error {
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage,
+		Event: event, Resource: txn.Resource{Type: "member", ID: userID},
+	}, fn)
+	return err
+}
+
+// remove deletes the membership, cancels the ownership transfers it is part
+// of, moves the user's active account off this one if it is still there,
+// records the event and registers the removal hook.
+func (s *Service) remove(ctx context.Context, c *txn.Change, m store.Member, action store.EventAction, reason string) error {
+	if err := c.Tx.DeleteMember(ctx, m.AccountID, m.UserID); err != nil {
 		return err
 	}
 	if err := s.cancelTransfersOf(ctx, c, m.UserID, "member "+reason); err != nil {
 		return err
 	}
-	u, err := c.tx.User(ctx, m.UserID)
-	if err != nil {
+	// Only if it is this account now: a switch to another account that
+	// committed meanwhile stands.
+	if _, err := c.Tx.SetActiveAccount(ctx, m.UserID, m.AccountID, ""); err != nil {
 		return err
 	}
-	if u.ActiveAccount == m.AccountID {
-		u.ActiveAccount = ""
-		if err := c.tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-	}
-	c.removed = append(c.removed, Removal{AccountID: m.AccountID, UserID: m.UserID, By: c.me.UserID, Reason: reason})
-	return s.record(ctx, c.tx, store.Event{
-		AccountID: m.AccountID, Actor: c.me.UserID, Action: store.EventAction(action),
-		ResourceType: "member", ResourceID: m.UserID, Reason: reason,
+	s.removed(c, Removal{AccountID: m.AccountID, UserID: m.UserID, By: c.Actor.UserID, Reason: reason})
+	_, err := c.Record(store.Event{
+		Action: action, ResourceType: "member", ResourceID: m.UserID, Reason: reason,
 		Before: store.EventValue(map[string]string{"role": m.Role}),
 	})
-}
-
-// actOn returns the membership of userID that the actor is about to change:
-// it must exist and grant nothing the actor's role lacks.
-func (s *Service) actOn(ctx context.Context, c *change, userID string) (store.Member, error) {
-	target, err := c.tx.Member(ctx, c.acct.ID, userID)
-	if err != nil {
-		return store.Member{}, err
-	}
-	if err := s.covers(ctx, c, rbac.Role(target.Role)); err != nil {
-		return store.Member{}, fmt.Errorf("may not act on a member with role %q: %w", target.Role, err)
-	}
-	return target, nil
-}
-
-// mayGrant checks that role exists (in the policy or as a team role),
-// grants nothing the actor's role lacks, and is not a top role the policy
-// grants only by transfer.
-func (s *Service) mayGrant(ctx context.Context, c *change, role rbac.Role) error {
-	if err := authz.MayGrant(ctx, c.tx, s.policy, c.acct.ID, rbac.Role(c.me.Role), role); err != nil {
-		return fmt.Errorf("may not grant role %q: %w", role, err)
-	}
-	return nil
-}
-
-// covers returns nil if the actor's role holds every action of role, as
-// authz.Covers.
-func (s *Service) covers(ctx context.Context, c *change, role rbac.Role) error {
-	return authz.Covers(ctx, c.tx, s.policy, c.acct.ID, rbac.Role(c.me.Role), role)
-}
-
-// keepsTop returns ErrLastOwner if m is the account's only member with a
-// top role. The caller has locked the account.
-func (s *Service) keepsTop(ctx context.Context, tx store.Tx, m store.Member) error {
-	if !s.policy.IsTop(rbac.Role(m.Role)) {
-		return nil
-	}
-	members, err := tx.Members(ctx, m.AccountID)
-	if err != nil {
-		return err
-	}
-	for _, o := range members {
-		if o.UserID != m.UserID && s.policy.IsTop(rbac.Role(o.Role)) {
-			return nil
-		}
-	}
-	return ErrLastOwner
+	return err
 }

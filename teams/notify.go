@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/teamroster/roster/store"
 )
 
 // Notifier sends the emails of the ownership transfer flow. The host
@@ -14,11 +16,12 @@ import (
 // handed back to the caller wrapped in ErrNotify, and the change stands.
 // Implementations must be safe for concurrent use.
 type Notifier interface {
-	// TransferConfirm asks the current owner (n.From) to confirm, through
-	// n.Link, that n.To may become an owner.
+	// TransferConfirm asks the member who started the transfer (n.From)
+	// to confirm, through n.Link, that n.To may take the account over or
+	// get the top role (n.Kind says which).
 	TransferConfirm(ctx context.Context, n TransferNotice) error
-	// TransferAccept invites the new owner (n.To) to accept the role through
-	// n.Link, once the current owner has confirmed.
+	// TransferAccept invites the recipient (n.To) to accept through n.Link,
+	// once n.From has confirmed.
 	TransferAccept(ctx context.Context, n TransferNotice) error
 }
 
@@ -28,11 +31,14 @@ type TransferNotice struct {
 	TransferID string
 	AccountID  string
 	TeamName   string
-	From, To   string // user IDs
-	Email      string // the recipient's address
-	Token      string
-	Link       string // the link base, the transfer ID and the token
-	ExpiresAt  time.Time
+	// Kind says whether the transfer hands the account over
+	// (store.TransferAccount) or grants the top role (store.TransferRole).
+	Kind      store.TransferKind
+	From, To  string // user IDs
+	Email     string // the recipient's address
+	Token     string
+	Link      string // the link base, the transfer ID and the token
+	ExpiresAt time.Time
 }
 
 // discard is the default Notifier: it sends nothing.
@@ -51,12 +57,20 @@ type LogNotifier struct {
 
 // TransferConfirm writes the confirmation email's line.
 func (l *LogNotifier) TransferConfirm(_ context.Context, n TransferNotice) error {
-	return l.write("to %s <%s>: confirm that %s may become an owner of %q: %s", n.From, n.Email, n.To, n.TeamName, n.Link)
+	return l.write("to %s <%s>: confirm that %s may %s %q: %s", n.From, n.Email, n.To, what(n.Kind), n.TeamName, n.Link)
 }
 
 // TransferAccept writes the acceptance email's line.
 func (l *LogNotifier) TransferAccept(_ context.Context, n TransferNotice) error {
-	return l.write("to %s <%s>: accept ownership of %q offered by %s: %s", n.To, n.Email, n.TeamName, n.From, n.Link)
+	return l.write("to %s <%s>: accept to %s %q, offered by %s: %s", n.To, n.Email, what(n.Kind), n.TeamName, n.From, n.Link)
+}
+
+// what says what a transfer of kind k gives, for a notice.
+func what(k store.TransferKind) string {
+	if k == store.TransferAccount {
+		return "take over the ownership of"
+	}
+	return "become an owner of"
 }
 
 func (l *LogNotifier) write(format string, args ...any) error {

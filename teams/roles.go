@@ -2,69 +2,88 @@ package teams
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
 
-// MaxTeamRoleName is the longest team role name accepted, in bytes.
-const MaxTeamRoleName = 64
+// Limits of team roles.
+const (
+	// MaxTeamRoleName is the longest team role name accepted, in bytes.
+	MaxTeamRoleName = 64
+	// MaxTeamRoles is how many team roles one account may define.
+	MaxTeamRoles = 100
+)
 
 // DefineRole defines (or redefines) a team role of the account: a custom
 // role holding the given actions of the policy, usable like a policy role in
 // AddMember, ChangeRole and invitations, and honoured by Can as soon as the
 // call returns. The actor needs rbac.MembersManage ("Manage team
 // permissions") and may define a role only from actions their own role
-// holds. The name may not be one of the policy's roles, and a team role may
-// not hold every action (that is the top role). It returns the role, or an
-// error wrapping store.ErrInvalid (bad name, no actions), store.ErrNotFound,
-// store.ErrExists (the name is a policy role), rbac.ErrNotMember,
-// rbac.ErrDenied, rbac.ErrUnknownAction, ErrNotTeam or ErrRoleTooBroad, and
-// ErrTeamRolesUnsupported for a policy that is not compiled.
+// holds; redefining an existing role also needs a role that holds every
+// action it holds now (as changing or deleting it does). The name may not be
+// one of the policy's roles, a team role may not hold every action (that is
+// the top role), and an account has at most MaxTeamRoles. It returns the
+// role, or an error wrapping store.ErrInvalid (bad name, no actions),
+// store.ErrNotFound, store.ErrExists (the name is a policy role),
+// rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownAction, ErrNotTeam,
+// ErrRoleTooBroad or ErrTooManyRoles, and ErrTeamRolesUnsupported for a
+// policy that is not compiled.
 func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string, actions []rbac.Action) (store.TeamRole, error) {
 	var out store.TeamRole
 	err := s.validRole(actor, accountID, name, actions)
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, "role.defined", func(c *change) error {
-			if c.acct.Kind != store.Team {
+		err = s.manageRole(ctx, actor, accountID, store.EventRoleDefined, name, func(c *txn.Change) error {
+			if c.Account.Kind != store.Team {
 				return ErrNotTeam
 			}
-			mine, err := authz.Actions(ctx, c.tx, s.policy, accountID, rbac.Role(c.me.Role))
-			if err != nil {
+			old, err := c.Tx.TeamRole(ctx, accountID, name)
+			switch {
+			case err == nil:
+				if err := c.Covers(rbac.Role(name)); err != nil {
+					return err
+				}
+			case !errors.Is(err, store.ErrNotFound):
 				return err
+			default:
+				roles, err := c.Tx.TeamRoles(ctx, accountID)
+				if err != nil {
+					return err
+				}
+				if len(roles) >= MaxTeamRoles {
+					return ErrTooManyRoles
+				}
 			}
-			set := make(authz.ActionSet, len(mine))
-			names := make([]string, 0, len(actions))
+			var names []string
 			for _, a := range actions {
-				id, _ := s.policy.ActionID(a)
-				if !set[id] {
-					set[id] = true
+				if !c.Rights.Allows(a) {
+					return fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, a, rbac.ErrDenied)
+				}
+				if !slices.Contains(names, string(a)) {
 					names = append(names, string(a))
 				}
 			}
-			switch {
-			case !mine.Covers(set):
-				return fmt.Errorf("role %q lacks some of these actions: %w", c.me.Role, rbac.ErrDenied)
-			case set.All():
+			if len(names) == len(s.policy.Actions()) {
 				return ErrRoleTooBroad
 			}
 			slices.Sort(names)
-			now := s.now()
+			now := c.Now()
 			out = store.TeamRole{AccountID: accountID, Name: name, Actions: names, CreatedBy: actor, CreatedAt: now, UpdatedAt: now}
-			if old, err := c.tx.TeamRole(ctx, accountID, name); err == nil {
+			if old.Name != "" {
 				out.CreatedBy, out.CreatedAt = old.CreatedBy, old.CreatedAt
 			}
-			if err := c.tx.PutTeamRole(ctx, out); err != nil {
+			if err := c.Tx.PutTeamRole(ctx, out); err != nil {
 				return err
 			}
-			return s.record(ctx, c.tx, store.Event{
-				AccountID: accountID, Actor: actor, Action: "role.defined",
-				ResourceType: "role", ResourceID: name,
+			_, err = c.Record(store.Event{
+				Action: store.EventRoleDefined, ResourceType: "role", ResourceID: name,
 				After: store.EventValue(map[string][]string{"actions": names}),
 			})
+			return err
 		})
 	}
 	if err != nil {
@@ -81,15 +100,15 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string) error {
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "role", name)
 	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, "role.deleted", func(c *change) error {
-			r, err := c.tx.TeamRole(ctx, accountID, name)
+		err = s.manageRole(ctx, actor, accountID, store.EventRoleDeleted, name, func(c *txn.Change) error {
+			r, err := c.Tx.TeamRole(ctx, accountID, name)
 			if err != nil {
 				return err
 			}
-			if err := s.covers(ctx, c, rbac.Role(name)); err != nil {
+			if err := c.Covers(rbac.Role(name)); err != nil {
 				return err
 			}
-			members, err := c.tx.Members(ctx, accountID)
+			members, err := c.Tx.Members(ctx, accountID)
 			if err != nil {
 				return err
 			}
@@ -101,14 +120,14 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 			if err := s.revokeInvites(ctx, c, func(inv store.Invite) bool { return inv.Role == name }, "role deleted"); err != nil {
 				return err
 			}
-			if err := c.tx.DeleteTeamRole(ctx, accountID, name); err != nil {
+			if err := c.Tx.DeleteTeamRole(ctx, accountID, name); err != nil {
 				return err
 			}
-			return s.record(ctx, c.tx, store.Event{
-				AccountID: accountID, Actor: actor, Action: "role.deleted",
-				ResourceType: "role", ResourceID: name,
+			_, err = c.Record(store.Event{
+				Action: store.EventRoleDeleted, ResourceType: "role", ResourceID: name,
 				Before: store.EventValue(map[string][]string{"actions": r.Actions}),
 			})
+			return err
 		})
 	}
 	if err != nil {
@@ -124,12 +143,9 @@ func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.T
 	var out []store.TeamRole
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) error {
-			if _, err := memberView(ctx, tx, actor, accountID); err != nil {
-				return err
-			}
+		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			var err error
-			out, err = tx.TeamRoles(ctx, accountID)
+			out, err = c.Tx.TeamRoles(ctx, accountID)
 			return err
 		})
 	}
@@ -137,6 +153,16 @@ func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.T
 		return nil, fmt.Errorf("teams: roles of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
+}
+
+// manageRole runs fn through the door for a call that needs
+// rbac.MembersManage and acts on the team role name.
+func (s *Service) manageRole(ctx context.Context, actor, accountID string, event store.EventAction, name string, fn func(c *txn.Change) error) error {
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage,
+		Event: event, Resource: txn.Resource{Type: "role", ID: name},
+	}, fn)
+	return err
 }
 
 // validRole checks DefineRole's arguments.

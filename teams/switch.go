@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -24,8 +25,8 @@ func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, 
 	var out []AccountEntry
 	err := store.ValidateIDs("user ID", userID)
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) (err error) {
-			out, err = accounts(ctx, tx, userID)
+		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) (err error) {
+			out, err = accounts(ctx, c.Tx, userID)
 			return err
 		})
 	}
@@ -53,35 +54,49 @@ func (s *Service) Active(ctx context.Context, userID string) (store.Account, err
 	return store.Account{}, fmt.Errorf("teams: active account of %q: belongs to no account: %w", userID, store.ErrNotFound)
 }
 
+// switchTries bounds how often Switch reads the user's active account again
+// when a concurrent change to it wins each time.
+const switchTries = 8
+
 // Switch makes accountID the user's active account, persisted across
-// sessions. The user must be a member of it. It returns an error wrapping
-// store.ErrInvalid, store.ErrNotFound (no such user or account) or
-// rbac.ErrNotMember.
+// sessions. The user must be a member of it; the account is locked while
+// the switch is made, so a removal of the user from it commits entirely
+// before (the switch is refused) or after (the removal moves the user off
+// it). It returns an error wrapping store.ErrInvalid, store.ErrNotFound (no
+// such user or account), rbac.ErrNotMember, or store.ErrConflict if
+// concurrent switches of the same user kept winning.
 func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
 	if err == nil {
-		_, err = s.store.Update(ctx, func(tx store.Tx) error {
-			u, err := tx.User(ctx, userID)
+		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Anyone}, func(c *txn.Change) error {
+			u, err := c.Tx.User(ctx, userID)
 			if err != nil {
 				return err
 			}
-			if _, err := memberView(ctx, tx, userID, accountID); err != nil {
-				return err
+			if c.Actor.UserID == "" {
+				return fmt.Errorf("%s is not a member of %s: %w", userID, accountID, rbac.ErrNotMember)
 			}
-			if u.ActiveAccount == accountID {
-				return nil
+			for range switchTries {
+				if u.ActiveAccount == accountID {
+					return nil
+				}
+				ok, err := c.Tx.SetActiveAccount(ctx, userID, u.ActiveAccount, accountID)
+				if err != nil {
+					return err
+				}
+				if ok {
+					_, err := c.Record(store.Event{
+						Action: store.EventUserSwitched, ResourceType: "user", ResourceID: userID,
+						Before: store.EventValue(map[string]string{"account": u.ActiveAccount}),
+						After:  store.EventValue(map[string]string{"account": accountID}),
+					})
+					return err
+				}
+				if u, err = c.Tx.User(ctx, userID); err != nil {
+					return err
+				}
 			}
-			before := u.ActiveAccount
-			u.ActiveAccount = accountID
-			if err := tx.UpdateUser(ctx, u); err != nil {
-				return err
-			}
-			return s.record(ctx, tx, store.Event{
-				AccountID: accountID, Actor: userID, Action: "user.switched",
-				ResourceType: "user", ResourceID: userID,
-				Before: store.EventValue(map[string]string{"account": before}),
-				After:  store.EventValue(map[string]string{"account": accountID}),
-			})
+			return fmt.Errorf("%w: the active account of %s kept changing", store.ErrConflict, userID)
 		})
 	}
 	if err != nil {

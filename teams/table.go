@@ -2,11 +2,11 @@ package teams
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -26,6 +26,8 @@ type MemberRow struct {
 	// UserID is the member's user ID; empty for a pending invite.
 	UserID string
 	Name   string
+	// Email is the member's address, or a pending invite's address for
+	// viewers who may see it (see Members); empty otherwise.
 	Email  string
 	Role   rbac.Role
 	Status MemberStatus
@@ -35,6 +37,8 @@ type MemberRow struct {
 	// rbac.MembersManage (the owners, on DigitalOcean); empty otherwise and
 	// for pending invites.
 	SignIn store.SignIn
+	// Owner marks the account's owner.
+	Owner bool
 	// InviteID and ExpiresAt describe a pending invite.
 	InviteID  string
 	ExpiresAt time.Time
@@ -43,52 +47,52 @@ type MemberRow struct {
 // Members returns the team's members table, as every member may see it: the
 // members, earliest joined first, then the pending email invites, newest
 // first (link invites, which name nobody, are listed by the invites
-// service). Members' sign-in methods are filled in only for a viewer whose
-// role allows rbac.MembersManage. It returns an error wrapping
+// service). A pending invite to the address of a current member is not
+// listed, so nobody appears twice. Members' sign-in methods are filled in
+// only for a viewer whose role allows rbac.MembersManage, and pending
+// invites' addresses only for one who may see them in the invites service's
+// List (whose role allows rbac.MembersInvite). It returns an error wrapping
 // store.ErrInvalid, store.ErrNotFound or rbac.ErrNotMember.
 func (s *Service) Members(ctx context.Context, actor, accountID string) ([]MemberRow, error) {
 	var rows []MemberRow
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) error {
-			if _, err := memberView(ctx, tx, actor, accountID); err != nil {
-				return err
-			}
-			me, err := tx.Member(ctx, accountID, actor)
+		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
+			members, err := c.Tx.Members(ctx, accountID)
 			if err != nil {
 				return err
 			}
-			held, err := authz.Actions(ctx, tx, s.policy, accountID, rbac.Role(me.Role))
-			if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-				return err
-			}
-			showSignIn := held.Has(s.policy, rbac.MembersManage)
-			members, err := tx.Members(ctx, accountID)
-			if err != nil {
-				return err
-			}
+			joined := make(map[string]bool, len(members)) // members' addresses, lowercased
 			for _, m := range members {
-				u, err := tx.User(ctx, m.UserID)
+				u, err := c.Tx.User(ctx, m.UserID)
 				if err != nil {
 					return err
 				}
-				row := MemberRow{UserID: u.ID, Name: u.Name, Email: u.Email, Role: rbac.Role(m.Role), Status: Joined, JoinedAt: m.JoinedAt}
-				if showSignIn {
+				row := MemberRow{
+					UserID: u.ID, Name: u.Name, Email: u.Email, Role: rbac.Role(m.Role), Status: Joined,
+					JoinedAt: m.JoinedAt, Owner: u.ID == c.Account.Owner,
+				}
+				if c.Rights.SeesSignIns() {
 					row.SignIn = u.SignIn
 				}
 				rows = append(rows, row)
+				joined[strings.ToLower(u.Email)] = true
 			}
-			invites, err := tx.Invites(ctx, accountID)
+			invites, err := c.Tx.Invites(ctx, accountID)
 			if err != nil {
 				return err
 			}
-			now := s.now()
+			now := c.Now()
 			for _, inv := range invites {
-				if inv.Kind != store.InviteEmail || inv.Status != store.InvitePending ||
+				if inv.Kind != store.InviteEmail || inv.Status != store.InvitePending || joined[inv.Email] ||
 					(!inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)) {
 					continue
 				}
-				rows = append(rows, MemberRow{Email: inv.Email, Role: rbac.Role(inv.Role), Status: Pending, InviteID: inv.ID, ExpiresAt: inv.ExpiresAt})
+				row := MemberRow{Role: rbac.Role(inv.Role), Status: Pending, InviteID: inv.ID, ExpiresAt: inv.ExpiresAt}
+				if c.Rights.SeesInvitees() {
+					row.Email = inv.Email
+				}
+				rows = append(rows, row)
 			}
 			return nil
 		})

@@ -1,8 +1,20 @@
-// Package teams manages users, their personal and team accounts, and the
-// members of each team with their roles. Every change is one store
-// transaction that authorizes its actor with the policy, checks the
-// invariants, applies the change and writes its audit event; all of it
-// commits or none of it does.
+// Package teams manages users, their personal and team accounts, the members
+// of each team with their roles, and the account's owner. Every change is
+// one store transaction that locks the account, authorizes its actor with
+// the decision Can makes, checks the invariants, applies the change and
+// writes its audit event; all of it commits or none of it does.
+//
+// # The account owner
+//
+// An account has one owner (store.Account.Owner): the user whose personal
+// account it is or was, until they hand it over with TransferOwnership and
+// the new owner accepts. Only the owner converts the account to a team and
+// deletes the team (it then stays theirs); nobody removes or demotes the
+// owner, and the owner does not leave without handing the account over. The
+// owner holds the policy's top role, which other members may hold too
+// (several admins on Runpod, several owners on DigitalOcean); the account
+// owner is one of them, named on the account. No other member can take an
+// account over, whatever their role.
 package teams
 
 import (
@@ -11,7 +23,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -23,11 +35,15 @@ var (
 	ErrNotTeam = errors.New("teams: not a team account")
 	// ErrAlreadyTeam means the account to convert is already a team account.
 	ErrAlreadyTeam = errors.New("teams: already a team account")
-	// ErrLastOwner means the change would leave the account without a member
-	// holding the policy's top role (admin for Runpod, owner for DigitalOcean).
-	ErrLastOwner = errors.New("teams: the last member with the top role cannot be removed, demoted or leave")
+	// ErrLastOwner means the change would take the account from its owner:
+	// the account owner cannot be removed or demoted, and cannot leave
+	// without handing the account over (TransferOwnership).
+	ErrLastOwner = errors.New("teams: the account owner cannot be removed, demoted or leave; transfer ownership first")
+	// ErrNotOwner means only the account's owner may do this (delete the
+	// team, convert the account, hand it over). It wraps rbac.ErrDenied.
+	ErrNotOwner = fmt.Errorf("teams: only the account owner may do this: %w", rbac.ErrDenied)
 	// ErrTransferRequired means the policy grants the top role only through
-	// an ownership transfer (TransferOwnership), as on DigitalOcean. It is
+	// a confirmed transfer (GrantTopRole), as on DigitalOcean. It is
 	// rbac.ErrTopByTransfer, which invitations return too.
 	ErrTransferRequired = rbac.ErrTopByTransfer
 	// ErrTransferClosed means the ownership transfer is done, cancelled, or
@@ -40,6 +56,8 @@ var (
 	// ErrRoleTooBroad means a team role would hold every action of the
 	// policy, which only the top role does.
 	ErrRoleTooBroad = errors.New("teams: a team role cannot hold every action")
+	// ErrTooManyRoles means the account already has MaxTeamRoles team roles.
+	ErrTooManyRoles = fmt.Errorf("teams: an account has at most %d team roles", MaxTeamRoles)
 	// ErrTeamRolesUnsupported means the policy is not compiled (see
 	// rbac.Policy.Compiled): its model, which Casbin evaluates for every
 	// question, says what a role may do, so an account cannot define roles
@@ -56,7 +74,7 @@ var (
 // roster.New; teams.New is for wiring a Store by hand. A Service is safe for
 // concurrent use.
 type Service struct {
-	store       store.Store
+	door        *txn.Door
 	policy      *rbac.Policy
 	now         func() time.Time
 	notifier    Notifier
@@ -91,17 +109,18 @@ func WithTransferTTL(d time.Duration) Option {
 	}
 }
 
-// WithClock sets the Service's clock, for tests. The times it returns are
-// stored in UTC.
+// WithClock sets the Service's clock, for tests: it stamps records and
+// events and decides expiry. The times it returns are stored in UTC.
 func WithClock(now func() time.Time) Option {
-	return func(s *Service) { s.now = func() time.Time { return now().UTC() } }
+	return func(s *Service) { s.now = now }
 }
 
 // WithRemovalHook sets a function called after every committed removal of a
 // member (RemoveMember, Leave, DeleteTeam), so that the host application can
 // revoke the user's sessions and API keys for that account. It is called
-// once per removed member, after the change is visible to Can, from the
-// goroutine that made the change.
+// once per removed member, after the change is visible to Can (or failed to
+// become visible: it is called even then, since the removal stands), from
+// the goroutine that made the change.
 func WithRemovalHook(fn func(ctx context.Context, r Removal)) Option {
 	return func(s *Service) { s.onRemoved = fn }
 }
@@ -118,23 +137,23 @@ type Removal struct {
 // New returns a Service that keeps its data in s and authorizes with p.
 func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 	svc := &Service{
-		store:       s,
 		policy:      p,
-		now:         func() time.Time { return time.Now().UTC() },
 		notifier:    discard{},
 		transferTTL: DefaultTransferTTL,
 	}
 	for _, o := range opts {
 		o(svc)
 	}
+	svc.door = txn.New(s, p, svc.now)
 	return svc
 }
 
 // CreateUser registers a user of the host application (u.ID is the host's
-// own user ID) together with their personal account, in which the user holds
-// the policy's top role, and makes that account the user's active one. It
-// returns the personal account, or an error wrapping store.ErrInvalid (a
-// field of u is malformed) or store.ErrExists (the user ID is taken).
+// own user ID) together with their personal account, which they own and in
+// which they hold the policy's top role, and makes that account the user's
+// active one. It returns the personal account, or an error wrapping
+// store.ErrInvalid (a field of u is malformed) or store.ErrExists (the user
+// ID is taken).
 func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, error) {
 	fail := func(err error) (store.Account, error) {
 		return store.Account{}, fmt.Errorf("teams: create user %q: %w", u.ID, err)
@@ -144,23 +163,25 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 	if err := u.Validate(); err != nil {
 		return fail(err)
 	}
-	_, err := s.store.Update(ctx, func(tx store.Tx) error {
-		now := s.now()
+	_, err := s.door.Update(ctx, txn.Call{Actor: u.ID, Need: txn.Anyone}, func(c *txn.Change) error {
+		now := c.Now()
 		u.CreatedAt, acct.CreatedAt, acct.UpdatedAt = now, now, now
-		if err := tx.CreateUser(ctx, u); err != nil {
+		if err := c.Tx.CreateUser(ctx, u); err != nil {
 			return err
 		}
-		if err := tx.CreateAccount(ctx, acct); err != nil {
+		if err := c.Tx.CreateAccount(ctx, acct); err != nil {
 			return err
 		}
-		if err := tx.CreateMember(ctx, store.Member{AccountID: acct.ID, UserID: u.ID, Role: string(s.policy.Top()), JoinedAt: now}); err != nil {
+		top := string(s.policy.Top())
+		if err := c.Tx.CreateMember(ctx, store.Member{AccountID: acct.ID, UserID: u.ID, Role: top, JoinedAt: now}); err != nil {
 			return err
 		}
-		return s.record(ctx, tx, store.Event{
-			AccountID: acct.ID, Actor: u.ID, Action: "account.created",
+		_, err := c.Record(store.Event{
+			AccountID: acct.ID, Action: store.EventAccountCreated,
 			ResourceType: "account", ResourceID: acct.ID,
-			After: store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": string(s.policy.Top())}),
+			After: store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": top}),
 		})
+		return err
 	})
 	if err != nil {
 		return fail(err)
@@ -174,8 +195,8 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	var u store.User
 	err := store.ValidateIDs("user ID", id)
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) (err error) {
-			u, err = tx.User(ctx, id)
+		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) (err error) {
+			u, err = c.Tx.User(ctx, id)
 			return err
 		})
 	}
@@ -192,10 +213,9 @@ func (s *Service) Account(ctx context.Context, actor, accountID string) (store.A
 	var acct store.Account
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.store.View(ctx, func(tx store.Tx) error {
-			var err error
-			acct, err = memberView(ctx, tx, actor, accountID)
-			return err
+		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
+			acct = c.Account
+			return nil
 		})
 	}
 	if err != nil {
@@ -204,99 +224,72 @@ func (s *Service) Account(ctx context.Context, actor, accountID string) (store.A
 	return acct, nil
 }
 
-// memberView returns the account if userID is a member of it.
-func memberView(ctx context.Context, tx store.Tx, userID, accountID string) (store.Account, error) {
-	acct, err := tx.Account(ctx, accountID)
+// owner returns the owner of the call's locked account. A team whose
+// recorded owner is no longer a member (data written before owners were
+// enforced, or a damaged row) adopts as its owner its earliest-joined
+// member holding the top role, recorded as an account.owner_changed event;
+// with no such member it has no owner (""), and calls only the owner may
+// make are refused.
+func (s *Service) owner(ctx context.Context, c *txn.Change) (string, error) {
+	acct := c.Account
+	if acct.Kind != store.Team {
+		return acct.Owner, nil
+	}
+	if _, err := c.Tx.Member(ctx, acct.ID, acct.Owner); err == nil {
+		return acct.Owner, nil
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", err
+	}
+	members, err := c.Tx.Members(ctx, acct.ID)
 	if err != nil {
-		return store.Account{}, err
+		return "", err
 	}
-	if _, err := tx.Member(ctx, accountID, userID); errors.Is(err, store.ErrNotFound) {
-		return store.Account{}, fmt.Errorf("%s is not a member: %w", userID, rbac.ErrNotMember)
-	} else if err != nil {
-		return store.Account{}, err
+	for _, m := range members {
+		r, err := c.RightsOf(rbac.Role(m.Role))
+		if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+			return "", err
+		}
+		if r.Top() {
+			return m.UserID, s.setOwner(ctx, c, m.UserID, "the recorded owner "+acct.Owner+" is no longer a member")
+		}
 	}
-	return acct, nil
+	return "", nil
 }
 
-// record appends an allowed event stamped with the current time.
-func (s *Service) record(ctx context.Context, tx store.Tx, e store.Event) error {
-	e.Time = s.now()
-	e.Result = store.Allowed
-	_, err := tx.AppendEvent(ctx, e)
-	return err
-}
-
-// change is what one call does inside its transaction and what it leaves
-// for after the commit.
-type change struct {
-	tx      store.Tx
-	acct    store.Account // locked
-	me      store.Member  // the actor's membership
-	removed []Removal     // for the removal hook
-}
-
-// update runs fn in a transaction after authorizing actor for action on the
-// account. A refusal by the policy (rbac.ErrDenied) is recorded as a denied
-// event named event, in a transaction of its own since fn's rolls back.
-// After the commit it calls the removal hook for every removal fn noted.
-func (s *Service) update(ctx context.Context, actor, accountID string, action rbac.Action, event string, fn func(c *change) error) error {
-	var removed []Removal
-	_, err := s.store.Update(ctx, func(tx store.Tx) error {
-		acct, me, err := authz.Authorize(ctx, tx, s.policy, actor, accountID, action)
-		if err != nil {
-			return err
-		}
-		c := &change{tx: tx, acct: acct, me: me}
-		if err := fn(c); err != nil {
-			return err
-		}
-		removed = c.removed
-		return nil
-	})
-	if errors.Is(err, rbac.ErrDenied) {
-		return s.recordDenied(ctx, actor, accountID, event, err)
-	}
-	if err == nil {
-		s.afterRemovals(ctx, removed)
-	}
-	return err
-}
-
-// view runs fn in a read-only transaction after authorizing actor for action
-// on the account.
-func (s *Service) view(ctx context.Context, actor, accountID string, action rbac.Action, fn func(tx store.Tx, acct store.Account, me store.Member) error) error {
-	return s.store.View(ctx, func(tx store.Tx) error {
-		acct, me, err := authz.AuthorizeView(ctx, tx, s.policy, actor, accountID, action)
-		if err != nil {
-			return err
-		}
-		return fn(tx, acct, me)
-	})
-}
-
-// recordDenied writes a denied event for a refused attempt and returns the
-// refusal, joined with any error writing it.
-func (s *Service) recordDenied(ctx context.Context, actor, accountID, event string, refusal error) error {
-	_, err := s.store.Update(ctx, func(tx store.Tx) error {
-		e := store.Event{
-			AccountID: accountID, Actor: actor, Action: store.EventAction(event), Time: s.now(),
-			Result: store.Denied, Reason: refusal.Error(),
-		}
-		_, err := tx.AppendEvent(ctx, e)
+// setOwner makes userID the owner of the call's account and records it.
+func (s *Service) setOwner(ctx context.Context, c *txn.Change, userID, reason string) error {
+	before := c.Account.Owner
+	c.Account.Owner, c.Account.UpdatedAt = userID, c.Now()
+	if err := c.Tx.UpdateAccount(ctx, c.Account); err != nil {
 		return err
-	})
-	if err != nil {
-		return errors.Join(refusal, fmt.Errorf("record the refusal: %w", err))
 	}
-	return refusal
+	_, err := c.Record(store.Event{
+		Action: store.EventAccountOwnerChanged, ResourceType: "account", ResourceID: c.Account.ID, Reason: reason,
+		Before: store.EventValue(map[string]string{"owner": before}),
+		After:  store.EventValue(map[string]string{"owner": userID}),
+	})
+	return err
 }
 
-// afterRemovals tells the removal hook about committed removals.
-func (s *Service) afterRemovals(ctx context.Context, removed []Removal) {
+// mustOwn returns ErrNotOwner unless the actor owns the call's account.
+func (s *Service) mustOwn(ctx context.Context, c *txn.Change) error {
+	owner, err := s.owner(ctx, c)
+	if err != nil {
+		return err
+	}
+	if owner == "" || owner != c.Actor.UserID {
+		return ErrNotOwner
+	}
+	return nil
+}
+
+// removed registers the removal hook's call for a committed removal.
+func (s *Service) removed(c *txn.Change, r Removal) {
 	if s.onRemoved == nil {
 		return
 	}
-	for _, r := range removed {
+	c.After(func(ctx context.Context) error {
 		s.onRemoved(ctx, r)
-	}
+		return nil
+	})
 }

@@ -2,83 +2,130 @@ package teams
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 
 	"github.com/teamroster/roster/internal/token"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
 
-// TransferOwnership starts making another member an owner (a holder of the
-// policy's top role), the way DigitalOcean does it: the actor, who must hold
-// the top role, is sent a link to confirm (Notifier.TransferConfirm); once
-// they confirm, the new owner is sent a link to accept
-// (Notifier.TransferAccept); only their acceptance changes the role. The
-// transfer expires after the transfer TTL (7 days by default), is used once,
-// and dies if either side leaves the team. A new transfer to the same member
-// cancels an open one. The actor keeps their own role. It returns the
-// transfer, or an error wrapping store.ErrInvalid, store.ErrNotFound (no such
-// account, or to is not a member), rbac.ErrNotMember, rbac.ErrDenied (the
-// actor lacks the top role, or to is the actor), ErrNotTeam, store.ErrExists
-// (to is an owner already), or ErrNotify (the transfer was started but the
+// TransferOwnership starts handing the account over to another member, who
+// becomes its owner (see the package documentation), the way DigitalOcean
+// hands over a role: the owner (the actor; nobody else may) is sent a link
+// to confirm (Notifier.TransferConfirm); once they confirm, the new owner is
+// sent a link to accept (Notifier.TransferAccept); only their acceptance
+// moves the account, and gives them the top role if they lack it. The
+// previous owner keeps their role. The transfer expires after the transfer
+// TTL (7 days by default), is used once, and dies if either side leaves the
+// team; a new handover cancels an open one. It returns the transfer (of kind
+// store.TransferAccount), or an error wrapping store.ErrInvalid,
+// store.ErrNotFound (no such account, or to is not a member),
+// rbac.ErrNotMember, rbac.ErrDenied (ErrNotOwner among them, or to is the
+// actor), ErrNotTeam, or ErrNotify (the transfer was started but the
 // confirmation could not be sent).
 func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to string) (store.Transfer, error) {
-	var (
-		out    store.Transfer
-		notice TransferNotice
-	)
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "new owner", to)
-	if err == nil {
-		err = s.update(ctx, actor, accountID, rbac.MembersManage, "transfer.started", func(c *change) error {
-			switch {
-			case c.acct.Kind != store.Team:
-				return ErrNotTeam
-			case !s.policy.IsTop(rbac.Role(c.me.Role)):
-				return fmt.Errorf("role %q is not the top role: %w", c.me.Role, rbac.ErrDenied)
-			case to == actor:
-				return fmt.Errorf("owners cannot transfer to themselves: %w", rbac.ErrDenied)
-			}
-			target, err := c.tx.Member(ctx, accountID, to)
-			if err != nil {
-				return err
-			}
-			if s.policy.IsTop(rbac.Role(target.Role)) {
-				return fmt.Errorf("%s is an owner already: %w", to, store.ErrExists)
-			}
-			if err := s.cancelTransfersOf(ctx, c, to, "superseded"); err != nil {
-				return err
-			}
-			tok, hash := token.New()
-			now := s.now()
-			out = store.Transfer{
-				ID: store.NewID("xfr"), AccountID: accountID, From: actor, To: to,
-				Status: store.TransferAwaitingConfirm, ConfirmHash: hash,
-				CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.transferTTL),
-			}
-			if err := c.tx.CreateTransfer(ctx, out); err != nil {
-				return err
-			}
-			if notice, err = s.notice(ctx, c.tx, c.acct, out, actor, tok); err != nil {
-				return err
-			}
-			return s.record(ctx, c.tx, store.Event{
-				AccountID: accountID, Actor: actor, Action: "transfer.started",
-				ResourceType: "transfer", ResourceID: out.ID,
-				After: store.EventValue(map[string]string{"from": actor, "to": to}),
-			})
-		})
-	}
-	if err == nil {
-		if nerr := s.notifier.TransferConfirm(ctx, notice); nerr != nil {
-			err = fmt.Errorf("%w: %w", ErrNotify, nerr)
-		}
-	}
+	out, err := s.startTransfer(ctx, actor, accountID, to, store.TransferAccount, func(c *txn.Change, target store.Member) error {
+		return s.mustOwn(ctx, c)
+	})
 	if err != nil {
 		return out, fmt.Errorf("teams: transfer %q to %q by %q: %w", accountID, to, actor, err)
 	}
 	return out, nil
+}
+
+// GrantTopRole starts giving another member the policy's top role (admin,
+// owner) through the same confirm-then-accept flow as TransferOwnership:
+// DigitalOcean's "change someone's role to owner", where the member who
+// makes the change confirms it by email and the new owner accepts. The
+// actor must hold the top role; they keep it, and so does the account's
+// owner: this makes another holder of the top role, not the account's
+// owner. Where the policy grants the top role only this way
+// (rbac.Policy.TopByTransfer) it is the only way. A new grant to the same
+// member cancels an open one. It returns the transfer (of kind
+// store.TransferRole), or an error wrapping store.ErrInvalid,
+// store.ErrNotFound (no such account, or to is not a member),
+// rbac.ErrNotMember, rbac.ErrDenied (the actor lacks the top role, or to is
+// the actor), ErrNotTeam, store.ErrExists (to holds the top role already),
+// or ErrNotify.
+func (s *Service) GrantTopRole(ctx context.Context, actor, accountID, to string) (store.Transfer, error) {
+	out, err := s.startTransfer(ctx, actor, accountID, to, store.TransferRole, func(c *txn.Change, target store.Member) error {
+		if !c.Rights.Top() {
+			return fmt.Errorf("role %q is not the top role: %w", c.Actor.Role, rbac.ErrDenied)
+		}
+		r, err := c.RightsOf(rbac.Role(target.Role))
+		if err == nil && r.Top() {
+			return fmt.Errorf("%s holds the top role already: %w", to, store.ErrExists)
+		}
+		return nil
+	})
+	if err != nil {
+		return out, fmt.Errorf("teams: grant the top role of %q to %q by %q: %w", accountID, to, actor, err)
+	}
+	return out, nil
+}
+
+// startTransfer starts a transfer of the given kind once may allows it.
+func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string, kind store.TransferKind,
+	may func(c *txn.Change, target store.Member) error) (store.Transfer, error) {
+	var (
+		out    store.Transfer
+		notice TransferNotice
+	)
+	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "new owner", to); err != nil {
+		return out, err
+	}
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage,
+		Event: store.EventTransferStarted, Resource: txn.Resource{Type: "member", ID: to},
+	}, func(c *txn.Change) error {
+		switch {
+		case c.Account.Kind != store.Team:
+			return ErrNotTeam
+		case to == actor:
+			return fmt.Errorf("cannot transfer to oneself: %w", rbac.ErrDenied)
+		}
+		target, err := c.Tx.Member(ctx, accountID, to)
+		if err != nil {
+			return err
+		}
+		if err := may(c, target); err != nil {
+			return err
+		}
+		supersedes := func(t store.Transfer) bool { return t.Kind == kind && (kind == store.TransferAccount || t.To == to) }
+		if err := s.cancelTransfers(ctx, c, supersedes, "superseded"); err != nil {
+			return err
+		}
+		tok, hash := token.New()
+		now := c.Now()
+		out = store.Transfer{
+			ID: store.NewID("xfr"), AccountID: accountID, Kind: kind, From: actor, To: to,
+			Status: store.TransferAwaitingConfirm, ConfirmHash: hash,
+			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.transferTTL),
+		}
+		if err := c.Tx.CreateTransfer(ctx, out); err != nil {
+			return err
+		}
+		if notice, err = s.notice(ctx, c, out, actor, tok); err != nil {
+			return err
+		}
+		c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferConfirm, notice) })
+		_, err = c.Record(store.Event{
+			Action: store.EventTransferStarted, ResourceType: "transfer", ResourceID: out.ID,
+			After: store.EventValue(map[string]string{"kind": string(kind), "from": actor, "to": to}),
+		})
+		return err
+	})
+	return out, err
+}
+
+// notify sends a notice through send, wrapping its failure in ErrNotify.
+func (s *Service) notify(ctx context.Context, send func(context.Context, TransferNotice) error, n TransferNotice) error {
+	if err := send(ctx, n); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotify, err)
+	}
+	return nil
 }
 
 // ConfirmTransfer is the current owner's confirmation of a transfer they
@@ -86,13 +133,12 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to st
 // their link to accept (Notifier.TransferAccept). Of concurrent
 // confirmations one wins; the rest get ErrTransferClosed. It returns the
 // transfer, or an error wrapping store.ErrInvalid, store.ErrNotFound (no such
-// transfer), rbac.ErrDenied (the actor did not start it), ErrInvalidToken,
-// ErrTransferClosed, ErrTransferExpired, or ErrNotify (confirmed, but the
-// acceptance link could not be sent).
+// transfer), rbac.ErrDenied (the actor did not start it),
+// ErrInvalidToken, ErrTransferClosed, ErrTransferExpired, or ErrNotify
+// (confirmed, but the acceptance link could not be sent).
 func (s *Service) ConfirmTransfer(ctx context.Context, actor, transferID, tok string) (store.Transfer, error) {
-	var notice TransferNotice
-	out, err := s.stepTransfer(ctx, actor, transferID, tok, store.TransferAwaitingConfirm, "transfer.confirmed",
-		func(c *change, t *store.Transfer) error {
+	return s.stepTransfer(ctx, actor, transferID, tok, store.TransferAwaitingConfirm, store.EventTransferConfirmed,
+		func(c *txn.Change, t *store.Transfer) error {
 			if t.From != actor {
 				return fmt.Errorf("only %s may confirm: %w", t.From, rbac.ErrDenied)
 			}
@@ -101,45 +147,53 @@ func (s *Service) ConfirmTransfer(ctx context.Context, actor, transferID, tok st
 			}
 			acceptTok, hash := token.New()
 			t.Status, t.AcceptHash = store.TransferAwaitingAccept, hash
-			var err error
-			notice, err = s.notice(ctx, c.tx, c.acct, *t, t.To, acceptTok)
-			return err
+			notice, err := s.notice(ctx, c, *t, t.To, acceptTok)
+			if err != nil {
+				return err
+			}
+			c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferAccept, notice) })
+			return nil
 		})
-	if err == nil {
-		if nerr := s.notifier.TransferAccept(ctx, notice); nerr != nil {
-			err = fmt.Errorf("teams: confirm transfer %q by %q: %w: %w", transferID, actor, ErrNotify, nerr)
-		}
-	}
-	return out, err
 }
 
 // AcceptTransfer is the new owner's acceptance, with the token of their
-// acceptance link: in one transaction they get the top role and the transfer
-// is done. The current owner must still hold the top role. It returns the
-// transfer, or an error wrapping store.ErrInvalid, store.ErrNotFound,
-// rbac.ErrDenied (the actor is not the new owner, or the current owner no
-// longer holds the top role), ErrInvalidToken, ErrTransferClosed or
+// acceptance link: in one transaction they get the top role (if they lack
+// it), the account for a handover (TransferOwnership), and the transfer is
+// done. The member who started it must still hold the top role, and for a
+// handover still own the account. It returns the transfer, or an error
+// wrapping store.ErrInvalid, store.ErrNotFound, rbac.ErrDenied (the actor
+// is not the new owner, or the side that started it no longer may), ErrInvalidToken, ErrTransferClosed or
 // ErrTransferExpired.
 func (s *Service) AcceptTransfer(ctx context.Context, actor, transferID, tok string) (store.Transfer, error) {
-	return s.stepTransfer(ctx, actor, transferID, tok, store.TransferAwaitingAccept, "transfer.accepted",
-		func(c *change, t *store.Transfer) error {
+	return s.stepTransfer(ctx, actor, transferID, tok, store.TransferAwaitingAccept, store.EventTransferAccepted,
+		func(c *txn.Change, t *store.Transfer) error {
 			if t.To != actor {
 				return fmt.Errorf("only %s may accept: %w", t.To, rbac.ErrDenied)
 			}
 			if !token.Match(t.AcceptHash, tok) {
 				return ErrInvalidToken
 			}
-			from, err := c.tx.Member(ctx, t.AccountID, t.From)
-			if err != nil || !s.policy.IsTop(rbac.Role(from.Role)) {
+			from, err := c.Tx.Member(ctx, t.AccountID, t.From)
+			if err != nil {
+				return fmt.Errorf("%s is no longer a member: %w", t.From, rbac.ErrDenied)
+			}
+			if r, err := c.RightsOf(rbac.Role(from.Role)); err != nil || !r.Top() {
 				return fmt.Errorf("%s no longer holds the top role: %w", t.From, rbac.ErrDenied)
 			}
-			m, err := c.tx.Member(ctx, t.AccountID, t.To)
-			if err != nil {
-				return err
+			if t.Kind == store.TransferAccount && c.Account.Owner != t.From {
+				return fmt.Errorf("%s no longer owns the account: %w", t.From, rbac.ErrDenied)
 			}
-			c.me = from // the role change is the current owner's, confirmed
-			if _, err := s.setRole(ctx, c, m, s.policy.Top()); err != nil {
-				return err
+			if r, err := c.RightsOf(rbac.Role(c.Actor.Role)); err != nil || !r.Top() {
+				// The role change is the one who started the transfer's,
+				// confirmed.
+				if _, err := s.setRole(ctx, c, c.Actor, s.policy.Top(), t.From); err != nil {
+					return err
+				}
+			}
+			if t.Kind == store.TransferAccount {
+				if err := s.setOwner(ctx, c, actor, "ownership transferred by "+t.From); err != nil {
+					return err
+				}
 			}
 			t.Status = store.TransferDone
 			return nil
@@ -147,37 +201,30 @@ func (s *Service) AcceptTransfer(ctx context.Context, actor, transferID, tok str
 }
 
 // CancelTransfer cancels an open transfer. Either side may cancel (the new
-// owner declining), and so may any member holding the top role. It returns
-// an error wrapping store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember,
-// rbac.ErrDenied or ErrTransferClosed.
+// owner declining), and so may the account's owner and any member holding
+// the top role. It returns an error wrapping store.ErrInvalid,
+// store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or ErrTransferClosed.
 func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transferID string) error {
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "transfer ID", transferID)
 	if err == nil {
-		_, err = s.store.Update(ctx, func(tx store.Tx) error {
-			acct, err := tx.LockAccount(ctx, accountID)
-			if err != nil {
-				return err
-			}
-			t, err := tx.Transfer(ctx, transferID)
+		_, err = s.door.Update(ctx, txn.Call{
+			Actor: actor, Account: accountID, Need: txn.Membership,
+			Event: store.EventTransferCancelled, Resource: txn.Resource{Type: "transfer", ID: transferID},
+		}, func(c *txn.Change) error {
+			t, err := c.Tx.Transfer(ctx, transferID)
 			if err != nil {
 				return err
 			}
 			if t.AccountID != accountID {
 				return fmt.Errorf("transfer %s: %w", transferID, store.ErrNotFound)
 			}
-			me, err := tx.Member(ctx, accountID, actor)
-			if errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("%s is not a member: %w", actor, rbac.ErrNotMember)
-			} else if err != nil {
-				return err
-			}
-			if actor != t.From && actor != t.To && !s.policy.IsTop(rbac.Role(me.Role)) {
-				return fmt.Errorf("only the two sides or an owner may cancel: %w", rbac.ErrDenied)
+			if actor != t.From && actor != t.To && actor != c.Account.Owner && !c.Rights.Top() {
+				return fmt.Errorf("only the two sides, the owner or a holder of the top role may cancel: %w", rbac.ErrDenied)
 			}
 			if !open(t) {
 				return ErrTransferClosed
 			}
-			return s.cancel(ctx, &change{tx: tx, acct: acct, me: me}, t, "cancelled")
+			return s.cancel(ctx, c, t, "cancelled")
 		})
 	}
 	if err != nil {
@@ -193,12 +240,12 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 	var out []store.Transfer
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
-		err = s.view(ctx, actor, accountID, rbac.MembersManage, func(tx store.Tx, _ store.Account, me store.Member) error {
-			if !s.policy.IsTop(rbac.Role(me.Role)) {
-				return fmt.Errorf("role %q is not the top role: %w", me.Role, rbac.ErrDenied)
+		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage}, func(c *txn.Change) error {
+			if !c.Rights.Top() {
+				return fmt.Errorf("role %q is not the top role: %w", c.Actor.Role, rbac.ErrDenied)
 			}
 			var err error
-			out, err = tx.Transfers(ctx, accountID)
+			out, err = c.Tx.Transfers(ctx, accountID)
 			return err
 		})
 	}
@@ -208,11 +255,12 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 	return out, nil
 }
 
-// stepTransfer moves an open transfer in the want state one step: it locks
-// the account, checks the state and the expiry, runs step, stores the
-// transfer and records the event.
-func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok string, want store.TransferStatus, event string,
-	step func(c *change, t *store.Transfer) error) (store.Transfer, error) {
+// stepTransfer moves an open transfer in the want state one step: through
+// the door it finds and locks the transfer's account, reads the transfer
+// again under the lock, checks the state and the expiry, runs step, stores
+// the transfer and records the event.
+func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok string, want store.TransferStatus, event store.EventAction,
+	step func(c *txn.Change, t *store.Transfer) error) (store.Transfer, error) {
 	var out store.Transfer
 	err := store.ValidateIDs("actor", actor, "transfer ID", transferID)
 	if err == nil {
@@ -221,54 +269,62 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 		}
 	}
 	if err == nil {
-		_, err = s.store.Update(ctx, func(tx store.Tx) error {
+		find := func(ctx context.Context, tx store.Tx) (string, error) {
 			t, err := tx.Transfer(ctx, transferID)
+			return t.AccountID, err
+		}
+		// The token, checked by step, authorizes; the door records a
+		// member's refusal.
+		_, err = s.door.Update(ctx, txn.Call{
+			Actor: actor, Find: find, Need: txn.Anyone,
+			Event: event, Resource: txn.Resource{Type: "transfer", ID: transferID},
+		}, func(c *txn.Change) error {
+			t, err := c.Tx.Transfer(ctx, transferID) // again, under the lock
 			if err != nil {
-				return err
-			}
-			acct, err := tx.LockAccount(ctx, t.AccountID)
-			if err != nil {
-				return err
-			}
-			if t, err = tx.Transfer(ctx, transferID); err != nil { // read again under the lock
 				return err
 			}
 			switch {
+			case t.AccountID != c.Account.ID:
+				return fmt.Errorf("transfer %s moved: %w", transferID, store.ErrConflict)
 			case t.Status != want:
 				return fmt.Errorf("transfer is %s: %w", t.Status, ErrTransferClosed)
-			case !s.now().Before(t.ExpiresAt):
+			case !c.Now().Before(t.ExpiresAt):
 				return ErrTransferExpired
 			}
-			c := &change{tx: tx, acct: acct, me: store.Member{AccountID: acct.ID, UserID: actor}}
 			if err := step(c, &t); err != nil {
 				return err
 			}
-			t.UpdatedAt = s.now()
-			if err := tx.UpdateTransfer(ctx, t); err != nil {
+			t.UpdatedAt = c.Now()
+			if err := c.Tx.UpdateTransfer(ctx, t); err != nil {
 				return err
 			}
 			out = t
-			return s.record(ctx, tx, store.Event{
-				AccountID: t.AccountID, Actor: actor, Action: store.EventAction(event),
-				ResourceType: "transfer", ResourceID: t.ID,
+			_, err = c.Record(store.Event{
+				Action: event, ResourceType: "transfer", ResourceID: t.ID,
 				After: store.EventValue(map[string]string{"status": string(t.Status)}),
 			})
+			return err
 		})
 	}
 	if err != nil {
-		return store.Transfer{}, fmt.Errorf("teams: %s %q by %q: %w", event, transferID, actor, err)
+		return out, fmt.Errorf("teams: %s %q by %q: %w", event, transferID, actor, err)
 	}
 	return out, nil
 }
 
 // cancelTransfersOf cancels the account's open transfers from or to userID.
-func (s *Service) cancelTransfersOf(ctx context.Context, c *change, userID, reason string) error {
-	ts, err := c.tx.Transfers(ctx, c.acct.ID)
+func (s *Service) cancelTransfersOf(ctx context.Context, c *txn.Change, userID, reason string) error {
+	return s.cancelTransfers(ctx, c, func(t store.Transfer) bool { return t.From == userID || t.To == userID }, reason)
+}
+
+// cancelTransfers cancels the account's open transfers that match.
+func (s *Service) cancelTransfers(ctx context.Context, c *txn.Change, match func(store.Transfer) bool, reason string) error {
+	ts, err := c.Tx.Transfers(ctx, c.Account.ID)
 	if err != nil {
 		return err
 	}
 	for _, t := range ts {
-		if open(t) && (t.From == userID || t.To == userID) {
+		if open(t) && match(t) {
 			if err := s.cancel(ctx, c, t, reason); err != nil {
 				return err
 			}
@@ -278,15 +334,15 @@ func (s *Service) cancelTransfersOf(ctx context.Context, c *change, userID, reas
 }
 
 // cancel marks the transfer cancelled and records why.
-func (s *Service) cancel(ctx context.Context, c *change, t store.Transfer, reason string) error {
-	t.Status, t.UpdatedAt = store.TransferCancelled, s.now()
-	if err := c.tx.UpdateTransfer(ctx, t); err != nil {
+func (s *Service) cancel(ctx context.Context, c *txn.Change, t store.Transfer, reason string) error {
+	t.Status, t.UpdatedAt = store.TransferCancelled, c.Now()
+	if err := c.Tx.UpdateTransfer(ctx, t); err != nil {
 		return err
 	}
-	return s.record(ctx, c.tx, store.Event{
-		AccountID: t.AccountID, Actor: c.me.UserID, Action: "transfer.cancelled",
-		ResourceType: "transfer", ResourceID: t.ID, Reason: reason,
+	_, err := c.Record(store.Event{
+		Action: store.EventTransferCancelled, ResourceType: "transfer", ResourceID: t.ID, Reason: reason,
 	})
+	return err
 }
 
 // open reports whether the transfer still waits for a step.
@@ -295,13 +351,13 @@ func open(t store.Transfer) bool {
 }
 
 // notice builds the email notice for recipient with its secret link.
-func (s *Service) notice(ctx context.Context, tx store.Tx, acct store.Account, t store.Transfer, recipient, tok string) (TransferNotice, error) {
-	u, err := tx.User(ctx, recipient)
+func (s *Service) notice(ctx context.Context, c *txn.Change, t store.Transfer, recipient, tok string) (TransferNotice, error) {
+	u, err := c.Tx.User(ctx, recipient)
 	if err != nil {
 		return TransferNotice{}, err
 	}
 	return TransferNotice{
-		TransferID: t.ID, AccountID: acct.ID, TeamName: acct.Name, From: t.From, To: t.To,
+		TransferID: t.ID, AccountID: c.Account.ID, TeamName: c.Account.Name, Kind: t.Kind, From: t.From, To: t.To,
 		Email: u.Email, Token: tok, ExpiresAt: t.ExpiresAt,
 		Link: s.linkBase + "/" + url.PathEscape(t.ID) + "?token=" + tok,
 	}, nil

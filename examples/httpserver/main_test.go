@@ -265,8 +265,14 @@ func TestHTTPServer(t *testing.T) {
 			}
 		}
 
-		var open struct{ ID string }
-		alice.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "carol"}, 201, &open)
+		// Handing the account over is the owner's alone.
+		bob.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "carol", "kind": "account"}, 403, nil)
+		alice.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "carol", "kind": "emperor"}, 400, nil)
+		var open struct{ ID, Kind string }
+		alice.do(t, "POST", teamURL+"/transfers", map[string]string{"to": "carol", "kind": "account"}, 201, &open)
+		if open.Kind != "account" {
+			t.Errorf("the handover's kind = %q, want account", open.Kind)
+		}
 		alice.do(t, "DELETE", teamURL+"/transfers/"+open.ID, nil, 204, nil)
 		var list []struct{ ID, Status string }
 		alice.do(t, "GET", teamURL+"/transfers", nil, 200, &list)

@@ -1,6 +1,9 @@
-// Package authz authorizes the actor of a change inside the change's own
-// transaction, with the same policy that answers Can. It is shared by the
-// teams, invites and audit services.
+// Package authz holds roster's decision about what a member may do in an
+// account, and the grant rules built on it. The in-memory index behind Can
+// compiles the same rules (the policy's decision table and the account's
+// team roles, or Casbin for that account when the policy is not compiled);
+// internal/txn authorizes every write and permissioned read with them, and
+// CheckStrict answers from the database with them.
 package authz
 
 import (
@@ -12,136 +15,166 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// Authorize returns the actor's membership of the account if their role
-// allows action. It locks the account for the rest of the transaction, so
-// that checks made after it see no concurrent change to the account's
-// members. It returns an error wrapping store.ErrNotFound (no such account),
-// rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownAction (the policy lacks
-// the action), or the store's errors.
-func Authorize(ctx context.Context, tx store.Tx, p *rbac.Policy, actor, accountID string, action rbac.Action) (store.Account, store.Member, error) {
-	return authorize(ctx, tx.LockAccount, tx, p, actor, accountID, action)
+// Rights is what one role may do in one account: Can's decision for a
+// member holding that role there. The zero Rights (not a member) allows
+// nothing.
+type Rights struct {
+	policy *rbac.Policy
+	team   string
+	role   rbac.Role
+	known  bool
+	// actions holds, by rbac.ActionID, the actions of a role of a compiled
+	// policy; nil for a role of a policy that is not compiled, which
+	// Casbin decides for the account (rbac.Policy.AllowsIn).
+	actions []bool
 }
 
-// AuthorizeView is Authorize for read-only transactions: it does not lock
-// the account.
-func AuthorizeView(ctx context.Context, tx store.Tx, p *rbac.Policy, actor, accountID string, action rbac.Action) (store.Account, store.Member, error) {
-	return authorize(ctx, tx.Account, tx, p, actor, accountID, action)
-}
+// None returns the rights of someone who is not a member of the account:
+// none.
+func None(p *rbac.Policy, accountID string) Rights { return Rights{policy: p, team: accountID} }
 
-func authorize(ctx context.Context, account func(context.Context, string) (store.Account, error), tx store.Tx, p *rbac.Policy, actor, accountID string, action rbac.Action) (store.Account, store.Member, error) {
-	if !p.HasAction(action) {
-		return store.Account{}, store.Member{}, fmt.Errorf("policy %s has no action %q: %w", p.Name(), action, rbac.ErrUnknownAction)
+// Resolve returns the rights of role in the account: a role of the policy,
+// or else one of the account's team roles (whose actions the policy no
+// longer has grant nothing; a policy that is not compiled has no team
+// roles). It returns an error wrapping rbac.ErrUnknownRole, with Rights
+// that allow nothing, if the role is neither, and the store's errors.
+func Resolve(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, role rbac.Role) (Rights, error) {
+	r := Rights{policy: p, team: accountID, role: role}
+	if p.HasRole(role) {
+		r.known = true
+		if p.Compiled() {
+			r.actions = make([]bool, len(p.Actions()))
+			for _, a := range p.RoleActions(role) {
+				id, _ := p.ActionID(a)
+				r.actions[id] = true
+			}
+		}
+		return r, nil
 	}
-	acct, err := account(ctx, accountID)
-	if err != nil {
-		return store.Account{}, store.Member{}, err
+	if !p.Compiled() {
+		return r, fmt.Errorf("no role %q in policy %s: %w", role, p.Name(), rbac.ErrUnknownRole)
 	}
-	m, err := tx.Member(ctx, accountID, actor)
+	tr, err := tx.TeamRole(ctx, accountID, string(role))
 	if errors.Is(err, store.ErrNotFound) {
-		return acct, store.Member{}, fmt.Errorf("%s is not a member of %s: %w", actor, accountID, rbac.ErrNotMember)
+		return r, fmt.Errorf("no role %q in policy %s or account %s: %w", role, p.Name(), accountID, rbac.ErrUnknownRole)
 	}
 	if err != nil {
-		return acct, store.Member{}, err
+		return r, err
 	}
-	held, err := Actions(ctx, tx, p, accountID, rbac.Role(m.Role))
-	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-		return acct, m, err
+	r.known = true
+	r.actions = make([]bool, len(p.Actions()))
+	for _, a := range tr.Actions {
+		if id, ok := p.ActionID(rbac.Action(a)); ok {
+			r.actions[id] = true
+		}
 	}
-	if !held.Has(p, action) {
-		return acct, m, fmt.Errorf("role %q lacks %q: %w", m.Role, action, rbac.ErrDenied)
-	}
-	return acct, m, nil
+	return r, nil
 }
 
-// ActionSet is the set of a policy's actions a role holds, indexed by
-// rbac.ActionID.
-type ActionSet []bool
+// Role returns the role the rights are of.
+func (r Rights) Role() rbac.Role { return r.role }
 
-// Has reports whether the set holds action a of policy p.
-func (s ActionSet) Has(p *rbac.Policy, a rbac.Action) bool {
-	id, ok := p.ActionID(a)
-	return ok && int(id) < len(s) && s[id]
+// Known reports whether the role is the policy's or one of the account's
+// team roles.
+func (r Rights) Known() bool { return r.known }
+
+// Allows reports whether the role may perform action in the account.
+func (r Rights) Allows(action rbac.Action) bool {
+	switch {
+	case !r.known:
+		return false
+	case r.actions == nil:
+		return r.policy.AllowsIn(r.team, r.role, action)
+	}
+	id, ok := r.policy.ActionID(action)
+	return ok && r.actions[id]
 }
 
-// Covers reports whether s holds every action o holds.
-func (s ActionSet) Covers(o ActionSet) bool {
-	for i, has := range o {
-		if has && (i >= len(s) || !s[i]) {
+// Covers reports whether r holds every right o holds in the account, so
+// that a holder of r may grant, change or remove o. Unknown rights cover
+// nothing but rights that hold nothing.
+func (r Rights) Covers(o Rights) bool {
+	if !o.known {
+		return true
+	}
+	if !r.known {
+		return o.holdsNothing()
+	}
+	if r.actions == nil || o.actions == nil {
+		return r.actions == nil && o.actions == nil && r.policy.CoversIn(r.team, r.role, o.role)
+	}
+	for i, has := range o.actions {
+		if has && !r.actions[i] {
 			return false
 		}
 	}
 	return true
 }
 
-// All reports whether s holds every action of the policy.
-func (s ActionSet) All() bool {
-	for _, has := range s {
-		if !has {
+// holdsNothing reports whether the rights allow no action of the policy.
+func (r Rights) holdsNothing() bool {
+	if r.policy == nil {
+		return true
+	}
+	for _, a := range r.policy.Actions() {
+		if r.Allows(a) {
 			return false
 		}
 	}
-	return len(s) > 0
+	return true
 }
 
-// Actions resolves a role of an account to the actions it holds: a role of
-// the policy, or else one of the account's team roles (whose actions the
-// policy no longer knows grant nothing). It returns an error wrapping
-// rbac.ErrUnknownRole if the role is neither, with an empty set, or the
-// store's errors.
-func Actions(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, role rbac.Role) (ActionSet, error) {
-	set := make(ActionSet, len(p.Actions()))
-	if p.HasRole(role) {
-		for _, a := range p.RoleActions(role) {
-			id, _ := p.ActionID(a)
-			set[id] = true
-		}
-		return set, nil
-	}
-	r, err := tx.TeamRole(ctx, accountID, string(role))
-	if errors.Is(err, store.ErrNotFound) {
-		return set, fmt.Errorf("no role %q in policy %s or account %s: %w", role, p.Name(), accountID, rbac.ErrUnknownRole)
-	}
-	if err != nil {
-		return set, err
-	}
-	for _, a := range r.Actions {
-		if id, ok := p.ActionID(rbac.Action(a)); ok {
-			set[id] = true
-		}
-	}
-	return set, nil
+// Top reports whether the role is a role of the policy holding every
+// action of the policy in the account (for a policy that is not compiled,
+// as Casbin decides for that account). A team role is never top.
+func (r Rights) Top() bool {
+	return r.known && r.policy.HasRole(r.role) && r.policy.IsTopIn(r.team, r.role)
 }
 
-// Covers returns nil if role a of the account holds every action role b
-// holds (so a holder of a may grant, change or remove b), an error wrapping
-// rbac.ErrDenied if not, and one wrapping rbac.ErrUnknownRole if b is
-// neither a policy role nor one of the account's team roles. An unknown a
-// holds nothing.
-func Covers(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, a, b rbac.Role) error {
-	theirs, err := Actions(ctx, tx, p, accountID, b)
-	if err != nil {
-		return err
+// Actions returns the policy's actions the role may perform in the
+// account, in the policy's order.
+func (r Rights) Actions() []rbac.Action {
+	var out []rbac.Action
+	for _, a := range r.policy.Actions() {
+		if r.Allows(a) {
+			out = append(out, a)
+		}
 	}
-	mine, err := Actions(ctx, tx, p, accountID, a)
-	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-		return err
-	}
-	if !mine.Covers(theirs) {
-		return fmt.Errorf("role %q lacks some actions of role %q: %w", a, b, rbac.ErrDenied)
+	return out
+}
+
+// SeesInvitees reports whether a member with these rights sees the email
+// addresses of pending invitations, in the members table and in the list of
+// invites: those who may invite.
+func (r Rights) SeesInvitees() bool { return r.Allows(rbac.MembersInvite) }
+
+// SeesSignIns reports whether a member with these rights sees how the other
+// members sign in: those who may manage members (DigitalOcean's owners).
+func (r Rights) SeesSignIns() bool { return r.Allows(rbac.MembersManage) }
+
+// MayAct returns nil if a member with rights r may act on (change the role
+// of, remove) a member whose rights are target: r covers target. It
+// returns an error wrapping rbac.ErrDenied otherwise.
+func MayAct(r, target Rights) error {
+	if !r.Covers(target) {
+		return fmt.Errorf("role %q lacks some rights of role %q: %w", r.role, target.role, rbac.ErrDenied)
 	}
 	return nil
 }
 
-// MayGrant returns nil if a member with role granter may give role to
-// someone, by a role change or an invitation: Covers, and not the top role
-// of a policy that grants it only by an ownership transfer (then an error
-// wrapping rbac.ErrTopByTransfer).
-func MayGrant(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string, granter, role rbac.Role) error {
-	if err := Covers(ctx, tx, p, accountID, granter, role); err != nil {
-		return err
-	}
-	if p.TopByTransfer() && p.IsTop(role) {
-		return fmt.Errorf("role %q: %w", role, rbac.ErrTopByTransfer)
+// MayGrant returns nil if a member with rights r may give role, whose
+// rights in the account are role, to someone by a role change or an
+// invitation: the role exists, r covers it, and it is not a top role of a
+// policy that grants the top role only by a transfer. It returns an error
+// wrapping rbac.ErrUnknownRole, rbac.ErrDenied or rbac.ErrTopByTransfer.
+func MayGrant(r, role Rights) error {
+	switch {
+	case !role.known:
+		return fmt.Errorf("no role %q in policy %s or account %s: %w", role.role, role.policy.Name(), role.team, rbac.ErrUnknownRole)
+	case !r.Covers(role):
+		return fmt.Errorf("role %q may not grant role %q, which has rights it lacks: %w", r.role, role.role, rbac.ErrDenied)
+	case role.policy.TopByTransfer() && role.Top():
+		return fmt.Errorf("role %q: %w", role.role, rbac.ErrTopByTransfer)
 	}
 	return nil
 }

@@ -62,13 +62,17 @@ func Valid(e store.Event) bool {
 // *Tx, and the chain heads it changed are written when fn returns nil.
 func Update(ctx context.Context, fn func(store.Tx) error) func(store.Tx) error {
 	return func(tx store.Tx) error {
-		ct := &Tx{Tx: tx, heads: map[string]*head{}}
+		ct := Wrap(tx)
 		if err := fn(ct); err != nil {
 			return err
 		}
-		return ct.flush(ctx)
+		return ct.Flush(ctx)
 	}
 }
+
+// Wrap returns a Tx that chains the events appended through tx. Call Flush
+// once the transaction's changes are made, before its function returns.
+func Wrap(tx store.Tx) *Tx { return &Tx{Tx: tx, heads: map[string]*head{}} }
 
 // Tx is a store.Tx whose AppendEvent chains events. Before the first event
 // of an account in the transaction it locks the account (so that each
@@ -197,8 +201,9 @@ func (t *Tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 	return nil
 }
 
-// flush writes the heads that changed.
-func (t *Tx) flush(ctx context.Context) error {
+// Flush writes the chain heads that changed. It returns the errors of the
+// underlying Tx's SetChainHead.
+func (t *Tx) Flush(ctx context.Context) error {
 	for _, id := range t.order {
 		if hd := t.heads[id]; hd.dirty {
 			if err := t.Tx.SetChainHead(ctx, hd.h); err != nil {

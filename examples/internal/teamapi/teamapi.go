@@ -544,12 +544,14 @@ func (a *API) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error
 // transfer is a transfer without its token hashes.
 type transfer struct {
 	ID, AccountID, From, To         string
+	Kind                            store.TransferKind
 	Status                          store.TransferStatus
 	CreatedAt, ExpiresAt, UpdatedAt time.Time
 }
 
 func transferOf(t store.Transfer) transfer {
-	return transfer{ID: t.ID, AccountID: t.AccountID, From: t.From, To: t.To, Status: t.Status, CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UpdatedAt: t.UpdatedAt}
+	return transfer{ID: t.ID, AccountID: t.AccountID, From: t.From, To: t.To, Kind: t.Kind, Status: t.Status,
+		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UpdatedAt: t.UpdatedAt}
 }
 
 func (a *API) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
@@ -565,13 +567,25 @@ func (a *API) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
 	return out, nil
 }
 
+// transferBody starts a transfer: kind "role" (the default) gives To the top
+// role (Teams.GrantTopRole), "account" hands the account over to To
+// (Teams.TransferOwnership).
 type transferBody struct {
-	To string `json:"to"`
+	To   string             `json:"to"`
+	Kind store.TransferKind `json:"kind"`
 }
 
 func (a *API) startTransfer(req *http.Request, in transferBody) (any, error) {
 	user, team := who(req)
-	t, err := a.r.Teams.TransferOwnership(req.Context(), user, team, in.To)
+	start := a.r.Teams.GrantTopRole
+	switch in.Kind {
+	case "", store.TransferRole:
+	case store.TransferAccount:
+		start = a.r.Teams.TransferOwnership
+	default:
+		return nil, fmt.Errorf("%w: unknown transfer kind %q", store.ErrInvalid, in.Kind)
+	}
+	t, err := start(req.Context(), user, team, in.To)
 	if err != nil {
 		return nil, err
 	}
@@ -594,7 +608,7 @@ type auditPage struct {
 func (a *API) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
 	q := req.URL.Query()
 	f := audit.Filter{
-		Actor: q.Get("actor"), Action: q.Get("action"), ResourceType: q.Get("resource_type"),
+		Actor: q.Get("actor"), Action: store.EventAction(q.Get("action")), ResourceType: q.Get("resource_type"),
 		ResourceID: q.Get("resource_id"), Result: store.Result(q.Get("result")), Cursor: q.Get("cursor"),
 	}
 	var err error
