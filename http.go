@@ -25,8 +25,12 @@ type HTTPOptions struct {
 	User func(*http.Request) (string, bool)
 	// Team returns the ID of the account the request acts on, or false if
 	// the request does not name one, such as TeamFromPath("team") or
-	// TeamFromHeader("X-Team"). A request that names no team acts on the
-	// user's active account (teams.Service.Active); a nil Team always does.
+	// TeamFromHeader("X-Team"). A request whose Team finds no team is
+	// refused with 400, never sent to another account (a router that has
+	// not set the path value yet, such as chi's top-level Use, or one that
+	// never sets it, such as echo or gin, fails closed). With a nil Team
+	// every request acts on the user's active account
+	// (teams.Service.Active).
 	Team func(*http.Request) (string, bool)
 }
 
@@ -109,13 +113,14 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 // The responses, each an application/problem+json body (see Problem):
 //
 //   - 401 Unauthorized: o.User found no user, or returned a malformed ID.
-//   - 400 Bad Request: the team the request names is not a well-formed ID.
-//     No account has such an ID, so saying so reveals nothing.
+//   - 400 Bad Request: o.Team is set and finds no team in the request, or
+//     the team the request names is not a well-formed ID. No account has
+//     such an ID, so saying so reveals nothing.
 //   - 403 Forbidden: the user may not perform action on the team. To a
 //     user who is not a member, a team that does not exist and a team of
 //     others get the same answer, so that nobody learns which teams exist;
-//     a member is told which role lacks the action. A request that names no
-//     team and whose user has no active account is 403 too.
+//     a member is told which role lacks the action. With a nil o.Team, a
+//     request whose user has no active account is 403 too.
 //   - 500 Internal Server Error: the policy has no such action (a
 //     programming error: every request fails until it is fixed), or reading
 //     the user's active account failed.
@@ -204,17 +209,21 @@ func authenticate(w http.ResponseWriter, req *http.Request, o HTTPOptions) (stri
 	return user, true
 }
 
-// team returns the team the request acts on, or writes the error response
-// and reports false.
+// team returns the team the request acts on: the one o.Team finds, or with
+// a nil o.Team the user's active account. Otherwise it writes the error
+// response and reports false.
 func (r *Roster) team(w http.ResponseWriter, req *http.Request, o HTTPOptions, user string) (string, bool) {
 	if o.Team != nil {
-		if team, ok := o.Team(req); ok {
-			if err := store.ValidateID("team", team); err != nil {
-				WriteProblem(w, http.StatusBadRequest, "the team ID is malformed")
-				return "", false
-			}
-			return team, true
+		team, ok := o.Team(req)
+		switch {
+		case !ok:
+			WriteProblem(w, http.StatusBadRequest, "the request names no team")
+			return "", false
+		case store.ValidateID("team", team) != nil:
+			WriteProblem(w, http.StatusBadRequest, "the team ID is malformed")
+			return "", false
 		}
+		return team, true
 	}
 	a, err := r.Teams.Active(req.Context(), user)
 	switch {

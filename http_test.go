@@ -185,32 +185,37 @@ func TestRequireTeamSources(t *testing.T) {
 			t.Errorf("got %d %q", res.StatusCode, got)
 		}
 	})
-	t.Run("without the header the user's active account is used", func(t *testing.T) {
-		personal, err := r.Teams.Active(ctx, "bob")
-		if err != nil || personal.Kind != store.Personal {
-			t.Fatalf("bob's active account before switching: %+v, %v; want his personal account", personal, err)
-		}
-		res := call(t, header, "GET", "/pods", map[string]string{"X-User": "bob"})
-		if got := body(t, res); res.StatusCode != 200 || !strings.Contains(got, "team="+personal.ID+"(true)") {
-			t.Errorf("before switching: got %d %q, want bob's personal account %s", res.StatusCode, got, personal.ID)
-		}
+	t.Run("a source that finds no team fails closed: 400, never the active account", func(t *testing.T) {
+		// The header is absent, or a router left the path value empty
+		// (chi's top-level Use runs before routing; echo and gin never set
+		// it): no fallback to the user's active account.
 		if err := r.Teams.Switch(ctx, "bob", acme.ID); err != nil {
 			t.Fatal(err)
 		}
-		res = call(t, header, "GET", "/pods", map[string]string{"X-User": "bob"})
-		if got := body(t, res); res.StatusCode != 200 || !strings.Contains(got, "team="+acme.ID+"(true)") {
-			t.Errorf("after switching: got %d %q, want the team", res.StatusCode, got)
-		}
+		wantProblem(t, call(t, header, "GET", "/pods", map[string]string{"X-User": "bob"}), 400, "names no team")
+		path := r.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser, Team: roster.TeamFromPath("team")})(echo)
+		wantProblem(t, call(t, path, "GET", "/pods", map[string]string{"X-User": "bob"}), 400, "names no team")
+		member := r.RequireMember(roster.HTTPOptions{User: headerUser, Team: roster.TeamFromPath("team")})(echo)
+		wantProblem(t, call(t, member, "GET", "/members", map[string]string{"X-User": "bob"}), 400, "names no team")
 	})
-	t.Run("a nil Team always uses the active account", func(t *testing.T) {
+	t.Run("a nil Team uses the user's active account", func(t *testing.T) {
 		h := r.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser})(echo)
-		res := call(t, h, "GET", "/pods", map[string]string{"X-User": "alice", "X-Team": "ignored"})
+		personal, err := r.Teams.Accounts(ctx, "carol")
+		if err != nil || personal[0].Account.Kind != store.Personal || !personal[0].Active {
+			t.Fatalf("carol's active account: %+v, %v; want her personal account", personal, err)
+		}
+		res := call(t, h, "GET", "/pods", map[string]string{"X-User": "carol", "X-Team": acme.ID})
+		if got := body(t, res); res.StatusCode != 200 || !strings.Contains(got, "team="+personal[0].Account.ID+"(true)") {
+			t.Errorf("before switching: got %d %q, want carol's personal account %s", res.StatusCode, got, personal[0].Account.ID)
+		}
+		res = call(t, h, "GET", "/pods", map[string]string{"X-User": "alice", "X-Team": "ignored"})
 		if got := body(t, res); res.StatusCode != 200 || !strings.Contains(got, "team="+acme.ID+"(true)") {
 			t.Errorf("got %d %q, want alice's team, her active account", res.StatusCode, got)
 		}
 	})
-	t.Run("a user roster does not know has no active account: 403", func(t *testing.T) {
-		wantProblem(t, call(t, header, "GET", "/pods", map[string]string{"X-User": "stranger"}), 403, "no active account")
+	t.Run("with a nil Team a user roster does not know has no active account: 403", func(t *testing.T) {
+		h := r.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser})(echo)
+		wantProblem(t, call(t, h, "GET", "/pods", map[string]string{"X-User": "stranger"}), 403, "no active account")
 	})
 	t.Run("an active account that cannot be read is 500", func(t *testing.T) {
 		closed, _ := httpRoster(t)
