@@ -22,7 +22,10 @@ const DefaultFollowInterval = time.Second
 const freshWait = 20 * time.Millisecond
 
 // retryWait is how soon the follower reads again when an announced revision
-// was not yet visible to its read.
+// was not yet visible to its read; it doubles at each read that still does
+// not see it, up to the backstop interval, after which the announcement is
+// dropped (an announcement is a hint: one of a revision the store does not
+// have costs a bounded number of reads).
 const retryWait = 5 * time.Millisecond
 
 // WithFollow sets how often the Roster checks its Store for changes
@@ -82,14 +85,15 @@ func (f *follower) announce(rev store.Revision) {
 }
 
 // followLoop catches the index up whenever it is woken, when an announced
-// revision was not yet readable, and every interval, until ctx ends or the
-// Store is closed. A failed read is tried again at the next announcement
-// or tick.
+// revision was not yet readable (backing off), and every interval, until
+// ctx ends or the Store is closed. A failed read is tried again at the next
+// announcement or tick.
 func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 	f := r.follow
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var retry <-chan time.Time
+	wait := retryWait
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,16 +108,25 @@ func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 			continue // our own commit, already applied
 		}
 		err := r.idx.catchUp(ctx, r.store)
-		switch {
+		switch announced := f.announced.Load(); {
 		case errors.Is(err, store.ErrClosed):
 			return
 		case err != nil:
 			// Read again at the next announcement or tick, not sooner:
 			// a database that is down is not hammered.
 			f.lost.Store(true)
-		case f.announced.Load() > r.idx.rev.Load() && retry == nil:
+		case announced <= r.idx.rev.Load():
+			wait = retryWait
+		case retry != nil:
+		case wait > interval:
+			// Announced, but never visible: not a revision of this
+			// store. Forget it; the backstop still reads every interval.
+			f.announced.CompareAndSwap(announced, r.idx.rev.Load())
+			wait = retryWait
+		default:
 			// Announced but not yet visible to this read: soon.
-			retry = time.After(retryWait)
+			retry = time.After(wait)
+			wait *= 2
 		}
 	}
 }

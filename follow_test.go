@@ -14,6 +14,7 @@ import (
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
 )
 
 // eventually waits for cond to hold, checking every millisecond, and fails
@@ -94,6 +95,38 @@ func (f failing) Changes(ctx context.Context, after store.Revision, limit int) (
 	return f.Store.Changes(ctx, after, limit)
 }
 
+// lying is a Store that announces, once, a revision it does not have, and
+// counts the reads of its changes.
+type lying struct {
+	store.Store
+	reads *atomic.Int32
+}
+
+func (l lying) Watch(ctx context.Context, fn func(store.Revision)) error {
+	fn(1 << 40)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func (l lying) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	l.reads.Add(1)
+	return l.Store.Changes(ctx, after, limit)
+}
+
+// behind is a Store whose Changes fails while fail is set; it does not
+// announce.
+type behind struct {
+	store.Store
+	fail *atomic.Bool
+}
+
+func (b behind) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	if b.fail.Load() {
+		return nil, fmt.Errorf("test: %w", store.ErrBackend)
+	}
+	return b.Store.Changes(ctx, after, limit)
+}
+
 func TestFollow(t *testing.T) {
 	ctx := context.Background()
 	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
@@ -162,6 +195,83 @@ func TestFollow(t *testing.T) {
 			eventually(t, "the second roster has both changes", func() bool { return r2.Revision() == r1.Revision() })
 			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
 				t.Error("the second roster skipped the change whose announcement was lost")
+			}
+		})
+
+		t.Run("an announced revision the store does not have costs a bounded number of reads", func(t *testing.T) {
+			_, s := newRoster(t, b, rbac.Runpod())
+			reads := &atomic.Int32{}
+			r := instance(t, lying{s, reads}, rbac.Runpod(), roster.WithFollow(time.Hour))
+			// Reading every few milliseconds for as long as the lie stands
+			// would make about a hundred reads in this time.
+			time.Sleep(500 * time.Millisecond)
+			if n := reads.Load(); n > 12 {
+				t.Errorf("%d reads of the changes after one false announcement, want a bounded few", n)
+			}
+			if r.Revision() != 0 {
+				t.Errorf("revision %d, want 0: nothing was committed", r.Revision())
+			}
+		})
+
+		t.Run("the removal hook runs when the removal commits but memory cannot follow", func(t *testing.T) {
+			var removed atomic.Int32
+			fail := &atomic.Bool{}
+			r1, s := newRoster(t, b, rbac.Runpod())
+			r2 := instance(t, behind{s, fail}, rbac.Runpod(), roster.WithFollow(0),
+				roster.WithRemovalHook(func(context.Context, teams.Removal) { removed.Add(1) }))
+			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			// r2 is behind r1, so applying its own commit needs a read,
+			// which fails.
+			fail.Store(true)
+			err := r2.Teams.RemoveMember(ctx, "alice", acct.ID, "bob")
+			if err == nil || !errors.Is(err, store.ErrBackend) {
+				t.Fatalf("RemoveMember with memory behind: %v, want the read's failure", err)
+			}
+			if removed.Load() != 1 {
+				t.Errorf("the removal hook ran %d times, want once: the removal is committed", removed.Load())
+			}
+			fail.Store(false)
+			if err := r2.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("the removed member is allowed after Sync")
+			}
+		})
+
+		t.Run("account changes have revisions", func(t *testing.T) {
+			r1, s := newRoster(t, b, rbac.Runpod())
+			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(0))
+			personal := user(t, r1, "alice")
+			for _, step := range []struct {
+				name   string
+				change func(context.Context) error
+			}{
+				{"convert", func(ctx context.Context) error {
+					_, err := r1.Teams.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
+					return err
+				}},
+				{"rename", func(ctx context.Context) error {
+					_, err := r1.Teams.Rename(ctx, "alice", personal.ID, "Acme Labs")
+					return err
+				}},
+				{"delete team", func(ctx context.Context) error {
+					_, err := r1.Teams.DeleteTeam(ctx, "alice", personal.ID)
+					return err
+				}},
+			} {
+				name, change := step.name, step.change
+				tctx, w := roster.TrackWrites(ctx)
+				before := r1.Revision()
+				if err := change(tctx); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if w.Revision() == 0 || w.Revision() <= before {
+					t.Errorf("%s: tracked revision %d (roster was at %d), want a new one", name, w.Revision(), before)
+				}
+				if err := r2.WaitFor(ctx, w.Revision()); err != nil || r2.Revision() < w.Revision() {
+					t.Errorf("%s: another roster waiting for its revision: %v (at %d)", name, err, r2.Revision())
+				}
 			}
 		})
 
