@@ -121,8 +121,9 @@ func (m mailbox) SendInvite(_ context.Context, msg invites.Message) error {
 	return nil
 }
 
-// On DigitalOcean a new owner is made by a transfer: the current owner
-// confirms through their link, then the new owner accepts through theirs.
+// On DigitalOcean another owner is made by a grant the current owner
+// confirms through their link and the new owner accepts through theirs; the
+// account itself stays its owner's until they hand it over the same way.
 func ExampleRoster_ownershipTransfer() {
 	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "roster-example-")
@@ -155,7 +156,7 @@ func ExampleRoster_ownershipTransfer() {
 	_, err = r.Teams.ChangeRole(ctx, "olive", team.ID, "max", rbac.DigitalOceanOwner)
 	fmt.Println("direct promotion refused:", errors.Is(err, teams.ErrTransferRequired))
 
-	t, err := r.Teams.TransferOwnership(ctx, "olive", team.ID, "max")
+	t, err := r.Teams.GrantTopRole(ctx, "olive", team.ID, "max")
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -167,10 +168,30 @@ func ExampleRoster_ownershipTransfer() {
 		log.Fatal(err)
 	}
 	fmt.Println("max is owner after accepting:", r.Can(ctx, "max", team.ID, rbac.MembersManage))
+	_, err = r.Teams.DeleteTeam(ctx, "max", team.ID)
+	fmt.Println("max may delete olive's team:", err == nil)
+
+	h, err := r.Teams.TransferOwnership(ctx, "olive", team.ID, "max")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.ConfirmTransfer(ctx, "olive", h.ID, mail["olive"]); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.AcceptTransfer(ctx, "max", h.ID, mail["max"]); err != nil {
+		log.Fatal(err)
+	}
+	acct, err := r.Teams.Account(ctx, "max", team.ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("the account's owner after the handover:", acct.Owner)
 	// Output:
 	// direct promotion refused: true
 	// max is owner after confirmation: false
 	// max is owner after accepting: true
+	// max may delete olive's team: false
+	// the account's owner after the handover: max
 }
 
 // A user's account selector: joining a team does not switch to it.

@@ -213,11 +213,12 @@ func (r *Roster) Sync(ctx context.Context) error {
 // own model) Can takes no lock and allocates nothing, and its cost does not
 // grow with the number of memberships: one hash table probe and one
 // comparison (see Performance in the README). With a fallback policy Can
-// finds the membership the same way and then asks Casbin's own Enforce,
-// which may grant actions the policy names only by a pattern (such as
-// pods.gpu.create under pods.*): microseconds, hundreds of allocations and a
-// read lock per call, and Casbin keeps about 1.5 KB per membership. Only
-// members of the account holding one of the policy's roles are asked about.
+// finds the membership the same way and then asks Casbin, for the member's
+// role in the account (rbac.Policy.AllowsIn), which may grant actions the
+// policy names only by a pattern (such as pods.gpu.create under pods.*):
+// microseconds and hundreds of allocations per call. Only members of the
+// account holding one of the policy's roles are asked about. Every write of
+// the services is authorized by this same decision.
 func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Action) bool {
 	return r.idx.allowed(user, account, action)
 }

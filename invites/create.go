@@ -19,8 +19,9 @@ import (
 // uses and secure sign-in. It returns an error wrapping store.ErrInvalid
 // (malformed input or options), ErrNoBaseURL, store.ErrNotFound (no such
 // account), rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole,
-// ErrNotTeam or ErrReusableTop; nothing is written then. It is safe for
-// concurrent use.
+// ErrNotTeam or ErrReusableTop; nothing is written then but, for a member
+// refused by the policy (rbac.ErrDenied), a denied invite.created event. It
+// is safe for concurrent use.
 func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role rbac.Role, opts ...InviteOption) (Invitation, error) {
 	fail := func(err error) (Invitation, error) {
 		return Invitation{}, fmt.Errorf("invites: create link to %q by %q: %w", accountID, actor, err)
@@ -70,8 +71,8 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 // nothing: one transaction creates every invite or none. Addresses equal
 // after canonicalization (CanonicalEmail) collapse into one invite, and an
 // address with a pending, unexpired email invite to the team fails the call
-// with ErrPending. The actor needs rbac.MembersInvite and a role that covers
-// role. Options set the expiry and secure sign-in; email invites are single
+// with ErrPending, one of a current member with ErrAlreadyMember. The actor
+// needs rbac.MembersInvite and a role that covers role. Options set the expiry and secure sign-in; email invites are single
 // use.
 //
 // After the invites commit, the Notifier (if any) is asked to send each
@@ -79,8 +80,9 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 // error wrapping ErrNotSent. Otherwise it returns an error wrapping
 // store.ErrInvalid (no addresses, more than MaxEmails, a malformed address
 // or option), ErrNoBaseURL, store.ErrNotFound, rbac.ErrNotMember,
-// rbac.ErrDenied, rbac.ErrUnknownRole, ErrNotTeam or ErrPending, and nothing
-// is written. It is safe for concurrent use.
+// rbac.ErrDenied, rbac.ErrUnknownRole, ErrNotTeam, ErrPending or
+// ErrAlreadyMember, and nothing is written but, for a member refused by the
+// policy (rbac.ErrDenied), a denied invite.created event. It is safe for concurrent use.
 func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role rbac.Role, emails []string, opts ...InviteOption) ([]Invitation, error) {
 	fail := func(err error) ([]Invitation, error) {
 		return nil, fmt.Errorf("invites: create email invites to %q by %q: %w", accountID, actor, err)

@@ -31,8 +31,9 @@ var (
 	// ErrUsed means the invite has been used up, or this user already used
 	// it.
 	ErrUsed = errors.New("invites: invite already used")
-	// ErrAlreadyMember means the accepting user is already a member of the
-	// team; nothing changed. It wraps store.ErrExists.
+	// ErrAlreadyMember means the accepting user, or the owner of an invited
+	// address, is already a member of the team; nothing changed. It wraps
+	// store.ErrExists.
 	ErrAlreadyMember = fmt.Errorf("invites: already a member: %w", store.ErrExists)
 	// ErrWrongEmail means the email invite is bound to another address than
 	// the accepting user's.

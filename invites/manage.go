@@ -70,8 +70,9 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 // invite's role. It returns an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or no such invite in it),
 // rbac.ErrNotMember, rbac.ErrDenied, ErrUsed, ErrRevoked, ErrNotTeam or
-// ErrReusableTop, and nothing is written then. It is safe for concurrent
-// use.
+// ErrReusableTop, and nothing is written then but, for a member refused by
+// the policy (rbac.ErrDenied), a denied invite.resent event. It is safe for
+// concurrent use.
 func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string) (Invitation, error) {
 	fail := func(err error) (Invitation, error) {
 		return Invitation{}, fmt.Errorf("invites: resend %q in %q by %q: %w", inviteID, accountID, actor, err)
@@ -139,8 +140,9 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 // that covers the invite's role. It returns an error wrapping
 // store.ErrInvalid, store.ErrNotFound (no such account, or no such invite in
 // it), rbac.ErrNotMember, rbac.ErrDenied, ErrUsed (it was used up) or
-// ErrRevoked (it was revoked already), and nothing is written then. It is
-// safe for concurrent use.
+// ErrRevoked (it was revoked already), and nothing is written then but,
+// for a member refused by the policy (rbac.ErrDenied), a denied
+// invite.revoked event. It is safe for concurrent use.
 func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string) error {
 	err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID)
 	if err == nil {
