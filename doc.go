@@ -19,7 +19,7 @@
 //	if !r.Can(ctx, "bob", team.ID, rbac.PodsManage) { ... } // no I/O, no allocation
 //	err = r.Check(ctx, "bob", team.ID, rbac.BillingRead)     // says why not
 //
-//	events, next, err := r.Audit.Query(ctx, "alice", team.ID, audit.Filter{Action: "member.joined"})
+//	events, next, err := r.Audit.Query(ctx, "alice", team.ID, audit.Filter{Action: store.EventMemberJoined})
 //
 // # In an HTTP server
 //

@@ -112,11 +112,11 @@ func (m *membership) apply(e store.Event) {
 		} else if field(e.Before, "role") != "" {
 			delete(m.members, e.ResourceID)
 		}
-	case e.Action == "account.created" && e.ResourceType == "account":
+	case e.Action == store.EventAccountCreated && e.ResourceType == "account":
 		if owner := field(e.After, "owner"); owner != "" {
 			m.set(owner, cmp.Or(field(e.After, "role"), m.top), e.Time)
 		}
-	case e.Action == "account.team_deleted" && e.ResourceType == "account":
+	case e.Action == store.EventAccountTeamDeleted && e.ResourceType == "account":
 		m.set(cmp.Or(field(e.After, "owner"), e.Actor), cmp.Or(field(e.After, "role"), m.top), e.Time)
 	}
 }
