@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -104,4 +105,39 @@ func assertCheck(t *testing.T, r *roster.Roster, user, account string, action rb
 	if d.Allowed != (want == nil) || (d.Err == nil) != d.Allowed {
 		t.Errorf("Explain = %+v, disagrees with Check %v", d, err)
 	}
+}
+
+// TestBadInputEveryMethod calls every method of the front door (a
+// *Roster) with empty, oversized, non-UTF-8, control-character,
+// SQL-looking and wildcard-looking strings in each string it takes, and
+// checks that none panics, every refusal is a documented sentinel error and
+// writes nothing, and that Can never allows on such input (see
+// rostertest.BadInput). The services' methods are fed the same in
+// internal/txn's TestBadInputEveryMethod.
+func TestBadInputEveryMethod(t *testing.T) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := rostertest.Open(t, b, rbac.Runpod())
+		team := rostertest.Team(t, r, "own", map[string]rbac.Role{"adm": rbac.RunpodAdmin, "bas": rbac.RunpodBasic}).ID
+		refused, accepted := rostertest.BadInput(t, r, s, []rostertest.Receiver{{Name: "roster", Value: r, Calls: map[string][]any{
+			"Can":         {"adm", team, rbac.PodsConnect},
+			"Check":       {"adm", team, rbac.PodsConnect},
+			"Explain":     {"adm", team, rbac.PodsConnect},
+			"CanAt":       {store.Revision(0), "adm", team, rbac.PodsConnect},
+			"CheckStrict": {"adm", team, rbac.PodsConnect},
+			"Close":       nil,
+			"Policy":      nil,
+			"Revision":    nil,
+			"Sync":        nil,
+			"WaitFor":     nil,
+			// The middleware takes no context: its string inputs come
+			// from requests, and http_test.go sends malformed users and
+			// teams through it.
+			"Require":       nil,
+			"RequireMember": nil,
+			"RequireUser":   nil,
+		}}})
+		if !t.Failed() {
+			t.Logf("bad input calls: %d refused with a sentinel error and no change, %d accepted as data", refused, accepted)
+		}
+	})
 }

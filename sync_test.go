@@ -2,13 +2,11 @@ package roster_test
 
 import (
 	"context"
-	"errors"
 	"testing"
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
-	"github.com/teamroster/roster/store"
 )
 
 func TestInMemoryView(t *testing.T) {
@@ -123,57 +121,6 @@ func TestInMemoryView(t *testing.T) {
 		defer r.Close()
 		if !r.Can(ctx, "bob", acct.ID, rbac.BillingManage) || r.Can(ctx, "bob", acct.ID, rbac.PodsConnect) {
 			t.Error("reopened roster answers differently")
-		}
-	})
-}
-
-// failingEvents is a Store whose transactions cannot write audit events.
-type failingEvents struct{ store.Store }
-
-type failingEventsTx struct{ store.Tx }
-
-var errInjected = errors.New("injected event write failure")
-
-func (s failingEvents) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(failingEventsTx{tx}) })
-}
-
-func (failingEventsTx) AppendEvent(context.Context, store.Event) (store.Event, error) {
-	return store.Event{}, errInjected
-}
-
-func TestChangeAndEventCommitTogether(t *testing.T) {
-	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, s := newRoster(t, b, rbac.Runpod())
-		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
-		broken, err := roster.New(ctx, failingEvents{s}, rbac.Runpod())
-		if err != nil {
-			t.Fatal(err)
-		}
-		rev, ev := writes(t, s)
-		calls := map[string]error{}
-		_, calls["change role"] = broken.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic)
-		calls["remove"] = broken.Teams.RemoveMember(ctx, "alice", acct.ID, "bob")
-		calls["leave"] = broken.Teams.Leave(ctx, "bob", acct.ID)
-		_, calls["rename"] = broken.Teams.Rename(ctx, "alice", acct.ID, "Renamed")
-		_, calls["delete team"] = broken.Teams.DeleteTeam(ctx, "alice", acct.ID)
-		_, calls["create user"] = broken.Teams.CreateUser(ctx, store.User{ID: "zoe", Email: "zoe@example.com", Name: "Zoe", SignIn: store.SignInEmail})
-		for name, err := range calls {
-			if !errors.Is(err, errInjected) {
-				t.Errorf("%s: error = %v, want the injected failure", name, err)
-			}
-		}
-		if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
-			t.Errorf("failed changes wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
-		}
-		for _, rr := range []*roster.Roster{r, broken} {
-			if !rr.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
-				t.Error("bob lost his role through a change that did not commit")
-			}
-		}
-		if _, err := r.Teams.User(ctx, "zoe"); !errors.Is(err, store.ErrNotFound) {
-			t.Errorf("user created without its event: %v", err)
 		}
 	})
 }
