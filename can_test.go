@@ -15,9 +15,9 @@ import (
 
 func TestCheck(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRoster(t, testdb.Backends()[0], rbac.Runpod())
-	acct := team(t, r, "alice", map[string]rbac.Role{"carol": rbac.RunpodBilling})
-	user(t, r, "dave")
+	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod())
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"carol": rbac.RunpodBilling})
+	rostertest.User(t, r, "dave")
 	for _, tc := range []struct {
 		name          string
 		user, account string
@@ -54,8 +54,8 @@ func TestCheck(t *testing.T) {
 
 func TestCanAllocatesNothing(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRoster(t, testdb.Backends()[0], rbac.Runpod())
-	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod())
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 	for _, q := range []struct {
 		user   string
 		action rbac.Action
