@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -14,9 +15,9 @@ import (
 
 func TestCheck(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRoster(t, testdb.Backends()[0], rbac.Runpod())
-	acct := team(t, r, "alice", map[string]rbac.Role{"carol": rbac.RunpodBilling})
-	user(t, r, "dave")
+	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod())
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"carol": rbac.RunpodBilling})
+	rostertest.User(t, r, "dave")
 	for _, tc := range []struct {
 		name          string
 		user, account string
@@ -53,8 +54,8 @@ func TestCheck(t *testing.T) {
 
 func TestCanAllocatesNothing(t *testing.T) {
 	ctx := context.Background()
-	r, _ := newRoster(t, testdb.Backends()[0], rbac.Runpod())
-	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod())
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 	for _, q := range []struct {
 		user   string
 		action rbac.Action
@@ -69,75 +70,11 @@ func TestCanAllocatesNothing(t *testing.T) {
 	}
 }
 
+// TestBadInput holds the front door's refusals of bad input; the
+// services' are tested in their packages.
 func TestBadInput(t *testing.T) {
 	ctx := context.Background()
-	r, s := newRoster(t, testdb.Backends()[0], rbac.Runpod())
-	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
-	long := strings.Repeat("x", store.MaxIDLen+1)
-	badIDs := map[string]string{"empty": "", "oversized": long, "non-UTF-8": "a\xffb", "control character": "a\x00b", "newline": "a\nb", "space": "a b", "bidi override": "a\u202eb"}
-	badNames := map[string]string{"empty": "", "oversized": strings.Repeat("n", store.MaxNameLen+1), "non-UTF-8": "Acme\xff", "control character": "Ac\x1bme", "newline": "Acme\nadmin", "leading space": " Acme"}
-	badEmails := map[string]string{"empty": "", "no at": "alice.example.com", "display name": "Alice <alice@example.com>", "oversized": strings.Repeat("a", 250) + "@example.com", "non-ASCII": "alïce@example.com", "newline": "alice@example.com\nbcc: x@y.z", "no dot in domain": "alice@localhost"}
-
-	rev, ev := writes(t, s)
-	check := func(t *testing.T, err error) {
-		t.Helper()
-		if !errors.Is(err, store.ErrInvalid) {
-			t.Errorf("error = %v, want ErrInvalid", err)
-		}
-		if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
-			t.Errorf("refused call wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
-		}
-	}
-	for kind, bad := range badIDs {
-		t.Run("user ID "+kind, func(t *testing.T) {
-			_, err := r.Teams.CreateUser(ctx, store.User{ID: bad, Email: "x@example.com", Name: "X", SignIn: store.SignInEmail})
-			check(t, err)
-			if r.Can(ctx, bad, acct.ID, rbac.AccountAccess) {
-				t.Error("Can answered true")
-			}
-		})
-		t.Run("actor "+kind, func(t *testing.T) {
-			_, err := r.Teams.AddMember(ctx, bad, acct.ID, "bob", rbac.RunpodBasic)
-			check(t, err)
-			check(t, r.Teams.RemoveMember(ctx, bad, acct.ID, "bob"))
-			_, err = r.Teams.Rename(ctx, bad, acct.ID, "New")
-			check(t, err)
-		})
-		t.Run("account ID "+kind, func(t *testing.T) {
-			_, err := r.Teams.ChangeRole(ctx, "alice", bad, "bob", rbac.RunpodBasic)
-			check(t, err)
-			check(t, r.Teams.Leave(ctx, "bob", bad))
-			_, err = r.Teams.DeleteTeam(ctx, "alice", bad)
-			check(t, err)
-			if r.Can(ctx, "bob", bad, rbac.AccountAccess) {
-				t.Error("Can answered true")
-			}
-		})
-		t.Run("role "+kind, func(t *testing.T) {
-			_, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.Role(bad))
-			check(t, err)
-		})
-	}
-	for kind, bad := range badNames {
-		t.Run("team name "+kind, func(t *testing.T) {
-			_, err := r.Teams.Rename(ctx, "alice", acct.ID, bad)
-			check(t, err)
-		})
-		t.Run("user name "+kind, func(t *testing.T) {
-			_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: "x@example.com", Name: bad, SignIn: store.SignInEmail})
-			check(t, err)
-		})
-	}
-	for kind, bad := range badEmails {
-		t.Run("email "+kind, func(t *testing.T) {
-			_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: bad, Name: "New", SignIn: store.SignInEmail})
-			check(t, err)
-		})
-	}
-	t.Run("sign-in method unknown", func(t *testing.T) {
-		_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: "x@example.com", Name: "X", SignIn: "password"})
-		check(t, err)
-	})
+	s := testdb.Backends()[0].Store(t)
 	t.Run("a nil store or policy", func(t *testing.T) {
 		if _, err := roster.New(ctx, nil, rbac.Runpod()); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("New(nil store) error = %v, want ErrInvalid", err)
@@ -168,4 +105,39 @@ func assertCheck(t *testing.T, r *roster.Roster, user, account string, action rb
 	if d.Allowed != (want == nil) || (d.Err == nil) != d.Allowed {
 		t.Errorf("Explain = %+v, disagrees with Check %v", d, err)
 	}
+}
+
+// TestBadInputEveryMethod calls every method of the front door (a
+// *Roster) with empty, oversized, non-UTF-8, control-character,
+// SQL-looking and wildcard-looking strings in each string it takes, and
+// checks that none panics, every refusal is a documented sentinel error and
+// writes nothing, and that Can never allows on such input (see
+// rostertest.BadInput). The services' methods are fed the same in
+// internal/txn's TestBadInputEveryMethod.
+func TestBadInputEveryMethod(t *testing.T) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := rostertest.Open(t, b, rbac.Runpod())
+		team := rostertest.Team(t, r, "own", map[string]rbac.Role{"adm": rbac.RunpodAdmin, "bas": rbac.RunpodBasic}).ID
+		refused, accepted := rostertest.BadInput(t, r, s, []rostertest.Receiver{{Name: "roster", Value: r, Calls: map[string][]any{
+			"Can":         {"adm", team, rbac.PodsConnect},
+			"Check":       {"adm", team, rbac.PodsConnect},
+			"Explain":     {"adm", team, rbac.PodsConnect},
+			"CanAt":       {store.Revision(0), "adm", team, rbac.PodsConnect},
+			"CheckStrict": {"adm", team, rbac.PodsConnect},
+			"Close":       nil,
+			"Policy":      nil,
+			"Revision":    nil,
+			"Sync":        nil,
+			"WaitFor":     nil,
+			// The middleware takes no context: its string inputs come
+			// from requests, and http_test.go sends malformed users and
+			// teams through it.
+			"Require":       nil,
+			"RequireMember": nil,
+			"RequireUser":   nil,
+		}}})
+		if !t.Failed() {
+			t.Logf("bad input calls: %d refused with a sentinel error and no change, %d accepted as data", refused, accepted)
+		}
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/store/sqlstore"
 )
 
@@ -101,7 +102,7 @@ func crashCheck(t *testing.T, path string) int {
 			t.Error(err)
 		}
 	}()
-	c, err := newChaos(ctx, r, &tokenBox{tokens: map[string]string{}}, crashUsers, 6)
+	d, err := rostertest.NewDriver(ctx, r, &rostertest.Inbox{}, crashUsers, 6)
 	if err != nil {
 		t.Fatalf("users after the crash: %v", err)
 	}
@@ -114,7 +115,7 @@ func crashCheck(t *testing.T, path string) int {
 			t.Error(err)
 		}
 	}()
-	return checkInvariants(t, r, s, c.users)
+	return rostertest.CheckInvariants(t, r, s, d.Users())
 }
 
 // crashWork is the child: random operations on the file until it is
@@ -125,20 +126,20 @@ func crashWork(path string) {
 		fmt.Println(err)
 		os.Exit(2)
 	}
-	box := &tokenBox{tokens: map[string]string{}}
+	box := &rostertest.Inbox{}
 	r, err := roster.Open(ctx, path, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
 	if err != nil {
 		fail(err)
 	}
-	c, err := newChaos(ctx, r, box, crashUsers, 6)
+	d, err := rostertest.NewDriver(ctx, r, box, crashUsers, 6)
 	if err != nil {
 		fail(err)
 	}
 	fmt.Println("ready")
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	for {
-		op, err := c.step(ctx, rng)
-		if err != nil && unexpected(err) {
+		op, err := d.Step(ctx, rng)
+		if err != nil && rostertest.Unexpected(err) {
 			fail(fmt.Errorf("%s: %w", op, err))
 		}
 		fmt.Println("op")

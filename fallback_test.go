@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -31,9 +32,9 @@ func keyMatchPolicy(t *testing.T) *rbac.Policy {
 func TestFallbackCheck(t *testing.T) {
 	ctx := context.Background()
 	p := keyMatchPolicy(t)
-	r, _ := newRoster(t, testdb.Backends()[0], p)
-	acct := team(t, r, "alice", map[string]rbac.Role{"bob": "dev", "carol": "viewer"})
-	user(t, r, "dave")
+	r, _ := rostertest.Open(t, testdb.Backends()[0], p)
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": "dev", "carol": "viewer"})
+	rostertest.User(t, r, "dave")
 	for _, tc := range []struct {
 		name          string
 		user, account string
@@ -61,10 +62,10 @@ func TestFallbackCheck(t *testing.T) {
 
 func TestFallbackFollowsOtherRosters(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		p := keyMatchPolicy(t)
-		r1, s := newRoster(t, b, p)
-		acct := team(t, r1, "alice", map[string]rbac.Role{"bob": "dev", "carol": "viewer"})
+		r1, s := rostertest.Open(t, b, p)
+		acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": "dev", "carol": "viewer"})
 		stale := instance(t, s, p, roster.WithFollow(0))
 
 		tctx, w := roster.TrackWrites(ctx)
@@ -97,12 +98,12 @@ func TestFallbackFollowsOtherRosters(t *testing.T) {
 // nor the holders of a role named like a user given another role.
 func TestFallbackUsersAreNotRoles(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		p := keyMatchPolicy(t)
-		r, _ := newRoster(t, b, p)
+		r, _ := rostertest.Open(t, b, p)
 		// User "admin" is a viewer; user "viewer" is made an admin, which in
 		// a Casbin holding users as subjects would make every viewer one.
-		acct := team(t, r, "alice", map[string]rbac.Role{"admin": "viewer", "bob": "viewer", "viewer": "dev"})
+		acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"admin": "viewer", "bob": "viewer", "viewer": "dev"})
 		if _, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "viewer", "admin"); err != nil {
 			t.Fatal(err)
 		}
@@ -136,10 +137,10 @@ func TestFallbackGrantsCountPatterns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, _ := newRoster(t, b, p, roster.WithBaseURL("https://app.example.com"))
-		acct := team(t, r, "alice", map[string]rbac.Role{"lee": "lead", "bob": "helper"})
-		user(t, r, "newcomer")
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, _ := rostertest.Open(t, b, p, roster.WithBaseURL("https://app.example.com"))
+		acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"lee": "lead", "bob": "helper"})
+		rostertest.User(t, r, "newcomer")
 		if _, err := r.Teams.AddMember(ctx, "lee", acct.ID, "newcomer", "dev"); !errors.Is(err, rbac.ErrDenied) {
 			t.Errorf("a lead adding a dev (pods.*): %v, want ErrDenied", err)
 		}
@@ -175,7 +176,7 @@ func TestFallbackDomainModel(t *testing.T) {
 	if p.Compiled() || p.Top() != "admin" {
 		t.Fatalf("Compiled() = %v, Top() = %q; want a fallback policy whose top role is admin", p.Compiled(), p.Top())
 	}
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		s := b.Store(t)
 		_, err := s.Update(ctx, func(tx store.Tx) error {
 			for _, u := range []string{"alice", "bob", "newcomer"} {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -129,11 +130,11 @@ func (b behind) Changes(ctx context.Context, after store.Revision, limit int) ([
 
 func TestFollow(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("another roster on the store sees a removal without Sync", func(t *testing.T) {
 			// An hour's backstop: only the store's announcement can bring it.
-			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(time.Hour))
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r1, s := rostertest.Open(t, b, rbac.Runpod(), roster.WithFollow(time.Hour))
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(time.Hour))
 			if !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
 				t.Fatal("the second roster does not see the stored membership")
@@ -150,8 +151,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("the backstop brings changes a store does not announce", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			// Embedding only the interface hides Watch.
 			r2 := instance(t, struct{ store.Store }{s}, rbac.Runpod(), roster.WithFollow(20*time.Millisecond))
 			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
@@ -163,8 +164,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("a failed read is tried again", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			fails := &atomic.Int32{}
 			r2 := instance(t, failing{s, fails}, rbac.Runpod(), roster.WithFollow(10*time.Millisecond))
 			fails.Store(3)
@@ -180,8 +181,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("a lost announcement is caught up with the next one", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(0))
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r1, s := rostertest.Open(t, b, rbac.Runpod(), roster.WithFollow(0))
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			lost := r1.Revision() + 1 // the removal's
 			w, ok := s.(store.Watcher)
 			if !ok {
@@ -191,7 +192,7 @@ func TestFollow(t *testing.T) {
 			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
 				t.Fatal(err)
 			}
-			user(t, r1, "carol") // announced
+			rostertest.User(t, r1, "carol") // announced
 			eventually(t, "the second roster has both changes", func() bool { return r2.Revision() == r1.Revision() })
 			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
 				t.Error("the second roster skipped the change whose announcement was lost")
@@ -199,7 +200,7 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("an announced revision the store does not have costs a bounded number of reads", func(t *testing.T) {
-			_, s := newRoster(t, b, rbac.Runpod())
+			_, s := rostertest.Open(t, b, rbac.Runpod())
 			reads := &atomic.Int32{}
 			r := instance(t, lying{s, reads}, rbac.Runpod(), roster.WithFollow(time.Hour))
 			// Reading every few milliseconds for as long as the lie stands
@@ -216,10 +217,10 @@ func TestFollow(t *testing.T) {
 		t.Run("the removal hook runs when the removal commits but memory cannot follow", func(t *testing.T) {
 			var removed atomic.Int32
 			fail := &atomic.Bool{}
-			r1, s := newRoster(t, b, rbac.Runpod())
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
 			r2 := instance(t, behind{s, fail}, rbac.Runpod(), roster.WithFollow(0),
 				roster.WithRemovalHook(func(context.Context, teams.Removal) { removed.Add(1) }))
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			// r2 is behind r1, so applying its own commit needs a read,
 			// which fails.
 			fail.Store(true)
@@ -240,9 +241,9 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("account changes have revisions", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod())
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
 			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(0))
-			personal := user(t, r1, "alice")
+			personal := rostertest.User(t, r1, "alice")
 			for _, step := range []struct {
 				name   string
 				change func(context.Context) error
@@ -276,8 +277,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("TrackWrites gives the revision of each write and nothing for reads", func(t *testing.T) {
-			r, _ := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r, _ := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			tctx, w := roster.TrackWrites(ctx)
 			if _, err := r.Teams.Members(tctx, "alice", acct.ID); err != nil {
 				t.Fatal(err)
@@ -301,8 +302,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("CanAt answers as of the revision it is given", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(0)) // never follows by itself
 			tctx, w := roster.TrackWrites(ctx)
 			if err := r1.Teams.RemoveMember(tctx, "alice", acct.ID, "bob"); err != nil {
@@ -323,8 +324,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("WaitFor refuses a revision the store does not have, and ends with its context", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r1, "alice", nil)
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", nil)
 			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(0))
 			ahead := r1.Revision() + 100
 			if err := r2.WaitFor(ctx, ahead); !errors.Is(err, store.ErrInvalid) {
@@ -344,8 +345,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("CheckStrict decides from the database with the same policy", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic, "dave": rbac.RunpodBilling})
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic, "dave": rbac.RunpodBilling})
 			if _, err := r1.Teams.DefineRole(ctx, "alice", acct.ID, "pod-operator", []rbac.Action{rbac.PodsManage}); err != nil {
 				t.Fatal(err)
 			}
@@ -385,8 +386,8 @@ func TestFollow(t *testing.T) {
 		})
 
 		t.Run("a team role defined on one roster reaches the other, and re-applying it is harmless", func(t *testing.T) {
-			r1, s := newRoster(t, b, rbac.Runpod(), roster.WithFollow(time.Hour))
-			acct := team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodBasic})
+			r1, s := rostertest.Open(t, b, rbac.Runpod(), roster.WithFollow(time.Hour))
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodBasic})
 			r2 := instance(t, s, rbac.Runpod(), roster.WithFollow(time.Hour))
 			for _, actions := range [][]rbac.Action{{rbac.PodsManage}, {rbac.BillingRead}} {
 				if _, err := r1.Teams.DefineRole(ctx, "alice", acct.ID, "custom", actions); err != nil {
@@ -425,5 +426,121 @@ func TestFollow(t *testing.T) {
 				t.Errorf("%d follower goroutines still run after Close", n)
 			}
 		})
+	})
+}
+
+func TestInMemoryView(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("a second roster on the same store sees changes after Sync", func(t *testing.T) {
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r2, err := roster.New(ctx, s, rbac.Runpod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Fatal("a new roster does not see the stored membership")
+			}
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
+				t.Fatal(err)
+			}
+			if err := r2.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
+				t.Error("after Sync the second roster still allows the removed member")
+			}
+			if r1.Revision() != r2.Revision() {
+				t.Errorf("revisions differ after Sync: %d and %d", r1.Revision(), r2.Revision())
+			}
+		})
+
+		t.Run("a roster catches up on others' commits when it commits", func(t *testing.T) {
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r2, err := roster.New(ctx, s, rbac.Runpod())
+			if err != nil {
+				t.Fatal(err)
+			}
+			// r1 changes bob; r2 then makes a change of its own, which skips
+			// a revision and so brings in r1's change too.
+			if _, err := r1.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.RunpodBilling); err != nil {
+				t.Fatal(err)
+			}
+			rostertest.User(t, r2, "carol")
+			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) || !r2.Can(ctx, "bob", acct.ID, rbac.BillingRead) {
+				t.Error("r2 did not apply r1's role change when it caught up")
+			}
+		})
+
+		t.Run("the view equals a fresh load after many changes", func(t *testing.T) {
+			in := &rostertest.Inbox{}
+			r1, s := rostertest.Open(t, b, rbac.DigitalOcean(), roster.WithNotifier(in))
+			acct := rostertest.Team(t, r1, "olive", map[string]rbac.Role{"a": rbac.DigitalOceanMember, "b": rbac.DigitalOceanBiller, "c": rbac.DigitalOceanModifier})
+			other := rostertest.Team(t, r1, "oscar", map[string]rbac.Role{"a": rbac.DigitalOceanResourceViewer})
+			steps := []func() error{
+				func() error { in.MakeTop(t, r1, "olive", acct.ID, "a"); return nil },
+				func() error {
+					tr, err := r1.Teams.TransferOwnership(ctx, "olive", acct.ID, "a")
+					if err != nil {
+						return err
+					}
+					if _, err := r1.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.Last(t, "olive").Token); err != nil {
+						return err
+					}
+					_, err = r1.Teams.AcceptTransfer(ctx, "a", tr.ID, in.Last(t, "a").Token)
+					return err
+				},
+				func() error { return r1.Teams.Leave(ctx, "olive", acct.ID) },
+				func() error { return r1.Teams.RemoveMember(ctx, "a", acct.ID, "b") },
+				func() error {
+					_, err := r1.Teams.AddMember(ctx, "oscar", other.ID, "c", rbac.DigitalOceanBiller)
+					return err
+				},
+				func() error { _, err := r1.Teams.DeleteTeam(ctx, "a", acct.ID); return err },
+			}
+			for i, step := range steps {
+				if err := step(); err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+			}
+			fresh, err := roster.New(ctx, s, rbac.DigitalOcean())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fresh.Revision() != r1.Revision() {
+				t.Errorf("fresh load at revision %d, live view at %d", fresh.Revision(), r1.Revision())
+			}
+			for _, u := range []string{"olive", "oscar", "a", "b", "c"} {
+				for _, id := range []string{acct.ID, other.ID} {
+					for _, a := range rbac.DigitalOcean().Actions() {
+						if got, want := r1.Can(ctx, u, id, a), fresh.Can(ctx, u, id, a); got != want {
+							t.Errorf("Can(%s, %s, %s): live view %v, fresh load %v", u, id, a, got, want)
+						}
+					}
+				}
+			}
+		})
+	})
+
+	t.Run("reopening a SQLite file restores every answer", func(t *testing.T) {
+		path := testdb.SQLitePath(t)
+		r, err := roster.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodBilling})
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		r, err = roster.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Close()
+		if !r.Can(ctx, "bob", acct.ID, rbac.BillingManage) || r.Can(ctx, "bob", acct.ID, rbac.PodsConnect) {
+			t.Error("reopened roster answers differently")
+		}
 	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -44,8 +45,8 @@ func httpRoster(t *testing.T) (*roster.Roster, store.Account) {
 			t.Errorf("close: %v", err)
 		}
 	})
-	acme := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBilling})
-	user(t, r, "dave")
+	acme := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBilling})
+	rostertest.User(t, r, "dave")
 	return r, acme
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -306,7 +307,7 @@ func TestInstances(t *testing.T) {
 	dsn := testdb.Postgres(t)
 	// The writer does not follow: every change it sees is its own.
 	a := openInstance(t, dsn, false, roster.WithFollow(0))
-	acct := team(t, a, "alice", nil)
+	acct := rostertest.Team(t, a, "alice", nil)
 
 	t.Run("a removal reaches every other instance through notifications", func(t *testing.T) {
 		const trials = 200

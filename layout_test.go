@@ -32,7 +32,7 @@ func TestImportDirection(t *testing.T) {
 		"internal/chain":      {internal: []string{"store"}},
 		"internal/token":      {},
 		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
-		"internal/rostertest": {internal: []string{".", "teams", "invites", "rbac", "store", "internal/testdb"}},
+		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "rbac", "store", "internal/testdb"}},
 		"teams":               {internal: []string{"store", "rbac", "internal/txn", "internal/token"}},
 		"invites":             {internal: []string{"store", "rbac", "internal/txn", "internal/authz", "internal/token"}},
 		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain"}},

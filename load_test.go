@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 )
@@ -19,37 +20,37 @@ import (
 // breaks. It logs the operations per second it measured.
 func TestLoad(t *testing.T) {
 	const workers = 100
-	d := 3 * time.Second
+	duration := 3 * time.Second
 	if testing.Short() {
-		d = time.Second
+		duration = time.Second
 	}
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
 			t.Run(p.Name(), func(t *testing.T) {
 				ctx := context.Background()
-				box := &tokenBox{tokens: map[string]string{}}
-				r, s := newRoster(t, b, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
-				c, err := newChaos(ctx, r, box, "load-", 12)
+				box := &rostertest.Inbox{}
+				r, s := rostertest.Open(t, b, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+				d, err := rostertest.NewDriver(ctx, r, box, "load-", 12)
 				if err != nil {
 					t.Fatal(err)
 				}
 				var ops, failed atomic.Int64
 				var wg sync.WaitGroup
 				start := time.Now()
-				stop := start.Add(d)
+				stop := start.Add(duration)
 				for w := range workers {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
 						rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
 						for time.Now().Before(stop) && !t.Failed() {
-							op, err := c.step(ctx, rng)
+							op, err := d.Step(ctx, rng)
 							ops.Add(1)
 							if err == nil {
 								continue
 							}
 							failed.Add(1)
-							if unexpected(err) {
+							if rostertest.Unexpected(err) {
 								t.Errorf("%s: an error no caller should see: %v", op, err)
 							}
 						}
@@ -57,7 +58,7 @@ func TestLoad(t *testing.T) {
 				}
 				wg.Wait()
 				elapsed := time.Since(start)
-				n := checkInvariants(t, r, s, c.users)
+				n := rostertest.CheckInvariants(t, r, s, d.Users())
 				if !t.Failed() {
 					t.Logf("%d goroutines, %s: %d operations (%d refused), %.0f ops/s; %d memberships at the end, invariant violations: 0",
 						workers, elapsed.Round(time.Millisecond), ops.Load(), failed.Load(), float64(ops.Load())/elapsed.Seconds(), n)

@@ -9,18 +9,17 @@ import (
 	"slices"
 	"sort"
 	"strconv"
-	"sync"
 	"sync/atomic"
 	"testing"
 
 	"pgregory.net/rapid"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/teams"
 )
 
 // The reference model: the seeds' rules written out again, independently of
@@ -194,32 +193,6 @@ func openTransfer(s store.TransferStatus) bool {
 	return s == store.TransferAwaitingConfirm || s == store.TransferAwaitingAccept
 }
 
-// tokenBox is a Notifier that keeps the newest token sent for each
-// transfer.
-type tokenBox struct {
-	mu     sync.Mutex
-	tokens map[string]string
-}
-
-func (b *tokenBox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.tokens[n.TransferID] = n.Token
-	return nil
-}
-
-func (b *tokenBox) TransferAccept(ctx context.Context, n teams.TransferNotice) error {
-	return b.TransferConfirm(ctx, n)
-}
-
-func (b *tokenBox) SendInvite(context.Context, invites.Message) error { return nil }
-
-func (b *tokenBox) token(id string) string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.tokens[id]
-}
-
 // modelChecks sets how many random runs rapid makes, unless -rapid.checks
 // was given.
 func modelChecks(n int) {
@@ -249,8 +222,8 @@ func TestModel(t *testing.T) {
 				t.Run(b.Name+"/"+p.policy.Name(), func(t *testing.T) {
 					b.Skip(t)
 					t.Parallel()
-					box := &tokenBox{tokens: map[string]string{}}
-					r, s := newRoster(t, b, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+					box := &rostertest.Inbox{}
+					r, s := rostertest.Open(t, b, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
 					run := 0
 					rapid.Check(t, func(rt *rapid.T) {
 						run++
@@ -275,7 +248,7 @@ type modelHarness struct {
 	t     *rapid.T
 	r     *roster.Roster
 	s     store.Store
-	box   *tokenBox
+	box   *rostertest.Inbox
 	m     *refModel
 	steps *atomic.Int64
 	// done and refused count the operations that succeeded and failed.
@@ -541,7 +514,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
 			actor := h.sideOf(tr)
 			want := tr.status == store.TransferAwaitingConfirm && actor == tr.from
-			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.token(tr.id))
+			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
 			h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err)
 			if want {
 				tr.status = store.TransferAwaitingAccept
@@ -557,7 +530,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			a := m.accounts[tr.account]
 			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top &&
 				(tr.kind == store.TransferRole || a.owner == tr.from)
-			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.token(tr.id))
+			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
 			h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err)
 			if want {
 				if a.members[tr.to] != m.p.top {

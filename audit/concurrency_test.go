@@ -8,13 +8,14 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 )
 
 func TestConcurrentWritersKeepTheChain(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct := e.team(t, "alice", member{"bob", rbac.RunpodDev}, member{"carol", rbac.RunpodBasic})
 		other := e.team(t, "zed", member{"bob", rbac.RunpodDev})

@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/chain"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -48,11 +49,11 @@ func export(t testing.TB, e *env, actor, account string, f audit.Filter, format 
 
 func TestExport(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct, _ := fixture(t, e)
 		// Values a spreadsheet would run as formulas, and text users typed.
-		e.user(t, "=1+2")
+		rostertest.User(t, e.r, "=1+2")
 		if _, err := e.r.Teams.AddMember(ctx, "alice", acct.ID, "=1+2", rbac.RunpodDev); err != nil {
 			t.Fatal(err)
 		}
@@ -184,7 +185,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 
 func TestExportStreams(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct := e.team(t, "alice")
 		// 3000 events of about 300 bytes: far more than the export's buffer.

@@ -27,31 +27,11 @@ type env struct {
 	inbox *rostertest.Inbox
 }
 
-// forEachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped
-// without ROSTER_TEST_POSTGRES_DSN).
-func forEachBackend(t *testing.T, fn func(t *testing.T, b testdb.Backend)) {
-	t.Helper()
-	for _, b := range testdb.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			b.Skip(t)
-			fn(t, b)
-		})
-	}
-}
-
 // newEnv opens a fresh database of backend b with policy p.
 func newEnv(t testing.TB, b testdb.Backend, p *rbac.Policy) *env {
 	t.Helper()
 	dsn := b.DSN(t)
-	s, err := b.Open(dsn)
-	if err != nil {
-		t.Fatalf("open %s store: %v", b.Name, err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close store: %v", err)
-		}
-	})
+	s := b.StoreOn(t, dsn)
 	in := &rostertest.Inbox{}
 	r := rostertest.New(t, s, p, roster.WithNotifier(in))
 	return &env{b: b, r: r, s: s, raw: b.SQL(t, dsn), inbox: in}
@@ -76,30 +56,16 @@ func (e *env) exec(t testing.TB, query string, args ...any) {
 	}
 }
 
-// user creates a user with a personal account and returns the account.
-func (e *env) user(t testing.TB, id string) store.Account {
-	t.Helper()
-	acct, err := e.r.Teams.CreateUser(context.Background(), store.User{ID: id, Email: id + "@example.com", Name: "User", SignIn: store.SignInEmail})
-	if err != nil {
-		t.Fatalf("create user %s: %v", id, err)
-	}
-	return acct
-}
-
 // team creates the owner and a team they converted, then adds each member
-// with their role, in the order given.
+// (creating them if needed) with their role, in the order given.
 func (e *env) team(t testing.TB, owner string, members ...member) store.Account {
 	t.Helper()
-	ctx := context.Background()
-	acct, err := e.r.Teams.ConvertToTeam(ctx, owner, e.user(t, owner).ID, owner+"'s team")
-	if err != nil {
-		t.Fatalf("convert %s's account: %v", owner, err)
-	}
+	acct := rostertest.Team(t, e.r, owner, nil)
 	for _, m := range members {
-		if _, err := e.r.Teams.User(ctx, m.id); err != nil {
-			e.user(t, m.id)
+		if _, err := e.r.Teams.User(context.Background(), m.id); err != nil {
+			rostertest.User(t, e.r, m.id)
 		}
-		if _, err := e.r.Teams.AddMember(ctx, owner, acct.ID, m.id, m.role); err != nil {
+		if _, err := e.r.Teams.AddMember(context.Background(), owner, acct.ID, m.id, m.role); err != nil {
 			t.Fatalf("add %s as %s: %v", m.id, m.role, err)
 		}
 	}
@@ -125,7 +91,7 @@ func (e *env) record(t testing.TB, actor, account string, en audit.Entry) store.
 // store directly.
 func (e *env) all(t testing.TB, account string) []store.Event {
 	t.Helper()
-	return e.events(t, store.EventFilter{AccountID: account})
+	return rostertest.Events(t, e.s, account)
 }
 
 // chainOrder returns every event of the account, oldest first.
@@ -134,17 +100,11 @@ func (e *env) chainOrder(t testing.TB, account string) []store.Event {
 	return e.events(t, store.EventFilter{AccountID: account, Order: store.AppendOrder})
 }
 
+// events returns the events the filter selects, read from the store
+// directly.
 func (e *env) events(t testing.TB, f store.EventFilter) []store.Event {
 	t.Helper()
-	var es []store.Event
-	err := e.s.View(context.Background(), func(tx store.Tx) (err error) {
-		es, err = tx.Events(context.Background(), f)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("read events: %v", err)
-	}
-	return es
+	return rostertest.EventsWhere(t, e.s, f)
 }
 
 // count returns the number of events in the store.

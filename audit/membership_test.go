@@ -12,6 +12,7 @@ import (
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/chain"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -65,9 +66,9 @@ func locate(t *testing.T, e *env, account string, steps []step) []store.Event {
 func membershipStory(t *testing.T, e *env) (store.Account, []step) {
 	t.Helper()
 	ctx := context.Background()
-	acct := e.user(t, "alice")
+	acct := rostertest.User(t, e.r, "alice")
 	other := e.team(t, "zed", member{"bob", rbac.RunpodAdmin})
-	e.user(t, "carol")
+	rostertest.User(t, e.r, "carol")
 	do := func(err error) {
 		t.Helper()
 		if err != nil {
@@ -117,9 +118,9 @@ func membershipStory(t *testing.T, e *env) (store.Account, []step) {
 
 func TestMembersAt(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
-		e.user(t, "auditor") // so bob's deleting the team leaves someone to ask: bob himself
+		rostertest.User(t, e.r, "auditor") // so bob's deleting the team leaves someone to ask: bob himself
 		acct, steps := membershipStory(t, e)
 		events := locate(t, e, acct.ID, steps)
 
@@ -283,7 +284,7 @@ func TestMembersAt(t *testing.T) {
 
 		t.Run("a personal account has its owner with the top role", func(t *testing.T) {
 			d := newEnv(t, b, rbac.DigitalOcean())
-			acct := d.user(t, "olive")
+			acct := rostertest.User(t, d.r, "olive")
 			ms, err := d.r.Audit.MembersAt(ctx, "olive", acct.ID, time.Now())
 			if err != nil {
 				t.Fatal(err)
@@ -316,10 +317,10 @@ p, dev, pods.manage
 
 func TestPrune(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("pruning keeps the chain verifiable and later membership answerable", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
-			e.user(t, "auditor")
+			rostertest.User(t, e.r, "auditor")
 			acct, _ := membershipStory(t, e)
 			log := e.chainOrder(t, acct.ID)
 			// Cut at the sixth membership event's time: the log before it goes.
@@ -391,7 +392,7 @@ func TestPrune(t *testing.T) {
 				t.Errorf("bob's join time after pruning = %v, want %v", ms[0].JoinedAt, events[4].Time)
 			}
 			// Later changes still count.
-			e.user(t, "dana")
+			rostertest.User(t, e.r, "dana")
 			if _, err := e.r.Teams.ConvertToTeam(ctx, "bob", acct.ID, "Again"); err != nil {
 				t.Fatal(err)
 			}
@@ -539,12 +540,12 @@ func (t *batchTx) ScanEvents(ctx context.Context, f store.EventFilter, fn func(s
 
 func TestMembersAtReadsPastHostEvents(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("many host events about the account change no answer", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
-			acct := e.user(t, "alice")
-			e.user(t, "bob")
-			e.user(t, "carol")
+			acct := rostertest.User(t, e.r, "alice")
+			rostertest.User(t, e.r, "bob")
+			rostertest.User(t, e.r, "carol")
 			do := func(err error) {
 				t.Helper()
 				if err != nil {

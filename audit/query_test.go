@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -74,7 +75,7 @@ func filterEvents(all []store.Event, f audit.Filter) []store.Event {
 
 func TestQuery(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct, other := fixture(t, e)
 		all := e.all(t, acct.ID)
@@ -207,7 +208,7 @@ func TestQuery(t *testing.T) {
 
 func TestQueryPaging(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct, other := fixture(t, e)
 
@@ -307,7 +308,7 @@ func TestQueryPaging(t *testing.T) {
 
 func TestQueryRefusesBadInput(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct, _ := fixture(t, e)
 		t0 := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -360,7 +361,7 @@ func TestQueryRefusesBadInput(t *testing.T) {
 
 func TestOnlyAuditRolesRead(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		for _, c := range []struct {
 			policy  *rbac.Policy
 			owner   string
@@ -381,7 +382,7 @@ func TestOnlyAuditRolesRead(t *testing.T) {
 					}
 				}
 				acct := e.team(t, c.owner, members...)
-				e.user(t, "outsider")
+				rostertest.User(t, e.r, "outsider")
 				for _, m := range append(members, member{c.owner, c.policy.Top()}) {
 					if !slices.Contains(c.allowed, m.role) {
 						continue

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -19,7 +20,7 @@ import (
 
 func TestRecord(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("a basic member records a host event with the request's metadata", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct := e.team(t, "alice", member{"carol", rbac.RunpodBasic})
@@ -137,7 +138,7 @@ func TestRecord(t *testing.T) {
 		t.Run("only members record, in accounts that exist", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct := e.team(t, "alice")
-			e.user(t, "mallory")
+			rostertest.User(t, e.r, "mallory")
 			written := e.count(t)
 			_, err := e.r.Audit.Record(ctx, "mallory", acct.ID, audit.Entry{Action: "pod.created"})
 			checkErr(t, "a non-member recording", err, rbac.ErrNotMember)
@@ -171,7 +172,7 @@ func TestMiddleware(t *testing.T) {
 
 func TestDeniedAuditAttemptsAreRecorded(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct := e.team(t, "alice", member{"bob", rbac.RunpodDev})
 		calls := map[store.EventAction]func() error{
@@ -226,7 +227,7 @@ func TestRecordRedactsSecrets(t *testing.T) {
 	plainKeys := []string{"key", "monkey", "keyboard", "public_key", "key_id", "state", "owner", "role", "author",
 		"description", "pass", "session", "ｋｅｙ", "ＳＴＡＴＥ"}
 
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newEnv(t, b, rbac.Runpod())
 		acct := e.team(t, "alice", member{"bob", rbac.RunpodDev})
 		record := func(t *testing.T, en audit.Entry) store.Event {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/chain"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -46,7 +47,7 @@ func between(t *testing.T, events, others []store.Event) (store.Event, int) {
 
 func TestVerify(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("an intact chain verifies and ends at its head", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct, other, events := verifyFixture(t, e)
@@ -354,7 +355,7 @@ func indexOf(t *testing.T, events []store.Event, id int64) int {
 
 func TestVerifyKeptHeads(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("a kept head is missed when every event and the chain head were deleted", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct, kept, _ := keptHeadFixture(t, e)

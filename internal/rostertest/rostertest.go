@@ -1,25 +1,28 @@
 // Package rostertest is the harness the tests of every roster package share:
 // the backends to run on, a Roster on a fresh store, users, teams with
-// members, the audit log as stored, and an inbox that keeps the emails
-// roster asks to send.
+// members, the audit log as stored, an inbox that keeps the emails roster
+// asks to send, a clock the tests move, a driver of random operations with
+// the invariants they must keep, and the table-driven feeding of hostile
+// input to every exported method.
+//
+// Its helpers fail the test they are given (tb.Fatal) instead of returning
+// errors, unless their documentation says otherwise.
 package rostertest
 
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/testdb"
-	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/teams"
 )
 
 // ForEachBackend runs fn as a subtest on SQLite and on PostgreSQL (skipped
-// without the PostgreSQL DSN, see testdb.EnvPostgres).
+// without the PostgreSQL DSN, see testdb.EnvPostgres). The subtests run one
+// after the other.
 func ForEachBackend(t *testing.T, fn func(t *testing.T, b testdb.Backend)) {
 	t.Helper()
 	for _, b := range testdb.Backends() {
@@ -30,7 +33,8 @@ func ForEachBackend(t *testing.T, fn func(t *testing.T, b testdb.Backend)) {
 	}
 }
 
-// New returns a Roster with policy p on s, closed when tb ends.
+// New returns a Roster with policy p on s, closed (its follower stopped)
+// when tb ends. It fails tb if roster.New or Close returns an error.
 func New(tb testing.TB, s store.Store, p *rbac.Policy, opts ...roster.Option) *roster.Roster {
 	tb.Helper()
 	r, err := roster.New(context.Background(), s, p, opts...)
@@ -46,15 +50,16 @@ func New(tb testing.TB, s store.Store, p *rbac.Policy, opts ...roster.Option) *r
 }
 
 // Open returns a Roster with policy p on a fresh store of backend b, and
-// the store under it.
+// the store under it; both are closed when tb ends.
 func Open(tb testing.TB, b testdb.Backend, p *rbac.Policy, opts ...roster.Option) (*roster.Roster, store.Store) {
 	tb.Helper()
 	s := b.Store(tb)
 	return New(tb, s, p, opts...), s
 }
 
-// User creates a user with a personal account (email id@example.com, signing
-// in with email) and returns the account.
+// User creates a user with a personal account (email id@example.com, name
+// id, signing in with email) and returns the account. It fails tb if the
+// user cannot be created, for example because it exists.
 func User(tb testing.TB, r *roster.Roster, id string) store.Account {
 	tb.Helper()
 	acct, err := r.Teams.CreateUser(context.Background(), store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
@@ -65,8 +70,9 @@ func User(tb testing.TB, r *roster.Roster, id string) store.Account {
 }
 
 // Team creates the owner, who must not exist yet, and a team they converted
-// from their personal account, then adds each member (creating them if
-// needed) with their role.
+// from their personal account (named "<owner>'s team"), then adds each
+// member (creating them if needed) with their role, and returns the team.
+// It fails tb if any step fails.
 func Team(tb testing.TB, r *roster.Roster, owner string, members map[string]rbac.Role) store.Account {
 	tb.Helper()
 	ctx := context.Background()
@@ -89,9 +95,16 @@ func Team(tb testing.TB, r *roster.Roster, owner string, members map[string]rbac
 // store directly.
 func Events(tb testing.TB, s store.Store, accountID string) []store.Event {
 	tb.Helper()
+	return EventsWhere(tb, s, store.EventFilter{AccountID: accountID})
+}
+
+// EventsWhere returns the events the filter selects, read from the store
+// directly.
+func EventsWhere(tb testing.TB, s store.Store, f store.EventFilter) []store.Event {
+	tb.Helper()
 	var es []store.Event
 	err := s.View(context.Background(), func(tx store.Tx) (err error) {
-		es, err = tx.Events(context.Background(), store.EventFilter{AccountID: accountID})
+		es, err = tx.Events(context.Background(), f)
 		return err
 	})
 	if err != nil {
@@ -101,7 +114,7 @@ func Events(tb testing.TB, s store.Store, accountID string) []store.Event {
 }
 
 // Newest returns the actions of the account's n newest events, newest
-// first, separated by spaces.
+// first, separated by spaces. It fails tb if the account has fewer.
 func Newest(tb testing.TB, s store.Store, accountID string, n int) string {
 	tb.Helper()
 	es := Events(tb, s, accountID)
@@ -115,78 +128,24 @@ func Newest(tb testing.TB, s store.Store, accountID string, n int) string {
 	return strings.Join(actions, " ")
 }
 
-// Inbox is a Notifier (for teams and invites) that keeps every notice, for
-// tests to follow the links. It is safe for concurrent use.
-type Inbox struct {
-	mu       sync.Mutex
-	notices  []teams.TransferNotice
-	messages []invites.Message
-}
-
-// TransferConfirm keeps n.
-func (in *Inbox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.notices = append(in.notices, n)
-	return nil
-}
-
-// TransferAccept keeps n.
-func (in *Inbox) TransferAccept(ctx context.Context, n teams.TransferNotice) error {
-	return in.TransferConfirm(ctx, n)
-}
-
-// SendInvite keeps m.
-func (in *Inbox) SendInvite(_ context.Context, m invites.Message) error {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	in.messages = append(in.messages, m)
-	return nil
-}
-
-// Last returns the newest transfer notice sent to user (at
-// user@example.com), failing tb if there is none.
-func (in *Inbox) Last(tb testing.TB, user string) teams.TransferNotice {
+// Writes returns the store's revision and its newest event ID: both stay
+// the same across a call that wrote nothing.
+func Writes(tb testing.TB, s store.Store) (store.Revision, int64) {
 	tb.Helper()
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	for i := len(in.notices) - 1; i >= 0; i-- {
-		if n := in.notices[i]; n.Email == user+"@example.com" {
-			return n
+	var last int64
+	err := s.View(context.Background(), func(tx store.Tx) error {
+		es, err := tx.Events(context.Background(), store.EventFilter{Limit: 1})
+		if len(es) == 1 {
+			last = es[0].ID
 		}
-	}
-	tb.Fatalf("no notice for %s", user)
-	return teams.TransferNotice{}
-}
-
-// Transfer completes a transfer that from started (TransferOwnership or
-// GrantTopRole) with the links in the inbox: from confirms, to accepts.
-func (in *Inbox) Transfer(tb testing.TB, r *roster.Roster, tr store.Transfer) {
-	tb.Helper()
-	ctx := context.Background()
-	if _, err := r.Teams.ConfirmTransfer(ctx, tr.From, tr.ID, in.Last(tb, tr.From).Token); err != nil {
-		tb.Fatalf("confirm transfer: %v", err)
-	}
-	if _, err := r.Teams.AcceptTransfer(ctx, tr.To, tr.ID, in.Last(tb, tr.To).Token); err != nil {
-		tb.Fatalf("accept transfer: %v", err)
-	}
-}
-
-// MakeTop gives member the top role as actor (who holds it): by a role
-// change, or where the policy wants it by a confirmed and accepted grant
-// (the Roster must have been made with in as its notifier).
-func (in *Inbox) MakeTop(tb testing.TB, r *roster.Roster, actor, accountID, member string) {
-	tb.Helper()
-	ctx := context.Background()
-	if !r.Policy().TopByTransfer() {
-		if _, err := r.Teams.ChangeRole(ctx, actor, accountID, member, r.Policy().Top()); err != nil {
-			tb.Fatalf("make %s top: %v", member, err)
-		}
-		return
-	}
-	tr, err := r.Teams.GrantTopRole(ctx, actor, accountID, member)
+		return err
+	})
 	if err != nil {
-		tb.Fatalf("grant %s the top role: %v", member, err)
+		tb.Fatalf("read events: %v", err)
 	}
-	in.Transfer(tb, r, tr)
+	rev, err := s.Snapshot(context.Background(), func(store.SnapshotItem) error { return nil })
+	if err != nil {
+		tb.Fatalf("snapshot: %v", err)
+	}
+	return rev, last
 }

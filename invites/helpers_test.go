@@ -1,4 +1,4 @@
-package roster_test
+package invites_test
 
 import (
 	"context"
@@ -6,13 +6,13 @@ import (
 	"slices"
 	"sync"
 	"testing"
-	"time"
 
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
@@ -22,28 +22,6 @@ import (
 
 // baseURL is the base URL of the links in the invite tests.
 const baseURL = "https://app.example.com/join"
-
-// testClock is a clock the tests move by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock {
-	return &testClock{now: time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // outbox is a Notifier that keeps the messages, and fails for the
 // addresses in fail.
@@ -77,7 +55,7 @@ func (o *outbox) messages() []invites.Message {
 type inviteEnv struct {
 	r     *roster.Roster
 	s     store.Store
-	clock *testClock
+	clock *rostertest.Clock
 	out   *outbox
 }
 
@@ -91,13 +69,9 @@ func newInviteEnv(t *testing.T, b testdb.Backend, p *rbac.Policy, opts ...invite
 // newInviteEnvOn is newInviteEnv on a given store.
 func newInviteEnvOn(t *testing.T, s store.Store, p *rbac.Policy, opts ...invites.Option) *inviteEnv {
 	t.Helper()
-	e := &inviteEnv{s: s, clock: newTestClock(), out: &outbox{fail: map[string]bool{}}}
+	e := &inviteEnv{s: s, clock: rostertest.NewClock(), out: &outbox{fail: map[string]bool{}}}
 	base := []invites.Option{invites.WithBaseURL(baseURL), invites.WithClock(e.clock.Now), invites.WithNotifier(e.out)}
-	r, err := roster.New(context.Background(), s, p, roster.WithInvites(append(base, opts...)...))
-	if err != nil {
-		t.Fatalf("roster.New: %v", err)
-	}
-	e.r = r
+	e.r = rostertest.New(t, s, p, roster.WithInvites(append(base, opts...)...))
 	return e
 }
 
@@ -193,7 +167,7 @@ func listed(t *testing.T, r *roster.Roster, actor, accountID, inviteID string) i
 func countEvents(t *testing.T, s store.Store, accountID, action string, result store.Result) int {
 	t.Helper()
 	n := 0
-	for _, e := range events(t, s, accountID) {
+	for _, e := range rostertest.Events(t, s, accountID) {
 		if string(e.Action) == action && e.Result == result {
 			n++
 		}
@@ -219,5 +193,22 @@ func assertRole(t *testing.T, s store.Store, accountID, userID string, role rbac
 	}
 	if got != string(role) {
 		t.Errorf("%s's role in %s = %q, want %q", userID, accountID, got, role)
+	}
+}
+
+// promote sets a member's role straight in the store, for a test's setup
+// that needs, say, a second owner without going through a transfer, and
+// brings the roster's view up to date.
+func promote(t *testing.T, r *roster.Roster, s store.Store, accountID, userID string, role rbac.Role) {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.Update(ctx, func(tx store.Tx) error {
+		return tx.UpdateMember(ctx, store.Member{AccountID: accountID, UserID: userID, Role: string(role)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,4 +1,4 @@
-package roster_test
+package invites_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
@@ -34,15 +35,15 @@ func together(n int, fn func(i int) error) []error {
 
 func TestInviteConcurrency(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("fifty accepts of one single-use token make exactly one member", func(t *testing.T) {
 			const n = 50
 			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			ids := make([]string, n)
 			for i := range ids {
 				ids[i] = fmt.Sprintf("u%02d", i)
-				user(t, e.r, ids[i])
+				rostertest.User(t, e.r, ids[i])
 			}
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			errs := together(n, func(i int) error {
@@ -91,8 +92,8 @@ func TestInviteConcurrency(t *testing.T) {
 		t.Run("one user accepting many times at once joins once", func(t *testing.T) {
 			const n = 10
 			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
-			user(t, e.r, "bob")
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			rostertest.User(t, e.r, "bob")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodBasic, invites.MaxUses(5))
 			ok := 0
 			for _, err := range together(n, func(int) error { _, err := e.r.Invites.Accept(ctx, "bob", inv.Token); return err }) {
@@ -114,11 +115,11 @@ func TestInviteConcurrency(t *testing.T) {
 		t.Run("accept racing revoke never yields a member from a revoked invite", func(t *testing.T) {
 			const rounds = 10
 			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			won := map[string]int{}
 			for round := range rounds {
 				id := fmt.Sprintf("r%02d", round)
-				user(t, e.r, id)
+				rostertest.User(t, e.r, id)
 				inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 				errs := together(2, func(i int) error {
 					if i == 0 {
@@ -146,11 +147,11 @@ func TestInviteConcurrency(t *testing.T) {
 		t.Run("resend racing accept of the old token: the old token works only if it came first", func(t *testing.T) {
 			const rounds = 10
 			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			won := map[string]int{}
 			for round := range rounds {
 				id := fmt.Sprintf("r%02d", round)
-				user(t, e.r, id)
+				rostertest.User(t, e.r, id)
 				inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 				var resent invites.Invitation
 				errs := together(2, func(i int) error {
@@ -179,7 +180,7 @@ func TestInviteConcurrency(t *testing.T) {
 		t.Run("concurrent invites of one address create one invite", func(t *testing.T) {
 			const n = 10
 			e := newInviteEnvOn(t, limitedStore(t, b), rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			ok := 0
 			for _, err := range together(n, func(int) error {
 				_, err := e.r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanMember, []string{"max@example.com"})

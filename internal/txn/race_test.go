@@ -1,4 +1,4 @@
-package roster_test
+package txn_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -126,12 +127,8 @@ func race(t *testing.T, g *gate, first, second func() error) (error, error) {
 func gatedRoster(t *testing.T, b testdb.Backend) (*roster.Roster, *gate, store.Account) {
 	t.Helper()
 	g := &gate{Store: b.Store(t)}
-	r, err := roster.New(context.Background(), g, rbac.Runpod(), roster.WithFollow(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtEnd(t, r)
-	return r, g, team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	r := rostertest.New(t, g, rbac.Runpod(), roster.WithFollow(0))
+	return r, g, rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 }
 
 // isMember reports whether user is a member of the account, read from the
@@ -173,7 +170,7 @@ func activeAccount(t *testing.T, s store.Store, user string) string {
 // runs them at once unless the account is locked before the read.
 func TestRaces(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("a switch racing the removal never leaves the removed member on the team", func(t *testing.T) {
 			r, g, acct := gatedRoster(t, b)
 			g.arm(func(op string, args ...string) bool { return op == "Member" && args[0] == acct.ID && args[1] == "bob" })
@@ -216,7 +213,7 @@ func TestRaces(t *testing.T) {
 
 		t.Run("a removal never overwrites a switch to another team", func(t *testing.T) {
 			r, g, acct := gatedRoster(t, b)
-			other := team(t, r, "carol", map[string]rbac.Role{"bob": rbac.RunpodBasic})
+			other := rostertest.Team(t, r, "carol", map[string]rbac.Role{"bob": rbac.RunpodBasic})
 			if err := r.Teams.Switch(ctx, "bob", acct.ID); err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +234,7 @@ func TestRaces(t *testing.T) {
 
 		t.Run("a refusal racing the removal is recorded only while a member", func(t *testing.T) {
 			r, g, acct := gatedRoster(t, b)
-			user(t, r, "newcomer")
+			rostertest.User(t, r, "newcomer")
 			// The refused call's transaction, then the one recording the
 			// refusal: it stops before it begins.
 			g.arm(nth("Update", 2))
@@ -282,7 +279,7 @@ func TestRaces(t *testing.T) {
 // action by user after the event that removed them.
 func checkNoEventAfterRemoval(t *testing.T, s store.Store, accountID, user string, action store.EventAction) {
 	t.Helper()
-	es := events(t, s, accountID) // newest first
+	es := rostertest.Events(t, s, accountID) // newest first
 	for i := len(es) - 1; i >= 0; i-- {
 		e := es[i]
 		if e.Action == store.EventMemberRemoved && e.ResourceID == user {

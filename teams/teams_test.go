@@ -1,4 +1,4 @@
-package roster_test
+package teams_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -17,11 +18,11 @@ import (
 
 func TestAccounts(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("a personal account's owner may do everything on it", func(t *testing.T) {
 			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
-				r, _ := newRoster(t, b, p)
-				acct := user(t, r, "alice")
+				r, _ := rostertest.Open(t, b, p)
+				acct := rostertest.User(t, r, "alice")
 				if acct.Kind != store.Personal || acct.Owner != "alice" {
 					t.Fatalf("new user's account = %+v, want personal owned by alice", acct)
 				}
@@ -38,22 +39,22 @@ func TestAccounts(t *testing.T) {
 		})
 
 		t.Run("creating a user twice returns ErrExists and changes nothing", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.Runpod())
-			user(t, r, "alice")
-			rev, ev := writes(t, s)
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			rostertest.User(t, r, "alice")
+			rev, ev := rostertest.Writes(t, s)
 			_, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "other@example.com", Name: "Other", SignIn: store.SignInEmail})
 			if !errors.Is(err, store.ErrExists) {
 				t.Fatalf("second CreateUser error = %v, want ErrExists", err)
 			}
-			if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused CreateUser wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 		})
 
 		t.Run("converting keeps the account ID and gives the converter the top role", func(t *testing.T) {
 			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
-				r, s := newRoster(t, b, p)
-				personal := user(t, r, "alice")
+				r, s := rostertest.Open(t, b, p)
+				personal := rostertest.User(t, r, "alice")
 				team, err := r.Teams.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
 				if err != nil {
 					t.Fatal(err)
@@ -65,16 +66,16 @@ func TestAccounts(t *testing.T) {
 				if err != nil || len(ms) != 1 || ms[0].Role != p.Top() {
 					t.Errorf("members after conversion = %+v, %v; want alice as %s", ms, err, p.Top())
 				}
-				if es := events(t, s, team.ID); es[0].Action != "account.converted" || es[0].Actor != "alice" {
+				if es := rostertest.Events(t, s, team.ID); es[0].Action != "account.converted" || es[0].Actor != "alice" {
 					t.Errorf("newest event = %+v, want account.converted by alice", es[0])
 				}
 			}
 		})
 
 		t.Run("converting twice returns ErrAlreadyTeam and changes nothing", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", nil)
-			rev, ev := writes(t, s)
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", nil)
+			rev, ev := rostertest.Writes(t, s)
 			if _, err := r.Teams.ConvertToTeam(ctx, "alice", acct.ID, "Again"); !errors.Is(err, teams.ErrAlreadyTeam) {
 				t.Fatalf("second conversion error = %v, want ErrAlreadyTeam", err)
 			}
@@ -82,15 +83,15 @@ func TestAccounts(t *testing.T) {
 			if err != nil || got.Name != acct.Name {
 				t.Errorf("account after refused conversion = %+v, %v; want name %q", got, err, acct.Name)
 			}
-			if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused conversion wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 		})
 
 		t.Run("only members allowed to manage settings convert, rename or delete", func(t *testing.T) {
-			r, _ := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
-			bobs := user(t, r, "carol")
+			r, _ := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			bobs := rostertest.User(t, r, "carol")
 			if _, err := r.Teams.Rename(ctx, "bob", acct.ID, "Mine"); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("dev renaming: error = %v, want ErrDenied", err)
 			}
@@ -106,24 +107,24 @@ func TestAccounts(t *testing.T) {
 		})
 
 		t.Run("rename changes a team's name and refuses personal accounts", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", nil)
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", nil)
 			got, err := r.Teams.Rename(ctx, "alice", acct.ID, "Acme Labs")
 			if err != nil || got.Name != "Acme Labs" {
 				t.Fatalf("Rename = %+v, %v", got, err)
 			}
-			if es := events(t, s, acct.ID); es[0].Action != "account.renamed" || !strings.Contains(es[0].After, "Acme Labs") {
+			if es := rostertest.Events(t, s, acct.ID); es[0].Action != "account.renamed" || !strings.Contains(es[0].After, "Acme Labs") {
 				t.Errorf("newest event = %+v, want account.renamed to Acme Labs", es[0])
 			}
-			personal := user(t, r, "bob")
+			personal := rostertest.User(t, r, "bob")
 			if _, err := r.Teams.Rename(ctx, "bob", personal.ID, "Bob Inc"); !errors.Is(err, teams.ErrNotTeam) {
 				t.Errorf("renaming a personal account: error = %v, want ErrNotTeam", err)
 			}
 		})
 
 		t.Run("deleting a team reverts it to the owner's personal account and removes everyone else", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodAdmin, "carol": rbac.RunpodDev})
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodAdmin, "carol": rbac.RunpodDev})
 			pending := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: string(rbac.RunpodDev),
 				TokenHash: []byte("0123456789abcdef0123456789abcdef"), Status: store.InvitePending, MaxUses: 1, CreatedBy: "alice"}
 			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, pending) }); err != nil {
@@ -154,7 +155,7 @@ func TestAccounts(t *testing.T) {
 			if _, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
 				t.Errorf("deleting a personal account: error = %v, want ErrNotTeam", err)
 			}
-			if got, want := newestActions(t, s, acct.ID, 3), "account.team_deleted invite.revoked member.removed"; got != want {
+			if got, want := rostertest.Newest(t, s, acct.ID, 3), "account.team_deleted invite.revoked member.removed"; got != want {
 				t.Errorf("newest events = %s, want %s", got, want)
 			}
 		})
@@ -163,14 +164,14 @@ func TestAccounts(t *testing.T) {
 
 func TestMembers(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("adding a member grants their role's actions and no others", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			if !r.Can(ctx, "bob", acct.ID, rbac.PodsManage) || r.Can(ctx, "bob", acct.ID, rbac.BillingRead) {
 				t.Error("dev's permissions are wrong after AddMember")
 			}
-			if es := events(t, s, acct.ID); es[0].Action != "member.added" || es[0].ResourceID != "bob" || !strings.Contains(es[0].After, `"dev"`) {
+			if es := rostertest.Events(t, s, acct.ID); es[0].Action != "member.added" || es[0].ResourceID != "bob" || !strings.Contains(es[0].After, `"dev"`) {
 				t.Errorf("newest event = %+v, want member.added bob as dev", es[0])
 			}
 			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic); !errors.Is(err, store.ErrExists) {
@@ -182,7 +183,7 @@ func TestMembers(t *testing.T) {
 			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "nobody", rbac.RunpodBasic); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("adding an unknown user: error = %v, want ErrNotFound", err)
 			}
-			carol := user(t, r, "carol")
+			carol := rostertest.User(t, r, "carol")
 			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "carol", "superuser"); !errors.Is(err, rbac.ErrUnknownRole) {
 				t.Errorf("adding with an unknown role: error = %v, want ErrUnknownRole", err)
 			}
@@ -197,9 +198,9 @@ func TestMembers(t *testing.T) {
 		t.Run("nobody grants or changes a role with more permissions than their own", func(t *testing.T) {
 			// A policy with a manager who manages members but has no billing access.
 			p := managerPolicy(t)
-			r, _ := newRoster(t, b, p)
-			acct := team(t, r, "alice", map[string]rbac.Role{"mike": "manager", "bea": "biller", "dan": "dev"})
-			user(t, r, "erin")
+			r, _ := rostertest.Open(t, b, p)
+			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"mike": "manager", "bea": "biller", "dan": "dev"})
+			rostertest.User(t, r, "erin")
 			if _, err := r.Teams.AddMember(ctx, "mike", acct.ID, "erin", "biller"); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("manager granting biller: error = %v, want ErrDenied", err)
 			}
@@ -227,8 +228,8 @@ func TestMembers(t *testing.T) {
 		})
 
 		t.Run("changing a role takes effect at once and is audited with old and new role", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.DigitalOcean())
-			acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
+			r, s := rostertest.Open(t, b, rbac.DigitalOcean())
+			acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
 			m, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanModifier)
 			if err != nil || m.Role != string(rbac.DigitalOceanModifier) {
 				t.Fatalf("ChangeRole = %+v, %v", m, err)
@@ -236,7 +237,7 @@ func TestMembers(t *testing.T) {
 			if r.Can(ctx, "max", acct.ID, rbac.ResourcesDelete) || !r.Can(ctx, "max", acct.ID, rbac.ResourcesUpdate) {
 				t.Error("modifier's permissions are wrong right after ChangeRole")
 			}
-			e := events(t, s, acct.ID)[0]
+			e := rostertest.Events(t, s, acct.ID)[0]
 			if e.Action != "member.role_changed" || e.Before != `{"role":"member"}` || e.After != `{"role":"modifier"}` {
 				t.Errorf("newest event = %+v, want member.role_changed member -> modifier", e)
 			}
@@ -246,8 +247,8 @@ func TestMembers(t *testing.T) {
 		})
 
 		t.Run("removal takes effect at once", func(t *testing.T) {
-			r, s := newRoster(t, b, rbac.Runpod())
-			acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
 				t.Fatal(err)
 			}
@@ -257,7 +258,7 @@ func TestMembers(t *testing.T) {
 			if err := r.Check(ctx, "bob", acct.ID, rbac.PodsConnect); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("Check after removal = %v, want ErrNotMember", err)
 			}
-			if e := events(t, s, acct.ID)[0]; e.Action != "member.removed" || e.ResourceID != "bob" {
+			if e := rostertest.Events(t, s, acct.ID)[0]; e.Action != "member.removed" || e.ResourceID != "bob" {
 				t.Errorf("newest event = %+v, want member.removed bob", e)
 			}
 			if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); !errors.Is(err, store.ErrNotFound) {
@@ -266,9 +267,9 @@ func TestMembers(t *testing.T) {
 		})
 
 		t.Run("acting on a member of another team by ID finds nothing", func(t *testing.T) {
-			r, _ := newRoster(t, b, rbac.Runpod())
-			mine := team(t, r, "alice", nil)
-			theirs := team(t, r, "zed", map[string]rbac.Role{"yan": rbac.RunpodDev})
+			r, _ := rostertest.Open(t, b, rbac.Runpod())
+			mine := rostertest.Team(t, r, "alice", nil)
+			theirs := rostertest.Team(t, r, "zed", map[string]rbac.Role{"yan": rbac.RunpodDev})
 			if err := r.Teams.RemoveMember(ctx, "alice", mine.ID, "yan"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("removing another team's member: error = %v, want ErrNotFound", err)
 			}
@@ -282,14 +283,14 @@ func TestMembers(t *testing.T) {
 
 		t.Run("the owner cannot leave, be removed or be demoted", func(t *testing.T) {
 			for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
-				in := &inbox{}
-				r, s := newRoster(t, b, p, roster.WithNotifier(in))
-				acct := team(t, r, "alice", nil)
+				in := &rostertest.Inbox{}
+				r, s := rostertest.Open(t, b, p, roster.WithNotifier(in))
+				acct := rostertest.Team(t, r, "alice", nil)
 				other := p.Roles()[0]
 				if other == p.Top() {
 					other = p.Roles()[1]
 				}
-				rev, ev := writes(t, s)
+				rev, ev := rostertest.Writes(t, s)
 				if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrLastOwner) {
 					t.Errorf("%s: last top leaving: error = %v, want ErrLastOwner", p.Name(), err)
 				}
@@ -299,7 +300,7 @@ func TestMembers(t *testing.T) {
 				if _, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "alice", other); !errors.Is(err, teams.ErrLastOwner) {
 					t.Errorf("%s: demoting the last top: error = %v, want ErrLastOwner", p.Name(), err)
 				}
-				if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+				if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
 					t.Errorf("%s: refused calls wrote: revision %d -> %d, last event %d -> %d", p.Name(), rev, rev2, ev, ev2)
 				}
 				if !r.Can(ctx, "alice", acct.ID, rbac.MembersManage) {
@@ -307,11 +308,11 @@ func TestMembers(t *testing.T) {
 				}
 				// With a second top-role member the owner still stays; once
 				// she has handed the account over, she may go.
-				user(t, r, "bob")
+				rostertest.User(t, r, "bob")
 				if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", other); err != nil {
 					t.Fatal(err)
 				}
-				makeTop(t, r, in, "alice", acct.ID, "bob")
+				in.MakeTop(t, r, "alice", acct.ID, "bob")
 				if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrLastOwner) {
 					t.Errorf("%s: the owner leaving with another top-role member: %v, want ErrLastOwner", p.Name(), err)
 				}
@@ -319,10 +320,10 @@ func TestMembers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if _, err := r.Teams.ConfirmTransfer(ctx, "alice", tr.ID, in.last(t, "alice").Token); err != nil {
+				if _, err := r.Teams.ConfirmTransfer(ctx, "alice", tr.ID, in.Last(t, "alice").Token); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := r.Teams.AcceptTransfer(ctx, "bob", tr.ID, in.last(t, "bob").Token); err != nil {
+				if _, err := r.Teams.AcceptTransfer(ctx, "bob", tr.ID, in.Last(t, "bob").Token); err != nil {
 					t.Fatal(err)
 				}
 				if err := r.Teams.Leave(ctx, "alice", acct.ID); err != nil {
@@ -332,8 +333,8 @@ func TestMembers(t *testing.T) {
 		})
 
 		t.Run("nobody leaves their personal account", func(t *testing.T) {
-			r, _ := newRoster(t, b, rbac.Runpod())
-			acct := user(t, r, "alice")
+			r, _ := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.User(t, r, "alice")
 			if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
 				t.Errorf("leaving a personal account: error = %v, want ErrNotTeam", err)
 			}
@@ -342,10 +343,10 @@ func TestMembers(t *testing.T) {
 		t.Run("two top-role members demoting each other at once leave one", func(t *testing.T) {
 			// One Roster for every trial, so that its connection pool is warm
 			// and the two transactions really overlap.
-			r, _ := newRoster(t, b, rbac.Runpod())
+			r, _ := rostertest.Open(t, b, rbac.Runpod())
 			for trial := range 40 {
 				alice, bob := fmt.Sprintf("alice%d", trial), fmt.Sprintf("bob%d", trial)
-				acct := team(t, r, alice, map[string]rbac.Role{bob: rbac.RunpodAdmin})
+				acct := rostertest.Team(t, r, alice, map[string]rbac.Role{bob: rbac.RunpodAdmin})
 				var wg sync.WaitGroup
 				errs := make([]error, 2)
 				for i, pair := range [][2]string{{alice, bob}, {bob, alice}} {
@@ -408,4 +409,77 @@ p, dev, pods.manage
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestBadInput checks that the teams service refuses malformed IDs, names,
+// addresses and sign-in methods with ErrInvalid and writes nothing.
+func TestBadInput(t *testing.T) {
+	ctx := context.Background()
+	r, s := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod())
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	long := strings.Repeat("x", store.MaxIDLen+1)
+	badIDs := map[string]string{"empty": "", "oversized": long, "non-UTF-8": "a\xffb", "control character": "a\x00b", "newline": "a\nb", "space": "a b", "bidi override": "a\u202eb"}
+	badNames := map[string]string{"empty": "", "oversized": strings.Repeat("n", store.MaxNameLen+1), "non-UTF-8": "Acme\xff", "control character": "Ac\x1bme", "newline": "Acme\nadmin", "leading space": " Acme"}
+	badEmails := map[string]string{"empty": "", "no at": "alice.example.com", "display name": "Alice <alice@example.com>", "oversized": strings.Repeat("a", 250) + "@example.com", "non-ASCII": "alïce@example.com", "newline": "alice@example.com\nbcc: x@y.z", "no dot in domain": "alice@localhost"}
+
+	rev, ev := rostertest.Writes(t, s)
+	check := func(t *testing.T, err error) {
+		t.Helper()
+		if !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("error = %v, want ErrInvalid", err)
+		}
+		if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
+			t.Errorf("refused call wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+		}
+	}
+	for kind, bad := range badIDs {
+		t.Run("user ID "+kind, func(t *testing.T) {
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: bad, Email: "x@example.com", Name: "X", SignIn: store.SignInEmail})
+			check(t, err)
+			if r.Can(ctx, bad, acct.ID, rbac.AccountAccess) {
+				t.Error("Can answered true")
+			}
+		})
+		t.Run("actor "+kind, func(t *testing.T) {
+			_, err := r.Teams.AddMember(ctx, bad, acct.ID, "bob", rbac.RunpodBasic)
+			check(t, err)
+			check(t, r.Teams.RemoveMember(ctx, bad, acct.ID, "bob"))
+			_, err = r.Teams.Rename(ctx, bad, acct.ID, "New")
+			check(t, err)
+		})
+		t.Run("account ID "+kind, func(t *testing.T) {
+			_, err := r.Teams.ChangeRole(ctx, "alice", bad, "bob", rbac.RunpodBasic)
+			check(t, err)
+			check(t, r.Teams.Leave(ctx, "bob", bad))
+			_, err = r.Teams.DeleteTeam(ctx, "alice", bad)
+			check(t, err)
+			if r.Can(ctx, "bob", bad, rbac.AccountAccess) {
+				t.Error("Can answered true")
+			}
+		})
+		t.Run("role "+kind, func(t *testing.T) {
+			_, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.Role(bad))
+			check(t, err)
+		})
+	}
+	for kind, bad := range badNames {
+		t.Run("team name "+kind, func(t *testing.T) {
+			_, err := r.Teams.Rename(ctx, "alice", acct.ID, bad)
+			check(t, err)
+		})
+		t.Run("user name "+kind, func(t *testing.T) {
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: "x@example.com", Name: bad, SignIn: store.SignInEmail})
+			check(t, err)
+		})
+	}
+	for kind, bad := range badEmails {
+		t.Run("email "+kind, func(t *testing.T) {
+			_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: bad, Name: "New", SignIn: store.SignInEmail})
+			check(t, err)
+		})
+	}
+	t.Run("sign-in method unknown", func(t *testing.T) {
+		_, err := r.Teams.CreateUser(ctx, store.User{ID: "newuser", Email: "x@example.com", Name: "X", SignIn: "password"})
+		check(t, err)
+	})
 }

@@ -1,4 +1,4 @@
-package roster_test
+package teams_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 )
@@ -29,21 +30,21 @@ func TestManagementRules(t *testing.T) {
 		{rbac.DigitalOcean(), rbac.DigitalOceanOwner, []rbac.Role{rbac.DigitalOceanBiller, rbac.DigitalOceanBillingViewer,
 			rbac.DigitalOceanMember, rbac.DigitalOceanModifier, rbac.DigitalOceanResourceViewer}, rbac.DigitalOceanResourceViewer},
 	} {
-		forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 			for _, role := range append([]rbac.Role{tc.manager}, tc.others...) {
 				t.Run(fmt.Sprintf("%s %s", tc.policy.Name(), role), func(t *testing.T) {
-					in := &inbox{}
-					r, _ := newRoster(t, b, tc.policy, roster.WithNotifier(in))
-					acct := team(t, r, "owner", map[string]rbac.Role{"target": tc.plain})
+					in := &rostertest.Inbox{}
+					r, _ := rostertest.Open(t, b, tc.policy, roster.WithNotifier(in))
+					acct := rostertest.Team(t, r, "owner", map[string]rbac.Role{"target": tc.plain})
 					actor := "owner"
 					if role != tc.manager {
 						actor = "actor"
-						user(t, r, actor)
+						rostertest.User(t, r, actor)
 						if _, err := r.Teams.AddMember(ctx, "owner", acct.ID, actor, role); err != nil {
 							t.Fatal(err)
 						}
 					}
-					user(t, r, "newcomer")
+					rostertest.User(t, r, "newcomer")
 					may := role == tc.manager
 					attempts := map[string]error{}
 					_, attempts["add a member"] = r.Teams.AddMember(ctx, actor, acct.ID, "newcomer", tc.plain)

@@ -1,4 +1,4 @@
-package roster_test
+package teams_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -39,14 +40,14 @@ func TestOwnershipTransfer(t *testing.T) {
 
 func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *roster.Roster, actor, accountID, to string) (store.Transfer, error)) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		setup := func(t *testing.T) (*roster.Roster, store.Store, *inbox, *testClock, store.Account) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		setup := func(t *testing.T) (*roster.Roster, store.Store, *rostertest.Inbox, *rostertest.Clock, store.Account) {
 			t.Helper()
-			in := &inbox{}
-			clk := newTestClock()
-			r, s := newRoster(t, b, rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clk.Now),
+			in := &rostertest.Inbox{}
+			clk := rostertest.NewClock()
+			r, s := rostertest.Open(t, b, rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clk.Now),
 				roster.WithBaseURL("https://cloud.example.com/team"))
-			acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
+			acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
 			return r, s, in, clk, acct
 		}
 
@@ -55,7 +56,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 			if _, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
 				t.Errorf("ChangeRole to owner: error = %v, want ErrTransferRequired", err)
 			}
-			user(t, r, "newbie")
+			rostertest.User(t, r, "newbie")
 			if _, err := r.Teams.AddMember(ctx, "olive", acct.ID, "newbie", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
 				t.Errorf("AddMember as owner: error = %v, want ErrTransferRequired", err)
 			}
@@ -73,7 +74,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 			if err != nil {
 				t.Fatal(err)
 			}
-			confirm := in.last(t, "olive")
+			confirm := in.Last(t, "olive")
 			if !strings.HasPrefix(confirm.Link, "https://cloud.example.com/team/transfers/"+tr.ID+"?token=") || confirm.Token == "" {
 				t.Errorf("confirmation link = %q", confirm.Link)
 			}
@@ -99,7 +100,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 			if r.Can(ctx, "max", acct.ID, rbac.MembersManage) {
 				t.Fatal("max is owner before accepting")
 			}
-			accept := in.last(t, "max")
+			accept := in.Last(t, "max")
 			if accept.Token == confirm.Token || accept.Email != "max@example.com" {
 				t.Errorf("acceptance notice = %+v", accept)
 			}
@@ -141,7 +142,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 				t.Fatal(err)
 			}
 			clk.Advance(teams.DefaultTransferTTL)
-			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.last(t, "olive").Token); !errors.Is(err, teams.ErrTransferExpired) {
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.Last(t, "olive").Token); !errors.Is(err, teams.ErrTransferExpired) {
 				t.Errorf("confirming after 7 days: error = %v, want ErrTransferExpired", err)
 			}
 		})
@@ -152,7 +153,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 			if err != nil {
 				t.Fatal(err)
 			}
-			tok := in.last(t, "olive").Token
+			tok := in.Last(t, "olive").Token
 			var wg sync.WaitGroup
 			errs := make([]error, 10)
 			for i := range errs {
@@ -179,13 +180,13 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.last(t, "olive").Token); err != nil {
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, in.Last(t, "olive").Token); err != nil {
 				t.Fatal(err)
 			}
 			if err := r.Teams.Leave(ctx, "max", acct.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, in.last(t, "max").Token); !errors.Is(err, teams.ErrTransferClosed) {
+			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, in.Last(t, "max").Token); !errors.Is(err, teams.ErrTransferClosed) {
 				t.Errorf("accepting after leaving: error = %v, want ErrTransferClosed", err)
 			}
 			// A removed new owner: the same.
@@ -248,7 +249,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 func newestAllowed(t *testing.T, s store.Store, accountID string, n int) string {
 	t.Helper()
 	var actions []string
-	for _, e := range events(t, s, accountID) {
+	for _, e := range rostertest.Events(t, s, accountID) {
 		if e.Result == store.Allowed && len(actions) < n {
 			actions = append(actions, string(e.Action))
 		}
@@ -259,7 +260,7 @@ func newestAllowed(t *testing.T, s store.Store, accountID string, n int) string 
 // hasDeniedBy reports whether the account's log has a denied event by actor.
 func hasDeniedBy(t *testing.T, s store.Store, accountID, actor string) bool {
 	t.Helper()
-	for _, e := range events(t, s, accountID) {
+	for _, e := range rostertest.Events(t, s, accountID) {
 		if e.Result == store.Denied && e.Actor == actor {
 			return true
 		}

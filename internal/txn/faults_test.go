@@ -1,4 +1,4 @@
-package roster_test
+package txn_test
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
@@ -206,7 +207,7 @@ type faultWorld struct {
 	r      *roster.Roster
 	s      store.Store // the real store under the faults
 	f      *faultStore
-	box    *tokenBox
+	box    *rostertest.Inbox
 	team   string
 	users  []string
 	invite invites.Invitation
@@ -222,19 +223,16 @@ func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
 	t.Helper()
 	ctx := context.Background()
 	f := &faultStore{Store: s}
-	box := &tokenBox{tokens: map[string]string{}}
+	box := &rostertest.Inbox{}
 	p := rbac.Runpod()
-	r, err := roster.New(ctx, f, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	closeAtEnd(t, r)
+	r := rostertest.New(t, f, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
 	w := &faultWorld{r: r, s: s, f: f, box: box, p: p, pre: pre}
 	for _, u := range []string{"own", "adm", "dev", "bas", "out", "new"} { // "new" is created by an operation
 		w.users = append(w.users, pre+u)
 	}
-	w.team = team(t, r, pre+"own", map[string]rbac.Role{pre + "adm": rbac.RunpodAdmin, pre + "dev": rbac.RunpodDev, pre + "bas": rbac.RunpodBasic}).ID
-	user(t, r, pre+"out")
+	w.team = rostertest.Team(t, r, pre+"own", map[string]rbac.Role{pre + "adm": rbac.RunpodAdmin, pre + "dev": rbac.RunpodDev, pre + "bas": rbac.RunpodBasic}).ID
+	rostertest.User(t, r, pre+"out")
+	var err error
 	if w.invite, err = r.Invites.CreateLink(ctx, pre+"own", w.team, rbac.RunpodDev); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +240,7 @@ func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Teams.ConfirmTransfer(ctx, pre+"own", tr.ID, box.token(tr.ID)); err != nil {
+	if _, err := r.Teams.ConfirmTransfer(ctx, pre+"own", tr.ID, box.Token(tr.ID)); err != nil {
 		t.Fatal(err)
 	}
 	w.xfer = tr.ID
@@ -441,7 +439,7 @@ var faultOps = []struct {
 		return err
 	}},
 	{"accept transfer", func(ctx context.Context, w *faultWorld) error {
-		_, err := w.r.Teams.AcceptTransfer(ctx, w.pre+"dev", w.xfer, w.box.token(w.xfer))
+		_, err := w.r.Teams.AcceptTransfer(ctx, w.pre+"dev", w.xfer, w.box.Token(w.xfer))
 		return err
 	}},
 	{"cancel transfer", func(ctx context.Context, w *faultWorld) error {
@@ -478,7 +476,7 @@ var faultOps = []struct {
 // equals the store, and every audit chain verifies.
 func TestFaults(t *testing.T) {
 	var faults atomic.Int64
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		s := b.Store(t)
 		for _, mode := range []string{"write fails", "context cancelled"} {
 			for _, o := range faultOps {

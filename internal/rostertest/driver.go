@@ -1,4 +1,4 @@
-package roster_test
+package rostertest
 
 import (
 	"context"
@@ -18,11 +18,12 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// chaos does random membership operations by random users on a Roster,
+// Driver does random membership operations by random users on a Roster,
 // from any number of goroutines: the driver of the crash and load tests.
-type chaos struct {
+// It is safe for concurrent use.
+type Driver struct {
 	r     *roster.Roster
-	box   *tokenBox
+	in    *Inbox
 	users []string
 
 	mu       sync.Mutex
@@ -30,10 +31,13 @@ type chaos struct {
 	tokens   []string // invite tokens handed out
 }
 
-// newChaos creates the users (or, on a reopened database, finds them) and
-// returns a driver for them.
-func newChaos(ctx context.Context, r *roster.Roster, box *tokenBox, prefix string, n int) (*chaos, error) {
-	c := &chaos{r: r, box: box}
+// NewDriver creates n users named prefix0, prefix1, ... (or, on a reopened
+// database, finds them) and returns a driver for them. The Roster must
+// have been made with in as its notifier, for the driver to follow the
+// transfer links. It returns the Roster's error if a user can be neither
+// created nor found.
+func NewDriver(ctx context.Context, r *roster.Roster, in *Inbox, prefix string, n int) (*Driver, error) {
+	d := &Driver{r: r, in: in}
 	for i := range n {
 		id := fmt.Sprintf("%s%d", prefix, i)
 		_, err := r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
@@ -45,118 +49,110 @@ func newChaos(ctx context.Context, r *roster.Roster, box *tokenBox, prefix strin
 			return nil, err
 		}
 		for _, a := range accts {
-			if a.Account.Owner == id && !slices.Contains(c.accounts, a.Account.ID) {
-				c.accounts = append(c.accounts, a.Account.ID)
+			if a.Account.Owner == id && !slices.Contains(d.accounts, a.Account.ID) {
+				d.accounts = append(d.accounts, a.Account.ID)
 			}
 		}
-		c.users = append(c.users, id)
+		d.users = append(d.users, id)
 	}
-	return c, nil
+	return d, nil
 }
 
-// unexpected reports whether err is a failure no caller should see: a
+// Users returns the IDs of the driver's users.
+func (d *Driver) Users() []string { return slices.Clone(d.users) }
+
+// Unexpected reports whether err is a failure no caller should see: a
 // database failure or a lost race, rather than a refusal.
-func unexpected(err error) bool {
+func Unexpected(err error) bool {
 	return errors.Is(err, store.ErrBackend) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrClosed) ||
 		strings.Contains(err.Error(), "locked") || strings.Contains(err.Error(), "busy") || strings.Contains(err.Error(), "deadlock")
 }
 
-// step does one random operation and returns its name and error.
-func (c *chaos) step(ctx context.Context, rng *rand.Rand) (string, error) {
+// Step does one random operation, drawn with rng, and returns its name and
+// error: a refusal is an ordinary outcome, see Unexpected for the errors
+// that are not.
+func (d *Driver) Step(ctx context.Context, rng *rand.Rand) (string, error) {
 	pick := func(s []string) string { return s[rng.IntN(len(s))] }
-	p := c.r.Policy()
+	p := d.r.Policy()
 	roles := p.Roles()
-	c.mu.Lock()
-	acct := pick(c.accounts)
+	d.mu.Lock()
+	acct := pick(d.accounts)
 	var tok string
-	if len(c.tokens) > 0 {
-		tok = pick(c.tokens)
+	if len(d.tokens) > 0 {
+		tok = pick(d.tokens)
 	}
-	c.mu.Unlock()
+	d.mu.Unlock()
 	// Most of the time the actor is someone who manages the account, so
 	// that most operations get past authorization.
-	actor := pick(c.users)
+	actor := pick(d.users)
 	if rng.IntN(3) > 0 {
-		for _, i := range rng.Perm(len(c.users)) {
-			if c.r.Can(ctx, c.users[i], acct, rbac.MembersInvite) {
-				actor = c.users[i]
+		for _, i := range rng.Perm(len(d.users)) {
+			if d.r.Can(ctx, d.users[i], acct, rbac.MembersInvite) {
+				actor = d.users[i]
 				break
 			}
 		}
 	}
 	switch op := rng.IntN(12); op {
 	case 0:
-		_, err := c.r.Teams.ConvertToTeam(ctx, actor, acct, "Team "+actor)
+		_, err := d.r.Teams.ConvertToTeam(ctx, actor, acct, "Team "+actor)
 		return "convert", err
 	case 1, 2:
 		opts := []invites.InviteOption{}
 		if rng.IntN(3) == 0 {
 			opts = append(opts, invites.MaxUses(3))
 		}
-		inv, err := c.r.Invites.CreateLink(ctx, actor, acct, roles[rng.IntN(len(roles))], opts...)
+		inv, err := d.r.Invites.CreateLink(ctx, actor, acct, roles[rng.IntN(len(roles))], opts...)
 		if err == nil {
-			c.mu.Lock()
-			c.tokens = append(c.tokens, inv.Token)
-			c.mu.Unlock()
+			d.mu.Lock()
+			d.tokens = append(d.tokens, inv.Token)
+			d.mu.Unlock()
 		}
 		return "invite", err
 	case 3, 4:
 		if tok == "" {
 			return "accept", nil
 		}
-		_, err := c.r.Invites.Accept(ctx, actor, tok)
+		_, err := d.r.Invites.Accept(ctx, actor, tok)
 		return "accept", err
 	case 5:
-		_, err := c.r.Teams.ChangeRole(ctx, actor, acct, pick(c.users), roles[rng.IntN(len(roles))])
+		_, err := d.r.Teams.ChangeRole(ctx, actor, acct, pick(d.users), roles[rng.IntN(len(roles))])
 		return "change role", err
 	case 6:
-		return "remove", c.r.Teams.RemoveMember(ctx, actor, acct, pick(c.users))
+		return "remove", d.r.Teams.RemoveMember(ctx, actor, acct, pick(d.users))
 	case 7:
-		return "leave", c.r.Teams.Leave(ctx, actor, acct)
+		return "leave", d.r.Teams.Leave(ctx, actor, acct)
 	case 8:
-		_, err := c.r.Teams.TransferOwnership(ctx, actor, acct, pick(c.users))
+		_, err := d.r.Teams.TransferOwnership(ctx, actor, acct, pick(d.users))
 		return "transfer", err
 	case 9:
-		id, tok := c.box.any(rng)
+		id, tok := d.in.anyTransfer(rng)
 		if id == "" {
 			return "confirm transfer", nil
 		}
-		if _, err := c.r.Teams.ConfirmTransfer(ctx, actor, id, tok); err != nil {
+		if _, err := d.r.Teams.ConfirmTransfer(ctx, actor, id, tok); err != nil {
 			return "confirm transfer", err
 		}
-		_, err := c.r.Teams.AcceptTransfer(ctx, pick(c.users), id, c.box.token(id))
+		_, err := d.r.Teams.AcceptTransfer(ctx, pick(d.users), id, d.in.Token(id))
 		return "accept transfer", err
 	case 10:
-		_, err := c.r.Teams.DeleteTeam(ctx, actor, acct)
+		_, err := d.r.Teams.DeleteTeam(ctx, actor, acct)
 		return "delete team", err
 	default:
-		_, err := c.r.Invites.Pending(ctx, actor, acct)
+		_, err := d.r.Invites.Pending(ctx, actor, acct)
 		return "list invites", err
 	}
 }
 
-// any returns a random transfer and its newest token, or "" if there is
-// none.
-func (b *tokenBox) any(rng *rand.Rand) (id, tok string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if len(b.tokens) == 0 {
-		return "", ""
-	}
-	ids := slices.Sorted(maps.Keys(b.tokens))
-	id = ids[rng.IntN(len(ids))]
-	return id, b.tokens[id]
-}
-
-// checkInvariants reads every account the users belong to from the store
-// and fails t unless: no user is a member twice, every account has a member
-// with the top role, the in-memory index answers every Can question as the
-// stored members say, the audit chain verifies, the members replayed from
-// the audit log equal the stored members, and no invite was used more often
-// than it allows or twice by one user. It returns the number of
-// memberships.
-func checkInvariants(t testing.TB, r *roster.Roster, s store.Store, users []string) int {
-	t.Helper()
+// CheckInvariants reads every account the users belong to from the store
+// and fails tb unless: no user is a member twice, every account has a
+// member with the top role, r's in-memory index answers every Can question
+// as the stored members say, the audit chain verifies, the members
+// replayed from the audit log equal the stored members, and no invite was
+// used more often than it allows or twice by one user. It returns the
+// number of memberships.
+func CheckInvariants(tb testing.TB, r *roster.Roster, s store.Store, users []string) int {
+	tb.Helper()
 	ctx := context.Background()
 	p := r.Policy()
 	members := map[string][]store.Member{}
@@ -192,14 +188,14 @@ func checkInvariants(t testing.TB, r *roster.Roster, s store.Store, users []stri
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("read the store: %v", err)
+		tb.Fatalf("read the store: %v", err)
 	}
 	for id, ms := range members {
 		roles := map[string]rbac.Role{}
 		var top string
 		for _, m := range ms {
 			if _, dup := roles[m.UserID]; dup {
-				t.Fatalf("invariant: %s is a member of %s twice", m.UserID, id)
+				tb.Fatalf("invariant: %s is a member of %s twice", m.UserID, id)
 			}
 			roles[m.UserID] = rbac.Role(m.Role)
 			if p.IsTop(rbac.Role(m.Role)) {
@@ -207,29 +203,29 @@ func checkInvariants(t testing.TB, r *roster.Roster, s store.Store, users []stri
 			}
 		}
 		if top == "" {
-			t.Fatalf("invariant: account %s has no member with the top role: %v", id, roles)
+			tb.Fatalf("invariant: account %s has no member with the top role: %v", id, roles)
 		}
 		for _, u := range append(slices.Clone(users), "canary") {
 			role, member := roles[u]
 			for _, a := range p.Actions() {
 				if got, want := r.Can(ctx, u, id, a), member && p.Allows(role, a); got != want {
-					t.Fatalf("index: Can(%s, %s, %s) = %v, the store says %v (role %q)", u, id, a, got, want, role)
+					tb.Fatalf("index: Can(%s, %s, %s) = %v, the store says %v (role %q)", u, id, a, got, want, role)
 				}
 			}
 		}
 		if _, err := r.Audit.Verify(ctx, top, id); err != nil {
-			t.Fatalf("audit chain of %s: %v", id, err)
+			tb.Fatalf("audit chain of %s: %v", id, err)
 		}
 		replayed, err := r.Audit.MembersAt(ctx, top, id, time.Now().Add(time.Hour))
 		if err != nil {
-			t.Fatalf("members of %s from the audit log: %v", id, err)
+			tb.Fatalf("members of %s from the audit log: %v", id, err)
 		}
 		fromLog := map[string]rbac.Role{}
 		for _, m := range replayed {
 			fromLog[m.UserID] = rbac.Role(m.Role)
 		}
 		if !maps.Equal(fromLog, roles) {
-			t.Fatalf("invariant: members of %s: stored %v, replayed from the audit log %v", id, roles, fromLog)
+			tb.Fatalf("invariant: members of %s: stored %v, replayed from the audit log %v", id, roles, fromLog)
 		}
 	}
 	for _, inv := range invs {
@@ -237,12 +233,12 @@ func checkInvariants(t testing.TB, r *roster.Roster, s store.Store, users []stri
 		seen := map[string]bool{}
 		for _, u := range us {
 			if seen[u.UserID] {
-				t.Fatalf("invariant: %s used invite %s twice", u.UserID, inv.ID)
+				tb.Fatalf("invariant: %s used invite %s twice", u.UserID, inv.ID)
 			}
 			seen[u.UserID] = true
 		}
 		if len(us) > max(inv.MaxUses, 1) || inv.Uses != len(us) {
-			t.Fatalf("invariant: invite %s counts %d uses of %d, and %d are recorded", inv.ID, inv.Uses, inv.MaxUses, len(us))
+			tb.Fatalf("invariant: invite %s counts %d uses of %d, and %d are recorded", inv.ID, inv.Uses, inv.MaxUses, len(us))
 		}
 	}
 	n := 0

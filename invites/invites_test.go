@@ -1,4 +1,4 @@
-package roster_test
+package invites_test
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
@@ -24,11 +25,11 @@ import (
 
 func TestLinkInvites(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("a link makes its first accepter a member with its role and is then used up", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
-			bob, carol := user(t, e.r, "bob"), user(t, e.r, "carol")
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			bob, carol := rostertest.User(t, e.r, "bob"), rostertest.User(t, e.r, "carol")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			if inv.Link != baseURL+"/"+inv.Token || len(inv.Token) != invites.TokenLen {
 				t.Errorf("link = %q with token %q, want %s/<%d-character token>", inv.Link, inv.Token, baseURL, invites.TokenLen)
@@ -63,10 +64,10 @@ func TestLinkInvites(t *testing.T) {
 
 		t.Run("only members allowed to invite create, resend or revoke invites", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
-			user(t, e.r, "mallory")
+			acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			rostertest.User(t, e.r, "mallory")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodBasic)
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			for who, want := range map[string]error{"bob": rbac.ErrDenied, "mallory": rbac.ErrNotMember} {
 				if _, err := e.r.Invites.CreateLink(ctx, who, acct.ID, rbac.RunpodBasic); !errors.Is(err, want) {
 					t.Errorf("%s creates a link: error = %v, want %v", who, err, want)
@@ -84,18 +85,18 @@ func TestLinkInvites(t *testing.T) {
 			if _, err := e.r.Invites.CreateLink(ctx, "alice", "acc_missing", rbac.RunpodBasic); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("link to a missing account: error = %v, want ErrNotFound", err)
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 		})
 
 		t.Run("nobody invites with, resends or revokes a role their own does not cover", func(t *testing.T) {
 			e := newInviteEnv(t, b, leadPolicy(t))
-			acct := team(t, e.r, "alice", map[string]rbac.Role{"lena": "lead"})
+			acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"lena": "lead"})
 			link(t, e.r, "lena", acct.ID, "dev")
 			link(t, e.r, "lena", acct.ID, "lead")
 			adminInv := link(t, e.r, "alice", acct.ID, "admin")
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			for _, role := range []rbac.Role{"admin", "billing"} {
 				if _, err := e.r.Invites.CreateLink(ctx, "lena", acct.ID, role); !errors.Is(err, rbac.ErrDenied) {
 					t.Errorf("lead invites %s: error = %v, want ErrDenied", role, err)
@@ -110,34 +111,34 @@ func TestLinkInvites(t *testing.T) {
 			if err := e.r.Invites.Revoke(ctx, "lena", acct.ID, adminInv.ID); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("lead revokes an admin invite: error = %v, want ErrDenied", err)
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 		})
 
 		t.Run("a reusable link admits up to MaxUses users and never grants the top role", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodBasic, invites.MaxUses(3))
 			for _, id := range []string{"u1", "u2", "u3"} {
-				user(t, e.r, id)
+				rostertest.User(t, e.r, id)
 				accept(t, e.r, id, inv.Token)
 				if got := listed(t, e.r, "alice", acct.ID, inv.ID); id != "u3" && got.Status != invites.Pending {
 					t.Errorf("after %s joined the link is %s, want pending", id, got.Status)
 				}
 			}
-			user(t, e.r, "u4")
+			rostertest.User(t, e.r, "u4")
 			if _, err := e.r.Invites.Accept(ctx, "u4", inv.Token); !errors.Is(err, invites.ErrUsed) {
 				t.Errorf("fourth user: error = %v, want ErrUsed", err)
 			}
 			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Accepted || got.Uses != 3 {
 				t.Errorf("used-up link = %+v, want accepted with 3 uses", got)
 			}
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			if _, err := e.r.Invites.CreateLink(ctx, "alice", acct.ID, rbac.RunpodAdmin, invites.MaxUses(2)); !errors.Is(err, invites.ErrReusableTop) {
 				t.Errorf("reusable admin link: error = %v, want ErrReusableTop", err)
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused link wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 			single := link(t, e.r, "alice", acct.ID, rbac.RunpodAdmin)
@@ -155,8 +156,8 @@ func TestLinkInvites(t *testing.T) {
 				return week, nil
 			}
 			e := newInviteEnv(t, b, rbac.Runpod(), invites.WithTeamExpiry(teamExpiry))
-			acct := team(t, e.r, "alice", nil)
-			other := team(t, e.r, "oscar", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			other := rostertest.Team(t, e.r, "oscar", nil)
 			special = other.ID
 			now := e.clock.Now()
 			for _, c := range []struct {
@@ -181,9 +182,9 @@ func TestLinkInvites(t *testing.T) {
 			}
 
 			g := newInviteEnv(t, b, rbac.Runpod(), invites.WithDefaultExpiry(24*time.Hour))
-			gteam := team(t, g.r, "alice", nil)
-			user(t, g.r, "bob")
-			user(t, g.r, "carol")
+			gteam := rostertest.Team(t, g.r, "alice", nil)
+			rostertest.User(t, g.r, "bob")
+			rostertest.User(t, g.r, "carol")
 			day := link(t, g.r, "alice", gteam.ID, rbac.RunpodBasic)
 			forever := link(t, g.r, "alice", gteam.ID, rbac.RunpodBasic, invites.NeverExpires())
 			if want := g.clock.Now().Add(24 * time.Hour); !day.ExpiresAt.Equal(want) {
@@ -211,15 +212,15 @@ func TestLinkInvites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			acct := team(t, r, "alice", nil)
-			rev, ev := writes(t, s)
+			acct := rostertest.Team(t, r, "alice", nil)
+			rev, ev := rostertest.Writes(t, s)
 			if _, err := r.Invites.CreateLink(ctx, "alice", acct.ID, rbac.RunpodDev); !errors.Is(err, invites.ErrNoBaseURL) {
 				t.Errorf("CreateLink without base URL: error = %v, want ErrNoBaseURL", err)
 			}
 			if _, err := r.Invites.CreateEmail(ctx, "alice", acct.ID, rbac.RunpodDev, []string{"bob@example.com"}); !errors.Is(err, invites.ErrNoBaseURL) {
 				t.Errorf("CreateEmail without base URL: error = %v, want ErrNoBaseURL", err)
 			}
-			if rev2, ev2 := writes(t, s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 			e := newInviteEnvOn(t, s, rbac.Runpod(), invites.WithBaseURL("https://app.example.com/teams/join/"))
@@ -230,7 +231,7 @@ func TestLinkInvites(t *testing.T) {
 
 		t.Run("invites are made for team accounts only", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			personal := user(t, e.r, "alice")
+			personal := rostertest.User(t, e.r, "alice")
 			if _, err := e.r.Invites.CreateLink(ctx, "alice", personal.ID, rbac.RunpodDev); !errors.Is(err, invites.ErrNotTeam) {
 				t.Errorf("link to a personal account: error = %v, want ErrNotTeam", err)
 			}
@@ -240,10 +241,10 @@ func TestLinkInvites(t *testing.T) {
 
 func TestEmailInvites(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("each distinct address gets one invite and one email", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean(), invites.WithDefaultExpiry(72*time.Hour))
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			invs, err := e.r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanMember,
 				[]string{"Max@Example.com", "zoe@example.com", "max@example.COM"})
 			if err != nil {
@@ -273,7 +274,7 @@ func TestEmailInvites(t *testing.T) {
 
 		t.Run("an email invite is accepted only from the invited address", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			inv := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanModifier, "bob@example.com")
 			gmail := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanModifier, "b.ob@gmail.com")
 			for id, email := range map[string]string{
@@ -303,7 +304,7 @@ func TestEmailInvites(t *testing.T) {
 
 		t.Run("secure sign-in is required when the invite asks for it", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			for _, signIn := range []store.SignIn{store.SignInEmail, store.SignInEmail2FA, store.SignInGoogle, store.SignInGitHub} {
 				id := "u-" + strings.ReplaceAll(string(signIn), "+", "-")
 				inv := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanMember, id+"@example.com", invites.RequireSecure())
@@ -328,15 +329,15 @@ func TestEmailInvites(t *testing.T) {
 
 		t.Run("an address with a pending invite fails the whole batch", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			first := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanMember, "ann@example.com", invites.ExpiresIn(time.Hour))
 			sent := len(e.out.messages())
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			_, err := e.r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanBiller, []string{"ben@example.com", "ANN@example.com"})
 			if !errors.Is(err, invites.ErrPending) || !strings.Contains(err.Error(), "ann@example.com") {
 				t.Fatalf("batch with a pending address: error = %v, want ErrPending naming ann@example.com", err)
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused batch wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 			if all, err := e.r.Invites.List(ctx, "olive", acct.ID); err != nil || len(all) != 1 {
@@ -357,7 +358,7 @@ func TestEmailInvites(t *testing.T) {
 
 		t.Run("a failing notifier keeps the invites and reports ErrNotSent", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			e.out.fail["bad@example.com"] = true
 			invs, err := e.r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanMember, []string{"good@example.com", "bad@example.com"})
 			if !errors.Is(err, invites.ErrNotSent) || !errors.Is(err, errMailbox) || !strings.Contains(err.Error(), "bad@example.com") {
@@ -392,7 +393,7 @@ func TestEmailInvites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			acct := team(t, r, "olive", nil)
+			acct := rostertest.Team(t, r, "olive", nil)
 			inv := emailInvite(t, r, "olive", acct.ID, rbac.DigitalOceanMember, "max@example.com")
 			if inv.Link != baseURL+"/"+inv.Token {
 				t.Errorf("link = %q", inv.Link)
@@ -403,12 +404,12 @@ func TestEmailInvites(t *testing.T) {
 
 		t.Run("malformed address lists are refused and write nothing", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			tooMany := make([]string, invites.MaxEmails+1)
 			for i := range tooMany {
 				tooMany[i] = "u" + strings.Repeat("x", i) + "@example.com"
 			}
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			for name, list := range map[string][]string{
 				"empty":             nil,
 				"too many":          tooMany,
@@ -426,7 +427,7 @@ func TestEmailInvites(t *testing.T) {
 					t.Errorf("%s: error = %v, want ErrInvalid", name, err)
 				}
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 			if n := len(e.out.messages()); n != 0 {
@@ -438,10 +439,10 @@ func TestEmailInvites(t *testing.T) {
 
 func TestPendingInvites(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("the list shows who, role, kind, creator, times and status, emails only to inviters", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
+			acct := rostertest.Team(t, e.r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
 			created := e.clock.Now()
 			mail := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanBiller, "ann@example.com", invites.ExpiresIn(48*time.Hour))
 			e.clock.Advance(time.Minute)
@@ -450,7 +451,7 @@ func TestPendingInvites(t *testing.T) {
 			used := link(t, e.r, "olive", acct.ID, rbac.DigitalOceanResourceViewer)
 			e.clock.Advance(time.Minute)
 			revoked := link(t, e.r, "olive", acct.ID, rbac.DigitalOceanMember)
-			user(t, e.r, "ray")
+			rostertest.User(t, e.r, "ray")
 			accept(t, e.r, "ray", used.Token)
 			if err := e.r.Invites.Revoke(ctx, "olive", acct.ID, revoked.ID); err != nil {
 				t.Fatal(err)
@@ -494,7 +495,7 @@ func TestPendingInvites(t *testing.T) {
 			if seen[0].Email != "" || seen[0].Role != rbac.DigitalOceanBiller || seen[0].CreatedBy != "olive" {
 				t.Errorf("Pending for a member = %+v, want the row without its email", seen[0])
 			}
-			user(t, e.r, "stranger")
+			rostertest.User(t, e.r, "stranger")
 			if _, err := e.r.Invites.List(ctx, "stranger", acct.ID); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("List by a non-member: error = %v, want ErrNotMember", err)
 			}
@@ -507,10 +508,10 @@ func TestPendingInvites(t *testing.T) {
 
 func TestResendAndRevoke(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("resend issues a new token and the old one stops working", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", map[string]rbac.Role{"oona": rbac.DigitalOceanMember})
+			acct := rostertest.Team(t, e.r, "olive", map[string]rbac.Role{"oona": rbac.DigitalOceanMember})
 			promote(t, e.r, e.s, acct.ID, "oona", rbac.DigitalOceanOwner)
 			inv := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanMember, "max@example.com", invites.ExpiresIn(24*time.Hour))
 			e.clock.Advance(30 * time.Hour) // expired: resending renews it
@@ -541,10 +542,10 @@ func TestResendAndRevoke(t *testing.T) {
 
 		t.Run("a resent link keeps its uses and its never-expiring lifetime", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodBasic, invites.MaxUses(2))
-			user(t, e.r, "bob")
-			user(t, e.r, "carol")
+			rostertest.User(t, e.r, "bob")
+			rostertest.User(t, e.r, "carol")
 			accept(t, e.r, "bob", inv.Token)
 			resent, err := e.r.Invites.Resend(ctx, "alice", acct.ID, inv.ID)
 			if err != nil {
@@ -561,9 +562,9 @@ func TestResendAndRevoke(t *testing.T) {
 
 		t.Run("revoked and used invites cannot be revoked, resent or accepted", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
-			other := team(t, e.r, "oscar", nil)
-			user(t, e.r, "bob")
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			other := rostertest.Team(t, e.r, "oscar", nil)
+			rostertest.User(t, e.r, "bob")
 			revoked := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			used := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			if err := e.r.Invites.Revoke(ctx, "alice", acct.ID, revoked.ID); err != nil {
@@ -573,7 +574,7 @@ func TestResendAndRevoke(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "bob", revoked.Token); !errors.Is(err, invites.ErrRevoked) {
 				t.Errorf("accept revoked: error = %v, want ErrRevoked", err)
 			}
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			for name, c := range map[string]struct {
 				err  error
 				want error
@@ -591,7 +592,7 @@ func TestResendAndRevoke(t *testing.T) {
 					t.Errorf("%s: error = %v, want %v", name, c.err, c.want)
 				}
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 		})
@@ -600,12 +601,12 @@ func TestResendAndRevoke(t *testing.T) {
 
 func TestAcceptInvites(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("an existing member gets ErrAlreadyMember and nothing changes", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodAdmin)
-			rev, _ := writes(t, e.s)
+			rev, _ := rostertest.Writes(t, e.s)
 			for _, who := range []string{"alice", "bob"} {
 				_, err := e.r.Invites.Accept(ctx, who, inv.Token)
 				if !errors.Is(err, invites.ErrAlreadyMember) || !errors.Is(err, store.ErrExists) {
@@ -613,7 +614,7 @@ func TestAcceptInvites(t *testing.T) {
 				}
 			}
 			assertRole(t, e.s, acct.ID, "bob", rbac.RunpodDev)
-			if rev2, _ := writes(t, e.s); rev2 != rev {
+			if rev2, _ := rostertest.Writes(t, e.s); rev2 != rev {
 				t.Errorf("refused accepts changed memberships: revision %d -> %d", rev, rev2)
 			}
 			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Pending || got.Uses != 0 {
@@ -623,7 +624,7 @@ func TestAcceptInvites(t *testing.T) {
 
 		t.Run("accepting needs an existing user and creates none", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			if _, err := e.r.Invites.Accept(ctx, "ghost", inv.Token); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("unknown user accepts: error = %v, want ErrNotFound", err)
@@ -638,11 +639,11 @@ func TestAcceptInvites(t *testing.T) {
 
 		t.Run("malformed and unknown tokens are refused and leave no trace", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
-			user(t, e.r, "bob")
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			rostertest.User(t, e.r, "bob")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			unknown, _ := invites.NewToken()
-			rev, ev := writes(t, e.s)
+			rev, ev := rostertest.Writes(t, e.s)
 			for name, c := range map[string]struct {
 				token string
 				want  error
@@ -667,16 +668,16 @@ func TestAcceptInvites(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "bob", unknown); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("unknown token: error = %v, want one wrapping store.ErrNotFound too", err)
 			}
-			if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused tokens wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 		})
 
 		t.Run("an invite whose inviter lost the right to invite is revoked at accept time", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", map[string]rbac.Role{"carol": rbac.RunpodAdmin, "dave": rbac.RunpodAdmin})
-			user(t, e.r, "bob")
-			user(t, e.r, "erin")
+			acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"carol": rbac.RunpodAdmin, "dave": rbac.RunpodAdmin})
+			rostertest.User(t, e.r, "bob")
+			rostertest.User(t, e.r, "erin")
 			fromCarol := link(t, e.r, "carol", acct.ID, rbac.RunpodDev)
 			fromDave := link(t, e.r, "dave", acct.ID, rbac.RunpodDev)
 			vouched := link(t, e.r, "dave", acct.ID, rbac.RunpodBasic)
@@ -712,9 +713,9 @@ func TestAcceptInvites(t *testing.T) {
 
 		t.Run("removing a member does not reopen the invite they came by", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
-			user(t, e.r, "bob")
-			user(t, e.r, "carol")
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			rostertest.User(t, e.r, "bob")
+			rostertest.User(t, e.r, "carol")
 			single := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 			reusable := link(t, e.r, "alice", acct.ID, rbac.RunpodBasic, invites.MaxUses(5))
 			accept(t, e.r, "bob", single.Token)
@@ -743,7 +744,7 @@ func TestAcceptInvites(t *testing.T) {
 
 		t.Run("deleting a team revokes its pending invites", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.DigitalOcean())
-			acct := team(t, e.r, "olive", nil)
+			acct := rostertest.Team(t, e.r, "olive", nil)
 			l := link(t, e.r, "olive", acct.ID, rbac.DigitalOceanMember)
 			m := emailInvite(t, e.r, "olive", acct.ID, rbac.DigitalOceanMember, "max@example.com")
 			userWith(t, e.r, "max", "max@example.com", store.SignInGoogle)
@@ -763,7 +764,7 @@ func TestAcceptInvites(t *testing.T) {
 
 		t.Run("preview shows the team, role and inviter of a usable invite", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
+			acct := rostertest.Team(t, e.r, "alice", nil)
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodBilling, invites.ExpiresIn(time.Hour), invites.RequireSecure())
 			p, err := e.r.Invites.Preview(ctx, inv.Token)
 			if err != nil {
@@ -784,11 +785,11 @@ func TestAcceptInvites(t *testing.T) {
 
 func TestInviteAudit(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("every step is audited, failed acceptances as denied", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
-			acct := team(t, e.r, "alice", nil)
-			user(t, e.r, "bob")
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			rostertest.User(t, e.r, "bob")
 			inv := emailInvite(t, e.r, "alice", acct.ID, rbac.RunpodDev, "bob@example.com")
 			resent, err := e.r.Invites.Resend(ctx, "alice", acct.ID, inv.ID)
 			if err != nil {
@@ -885,7 +886,7 @@ func TestInviteTokensAtRest(t *testing.T) {
 	// returns every token issued, old and new.
 	makeInvites := func(t *testing.T, e *inviteEnv) []string {
 		t.Helper()
-		acct := team(t, e.r, "alice", nil)
+		acct := rostertest.Team(t, e.r, "alice", nil)
 		l := link(t, e.r, "alice", acct.ID, rbac.RunpodDev, invites.MaxUses(3))
 		m := emailInvite(t, e.r, "alice", acct.ID, rbac.RunpodAdmin, "bob@example.com")
 		resent, err := e.r.Invites.Resend(ctx, "alice", acct.ID, m.ID)
@@ -1002,11 +1003,11 @@ func TestInviteTokensAtRest(t *testing.T) {
 
 func TestInviteBadInput(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		e := newInviteEnv(t, b, rbac.Runpod())
-		acct := team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+		acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 		inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-		rev, ev := writes(t, e.s)
+		rev, ev := rostertest.Writes(t, e.s)
 		check := func(t *testing.T, what string, err error) {
 			t.Helper()
 			if !errors.Is(err, store.ErrInvalid) {
@@ -1058,7 +1059,7 @@ func TestInviteBadInput(t *testing.T) {
 				}
 			}
 		})
-		if rev2, ev2 := writes(t, e.s); rev2 != rev || ev2 != ev {
+		if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 			t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 		}
 		t.Run("invalid service options", func(t *testing.T) {

@@ -1,4 +1,4 @@
-package roster_test
+package teams_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -19,9 +20,9 @@ import (
 
 func TestMembersTable(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, s := newRoster(t, b, rbac.DigitalOcean())
-		acct := team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := rostertest.Open(t, b, rbac.DigitalOcean())
+		acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
 		invite := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteEmail, Email: "new@example.com",
 			Role: string(rbac.DigitalOceanBiller), TokenHash: []byte("0123456789abcdef0123456789abcdef"),
 			Status: store.InvitePending, MaxUses: 1, CreatedBy: "olive", CreatedAt: time.Now().UTC()}
@@ -107,7 +108,7 @@ func TestMembersTable(t *testing.T) {
 		})
 
 		t.Run("non-members see nothing", func(t *testing.T) {
-			user(t, r, "eve")
+			rostertest.User(t, r, "eve")
 			if _, err := r.Teams.Members(ctx, "eve", acct.ID); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("error = %v, want ErrNotMember", err)
 			}
@@ -117,10 +118,10 @@ func TestMembersTable(t *testing.T) {
 
 func TestSwitchAccounts(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, _ := newRoster(t, b, rbac.Runpod())
-		acme := team(t, r, "alice", nil)
-		bobs := user(t, r, "bob")
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, _ := rostertest.Open(t, b, rbac.Runpod())
+		acme := rostertest.Team(t, r, "alice", nil)
+		bobs := rostertest.User(t, r, "bob")
 		if _, err := r.Teams.AddMember(ctx, "alice", acme.ID, "bob", rbac.RunpodDev); err != nil {
 			t.Fatal(err)
 		}
@@ -156,7 +157,7 @@ func TestSwitchAccounts(t *testing.T) {
 		})
 
 		t.Run("switching to a team one is not a member of fails", func(t *testing.T) {
-			user(t, r, "carol")
+			rostertest.User(t, r, "carol")
 			if err := r.Teams.Switch(ctx, "carol", acme.ID); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("error = %v, want ErrNotMember", err)
 			}
@@ -182,7 +183,7 @@ func TestSwitchAccounts(t *testing.T) {
 
 func TestRemovalHook(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		var (
 			mu   sync.Mutex
 			seen []teams.Removal
@@ -196,8 +197,8 @@ func TestRemovalHook(t *testing.T) {
 			}
 			seen = append(seen, rm)
 		}
-		r, _ = newRoster(t, b, rbac.Runpod(), roster.WithRemovalHook(hook))
-		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic, "dan": rbac.RunpodBilling})
+		r, _ = rostertest.Open(t, b, rbac.Runpod(), roster.WithRemovalHook(hook))
+		acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic, "dan": rbac.RunpodBilling})
 		if err := r.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil {
 			t.Fatal(err)
 		}
@@ -223,9 +224,9 @@ func TestRemovalHook(t *testing.T) {
 
 func TestPreviewRoleChange(t *testing.T) {
 	ctx := context.Background()
-	r, s := newRoster(t, testdb.Backends()[0], rbac.Runpod())
-	acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
-	_, ev := writes(t, s)
+	r, s := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod())
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	_, ev := rostertest.Writes(t, s)
 	p, err := r.Teams.PreviewRoleChange(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic)
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +238,7 @@ func TestPreviewRoleChange(t *testing.T) {
 	if !r.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
 		t.Error("preview changed the role")
 	}
-	if _, ev2 := writes(t, s); ev2 != ev {
+	if _, ev2 := rostertest.Writes(t, s); ev2 != ev {
 		t.Error("preview wrote an event")
 	}
 	if _, err := r.Teams.PreviewRoleChange(ctx, "bob", acct.ID, "alice", rbac.RunpodBasic); !errors.Is(err, rbac.ErrDenied) {
@@ -250,13 +251,13 @@ func TestPreviewRoleChange(t *testing.T) {
 
 func TestDeniedAttemptsAreAudited(t *testing.T) {
 	ctx := context.Background()
-	forEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, s := newRoster(t, b, rbac.Runpod())
-		acct := team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic})
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := rostertest.Open(t, b, rbac.Runpod())
+		acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev, "carol": rbac.RunpodBasic})
 		if _, err := r.Teams.ChangeRole(ctx, "bob", acct.ID, "carol", rbac.RunpodAdmin); !errors.Is(err, rbac.ErrDenied) {
 			t.Fatalf("dev changing a role: error = %v, want ErrDenied", err)
 		}
-		e := events(t, s, acct.ID)[0]
+		e := rostertest.Events(t, s, acct.ID)[0]
 		if e.Result != store.Denied || e.Actor != "bob" || e.Action != "member.role_changed" || e.Reason == "" {
 			t.Errorf("newest event = %+v, want a denied member.role_changed by bob with a reason", e)
 		}
@@ -264,12 +265,12 @@ func TestDeniedAttemptsAreAudited(t *testing.T) {
 			t.Error("the denied change happened")
 		}
 		// A stranger's attempt is refused but not written into the team's log.
-		user(t, r, "eve")
-		_, before := writes(t, s)
+		rostertest.User(t, r, "eve")
+		_, before := rostertest.Writes(t, s)
 		if err := r.Teams.RemoveMember(ctx, "eve", acct.ID, "carol"); !errors.Is(err, rbac.ErrNotMember) {
 			t.Fatalf("stranger removing: error = %v, want ErrNotMember", err)
 		}
-		if _, after := writes(t, s); after != before {
+		if _, after := rostertest.Writes(t, s); after != before {
 			t.Error("a non-member's attempt was written to the team's log")
 		}
 	})
