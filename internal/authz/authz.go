@@ -134,6 +134,9 @@ func (r Rights) Top() bool {
 // Actions returns the policy's actions the role may perform in the
 // account, in the policy's order.
 func (r Rights) Actions() []rbac.Action {
+	if r.policy == nil {
+		return nil
+	}
 	var out []rbac.Action
 	for _, a := range r.policy.Actions() {
 		if r.Allows(a) {

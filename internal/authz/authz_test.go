@@ -152,8 +152,8 @@ func TestCovers(t *testing.T) {
 		t.Error("no rights do not cover a team role that holds nothing")
 	}
 	// The zero Rights (not a member) allow nothing.
-	if z := (authz.Rights{}); z.Allows(rbac.AccountAccess) || z.Top() || z.Known() {
-		t.Errorf("the zero Rights: Allows %v, Top %v, Known %v; want nothing", z.Allows(rbac.AccountAccess), z.Top(), z.Known())
+	if z := (authz.Rights{}); z.Allows(rbac.AccountAccess) || z.Top() || z.Known() || len(z.Actions()) != 0 || z.SeesInvitees() {
+		t.Errorf("the zero Rights: Allows %v, Top %v, Known %v, Actions %v; want nothing", z.Allows(rbac.AccountAccess), z.Top(), z.Known(), z.Actions())
 	}
 }
 
