@@ -22,7 +22,7 @@ import (
 // It returns the membership, or an error wrapping ErrMalformedToken,
 // ErrUnknownToken, store.ErrInvalid (a malformed user ID), or one of the
 // refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
-// ErrExpired, ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
+// ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
 // ErrReusableTop (likewise), store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
 // membership and no invite, except that the two marked revoke the invite
@@ -119,7 +119,7 @@ type Preview struct {
 // holder of the token: the team, the role and who sent it. It returns an
 // error wrapping ErrMalformedToken, ErrUnknownToken, or the refusals of
 // Accept that do not depend on the user (ErrSuperseded, ErrRevoked, ErrUsed,
-// ErrExpired, ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
+// ErrExpired, store.ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
 // nothing, so unlike Accept it neither records the refusal nor revokes. It
 // is safe for concurrent use.
 func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
@@ -203,7 +203,7 @@ func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*
 	case expired(inv, c.Now()):
 		return &refusal{err: ErrExpired, reason: "expired"}, nil
 	case c.Account.Kind != store.Team:
-		return &refusal{err: ErrNotTeam, reason: "not a team account"}, nil
+		return &refusal{err: store.ErrNotTeam, reason: "not a team account"}, nil
 	}
 	from := sponsor(inv)
 	m, err := c.Tx.Member(ctx, c.Account.ID, from)

@@ -69,7 +69,7 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 // is accepted. The actor needs rbac.MembersInvite and a role that covers the
 // invite's role. It returns an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or no such invite in it),
-// rbac.ErrNotMember, rbac.ErrDenied, ErrUsed, ErrRevoked, ErrNotTeam or
+// rbac.ErrNotMember, rbac.ErrDenied, ErrUsed, ErrRevoked, store.ErrNotTeam or
 // ErrReusableTop, and nothing is written then but, for a member refused by
 // the policy (rbac.ErrDenied), a denied invite.resent event. It is safe for
 // concurrent use.
@@ -186,7 +186,7 @@ func (s *Service) manage(ctx context.Context, actor, accountID, inviteID string,
 		case inv.Status == store.InviteRevoked:
 			return ErrRevoked
 		case c.Account.Kind != store.Team:
-			return ErrNotTeam
+			return store.ErrNotTeam
 		}
 		return fn(c, inv)
 	})

@@ -23,7 +23,7 @@ import (
 // store.TransferAccount), or an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or to is not a member),
 // rbac.ErrNotMember, rbac.ErrDenied (ErrNotOwner among them, or to is the
-// actor), ErrNotTeam, or ErrNotify (the transfer was started but the
+// actor), store.ErrNotTeam, or ErrNotify (the transfer was started but the
 // confirmation could not be sent).
 func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to string) (store.Transfer, error) {
 	out, err := s.startTransfer(ctx, actor, accountID, to, store.TransferAccount, func(c *txn.Change, target store.Member) error {
@@ -47,7 +47,7 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to st
 // store.TransferRole), or an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or to is not a member),
 // rbac.ErrNotMember, rbac.ErrDenied (the actor lacks the top role, or to is
-// the actor), ErrNotTeam, store.ErrExists (to holds the top role already),
+// the actor), store.ErrNotTeam, store.ErrExists (to holds the top role already),
 // or ErrNotify.
 func (s *Service) GrantTopRole(ctx context.Context, actor, accountID, to string) (store.Transfer, error) {
 	out, err := s.startTransfer(ctx, actor, accountID, to, store.TransferRole, func(c *txn.Change, target store.Member) error {
@@ -82,7 +82,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 	}, func(c *txn.Change) error {
 		switch {
 		case c.Account.Kind != store.Team:
-			return ErrNotTeam
+			return store.ErrNotTeam
 		case to == actor:
 			return fmt.Errorf("cannot transfer to oneself: %w", rbac.ErrDenied)
 		}

@@ -279,8 +279,8 @@ func status(err error) int {
 		return http.StatusNotFound
 	case is(invites.ErrExpired, invites.ErrRevoked, invites.ErrSuperseded, invites.ErrUsed, invites.ErrInviterDenied, teams.ErrTransferExpired):
 		return http.StatusGone
-	case is(store.ErrExists, store.ErrConflict, teams.ErrNotTeam, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrTransferRequired,
-		teams.ErrTransferClosed, teams.ErrRoleInUse, teams.ErrRoleTooBroad, invites.ErrNotTeam, invites.ErrPending):
+	case is(store.ErrExists, store.ErrConflict, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrTransferRequired,
+		teams.ErrTransferClosed, teams.ErrRoleInUse, teams.ErrRoleTooBroad, store.ErrNotTeam, invites.ErrPending):
 		return http.StatusConflict
 	case is(teams.ErrNotify, invites.ErrNotSent):
 		return http.StatusBadGateway
