@@ -181,7 +181,7 @@ func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 // such account), rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) ([]store.Event, string, error) {
 	fail := func(err error) ([]store.Event, string, error) {
-		return nil, "", fmt.Errorf("audit: query %q by %q: %w", accountID, actor, err)
+		return nil, "", fmt.Errorf("query %q by %q: %w", accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)

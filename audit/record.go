@@ -71,7 +71,7 @@ func Reserved(action store.EventAction) bool {
 // account) or rbac.ErrNotMember; nothing is written then.
 func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) (store.Event, error) {
 	fail := func(err error) (store.Event, error) {
-		return store.Event{}, fmt.Errorf("audit: record %q in %q by %q: %w", store.CleanText(string(e.Action), store.MaxIDLen), accountID, actor, err)
+		return store.Event{}, fmt.Errorf("record %q in %q by %q: %w", store.CleanText(string(e.Action), store.MaxIDLen), accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)

@@ -32,7 +32,7 @@ import (
 // ErrUsed.
 func (s *Service) Accept(ctx context.Context, userID, token string) (store.Member, error) {
 	fail := func(err error) (store.Member, error) {
-		return store.Member{}, fmt.Errorf("invites: %q accepts invite: %w", userID, err)
+		return store.Member{}, fmt.Errorf("%q accepts invite: %w", userID, err)
 	}
 	if err := store.ValidateID("user ID", userID); err != nil {
 		return fail(err)
@@ -150,7 +150,7 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 		})
 	}
 	if err != nil {
-		return Preview{}, fmt.Errorf("invites: preview invite: %w", err)
+		return Preview{}, fmt.Errorf("preview invite: %w", err)
 	}
 	return out, nil
 }

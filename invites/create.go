@@ -24,7 +24,7 @@ import (
 // is safe for concurrent use.
 func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role rbac.Role, opts ...InviteOption) (Invitation, error) {
 	fail := func(err error) (Invitation, error) {
-		return Invitation{}, fmt.Errorf("invites: create link to %q by %q: %w", accountID, actor, err)
+		return Invitation{}, fmt.Errorf("create link to %q by %q: %w", accountID, actor, err)
 	}
 	c, err := newInviteConfig(store.InviteLink, opts)
 	if err == nil {
@@ -85,7 +85,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 // policy (rbac.ErrDenied), a denied invite.created event. It is safe for concurrent use.
 func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role rbac.Role, emails []string, opts ...InviteOption) ([]Invitation, error) {
 	fail := func(err error) ([]Invitation, error) {
-		return nil, fmt.Errorf("invites: create email invites to %q by %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("create email invites to %q by %q: %w", accountID, actor, err)
 	}
 	c, err := newInviteConfig(store.InviteEmail, opts)
 	if err == nil {
@@ -162,7 +162,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		}
 	}
 	if len(notSent) > 0 {
-		return out, fmt.Errorf("invites: create email invites to %q by %q: %w: %w", accountID, actor, ErrNotSent, errors.Join(notSent...))
+		return out, fmt.Errorf("create email invites to %q by %q: %w: %w", accountID, actor, ErrNotSent, errors.Join(notSent...))
 	}
 	return out, nil
 }

@@ -182,7 +182,7 @@ func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
 		o(s)
 	}
 	fail := func(format string, args ...any) (*Service, error) {
-		return nil, fmt.Errorf("invites: new: %w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
+		return nil, fmt.Errorf("%w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case st == nil || p == nil:

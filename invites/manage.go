@@ -36,7 +36,7 @@ func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitati
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("invites: list invites of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("list invites of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -75,7 +75,7 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 // concurrent use.
 func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string) (Invitation, error) {
 	fail := func(err error) (Invitation, error) {
-		return Invitation{}, fmt.Errorf("invites: resend %q in %q by %q: %w", inviteID, accountID, actor, err)
+		return Invitation{}, fmt.Errorf("resend %q in %q by %q: %w", inviteID, accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID); err != nil {
 		return fail(err)
@@ -129,7 +129,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	if inv.Kind == store.InviteEmail {
 		msg.Link = out.Link
 		if err := s.notify(ctx, msg); err != nil {
-			return out, fmt.Errorf("invites: resend %q in %q by %q: %w: %w", inviteID, accountID, actor, ErrNotSent, err)
+			return out, fmt.Errorf("resend %q in %q by %q: %w: %w", inviteID, accountID, actor, ErrNotSent, err)
 		}
 	}
 	return out, nil
@@ -159,7 +159,7 @@ func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string)
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("invites: revoke %q in %q by %q: %w", inviteID, accountID, actor, err)
+		return fmt.Errorf("revoke %q in %q by %q: %w", inviteID, accountID, actor, err)
 	}
 	return nil
 }

@@ -47,7 +47,7 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: convert %q to team by %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("convert %q to team by %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -82,7 +82,7 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: rename %q by %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("rename %q by %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -135,7 +135,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: delete team %q by %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("delete team %q by %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }

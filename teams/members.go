@@ -46,7 +46,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 		})
 	}
 	if err != nil {
-		return store.Member{}, fmt.Errorf("teams: add %q to %q by %q: %w", userID, accountID, actor, err)
+		return store.Member{}, fmt.Errorf("add %q to %q by %q: %w", userID, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -87,7 +87,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 		})
 	}
 	if err != nil {
-		return store.Member{}, fmt.Errorf("teams: change role of %q in %q by %q: %w", userID, accountID, actor, err)
+		return store.Member{}, fmt.Errorf("change role of %q in %q by %q: %w", userID, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -149,7 +149,7 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 		})
 	}
 	if err != nil {
-		return RolePreview{}, fmt.Errorf("teams: preview role of %q in %q for %q: %w", userID, accountID, actor, err)
+		return RolePreview{}, fmt.Errorf("preview role of %q in %q for %q: %w", userID, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -180,7 +180,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: remove %q from %q by %q: %w", userID, accountID, actor, err)
+		return fmt.Errorf("remove %q from %q by %q: %w", userID, accountID, actor, err)
 	}
 	return nil
 }
@@ -204,7 +204,7 @@ func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: %q leave %q: %w", userID, accountID, err)
+		return fmt.Errorf("%q leave %q: %w", userID, accountID, err)
 	}
 	return nil
 }

@@ -87,7 +87,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 		})
 	}
 	if err != nil {
-		return store.TeamRole{}, fmt.Errorf("teams: define role %q in %q by %q: %w", name, accountID, actor, err)
+		return store.TeamRole{}, fmt.Errorf("define role %q in %q by %q: %w", name, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -131,7 +131,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: delete role %q in %q by %q: %w", name, accountID, actor, err)
+		return fmt.Errorf("delete role %q in %q by %q: %w", name, accountID, actor, err)
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.T
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("teams: roles of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("roles of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }

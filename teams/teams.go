@@ -167,7 +167,7 @@ func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 // ID is taken).
 func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, error) {
 	fail := func(err error) (store.Account, error) {
-		return store.Account{}, fmt.Errorf("teams: create user %q: %w", u.ID, err)
+		return store.Account{}, fmt.Errorf("create user %q: %w", u.ID, err)
 	}
 	acct := store.Account{ID: store.NewID("acc"), Kind: store.Personal, Owner: u.ID}
 	u.ActiveAccount = acct.ID
@@ -212,7 +212,7 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 		})
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("teams: user %q: %w", id, err)
+		return store.User{}, fmt.Errorf("user %q: %w", id, err)
 	}
 	return u, nil
 }
@@ -230,7 +230,7 @@ func (s *Service) Account(ctx context.Context, actor, accountID string) (store.A
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: account %q for %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("account %q for %q: %w", accountID, actor, err)
 	}
 	return acct, nil
 }

@@ -30,7 +30,7 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to st
 		return s.mustOwn(ctx, c)
 	})
 	if err != nil {
-		return out, fmt.Errorf("teams: transfer %q to %q by %q: %w", accountID, to, actor, err)
+		return out, fmt.Errorf("transfer %q to %q by %q: %w", accountID, to, actor, err)
 	}
 	return out, nil
 }
@@ -61,7 +61,7 @@ func (s *Service) GrantTopRole(ctx context.Context, actor, accountID, to string)
 		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("teams: grant the top role of %q to %q by %q: %w", accountID, to, actor, err)
+		return out, fmt.Errorf("grant the top role of %q to %q by %q: %w", accountID, to, actor, err)
 	}
 	return out, nil
 }
@@ -228,7 +228,7 @@ func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transfer
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: cancel transfer %q by %q: %w", transferID, actor, err)
+		return fmt.Errorf("cancel transfer %q by %q: %w", transferID, actor, err)
 	}
 	return nil
 }
@@ -250,7 +250,7 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("teams: transfers of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("transfers of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -307,7 +307,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 		})
 	}
 	if err != nil {
-		return out, fmt.Errorf("teams: %s %q by %q: %w", event, transferID, actor, err)
+		return out, fmt.Errorf("%s %q by %q: %w", event, transferID, actor, err)
 	}
 	return out, nil
 }
