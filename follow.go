@@ -167,7 +167,7 @@ func (r *Roster) WaitFor(ctx context.Context, rev store.Revision) error {
 		select {
 		case <-*changed:
 		case <-ctx.Done():
-			return fmt.Errorf("roster: wait for revision %d: %w", rev, ctx.Err())
+			return fmt.Errorf("wait for revision %d: %w", rev, ctx.Err())
 		case <-t.C:
 			return r.syncTo(ctx, rev)
 		}
@@ -178,10 +178,10 @@ func (r *Roster) WaitFor(ctx context.Context, rev store.Revision) error {
 // syncTo brings the view up to rev from the Store.
 func (r *Roster) syncTo(ctx context.Context, rev store.Revision) error {
 	if err := r.Sync(ctx); err != nil {
-		return fmt.Errorf("roster: wait for revision %d: %w", rev, err)
+		return fmt.Errorf("wait for revision %d: %w", rev, err)
 	}
 	if cur := r.Revision(); cur < rev {
-		return fmt.Errorf("roster: wait for revision %d: the store is at revision %d: %w", rev, cur, store.ErrInvalid)
+		return fmt.Errorf("wait for revision %d: the store is at revision %d: %w", rev, cur, store.ErrInvalid)
 	}
 	return nil
 }

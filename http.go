@@ -84,7 +84,8 @@ func TeamFrom(ctx context.Context) (string, bool) {
 type Problem struct {
 	// Type is "about:blank": the status code says what went wrong.
 	Type string `json:"type"`
-	// Title is the status code's text, such as "Forbidden".
+	// Title is the status code's text, such as "Forbidden" (for 499,
+	// "Client Closed Request").
 	Title string `json:"title"`
 	// Status is the HTTP status code.
 	Status int `json:"status"`
@@ -101,7 +102,11 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 	w.Header().Set("Content-Type", "application/problem+json")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: http.StatusText(status), Status: status, Detail: detail})
+	title := http.StatusText(status)
+	if status == statusClientClosed {
+		title = "Client Closed Request"
+	}
+	_ = json.NewEncoder(w).Encode(Problem{Type: "about:blank", Title: title, Status: status, Detail: detail})
 }
 
 // Require returns net/http middleware that passes a request to the next
@@ -122,8 +127,12 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 //     a member is told which role lacks the action. With a nil o.Team, a
 //     request whose user has no active account is 403 too.
 //   - 500 Internal Server Error: the policy has no such action (a
-//     programming error: every request fails until it is fixed), or reading
-//     the user's active account failed.
+//     programming error: every request fails until it is fixed; not the
+//     400 HTTPStatus gives rbac.ErrUnknownAction, since the action is the
+//     server's, not the client's).
+//   - Reading the user's active account failed: the status HTTPStatus gives
+//     the error, such as 500 for a database failure or 503 once the
+//     Roster is closed.
 //
 // Denied requests are not written to the audit log. The middleware works
 // with http.ServeMux and any router built on http.Handler, and is safe for
@@ -231,7 +240,7 @@ func (r *Roster) team(w http.ResponseWriter, req *http.Request, o HTTPOptions, u
 		WriteProblem(w, http.StatusForbidden, "you have no active account")
 		return "", false
 	case err != nil:
-		WriteProblem(w, http.StatusInternalServerError, "the active account could not be read")
+		WriteProblem(w, HTTPStatus(err), "the active account could not be read")
 		return "", false
 	}
 	return a.ID, true

@@ -218,13 +218,13 @@ func TestRequireTeamSources(t *testing.T) {
 		h := r.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser})(echo)
 		wantProblem(t, call(t, h, "GET", "/pods", map[string]string{"X-User": "stranger"}), 403, "no active account")
 	})
-	t.Run("an active account that cannot be read is 500", func(t *testing.T) {
+	t.Run("an active account that cannot be read once the store is closed is 503", func(t *testing.T) {
 		closed, _ := httpRoster(t)
 		if err := closed.Close(); err != nil {
 			t.Fatal(err)
 		}
 		h := closed.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser})(echo)
-		wantProblem(t, call(t, h, "GET", "/pods", map[string]string{"X-User": "bob"}), 500, "could not be read")
+		wantProblem(t, call(t, h, "GET", "/pods", map[string]string{"X-User": "bob"}), 503, "could not be read")
 	})
 	t.Run("RequireUser needs only a user and sets no team", func(t *testing.T) {
 		h := r.RequireUser(roster.HTTPOptions{User: headerUser, Team: roster.TeamFromHeader("X-Team")})(echo)

@@ -124,7 +124,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 	}
 	s, err := sqlstore.OpenSQLite(path)
 	if err != nil {
-		return nil, fmt.Errorf("roster: open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	r, err := New(ctx, s, c.policy, opts...)
 	if err != nil {
@@ -150,16 +150,16 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		o(&c)
 	}
 	if s == nil || p == nil {
-		return nil, fmt.Errorf("roster: new: nil store or policy: %w", store.ErrInvalid)
+		return nil, fmt.Errorf("%w: nil store or policy", store.ErrInvalid)
 	}
 	idx := newIndex(p)
 	synced := &syncedStore{Store: s, idx: idx}
 	inv, err := invites.New(synced, p, c.invites...)
 	if err != nil {
-		return nil, fmt.Errorf("roster: new: %w", err)
+		return nil, fmt.Errorf("invite options: %w", err)
 	}
 	if err := idx.load(ctx, s); err != nil {
-		return nil, fmt.Errorf("roster: load memberships: %w", err)
+		return nil, fmt.Errorf("load memberships: %w", err)
 	}
 	r := &Roster{
 		Teams:   teams.New(synced, p, c.teams...),
@@ -288,7 +288,7 @@ func (r *Roster) question(user, account string, action rbac.Action) (Decision, r
 
 // deny returns d denied for the reason err.
 func (d Decision) deny(err error) Decision {
-	d.Err = fmt.Errorf("roster: check %q may %q on %q: %w", d.User, d.Action, d.Account, err)
+	d.Err = fmt.Errorf("check %q may %q on %q: %w", d.User, d.Action, d.Account, err)
 	return d
 }
 
@@ -328,7 +328,7 @@ type syncedStore struct {
 func (s *syncedStore) Committed(ctx context.Context, c store.Commit) error {
 	recordWrite(ctx, c.Revision)
 	if err := s.idx.apply(ctx, s.Store, c); err != nil {
-		return fmt.Errorf("roster: committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
+		return fmt.Errorf("committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
 	}
 	return nil
 }

@@ -53,7 +53,7 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("roster: strict check %q may %q on %q: %w", user, action, account, err)
+		return fmt.Errorf("strict check %q may %q on %q: %w", user, action, account, err)
 	}
 	return r.decide(d, accountKnown, member, known, role, allowed).Err
 }

@@ -73,7 +73,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"time"
 
@@ -83,17 +82,19 @@ import (
 )
 
 // Errors returned by the Service besides those of the store and rbac
-// packages.
+// packages. Each wraps one of the kinds of package store.
 var (
 	// ErrTampered means Verify found the hash chain broken; the error is a
-	// *TamperError that says where and how.
-	ErrTampered = errors.New("audit: hash chain broken")
+	// *TamperError that says where and how. It wraps store.ErrBackend: it
+	// is a finding about the stored data, which no change to the request
+	// repairs, not a refusal of the request.
+	ErrTampered = store.Kinded(store.ErrBackend, "audit: hash chain broken")
 	// ErrPruned means a question about a time before the oldest retained
-	// history: events before it were pruned.
-	ErrPruned = errors.New("audit: history before that time was pruned")
+	// history: events before it were pruned. It wraps store.ErrGone.
+	ErrPruned = store.Kinded(store.ErrGone, "audit: history before that time was pruned")
 	// ErrReserved means a host event used an action in one of roster's own
-	// namespaces (see Reserved). Errors wrapping it also wrap store.ErrInvalid.
-	ErrReserved = errors.New("audit: action namespace is reserved for roster")
+	// namespaces (see Reserved). It wraps store.ErrInvalid.
+	ErrReserved = store.Kinded(store.ErrInvalid, "audit: action namespace is reserved for roster")
 )
 
 // Limits of a query and of what an event may hold.
@@ -180,7 +181,7 @@ func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 // such account), rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) ([]store.Event, string, error) {
 	fail := func(err error) ([]store.Event, string, error) {
-		return nil, "", fmt.Errorf("audit: query %q by %q: %w", accountID, actor, err)
+		return nil, "", fmt.Errorf("query %q by %q: %w", accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)

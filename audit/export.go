@@ -120,7 +120,7 @@ func decodeHash(s string) ([]byte, error) {
 // failed write stops the export).
 func (s *Service) Export(ctx context.Context, actor, accountID string, f Filter, format Format, w io.Writer) (int, error) {
 	fail := func(n int, err error) (int, error) {
-		return n, fmt.Errorf("audit: export %q by %q: %w", accountID, actor, err)
+		return n, fmt.Errorf("export %q by %q: %w", accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(0, err)
@@ -266,14 +266,14 @@ func DecodeNDJSON(r io.Reader, fn func(store.Event) error) error {
 		var typ *json.UnmarshalTypeError
 		if errors.As(err, &syntax) || errors.As(err, &typ) || errors.Is(err, io.ErrUnexpectedEOF) ||
 			(err != nil && strings.HasPrefix(err.Error(), "json: unknown field")) {
-			return fmt.Errorf("audit: decode NDJSON record %d: %w: %w", line, store.ErrInvalid, err)
+			return fmt.Errorf("decode NDJSON record %d: %w: %w", line, store.ErrInvalid, err)
 		}
 		if err != nil {
-			return fmt.Errorf("audit: decode NDJSON record %d: %w", line, err)
+			return fmt.Errorf("decode NDJSON record %d: %w", line, err)
 		}
 		e, err := rec.event()
 		if err != nil {
-			return fmt.Errorf("audit: decode NDJSON record %d: %w", line, err)
+			return fmt.Errorf("decode NDJSON record %d: %w", line, err)
 		}
 		if err := fn(e); err != nil {
 			return err
@@ -291,10 +291,10 @@ func DecodeCSV(r io.Reader, fn func(store.Event) error) error {
 	cr.FieldsPerRecord = len(csvHeader)
 	head, err := cr.Read()
 	if err != nil {
-		return fmt.Errorf("audit: decode CSV header: %w: %w", store.ErrInvalid, err)
+		return fmt.Errorf("decode CSV header: %w: %w", store.ErrInvalid, err)
 	}
 	if strings.Join(head, ",") != strings.Join(csvHeader, ",") {
-		return fmt.Errorf("audit: decode CSV header: %w: not an audit export header", store.ErrInvalid)
+		return fmt.Errorf("decode CSV header: %w: not an audit export header", store.ErrInvalid)
 	}
 	for line := 2; ; line++ {
 		cells, err := cr.Read()
@@ -303,17 +303,17 @@ func DecodeCSV(r io.Reader, fn func(store.Event) error) error {
 		}
 		var parse *csv.ParseError
 		if errors.As(err, &parse) {
-			return fmt.Errorf("audit: decode CSV row %d: %w: %w", line, store.ErrInvalid, err)
+			return fmt.Errorf("decode CSV row %d: %w: %w", line, store.ErrInvalid, err)
 		}
 		if err != nil {
-			return fmt.Errorf("audit: decode CSV row %d: %w", line, err)
+			return fmt.Errorf("decode CSV row %d: %w", line, err)
 		}
 		for i, c := range cells {
 			cells[i] = unguardCell(c)
 		}
 		id, err := strconv.ParseInt(cells[0], 10, 64)
 		if err != nil {
-			return fmt.Errorf("audit: decode CSV row %d: %w: bad id %q", line, store.ErrInvalid, cells[0])
+			return fmt.Errorf("decode CSV row %d: %w: bad id %q", line, store.ErrInvalid, cells[0])
 		}
 		rec := record{ID: id, AccountID: cells[1], Time: cells[2], Actor: cells[3], Action: cells[4],
 			ResourceType: cells[5], ResourceID: cells[6], Result: cells[7], Reason: cells[8],
@@ -321,7 +321,7 @@ func DecodeCSV(r io.Reader, fn func(store.Event) error) error {
 			PrevHash: cells[14], Hash: cells[15]}
 		e, err := rec.event()
 		if err != nil {
-			return fmt.Errorf("audit: decode CSV row %d: %w", line, err)
+			return fmt.Errorf("decode CSV row %d: %w", line, err)
 		}
 		if err := fn(e); err != nil {
 			return err

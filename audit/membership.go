@@ -41,7 +41,7 @@ func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at tim
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("audit: members of %q at %s for %q: %w", accountID, at.UTC().Format(time.RFC3339Nano), actor, err)
+		return nil, fmt.Errorf("members of %q at %s for %q: %w", accountID, at.UTC().Format(time.RFC3339Nano), actor, err)
 	}
 	return out, nil
 }
@@ -67,7 +67,7 @@ func (s *Service) MemberAt(ctx context.Context, actor, accountID, userID string,
 		})
 	}
 	if err != nil {
-		return store.Member{}, false, fmt.Errorf("audit: membership of %q in %q at %s for %q: %w",
+		return store.Member{}, false, fmt.Errorf("membership of %q in %q at %s for %q: %w",
 			userID, accountID, at.UTC().Format(time.RFC3339Nano), actor, err)
 	}
 	return m, ok, nil

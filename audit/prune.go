@@ -45,7 +45,7 @@ type PruneResult struct {
 func (s *Service) Prune(ctx context.Context, actor, accountID string, before time.Time) (PruneResult, error) {
 	var res PruneResult
 	fail := func(err error) (PruneResult, error) {
-		return PruneResult{}, fmt.Errorf("audit: prune %q before %s by %q: %w", accountID, before.UTC().Format(time.RFC3339Nano), actor, err)
+		return PruneResult{}, fmt.Errorf("prune %q before %s by %q: %w", accountID, before.UTC().Format(time.RFC3339Nano), actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)

@@ -67,11 +67,11 @@ func Reserved(action store.EventAction) bool {
 // is refused if the removal commits first, and is logged before it
 // otherwise. Record returns the stored event, or an error
 // wrapping store.ErrInvalid (malformed input, or an action reserved for
-// roster, which also wraps ErrReserved), store.ErrNotFound (no such
+// roster: ErrReserved, which wraps it), store.ErrNotFound (no such
 // account) or rbac.ErrNotMember; nothing is written then.
 func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) (store.Event, error) {
 	fail := func(err error) (store.Event, error) {
-		return store.Event{}, fmt.Errorf("audit: record %q in %q by %q: %w", store.CleanText(string(e.Action), store.MaxIDLen), accountID, actor, err)
+		return store.Event{}, fmt.Errorf("record %q in %q by %q: %w", store.CleanText(string(e.Action), store.MaxIDLen), accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)
@@ -97,7 +97,7 @@ func (e Entry) event() (store.Event, error) {
 		return store.Event{}, err
 	}
 	if Reserved(e.Action) {
-		return store.Event{}, fmt.Errorf("%w: %w: %q", store.ErrInvalid, ErrReserved, e.Action)
+		return store.Event{}, fmt.Errorf("%w: %q", ErrReserved, e.Action)
 	}
 	for _, v := range []struct{ what, s string }{{"resource type", e.ResourceType}, {"resource ID", e.ResourceID}} {
 		if v.s != "" {

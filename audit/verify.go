@@ -52,7 +52,7 @@ func (s *Service) Head(ctx context.Context, actor, accountID string) (Head, erro
 		})
 	}
 	if err != nil {
-		return Head{}, fmt.Errorf("audit: head of %q for %q: %w", accountID, actor, err)
+		return Head{}, fmt.Errorf("head of %q for %q: %w", accountID, actor, err)
 	}
 	return h, nil
 }
@@ -148,7 +148,7 @@ const recentLinks = 256
 func (s *Service) Verify(ctx context.Context, actor, accountID string, anchors ...Head) (Report, error) {
 	rep := Report{AccountID: accountID}
 	fail := func(err error) (Report, error) {
-		return rep, fmt.Errorf("audit: verify %q for %q: %w", accountID, actor, err)
+		return rep, fmt.Errorf("verify %q for %q: %w", accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
 		return fail(err)

@@ -22,7 +22,7 @@ import (
 // It returns the membership, or an error wrapping ErrMalformedToken,
 // ErrUnknownToken, store.ErrInvalid (a malformed user ID), or one of the
 // refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
-// ErrExpired, ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
+// ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
 // ErrReusableTop (likewise), store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
 // membership and no invite, except that the two marked revoke the invite
@@ -32,7 +32,7 @@ import (
 // ErrUsed.
 func (s *Service) Accept(ctx context.Context, userID, token string) (store.Member, error) {
 	fail := func(err error) (store.Member, error) {
-		return store.Member{}, fmt.Errorf("invites: %q accepts invite: %w", userID, err)
+		return store.Member{}, fmt.Errorf("%q accepts invite: %w", userID, err)
 	}
 	if err := store.ValidateID("user ID", userID); err != nil {
 		return fail(err)
@@ -119,7 +119,7 @@ type Preview struct {
 // holder of the token: the team, the role and who sent it. It returns an
 // error wrapping ErrMalformedToken, ErrUnknownToken, or the refusals of
 // Accept that do not depend on the user (ErrSuperseded, ErrRevoked, ErrUsed,
-// ErrExpired, ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
+// ErrExpired, store.ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
 // nothing, so unlike Accept it neither records the refusal nor revokes. It
 // is safe for concurrent use.
 func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
@@ -150,7 +150,7 @@ func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
 		})
 	}
 	if err != nil {
-		return Preview{}, fmt.Errorf("invites: preview invite: %w", err)
+		return Preview{}, fmt.Errorf("preview invite: %w", err)
 	}
 	return out, nil
 }
@@ -203,7 +203,7 @@ func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*
 	case expired(inv, c.Now()):
 		return &refusal{err: ErrExpired, reason: "expired"}, nil
 	case c.Account.Kind != store.Team:
-		return &refusal{err: ErrNotTeam, reason: "not a team account"}, nil
+		return &refusal{err: store.ErrNotTeam, reason: "not a team account"}, nil
 	}
 	from := sponsor(inv)
 	m, err := c.Tx.Member(ctx, c.Account.ID, from)

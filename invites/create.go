@@ -19,12 +19,12 @@ import (
 // uses and secure sign-in. It returns an error wrapping store.ErrInvalid
 // (malformed input or options), ErrNoBaseURL, store.ErrNotFound (no such
 // account), rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole,
-// ErrNotTeam or ErrReusableTop; nothing is written then but, for a member
+// store.ErrNotTeam or ErrReusableTop; nothing is written then but, for a member
 // refused by the policy (rbac.ErrDenied), a denied invite.created event. It
 // is safe for concurrent use.
 func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role rbac.Role, opts ...InviteOption) (Invitation, error) {
 	fail := func(err error) (Invitation, error) {
-		return Invitation{}, fmt.Errorf("invites: create link to %q by %q: %w", accountID, actor, err)
+		return Invitation{}, fmt.Errorf("create link to %q by %q: %w", accountID, actor, err)
 	}
 	c, err := newInviteConfig(store.InviteLink, opts)
 	if err == nil {
@@ -80,12 +80,12 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 // error wrapping ErrNotSent. Otherwise it returns an error wrapping
 // store.ErrInvalid (no addresses, more than MaxEmails, a malformed address
 // or option), ErrNoBaseURL, store.ErrNotFound, rbac.ErrNotMember,
-// rbac.ErrDenied, rbac.ErrUnknownRole, ErrNotTeam, ErrPending or
+// rbac.ErrDenied, rbac.ErrUnknownRole, store.ErrNotTeam, ErrPending or
 // ErrAlreadyMember, and nothing is written but, for a member refused by the
 // policy (rbac.ErrDenied), a denied invite.created event. It is safe for concurrent use.
 func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role rbac.Role, emails []string, opts ...InviteOption) ([]Invitation, error) {
 	fail := func(err error) ([]Invitation, error) {
-		return nil, fmt.Errorf("invites: create email invites to %q by %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("create email invites to %q by %q: %w", accountID, actor, err)
 	}
 	c, err := newInviteConfig(store.InviteEmail, opts)
 	if err == nil {
@@ -162,7 +162,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		}
 	}
 	if len(notSent) > 0 {
-		return out, fmt.Errorf("invites: create email invites to %q by %q: %w: %w", accountID, actor, ErrNotSent, errors.Join(notSent...))
+		return out, fmt.Errorf("create email invites to %q by %q: %w: %w", accountID, actor, ErrNotSent, errors.Join(notSent...))
 	}
 	return out, nil
 }
@@ -256,7 +256,7 @@ func (s *Service) create(ctx context.Context, actor, accountID string, role rbac
 		Event: store.EventInviteCreated, Resource: txn.Resource{Type: "invite"},
 	}, func(c *txn.Change) error {
 		if c.Account.Kind != store.Team {
-			return ErrNotTeam
+			return store.ErrNotTeam
 		}
 		if err := s.mayGrant(c, role, maxUses); err != nil {
 			return err

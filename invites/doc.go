@@ -31,7 +31,7 @@
 // nothing their own role lacks (rbac.Policy.Covers). A reusable link (MaxUses
 // above 1) never grants the policy's top role (ErrReusableTop): one leaked
 // link must not hand out admin or owner. Invites are made for team accounts
-// only (ErrNotTeam).
+// only (store.ErrNotTeam).
 //
 // Every member may list the team's invites (List, Pending) with who created
 // them, role, kind, status and times, as DigitalOcean shows pending members
@@ -51,7 +51,7 @@
 // ErrRevoked, ErrSuperseded (an old token of a resent invite), ErrUsed
 // (used up, or already used by this user), ErrAlreadyMember (nothing
 // changes), ErrWrongEmail, ErrInsecureSignIn, ErrInviterDenied,
-// ErrReusableTop, ErrNotTeam, ErrUnknownToken or ErrMalformedToken.
+// ErrReusableTop, store.ErrNotTeam, ErrUnknownToken or ErrMalformedToken.
 //
 // The inviter's right is checked again at accept time. The inviter (the
 // member who last sent the invite: its creator, or whoever resent it) must

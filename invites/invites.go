@@ -2,7 +2,6 @@ package invites
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -15,49 +14,54 @@ import (
 )
 
 // Errors returned by the Service besides those of the store and rbac
-// packages. Test for them with errors.Is.
+// packages (store.ErrNotTeam among them). Test for them with errors.Is. Each
+// wraps one of the kinds of package store.
 var (
 	// ErrUnknownToken means no invite has the token. It wraps
 	// store.ErrNotFound.
-	ErrUnknownToken = fmt.Errorf("invites: no invite has this token: %w", store.ErrNotFound)
-	// ErrExpired means the invite's expiry time has passed.
-	ErrExpired = errors.New("invites: invite expired")
+	ErrUnknownToken = store.Kinded(store.ErrNotFound, "invites: no invite has this token")
+	// ErrExpired means the invite's expiry time has passed. It wraps
+	// store.ErrGone.
+	ErrExpired = store.Kinded(store.ErrGone, "invites: invite expired")
 	// ErrRevoked means the invite was revoked (by a member, because its
 	// team was deleted, or because its inviter lost the right to invite).
-	ErrRevoked = errors.New("invites: invite revoked")
+	// It wraps store.ErrGone.
+	ErrRevoked = store.Kinded(store.ErrGone, "invites: invite revoked")
 	// ErrSuperseded means the token is an old token of an invite that was
-	// resent since; only the newest token works.
-	ErrSuperseded = errors.New("invites: invite was resent; this token was replaced by a newer one")
+	// resent since; only the newest token works. It wraps store.ErrGone.
+	ErrSuperseded = store.Kinded(store.ErrGone, "invites: invite was resent; this token was replaced by a newer one")
 	// ErrUsed means the invite has been used up, or this user already used
-	// it.
-	ErrUsed = errors.New("invites: invite already used")
+	// it. It wraps store.ErrGone.
+	ErrUsed = store.Kinded(store.ErrGone, "invites: invite already used")
 	// ErrAlreadyMember means the accepting user, or the owner of an invited
 	// address, is already a member of the team; nothing changed. It wraps
 	// store.ErrExists.
-	ErrAlreadyMember = fmt.Errorf("invites: already a member: %w", store.ErrExists)
+	ErrAlreadyMember = store.Kinded(store.ErrExists, "invites: already a member")
 	// ErrWrongEmail means the email invite is bound to another address than
-	// the accepting user's.
-	ErrWrongEmail = errors.New("invites: invite is for another email address")
+	// the accepting user's. It wraps store.ErrDenied.
+	ErrWrongEmail = store.Kinded(store.ErrDenied, "invites: invite is for another email address")
 	// ErrInsecureSignIn means the invite requires a secure sign-in method
 	// (email with 2FA, Google or GitHub) and the user signs in otherwise.
-	ErrInsecureSignIn = errors.New("invites: invite requires a secure sign-in method")
+	// It wraps store.ErrDenied.
+	ErrInsecureSignIn = store.Kinded(store.ErrDenied, "invites: invite requires a secure sign-in method")
 	// ErrInviterDenied means the member who sent the invite may no longer
-	// invite with its role; Accept has revoked the invite.
-	ErrInviterDenied = errors.New("invites: the inviter may no longer invite with this role")
-	// ErrReusableTop means a reusable link would grant the policy's top role.
-	ErrReusableTop = errors.New("invites: a reusable link cannot grant the top role")
-	// ErrNotTeam means the account is a personal account, which takes no
-	// invites.
-	ErrNotTeam = errors.New("invites: not a team account")
+	// invite with its role; Accept has revoked the invite. It wraps
+	// store.ErrGone.
+	ErrInviterDenied = store.Kinded(store.ErrGone, "invites: the inviter may no longer invite with this role")
+	// ErrReusableTop means a reusable link would grant the policy's top
+	// role. It wraps store.ErrInvalid.
+	ErrReusableTop = store.Kinded(store.ErrInvalid, "invites: a reusable link cannot grant the top role")
 	// ErrPending means an address already has a pending email invite to the
-	// team; resend or revoke it instead.
-	ErrPending = errors.New("invites: address already has a pending invite")
+	// team; resend or revoke it instead. It wraps store.ErrExists.
+	ErrPending = store.Kinded(store.ErrExists, "invites: address already has a pending invite")
 	// ErrNoBaseURL means the Service has no base URL (WithBaseURL) to build
-	// links from.
-	ErrNoBaseURL = errors.New("invites: no base URL configured for links")
+	// links from. It wraps store.ErrBackend: the server is misconfigured,
+	// not the request.
+	ErrNoBaseURL = store.Kinded(store.ErrBackend, "invites: no base URL configured for links")
 	// ErrNotSent means invites were committed but the Notifier failed to
-	// send some of their emails; they can be resent.
-	ErrNotSent = errors.New("invites: invite created but its email was not sent")
+	// send some of their emails; they can be resent. It wraps
+	// store.ErrBackend: the server failed to send, not the request.
+	ErrNotSent = store.Kinded(store.ErrBackend, "invites: invite created but its email was not sent")
 )
 
 // Limits on what the Service accepts; more is refused with store.ErrInvalid.
@@ -178,7 +182,7 @@ func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
 		o(s)
 	}
 	fail := func(format string, args ...any) (*Service, error) {
-		return nil, fmt.Errorf("invites: new: %w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
+		return nil, fmt.Errorf("%w: %s", store.ErrInvalid, fmt.Sprintf(format, args...))
 	}
 	switch {
 	case st == nil || p == nil:

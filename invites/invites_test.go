@@ -232,7 +232,7 @@ func TestLinkInvites(t *testing.T) {
 		t.Run("invites are made for team accounts only", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod())
 			personal := rostertest.User(t, e.r, "alice")
-			if _, err := e.r.Invites.CreateLink(ctx, "alice", personal.ID, rbac.RunpodDev); !errors.Is(err, invites.ErrNotTeam) {
+			if _, err := e.r.Invites.CreateLink(ctx, "alice", personal.ID, rbac.RunpodDev); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("link to a personal account: error = %v, want ErrNotTeam", err)
 			}
 		})

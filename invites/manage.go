@@ -36,7 +36,7 @@ func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitati
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("invites: list invites of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("list invites of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -69,13 +69,13 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 // is accepted. The actor needs rbac.MembersInvite and a role that covers the
 // invite's role. It returns an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or no such invite in it),
-// rbac.ErrNotMember, rbac.ErrDenied, ErrUsed, ErrRevoked, ErrNotTeam or
+// rbac.ErrNotMember, rbac.ErrDenied, ErrUsed, ErrRevoked, store.ErrNotTeam or
 // ErrReusableTop, and nothing is written then but, for a member refused by
 // the policy (rbac.ErrDenied), a denied invite.resent event. It is safe for
 // concurrent use.
 func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string) (Invitation, error) {
 	fail := func(err error) (Invitation, error) {
-		return Invitation{}, fmt.Errorf("invites: resend %q in %q by %q: %w", inviteID, accountID, actor, err)
+		return Invitation{}, fmt.Errorf("resend %q in %q by %q: %w", inviteID, accountID, actor, err)
 	}
 	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID); err != nil {
 		return fail(err)
@@ -129,7 +129,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	if inv.Kind == store.InviteEmail {
 		msg.Link = out.Link
 		if err := s.notify(ctx, msg); err != nil {
-			return out, fmt.Errorf("invites: resend %q in %q by %q: %w: %w", inviteID, accountID, actor, ErrNotSent, err)
+			return out, fmt.Errorf("resend %q in %q by %q: %w: %w", inviteID, accountID, actor, ErrNotSent, err)
 		}
 	}
 	return out, nil
@@ -159,7 +159,7 @@ func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string)
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("invites: revoke %q in %q by %q: %w", inviteID, accountID, actor, err)
+		return fmt.Errorf("revoke %q in %q by %q: %w", inviteID, accountID, actor, err)
 	}
 	return nil
 }
@@ -186,7 +186,7 @@ func (s *Service) manage(ctx context.Context, actor, accountID, inviteID string,
 		case inv.Status == store.InviteRevoked:
 			return ErrRevoked
 		case c.Account.Kind != store.Team:
-			return ErrNotTeam
+			return store.ErrNotTeam
 		}
 		return fn(c, inv)
 	})

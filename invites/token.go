@@ -7,7 +7,7 @@ import "github.com/teamroster/roster/internal/token"
 const TokenLen = token.Len
 
 // ErrMalformedToken means a string is not shaped like a token; no lookup is
-// worth making for it.
+// worth making for it. It is token.ErrMalformed and wraps store.ErrInvalid.
 var ErrMalformedToken = token.ErrMalformed
 
 // NewToken returns a new invite token and the hash to store in its place. It

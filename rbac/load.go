@@ -118,12 +118,12 @@ func Parse(name string, model, policy []byte) (*Policy, error) {
 func readFile(open func(string) (fs.File, error), name string) ([]byte, error) {
 	f, err := open(name)
 	if err != nil {
-		return nil, fmt.Errorf("rbac: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
 	if err != nil {
-		return nil, fmt.Errorf("rbac: read %s: %w", name, err)
+		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	if len(data) > maxFileSize {
 		return nil, tooLarge(name)

@@ -1,6 +1,6 @@
 package rbac
 
-import "errors"
+import "github.com/teamroster/roster/store"
 
 // Role names a role of a policy, such as "admin". A role is defined by the
 // policy file that lists its actions; the constants below name the roles of
@@ -66,30 +66,34 @@ const (
 	SettingsRead       Action = "settings.read"        // see team settings
 )
 
-// Errors returned by this package; test for them with errors.Is.
+// Errors returned by this package; test for them with errors.Is. Each wraps
+// one of the kinds of package store (see its Errors section).
 var (
 	// ErrUnknownRole reports a role that the policy does not define. Policy
 	// methods answer false or nil for unknown roles; packages built on rbac
-	// return this error when a caller names one.
-	ErrUnknownRole = errors.New("rbac: unknown role")
+	// return this error when a caller names one. It wraps store.ErrInvalid.
+	ErrUnknownRole = store.Kinded(store.ErrInvalid, "rbac: unknown role")
 	// ErrUnknownAction reports an action that the policy does not define.
 	// Policy methods answer false for unknown actions; packages built on rbac
-	// return this error when a caller names one.
-	ErrUnknownAction = errors.New("rbac: unknown action")
+	// return this error when a caller names one. It wraps store.ErrInvalid.
+	ErrUnknownAction = store.Kinded(store.ErrInvalid, "rbac: unknown action")
 	// ErrDenied reports that a member's role does not allow an action.
-	// Packages built on rbac return it when a check fails.
-	ErrDenied = errors.New("rbac: permission denied")
+	// Packages built on rbac return it when a check fails. It wraps
+	// store.ErrDenied.
+	ErrDenied = store.Kinded(store.ErrDenied, "rbac: permission denied")
 	// ErrNotMember reports that a user is not a member of the team they act
 	// in. Packages built on rbac return it when a check finds no membership.
-	ErrNotMember = errors.New("rbac: not a member")
+	// It wraps store.ErrDenied.
+	ErrNotMember = store.Kinded(store.ErrDenied, "rbac: not a member")
 	// ErrTopByTransfer reports an attempt to grant the top role directly
 	// where the policy grants it only by an ownership transfer (see
-	// Policy.TopByTransfer).
-	ErrTopByTransfer = errors.New("rbac: the top role is granted only by an ownership transfer")
+	// Policy.TopByTransfer). It wraps store.ErrPrecondition: the transfer
+	// flow grants it.
+	ErrTopByTransfer = store.Kinded(store.ErrPrecondition, "rbac: the top role is granted only by an ownership transfer")
 	// ErrInvalidPolicy reports a model or policy file that cannot be loaded:
 	// a syntax error, a bad name, a duplicate rule, a missing library action,
-	// no top role, or input over the size limits.
-	ErrInvalidPolicy = errors.New("rbac: invalid policy")
+	// no top role, or input over the size limits. It wraps store.ErrInvalid.
+	ErrInvalidPolicy = store.Kinded(store.ErrInvalid, "rbac: invalid policy")
 	// ErrNotCompilable reports a valid Casbin model that roster cannot use:
 	// one whose request is not r = sub, dom, act, with another role
 	// definition than one g = _, _, _, whose policy definition lacks sub or
@@ -97,6 +101,7 @@ var (
 	// role, the team and the action (a subjectPriority effect; a matcher
 	// using r.sub other than in one g(r.sub, p.sub, r.dom)), or on which
 	// Casbin fails to decide. Other models the decision table cannot
-	// represent load as fallback policies (see Policy.Compiled).
-	ErrNotCompilable = errors.New("rbac: model not compilable")
+	// represent load as fallback policies (see Policy.Compiled). It wraps
+	// store.ErrInvalid.
+	ErrNotCompilable = store.Kinded(store.ErrInvalid, "rbac: model not compilable")
 )

@@ -1,37 +1,38 @@
 // Package store defines what roster keeps and the contract for keeping it: the
 // records (Account, User, Member, Invite, Transfer, Event), the Store and Tx
 // interfaces every backend implements, the change feed that keeps in-memory
-// indexes equal to the stored data, and the sentinel errors backends return.
+// indexes equal to the stored data, and the kinds of error every package of
+// roster returns.
 //
 // The package depends on the standard library only. The default implementation
 // is in store/sqlstore; store/storetest holds the conformance suite any Store
 // must pass.
+//
+// # Errors
+//
+// Every error roster returns has a kind: ErrInvalid, ErrNotFound, ErrExists,
+// ErrDenied, ErrGone, ErrPrecondition or ErrConflict, about the request, or
+// ErrClosed or ErrBackend, about the server. Each package's sentinels wrap
+// exactly one kind, chosen by what the caller should do: rbac.ErrNotMember
+// wraps ErrDenied, invites.ErrUsed wraps ErrGone, teams.ErrLastOwner wraps
+// ErrPrecondition. A caller tests for the sentinel or for its kind with
+// errors.Is, and roster.HTTPStatus maps the kinds to HTTP statuses in one
+// place. Sentinels are made with Kinded, so that a sentinel's text is its own
+// message and not followed by its kind's.
+//
+// Error text follows one rule, so that no package prefix appears twice in
+// it. A sentinel says what went wrong behind its package's prefix: "invites:
+// invite already used". An error that wraps another says which operation
+// failed, with its arguments and its actor, and carries no package prefix:
+// fmt.Errorf("%q accepts invite: %w", user, err), which reads
+// `"carol" accepts invite: invites: invite already used`. Details of the
+// sentinel follow it: fmt.Errorf("%w: %s", ErrInvalid, why). The sentinel's
+// text is fit to show to a client (roster.WriteError shows it without the
+// prefix); the whole text, which names accounts, users and database errors,
+// is for logs.
 package store
 
-import (
-	"context"
-	"errors"
-)
-
-// Sentinel errors. Every Store and Tx method documents which of these it
-// returns; implementations wrap them (fmt.Errorf("...: %w", ErrNotFound)) and
-// callers test with errors.Is. Driver errors never escape unwrapped: they are
-// translated to one of these or wrapped together with ErrBackend.
-var (
-	// ErrNotFound means the record asked for does not exist.
-	ErrNotFound = errors.New("store: not found")
-	// ErrExists means a record with the same key already exists.
-	ErrExists = errors.New("store: already exists")
-	// ErrInvalid means a record or argument failed validation; nothing was written.
-	ErrInvalid = errors.New("store: invalid input")
-	// ErrConflict means the transaction lost a race with a concurrent one
-	// (a serialization failure or deadlock) and was rolled back; it may be retried.
-	ErrConflict = errors.New("store: conflicting concurrent transaction")
-	// ErrClosed means the Store has been closed.
-	ErrClosed = errors.New("store: closed")
-	// ErrBackend wraps any other failure of the underlying database.
-	ErrBackend = errors.New("store: backend failure")
-)
+import "context"
 
 // Revision numbers the committed changes to accounts, memberships and team
 // roles. It is gap-free and grows by one with every committed transaction

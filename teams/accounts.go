@@ -47,14 +47,14 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: convert %q to team by %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("convert %q to team by %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
 
 // Rename changes a team's name. The actor needs rbac.SettingsManage. It
 // returns the renamed account, or an error wrapping store.ErrInvalid,
-// store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or ErrNotTeam.
+// store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or store.ErrNotTeam.
 func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (store.Account, error) {
 	var out store.Account
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
@@ -65,7 +65,7 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 		err = s.settings(ctx, actor, accountID, store.EventAccountRenamed, func(c *txn.Change) error {
 			acct := c.Account
 			if acct.Kind != store.Team {
-				return ErrNotTeam
+				return store.ErrNotTeam
 			}
 			old := acct.Name
 			acct.Name, acct.UpdatedAt = name, c.Now()
@@ -82,7 +82,7 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: rename %q by %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("rename %q by %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -94,14 +94,14 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 // account keeps its ID, its resources and its owner. It returns the
 // reverted account, or an error wrapping store.ErrInvalid,
 // store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied (ErrNotOwner among
-// them) or ErrNotTeam.
+// them) or store.ErrNotTeam.
 func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var out store.Account
 	err := store.ValidateIDs("actor", actor, "account ID", accountID)
 	if err == nil {
 		err = s.settings(ctx, actor, accountID, store.EventAccountTeamDeleted, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
-				return ErrNotTeam
+				return store.ErrNotTeam
 			}
 			if err := s.mustOwn(ctx, c); err != nil {
 				return err
@@ -135,7 +135,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: delete team %q by %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("delete team %q by %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }

@@ -18,7 +18,7 @@ import (
 // given here. Adding does not change the user's active account. It returns
 // the membership, or an error wrapping store.ErrInvalid, store.ErrNotFound
 // (no such account or user), rbac.ErrNotMember, rbac.ErrDenied,
-// rbac.ErrUnknownRole, ErrNotTeam, ErrTransferRequired or store.ErrExists
+// rbac.ErrUnknownRole, store.ErrNotTeam, ErrTransferRequired or store.ErrExists
 // (already a member; nothing changes).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
@@ -26,7 +26,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 	if err == nil {
 		err = s.manage(ctx, actor, accountID, store.EventMemberAdded, userID, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
-				return ErrNotTeam
+				return store.ErrNotTeam
 			}
 			if err := c.MayGrant(role); err != nil {
 				return err
@@ -46,7 +46,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 		})
 	}
 	if err != nil {
-		return store.Member{}, fmt.Errorf("teams: add %q to %q by %q: %w", userID, accountID, actor, err)
+		return store.Member{}, fmt.Errorf("add %q to %q by %q: %w", userID, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -87,7 +87,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 		})
 	}
 	if err != nil {
-		return store.Member{}, fmt.Errorf("teams: change role of %q in %q by %q: %w", userID, accountID, actor, err)
+		return store.Member{}, fmt.Errorf("change role of %q in %q by %q: %w", userID, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -149,7 +149,7 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 		})
 	}
 	if err != nil {
-		return RolePreview{}, fmt.Errorf("teams: preview role of %q in %q for %q: %w", userID, accountID, actor, err)
+		return RolePreview{}, fmt.Errorf("preview role of %q in %q for %q: %w", userID, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -180,7 +180,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: remove %q from %q by %q: %w", userID, accountID, actor, err)
+		return fmt.Errorf("remove %q from %q by %q: %w", userID, accountID, actor, err)
 	}
 	return nil
 }
@@ -189,14 +189,14 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 // needed, but the account owner cannot leave (they hand the account over
 // first), and nobody leaves their personal account. It returns an error
 // wrapping store.ErrInvalid, store.ErrNotFound (no such account),
-// rbac.ErrNotMember, ErrNotTeam or ErrLastOwner.
+// rbac.ErrNotMember, store.ErrNotTeam or ErrLastOwner.
 func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
 	if err == nil {
 		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			switch {
 			case c.Account.Kind != store.Team:
-				return ErrNotTeam
+				return store.ErrNotTeam
 			case userID == c.Account.Owner:
 				return ErrLastOwner
 			}
@@ -204,7 +204,7 @@ func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: %q leave %q: %w", userID, accountID, err)
+		return fmt.Errorf("%q leave %q: %w", userID, accountID, err)
 	}
 	return nil
 }

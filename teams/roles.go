@@ -30,7 +30,7 @@ const (
 // the top role), and an account has at most MaxTeamRoles. It returns the
 // role, or an error wrapping store.ErrInvalid (bad name, no actions),
 // store.ErrNotFound, store.ErrExists (the name is a policy role),
-// rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownAction, ErrNotTeam,
+// rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownAction, store.ErrNotTeam,
 // ErrRoleTooBroad or ErrTooManyRoles, and ErrTeamRolesUnsupported for a
 // policy that is not compiled.
 func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string, actions []rbac.Action) (store.TeamRole, error) {
@@ -39,7 +39,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 	if err == nil {
 		err = s.manageRole(ctx, actor, accountID, store.EventRoleDefined, name, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
-				return ErrNotTeam
+				return store.ErrNotTeam
 			}
 			old, err := c.Tx.TeamRole(ctx, accountID, name)
 			switch {
@@ -87,7 +87,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 		})
 	}
 	if err != nil {
-		return store.TeamRole{}, fmt.Errorf("teams: define role %q in %q by %q: %w", name, accountID, actor, err)
+		return store.TeamRole{}, fmt.Errorf("define role %q in %q by %q: %w", name, accountID, actor, err)
 	}
 	return out, nil
 }
@@ -131,7 +131,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: delete role %q in %q by %q: %w", name, accountID, actor, err)
+		return fmt.Errorf("delete role %q in %q by %q: %w", name, accountID, actor, err)
 	}
 	return nil
 }
@@ -150,7 +150,7 @@ func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.T
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("teams: roles of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("roles of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }

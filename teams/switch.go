@@ -31,7 +31,7 @@ func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, 
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("teams: accounts of %q: %w", userID, err)
+		return nil, fmt.Errorf("accounts of %q: %w", userID, err)
 	}
 	return out, nil
 }
@@ -51,7 +51,7 @@ func (s *Service) Active(ctx context.Context, userID string) (store.Account, err
 			return e.Account, nil
 		}
 	}
-	return store.Account{}, fmt.Errorf("teams: active account of %q: belongs to no account: %w", userID, store.ErrNotFound)
+	return store.Account{}, fmt.Errorf("active account of %q: belongs to no account: %w", userID, store.ErrNotFound)
 }
 
 // switchTries bounds how often Switch reads the user's active account again
@@ -100,7 +100,7 @@ func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: %q switch to %q: %w", userID, accountID, err)
+		return fmt.Errorf("%q switch to %q: %w", userID, accountID, err)
 	}
 	return nil
 }

@@ -98,7 +98,7 @@ func (s *Service) Members(ctx context.Context, actor, accountID string) ([]Membe
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("teams: members of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("members of %q for %q: %w", accountID, actor, err)
 	}
 	return rows, nil
 }

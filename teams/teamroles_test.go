@@ -156,7 +156,7 @@ func TestTeamRoles(t *testing.T) {
 					t.Errorf("%s: error = %v, want %v", tc.name, err, tc.want)
 				}
 			}
-			if _, err := r.Teams.DefineRole(ctx, "zed", personal.ID, "helper", []rbac.Action{rbac.PodsManage}); !errors.Is(err, teams.ErrNotTeam) {
+			if _, err := r.Teams.DefineRole(ctx, "zed", personal.ID, "helper", []rbac.Action{rbac.PodsManage}); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("a role on a personal account: error = %v, want ErrNotTeam", err)
 			}
 			if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {

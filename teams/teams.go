@@ -29,45 +29,56 @@ import (
 )
 
 // Errors returned by the Service besides those of the store and rbac
-// packages.
+// packages (store.ErrNotTeam among them). Each wraps one of the kinds of
+// package store.
 var (
-	// ErrNotTeam means the operation needs a team account and the account is personal.
-	ErrNotTeam = errors.New("teams: not a team account")
-	// ErrAlreadyTeam means the account to convert is already a team account.
-	ErrAlreadyTeam = errors.New("teams: already a team account")
+	// ErrAlreadyTeam means the account to convert is already a team
+	// account. It wraps store.ErrPrecondition.
+	ErrAlreadyTeam = store.Kinded(store.ErrPrecondition, "teams: already a team account")
 	// ErrLastOwner means the change would take the account from its owner:
 	// the account owner cannot be removed or demoted, and cannot leave
-	// without handing the account over (TransferOwnership).
-	ErrLastOwner = errors.New("teams: the account owner cannot be removed, demoted or leave; transfer ownership first")
+	// without handing the account over (TransferOwnership). It wraps
+	// store.ErrPrecondition.
+	ErrLastOwner = store.Kinded(store.ErrPrecondition, "teams: the account owner cannot be removed, demoted or leave; transfer ownership first")
 	// ErrNotOwner means only the account's owner may do this (delete the
-	// team, convert the account, hand it over). It wraps rbac.ErrDenied.
-	ErrNotOwner = fmt.Errorf("teams: only the account owner may do this: %w", rbac.ErrDenied)
+	// team, convert the account, hand it over). It wraps rbac.ErrDenied,
+	// and so store.ErrDenied.
+	ErrNotOwner = store.Kinded(rbac.ErrDenied, "teams: only the account owner may do this")
 	// ErrTransferRequired means the policy grants the top role only through
 	// a confirmed transfer (GrantTopRole), as on DigitalOcean. It is
-	// rbac.ErrTopByTransfer, which invitations return too.
+	// rbac.ErrTopByTransfer, which invitations return too; it wraps
+	// store.ErrPrecondition.
 	ErrTransferRequired = rbac.ErrTopByTransfer
 	// ErrTransferClosed means the ownership transfer is done, cancelled, or
-	// not at the step asked for (a link used twice).
-	ErrTransferClosed = errors.New("teams: ownership transfer is not open for this step")
-	// ErrTransferExpired means the ownership transfer outlived its TTL.
-	ErrTransferExpired = errors.New("teams: ownership transfer expired")
-	// ErrRoleInUse means a team role cannot be deleted while members hold it.
-	ErrRoleInUse = errors.New("teams: role is held by members")
+	// not at the step asked for (a link used twice, or accepted before it
+	// was confirmed). It wraps store.ErrPrecondition rather than
+	// store.ErrGone: accepting before the confirmation works once the
+	// transfer is confirmed, so the refusal is not always for good.
+	ErrTransferClosed = store.Kinded(store.ErrPrecondition, "teams: ownership transfer is not open for this step")
+	// ErrTransferExpired means the ownership transfer outlived its TTL. It
+	// wraps store.ErrGone.
+	ErrTransferExpired = store.Kinded(store.ErrGone, "teams: ownership transfer expired")
+	// ErrRoleInUse means a team role cannot be deleted while members hold
+	// it. It wraps store.ErrPrecondition.
+	ErrRoleInUse = store.Kinded(store.ErrPrecondition, "teams: role is held by members")
 	// ErrRoleTooBroad means a team role would hold every action of the
-	// policy, which only the top role does.
-	ErrRoleTooBroad = errors.New("teams: a team role cannot hold every action")
-	// ErrTooManyRoles means the account already has MaxTeamRoles team roles.
-	ErrTooManyRoles = fmt.Errorf("teams: an account has at most %d team roles", MaxTeamRoles)
+	// policy, which only the top role does. It wraps store.ErrInvalid.
+	ErrRoleTooBroad = store.Kinded(store.ErrInvalid, "teams: a team role cannot hold every action")
+	// ErrTooManyRoles means the account already has MaxTeamRoles team
+	// roles. It wraps store.ErrPrecondition.
+	ErrTooManyRoles = store.Kinded(store.ErrPrecondition, fmt.Sprintf("teams: an account has at most %d team roles", MaxTeamRoles))
 	// ErrTeamRolesUnsupported means the policy is not compiled (see
 	// rbac.Policy.Compiled): its model, which Casbin evaluates for every
 	// question, says what a role may do, so an account cannot define roles
-	// of its own.
-	ErrTeamRolesUnsupported = errors.New("teams: team roles need a compiled policy")
+	// of its own. It wraps store.ErrPrecondition.
+	ErrTeamRolesUnsupported = store.Kinded(store.ErrPrecondition, "teams: team roles need a compiled policy")
 	// ErrNotify wraps a Notifier's failure; the change it reported on has
-	// been committed.
-	ErrNotify = errors.New("teams: notification failed")
+	// been committed. It wraps store.ErrBackend: the server failed to send,
+	// not the request.
+	ErrNotify = store.Kinded(store.ErrBackend, "teams: notification failed")
 	// ErrInvalidToken means a link's token is malformed or does not match.
-	ErrInvalidToken = errors.New("teams: invalid or mismatched token")
+	// It wraps store.ErrDenied: the token is the caller's credential.
+	ErrInvalidToken = store.Kinded(store.ErrDenied, "teams: invalid or mismatched token")
 )
 
 // Service manages users, accounts and members. Get one from roster.Open or
@@ -156,7 +167,7 @@ func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 // ID is taken).
 func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, error) {
 	fail := func(err error) (store.Account, error) {
-		return store.Account{}, fmt.Errorf("teams: create user %q: %w", u.ID, err)
+		return store.Account{}, fmt.Errorf("create user %q: %w", u.ID, err)
 	}
 	acct := store.Account{ID: store.NewID("acc"), Kind: store.Personal, Owner: u.ID}
 	u.ActiveAccount = acct.ID
@@ -201,7 +212,7 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 		})
 	}
 	if err != nil {
-		return store.User{}, fmt.Errorf("teams: user %q: %w", id, err)
+		return store.User{}, fmt.Errorf("user %q: %w", id, err)
 	}
 	return u, nil
 }
@@ -219,7 +230,7 @@ func (s *Service) Account(ctx context.Context, actor, accountID string) (store.A
 		})
 	}
 	if err != nil {
-		return store.Account{}, fmt.Errorf("teams: account %q for %q: %w", accountID, actor, err)
+		return store.Account{}, fmt.Errorf("account %q for %q: %w", accountID, actor, err)
 	}
 	return acct, nil
 }

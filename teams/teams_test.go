@@ -117,7 +117,7 @@ func TestAccounts(t *testing.T) {
 				t.Errorf("newest event = %+v, want account.renamed to Acme Labs", es[0])
 			}
 			personal := rostertest.User(t, r, "bob")
-			if _, err := r.Teams.Rename(ctx, "bob", personal.ID, "Bob Inc"); !errors.Is(err, teams.ErrNotTeam) {
+			if _, err := r.Teams.Rename(ctx, "bob", personal.ID, "Bob Inc"); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("renaming a personal account: error = %v, want ErrNotTeam", err)
 			}
 		})
@@ -152,7 +152,7 @@ func TestAccounts(t *testing.T) {
 			if inv.Status != store.InviteRevoked {
 				t.Errorf("pending invite status after deletion = %s, want revoked", inv.Status)
 			}
-			if _, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
+			if _, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("deleting a personal account: error = %v, want ErrNotTeam", err)
 			}
 			if got, want := rostertest.Newest(t, s, acct.ID, 3), "account.team_deleted invite.revoked member.removed"; got != want {
@@ -190,7 +190,7 @@ func TestMembers(t *testing.T) {
 			if _, err := r.Teams.AddMember(ctx, "bob", acct.ID, "carol", rbac.RunpodBasic); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("a dev adding a member: error = %v, want ErrDenied", err)
 			}
-			if _, err := r.Teams.AddMember(ctx, "carol", carol.ID, "bob", rbac.RunpodBasic); !errors.Is(err, teams.ErrNotTeam) {
+			if _, err := r.Teams.AddMember(ctx, "carol", carol.ID, "bob", rbac.RunpodBasic); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("adding to a personal account: error = %v, want ErrNotTeam", err)
 			}
 		})
@@ -335,7 +335,7 @@ func TestMembers(t *testing.T) {
 		t.Run("nobody leaves their personal account", func(t *testing.T) {
 			r, _ := rostertest.Open(t, b, rbac.Runpod())
 			acct := rostertest.User(t, r, "alice")
-			if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, teams.ErrNotTeam) {
+			if err := r.Teams.Leave(ctx, "alice", acct.ID); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("leaving a personal account: error = %v, want ErrNotTeam", err)
 			}
 		})

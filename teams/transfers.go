@@ -23,14 +23,14 @@ import (
 // store.TransferAccount), or an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or to is not a member),
 // rbac.ErrNotMember, rbac.ErrDenied (ErrNotOwner among them, or to is the
-// actor), ErrNotTeam, or ErrNotify (the transfer was started but the
+// actor), store.ErrNotTeam, or ErrNotify (the transfer was started but the
 // confirmation could not be sent).
 func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to string) (store.Transfer, error) {
 	out, err := s.startTransfer(ctx, actor, accountID, to, store.TransferAccount, func(c *txn.Change, target store.Member) error {
 		return s.mustOwn(ctx, c)
 	})
 	if err != nil {
-		return out, fmt.Errorf("teams: transfer %q to %q by %q: %w", accountID, to, actor, err)
+		return out, fmt.Errorf("transfer %q to %q by %q: %w", accountID, to, actor, err)
 	}
 	return out, nil
 }
@@ -47,7 +47,7 @@ func (s *Service) TransferOwnership(ctx context.Context, actor, accountID, to st
 // store.TransferRole), or an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or to is not a member),
 // rbac.ErrNotMember, rbac.ErrDenied (the actor lacks the top role, or to is
-// the actor), ErrNotTeam, store.ErrExists (to holds the top role already),
+// the actor), store.ErrNotTeam, store.ErrExists (to holds the top role already),
 // or ErrNotify.
 func (s *Service) GrantTopRole(ctx context.Context, actor, accountID, to string) (store.Transfer, error) {
 	out, err := s.startTransfer(ctx, actor, accountID, to, store.TransferRole, func(c *txn.Change, target store.Member) error {
@@ -61,7 +61,7 @@ func (s *Service) GrantTopRole(ctx context.Context, actor, accountID, to string)
 		return nil
 	})
 	if err != nil {
-		return out, fmt.Errorf("teams: grant the top role of %q to %q by %q: %w", accountID, to, actor, err)
+		return out, fmt.Errorf("grant the top role of %q to %q by %q: %w", accountID, to, actor, err)
 	}
 	return out, nil
 }
@@ -82,7 +82,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 	}, func(c *txn.Change) error {
 		switch {
 		case c.Account.Kind != store.Team:
-			return ErrNotTeam
+			return store.ErrNotTeam
 		case to == actor:
 			return fmt.Errorf("cannot transfer to oneself: %w", rbac.ErrDenied)
 		}
@@ -228,7 +228,7 @@ func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transfer
 		})
 	}
 	if err != nil {
-		return fmt.Errorf("teams: cancel transfer %q by %q: %w", transferID, actor, err)
+		return fmt.Errorf("cancel transfer %q by %q: %w", transferID, actor, err)
 	}
 	return nil
 }
@@ -250,7 +250,7 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("teams: transfers of %q for %q: %w", accountID, actor, err)
+		return nil, fmt.Errorf("transfers of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
 }
@@ -307,7 +307,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 		})
 	}
 	if err != nil {
-		return out, fmt.Errorf("teams: %s %q by %q: %w", event, transferID, actor, err)
+		return out, fmt.Errorf("%s %q by %q: %w", event, transferID, actor, err)
 	}
 	return out, nil
 }

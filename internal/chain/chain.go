@@ -141,7 +141,7 @@ func (t *Tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	}
 	hd, err := t.load(ctx, e.AccountID)
 	if err != nil {
-		return store.Event{}, fmt.Errorf("chain: append %s to %s: %w", e.Action, e.AccountID, err)
+		return store.Event{}, fmt.Errorf("append %s to %s: %w", e.Action, e.AccountID, err)
 	}
 	req := store.RequestFrom(ctx)
 	if e.IP == "" {
@@ -180,7 +180,7 @@ func (t *Tx) ChainHead(ctx context.Context, accountID string) (store.ChainHead, 
 		return store.ChainHead{}, err
 	}
 	if !hd.stored {
-		return store.ChainHead{}, fmt.Errorf("chain: head of %s: %w", accountID, store.ErrNotFound)
+		return store.ChainHead{}, fmt.Errorf("head of %s: %w", accountID, store.ErrNotFound)
 	}
 	return hd.h, nil
 }
@@ -191,7 +191,7 @@ func (t *Tx) ChainHead(ctx context.Context, accountID string) (store.ChainHead, 
 // is no such account.
 func (t *Tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 	if h.AccountID == "" {
-		return fmt.Errorf("chain: set head: %w: empty account ID", store.ErrInvalid)
+		return fmt.Errorf("set head: %w: empty account ID", store.ErrInvalid)
 	}
 	hd, err := t.load(ctx, h.AccountID)
 	if err != nil {
@@ -207,7 +207,7 @@ func (t *Tx) Flush(ctx context.Context) error {
 	for _, id := range t.order {
 		if hd := t.heads[id]; hd.dirty {
 			if err := t.Tx.SetChainHead(ctx, hd.h); err != nil {
-				return fmt.Errorf("chain: write head of %s: %w", id, err)
+				return fmt.Errorf("write head of %s: %w", id, err)
 			}
 		}
 	}

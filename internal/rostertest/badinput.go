@@ -40,7 +40,7 @@ type HostileClass struct {
 var Sentinels = []error{
 	store.ErrInvalid, store.ErrNotFound, store.ErrExists,
 	rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole, rbac.ErrUnknownAction, rbac.ErrTopByTransfer,
-	teams.ErrNotTeam, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrInvalidToken, teams.ErrRoleTooBroad,
+	store.ErrNotTeam, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrInvalidToken, teams.ErrRoleTooBroad,
 	teams.ErrTransferClosed, teams.ErrRoleInUse,
 	invites.ErrMalformedToken, invites.ErrUnknownToken, invites.ErrRevoked, invites.ErrUsed,
 	audit.ErrPruned,

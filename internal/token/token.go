@@ -8,16 +8,17 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"errors"
 	"fmt"
+
+	"github.com/teamroster/roster/store"
 )
 
 // Len is the length of a token: 32 random bytes in unpadded URL-safe base64.
 const Len = 43
 
 // ErrMalformed means a string is not shaped like a token, so no lookup is
-// worth making for it.
-var ErrMalformed = errors.New("token: malformed token")
+// worth making for it. It wraps store.ErrInvalid.
+var ErrMalformed = store.Kinded(store.ErrInvalid, "token: malformed token")
 
 // New returns a new token carrying 256 bits from crypto/rand and the hash to
 // store in its place. It is safe for concurrent use.

@@ -15,24 +15,24 @@ import (
 
 // fail is the one place where database errors become store errors. It wraps
 // err, returned by the database during the operation that format and args
-// describe, as "sqlstore: <operation>: <sentinel>: <driver error>": the
+// describe, as "<operation>: <sentinel>: <driver error>": the
 // sentinel for errors.Is, the driver error for errors.As and the message.
 // Context errors are wrapped as they are.
 func (s *Store) fail(ctx context.Context, err error, format string, args ...any) error {
 	op := fmt.Sprintf(format, args...)
 	switch {
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return fmt.Errorf("sqlstore: %s: %w", op, err)
+		return fmt.Errorf("%s: %w", op, err)
 	case ctx.Err() != nil:
 		// The driver reported the cancellation in its own words (SQLite:
 		// interrupted; database/sql: transaction done).
-		return fmt.Errorf("sqlstore: %s: %w: %w", op, ctx.Err(), err)
+		return fmt.Errorf("%s: %w: %w", op, ctx.Err(), err)
 	case s.closed.Load():
-		return fmt.Errorf("sqlstore: %s: %w: %w", op, store.ErrClosed, err)
+		return fmt.Errorf("%s: %w: %w", op, store.ErrClosed, err)
 	case errors.Is(err, gorm.ErrRecordNotFound), errors.Is(err, sql.ErrNoRows):
-		return fmt.Errorf("sqlstore: %s: %w", op, store.ErrNotFound)
+		return fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
-	return fmt.Errorf("sqlstore: %s: %w: %w", op, s.classify(err), err)
+	return fmt.Errorf("%s: %w: %w", op, s.classify(err), err)
 }
 
 // classify returns the sentinel error that err, a database error, means.

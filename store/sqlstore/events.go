@@ -91,11 +91,11 @@ func (t *tx) Events(ctx context.Context, f store.EventFilter) ([]store.Event, er
 func (t *tx) ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.Event) error) (err error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return fmt.Errorf("sqlstore: events of %s: %w", f.AccountID, err)
+		return fmt.Errorf("events of %s: %w", f.AccountID, err)
 	}
 	q, args, err := eventQuery(eventColumns, f)
 	if err != nil {
-		return fmt.Errorf("sqlstore: events of %s: %w", f.AccountID, err)
+		return fmt.Errorf("events of %s: %w", f.AccountID, err)
 	}
 	rows, err := db.Raw(q, args...).Rows()
 	if err != nil {
@@ -131,7 +131,7 @@ func (t *tx) DeleteEvents(ctx context.Context, accountID string, throughID int64
 		err = fmt.Errorf("%w: negative event ID %d", store.ErrInvalid, throughID)
 	}
 	if err != nil {
-		return 0, fmt.Errorf("sqlstore: delete events of %s through %d: %w", accountID, throughID, err)
+		return 0, fmt.Errorf("delete events of %s through %d: %w", accountID, throughID, err)
 	}
 	res := db.Exec(`DELETE FROM roster_events WHERE account_id = ? AND id <= ?`, accountID, throughID)
 	if res.Error != nil {
@@ -144,7 +144,7 @@ func (t *tx) DeleteEvents(ctx context.Context, accountID string, throughID int64
 func (t *tx) ChainHead(ctx context.Context, accountID string) (store.ChainHead, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.ChainHead{}, fmt.Errorf("sqlstore: chain head of %s: %w", accountID, err)
+		return store.ChainHead{}, fmt.Errorf("chain head of %s: %w", accountID, err)
 	}
 	var row chainHeadRow
 	err = t.s.queryRow(ctx, db, `SELECT account_id, last_id, last_hash, last_time, anchor_id, anchor_hash
@@ -163,7 +163,7 @@ func (t *tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 		err = required("account ID", h.AccountID)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: set chain head of %s: %w", h.AccountID, err)
+		return fmt.Errorf("set chain head of %s: %w", h.AccountID, err)
 	}
 	res, err := t.s.exec(ctx, db, `INSERT INTO roster_chain_heads (account_id, last_id, last_hash, last_time, anchor_id, anchor_hash)
 		SELECT ?, ?, ?, ?, ?, ?
@@ -178,7 +178,7 @@ func (t *tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 	if n, err := res.RowsAffected(); err != nil {
 		return t.s.fail(ctx, err, "set chain head of %s", h.AccountID)
 	} else if n == 0 {
-		return fmt.Errorf("sqlstore: set chain head of %s: %w: no such account", h.AccountID, store.ErrNotFound)
+		return fmt.Errorf("set chain head of %s: %w: no such account", h.AccountID, store.ErrNotFound)
 	}
 	return nil
 }
@@ -198,7 +198,7 @@ func (s *Store) ExplainEvents(ctx context.Context, f store.EventFilter) (string,
 	}
 	q, args, err := eventQuery(eventColumns, f)
 	if err != nil {
-		return "", fmt.Errorf("sqlstore: explain events: %w", err)
+		return "", fmt.Errorf("explain events: %w", err)
 	}
 	gtx := s.r.WithContext(ctx).Begin()
 	if err := gtx.Error; err != nil {

@@ -50,7 +50,7 @@ func CasbinSubject(accountID, role string) string { return accountID + "/" + rol
 // PutTeamRole implements store.Tx.
 func (t *tx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
 	fail := func(err error) error {
-		return fmt.Errorf("sqlstore: put team role %s/%s: %w", r.AccountID, r.Name, err)
+		return fmt.Errorf("put team role %s/%s: %w", r.AccountID, r.Name, err)
 	}
 	db, err := t.use(ctx, true)
 	if err == nil {
@@ -108,10 +108,10 @@ func (t *tx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
 func (t *tx) TeamRole(ctx context.Context, accountID, name string) (store.TeamRole, error) {
 	roles, err := t.teamRoles(ctx, accountID, name)
 	if err != nil {
-		return store.TeamRole{}, fmt.Errorf("sqlstore: team role %s/%s: %w", accountID, name, err)
+		return store.TeamRole{}, fmt.Errorf("team role %s/%s: %w", accountID, name, err)
 	}
 	if len(roles) == 0 {
-		return store.TeamRole{}, fmt.Errorf("sqlstore: team role %s/%s: %w", accountID, name, store.ErrNotFound)
+		return store.TeamRole{}, fmt.Errorf("team role %s/%s: %w", accountID, name, store.ErrNotFound)
 	}
 	return roles[0], nil
 }
@@ -120,7 +120,7 @@ func (t *tx) TeamRole(ctx context.Context, accountID, name string) (store.TeamRo
 func (t *tx) TeamRoles(ctx context.Context, accountID string) ([]store.TeamRole, error) {
 	roles, err := t.teamRoles(ctx, accountID, "")
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: team roles of %s: %w", accountID, err)
+		return nil, fmt.Errorf("team roles of %s: %w", accountID, err)
 	}
 	return roles, nil
 }
@@ -161,14 +161,14 @@ func roleActions(db *gorm.DB, accountID, name string) ([]string, error) {
 func (t *tx) DeleteTeamRole(ctx context.Context, accountID, name string) error {
 	db, err := t.use(ctx, true)
 	if err != nil {
-		return fmt.Errorf("sqlstore: delete team role %s/%s: %w", accountID, name, err)
+		return fmt.Errorf("delete team role %s/%s: %w", accountID, name, err)
 	}
 	res := db.Exec(`DELETE FROM roster_team_roles WHERE account_id = ? AND name = ?`, accountID, name)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "delete team role %s/%s", accountID, name)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: delete team role %s/%s: %w", accountID, name, store.ErrNotFound)
+		return fmt.Errorf("delete team role %s/%s: %w", accountID, name, store.ErrNotFound)
 	}
 	a, err := casbinRules(db, false)
 	if err == nil {

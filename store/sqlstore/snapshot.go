@@ -114,7 +114,7 @@ func (s *Store) readRevision(ctx context.Context, gtx *gorm.DB) (int64, error) {
 		return 0, s.fail(ctx, res.Error, "snapshot: read revision")
 	}
 	if res.RowsAffected != 1 {
-		return 0, fmt.Errorf("sqlstore: snapshot: read revision: %w: roster_meta has no row", store.ErrBackend)
+		return 0, fmt.Errorf("snapshot: read revision: %w: roster_meta has no row", store.ErrBackend)
 	}
 	return rev, nil
 }
@@ -261,7 +261,7 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 		case packedMember:
 			var row string
 			if err = rows.Scan(&row); err == nil && !unpack(row, &it) {
-				return fmt.Errorf("sqlstore: snapshot: read row: %w: malformed packed membership %q", store.ErrBackend, row)
+				return fmt.Errorf("snapshot: read row: %w: malformed packed membership %q", store.ErrBackend, row)
 			}
 		}
 		if err != nil {

@@ -46,13 +46,13 @@ const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 func OpenSQLite(path string) (*Store, error) {
 	uri, err := sqliteURI(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w", path, err)
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
 	s := &Store{dialect: sqliteDialect, parallelMin: parallelMinRows, twoReaders: make(chan struct{}, 1), feed: newFeed()}
 	var pool *sql.DB
 	s.w, pool, err = openSQLitePool(writerDriver, uri+"?_txlock=immediate&_journal_mode=WAL&"+sqliteParams, 1)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
+		return nil, fmt.Errorf("open sqlite %q: %w: %w", path, store.ErrBackend, err)
 	}
 	s.owned = append(s.owned, pool)
 	// The write pool has set WAL mode; the schema exists before readers come.
@@ -61,7 +61,7 @@ func OpenSQLite(path string) (*Store, error) {
 	}
 	s.r, pool, err = openSQLitePool(sqlite.DriverName, uri+"?_txlock=deferred&_query_only=on&"+sqliteParams, readConns)
 	if err != nil {
-		err = fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
+		err = fmt.Errorf("open sqlite %q: %w: %w", path, store.ErrBackend, err)
 		return nil, errors.Join(err, s.closeOwned())
 	}
 	s.owned = append(s.owned, pool)
@@ -73,7 +73,7 @@ func OpenSQLite(path string) (*Store, error) {
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("sqlstore: open sqlite %q: %w: %w", path, store.ErrBackend, err)
+		err = fmt.Errorf("open sqlite %q: %w: %w", path, store.ErrBackend, err)
 		return nil, errors.Join(err, s.closeOwned())
 	}
 	s.ckpt = startCheckpointer(ckpt)

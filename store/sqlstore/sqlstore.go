@@ -133,11 +133,11 @@ const PostgresMaxConns = 16
 func OpenPostgres(dsn string) (*Store, error) {
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
+		return nil, fmt.Errorf("open postgres: %w: %w", store.ErrBackend, err)
 	}
 	sqlDB, err := db.DB()
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: open postgres: %w: %w", store.ErrBackend, err)
+		return nil, fmt.Errorf("open postgres: %w: %w", store.ErrBackend, err)
 	}
 	sqlDB.SetMaxIdleConns(postgresIdleConns)
 	sqlDB.SetMaxOpenConns(PostgresMaxConns)
@@ -164,7 +164,7 @@ func OpenPostgres(dsn string) (*Store, error) {
 // dialect, and one wrapping store.ErrBackend if the schema cannot be created.
 func New(db *gorm.DB) (*Store, error) {
 	if db == nil {
-		return nil, fmt.Errorf("sqlstore: new: %w: nil *gorm.DB", store.ErrInvalid)
+		return nil, fmt.Errorf("new: %w: nil *gorm.DB", store.ErrInvalid)
 	}
 	s := &Store{feed: newFeed()}
 	switch name := db.Dialector.Name(); name {
@@ -174,7 +174,7 @@ func New(db *gorm.DB) (*Store, error) {
 		s.dialect = postgresDialect
 		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	default:
-		return nil, fmt.Errorf("sqlstore: new: %w: unsupported gorm dialect %q", store.ErrInvalid, name)
+		return nil, fmt.Errorf("new: %w: unsupported gorm dialect %q", store.ErrInvalid, name)
 	}
 	db = db.Session(&gorm.Session{NewDB: true})
 	s.w, s.r = db, db
@@ -199,7 +199,7 @@ func (s *Store) Close() error {
 		err = s.ckpt.close()
 	}
 	if err := errors.Join(err, s.closeOwned()); err != nil {
-		return fmt.Errorf("sqlstore: close: %w: %w", store.ErrBackend, err)
+		return fmt.Errorf("close: %w: %w", store.ErrBackend, err)
 	}
 	return nil
 }
@@ -215,7 +215,7 @@ func (s *Store) closeOwned() error {
 }
 
 func errClosed(op string) error {
-	return fmt.Errorf("sqlstore: %s: %w", op, store.ErrClosed)
+	return fmt.Errorf("%s: %w", op, store.ErrClosed)
 }
 
 // Update runs fn in a read-write transaction and commits it if fn returns

@@ -283,7 +283,7 @@ func TestErrorTranslation(t *testing.T) {
 		if !errors.Is(got, tc.err) && tc.want != store.ErrNotFound {
 			t.Errorf("%s: %v lost the original error", tc.name, got)
 		}
-		if !strings.HasPrefix(got.Error(), "sqlstore: test: ") {
+		if !strings.HasPrefix(got.Error(), "test: ") {
 			t.Errorf("%s: message %q does not name the operation", tc.name, got)
 		}
 	}

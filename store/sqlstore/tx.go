@@ -77,7 +77,7 @@ func (t *tx) CreateUser(ctx context.Context, u store.User) error {
 		err = required("user ID", u.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: create user %s: %w", u.ID, err)
+		return fmt.Errorf("create user %s: %w", u.ID, err)
 	}
 	res := db.Exec(`INSERT INTO roster_users (id, email, name, sign_in, active_account, created_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -86,7 +86,7 @@ func (t *tx) CreateUser(ctx context.Context, u store.User) error {
 		return t.s.fail(ctx, res.Error, "create user %s", u.ID)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: create user %s: %w", u.ID, store.ErrExists)
+		return fmt.Errorf("create user %s: %w", u.ID, store.ErrExists)
 	}
 	return nil
 }
@@ -95,7 +95,7 @@ func (t *tx) CreateUser(ctx context.Context, u store.User) error {
 func (t *tx) User(ctx context.Context, id string) (store.User, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.User{}, fmt.Errorf("sqlstore: user %s: %w", id, err)
+		return store.User{}, fmt.Errorf("user %s: %w", id, err)
 	}
 	var row userRow
 	err = t.s.queryRow(ctx, db, "SELECT id, email, name, sign_in, active_account, created_at FROM roster_users WHERE id = ?", id).
@@ -113,7 +113,7 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 		err = required("user ID", u.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: update user %s: %w", u.ID, err)
+		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
 	res := db.Exec(`UPDATE roster_users SET email = ?, name = ?, sign_in = ? WHERE id = ?`,
 		u.Email, u.Name, string(u.SignIn), u.ID)
@@ -121,7 +121,7 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 		return t.s.fail(ctx, res.Error, "update user %s", u.ID)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: update user %s: %w", u.ID, store.ErrNotFound)
+		return fmt.Errorf("update user %s: %w", u.ID, store.ErrNotFound)
 	}
 	return nil
 }
@@ -134,7 +134,7 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 func (t *tx) SetActiveAccount(ctx context.Context, userID, from, to string) (bool, error) {
 	db, err := t.use(ctx, true)
 	if err != nil {
-		return false, fmt.Errorf("sqlstore: set active account of %s: %w", userID, err)
+		return false, fmt.Errorf("set active account of %s: %w", userID, err)
 	}
 	res, err := t.s.exec(ctx, db, `UPDATE roster_users SET active_account = ? WHERE id = ? AND active_account = ?`, to, userID, from)
 	if err != nil {
@@ -152,7 +152,7 @@ func (t *tx) SetActiveAccount(ctx context.Context, userID, from, to string) (boo
 		return false, t.s.fail(ctx, err, "set active account of %s", userID)
 	}
 	if !ok {
-		return false, fmt.Errorf("sqlstore: set active account of %s: %w: no such user", userID, store.ErrNotFound)
+		return false, fmt.Errorf("set active account of %s: %w: no such user", userID, store.ErrNotFound)
 	}
 	return false, nil
 }
@@ -172,7 +172,7 @@ func (t *tx) UsersByEmail(ctx context.Context, emails []string) ([]store.User, e
 		err = fmt.Errorf("%w: %d emails, more than %d", store.ErrInvalid, len(emails), store.MaxEmailsPerQuery)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: users by email: %w", err)
+		return nil, fmt.Errorf("users by email: %w", err)
 	}
 	keys := make([]string, len(emails))
 	for i, e := range emails {
@@ -258,7 +258,7 @@ func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
 		err = required("account ID", a.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: create account %s: %w", a.ID, err)
+		return fmt.Errorf("create account %s: %w", a.ID, err)
 	}
 	res := db.Exec(`INSERT INTO roster_accounts (id, kind, name, owner, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
@@ -267,7 +267,7 @@ func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
 		return t.s.fail(ctx, res.Error, "create account %s", a.ID)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: create account %s: %w", a.ID, store.ErrExists)
+		return fmt.Errorf("create account %s: %w", a.ID, store.ErrExists)
 	}
 	t.changes = append(t.changes, store.Change{Op: store.AccountCreated, AccountID: a.ID})
 	return nil
@@ -295,7 +295,7 @@ func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, 
 	}
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.Account{}, fmt.Errorf("sqlstore: %s %s: %w", op, id, err)
+		return store.Account{}, fmt.Errorf("%s %s: %w", op, id, err)
 	}
 	q := "SELECT id, kind, name, owner, created_at, updated_at FROM roster_accounts WHERE id = ?"
 	if lock && t.write && t.s.dialect == postgresDialect {
@@ -315,7 +315,7 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 		err = required("account ID", a.ID)
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: update account %s: %w", a.ID, err)
+		return fmt.Errorf("update account %s: %w", a.ID, err)
 	}
 	res := db.Exec(`UPDATE roster_accounts SET kind = ?, name = ?, owner = ?, updated_at = ? WHERE id = ?`,
 		string(a.Kind), a.Name, a.Owner, toDB(a.UpdatedAt), a.ID)
@@ -323,7 +323,7 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 		return t.s.fail(ctx, res.Error, "update account %s", a.ID)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: update account %s: %w", a.ID, store.ErrNotFound)
+		return fmt.Errorf("update account %s: %w", a.ID, store.ErrNotFound)
 	}
 	t.changes = append(t.changes, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
 	return nil
@@ -336,7 +336,7 @@ func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
 		err = errors.Join(required("account ID", m.AccountID), required("user ID", m.UserID))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: create member %s/%s: %w", m.AccountID, m.UserID, err)
+		return fmt.Errorf("create member %s/%s: %w", m.AccountID, m.UserID, err)
 	}
 	res := db.Exec(`INSERT INTO roster_members (account_id, user_id, role, joined_at)
 		SELECT ?, ?, ?, ?
@@ -389,7 +389,7 @@ func (t *tx) why(db *gorm.DB, checks ...check) error {
 func (t *tx) wrap(ctx context.Context, err error, format string, args ...any) error {
 	for _, sentinel := range []error{store.ErrExists, store.ErrNotFound, store.ErrConflict} {
 		if errors.Is(err, sentinel) {
-			return fmt.Errorf("sqlstore: %s: %w", fmt.Sprintf(format, args...), err)
+			return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 		}
 	}
 	return t.s.fail(ctx, err, format, args...)
@@ -399,7 +399,7 @@ func (t *tx) wrap(ctx context.Context, err error, format string, args ...any) er
 func (t *tx) Member(ctx context.Context, accountID, userID string) (store.Member, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.Member{}, fmt.Errorf("sqlstore: member %s/%s: %w", accountID, userID, err)
+		return store.Member{}, fmt.Errorf("member %s/%s: %w", accountID, userID, err)
 	}
 	var row memberRow
 	err = t.s.queryRow(ctx, db, "SELECT account_id, user_id, role, joined_at FROM roster_members WHERE account_id = ? AND user_id = ?",
@@ -414,14 +414,14 @@ func (t *tx) Member(ctx context.Context, accountID, userID string) (store.Member
 func (t *tx) UpdateMember(ctx context.Context, m store.Member) error {
 	db, err := t.use(ctx, true)
 	if err != nil {
-		return fmt.Errorf("sqlstore: update member %s/%s: %w", m.AccountID, m.UserID, err)
+		return fmt.Errorf("update member %s/%s: %w", m.AccountID, m.UserID, err)
 	}
 	res := db.Exec(`UPDATE roster_members SET role = ? WHERE account_id = ? AND user_id = ?`, m.Role, m.AccountID, m.UserID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "update member %s/%s", m.AccountID, m.UserID)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: update member %s/%s: %w", m.AccountID, m.UserID, store.ErrNotFound)
+		return fmt.Errorf("update member %s/%s: %w", m.AccountID, m.UserID, store.ErrNotFound)
 	}
 	t.changes = append(t.changes, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
 	return nil
@@ -431,14 +431,14 @@ func (t *tx) UpdateMember(ctx context.Context, m store.Member) error {
 func (t *tx) DeleteMember(ctx context.Context, accountID, userID string) error {
 	db, err := t.use(ctx, true)
 	if err != nil {
-		return fmt.Errorf("sqlstore: delete member %s/%s: %w", accountID, userID, err)
+		return fmt.Errorf("delete member %s/%s: %w", accountID, userID, err)
 	}
 	res := db.Exec(`DELETE FROM roster_members WHERE account_id = ? AND user_id = ?`, accountID, userID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "delete member %s/%s", accountID, userID)
 	}
 	if res.RowsAffected == 0 {
-		return fmt.Errorf("sqlstore: delete member %s/%s: %w", accountID, userID, store.ErrNotFound)
+		return fmt.Errorf("delete member %s/%s: %w", accountID, userID, store.ErrNotFound)
 	}
 	t.changes = append(t.changes, store.Change{Op: store.MemberDeleted, AccountID: accountID, UserID: userID})
 	return nil
@@ -465,7 +465,7 @@ func (t *tx) Memberships(ctx context.Context, userID string) ([]store.Member, er
 func (t *tx) members(ctx context.Context, where, id, order, op string) ([]store.Member, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: "+op+": %w", id, err)
+		return nil, fmt.Errorf(op+": %w", id, err)
 	}
 	var rows []memberRow
 	if err := db.Where(where, id).Order(order).Find(&rows).Error; err != nil {
@@ -485,7 +485,7 @@ func (t *tx) CreateInvite(ctx context.Context, inv store.Invite) error {
 		err = errors.Join(required("invite ID", inv.ID), required("account ID", inv.AccountID), required("token hash", string(inv.TokenHash)))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: create invite %s: %w", inv.ID, err)
+		return fmt.Errorf("create invite %s: %w", inv.ID, err)
 	}
 	res := db.Exec(`INSERT INTO roster_invites (id, account_id, kind, role, email, require_secure, token_hash,
 			status, max_uses, uses, created_by, created_at, expires_at, updated_at,
@@ -516,7 +516,7 @@ func (t *tx) CreateInvite(ctx context.Context, inv store.Invite) error {
 func (t *tx) Invite(ctx context.Context, id string) (store.Invite, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.Invite{}, fmt.Errorf("sqlstore: invite %s: %w", id, err)
+		return store.Invite{}, fmt.Errorf("invite %s: %w", id, err)
 	}
 	inv, err := t.invite(ctx, db, "id = ?", id)
 	if err != nil {
@@ -529,7 +529,7 @@ func (t *tx) Invite(ctx context.Context, id string) (store.Invite, error) {
 func (t *tx) InviteByToken(ctx context.Context, hash []byte) (store.Invite, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.Invite{}, fmt.Errorf("sqlstore: invite by token: %w", err)
+		return store.Invite{}, fmt.Errorf("invite by token: %w", err)
 	}
 	inv, err := t.invite(ctx, db, "token_hash = ?", blob(hash))
 	if err != nil {
@@ -557,7 +557,7 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 		err = errors.Join(required("invite ID", inv.ID), required("account ID", inv.AccountID), required("token hash", string(inv.TokenHash)))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: update invite %s: %w", inv.ID, err)
+		return fmt.Errorf("update invite %s: %w", inv.ID, err)
 	}
 	// The statement checks the new token hash, but an invite inserted
 	// concurrently with the same hash can still make it fail; on PostgreSQL
@@ -606,7 +606,7 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 func (t *tx) Invites(ctx context.Context, accountID string) ([]store.Invite, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: invites of %s: %w", accountID, err)
+		return nil, fmt.Errorf("invites of %s: %w", accountID, err)
 	}
 	var rows []inviteRow
 	if err := db.Where("account_id = ?", accountID).Order(nullsLast("created_at") + ", id DESC").Find(&rows).Error; err != nil {
@@ -626,7 +626,7 @@ func (t *tx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
 		err = errors.Join(required("invite ID", u.InviteID), required("user ID", u.UserID))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: create use of invite %s by %s: %w", u.InviteID, u.UserID, err)
+		return fmt.Errorf("create use of invite %s by %s: %w", u.InviteID, u.UserID, err)
 	}
 	const inviteExists = "SELECT 1 FROM roster_invites WHERE id = ?"
 	res := db.Exec(`INSERT INTO roster_invite_uses (invite_id, user_id, used_at)
@@ -652,7 +652,7 @@ func (t *tx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
 func (t *tx) InviteUses(ctx context.Context, inviteID string) ([]store.InviteUse, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: uses of invite %s: %w", inviteID, err)
+		return nil, fmt.Errorf("uses of invite %s: %w", inviteID, err)
 	}
 	var rows []inviteUseRow
 	if err := db.Where("invite_id = ?", inviteID).Order(nullsFirst("used_at") + ", user_id").Find(&rows).Error; err != nil {
@@ -672,7 +672,7 @@ func (t *tx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
 		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID), validKind(tr.Kind))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: create transfer %s: %w", tr.ID, err)
+		return fmt.Errorf("create transfer %s: %w", tr.ID, err)
 	}
 	res := db.Exec(`INSERT INTO roster_transfers (id, account_id, kind, from_user, to_user, status, confirm_hash, accept_hash,
 			created_at, expires_at, updated_at)
@@ -708,7 +708,7 @@ func validKind(k store.TransferKind) error {
 func (t *tx) Transfer(ctx context.Context, id string) (store.Transfer, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return store.Transfer{}, fmt.Errorf("sqlstore: transfer %s: %w", id, err)
+		return store.Transfer{}, fmt.Errorf("transfer %s: %w", id, err)
 	}
 	var row transferRow
 	if err := db.Where("id = ?", id).Take(&row).Error; err != nil {
@@ -724,7 +724,7 @@ func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 		err = errors.Join(required("transfer ID", tr.ID), required("account ID", tr.AccountID), validKind(tr.Kind))
 	}
 	if err != nil {
-		return fmt.Errorf("sqlstore: update transfer %s: %w", tr.ID, err)
+		return fmt.Errorf("update transfer %s: %w", tr.ID, err)
 	}
 	res := db.Exec(`UPDATE roster_transfers SET account_id = ?, kind = ?, from_user = ?, to_user = ?, status = ?,
 			confirm_hash = ?, accept_hash = ?, expires_at = ?, updated_at = ?
@@ -737,7 +737,7 @@ func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 	}
 	if res.RowsAffected == 0 {
 		// Either the transfer or its new account is missing.
-		return fmt.Errorf("sqlstore: update transfer %s: %w", tr.ID, store.ErrNotFound)
+		return fmt.Errorf("update transfer %s: %w", tr.ID, store.ErrNotFound)
 	}
 	return nil
 }
@@ -746,7 +746,7 @@ func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 func (t *tx) Transfers(ctx context.Context, accountID string) ([]store.Transfer, error) {
 	db, err := t.use(ctx, false)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: transfers of %s: %w", accountID, err)
+		return nil, fmt.Errorf("transfers of %s: %w", accountID, err)
 	}
 	var rows []transferRow
 	if err := db.Where("account_id = ?", accountID).Order(nullsLast("created_at") + ", id DESC").Find(&rows).Error; err != nil {
@@ -767,7 +767,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		err = errors.Join(required("account ID", e.AccountID), required("action", string(e.Action)))
 	}
 	if err != nil {
-		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w", e.Action, e.AccountID, err)
+		return store.Event{}, fmt.Errorf("append event %s to %s: %w", e.Action, e.AccountID, err)
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()
@@ -784,7 +784,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		blob(e.PrevHash), blob(e.Hash),
 		e.AccountID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Event{}, fmt.Errorf("sqlstore: append event %s to %s: %w: no such account", e.Action, e.AccountID, store.ErrNotFound)
+		return store.Event{}, fmt.Errorf("append event %s to %s: %w: no such account", e.Action, e.AccountID, store.ErrNotFound)
 	}
 	if err != nil {
 		return store.Event{}, t.s.fail(ctx, err, "append event %s to %s", e.Action, e.AccountID)
@@ -809,7 +809,7 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 	var rev int64
 	err := t.s.queryRow(ctx, db, "UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Commit{}, fmt.Errorf("sqlstore: update: next revision: %w: roster_meta has no row", store.ErrBackend)
+		return store.Commit{}, fmt.Errorf("update: next revision: %w: roster_meta has no row", store.ErrBackend)
 	}
 	if err != nil {
 		return store.Commit{}, t.s.fail(ctx, err, "update: next revision")

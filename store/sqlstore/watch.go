@@ -87,7 +87,7 @@ func channelFor(schema string) string {
 // concurrent use.
 func (s *Store) Watch(ctx context.Context, fn func(store.Revision)) error {
 	if fn == nil {
-		return fmt.Errorf("sqlstore: watch: %w: nil func", store.ErrInvalid)
+		return fmt.Errorf("watch: %w: nil func", store.ErrInvalid)
 	}
 	if s.closed.Load() {
 		return errClosed("watch")
@@ -103,7 +103,7 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Revision)) error {
 	}()
 	if s.dialect == postgresDialect {
 		if err := s.checkPgx(ctx); err != nil {
-			return fmt.Errorf("sqlstore: watch: %w", err)
+			return fmt.Errorf("watch: %w", err)
 		}
 	}
 	w := &watch{fn: fn}
@@ -129,7 +129,7 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Revision)) error {
 	if s.closed.Load() {
 		return errClosed("watch")
 	}
-	return fmt.Errorf("sqlstore: watch: %w", ctx.Err())
+	return fmt.Errorf("watch: %w", ctx.Err())
 }
 
 // announce calls the watchers of s with rev.

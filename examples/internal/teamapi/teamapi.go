@@ -132,8 +132,8 @@ type API struct {
 
 // New returns the JSON API on r, every route under /api/ behind roster's
 // middleware and every state-changing route behind sameSiteJSON; out is the
-// demo mailer r was opened with. Errors are answered as problem reports
-// (roster.WriteProblem) with the status of status.
+// demo mailer r was opened with. Errors are answered as problem reports by
+// roster.WriteError.
 func New(r *roster.Roster, out *Outbox) *API {
 	a := &API{r: r, out: out}
 	mux := http.NewServeMux()
@@ -236,13 +236,16 @@ func (a *API) Routes() []string {
 }
 
 // handler adapts a function returning a value or an error: the value is
-// written as JSON (201 for POST, 200 otherwise, 204 when nil), the error as
-// a problem report with the status of status.
+// written as JSON (201 for POST, 200 otherwise, 204 when nil), the error by
+// roster.WriteError: a problem report whose status comes from the error's
+// kind and whose detail is its public message, never the error's own text
+// (which names accounts, users and database errors; log it in your own
+// handler if you need it).
 func handler(h func(w http.ResponseWriter, req *http.Request) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		v, err := h(w, req)
 		if err != nil {
-			roster.WriteProblem(w, status(err), err.Error())
+			roster.WriteError(w, err)
 			return
 		}
 		if v == nil {
@@ -257,36 +260,10 @@ func handler(h func(w http.ResponseWriter, req *http.Request) (any, error)) http
 	})
 }
 
-// errBadRequest reports a request body or query that cannot be read.
-var errBadRequest = errors.New("bad request")
-
-// status maps roster's errors to HTTP status codes.
-func status(err error) int {
-	is := func(targets ...error) bool {
-		for _, t := range targets {
-			if errors.Is(err, t) {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case is(errBadRequest, store.ErrInvalid, rbac.ErrUnknownRole, rbac.ErrUnknownAction, invites.ErrMalformedToken, invites.ErrReusableTop):
-		return http.StatusBadRequest
-	case is(rbac.ErrDenied, rbac.ErrNotMember, invites.ErrWrongEmail, invites.ErrInsecureSignIn, teams.ErrInvalidToken):
-		return http.StatusForbidden
-	case is(store.ErrNotFound):
-		return http.StatusNotFound
-	case is(invites.ErrExpired, invites.ErrRevoked, invites.ErrSuperseded, invites.ErrUsed, invites.ErrInviterDenied, teams.ErrTransferExpired):
-		return http.StatusGone
-	case is(store.ErrExists, store.ErrConflict, teams.ErrNotTeam, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrTransferRequired,
-		teams.ErrTransferClosed, teams.ErrRoleInUse, teams.ErrRoleTooBroad, invites.ErrNotTeam, invites.ErrPending):
-		return http.StatusConflict
-	case is(teams.ErrNotify, invites.ErrNotSent):
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
-}
+// errBadRequest reports a request body or query that cannot be read. Like
+// roster's own sentinels it wraps a kind, store.ErrInvalid, so that
+// roster.WriteError answers it with 400 and its text.
+var errBadRequest = store.Kinded(store.ErrInvalid, "teamapi: malformed request body or query parameter")
 
 // withBody adapts a handler of a JSON request body of type T.
 func withBody[T any](h func(req *http.Request, in T) (any, error)) func(http.ResponseWriter, *http.Request) (any, error) {
