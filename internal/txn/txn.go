@@ -25,7 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"regexp"
 	"time"
 
 	"github.com/teamroster/roster/internal/authz"
@@ -277,12 +277,12 @@ func (d *Door) refused(ctx context.Context, call Call, err error) error {
 // Reason returns the Reason of a denied event for err: its text without
 // the packages' prefixes, cleaned to one line of at most 500 characters.
 func Reason(err error) string {
-	msg := err.Error()
-	for _, prefix := range []string{"rbac: ", "store: "} {
-		msg = strings.ReplaceAll(msg, prefix, "")
-	}
-	return store.CleanText(msg, 500)
+	return store.CleanText(packagePrefix.ReplaceAllString(err.Error(), ""), 500)
 }
+
+// packagePrefix matches the package prefix of a sentinel's text, such as
+// "rbac: " in "rbac: permission denied".
+var packagePrefix = regexp.MustCompile(`\b(rbac|store|sqlstore|teams|invites|audit|roster|token|chain): `)
 
 // errReadOnly is returned by Record in a View.
 var errReadOnly = fmt.Errorf("%w: record an event in a read-only call", store.ErrInvalid)

@@ -3,6 +3,8 @@ package txn_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -91,5 +94,17 @@ func TestRosterClock(t *testing.T) {
 		if !e.Time.Equal(at) {
 			t.Errorf("%s is stamped %s, want the clock's %s", e.Action, e.Time, at)
 		}
+	}
+}
+
+// TestReason checks that a refusal's recorded reason names no package.
+func TestReason(t *testing.T) {
+	err := fmt.Errorf("delete team %q by %q: %w", "acc_1", "bob", teams.ErrNotOwner)
+	if got, want := txn.Reason(err), `delete team "acc_1" by "bob": only the account owner may do this`; got != want {
+		t.Errorf("Reason = %q, want %q", got, want)
+	}
+	line := fmt.Errorf("role %q lacks %q: %w", "dev\nx", rbac.MembersManage, rbac.ErrDenied)
+	if got := txn.Reason(line); strings.ContainsAny(got, "\n") || strings.Contains(got, "rbac: ") {
+		t.Errorf("Reason = %q: it holds a line break or a package prefix", got)
 	}
 }
