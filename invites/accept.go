@@ -87,7 +87,7 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 		}
 		_, err = c.Record(store.Event{
 			Action: store.EventMemberJoined, ResourceType: "member", ResourceID: userID,
-			After: store.EventValue(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
+			After: txn.EventValue(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
 		})
 		return err
 	})

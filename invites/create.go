@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -28,7 +29,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	}
 	c, err := newInviteConfig(store.InviteLink, opts)
 	if err == nil {
-		err = store.ValidateIDs("actor", actor, "account ID", accountID, "role", string(role))
+		err = check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role", string(role)))
 	}
 	if err == nil && s.baseURL == "" {
 		err = ErrNoBaseURL
@@ -45,7 +46,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	err = s.create(ctx, actor, accountID, role, c.maxUses, func(x *txn.Change) error {
 		now := x.Now()
 		inv = store.Invite{
-			ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
+			ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
 			RequireSecure: c.secure, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
 			CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 		}
@@ -53,7 +54,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 			return err
 		}
 		_, err := x.Record(store.Event{
-			Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
+			Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: txn.EventValue(inviteFields(inv)),
 		})
 		return err
 	})
@@ -89,7 +90,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	}
 	c, err := newInviteConfig(store.InviteEmail, opts)
 	if err == nil {
-		err = store.ValidateIDs("actor", actor, "account ID", accountID, "role", string(role))
+		err = check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role", string(role)))
 	}
 	var addrs []string
 	if err == nil {
@@ -129,7 +130,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		created = created[:0]
 		for i, addr := range addrs {
 			inv := store.Invite{
-				ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
+				ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
 				Email: addr, RequireSecure: c.secure, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
 				CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 			}
@@ -137,7 +138,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 				return err
 			}
 			if _, err := x.Record(store.Event{
-				Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
+				Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: txn.EventValue(inviteFields(inv)),
 			}); err != nil {
 				return err
 			}

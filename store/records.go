@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -335,16 +334,4 @@ func (f EventFilter) Validate() error {
 		return fmt.Errorf("%w: cursor key needs a positive ID and a time", ErrInvalid)
 	}
 	return nil
-}
-
-// EventValue encodes v, a map of plain values, as JSON for an Event's Before
-// or After. JSON escapes control characters, so text from users (names,
-// emails) cannot forge log lines. It panics if v cannot be encoded, which a
-// map of strings, numbers, booleans and slices of them never is.
-func EventValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("store: encode event value: " + err.Error())
-	}
-	return string(b)
 }

@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -169,7 +170,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 	fail := func(err error) (store.Account, error) {
 		return store.Account{}, fmt.Errorf("create user %q: %w", u.ID, err)
 	}
-	acct := store.Account{ID: store.NewID("acc"), Kind: store.Personal, Owner: u.ID}
+	acct := store.Account{ID: txn.NewID("acc"), Kind: store.Personal, Owner: u.ID}
 	u.ActiveAccount = acct.ID
 	if err := u.Validate(); err != nil {
 		return fail(err)
@@ -190,7 +191,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 		_, err := c.Record(store.Event{
 			AccountID: acct.ID, Action: store.EventAccountCreated,
 			ResourceType: "account", ResourceID: acct.ID,
-			After: store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": top}),
+			After: txn.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": top}),
 		})
 		return err
 	})
@@ -204,7 +205,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 // store.ErrInvalid or store.ErrNotFound.
 func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	var u store.User
-	err := store.ValidateIDs("user ID", id)
+	err := check.IDs(check.ID("user ID", id))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) (err error) {
 			u, err = c.Tx.User(ctx, id)
@@ -222,7 +223,7 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 // rbac.ErrNotMember.
 func (s *Service) Account(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var acct store.Account
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			acct = c.Account
@@ -276,8 +277,8 @@ func (s *Service) setOwner(ctx context.Context, c *txn.Change, userID, reason st
 	}
 	_, err := c.Record(store.Event{
 		Action: store.EventAccountOwnerChanged, ResourceType: "account", ResourceID: c.Account.ID, Reason: reason,
-		Before: store.EventValue(map[string]string{"owner": before}),
-		After:  store.EventValue(map[string]string{"owner": userID}),
+		Before: txn.EventValue(map[string]string{"owner": before}),
+		After:  txn.EventValue(map[string]string{"owner": userID}),
 	})
 	return err
 }

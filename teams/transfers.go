@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
@@ -73,7 +74,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 		out    store.Transfer
 		notice TransferNotice
 	)
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "new owner", to); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("new owner", to)); err != nil {
 		return out, err
 	}
 	_, err := s.door.Update(ctx, txn.Call{
@@ -100,7 +101,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 		tok, hash := token.New()
 		now := c.Now()
 		out = store.Transfer{
-			ID: store.NewID("xfr"), AccountID: accountID, Kind: kind, From: actor, To: to,
+			ID: txn.NewID("xfr"), AccountID: accountID, Kind: kind, From: actor, To: to,
 			Status: store.TransferAwaitingConfirm, ConfirmHash: hash,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.transferTTL),
 		}
@@ -113,7 +114,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 		c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferConfirm, notice) })
 		_, err = c.Record(store.Event{
 			Action: store.EventTransferStarted, ResourceType: "transfer", ResourceID: out.ID,
-			After: store.EventValue(map[string]string{"kind": string(kind), "from": actor, "to": to}),
+			After: txn.EventValue(map[string]string{"kind": string(kind), "from": actor, "to": to}),
 		})
 		return err
 	})
@@ -205,7 +206,7 @@ func (s *Service) AcceptTransfer(ctx context.Context, actor, transferID, tok str
 // the top role. It returns an error wrapping store.ErrInvalid,
 // store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or ErrTransferClosed.
 func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transferID string) error {
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "transfer ID", transferID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("transfer ID", transferID))
 	if err == nil {
 		_, err = s.door.Update(ctx, txn.Call{
 			Actor: actor, Account: accountID, Need: txn.Membership,
@@ -238,7 +239,7 @@ func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transfer
 // store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]store.Transfer, error) {
 	var out []store.Transfer
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage}, func(c *txn.Change) error {
 			if !c.Rights.Top() {
@@ -262,7 +263,7 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok string, want store.TransferStatus, event store.EventAction,
 	step func(c *txn.Change, t *store.Transfer) error) (store.Transfer, error) {
 	var out store.Transfer
-	err := store.ValidateIDs("actor", actor, "transfer ID", transferID)
+	err := check.IDs(check.ID("actor", actor), check.ID("transfer ID", transferID))
 	if err == nil {
 		if _, herr := token.Hash(tok); herr != nil {
 			err = fmt.Errorf("%w: %w", ErrInvalidToken, herr)
@@ -301,7 +302,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 			out = t
 			_, err = c.Record(store.Event{
 				Action: event, ResourceType: "transfer", ResourceID: t.ID,
-				After: store.EventValue(map[string]string{"status": string(t.Status)}),
+				After: txn.EventValue(map[string]string{"status": string(t.Status)}),
 			})
 			return err
 		})
