@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -41,7 +42,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	if err != nil {
 		return fail(err)
 	}
-	token, hash := NewToken()
+	tok, hash := token.New()
 	var inv store.Invite
 	err = s.create(ctx, actor, accountID, role, c.maxUses, func(x *txn.Change) error {
 		now := x.Now()
@@ -62,7 +63,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 		return fail(err)
 	}
 	out := invitation(inv, inv.CreatedAt, true)
-	out.Token, out.Link = token, s.link(token)
+	out.Token, out.Link = tok, s.link(tok)
 	return out, nil
 }
 
@@ -109,7 +110,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	tokens := make([]string, len(addrs))
 	hashes := make([][]byte, len(addrs))
 	for i := range addrs {
-		tokens[i], hashes[i] = NewToken()
+		tokens[i], hashes[i] = token.New()
 	}
 	var (
 		created []store.Invite

@@ -22,7 +22,9 @@
 // and the link made from it, are therefore shown once: in the result of
 // CreateLink, CreateEmail or Resend. To copy a link again later (Runpod's
 // "copy link" in the pending list), resend the invite: it gets a new token
-// and the old one stops working.
+// and the old one stops working. Accept and Preview refuse a string that is
+// not shaped like a token (43 characters of unpadded URL-safe base64) with
+// an error wrapping store.ErrInvalid, before anything is read.
 //
 // # Who may do what
 //
@@ -51,7 +53,8 @@
 // ErrRevoked, ErrSuperseded (an old token of a resent invite), ErrUsed
 // (used up, or already used by this user), ErrAlreadyMember (nothing
 // changes), ErrWrongEmail, ErrInsecureSignIn, ErrInviterDenied,
-// ErrReusableTop, store.ErrNotTeam, ErrUnknownToken or ErrMalformedToken.
+// ErrReusableTop, store.ErrNotTeam, ErrUnknownToken, or store.ErrInvalid for
+// a string that is not shaped like a token (refused without a read).
 //
 // The inviter's right is checked again at accept time. The inviter (the
 // member who last sent the invite: its creator, or whoever resent it) must

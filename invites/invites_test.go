@@ -31,8 +31,8 @@ func TestLinkInvites(t *testing.T) {
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			bob, carol := rostertest.User(t, e.r, "bob"), rostertest.User(t, e.r, "carol")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-			if inv.Link != baseURL+"/"+inv.Token || len(inv.Token) != invites.TokenLen {
-				t.Errorf("link = %q with token %q, want %s/<%d-character token>", inv.Link, inv.Token, baseURL, invites.TokenLen)
+			if b, err := base64.RawURLEncoding.Strict().DecodeString(inv.Token); inv.Link != baseURL+"/"+inv.Token || err != nil || len(b) != 32 {
+				t.Errorf("link = %q with token %q, want %s/<256 bits in unpadded URL-safe base64>", inv.Link, inv.Token, baseURL)
 			}
 			if inv.Kind != store.InviteLink || inv.Role != rbac.RunpodDev || inv.Status != invites.Pending || inv.MaxUses != 1 || inv.CreatedBy != "alice" || !inv.ExpiresAt.IsZero() {
 				t.Errorf("created invite = %+v, want a pending single-use dev link by alice that never expires", inv)
@@ -642,21 +642,26 @@ func TestAcceptInvites(t *testing.T) {
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			rostertest.User(t, e.r, "bob")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-			unknown, _ := invites.NewToken()
+			// A token of the right shape that no invite has: the link's
+			// token with its first character changed.
+			unknown := "A" + inv.Token[1:]
+			if inv.Token[0] == 'A' {
+				unknown = "B" + inv.Token[1:]
+			}
 			rev, ev := rostertest.Writes(t, e.s)
 			for name, c := range map[string]struct {
 				token string
 				want  error
 			}{
-				"empty":          {"", invites.ErrMalformedToken},
-				"short":          {inv.Token[:20], invites.ErrMalformedToken},
-				"padded":         {inv.Token + "=", invites.ErrMalformedToken},
-				"SQL-looking":    {"' OR 1=1 --" + strings.Repeat("a", 32), invites.ErrMalformedToken},
-				"wildcard":       {strings.Repeat("%", invites.TokenLen), invites.ErrMalformedToken},
-				"control":        {"\x00" + inv.Token[1:], invites.ErrMalformedToken},
-				"oversized":      {strings.Repeat("A", 1<<16), invites.ErrMalformedToken},
+				"empty":          {"", store.ErrInvalid},
+				"short":          {inv.Token[:20], store.ErrInvalid},
+				"padded":         {inv.Token + "=", store.ErrInvalid},
+				"SQL-looking":    {"' OR 1=1 --" + strings.Repeat("a", 32), store.ErrInvalid},
+				"wildcard":       {strings.Repeat("%", len(inv.Token)), store.ErrInvalid},
+				"control":        {"\x00" + inv.Token[1:], store.ErrInvalid},
+				"oversized":      {strings.Repeat("A", 1<<16), store.ErrInvalid},
 				"unknown":        {unknown, invites.ErrUnknownToken},
-				"the whole link": {inv.Link, invites.ErrMalformedToken},
+				"the whole link": {inv.Link, store.ErrInvalid},
 			} {
 				if _, err := e.r.Invites.Accept(ctx, "bob", c.token); !errors.Is(err, c.want) {
 					t.Errorf("%s token: error = %v, want %v", name, err, c.want)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -81,7 +82,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("invite ID", inviteID)); err != nil {
 		return fail(err)
 	}
-	token, hash := NewToken()
+	tok, hash := token.New()
 	var (
 		inv store.Invite
 		msg Message
@@ -126,7 +127,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		return fail(err)
 	}
 	out := invitation(inv, inv.ResentAt, true)
-	out.Token, out.Link = token, s.link(token)
+	out.Token, out.Link = tok, s.link(tok)
 	if inv.Kind == store.InviteEmail {
 		msg.Link = out.Link
 		if err := s.notify(ctx, msg); err != nil {
