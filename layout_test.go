@@ -24,7 +24,7 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":                   {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz"}},
+		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz"}},
 		"store":               {internal: []string{"internal/text"}},
 		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
 		"store/storetest":     {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
@@ -36,9 +36,10 @@ func TestImportDirection(t *testing.T) {
 		"internal/check":      {internal: []string{"store"}},
 		"internal/text":       {},
 		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
-		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "rbac", "store", "internal/testdb"}},
-		"teams":               {internal: []string{"store", "rbac", "internal/txn", "internal/token", "internal/check"}},
-		"invites":             {internal: []string{"store", "rbac", "internal/txn", "internal/authz", "internal/token", "internal/check"}},
+		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "notify", "rbac", "store", "internal/testdb"}},
+		"notify":              {internal: []string{"store", "rbac"}},
+		"teams":               {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/token", "internal/check"}},
+		"invites":             {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/authz", "internal/token", "internal/check"}},
 		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain", "internal/check", "internal/text"}},
 		"bench":               {}, // benchmarks only: its test files import what they measure
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -54,16 +55,11 @@ func WithPolicy(p *rbac.Policy) Option {
 	return func(c *config) { c.policy = p }
 }
 
-// Notifier sends the emails roster's flows need (invitations, ownership
-// transfer confirmations); the host application implements it with its own
-// mailer. roster never sends mail itself.
-type Notifier interface {
-	teams.Notifier
-	invites.Notifier
-}
-
-// WithNotifier sets who sends roster's emails. Without it nothing is sent.
-func WithNotifier(n Notifier) Option {
+// WithNotifier sets who sends roster's emails: invitations and the links of
+// ownership transfers. The host application implements notify.Notifier with
+// its own mailer; roster never sends mail itself. Without it, or with nil,
+// nothing is sent.
+func WithNotifier(n notify.Notifier) Option {
 	return func(c *config) {
 		c.teams = append(c.teams, teams.WithNotifier(n))
 		c.invites = append(c.invites, invites.WithNotifier(n))

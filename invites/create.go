@@ -10,6 +10,7 @@ import (
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -114,7 +115,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	}
 	var (
 		created []store.Invite
-		msg     Message
+		msg     notify.Invite
 	)
 	err = s.create(ctx, actor, accountID, role, 1, func(x *txn.Change) error {
 		now := x.Now()
@@ -145,7 +146,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 			}
 			created = append(created, inv)
 		}
-		msg = Message{AccountID: accountID, Team: x.Account.Name, InviterID: actor, InviterName: inviter.Name,
+		msg = notify.Invite{AccountID: accountID, Team: x.Account.Name, InviterID: actor, InviterName: inviter.Name,
 			Role: role, RequireSecure: c.secure, ExpiresAt: expiry(now, life)}
 		return nil
 	})
@@ -170,7 +171,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 }
 
 // notify sends m through the Notifier, if there is one.
-func (s *Service) notify(ctx context.Context, m Message) error {
+func (s *Service) notify(ctx context.Context, m notify.Invite) error {
 	if s.notifier == nil {
 		return nil
 	}

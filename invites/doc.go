@@ -92,7 +92,9 @@
 //
 // # Notifications
 //
-// The Notifier is called after the transaction commits, never inside it, so
+// The Notifier (a notify.Notifier, set with WithNotifier; its SendInvite
+// method sends an invitation) is called after the transaction commits,
+// never inside it, so
 // a slow or failing mail service holds no lock and cannot undo an invite. If
 // sending fails the invites stay (they are listed as pending and can be
 // resent) and the call returns them together with an error wrapping

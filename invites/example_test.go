@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -81,12 +82,23 @@ func ExampleService_CreateLink() {
 	// carol: true
 }
 
-// mailer is the host application's Notifier. A real one sends m.Link to
-// m.To by email; this one prints the message without the secret link.
+// mailer is the host application's notify.Notifier. A real one sends
+// m.Link to m.To by email; this one prints the message without the secret
+// link.
 type mailer struct{}
 
-func (mailer) SendInvite(ctx context.Context, m invites.Message) error {
+func (mailer) SendInvite(ctx context.Context, m notify.Invite) error {
 	fmt.Printf("mail to %s: %s invites you to %s as %s\n", m.To, m.InviterName, m.Team, m.Role)
+	return nil
+}
+
+func (mailer) TransferConfirm(ctx context.Context, m notify.Transfer) error {
+	fmt.Printf("mail to %s: confirm the transfer of %s\n", m.Email, m.TeamName)
+	return nil
+}
+
+func (mailer) TransferAccept(ctx context.Context, m notify.Transfer) error {
+	fmt.Printf("mail to %s: accept the transfer of %s\n", m.Email, m.TeamName)
 	return nil
 }
 
@@ -204,17 +216,4 @@ func ExampleCanonicalEmail() {
 	// "bob@example.com" false
 	// "bob+team@example.com" false
 	// "" true
-}
-
-func ExampleLogNotifier() {
-	n := invites.LogNotifier{W: os.Stdout}
-	err := n.SendInvite(context.Background(), invites.Message{
-		To: "max@example.com", Team: "Droplets", InviterName: "Olive", Role: rbac.DigitalOceanMember,
-		Link: "https://cloud.example.com/invites/TOKEN", ExpiresAt: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Output:
-	// invite to max@example.com: Olive invites you to join "Droplets" as member (expires 2025-07-01T12:00:00Z): https://cloud.example.com/invites/TOKEN
 }

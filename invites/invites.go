@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -126,7 +127,7 @@ type Service struct {
 	door          *txn.Door
 	policy        *rbac.Policy
 	baseURL       string
-	notifier      Notifier
+	notifier      notify.Notifier // nil sends nothing
 	defaultExpiry time.Duration
 	teamExpiry    func(ctx context.Context, accountID string) (time.Duration, error)
 	now           func() time.Time
@@ -144,8 +145,10 @@ func WithBaseURL(baseURL string) Option {
 	return func(s *Service) { s.baseURL = baseURL }
 }
 
-// WithNotifier sets the Notifier that sends email invites.
-func WithNotifier(n Notifier) Option {
+// WithNotifier sets who sends the invitation emails (n.SendInvite).
+// Without one, or with nil, nothing is sent (see Notifications in the
+// package documentation).
+func WithNotifier(n notify.Notifier) Option {
 	return func(s *Service) { s.notifier = n }
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -258,7 +259,7 @@ func TestEmailInvites(t *testing.T) {
 				t.Fatalf("sent %d emails, want 2", len(msgs))
 			}
 			for i, m := range msgs {
-				want := invites.Message{To: invs[i].Email, AccountID: acct.ID, Team: acct.Name, InviterID: "olive", InviterName: "olive",
+				want := notify.Invite{To: invs[i].Email, AccountID: acct.ID, Team: acct.Name, InviterID: "olive", InviterName: "olive",
 					Role: rbac.DigitalOceanMember, Link: invs[i].Link, ExpiresAt: invs[i].ExpiresAt}
 				if m != want {
 					t.Errorf("email %d = %+v, want %+v", i, m, want)

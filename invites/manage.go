@@ -7,6 +7,7 @@ import (
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -85,7 +86,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	tok, hash := token.New()
 	var (
 		inv store.Invite
-		msg Message
+		msg notify.Invite
 	)
 	err := s.manage(ctx, actor, accountID, inviteID, store.EventInviteResent, func(c *txn.Change, cur store.Invite) error {
 		if err := s.mayGrant(c, rbac.Role(cur.Role), cur.MaxUses); err != nil {
@@ -114,7 +115,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		if err != nil {
 			return err
 		}
-		msg = Message{To: inv.Email, AccountID: accountID, Team: c.Account.Name, InviterID: actor, InviterName: inviter.Name,
+		msg = notify.Invite{To: inv.Email, AccountID: accountID, Team: c.Account.Name, InviterID: actor, InviterName: inviter.Name,
 			Role: rbac.Role(inv.Role), ExpiresAt: inv.ExpiresAt, RequireSecure: inv.RequireSecure, Resent: true}
 		_, err = c.Record(store.Event{
 			Action: store.EventInviteResent, ResourceType: "invite", ResourceID: inv.ID,

@@ -25,6 +25,7 @@ import (
 
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -89,7 +90,7 @@ type Service struct {
 	door        *txn.Door
 	policy      *rbac.Policy
 	now         func() time.Time
-	notifier    Notifier
+	notifier    notify.Notifier // nil sends nothing
 	linkBase    string
 	transferTTL time.Duration
 	onRemoved   func(context.Context, Removal)
@@ -102,9 +103,10 @@ const DefaultTransferTTL = 7 * 24 * time.Hour
 // Option configures a Service.
 type Option func(*Service)
 
-// WithNotifier sets who sends the emails of the ownership transfer flow. The
-// default sends nothing (the links are lost), so production code sets one.
-func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n } }
+// WithNotifier sets who sends the emails of the ownership transfer flow
+// (n.TransferConfirm and n.TransferAccept). Without one, or with nil,
+// nothing is sent and the links are lost, so production code sets one.
+func WithNotifier(n notify.Notifier) Option { return func(s *Service) { s.notifier = n } }
 
 // WithLinkBase sets the base URL of the links in notifications, such as
 // "https://app.example.com/teams/transfers". Links are built from it alone,
@@ -150,7 +152,6 @@ type Removal struct {
 func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 	svc := &Service{
 		policy:      p,
-		notifier:    discard{},
 		transferTTL: DefaultTransferTTL,
 	}
 	for _, o := range opts {

@@ -8,6 +8,7 @@ import (
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -72,7 +73,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 	may func(c *txn.Change, target store.Member) error) (store.Transfer, error) {
 	var (
 		out    store.Transfer
-		notice TransferNotice
+		notice notify.Transfer
 	)
 	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("new owner", to)); err != nil {
 		return out, err
@@ -111,7 +112,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 		if notice, err = s.notice(ctx, c, out, actor, tok); err != nil {
 			return err
 		}
-		c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferConfirm, notice) })
+		c.After(func(ctx context.Context) error { return s.notify(ctx, notify.Notifier.TransferConfirm, notice) })
 		_, err = c.Record(store.Event{
 			Action: store.EventTransferStarted, ResourceType: "transfer", ResourceID: out.ID,
 			After: txn.EventValue(map[string]string{"kind": string(kind), "from": actor, "to": to}),
@@ -121,9 +122,13 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 	return out, err
 }
 
-// notify sends a notice through send, wrapping its failure in ErrNotify.
-func (s *Service) notify(ctx context.Context, send func(context.Context, TransferNotice) error, n TransferNotice) error {
-	if err := send(ctx, n); err != nil {
+// notify sends a notice through the Notifier's method send, if there is a
+// Notifier, wrapping its failure in ErrNotify.
+func (s *Service) notify(ctx context.Context, send func(notify.Notifier, context.Context, notify.Transfer) error, n notify.Transfer) error {
+	if s.notifier == nil {
+		return nil
+	}
+	if err := send(s.notifier, ctx, n); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotify, err)
 	}
 	return nil
@@ -152,7 +157,7 @@ func (s *Service) ConfirmTransfer(ctx context.Context, actor, transferID, tok st
 			if err != nil {
 				return err
 			}
-			c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferAccept, notice) })
+			c.After(func(ctx context.Context) error { return s.notify(ctx, notify.Notifier.TransferAccept, notice) })
 			return nil
 		})
 }
@@ -352,12 +357,12 @@ func open(t store.Transfer) bool {
 }
 
 // notice builds the email notice for recipient with its secret link.
-func (s *Service) notice(ctx context.Context, c *txn.Change, t store.Transfer, recipient, tok string) (TransferNotice, error) {
+func (s *Service) notice(ctx context.Context, c *txn.Change, t store.Transfer, recipient, tok string) (notify.Transfer, error) {
 	u, err := c.Tx.User(ctx, recipient)
 	if err != nil {
-		return TransferNotice{}, err
+		return notify.Transfer{}, err
 	}
-	return TransferNotice{
+	return notify.Transfer{
 		TransferID: t.ID, AccountID: c.Account.ID, TeamName: c.Account.Name, Kind: t.Kind, From: t.From, To: t.To,
 		Email: u.Email, Token: tok, ExpiresAt: t.ExpiresAt,
 		Link: s.linkBase + "/" + url.PathEscape(t.ID) + "?token=" + tok,
