@@ -16,9 +16,10 @@ import (
 // TransferOwnership starts handing the account over to another member, who
 // becomes its owner (see the package documentation), the way DigitalOcean
 // hands over a role: the owner (the actor; nobody else may) is sent a link
-// to confirm (Notifier.TransferConfirm); once they confirm, the new owner is
-// sent a link to accept (Notifier.TransferAccept); only their acceptance
-// moves the account, and gives them the top role if they lack it. The
+// to confirm (notify.Notifier.TransferConfirm); once they confirm, the new
+// owner is sent a link to accept (notify.Notifier.TransferAccept); only
+// their acceptance moves the account, and gives them the top role if they
+// lack it. The
 // previous owner keeps their role. The transfer expires after the transfer
 // TTL (7 days by default), is used once, and dies if either side leaves the
 // team; a new handover cancels an open one. It returns the transfer (of kind
@@ -136,7 +137,7 @@ func (s *Service) notify(ctx context.Context, send func(notify.Notifier, context
 
 // ConfirmTransfer is the current owner's confirmation of a transfer they
 // started, with the token of their confirmation link. It sends the new owner
-// their link to accept (Notifier.TransferAccept). Of concurrent
+// their link to accept (notify.Notifier.TransferAccept). Of concurrent
 // confirmations one wins; the rest get ErrTransferClosed. It returns the
 // transfer, or an error wrapping store.ErrInvalid, store.ErrNotFound (no such
 // transfer), rbac.ErrDenied (the actor did not start it),
