@@ -72,23 +72,6 @@ const (
 	MaxEmails   = 100                  // addresses per CreateEmail call
 )
 
-// Status is where an invite stands, as List shows it.
-type Status string
-
-// The statuses of an invite.
-const (
-	// Pending: the invite can be accepted (a reusable link may already
-	// have been used, fewer than MaxUses times).
-	Pending Status = "pending"
-	// Accepted: the invite has been used up.
-	Accepted Status = "accepted"
-	// Revoked: a member revoked it, its team was deleted, or its inviter
-	// lost the right to invite.
-	Revoked Status = "revoked"
-	// Expired: it was pending when its expiry time passed.
-	Expired Status = "expired"
-)
-
 // Invitation is an invite as members see it.
 type Invitation struct {
 	ID        string
@@ -100,7 +83,11 @@ type Invitation struct {
 	// invite.
 	Email         string
 	RequireSecure bool
-	Status        Status
+	// Status is where the invite stands at the time of the call:
+	// store.InvitePending, store.InviteAccepted, store.InviteRevoked, or
+	// store.InviteExpired for a pending invite whose expiry time has
+	// passed.
+	Status store.InviteStatus
 	// MaxUses is how many users may accept the invite (1 unless a reusable
 	// link); Uses counts those who did.
 	MaxUses int
@@ -298,18 +285,13 @@ func (s *Service) link(token string) string {
 	return s.baseURL + "/" + token
 }
 
-// status returns the status of a stored invite at now.
-func status(inv store.Invite, now time.Time) Status {
-	switch inv.Status {
-	case store.InvitePending:
-		if expired(inv, now) {
-			return Expired
-		}
-		return Pending
-	case store.InviteAccepted:
-		return Accepted
+// status returns the status of a listed invite at now: its stored status,
+// or store.InviteExpired for a pending invite that has expired.
+func status(inv store.Invite, now time.Time) store.InviteStatus {
+	if inv.Status == store.InvitePending && expired(inv, now) {
+		return store.InviteExpired
 	}
-	return Revoked
+	return inv.Status
 }
 
 // expired reports whether the invite's expiry time has passed at now.

@@ -35,7 +35,7 @@ func TestLinkInvites(t *testing.T) {
 			if b, err := base64.RawURLEncoding.Strict().DecodeString(inv.Token); inv.Link != baseURL+"/"+inv.Token || err != nil || len(b) != 32 {
 				t.Errorf("link = %q with token %q, want %s/<256 bits in unpadded URL-safe base64>", inv.Link, inv.Token, baseURL)
 			}
-			if inv.Kind != store.InviteLink || inv.Role != rbac.RunpodDev || inv.Status != invites.Pending || inv.MaxUses != 1 || inv.CreatedBy != "alice" || !inv.ExpiresAt.IsZero() {
+			if inv.Kind != store.InviteLink || inv.Role != rbac.RunpodDev || inv.Status != store.InvitePending || inv.MaxUses != 1 || inv.CreatedBy != "alice" || !inv.ExpiresAt.IsZero() {
 				t.Errorf("created invite = %+v, want a pending single-use dev link by alice that never expires", inv)
 			}
 			if e.r.Can(ctx, "bob", acct.ID, rbac.AccountAccess) {
@@ -52,7 +52,7 @@ func TestLinkInvites(t *testing.T) {
 				t.Errorf("second accept: error = %v, want ErrUsed", err)
 			}
 			assertRole(t, e.s, acct.ID, "carol", "")
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Accepted || got.Uses != 1 || got.Token != "" || got.Link != "" {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteAccepted || got.Uses != 1 || got.Token != "" || got.Link != "" {
 				t.Errorf("listed invite = %+v, want accepted with 1 use and no token", got)
 			}
 			for id, personal := range map[string]store.Account{"bob": bob, "carol": carol} {
@@ -124,7 +124,7 @@ func TestLinkInvites(t *testing.T) {
 			for _, id := range []string{"u1", "u2", "u3"} {
 				rostertest.User(t, e.r, id)
 				accept(t, e.r, id, inv.Token)
-				if got := listed(t, e.r, "alice", acct.ID, inv.ID); id != "u3" && got.Status != invites.Pending {
+				if got := listed(t, e.r, "alice", acct.ID, inv.ID); id != "u3" && got.Status != store.InvitePending {
 					t.Errorf("after %s joined the link is %s, want pending", id, got.Status)
 				}
 			}
@@ -132,7 +132,7 @@ func TestLinkInvites(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "u4", inv.Token); !errors.Is(err, invites.ErrUsed) {
 				t.Errorf("fourth user: error = %v, want ErrUsed", err)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Accepted || got.Uses != 3 {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteAccepted || got.Uses != 3 {
 				t.Errorf("used-up link = %+v, want accepted with 3 uses", got)
 			}
 			rev, ev := rostertest.Writes(t, e.s)
@@ -196,7 +196,7 @@ func TestLinkInvites(t *testing.T) {
 				t.Errorf("accept at the expiry time: error = %v, want ErrExpired", err)
 			}
 			assertRole(t, g.s, gteam.ID, "bob", "")
-			if got := listed(t, g.r, "alice", gteam.ID, day.ID); got.Status != invites.Expired {
+			if got := listed(t, g.r, "alice", gteam.ID, day.ID); got.Status != store.InviteExpired {
 				t.Errorf("expired invite is listed as %s", got.Status)
 			}
 			pending, err := g.r.Invites.Pending(ctx, "alice", gteam.ID)
@@ -296,7 +296,7 @@ func TestEmailInvites(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "gbob", gmail.Token); !errors.Is(err, invites.ErrWrongEmail) {
 				t.Errorf("bob@gmail.com accepts b.ob@gmail.com's invite: error = %v, want ErrWrongEmail", err)
 			}
-			if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != invites.Pending || got.Uses != 0 {
+			if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != store.InvitePending || got.Uses != 0 {
 				t.Errorf("invite after refused accepts = %+v, want pending and unused", got)
 			}
 			userWith(t, e.r, "bob", "Bob@EXAMPLE.com", store.SignInEmail)
@@ -465,8 +465,8 @@ func TestPendingInvites(t *testing.T) {
 			}
 			want := []struct {
 				id     string
-				status invites.Status
-			}{{revoked.ID, invites.Revoked}, {used.ID, invites.Accepted}, {short.ID, invites.Expired}, {mail.ID, invites.Pending}}
+				status store.InviteStatus
+			}{{revoked.ID, store.InviteRevoked}, {used.ID, store.InviteAccepted}, {short.ID, store.InviteExpired}, {mail.ID, store.InvitePending}}
 			if len(all) != len(want) {
 				t.Fatalf("List = %+v, want %d invites", all, len(want))
 			}
@@ -477,6 +477,15 @@ func TestPendingInvites(t *testing.T) {
 				if all[i].Token != "" || all[i].Link != "" {
 					t.Errorf("List[%d] shows a token", i)
 				}
+			}
+			if err := e.s.View(ctx, func(tx store.Tx) error {
+				stored, err := tx.Invite(ctx, short.ID)
+				if err == nil && stored.Status != store.InvitePending {
+					t.Errorf("the expired invite is stored as %s, want pending: expired is never stored", stored.Status)
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
 			}
 			got := all[3]
 			if got.Email != "ann@example.com" || got.Kind != store.InviteEmail || got.Role != rbac.DigitalOceanBiller ||
@@ -521,7 +530,7 @@ func TestResendAndRevoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := e.clock.Now()
-			if resent.ID != inv.ID || resent.Token == inv.Token || resent.Link == inv.Link || resent.Status != invites.Pending ||
+			if resent.ID != inv.ID || resent.Token == inv.Token || resent.Link == inv.Link || resent.Status != store.InvitePending ||
 				resent.ResentBy != "oona" || !resent.ResentAt.Equal(now) || !resent.ExpiresAt.Equal(now.Add(24*time.Hour)) {
 				t.Errorf("resent invite = %+v, want the same ID with a new token, sent by oona now, expiring in 24h", resent)
 			}
@@ -618,7 +627,7 @@ func TestAcceptInvites(t *testing.T) {
 			if rev2, _ := rostertest.Writes(t, e.s); rev2 != rev {
 				t.Errorf("refused accepts changed memberships: revision %d -> %d", rev, rev2)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Pending || got.Uses != 0 {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InvitePending || got.Uses != 0 {
 				t.Errorf("invite after refused accepts = %+v, want pending and unused", got)
 			}
 		})
@@ -633,7 +642,7 @@ func TestAcceptInvites(t *testing.T) {
 			if _, err := e.r.Teams.User(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("accepting created the user: %v", err)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Pending {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InvitePending {
 				t.Errorf("invite after the refused accept is %s, want pending", got.Status)
 			}
 		})
@@ -700,7 +709,7 @@ func TestAcceptInvites(t *testing.T) {
 				if _, err := e.r.Invites.Accept(ctx, "bob", inv.Token); !errors.Is(err, invites.ErrInviterDenied) {
 					t.Errorf("accepting %s's invite: error = %v, want ErrInviterDenied", inv.CreatedBy, err)
 				}
-				if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Revoked {
+				if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteRevoked {
 					t.Errorf("%s's invite is %s after the refused accept, want revoked", inv.CreatedBy, got.Status)
 				}
 				if _, err := e.r.Invites.Accept(ctx, "erin", inv.Token); !errors.Is(err, invites.ErrRevoked) {
@@ -740,7 +749,7 @@ func TestAcceptInvites(t *testing.T) {
 			for _, who := range []string{"bob", "carol"} {
 				assertRole(t, e.s, acct.ID, who, "")
 			}
-			if got := listed(t, e.r, "alice", acct.ID, reusable.ID); got.Uses != 1 || got.Status != invites.Pending {
+			if got := listed(t, e.r, "alice", acct.ID, reusable.ID); got.Uses != 1 || got.Status != store.InvitePending {
 				t.Errorf("reusable link = %+v, want 1 use and still pending for others", got)
 			}
 			if n := countEvents(t, e.s, acct.ID, "invite.accept_failed", store.Denied); n != 2 {
@@ -761,7 +770,7 @@ func TestAcceptInvites(t *testing.T) {
 				if _, err := e.r.Invites.Accept(ctx, "max", inv.Token); !errors.Is(err, invites.ErrRevoked) {
 					t.Errorf("accepting a %s invite of a deleted team: error = %v, want ErrRevoked", inv.Kind, err)
 				}
-				if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != invites.Revoked {
+				if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != store.InviteRevoked {
 					t.Errorf("%s invite of a deleted team is %s", inv.Kind, got.Status)
 				}
 			}

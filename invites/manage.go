@@ -46,8 +46,8 @@ func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitati
 
 // Pending returns the team's invites that can still be accepted, newest
 // first: the pending rows of a members table. It is List restricted to
-// status Pending, with the same rules and errors. It is safe for concurrent
-// use.
+// status store.InvitePending, with the same rules and errors. It is safe
+// for concurrent use.
 func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invitation, error) {
 	all, err := s.List(ctx, actor, accountID)
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 	}
 	pending := all[:0]
 	for _, inv := range all {
-		if inv.Status == Pending {
+		if inv.Status == store.InvitePending {
 			pending = append(pending, inv)
 		}
 	}
