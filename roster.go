@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/teamroster/roster/audit"
@@ -66,15 +65,18 @@ func WithNotifier(n notify.Notifier) Option {
 	}
 }
 
-// WithBaseURL sets the base URL of the links roster sends, such as
-// "https://app.example.com/team": invite links are base + "/invites/{token}"
-// and ownership transfer links base + "/transfers/{id}?token=...". Links are
-// never built from a request's Host header. Creating invites needs it.
+// WithBaseURL sets the base URL of the host application that the links
+// roster sends are built from, such as "https://app.example.com/team":
+// invite links are base + "/invites/{token}" and ownership transfer links
+// base + "/transfers/{id}?token=...". It gives the same base URL to
+// teams.WithBaseURL and invites.WithBaseURL, which mean the same. Links are
+// never built from a request's Host header. Creating invites needs it; New
+// returns store.ErrInvalid for one that is not an absolute http or https
+// URL without user info, query or fragment.
 func WithBaseURL(base string) Option {
-	base = strings.TrimSuffix(base, "/")
 	return func(c *config) {
-		c.teams = append(c.teams, teams.WithLinkBase(base+"/transfers"))
-		c.invites = append(c.invites, invites.WithBaseURL(base+"/invites"))
+		c.teams = append(c.teams, teams.WithBaseURL(base))
+		c.invites = append(c.invites, invites.WithBaseURL(base))
 	}
 }
 

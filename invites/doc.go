@@ -6,8 +6,8 @@
 // # Links and email invitations
 //
 // CreateLink makes a link invite: a link to copy and share, built as the base
-// URL the host application configures (WithBaseURL) plus "/" plus the token,
-// never from a request's Host header. CreateEmail invites one or many email
+// URL the host application configures (WithBaseURL) plus "/invites/" plus
+// the token, never from a request's Host header. CreateEmail invites one or many email
 // addresses at once; each invite is bound to its address, and the host's
 // Notifier sends the email once the invites are committed. Both take a role
 // and options: an expiry (ExpiresIn, NeverExpires, else the team's or the

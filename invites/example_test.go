@@ -28,7 +28,7 @@ func ExampleService_CreateLink() {
 	}
 	defer os.RemoveAll(dir)
 	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"), // Runpod policy
-		roster.WithInvites(invites.WithBaseURL("https://app.example.com/join")))
+		roster.WithBaseURL("https://app.example.com"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func ExampleService_CreateLink() {
 	_, err = r.Invites.Accept(ctx, "carol", token)
 	fmt.Println("carol:", errors.Is(err, invites.ErrUsed))
 	// Output:
-	// link: https://app.example.com/join/<token>
+	// link: https://app.example.com/invites/<token>
 	// join Acme as dev? (invited by Alice)
 	// bob joined as dev
 	// bob may manage pods: true
@@ -113,11 +113,10 @@ func ExampleService_CreateEmail() {
 	defer os.RemoveAll(dir)
 	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"),
 		roster.WithPolicy(rbac.DigitalOcean()),
-		roster.WithInvites(
-			invites.WithBaseURL("https://cloud.example.com/invites"),
-			invites.WithNotifier(mailer{}),
-			invites.WithDefaultExpiry(7*24*time.Hour),
-		))
+		roster.WithBaseURL("https://cloud.example.com"),
+		roster.WithNotifier(mailer{}),
+		roster.WithInvites(invites.WithDefaultExpiry(7*24*time.Hour)),
+	)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -172,7 +171,7 @@ func ExampleService_Resend() {
 	}
 	defer os.RemoveAll(dir)
 	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"),
-		roster.WithInvites(invites.WithBaseURL("https://app.example.com/join")))
+		roster.WithBaseURL("https://app.example.com"))
 	if err != nil {
 		log.Fatal(err)
 	}

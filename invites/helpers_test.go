@@ -22,7 +22,7 @@ import (
 )
 
 // baseURL is the base URL of the links in the invite tests.
-const baseURL = "https://app.example.com/join"
+const baseURL = "https://app.example.com/team"
 
 // outbox is a notify.Notifier that keeps the invitations, and fails for
 // the addresses in fail. The invite tests start no transfers; it ignores

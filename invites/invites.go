@@ -123,11 +123,15 @@ type Service struct {
 // Option configures New.
 type Option func(*Service)
 
-// WithBaseURL sets the URL that links are built from: the link of a token
-// is baseURL + "/" + token (a trailing slash of baseURL is dropped). It must
-// be an absolute http or https URL without user info, query or fragment,
-// such as "https://app.example.com/join". It is required for CreateLink and
-// CreateEmail, which return ErrNoBaseURL without it.
+// WithBaseURL sets the base URL of the host application that links are
+// built from, such as "https://app.example.com/team": the link of an invite
+// is the base URL + "/invites/" + its token (a trailing slash of the base
+// URL is dropped). Links are never built from a request's Host header. It
+// means the same as teams.WithBaseURL and roster.WithBaseURL, which gives
+// it to both services. It must be an absolute http or https URL without
+// user info, query or fragment (New returns store.ErrInvalid otherwise). It
+// is required for CreateLink and CreateEmail, which return ErrNoBaseURL
+// without it.
 func WithBaseURL(baseURL string) Option {
 	return func(s *Service) { s.baseURL = baseURL }
 }
@@ -281,8 +285,8 @@ func expiry(now time.Time, d time.Duration) time.Time {
 }
 
 // link returns the link of a token.
-func (s *Service) link(token string) string {
-	return s.baseURL + "/" + token
+func (s *Service) link(tok string) string {
+	return s.baseURL + "/invites/" + tok
 }
 
 // status returns the status of a listed invite at now: its stored status,

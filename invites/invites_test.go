@@ -32,8 +32,8 @@ func TestLinkInvites(t *testing.T) {
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			bob, carol := rostertest.User(t, e.r, "bob"), rostertest.User(t, e.r, "carol")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-			if b, err := base64.RawURLEncoding.Strict().DecodeString(inv.Token); inv.Link != baseURL+"/"+inv.Token || err != nil || len(b) != 32 {
-				t.Errorf("link = %q with token %q, want %s/<256 bits in unpadded URL-safe base64>", inv.Link, inv.Token, baseURL)
+			if b, err := base64.RawURLEncoding.Strict().DecodeString(inv.Token); inv.Link != baseURL+"/invites/"+inv.Token || err != nil || len(b) != 32 {
+				t.Errorf("link = %q with token %q, want %s/invites/<256 bits in unpadded URL-safe base64>", inv.Link, inv.Token, baseURL)
 			}
 			if inv.Kind != store.InviteLink || inv.Role != rbac.RunpodDev || inv.Status != store.InvitePending || inv.MaxUses != 1 || inv.CreatedBy != "alice" || !inv.ExpiresAt.IsZero() {
 				t.Errorf("created invite = %+v, want a pending single-use dev link by alice that never expires", inv)
@@ -225,8 +225,8 @@ func TestLinkInvites(t *testing.T) {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 			e := newInviteEnvOn(t, s, rbac.Runpod(), invites.WithBaseURL("https://app.example.com/teams/join/"))
-			if inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev); inv.Link != "https://app.example.com/teams/join/"+inv.Token {
-				t.Errorf("link = %q, want the base URL, one slash and the token", inv.Link)
+			if inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev); inv.Link != "https://app.example.com/teams/join/invites/"+inv.Token {
+				t.Errorf("link = %q, want the base URL without its trailing slash, /invites/ and the token", inv.Link)
 			}
 		})
 
@@ -396,7 +396,7 @@ func TestEmailInvites(t *testing.T) {
 			}
 			acct := rostertest.Team(t, r, "olive", nil)
 			inv := emailInvite(t, r, "olive", acct.ID, rbac.DigitalOceanMember, "max@example.com")
-			if inv.Link != baseURL+"/"+inv.Token {
+			if inv.Link != baseURL+"/invites/"+inv.Token {
 				t.Errorf("link = %q", inv.Link)
 			}
 			userWith(t, r, "max", "max@example.com", store.SignInEmail)
@@ -561,7 +561,7 @@ func TestResendAndRevoke(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resent.Uses != 1 || !resent.ExpiresAt.IsZero() || resent.Link != baseURL+"/"+resent.Token {
+			if resent.Uses != 1 || !resent.ExpiresAt.IsZero() || resent.Link != baseURL+"/invites/"+resent.Token {
 				t.Errorf("resent link = %+v, want 1 use, no expiry and a new link", resent)
 			}
 			if n := len(e.out.messages()); n != 0 {

@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/teamroster/roster/internal/check"
@@ -91,7 +92,7 @@ type Service struct {
 	policy      *rbac.Policy
 	now         func() time.Time
 	notifier    notify.Notifier // nil sends nothing
-	linkBase    string
+	baseURL     string
 	transferTTL time.Duration
 	onRemoved   func(context.Context, Removal)
 }
@@ -108,10 +109,18 @@ type Option func(*Service)
 // nothing is sent and the links are lost, so production code sets one.
 func WithNotifier(n notify.Notifier) Option { return func(s *Service) { s.notifier = n } }
 
-// WithLinkBase sets the base URL of the links in notifications, such as
-// "https://app.example.com/teams/transfers". Links are built from it alone,
-// never from an incoming request's Host header.
-func WithLinkBase(url string) Option { return func(s *Service) { s.linkBase = url } }
+// WithBaseURL sets the base URL of the host application that the links of
+// the ownership transfer flow are built from, such as
+// "https://app.example.com/team": a transfer's link is the base URL +
+// "/transfers/" + its ID + "?token=" + the token (a trailing slash of the
+// base URL is dropped). Links are never built from a request's Host header.
+// It means the same as invites.WithBaseURL and roster.WithBaseURL, which
+// gives it to both services and refuses one that is not an absolute http or
+// https URL without user info, query or fragment; New, which returns no
+// error, does not check it. Without it links are paths ("/transfers/...").
+func WithBaseURL(baseURL string) Option {
+	return func(s *Service) { s.baseURL = strings.TrimRight(baseURL, "/") }
+}
 
 // WithTransferTTL sets how long an ownership transfer stays open; zero or
 // less keeps DefaultTransferTTL.

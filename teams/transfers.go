@@ -366,6 +366,6 @@ func (s *Service) notice(ctx context.Context, c *txn.Change, t store.Transfer, r
 	return notify.Transfer{
 		TransferID: t.ID, AccountID: c.Account.ID, TeamName: c.Account.Name, Kind: t.Kind, From: t.From, To: t.To,
 		Email: u.Email, Token: tok, ExpiresAt: t.ExpiresAt,
-		Link: s.linkBase + "/" + url.PathEscape(t.ID) + "?token=" + tok,
+		Link: s.baseURL + "/transfers/" + url.PathEscape(t.ID) + "?token=" + tok,
 	}, nil
 }
