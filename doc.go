@@ -42,6 +42,9 @@
 //     resend, revoke, accept; tokens are stored only as hashes.
 //   - r.Audit (package audit): query with filters, host events, export,
 //     hash-chain verification, retention, point-in-time membership.
+//   - package notify: the Notifier your mail service implements to send
+//     roster's emails (invitations, ownership transfer links); see
+//     WithNotifier.
 //   - package rbac: the Runpod and DigitalOcean policies (Casbin model and
 //     policy files compiled into a decision table), or your own.
 //   - package store: the Store contract; store/sqlstore is the default

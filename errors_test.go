@@ -94,7 +94,6 @@ var sentinels = map[string]sentinel{
 		"the server is configured without a base URL for links: nothing the client sends fixes it"},
 	"invites.ErrNotSent": {invites.ErrNotSent, store.ErrBackend,
 		"the invites committed but the host's Notifier failed: the server failed, not the request"},
-	"invites.ErrMalformedToken": {invites.ErrMalformedToken, store.ErrInvalid, ""},
 
 	"audit.ErrTampered": {audit.ErrTampered, store.ErrBackend,
 		"a finding about the stored data, which no change to the request repairs, not a refusal of the request"},
@@ -268,7 +267,7 @@ func newErrorsFixture(t *testing.T) errorsFixture {
 		t.Fatal(err)
 	}
 	f.used = inv.Token
-	f.unknown, _ = invites.NewToken()
+	f.unknown, _ = itoken.New()
 	f.ids = []string{f.team.ID, f.personal.ID, inv.ID, inv.Token, f.unknown, "alice", "bob", "carol", "dave", "erin"}
 	return f
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
-	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -106,17 +106,17 @@ func ExampleRoster_Check() {
 // last link token sent to each user instead of emailing it.
 type mailbox map[string]string
 
-func (m mailbox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
+func (m mailbox) TransferConfirm(_ context.Context, n notify.Transfer) error {
 	m[n.From] = n.Token
 	return nil
 }
 
-func (m mailbox) TransferAccept(_ context.Context, n teams.TransferNotice) error {
+func (m mailbox) TransferAccept(_ context.Context, n notify.Transfer) error {
 	m[n.To] = n.Token
 	return nil
 }
 
-func (m mailbox) SendInvite(_ context.Context, msg invites.Message) error {
+func (m mailbox) SendInvite(_ context.Context, msg notify.Invite) error {
 	m[msg.To] = msg.Link
 	return nil
 }

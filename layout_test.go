@@ -12,9 +12,10 @@ import (
 const module = "github.com/teamroster/roster"
 
 // TestImportDirection holds the import rules of the design: imports run one
-// way, downward; store needs only the standard library; rbac is the only
-// package that imports Casbin (the gorm adapter in sqlstore aside), and
-// imports of the module only store, for the kinds of error.
+// way, downward; store needs only the standard library (its one module
+// import, internal/text, needs nothing else); rbac is the only package that
+// imports Casbin (the gorm adapter in sqlstore aside), and imports of the
+// module only store, for the kinds of error.
 func TestImportDirection(t *testing.T) {
 	// For each package (relative to the module root), the module packages it
 	// may import and whether it may import packages from outside the
@@ -23,20 +24,23 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":                   {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz"}},
-		"store":               {},
+		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz"}},
+		"store":               {internal: []string{"internal/text"}},
 		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
 		"store/storetest":     {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
 		"rbac":                {internal: []string{"store"}, external: prefixes("github.com/casbin/casbin/v2")},
-		"internal/txn":        {internal: []string{"store", "rbac", "internal/authz", "internal/chain"}},
+		"internal/txn":        {internal: []string{"store", "rbac", "internal/authz", "internal/chain", "internal/text"}},
 		"internal/authz":      {internal: []string{"store", "rbac"}},
 		"internal/chain":      {internal: []string{"store"}},
 		"internal/token":      {internal: []string{"store"}},
+		"internal/check":      {internal: []string{"store"}},
+		"internal/text":       {},
 		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
-		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "rbac", "store", "internal/testdb"}},
-		"teams":               {internal: []string{"store", "rbac", "internal/txn", "internal/token"}},
-		"invites":             {internal: []string{"store", "rbac", "internal/txn", "internal/authz", "internal/token"}},
-		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain"}},
+		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "notify", "rbac", "store", "internal/testdb"}},
+		"notify":              {internal: []string{"store", "rbac"}},
+		"teams":               {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/token", "internal/check"}},
+		"invites":             {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/authz", "internal/token", "internal/check"}},
+		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain", "internal/check", "internal/text"}},
 		"bench":               {}, // benchmarks only: its test files import what they measure
 	}
 	seen := map[string]bool{}

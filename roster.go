@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -54,31 +54,29 @@ func WithPolicy(p *rbac.Policy) Option {
 	return func(c *config) { c.policy = p }
 }
 
-// Notifier sends the emails roster's flows need (invitations, ownership
-// transfer confirmations); the host application implements it with its own
-// mailer. roster never sends mail itself.
-type Notifier interface {
-	teams.Notifier
-	invites.Notifier
-}
-
-// WithNotifier sets who sends roster's emails. Without it nothing is sent.
-func WithNotifier(n Notifier) Option {
+// WithNotifier sets who sends roster's emails: invitations and the links of
+// ownership transfers. The host application implements notify.Notifier with
+// its own mailer; roster never sends mail itself. Without it, or with nil,
+// nothing is sent.
+func WithNotifier(n notify.Notifier) Option {
 	return func(c *config) {
 		c.teams = append(c.teams, teams.WithNotifier(n))
 		c.invites = append(c.invites, invites.WithNotifier(n))
 	}
 }
 
-// WithBaseURL sets the base URL of the links roster sends, such as
-// "https://app.example.com/team": invite links are base + "/invites/{token}"
-// and ownership transfer links base + "/transfers/{id}?token=...". Links are
-// never built from a request's Host header. Creating invites needs it.
+// WithBaseURL sets the base URL of the host application that the links
+// roster sends are built from, such as "https://app.example.com/team":
+// invite links are base + "/invites/{token}" and ownership transfer links
+// base + "/transfers/{id}?token=...". It gives the same base URL to
+// teams.WithBaseURL and invites.WithBaseURL, which mean the same. Links are
+// never built from a request's Host header. Creating invites needs it; New
+// returns store.ErrInvalid for one that is not an absolute http or https
+// URL without user info, query or fragment.
 func WithBaseURL(base string) Option {
-	base = strings.TrimSuffix(base, "/")
 	return func(c *config) {
-		c.teams = append(c.teams, teams.WithLinkBase(base+"/transfers"))
-		c.invites = append(c.invites, invites.WithBaseURL(base+"/invites"))
+		c.teams = append(c.teams, teams.WithBaseURL(base))
+		c.invites = append(c.invites, invites.WithBaseURL(base))
 	}
 }
 

@@ -76,6 +76,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/text"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -183,7 +185,7 @@ func (s *Service) Query(ctx context.Context, actor, accountID string, f Filter) 
 	fail := func(err error) ([]store.Event, string, error) {
 		return nil, "", fmt.Errorf("query %q by %q: %w", accountID, actor, err)
 	}
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID)); err != nil {
 		return fail(err)
 	}
 	sf, err := f.storeFilter(accountID, false)
@@ -264,7 +266,7 @@ func (f Filter) storeFilter(accountID string, export bool) (store.EventFilter, e
 		}
 	}
 	if f.Result != "" && f.Result != store.Allowed && f.Result != store.Denied {
-		return sf, fmt.Errorf("%w: unknown result filter %q", store.ErrInvalid, store.CleanText(string(f.Result), 32))
+		return sf, fmt.Errorf("%w: unknown result filter %q", store.ErrInvalid, text.Clean(string(f.Result), 32))
 	}
 	switch {
 	case f.Limit < 0 || (!export && f.Limit > MaxLimit):

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/text"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/store"
 )
@@ -122,11 +124,11 @@ func (s *Service) Export(ctx context.Context, actor, accountID string, f Filter,
 	fail := func(n int, err error) (int, error) {
 		return n, fmt.Errorf("export %q by %q: %w", accountID, actor, err)
 	}
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID)); err != nil {
 		return fail(0, err)
 	}
 	if format != NDJSON && format != CSV {
-		return fail(0, fmt.Errorf("%w: unknown export format %q", store.ErrInvalid, store.CleanText(string(format), 32)))
+		return fail(0, fmt.Errorf("%w: unknown export format %q", store.ErrInvalid, text.Clean(string(format), 32)))
 	}
 	sf, err := f.storeFilter(accountID, true)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/store"
 )
 
@@ -29,7 +30,7 @@ import (
 // It is safe for concurrent use.
 func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at time.Time) ([]store.Member, error) {
 	var out []store.Member
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = validTime("time", at)
 	}
@@ -55,7 +56,7 @@ func (s *Service) MembersAt(ctx context.Context, actor, accountID string, at tim
 func (s *Service) MemberAt(ctx context.Context, actor, accountID, userID string, at time.Time) (store.Member, bool, error) {
 	var m store.Member
 	var ok bool
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID))
 	if err == nil {
 		err = validTime("time", at)
 	}

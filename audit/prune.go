@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -47,7 +48,7 @@ func (s *Service) Prune(ctx context.Context, actor, accountID string, before tim
 	fail := func(err error) (PruneResult, error) {
 		return PruneResult{}, fmt.Errorf("prune %q before %s by %q: %w", accountID, before.UTC().Format(time.RFC3339Nano), actor, err)
 	}
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID)); err != nil {
 		return fail(err)
 	}
 	if err := validTime("cut", before); err != nil {

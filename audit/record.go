@@ -7,6 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/text"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/store"
 )
@@ -71,9 +73,9 @@ func Reserved(action store.EventAction) bool {
 // account) or rbac.ErrNotMember; nothing is written then.
 func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) (store.Event, error) {
 	fail := func(err error) (store.Event, error) {
-		return store.Event{}, fmt.Errorf("record %q in %q by %q: %w", store.CleanText(string(e.Action), store.MaxIDLen), accountID, actor, err)
+		return store.Event{}, fmt.Errorf("record %q in %q by %q: %w", text.Clean(string(e.Action), store.MaxIDLen), accountID, actor, err)
 	}
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID)); err != nil {
 		return fail(err)
 	}
 	ev, err := e.event()
@@ -112,7 +114,7 @@ func (e Entry) event() (store.Event, error) {
 		result = store.Allowed
 	case store.Allowed, store.Denied:
 	default:
-		return store.Event{}, fmt.Errorf("%w: unknown result %q", store.ErrInvalid, store.CleanText(string(e.Result), 32))
+		return store.Event{}, fmt.Errorf("%w: unknown result %q", store.ErrInvalid, text.Clean(string(e.Result), 32))
 	}
 	if err := validReason(e.Reason); err != nil {
 		return store.Event{}, err
@@ -135,7 +137,7 @@ func (e Entry) event() (store.Event, error) {
 // lowercase words ([a-z][a-z0-9_]*) joined by dots, at least two words.
 func validAction(a string) error {
 	bad := func(why string) error {
-		return fmt.Errorf("%w: action %q %s", store.ErrInvalid, store.CleanText(a, store.MaxIDLen), why)
+		return fmt.Errorf("%w: action %q %s", store.ErrInvalid, text.Clean(a, store.MaxIDLen), why)
 	}
 	if len(a) > store.MaxIDLen {
 		return fmt.Errorf("%w: action is longer than %d bytes", store.ErrInvalid, store.MaxIDLen)

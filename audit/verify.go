@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/chain"
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/store"
 )
 
@@ -40,7 +41,7 @@ func (h Head) String() string {
 // or rbac.ErrDenied. It is safe for concurrent use.
 func (s *Service) Head(ctx context.Context, actor, accountID string) (Head, error) {
 	h := Head{AccountID: accountID}
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.read(ctx, actor, accountID, store.EventAuditQueried, func(tx store.Tx) error {
 			ch, err := tx.ChainHead(ctx, accountID)
@@ -150,7 +151,7 @@ func (s *Service) Verify(ctx context.Context, actor, accountID string, anchors .
 	fail := func(err error) (Report, error) {
 		return rep, fmt.Errorf("verify %q for %q: %w", accountID, actor, err)
 	}
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID)); err != nil {
 		return fail(err)
 	}
 	for _, a := range anchors {

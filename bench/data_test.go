@@ -29,7 +29,7 @@ const membersPerTeam = 10
 // generator changes so that cached files are rebuilt.
 const dataVersion = 2
 
-// lower32 encodes IDs like store.NewID: lowercase base32 without padding.
+// lower32 encodes IDs like txn.NewID: lowercase base32 without padding.
 var lower32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // splitmix64 is the SplitMix64 step: a bijective mix of x.
@@ -40,7 +40,7 @@ func splitmix64(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-// genID returns a deterministic ID shaped like store.NewID(prefix): the
+// genID returns a deterministic ID shaped like txn.NewID(prefix): the
 // prefix, an underscore and 26 base32 characters (128 bits) derived from
 // kind and n.
 func genID(prefix string, kind, n uint64) string {

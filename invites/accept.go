@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -19,9 +20,10 @@ import (
 // use it once. The user must exist; accepting does not change their active
 // account.
 //
-// It returns the membership, or an error wrapping ErrMalformedToken,
-// ErrUnknownToken, store.ErrInvalid (a malformed user ID), or one of the
-// refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
+// It returns the membership, or an error wrapping store.ErrInvalid (a
+// malformed user ID, or a string not shaped like a token, which is refused
+// without reading the store), ErrUnknownToken, or one of the refusals of a
+// known invite: ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
 // ErrReusableTop (likewise), store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
@@ -30,14 +32,14 @@ import (
 // and is recorded as an invite.accept_failed event. It is safe for concurrent use: of concurrent
 // accepts of a single-use invite exactly one succeeds, and the others get
 // ErrUsed.
-func (s *Service) Accept(ctx context.Context, userID, token string) (store.Member, error) {
+func (s *Service) Accept(ctx context.Context, userID, tok string) (store.Member, error) {
 	fail := func(err error) (store.Member, error) {
 		return store.Member{}, fmt.Errorf("%q accepts invite: %w", userID, err)
 	}
 	if err := store.ValidateID("user ID", userID); err != nil {
 		return fail(err)
 	}
-	hash, err := HashToken(token)
+	hash, err := token.Hash(tok)
 	if err != nil {
 		return fail(err)
 	}
@@ -47,7 +49,7 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 	)
 	_, err = s.door.Update(ctx, txn.Call{Actor: userID, Find: byToken(hash), Need: txn.Anyone}, func(c *txn.Change) error {
 		out, refused = store.Member{}, nil
-		inv, err := s.findByToken(ctx, c, hash, token)
+		inv, err := s.findByToken(ctx, c, hash, tok)
 		if err != nil {
 			return err
 		}
@@ -87,7 +89,7 @@ func (s *Service) Accept(ctx context.Context, userID, token string) (store.Membe
 		}
 		_, err = c.Record(store.Event{
 			Action: store.EventMemberJoined, ResourceType: "member", ResourceID: userID,
-			After: store.EventValue(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
+			After: txn.EventValue(map[string]string{"role": inv.Role, "invite": inv.ID, "kind": string(inv.Kind), "invited_by": sponsor(inv)}),
 		})
 		return err
 	})
@@ -117,17 +119,18 @@ type Preview struct {
 
 // Preview returns what the token invites to, without accepting it, for the
 // holder of the token: the team, the role and who sent it. It returns an
-// error wrapping ErrMalformedToken, ErrUnknownToken, or the refusals of
+// error wrapping store.ErrInvalid (a string not shaped like a token, refused
+// without reading the store), ErrUnknownToken, or the refusals of
 // Accept that do not depend on the user (ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
 // nothing, so unlike Accept it neither records the refusal nor revokes. It
 // is safe for concurrent use.
-func (s *Service) Preview(ctx context.Context, token string) (Preview, error) {
-	hash, err := HashToken(token)
+func (s *Service) Preview(ctx context.Context, tok string) (Preview, error) {
+	hash, err := token.Hash(tok)
 	var out Preview
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Find: byToken(hash), Need: txn.Anyone}, func(c *txn.Change) error {
-			inv, err := s.findByToken(ctx, c, hash, token)
+			inv, err := s.findByToken(ctx, c, hash, tok)
 			if err != nil {
 				return err
 			}
@@ -171,14 +174,14 @@ func byToken(hash []byte) func(ctx context.Context, tx store.Tx) (string, error)
 // lock of its account that the door took, so that a resend, revocation or
 // acceptance committed meanwhile is seen. The token is compared with the
 // stored hash in constant time.
-func (s *Service) findByToken(ctx context.Context, c *txn.Change, hash []byte, token string) (store.Invite, error) {
+func (s *Service) findByToken(ctx context.Context, c *txn.Change, hash []byte, tok string) (store.Invite, error) {
 	inv, err := c.Tx.InviteByToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return inv, ErrUnknownToken
 	} else if err != nil {
 		return inv, err
 	}
-	if inv.AccountID != c.Account.ID || !MatchToken(inv.TokenHash, token) {
+	if inv.AccountID != c.Account.ID || !token.Match(inv.TokenHash, tok) {
 		return inv, ErrUnknownToken
 	}
 	return inv, nil

@@ -84,7 +84,7 @@ func TestInviteConcurrency(t *testing.T) {
 			if got := countEvents(t, e.s, acct.ID, "invite.accept_failed", store.Denied); got != n-1 {
 				t.Errorf("%d invite.accept_failed events, want %d", got, n-1)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Accepted || got.Uses != 1 {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteAccepted || got.Uses != 1 {
 				t.Errorf("invite = %+v, want accepted with one use", got)
 			}
 		})
@@ -131,15 +131,15 @@ func TestInviteConcurrency(t *testing.T) {
 				status := listed(t, e.r, "alice", acct.ID, inv.ID).Status
 				member := e.r.Can(ctx, id, acct.ID, rbac.AccountAccess)
 				switch {
-				case errs[0] == nil && errors.Is(errs[1], invites.ErrUsed) && status == invites.Accepted && member:
+				case errs[0] == nil && errors.Is(errs[1], invites.ErrUsed) && status == store.InviteAccepted && member:
 					won["accept"]++
-				case errors.Is(errs[0], invites.ErrRevoked) && errs[1] == nil && status == invites.Revoked && !member:
+				case errors.Is(errs[0], invites.ErrRevoked) && errs[1] == nil && status == store.InviteRevoked && !member:
 					won["revoke"]++
 				default:
 					t.Errorf("round %d: accept %v, revoke %v, invite %s, member %v: not one of the two serial outcomes",
 						round, errs[0], errs[1], status, member)
 				}
-				assertRole(t, e.s, acct.ID, id, map[bool]rbac.Role{true: rbac.RunpodDev, false: ""}[status == invites.Accepted])
+				assertRole(t, e.s, acct.ID, id, map[bool]rbac.Role{true: rbac.RunpodDev, false: ""}[status == store.InviteAccepted])
 			}
 			t.Logf("winners over %d rounds: %v", rounds, won)
 		})

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -28,7 +31,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	}
 	c, err := newInviteConfig(store.InviteLink, opts)
 	if err == nil {
-		err = store.ValidateIDs("actor", actor, "account ID", accountID, "role", string(role))
+		err = check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role", string(role)))
 	}
 	if err == nil && s.baseURL == "" {
 		err = ErrNoBaseURL
@@ -40,12 +43,12 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	if err != nil {
 		return fail(err)
 	}
-	token, hash := NewToken()
+	tok, hash := token.New()
 	var inv store.Invite
 	err = s.create(ctx, actor, accountID, role, c.maxUses, func(x *txn.Change) error {
 		now := x.Now()
 		inv = store.Invite{
-			ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
+			ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
 			RequireSecure: c.secure, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
 			CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 		}
@@ -53,7 +56,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 			return err
 		}
 		_, err := x.Record(store.Event{
-			Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
+			Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: txn.EventValue(inviteFields(inv)),
 		})
 		return err
 	})
@@ -61,7 +64,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 		return fail(err)
 	}
 	out := invitation(inv, inv.CreatedAt, true)
-	out.Token, out.Link = token, s.link(token)
+	out.Token, out.Link = tok, s.link(tok)
 	return out, nil
 }
 
@@ -89,7 +92,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	}
 	c, err := newInviteConfig(store.InviteEmail, opts)
 	if err == nil {
-		err = store.ValidateIDs("actor", actor, "account ID", accountID, "role", string(role))
+		err = check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role", string(role)))
 	}
 	var addrs []string
 	if err == nil {
@@ -108,11 +111,11 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	tokens := make([]string, len(addrs))
 	hashes := make([][]byte, len(addrs))
 	for i := range addrs {
-		tokens[i], hashes[i] = NewToken()
+		tokens[i], hashes[i] = token.New()
 	}
 	var (
 		created []store.Invite
-		msg     Message
+		msg     notify.Invite
 	)
 	err = s.create(ctx, actor, accountID, role, 1, func(x *txn.Change) error {
 		now := x.Now()
@@ -129,7 +132,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		created = created[:0]
 		for i, addr := range addrs {
 			inv := store.Invite{
-				ID: store.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
+				ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
 				Email: addr, RequireSecure: c.secure, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
 				CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 			}
@@ -137,13 +140,13 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 				return err
 			}
 			if _, err := x.Record(store.Event{
-				Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: store.EventValue(inviteFields(inv)),
+				Action: store.EventInviteCreated, ResourceType: "invite", ResourceID: inv.ID, After: txn.EventValue(inviteFields(inv)),
 			}); err != nil {
 				return err
 			}
 			created = append(created, inv)
 		}
-		msg = Message{AccountID: accountID, Team: x.Account.Name, InviterID: actor, InviterName: inviter.Name,
+		msg = notify.Invite{AccountID: accountID, Team: x.Account.Name, InviterID: actor, InviterName: inviter.Name,
 			Role: role, RequireSecure: c.secure, ExpiresAt: expiry(now, life)}
 		return nil
 	})
@@ -168,7 +171,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 }
 
 // notify sends m through the Notifier, if there is one.
-func (s *Service) notify(ctx context.Context, m Message) error {
+func (s *Service) notify(ctx context.Context, m notify.Invite) error {
 	if s.notifier == nil {
 		return nil
 	}

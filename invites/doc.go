@@ -6,8 +6,8 @@
 // # Links and email invitations
 //
 // CreateLink makes a link invite: a link to copy and share, built as the base
-// URL the host application configures (WithBaseURL) plus "/" plus the token,
-// never from a request's Host header. CreateEmail invites one or many email
+// URL the host application configures (WithBaseURL) plus "/invites/" plus
+// the token, never from a request's Host header. CreateEmail invites one or many email
 // addresses at once; each invite is bound to its address, and the host's
 // Notifier sends the email once the invites are committed. Both take a role
 // and options: an expiry (ExpiresIn, NeverExpires, else the team's or the
@@ -22,7 +22,9 @@
 // and the link made from it, are therefore shown once: in the result of
 // CreateLink, CreateEmail or Resend. To copy a link again later (Runpod's
 // "copy link" in the pending list), resend the invite: it gets a new token
-// and the old one stops working.
+// and the old one stops working. Accept and Preview refuse a string that is
+// not shaped like a token (43 characters of unpadded URL-safe base64) with
+// an error wrapping store.ErrInvalid, before anything is read.
 //
 // # Who may do what
 //
@@ -51,7 +53,8 @@
 // ErrRevoked, ErrSuperseded (an old token of a resent invite), ErrUsed
 // (used up, or already used by this user), ErrAlreadyMember (nothing
 // changes), ErrWrongEmail, ErrInsecureSignIn, ErrInviterDenied,
-// ErrReusableTop, store.ErrNotTeam, ErrUnknownToken or ErrMalformedToken.
+// ErrReusableTop, store.ErrNotTeam, ErrUnknownToken, or store.ErrInvalid for
+// a string that is not shaped like a token (refused without a read).
 //
 // The inviter's right is checked again at accept time. The inviter (the
 // member who last sent the invite: its creator, or whoever resent it) must
@@ -89,7 +92,9 @@
 //
 // # Notifications
 //
-// The Notifier is called after the transaction commits, never inside it, so
+// The Notifier (a notify.Notifier, set with WithNotifier; its SendInvite
+// method sends an invitation) is called after the transaction commits,
+// never inside it, so
 // a slow or failing mail service holds no lock and cannot undo an invite. If
 // sending fails the invites stay (they are listed as pending and can be
 // resent) and the call returns them together with an error wrapping

@@ -13,6 +13,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -27,7 +28,7 @@ func ExampleService_CreateLink() {
 	}
 	defer os.RemoveAll(dir)
 	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"), // Runpod policy
-		roster.WithInvites(invites.WithBaseURL("https://app.example.com/join")))
+		roster.WithBaseURL("https://app.example.com"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -74,19 +75,30 @@ func ExampleService_CreateLink() {
 	_, err = r.Invites.Accept(ctx, "carol", token)
 	fmt.Println("carol:", errors.Is(err, invites.ErrUsed))
 	// Output:
-	// link: https://app.example.com/join/<token>
+	// link: https://app.example.com/invites/<token>
 	// join Acme as dev? (invited by Alice)
 	// bob joined as dev
 	// bob may manage pods: true
 	// carol: true
 }
 
-// mailer is the host application's Notifier. A real one sends m.Link to
-// m.To by email; this one prints the message without the secret link.
+// mailer is the host application's notify.Notifier. A real one sends
+// m.Link to m.To by email; this one prints the message without the secret
+// link.
 type mailer struct{}
 
-func (mailer) SendInvite(ctx context.Context, m invites.Message) error {
+func (mailer) SendInvite(ctx context.Context, m notify.Invite) error {
 	fmt.Printf("mail to %s: %s invites you to %s as %s\n", m.To, m.InviterName, m.Team, m.Role)
+	return nil
+}
+
+func (mailer) TransferConfirm(ctx context.Context, m notify.Transfer) error {
+	fmt.Printf("mail to %s: confirm the transfer of %s\n", m.Email, m.TeamName)
+	return nil
+}
+
+func (mailer) TransferAccept(ctx context.Context, m notify.Transfer) error {
+	fmt.Printf("mail to %s: accept the transfer of %s\n", m.Email, m.TeamName)
 	return nil
 }
 
@@ -101,11 +113,10 @@ func ExampleService_CreateEmail() {
 	defer os.RemoveAll(dir)
 	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"),
 		roster.WithPolicy(rbac.DigitalOcean()),
-		roster.WithInvites(
-			invites.WithBaseURL("https://cloud.example.com/invites"),
-			invites.WithNotifier(mailer{}),
-			invites.WithDefaultExpiry(7*24*time.Hour),
-		))
+		roster.WithBaseURL("https://cloud.example.com"),
+		roster.WithNotifier(mailer{}),
+		roster.WithInvites(invites.WithDefaultExpiry(7*24*time.Hour)),
+	)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -160,7 +171,7 @@ func ExampleService_Resend() {
 	}
 	defer os.RemoveAll(dir)
 	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"),
-		roster.WithInvites(invites.WithBaseURL("https://app.example.com/join")))
+		roster.WithBaseURL("https://app.example.com"))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -204,17 +215,4 @@ func ExampleCanonicalEmail() {
 	// "bob@example.com" false
 	// "bob+team@example.com" false
 	// "" true
-}
-
-func ExampleLogNotifier() {
-	n := invites.LogNotifier{W: os.Stdout}
-	err := n.SendInvite(context.Background(), invites.Message{
-		To: "max@example.com", Team: "Droplets", InviterName: "Olive", Role: rbac.DigitalOceanMember,
-		Link: "https://cloud.example.com/invites/TOKEN", ExpiresAt: time.Date(2025, 7, 1, 12, 0, 0, 0, time.UTC),
-	})
-	if err != nil {
-		log.Fatal(err)
-	}
-	// Output:
-	// invite to max@example.com: Olive invites you to join "Droplets" as member (expires 2025-07-01T12:00:00Z): https://cloud.example.com/invites/TOKEN
 }

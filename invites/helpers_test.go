@@ -15,25 +15,27 @@ import (
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
 )
 
 // baseURL is the base URL of the links in the invite tests.
-const baseURL = "https://app.example.com/join"
+const baseURL = "https://app.example.com/team"
 
-// outbox is a Notifier that keeps the messages, and fails for the
-// addresses in fail.
+// outbox is a notify.Notifier that keeps the invitations, and fails for
+// the addresses in fail. The invite tests start no transfers; it ignores
+// their emails.
 type outbox struct {
 	mu   sync.Mutex
-	sent []invites.Message
+	sent []notify.Invite
 	fail map[string]bool
 }
 
 var errMailbox = errors.New("smtp: 550 mailbox unavailable")
 
-func (o *outbox) SendInvite(ctx context.Context, m invites.Message) error {
+func (o *outbox) SendInvite(ctx context.Context, m notify.Invite) error {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.fail[m.To] {
@@ -43,8 +45,11 @@ func (o *outbox) SendInvite(ctx context.Context, m invites.Message) error {
 	return nil
 }
 
+func (o *outbox) TransferConfirm(context.Context, notify.Transfer) error { return nil }
+func (o *outbox) TransferAccept(context.Context, notify.Transfer) error  { return nil }
+
 // messages returns the messages sent so far.
-func (o *outbox) messages() []invites.Message {
+func (o *outbox) messages() []notify.Invite {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.sent)

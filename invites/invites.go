@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -71,23 +72,6 @@ const (
 	MaxEmails   = 100                  // addresses per CreateEmail call
 )
 
-// Status is where an invite stands, as List shows it.
-type Status string
-
-// The statuses of an invite.
-const (
-	// Pending: the invite can be accepted (a reusable link may already
-	// have been used, fewer than MaxUses times).
-	Pending Status = "pending"
-	// Accepted: the invite has been used up.
-	Accepted Status = "accepted"
-	// Revoked: a member revoked it, its team was deleted, or its inviter
-	// lost the right to invite.
-	Revoked Status = "revoked"
-	// Expired: it was pending when its expiry time passed.
-	Expired Status = "expired"
-)
-
 // Invitation is an invite as members see it.
 type Invitation struct {
 	ID        string
@@ -99,7 +83,11 @@ type Invitation struct {
 	// invite.
 	Email         string
 	RequireSecure bool
-	Status        Status
+	// Status is where the invite stands at the time of the call:
+	// store.InvitePending, store.InviteAccepted, store.InviteRevoked, or
+	// store.InviteExpired for a pending invite whose expiry time has
+	// passed.
+	Status store.InviteStatus
 	// MaxUses is how many users may accept the invite (1 unless a reusable
 	// link); Uses counts those who did.
 	MaxUses int
@@ -126,7 +114,7 @@ type Service struct {
 	door          *txn.Door
 	policy        *rbac.Policy
 	baseURL       string
-	notifier      Notifier
+	notifier      notify.Notifier // nil sends nothing
 	defaultExpiry time.Duration
 	teamExpiry    func(ctx context.Context, accountID string) (time.Duration, error)
 	now           func() time.Time
@@ -135,17 +123,23 @@ type Service struct {
 // Option configures New.
 type Option func(*Service)
 
-// WithBaseURL sets the URL that links are built from: the link of a token
-// is baseURL + "/" + token (a trailing slash of baseURL is dropped). It must
-// be an absolute http or https URL without user info, query or fragment,
-// such as "https://app.example.com/join". It is required for CreateLink and
-// CreateEmail, which return ErrNoBaseURL without it.
+// WithBaseURL sets the base URL of the host application that links are
+// built from, such as "https://app.example.com/team": the link of an invite
+// is the base URL + "/invites/" + its token (a trailing slash of the base
+// URL is dropped). Links are never built from a request's Host header. It
+// means the same as teams.WithBaseURL and roster.WithBaseURL, which gives
+// it to both services. It must be an absolute http or https URL without
+// user info, query or fragment (New returns store.ErrInvalid otherwise). It
+// is required for CreateLink and CreateEmail, which return ErrNoBaseURL
+// without it.
 func WithBaseURL(baseURL string) Option {
 	return func(s *Service) { s.baseURL = baseURL }
 }
 
-// WithNotifier sets the Notifier that sends email invites.
-func WithNotifier(n Notifier) Option {
+// WithNotifier sets who sends the invitation emails (n.SendInvite).
+// Without one, or with nil, nothing is sent (see Notifications in the
+// package documentation).
+func WithNotifier(n notify.Notifier) Option {
 	return func(s *Service) { s.notifier = n }
 }
 
@@ -291,22 +285,17 @@ func expiry(now time.Time, d time.Duration) time.Time {
 }
 
 // link returns the link of a token.
-func (s *Service) link(token string) string {
-	return s.baseURL + "/" + token
+func (s *Service) link(tok string) string {
+	return s.baseURL + "/invites/" + tok
 }
 
-// status returns the status of a stored invite at now.
-func status(inv store.Invite, now time.Time) Status {
-	switch inv.Status {
-	case store.InvitePending:
-		if expired(inv, now) {
-			return Expired
-		}
-		return Pending
-	case store.InviteAccepted:
-		return Accepted
+// status returns the status of a listed invite at now: its stored status,
+// or store.InviteExpired for a pending invite that has expired.
+func status(inv store.Invite, now time.Time) store.InviteStatus {
+	if inv.Status == store.InvitePending && expired(inv, now) {
+		return store.InviteExpired
 	}
-	return Revoked
+	return inv.Status
 }
 
 // expired reports whether the invite's expiry time has passed at now.

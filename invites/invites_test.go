@@ -18,6 +18,7 @@ import (
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -31,10 +32,10 @@ func TestLinkInvites(t *testing.T) {
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			bob, carol := rostertest.User(t, e.r, "bob"), rostertest.User(t, e.r, "carol")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-			if inv.Link != baseURL+"/"+inv.Token || len(inv.Token) != invites.TokenLen {
-				t.Errorf("link = %q with token %q, want %s/<%d-character token>", inv.Link, inv.Token, baseURL, invites.TokenLen)
+			if b, err := base64.RawURLEncoding.Strict().DecodeString(inv.Token); inv.Link != baseURL+"/invites/"+inv.Token || err != nil || len(b) != 32 {
+				t.Errorf("link = %q with token %q, want %s/invites/<256 bits in unpadded URL-safe base64>", inv.Link, inv.Token, baseURL)
 			}
-			if inv.Kind != store.InviteLink || inv.Role != rbac.RunpodDev || inv.Status != invites.Pending || inv.MaxUses != 1 || inv.CreatedBy != "alice" || !inv.ExpiresAt.IsZero() {
+			if inv.Kind != store.InviteLink || inv.Role != rbac.RunpodDev || inv.Status != store.InvitePending || inv.MaxUses != 1 || inv.CreatedBy != "alice" || !inv.ExpiresAt.IsZero() {
 				t.Errorf("created invite = %+v, want a pending single-use dev link by alice that never expires", inv)
 			}
 			if e.r.Can(ctx, "bob", acct.ID, rbac.AccountAccess) {
@@ -51,7 +52,7 @@ func TestLinkInvites(t *testing.T) {
 				t.Errorf("second accept: error = %v, want ErrUsed", err)
 			}
 			assertRole(t, e.s, acct.ID, "carol", "")
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Accepted || got.Uses != 1 || got.Token != "" || got.Link != "" {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteAccepted || got.Uses != 1 || got.Token != "" || got.Link != "" {
 				t.Errorf("listed invite = %+v, want accepted with 1 use and no token", got)
 			}
 			for id, personal := range map[string]store.Account{"bob": bob, "carol": carol} {
@@ -123,7 +124,7 @@ func TestLinkInvites(t *testing.T) {
 			for _, id := range []string{"u1", "u2", "u3"} {
 				rostertest.User(t, e.r, id)
 				accept(t, e.r, id, inv.Token)
-				if got := listed(t, e.r, "alice", acct.ID, inv.ID); id != "u3" && got.Status != invites.Pending {
+				if got := listed(t, e.r, "alice", acct.ID, inv.ID); id != "u3" && got.Status != store.InvitePending {
 					t.Errorf("after %s joined the link is %s, want pending", id, got.Status)
 				}
 			}
@@ -131,7 +132,7 @@ func TestLinkInvites(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "u4", inv.Token); !errors.Is(err, invites.ErrUsed) {
 				t.Errorf("fourth user: error = %v, want ErrUsed", err)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Accepted || got.Uses != 3 {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteAccepted || got.Uses != 3 {
 				t.Errorf("used-up link = %+v, want accepted with 3 uses", got)
 			}
 			rev, ev := rostertest.Writes(t, e.s)
@@ -195,7 +196,7 @@ func TestLinkInvites(t *testing.T) {
 				t.Errorf("accept at the expiry time: error = %v, want ErrExpired", err)
 			}
 			assertRole(t, g.s, gteam.ID, "bob", "")
-			if got := listed(t, g.r, "alice", gteam.ID, day.ID); got.Status != invites.Expired {
+			if got := listed(t, g.r, "alice", gteam.ID, day.ID); got.Status != store.InviteExpired {
 				t.Errorf("expired invite is listed as %s", got.Status)
 			}
 			pending, err := g.r.Invites.Pending(ctx, "alice", gteam.ID)
@@ -224,8 +225,8 @@ func TestLinkInvites(t *testing.T) {
 				t.Errorf("refused calls wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
 			e := newInviteEnvOn(t, s, rbac.Runpod(), invites.WithBaseURL("https://app.example.com/teams/join/"))
-			if inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev); inv.Link != "https://app.example.com/teams/join/"+inv.Token {
-				t.Errorf("link = %q, want the base URL, one slash and the token", inv.Link)
+			if inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev); inv.Link != "https://app.example.com/teams/join/invites/"+inv.Token {
+				t.Errorf("link = %q, want the base URL without its trailing slash, /invites/ and the token", inv.Link)
 			}
 		})
 
@@ -258,7 +259,7 @@ func TestEmailInvites(t *testing.T) {
 				t.Fatalf("sent %d emails, want 2", len(msgs))
 			}
 			for i, m := range msgs {
-				want := invites.Message{To: invs[i].Email, AccountID: acct.ID, Team: acct.Name, InviterID: "olive", InviterName: "olive",
+				want := notify.Invite{To: invs[i].Email, AccountID: acct.ID, Team: acct.Name, InviterID: "olive", InviterName: "olive",
 					Role: rbac.DigitalOceanMember, Link: invs[i].Link, ExpiresAt: invs[i].ExpiresAt}
 				if m != want {
 					t.Errorf("email %d = %+v, want %+v", i, m, want)
@@ -295,7 +296,7 @@ func TestEmailInvites(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "gbob", gmail.Token); !errors.Is(err, invites.ErrWrongEmail) {
 				t.Errorf("bob@gmail.com accepts b.ob@gmail.com's invite: error = %v, want ErrWrongEmail", err)
 			}
-			if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != invites.Pending || got.Uses != 0 {
+			if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != store.InvitePending || got.Uses != 0 {
 				t.Errorf("invite after refused accepts = %+v, want pending and unused", got)
 			}
 			userWith(t, e.r, "bob", "Bob@EXAMPLE.com", store.SignInEmail)
@@ -395,7 +396,7 @@ func TestEmailInvites(t *testing.T) {
 			}
 			acct := rostertest.Team(t, r, "olive", nil)
 			inv := emailInvite(t, r, "olive", acct.ID, rbac.DigitalOceanMember, "max@example.com")
-			if inv.Link != baseURL+"/"+inv.Token {
+			if inv.Link != baseURL+"/invites/"+inv.Token {
 				t.Errorf("link = %q", inv.Link)
 			}
 			userWith(t, r, "max", "max@example.com", store.SignInEmail)
@@ -464,8 +465,8 @@ func TestPendingInvites(t *testing.T) {
 			}
 			want := []struct {
 				id     string
-				status invites.Status
-			}{{revoked.ID, invites.Revoked}, {used.ID, invites.Accepted}, {short.ID, invites.Expired}, {mail.ID, invites.Pending}}
+				status store.InviteStatus
+			}{{revoked.ID, store.InviteRevoked}, {used.ID, store.InviteAccepted}, {short.ID, store.InviteExpired}, {mail.ID, store.InvitePending}}
 			if len(all) != len(want) {
 				t.Fatalf("List = %+v, want %d invites", all, len(want))
 			}
@@ -476,6 +477,15 @@ func TestPendingInvites(t *testing.T) {
 				if all[i].Token != "" || all[i].Link != "" {
 					t.Errorf("List[%d] shows a token", i)
 				}
+			}
+			if err := e.s.View(ctx, func(tx store.Tx) error {
+				stored, err := tx.Invite(ctx, short.ID)
+				if err == nil && stored.Status != store.InvitePending {
+					t.Errorf("the expired invite is stored as %s, want pending: expired is never stored", stored.Status)
+				}
+				return err
+			}); err != nil {
+				t.Fatal(err)
 			}
 			got := all[3]
 			if got.Email != "ann@example.com" || got.Kind != store.InviteEmail || got.Role != rbac.DigitalOceanBiller ||
@@ -520,7 +530,7 @@ func TestResendAndRevoke(t *testing.T) {
 				t.Fatal(err)
 			}
 			now := e.clock.Now()
-			if resent.ID != inv.ID || resent.Token == inv.Token || resent.Link == inv.Link || resent.Status != invites.Pending ||
+			if resent.ID != inv.ID || resent.Token == inv.Token || resent.Link == inv.Link || resent.Status != store.InvitePending ||
 				resent.ResentBy != "oona" || !resent.ResentAt.Equal(now) || !resent.ExpiresAt.Equal(now.Add(24*time.Hour)) {
 				t.Errorf("resent invite = %+v, want the same ID with a new token, sent by oona now, expiring in 24h", resent)
 			}
@@ -551,7 +561,7 @@ func TestResendAndRevoke(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if resent.Uses != 1 || !resent.ExpiresAt.IsZero() || resent.Link != baseURL+"/"+resent.Token {
+			if resent.Uses != 1 || !resent.ExpiresAt.IsZero() || resent.Link != baseURL+"/invites/"+resent.Token {
 				t.Errorf("resent link = %+v, want 1 use, no expiry and a new link", resent)
 			}
 			if n := len(e.out.messages()); n != 0 {
@@ -617,7 +627,7 @@ func TestAcceptInvites(t *testing.T) {
 			if rev2, _ := rostertest.Writes(t, e.s); rev2 != rev {
 				t.Errorf("refused accepts changed memberships: revision %d -> %d", rev, rev2)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Pending || got.Uses != 0 {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InvitePending || got.Uses != 0 {
 				t.Errorf("invite after refused accepts = %+v, want pending and unused", got)
 			}
 		})
@@ -632,7 +642,7 @@ func TestAcceptInvites(t *testing.T) {
 			if _, err := e.r.Teams.User(ctx, "ghost"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("accepting created the user: %v", err)
 			}
-			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Pending {
+			if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InvitePending {
 				t.Errorf("invite after the refused accept is %s, want pending", got.Status)
 			}
 		})
@@ -642,21 +652,26 @@ func TestAcceptInvites(t *testing.T) {
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			rostertest.User(t, e.r, "bob")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-			unknown, _ := invites.NewToken()
+			// A token of the right shape that no invite has: the link's
+			// token with its first character changed.
+			unknown := "A" + inv.Token[1:]
+			if inv.Token[0] == 'A' {
+				unknown = "B" + inv.Token[1:]
+			}
 			rev, ev := rostertest.Writes(t, e.s)
 			for name, c := range map[string]struct {
 				token string
 				want  error
 			}{
-				"empty":          {"", invites.ErrMalformedToken},
-				"short":          {inv.Token[:20], invites.ErrMalformedToken},
-				"padded":         {inv.Token + "=", invites.ErrMalformedToken},
-				"SQL-looking":    {"' OR 1=1 --" + strings.Repeat("a", 32), invites.ErrMalformedToken},
-				"wildcard":       {strings.Repeat("%", invites.TokenLen), invites.ErrMalformedToken},
-				"control":        {"\x00" + inv.Token[1:], invites.ErrMalformedToken},
-				"oversized":      {strings.Repeat("A", 1<<16), invites.ErrMalformedToken},
+				"empty":          {"", store.ErrInvalid},
+				"short":          {inv.Token[:20], store.ErrInvalid},
+				"padded":         {inv.Token + "=", store.ErrInvalid},
+				"SQL-looking":    {"' OR 1=1 --" + strings.Repeat("a", 32), store.ErrInvalid},
+				"wildcard":       {strings.Repeat("%", len(inv.Token)), store.ErrInvalid},
+				"control":        {"\x00" + inv.Token[1:], store.ErrInvalid},
+				"oversized":      {strings.Repeat("A", 1<<16), store.ErrInvalid},
 				"unknown":        {unknown, invites.ErrUnknownToken},
-				"the whole link": {inv.Link, invites.ErrMalformedToken},
+				"the whole link": {inv.Link, store.ErrInvalid},
 			} {
 				if _, err := e.r.Invites.Accept(ctx, "bob", c.token); !errors.Is(err, c.want) {
 					t.Errorf("%s token: error = %v, want %v", name, err, c.want)
@@ -694,7 +709,7 @@ func TestAcceptInvites(t *testing.T) {
 				if _, err := e.r.Invites.Accept(ctx, "bob", inv.Token); !errors.Is(err, invites.ErrInviterDenied) {
 					t.Errorf("accepting %s's invite: error = %v, want ErrInviterDenied", inv.CreatedBy, err)
 				}
-				if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != invites.Revoked {
+				if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InviteRevoked {
 					t.Errorf("%s's invite is %s after the refused accept, want revoked", inv.CreatedBy, got.Status)
 				}
 				if _, err := e.r.Invites.Accept(ctx, "erin", inv.Token); !errors.Is(err, invites.ErrRevoked) {
@@ -734,7 +749,7 @@ func TestAcceptInvites(t *testing.T) {
 			for _, who := range []string{"bob", "carol"} {
 				assertRole(t, e.s, acct.ID, who, "")
 			}
-			if got := listed(t, e.r, "alice", acct.ID, reusable.ID); got.Uses != 1 || got.Status != invites.Pending {
+			if got := listed(t, e.r, "alice", acct.ID, reusable.ID); got.Uses != 1 || got.Status != store.InvitePending {
 				t.Errorf("reusable link = %+v, want 1 use and still pending for others", got)
 			}
 			if n := countEvents(t, e.s, acct.ID, "invite.accept_failed", store.Denied); n != 2 {
@@ -755,7 +770,7 @@ func TestAcceptInvites(t *testing.T) {
 				if _, err := e.r.Invites.Accept(ctx, "max", inv.Token); !errors.Is(err, invites.ErrRevoked) {
 					t.Errorf("accepting a %s invite of a deleted team: error = %v, want ErrRevoked", inv.Kind, err)
 				}
-				if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != invites.Revoked {
+				if got := listed(t, e.r, "olive", acct.ID, inv.ID); got.Status != store.InviteRevoked {
 					t.Errorf("%s invite of a deleted team is %s", inv.Kind, got.Status)
 				}
 			}

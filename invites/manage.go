@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -17,7 +20,7 @@ import (
 // rbac.ErrNotMember. It is safe for concurrent use.
 func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitation, error) {
 	var out []Invitation
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			invites, err := c.Tx.Invites(ctx, accountID)
@@ -43,8 +46,8 @@ func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitati
 
 // Pending returns the team's invites that can still be accepted, newest
 // first: the pending rows of a members table. It is List restricted to
-// status Pending, with the same rules and errors. It is safe for concurrent
-// use.
+// status store.InvitePending, with the same rules and errors. It is safe
+// for concurrent use.
 func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invitation, error) {
 	all, err := s.List(ctx, actor, accountID)
 	if err != nil {
@@ -52,7 +55,7 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 	}
 	pending := all[:0]
 	for _, inv := range all {
-		if inv.Status == Pending {
+		if inv.Status == store.InvitePending {
 			pending = append(pending, inv)
 		}
 	}
@@ -77,13 +80,13 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	fail := func(err error) (Invitation, error) {
 		return Invitation{}, fmt.Errorf("resend %q in %q by %q: %w", inviteID, accountID, actor, err)
 	}
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("invite ID", inviteID)); err != nil {
 		return fail(err)
 	}
-	token, hash := NewToken()
+	tok, hash := token.New()
 	var (
 		inv store.Invite
-		msg Message
+		msg notify.Invite
 	)
 	err := s.manage(ctx, actor, accountID, inviteID, store.EventInviteResent, func(c *txn.Change, cur store.Invite) error {
 		if err := s.mayGrant(c, rbac.Role(cur.Role), cur.MaxUses); err != nil {
@@ -100,7 +103,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		}
 		inv.TokenHash, inv.ResentBy, inv.ResentAt, inv.UpdatedAt = hash, actor, now, now
 		old := cur
-		old.ID, old.Status, old.SupersededBy, old.CreatedAt, old.UpdatedAt = store.NewID("inv"), store.InviteSuperseded, cur.ID, now, now
+		old.ID, old.Status, old.SupersededBy, old.CreatedAt, old.UpdatedAt = txn.NewID("inv"), store.InviteSuperseded, cur.ID, now, now
 		// The new hash first: the old one moves to the superseded record.
 		if err := c.Tx.UpdateInvite(ctx, inv); err != nil {
 			return err
@@ -112,12 +115,12 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		if err != nil {
 			return err
 		}
-		msg = Message{To: inv.Email, AccountID: accountID, Team: c.Account.Name, InviterID: actor, InviterName: inviter.Name,
+		msg = notify.Invite{To: inv.Email, AccountID: accountID, Team: c.Account.Name, InviterID: actor, InviterName: inviter.Name,
 			Role: rbac.Role(inv.Role), ExpiresAt: inv.ExpiresAt, RequireSecure: inv.RequireSecure, Resent: true}
 		_, err = c.Record(store.Event{
 			Action: store.EventInviteResent, ResourceType: "invite", ResourceID: inv.ID,
-			Before: store.EventValue(map[string]string{"expires_at": timeText(cur.ExpiresAt), "sent_by": sponsor(cur)}),
-			After:  store.EventValue(map[string]string{"expires_at": timeText(inv.ExpiresAt), "sent_by": actor}),
+			Before: txn.EventValue(map[string]string{"expires_at": timeText(cur.ExpiresAt), "sent_by": sponsor(cur)}),
+			After:  txn.EventValue(map[string]string{"expires_at": timeText(inv.ExpiresAt), "sent_by": actor}),
 		})
 		return err
 	})
@@ -125,7 +128,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 		return fail(err)
 	}
 	out := invitation(inv, inv.ResentAt, true)
-	out.Token, out.Link = token, s.link(token)
+	out.Token, out.Link = tok, s.link(tok)
 	if inv.Kind == store.InviteEmail {
 		msg.Link = out.Link
 		if err := s.notify(ctx, msg); err != nil {
@@ -144,7 +147,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 // for a member refused by the policy (rbac.ErrDenied), a denied
 // invite.revoked event. It is safe for concurrent use.
 func (s *Service) Revoke(ctx context.Context, actor, accountID, inviteID string) error {
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "invite ID", inviteID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("invite ID", inviteID))
 	if err == nil {
 		err = s.manage(ctx, actor, accountID, inviteID, store.EventInviteRevoked, func(c *txn.Change, inv store.Invite) error {
 			if err := c.Covers(rbac.Role(inv.Role)); err != nil {

@@ -1,9 +1,7 @@
 package store_test
 
 import (
-	"encoding/json"
 	"errors"
-	"strings"
 	"testing"
 	"time"
 
@@ -62,27 +60,4 @@ func TestEventOrderAndKey(t *testing.T) {
 			t.Errorf("EventKey %+v is zero", k)
 		}
 	}
-}
-
-func TestEventValue(t *testing.T) {
-	got := store.EventValue(map[string]any{"role": "dev", "name": "Acme\nINFO forged", "uses": 3, "ok": true, "ids": []string{"a", "b"}})
-	if strings.ContainsAny(got, "\n\r") {
-		t.Errorf("EventValue = %q: a control character was not escaped", got)
-	}
-	var back map[string]any
-	if err := json.Unmarshal([]byte(got), &back); err != nil {
-		t.Fatalf("EventValue = %q is not JSON: %v", got, err)
-	}
-	if back["name"] != "Acme\nINFO forged" || back["role"] != "dev" || back["uses"] != float64(3) || back["ok"] != true {
-		t.Errorf("EventValue = %q does not decode to its input: %v", got, back)
-	}
-	if got := store.EventValue(map[string]string{"role": "dev"}); got != `{"role":"dev"}` {
-		t.Errorf("EventValue of one field = %s", got)
-	}
-	defer func() {
-		if recover() == nil {
-			t.Error("EventValue of a value JSON cannot encode did not panic")
-		}
-	}()
-	store.EventValue(map[string]any{"f": func() {}})
 }

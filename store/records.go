@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -102,18 +101,30 @@ const (
 	InviteEmail InviteKind = "email"
 )
 
-// InviteStatus is where an invite stands.
+// InviteStatus is where an invite stands. A stored Invite is pending,
+// accepted, revoked or superseded; expired is computed when an invite is
+// shown (invites.Invitation.Status), never stored.
 type InviteStatus string
 
 // The states of an invite.
 const (
-	InvitePending  InviteStatus = "pending"
+	// InvitePending: the invite can be accepted (a reusable link may have
+	// been used already, fewer than MaxUses times), unless it has expired.
+	InvitePending InviteStatus = "pending"
+	// InviteAccepted: the invite has been used up.
 	InviteAccepted InviteStatus = "accepted"
-	InviteRevoked  InviteStatus = "revoked"
+	// InviteRevoked: a member revoked it, its team was deleted, or its
+	// inviter lost the right to invite.
+	InviteRevoked InviteStatus = "revoked"
 	// InviteSuperseded marks the record that keeps a resent invite's old
 	// token hash, so that the old token is told apart from an unknown one.
-	// SupersededBy names the invite that was resent.
+	// SupersededBy names the invite that was resent. Such records are
+	// never listed.
 	InviteSuperseded InviteStatus = "superseded"
+	// InviteExpired is computed, never stored: it is how a pending invite
+	// whose ExpiresAt has passed is shown. roster never writes it to a
+	// Store, and a stored invite that has expired stays InvitePending.
+	InviteExpired InviteStatus = "expired"
 )
 
 // Invite is an invitation to join an account with a role. Only the hash of
@@ -335,16 +346,4 @@ func (f EventFilter) Validate() error {
 		return fmt.Errorf("%w: cursor key needs a positive ID and a time", ErrInvalid)
 	}
 	return nil
-}
-
-// EventValue encodes v, a map of plain values, as JSON for an Event's Before
-// or After. JSON escapes control characters, so text from users (names,
-// emails) cannot forge log lines. It panics if v cannot be encoded, which a
-// map of strings, numbers, booleans and slices of them never is.
-func EventValue(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("store: encode event value: " + err.Error())
-	}
-	return string(b)
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"net/netip"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/teamroster/roster/internal/text"
 )
 
 // Limits on the request metadata kept with an audit event. Longer values
@@ -48,8 +48,8 @@ func RequestFrom(ctx context.Context) Request {
 func (r Request) clean() Request {
 	return Request{
 		IP:        cleanIP(r.IP),
-		UserAgent: CleanText(r.UserAgent, MaxUserAgentLen),
-		RequestID: CleanText(r.RequestID, MaxRequestIDLen),
+		UserAgent: text.Clean(r.UserAgent, MaxUserAgentLen),
+		RequestID: text.Clean(r.RequestID, MaxRequestIDLen),
 	}
 }
 
@@ -63,24 +63,4 @@ func cleanIP(s string) string {
 		return ap.Addr().String()
 	}
 	return ""
-}
-
-// CleanText returns s with invalid UTF-8, control characters, format
-// characters (such as bidirectional overrides) and line or paragraph
-// separators replaced by U+FFFD, cut to at most max bytes at a character
-// boundary. Text cleaned this way cannot break or forge a line of a log.
-func CleanText(s string, max int) string {
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		i += size
-		if r == utf8.RuneError || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == '\u2028' || r == '\u2029' {
-			r = utf8.RuneError
-		}
-		if b.Len()+utf8.RuneLen(r) > max {
-			break
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

@@ -34,16 +34,3 @@ func TestUserValidate(t *testing.T) {
 		}
 	}
 }
-
-func TestValidateIDs(t *testing.T) {
-	if err := store.ValidateIDs(); err != nil {
-		t.Errorf("no IDs: %v", err)
-	}
-	if err := store.ValidateIDs("user ID", "alice", "account ID", "acc_1"); err != nil {
-		t.Errorf("valid IDs: %v", err)
-	}
-	err := store.ValidateIDs("user ID", "alice", "account ID", "", "role", "a b")
-	if !errors.Is(err, store.ErrInvalid) || !strings.Contains(err.Error(), "account ID") {
-		t.Errorf("an empty second ID: %v, want ErrInvalid naming the account ID, the first bad one", err)
-	}
-}

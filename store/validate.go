@@ -1,7 +1,6 @@
 package store
 
 import (
-	"crypto/rand"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -20,7 +19,9 @@ const (
 // ValidateID checks an identifier (a user ID, account ID, role or action
 // name): 1 to MaxIDLen bytes of valid UTF-8 with no control, space or
 // format characters. what names the argument in the error. It returns nil
-// or an error wrapping ErrInvalid.
+// or an error wrapping ErrInvalid. It is the rule every roster call applies
+// to the IDs it takes, so a host application can check an ID (from a URL,
+// say) the same way before using it. It is safe for concurrent use.
 func ValidateID(what, id string) error {
 	switch {
 	case id == "":
@@ -40,7 +41,10 @@ func ValidateID(what, id string) error {
 
 // ValidateName checks a display or team name: 1 to MaxNameLen runes of valid
 // UTF-8 with no control or format characters and no leading or trailing
-// space. It returns nil or an error wrapping ErrInvalid.
+// space. what names the argument in the error. It returns nil or an error
+// wrapping ErrInvalid. Users' and teams' names are checked with it, so a
+// host application can check a form field the same way before calling
+// roster. It is safe for concurrent use.
 func ValidateName(what, name string) error {
 	switch {
 	case name == "":
@@ -62,7 +66,10 @@ func ValidateName(what, name string) error {
 
 // ValidateEmail checks an email address: a bare addr-spec (no display name
 // or angle brackets) of at most MaxEmailLen bytes, ASCII only. It returns nil
-// or an error wrapping ErrInvalid.
+// or an error wrapping ErrInvalid. Users' emails are checked with it (and
+// invites.CanonicalEmail applies it first), so a host application can check
+// a form field the same way before calling roster. It is safe for
+// concurrent use.
 func ValidateEmail(email string) error {
 	switch {
 	case email == "":
@@ -87,7 +94,9 @@ func ValidateEmail(email string) error {
 
 // Validate checks the user's fields: a valid ID, email, name and sign-in
 // method; ActiveAccount, when set, must be a valid ID. It returns nil or an
-// error wrapping ErrInvalid.
+// error wrapping ErrInvalid. teams.Service.CreateUser applies it, so a host
+// application can check a new user the same way first. It is safe for
+// concurrent use.
 func (u User) Validate() error {
 	if err := ValidateID("user ID", u.ID); err != nil {
 		return err
@@ -103,26 +112,6 @@ func (u User) Validate() error {
 	}
 	if u.ActiveAccount != "" {
 		return ValidateID("active account", u.ActiveAccount)
-	}
-	return nil
-}
-
-// NewID returns a new random identifier with the given prefix, such as
-// "acc_6f3kq2...": the prefix, an underscore and 26 lowercase base32
-// characters carrying 128 random bits from crypto/rand. It is safe for
-// concurrent use.
-func NewID(prefix string) string {
-	return prefix + "_" + strings.ToLower(rand.Text())
-}
-
-// ValidateIDs validates identifiers given as pairs of what they are and
-// their value, ("user ID", id, "account ID", accountID, ...), with
-// ValidateID, and returns the first error.
-func ValidateIDs(pairs ...string) error {
-	for i := 0; i+1 < len(pairs); i += 2 {
-		if err := ValidateID(pairs[i], pairs[i+1]); err != nil {
-			return err
-		}
 	}
 	return nil
 }

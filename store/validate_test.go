@@ -78,20 +78,3 @@ func TestSignIn(t *testing.T) {
 		}
 	}
 }
-
-func TestNewID(t *testing.T) {
-	seen := map[string]bool{}
-	for range 1000 {
-		id := store.NewID("acc")
-		if !strings.HasPrefix(id, "acc_") || len(id) != len("acc_")+26 {
-			t.Fatalf("NewID = %q, want acc_ and 26 characters", id)
-		}
-		if err := store.ValidateID("id", id); err != nil {
-			t.Fatalf("NewID made an invalid ID: %v", err)
-		}
-		if seen[id] {
-			t.Fatalf("NewID repeated %q", id)
-		}
-		seen[id] = true
-	}
-}

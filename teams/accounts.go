@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -19,7 +20,7 @@ import (
 // already: converting twice changes nothing).
 func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name string) (store.Account, error) {
 	var out store.Account
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = store.ValidateName("team name", name)
 	}
@@ -40,8 +41,8 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 			out = acct
 			_, err := c.Record(store.Event{
 				Action: store.EventAccountConverted, ResourceType: "account", ResourceID: acct.ID,
-				Before: store.EventValue(map[string]string{"kind": string(before.Kind)}),
-				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "name": name}),
+				Before: txn.EventValue(map[string]string{"kind": string(before.Kind)}),
+				After:  txn.EventValue(map[string]string{"kind": string(acct.Kind), "name": name}),
 			})
 			return err
 		})
@@ -57,7 +58,7 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 // store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or store.ErrNotTeam.
 func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (store.Account, error) {
 	var out store.Account
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = store.ValidateName("team name", name)
 	}
@@ -75,8 +76,8 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 			out = acct
 			_, err := c.Record(store.Event{
 				Action: store.EventAccountRenamed, ResourceType: "account", ResourceID: acct.ID,
-				Before: store.EventValue(map[string]string{"name": old}),
-				After:  store.EventValue(map[string]string{"name": name}),
+				Before: txn.EventValue(map[string]string{"name": old}),
+				After:  txn.EventValue(map[string]string{"name": name}),
 			})
 			return err
 		})
@@ -97,7 +98,7 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 // them) or store.ErrNotTeam.
 func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var out store.Account
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.settings(ctx, actor, accountID, store.EventAccountTeamDeleted, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
@@ -128,8 +129,8 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			out = acct
 			_, err := c.Record(store.Event{
 				Action: store.EventAccountTeamDeleted, ResourceType: "account", ResourceID: acct.ID,
-				Before: store.EventValue(map[string]string{"kind": string(before.Kind), "name": before.Name, "owner": before.Owner}),
-				After:  store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": acct.Owner, "role": me.Role}),
+				Before: txn.EventValue(map[string]string{"kind": string(before.Kind), "name": before.Name, "owner": before.Owner}),
+				After:  txn.EventValue(map[string]string{"kind": string(acct.Kind), "owner": acct.Owner, "role": me.Role}),
 			})
 			return err
 		})

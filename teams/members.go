@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -22,7 +23,7 @@ import (
 // (already a member; nothing changes).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))
 	if err == nil {
 		err = s.manage(ctx, actor, accountID, store.EventMemberAdded, userID, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
@@ -40,7 +41,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 			}
 			_, err := c.Record(store.Event{
 				Action: store.EventMemberAdded, ResourceType: "member", ResourceID: userID,
-				After: store.EventValue(map[string]string{"role": string(role)}),
+				After: txn.EventValue(map[string]string{"role": string(role)}),
 			})
 			return err
 		})
@@ -62,7 +63,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 // ErrTransferRequired, or ErrLastOwner (the member is the account owner).
 func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))
 	if err == nil {
 		err = s.manage(ctx, actor, accountID, store.EventMemberRoleChanged, userID, func(c *txn.Change) error {
 			target, err := c.Tx.Member(ctx, accountID, userID)
@@ -101,8 +102,8 @@ func (s *Service) setRole(ctx context.Context, c *txn.Change, m store.Member, ro
 	}
 	_, err := c.Record(store.Event{
 		Actor: by, Action: store.EventMemberRoleChanged, ResourceType: "member", ResourceID: m.UserID,
-		Before: store.EventValue(map[string]string{"role": old}),
-		After:  store.EventValue(map[string]string{"role": string(role)}),
+		Before: txn.EventValue(map[string]string{"role": old}),
+		After:  txn.EventValue(map[string]string{"role": string(role)}),
 	})
 	return m, err
 }
@@ -121,7 +122,7 @@ type RolePreview struct {
 // rbac.ErrUnknownRole.
 func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userID string, role rbac.Role) (RolePreview, error) {
 	var out RolePreview
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID, "role", string(role))
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage}, func(c *txn.Change) error {
 			m, err := c.Tx.Member(ctx, accountID, userID)
@@ -163,7 +164,7 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 // userID is not a member), rbac.ErrNotMember (the actor is not),
 // rbac.ErrDenied, or ErrLastOwner.
 func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID string) error {
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "user ID", userID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID))
 	if err == nil {
 		err = s.manage(ctx, actor, accountID, store.EventMemberRemoved, userID, func(c *txn.Change) error {
 			target, err := c.Tx.Member(ctx, accountID, userID)
@@ -191,7 +192,7 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 // wrapping store.ErrInvalid, store.ErrNotFound (no such account),
 // rbac.ErrNotMember, store.ErrNotTeam or ErrLastOwner.
 func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
-	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
+	err := check.IDs(check.ID("user ID", userID), check.ID("account ID", accountID))
 	if err == nil {
 		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			switch {
@@ -237,7 +238,7 @@ func (s *Service) remove(ctx context.Context, c *txn.Change, m store.Member, act
 	s.removed(c, Removal{AccountID: m.AccountID, UserID: m.UserID, By: c.Actor.UserID, Reason: reason})
 	_, err := c.Record(store.Event{
 		Action: action, ResourceType: "member", ResourceID: m.UserID, Reason: reason,
-		Before: store.EventValue(map[string]string{"role": m.Role}),
+		Before: txn.EventValue(map[string]string{"role": m.Role}),
 	})
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -81,7 +82,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 			}
 			_, err = c.Record(store.Event{
 				Action: store.EventRoleDefined, ResourceType: "role", ResourceID: name,
-				After: store.EventValue(map[string][]string{"actions": names}),
+				After: txn.EventValue(map[string][]string{"actions": names}),
 			})
 			return err
 		})
@@ -98,7 +99,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 // store.ErrInvalid, store.ErrNotFound (no such account or role),
 // rbac.ErrNotMember, rbac.ErrDenied or ErrRoleInUse.
 func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string) error {
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "role", name)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role", name))
 	if err == nil {
 		err = s.manageRole(ctx, actor, accountID, store.EventRoleDeleted, name, func(c *txn.Change) error {
 			r, err := c.Tx.TeamRole(ctx, accountID, name)
@@ -125,7 +126,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 			}
 			_, err = c.Record(store.Event{
 				Action: store.EventRoleDeleted, ResourceType: "role", ResourceID: name,
-				Before: store.EventValue(map[string][]string{"actions": r.Actions}),
+				Before: txn.EventValue(map[string][]string{"actions": r.Actions}),
 			})
 			return err
 		})
@@ -141,7 +142,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 // rbac.ErrNotMember.
 func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.TeamRole, error) {
 	var out []store.TeamRole
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			var err error
@@ -167,7 +168,7 @@ func (s *Service) manageRole(ctx context.Context, actor, accountID string, event
 
 // validRole checks DefineRole's arguments.
 func (s *Service) validRole(actor, accountID, name string, actions []rbac.Action) error {
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "role name", name); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role name", name)); err != nil {
 		return err
 	}
 	switch {

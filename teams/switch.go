@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -23,7 +24,7 @@ type AccountEntry struct {
 // wrapping store.ErrInvalid or store.ErrNotFound (no such user).
 func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, error) {
 	var out []AccountEntry
-	err := store.ValidateIDs("user ID", userID)
+	err := check.IDs(check.ID("user ID", userID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) (err error) {
 			out, err = accounts(ctx, c.Tx, userID)
@@ -66,7 +67,7 @@ const switchTries = 8
 // such user or account), rbac.ErrNotMember, or store.ErrConflict if
 // concurrent switches of the same user kept winning.
 func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
-	err := store.ValidateIDs("user ID", userID, "account ID", accountID)
+	err := check.IDs(check.ID("user ID", userID), check.ID("account ID", accountID))
 	if err == nil {
 		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Anyone}, func(c *txn.Change) error {
 			u, err := c.Tx.User(ctx, userID)
@@ -87,8 +88,8 @@ func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 				if ok {
 					_, err := c.Record(store.Event{
 						Action: store.EventUserSwitched, ResourceType: "user", ResourceID: userID,
-						Before: store.EventValue(map[string]string{"account": u.ActiveAccount}),
-						After:  store.EventValue(map[string]string{"account": accountID}),
+						Before: txn.EventValue(map[string]string{"account": u.ActiveAccount}),
+						After:  txn.EventValue(map[string]string{"account": accountID}),
 					})
 					return err
 				}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -55,7 +56,7 @@ type MemberRow struct {
 // store.ErrInvalid, store.ErrNotFound or rbac.ErrNotMember.
 func (s *Service) Members(ctx context.Context, actor, accountID string) ([]MemberRow, error) {
 	var rows []MemberRow
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			members, err := c.Tx.Members(ctx, accountID)

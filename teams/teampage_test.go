@@ -13,6 +13,7 @@ import (
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -23,11 +24,11 @@ func TestMembersTable(t *testing.T) {
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		r, s := rostertest.Open(t, b, rbac.DigitalOcean())
 		acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember})
-		invite := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteEmail, Email: "new@example.com",
+		invite := store.Invite{ID: txn.NewID("inv"), AccountID: acct.ID, Kind: store.InviteEmail, Email: "new@example.com",
 			Role: string(rbac.DigitalOceanBiller), TokenHash: []byte("0123456789abcdef0123456789abcdef"),
 			Status: store.InvitePending, MaxUses: 1, CreatedBy: "olive", CreatedAt: time.Now().UTC()}
 		expired := invite
-		expired.ID, expired.Email, expired.TokenHash, expired.ExpiresAt = store.NewID("inv"), "old@example.com", []byte("fedcba9876543210fedcba9876543210"), time.Now().Add(-time.Hour).UTC()
+		expired.ID, expired.Email, expired.TokenHash, expired.ExpiresAt = txn.NewID("inv"), "old@example.com", []byte("fedcba9876543210fedcba9876543210"), time.Now().Add(-time.Hour).UTC()
 		if _, err := s.Update(ctx, func(tx store.Tx) error {
 			if err := tx.CreateInvite(ctx, invite); err != nil {
 				return err
@@ -82,7 +83,7 @@ func TestMembersTable(t *testing.T) {
 
 		t.Run("a pending invite to a member's address is not listed twice", func(t *testing.T) {
 			again := invite
-			again.ID, again.Email, again.TokenHash = store.NewID("inv"), "max@example.com", []byte("00112233445566778899aabbccddeeff")
+			again.ID, again.Email, again.TokenHash = txn.NewID("inv"), "max@example.com", []byte("00112233445566778899aabbccddeeff")
 			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, again) }); err != nil {
 				t.Fatal(err)
 			}

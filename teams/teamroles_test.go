@@ -9,6 +9,7 @@ import (
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -64,7 +65,7 @@ func TestTeamRoles(t *testing.T) {
 			if err := r.Teams.DeleteRole(ctx, "alice", acct.ID, "viewer"); !errors.Is(err, teams.ErrRoleInUse) {
 				t.Fatalf("deleting a held role: error = %v, want ErrRoleInUse", err)
 			}
-			inv := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: "viewer",
+			inv := store.Invite{ID: txn.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: "viewer",
 				TokenHash: []byte("0123456789abcdef0123456789abcdef"), Status: store.InvitePending, MaxUses: 1, CreatedBy: "alice"}
 			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, inv) }); err != nil {
 				t.Fatal(err)

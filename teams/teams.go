@@ -21,9 +21,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -88,8 +91,8 @@ type Service struct {
 	door        *txn.Door
 	policy      *rbac.Policy
 	now         func() time.Time
-	notifier    Notifier
-	linkBase    string
+	notifier    notify.Notifier // nil sends nothing
+	baseURL     string
 	transferTTL time.Duration
 	onRemoved   func(context.Context, Removal)
 }
@@ -101,14 +104,23 @@ const DefaultTransferTTL = 7 * 24 * time.Hour
 // Option configures a Service.
 type Option func(*Service)
 
-// WithNotifier sets who sends the emails of the ownership transfer flow. The
-// default sends nothing (the links are lost), so production code sets one.
-func WithNotifier(n Notifier) Option { return func(s *Service) { s.notifier = n } }
+// WithNotifier sets who sends the emails of the ownership transfer flow
+// (n.TransferConfirm and n.TransferAccept). Without one, or with nil,
+// nothing is sent and the links are lost, so production code sets one.
+func WithNotifier(n notify.Notifier) Option { return func(s *Service) { s.notifier = n } }
 
-// WithLinkBase sets the base URL of the links in notifications, such as
-// "https://app.example.com/teams/transfers". Links are built from it alone,
-// never from an incoming request's Host header.
-func WithLinkBase(url string) Option { return func(s *Service) { s.linkBase = url } }
+// WithBaseURL sets the base URL of the host application that the links of
+// the ownership transfer flow are built from, such as
+// "https://app.example.com/team": a transfer's link is the base URL +
+// "/transfers/" + its ID + "?token=" + the token (a trailing slash of the
+// base URL is dropped). Links are never built from a request's Host header.
+// It means the same as invites.WithBaseURL and roster.WithBaseURL, which
+// gives it to both services and refuses one that is not an absolute http or
+// https URL without user info, query or fragment; New, which returns no
+// error, does not check it. Without it links are paths ("/transfers/...").
+func WithBaseURL(baseURL string) Option {
+	return func(s *Service) { s.baseURL = strings.TrimRight(baseURL, "/") }
+}
 
 // WithTransferTTL sets how long an ownership transfer stays open; zero or
 // less keeps DefaultTransferTTL.
@@ -149,7 +161,6 @@ type Removal struct {
 func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 	svc := &Service{
 		policy:      p,
-		notifier:    discard{},
 		transferTTL: DefaultTransferTTL,
 	}
 	for _, o := range opts {
@@ -169,7 +180,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 	fail := func(err error) (store.Account, error) {
 		return store.Account{}, fmt.Errorf("create user %q: %w", u.ID, err)
 	}
-	acct := store.Account{ID: store.NewID("acc"), Kind: store.Personal, Owner: u.ID}
+	acct := store.Account{ID: txn.NewID("acc"), Kind: store.Personal, Owner: u.ID}
 	u.ActiveAccount = acct.ID
 	if err := u.Validate(); err != nil {
 		return fail(err)
@@ -190,7 +201,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 		_, err := c.Record(store.Event{
 			AccountID: acct.ID, Action: store.EventAccountCreated,
 			ResourceType: "account", ResourceID: acct.ID,
-			After: store.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": top}),
+			After: txn.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": top}),
 		})
 		return err
 	})
@@ -204,7 +215,7 @@ func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, 
 // store.ErrInvalid or store.ErrNotFound.
 func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 	var u store.User
-	err := store.ValidateIDs("user ID", id)
+	err := check.IDs(check.ID("user ID", id))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) (err error) {
 			u, err = c.Tx.User(ctx, id)
@@ -222,7 +233,7 @@ func (s *Service) User(ctx context.Context, id string) (store.User, error) {
 // rbac.ErrNotMember.
 func (s *Service) Account(ctx context.Context, actor, accountID string) (store.Account, error) {
 	var acct store.Account
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
 			acct = c.Account
@@ -276,8 +287,8 @@ func (s *Service) setOwner(ctx context.Context, c *txn.Change, userID, reason st
 	}
 	_, err := c.Record(store.Event{
 		Action: store.EventAccountOwnerChanged, ResourceType: "account", ResourceID: c.Account.ID, Reason: reason,
-		Before: store.EventValue(map[string]string{"owner": before}),
-		After:  store.EventValue(map[string]string{"owner": userID}),
+		Before: txn.EventValue(map[string]string{"owner": before}),
+		After:  txn.EventValue(map[string]string{"owner": userID}),
 	})
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teams"
@@ -125,7 +126,7 @@ func TestAccounts(t *testing.T) {
 		t.Run("deleting a team reverts it to the owner's personal account and removes everyone else", func(t *testing.T) {
 			r, s := rostertest.Open(t, b, rbac.Runpod())
 			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodAdmin, "carol": rbac.RunpodDev})
-			pending := store.Invite{ID: store.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: string(rbac.RunpodDev),
+			pending := store.Invite{ID: txn.NewID("inv"), AccountID: acct.ID, Kind: store.InviteLink, Role: string(rbac.RunpodDev),
 				TokenHash: []byte("0123456789abcdef0123456789abcdef"), Status: store.InvitePending, MaxUses: 1, CreatedBy: "alice"}
 			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, pending) }); err != nil {
 				t.Fatal(err)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"net/url"
 
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -14,9 +16,10 @@ import (
 // TransferOwnership starts handing the account over to another member, who
 // becomes its owner (see the package documentation), the way DigitalOcean
 // hands over a role: the owner (the actor; nobody else may) is sent a link
-// to confirm (Notifier.TransferConfirm); once they confirm, the new owner is
-// sent a link to accept (Notifier.TransferAccept); only their acceptance
-// moves the account, and gives them the top role if they lack it. The
+// to confirm (notify.Notifier.TransferConfirm); once they confirm, the new
+// owner is sent a link to accept (notify.Notifier.TransferAccept); only
+// their acceptance moves the account, and gives them the top role if they
+// lack it. The
 // previous owner keeps their role. The transfer expires after the transfer
 // TTL (7 days by default), is used once, and dies if either side leaves the
 // team; a new handover cancels an open one. It returns the transfer (of kind
@@ -71,9 +74,9 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 	may func(c *txn.Change, target store.Member) error) (store.Transfer, error) {
 	var (
 		out    store.Transfer
-		notice TransferNotice
+		notice notify.Transfer
 	)
-	if err := store.ValidateIDs("actor", actor, "account ID", accountID, "new owner", to); err != nil {
+	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("new owner", to)); err != nil {
 		return out, err
 	}
 	_, err := s.door.Update(ctx, txn.Call{
@@ -100,7 +103,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 		tok, hash := token.New()
 		now := c.Now()
 		out = store.Transfer{
-			ID: store.NewID("xfr"), AccountID: accountID, Kind: kind, From: actor, To: to,
+			ID: txn.NewID("xfr"), AccountID: accountID, Kind: kind, From: actor, To: to,
 			Status: store.TransferAwaitingConfirm, ConfirmHash: hash,
 			CreatedAt: now, UpdatedAt: now, ExpiresAt: now.Add(s.transferTTL),
 		}
@@ -110,19 +113,23 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 		if notice, err = s.notice(ctx, c, out, actor, tok); err != nil {
 			return err
 		}
-		c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferConfirm, notice) })
+		c.After(func(ctx context.Context) error { return s.notify(ctx, notify.Notifier.TransferConfirm, notice) })
 		_, err = c.Record(store.Event{
 			Action: store.EventTransferStarted, ResourceType: "transfer", ResourceID: out.ID,
-			After: store.EventValue(map[string]string{"kind": string(kind), "from": actor, "to": to}),
+			After: txn.EventValue(map[string]string{"kind": string(kind), "from": actor, "to": to}),
 		})
 		return err
 	})
 	return out, err
 }
 
-// notify sends a notice through send, wrapping its failure in ErrNotify.
-func (s *Service) notify(ctx context.Context, send func(context.Context, TransferNotice) error, n TransferNotice) error {
-	if err := send(ctx, n); err != nil {
+// notify sends a notice through the Notifier's method send, if there is a
+// Notifier, wrapping its failure in ErrNotify.
+func (s *Service) notify(ctx context.Context, send func(notify.Notifier, context.Context, notify.Transfer) error, n notify.Transfer) error {
+	if s.notifier == nil {
+		return nil
+	}
+	if err := send(s.notifier, ctx, n); err != nil {
 		return fmt.Errorf("%w: %w", ErrNotify, err)
 	}
 	return nil
@@ -130,7 +137,7 @@ func (s *Service) notify(ctx context.Context, send func(context.Context, Transfe
 
 // ConfirmTransfer is the current owner's confirmation of a transfer they
 // started, with the token of their confirmation link. It sends the new owner
-// their link to accept (Notifier.TransferAccept). Of concurrent
+// their link to accept (notify.Notifier.TransferAccept). Of concurrent
 // confirmations one wins; the rest get ErrTransferClosed. It returns the
 // transfer, or an error wrapping store.ErrInvalid, store.ErrNotFound (no such
 // transfer), rbac.ErrDenied (the actor did not start it),
@@ -151,7 +158,7 @@ func (s *Service) ConfirmTransfer(ctx context.Context, actor, transferID, tok st
 			if err != nil {
 				return err
 			}
-			c.After(func(ctx context.Context) error { return s.notify(ctx, s.notifier.TransferAccept, notice) })
+			c.After(func(ctx context.Context) error { return s.notify(ctx, notify.Notifier.TransferAccept, notice) })
 			return nil
 		})
 }
@@ -205,7 +212,7 @@ func (s *Service) AcceptTransfer(ctx context.Context, actor, transferID, tok str
 // the top role. It returns an error wrapping store.ErrInvalid,
 // store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied or ErrTransferClosed.
 func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transferID string) error {
-	err := store.ValidateIDs("actor", actor, "account ID", accountID, "transfer ID", transferID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("transfer ID", transferID))
 	if err == nil {
 		_, err = s.door.Update(ctx, txn.Call{
 			Actor: actor, Account: accountID, Need: txn.Membership,
@@ -238,7 +245,7 @@ func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transfer
 // store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember or rbac.ErrDenied.
 func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]store.Transfer, error) {
 	var out []store.Transfer
-	err := store.ValidateIDs("actor", actor, "account ID", accountID)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage}, func(c *txn.Change) error {
 			if !c.Rights.Top() {
@@ -262,7 +269,7 @@ func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]sto
 func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok string, want store.TransferStatus, event store.EventAction,
 	step func(c *txn.Change, t *store.Transfer) error) (store.Transfer, error) {
 	var out store.Transfer
-	err := store.ValidateIDs("actor", actor, "transfer ID", transferID)
+	err := check.IDs(check.ID("actor", actor), check.ID("transfer ID", transferID))
 	if err == nil {
 		if _, herr := token.Hash(tok); herr != nil {
 			err = fmt.Errorf("%w: %w", ErrInvalidToken, herr)
@@ -301,7 +308,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 			out = t
 			_, err = c.Record(store.Event{
 				Action: event, ResourceType: "transfer", ResourceID: t.ID,
-				After: store.EventValue(map[string]string{"status": string(t.Status)}),
+				After: txn.EventValue(map[string]string{"status": string(t.Status)}),
 			})
 			return err
 		})
@@ -351,14 +358,14 @@ func open(t store.Transfer) bool {
 }
 
 // notice builds the email notice for recipient with its secret link.
-func (s *Service) notice(ctx context.Context, c *txn.Change, t store.Transfer, recipient, tok string) (TransferNotice, error) {
+func (s *Service) notice(ctx context.Context, c *txn.Change, t store.Transfer, recipient, tok string) (notify.Transfer, error) {
 	u, err := c.Tx.User(ctx, recipient)
 	if err != nil {
-		return TransferNotice{}, err
+		return notify.Transfer{}, err
 	}
-	return TransferNotice{
+	return notify.Transfer{
 		TransferID: t.ID, AccountID: c.Account.ID, TeamName: c.Account.Name, Kind: t.Kind, From: t.From, To: t.To,
 		Email: u.Email, Token: tok, ExpiresAt: t.ExpiresAt,
-		Link: s.linkBase + "/" + url.PathEscape(t.ID) + "?token=" + tok,
+		Link: s.baseURL + "/transfers/" + url.PathEscape(t.ID) + "?token=" + tok,
 	}, nil
 }

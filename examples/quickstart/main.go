@@ -14,7 +14,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
-	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -32,10 +32,9 @@ func main() {
 
 func run(ctx context.Context, w io.Writer, path string) error {
 	r, err := roster.Open(ctx, path, // SQLite file, Runpod policy
-		roster.WithInvites(
-			invites.WithBaseURL("https://app.example.com/join"), // links are built from it
-			invites.WithNotifier(invites.LogNotifier{W: w}),     // "sends" invitation emails to w
-		))
+		roster.WithBaseURL("https://app.example.com"), // links are built from it
+		roster.WithNotifier(&notify.Log{W: w}),        // "sends" emails to w
+	)
 	if err != nil {
 		return err
 	}

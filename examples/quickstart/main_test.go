@@ -24,7 +24,7 @@ func TestQuickstart(t *testing.T) {
 		"the account owner cannot be removed, demoted or leave",
 		"member.removed",
 		"account.converted",
-		"alice created an invite link for the dev role: https://app.example.com/join/",
+		"alice created an invite link for the dev role: https://app.example.com/invites/",
 		"bob opened the link and joined as dev",
 		"carol tried the same link: \"carol\" accepts invite: invites: invite already used",
 		"invite to carol@example.com: Alice invites you to join \"Acme\" as billing",

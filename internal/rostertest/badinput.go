@@ -42,7 +42,7 @@ var Sentinels = []error{
 	rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole, rbac.ErrUnknownAction, rbac.ErrTopByTransfer,
 	store.ErrNotTeam, teams.ErrAlreadyTeam, teams.ErrLastOwner, teams.ErrInvalidToken, teams.ErrRoleTooBroad,
 	teams.ErrTransferClosed, teams.ErrRoleInUse,
-	invites.ErrMalformedToken, invites.ErrUnknownToken, invites.ErrRevoked, invites.ErrUsed,
+	invites.ErrUnknownToken, invites.ErrRevoked, invites.ErrUsed,
 	audit.ErrPruned,
 }
 

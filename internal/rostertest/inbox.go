@@ -9,23 +9,24 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
-	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/teams"
 )
 
-// Inbox is a Notifier (for teams and invites) that keeps every notice and
+// Inbox is a notify.Notifier that keeps every transfer notice and
 // invitation, for tests to follow the links. The zero Inbox is ready to
 // use; it is safe for concurrent use.
 type Inbox struct {
 	mu       sync.Mutex
-	notices  []teams.TransferNotice
+	notices  []notify.Transfer
 	tokens   map[string]string // by transfer ID, the newest token sent
-	messages []invites.Message
+	messages []notify.Invite
 }
 
+var _ notify.Notifier = (*Inbox)(nil)
+
 // TransferConfirm keeps n. It never fails.
-func (in *Inbox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
+func (in *Inbox) TransferConfirm(_ context.Context, n notify.Transfer) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.notices = append(in.notices, n)
@@ -37,12 +38,12 @@ func (in *Inbox) TransferConfirm(_ context.Context, n teams.TransferNotice) erro
 }
 
 // TransferAccept keeps n. It never fails.
-func (in *Inbox) TransferAccept(ctx context.Context, n teams.TransferNotice) error {
+func (in *Inbox) TransferAccept(ctx context.Context, n notify.Transfer) error {
 	return in.TransferConfirm(ctx, n)
 }
 
 // SendInvite keeps m. It never fails.
-func (in *Inbox) SendInvite(_ context.Context, m invites.Message) error {
+func (in *Inbox) SendInvite(_ context.Context, m notify.Invite) error {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	in.messages = append(in.messages, m)
@@ -50,7 +51,7 @@ func (in *Inbox) SendInvite(_ context.Context, m invites.Message) error {
 }
 
 // Messages returns the invitations sent so far, oldest first.
-func (in *Inbox) Messages() []invites.Message {
+func (in *Inbox) Messages() []notify.Invite {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	return slices.Clone(in.messages)
@@ -58,7 +59,7 @@ func (in *Inbox) Messages() []invites.Message {
 
 // Last returns the newest transfer notice sent to user (at
 // user@example.com), failing tb if there is none.
-func (in *Inbox) Last(tb testing.TB, user string) teams.TransferNotice {
+func (in *Inbox) Last(tb testing.TB, user string) notify.Transfer {
 	tb.Helper()
 	in.mu.Lock()
 	defer in.mu.Unlock()
@@ -68,7 +69,7 @@ func (in *Inbox) Last(tb testing.TB, user string) teams.TransferNotice {
 		}
 	}
 	tb.Fatalf("no notice for %s", user)
-	return teams.TransferNotice{}
+	return notify.Transfer{}
 }
 
 // Token returns the newest token sent for the transfer (to confirm it, or,

@@ -30,6 +30,7 @@ import (
 
 	"github.com/teamroster/roster/internal/authz"
 	"github.com/teamroster/roster/internal/chain"
+	"github.com/teamroster/roster/internal/text"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -277,7 +278,7 @@ func (d *Door) refused(ctx context.Context, call Call, err error) error {
 // Reason returns the Reason of a denied event for err: its text without
 // the packages' prefixes, cleaned to one line of at most 500 characters.
 func Reason(err error) string {
-	return store.CleanText(packagePrefix.ReplaceAllString(err.Error(), ""), 500)
+	return text.Clean(packagePrefix.ReplaceAllString(err.Error(), ""), 500)
 }
 
 // packagePrefix matches the package prefix of a sentinel's text, such as

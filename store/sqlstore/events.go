@@ -183,16 +183,16 @@ func (t *tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 	return nil
 }
 
-// ExplainEvents returns the database's plan for the statement with which
+// explainEvents returns the database's plan for the statement with which
 // Events and ScanEvents read the events matching f, one line per plan node:
 // SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN. On PostgreSQL it
 // turns sequential scans off for the explained statement, so that the plan
 // shows which index would serve the query on a large table, whatever the
 // table's size now. It is a diagnostic for checking that a filter is served
-// by an index. It returns an error wrapping store.ErrInvalid for a malformed
-// filter, store.ErrClosed after Close and store.ErrBackend on database
-// failure. It is safe for concurrent use.
-func (s *Store) ExplainEvents(ctx context.Context, f store.EventFilter) (string, error) {
+// by an index; the tests use it. It returns an error wrapping
+// store.ErrInvalid for a malformed filter, store.ErrClosed after Close and
+// store.ErrBackend on database failure. It is safe for concurrent use.
+func (s *Store) explainEvents(ctx context.Context, f store.EventFilter) (string, error) {
 	if s.closed.Load() {
 		return "", errClosed("explain events")
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
 )
 
 // pageFilters are the filters of an audit log page (account, one or more
@@ -51,7 +52,7 @@ func TestFilteredQueriesUseAnIndex(t *testing.T) {
 			s := b.Store(t)
 			check := func(t *testing.T, name string, f store.EventFilter, sorted bool) {
 				t.Helper()
-				plan, err := s.ExplainEvents(t.Context(), f)
+				plan, err := sqlstore.ExplainEvents(t.Context(), s, f)
 				if err != nil {
 					t.Fatalf("%s: ExplainEvents: %v", name, err)
 				}
@@ -94,7 +95,7 @@ func TestExplainEvents(t *testing.T) {
 			b.Skip(t)
 			t.Run("a malformed filter returns ErrInvalid", func(t *testing.T) {
 				s := b.Store(t)
-				if _, err := s.ExplainEvents(t.Context(), store.EventFilter{Limit: -1}); !errors.Is(err, store.ErrInvalid) {
+				if _, err := sqlstore.ExplainEvents(t.Context(), s, store.EventFilter{Limit: -1}); !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("ExplainEvents(Limit -1) = %v, want ErrInvalid", err)
 				}
 			})
@@ -106,13 +107,13 @@ func TestExplainEvents(t *testing.T) {
 				if err := s.Close(); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := s.ExplainEvents(t.Context(), store.EventFilter{}); !errors.Is(err, store.ErrClosed) {
+				if _, err := sqlstore.ExplainEvents(t.Context(), s, store.EventFilter{}); !errors.Is(err, store.ErrClosed) {
 					t.Errorf("ExplainEvents after Close = %v, want ErrClosed", err)
 				}
 			})
 			t.Run("the plan names the table", func(t *testing.T) {
 				s := b.Store(t)
-				plan, err := s.ExplainEvents(t.Context(), store.EventFilter{AccountID: "a", Actor: "x"})
+				plan, err := sqlstore.ExplainEvents(t.Context(), s, store.EventFilter{AccountID: "a", Actor: "x"})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"gorm.io/gorm"
+
+	"github.com/teamroster/roster/store"
 )
 
 // Handles returns the Store's write and read handles, for tests that look at
@@ -75,3 +77,9 @@ func UsersByEmailQuery(n int) string { return usersByEmailQuery(n) }
 
 // EmailBatch is how many addresses one statement of UsersByEmail looks up.
 const EmailBatch = emailBatch
+
+// ExplainEvents returns the database's plan for the statement with which
+// Events and ScanEvents read the events matching f.
+func ExplainEvents(ctx context.Context, s *Store, f store.EventFilter) (string, error) {
+	return s.explainEvents(ctx, f)
+}

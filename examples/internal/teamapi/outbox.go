@@ -8,9 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/teams"
 )
 
 // Mail is one email the demo would have sent.
@@ -27,7 +26,7 @@ type Mail struct {
 	Sent   time.Time `json:"sent"`
 }
 
-// Outbox is the demo mailer (a roster.Notifier): it keeps every email and
+// Outbox is the demo mailer (a notify.Notifier): it keeps every email and
 // logs a line for each, instead of sending it. The demo lets a signed-in
 // user read their own mail through GET /api/demo/outbox. Replace it with
 // your mail service. It is safe for concurrent use.
@@ -54,20 +53,20 @@ func (o *Outbox) add(m Mail) error {
 }
 
 // SendInvite keeps an invitation email.
-func (o *Outbox) SendInvite(_ context.Context, m invites.Message) error {
+func (o *Outbox) SendInvite(_ context.Context, m notify.Invite) error {
 	return o.add(Mail{To: m.To, Kind: "invite", Link: m.Link,
 		Text: fmt.Sprintf("%s invites you to join %q as %s", m.InviterName, m.Team, m.Role)})
 }
 
 // TransferConfirm keeps the email asking the current owner to confirm a
 // transfer.
-func (o *Outbox) TransferConfirm(_ context.Context, n teams.TransferNotice) error {
+func (o *Outbox) TransferConfirm(_ context.Context, n notify.Transfer) error {
 	return o.add(Mail{To: n.Email, UserID: n.From, Kind: "transfer.confirm", Link: n.Link, Token: n.Token, ID: n.TransferID,
 		Text: fmt.Sprintf("confirm that %s becomes an owner of %q", n.To, n.TeamName)})
 }
 
 // TransferAccept keeps the email asking the new owner to accept.
-func (o *Outbox) TransferAccept(_ context.Context, n teams.TransferNotice) error {
+func (o *Outbox) TransferAccept(_ context.Context, n notify.Transfer) error {
 	return o.add(Mail{To: n.Email, UserID: n.To, Kind: "transfer.accept", Link: n.Link, Token: n.Token, ID: n.TransferID,
 		Text: fmt.Sprintf("%s asks you to become an owner of %q", n.From, n.TeamName)})
 }
