@@ -203,7 +203,7 @@ func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*
 		return &refusal{err: ErrRevoked, reason: "revoked"}, nil
 	case inv.Status != store.InvitePending:
 		return &refusal{err: ErrUsed, reason: "used up"}, nil
-	case expired(inv, c.Now()):
+	case inv.Expired(c.Now()):
 		return &refusal{err: ErrExpired, reason: "expired"}, nil
 	case c.Account.Kind != store.Team:
 		return &refusal{err: store.ErrNotTeam, reason: "not a team account"}, nil

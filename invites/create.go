@@ -219,7 +219,7 @@ func pendingFor(ctx context.Context, tx store.Tx, accountID string, addrs []stri
 	}
 	var taken []string
 	for _, inv := range invites {
-		if inv.Kind == store.InviteEmail && inv.Status == store.InvitePending && !expired(inv, now) && want[inv.Email] {
+		if inv.Kind == store.InviteEmail && inv.Status == store.InvitePending && !inv.Expired(now) && want[inv.Email] {
 			taken = append(taken, inv.Email)
 			want[inv.Email] = false
 		}

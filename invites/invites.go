@@ -292,15 +292,10 @@ func (s *Service) link(tok string) string {
 // status returns the status of a listed invite at now: its stored status,
 // or store.InviteExpired for a pending invite that has expired.
 func status(inv store.Invite, now time.Time) store.InviteStatus {
-	if inv.Status == store.InvitePending && expired(inv, now) {
+	if inv.Status == store.InvitePending && inv.Expired(now) {
 		return store.InviteExpired
 	}
 	return inv.Status
-}
-
-// expired reports whether the invite's expiry time has passed at now.
-func expired(inv store.Invite, now time.Time) bool {
-	return !inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)
 }
 
 // invitation returns the members' view of a stored invite.

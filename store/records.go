@@ -158,6 +158,12 @@ type Invite struct {
 	ResentAt time.Time
 }
 
+// Expired reports whether the invite's expiry time has passed at now; an
+// invite without one never expires.
+func (inv Invite) Expired(now time.Time) bool {
+	return !inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)
+}
+
 // InviteUse records that a user joined an account by accepting an invite.
 // A user uses an invite at most once; a reusable link has one InviteUse per
 // user who accepted it.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/teamroster/roster/store"
 )
@@ -34,6 +35,23 @@ func TestTransferKindValid(t *testing.T) {
 	} {
 		if got := kind.Valid(); got != want {
 			t.Errorf("TransferKind(%q).Valid() = %t, want %t", kind, got, want)
+		}
+	}
+}
+
+func TestInviteExpired(t *testing.T) {
+	at := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		expires time.Time
+		want    bool
+	}{
+		{time.Time{}, false},         // never expires
+		{at.Add(time.Second), false}, // still valid
+		{at, true},                   // expires at that instant
+		{at.Add(-time.Second), true},
+	} {
+		if got := (store.Invite{ExpiresAt: tc.expires}).Expired(at); got != tc.want {
+			t.Errorf("an invite expiring at %v: Expired(%v) = %v, want %v", tc.expires, at, got, tc.want)
 		}
 	}
 }

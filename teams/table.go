@@ -85,8 +85,7 @@ func (s *Service) Members(ctx context.Context, actor, accountID string) ([]Membe
 			}
 			now := c.Now()
 			for _, inv := range invites {
-				if inv.Kind != store.InviteEmail || inv.Status != store.InvitePending || joined[inv.Email] ||
-					(!inv.ExpiresAt.IsZero() && !now.Before(inv.ExpiresAt)) {
+				if inv.Kind != store.InviteEmail || inv.Status != store.InvitePending || joined[inv.Email] || inv.Expired(now) {
 					continue
 				}
 				row := MemberRow{Role: rbac.Role(inv.Role), Status: Pending, InviteID: inv.ID, ExpiresAt: inv.ExpiresAt}

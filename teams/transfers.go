@@ -272,7 +272,7 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 	err := check.IDs(check.ID("actor", actor), check.ID("transfer ID", transferID))
 	if err == nil {
 		if _, herr := token.Hash(tok); herr != nil {
-			err = fmt.Errorf("%w: %w", ErrInvalidToken, herr)
+			err = fmt.Errorf("%w: %v", ErrInvalidToken, herr) // one kind: a denial
 		}
 	}
 	if err == nil {
