@@ -68,7 +68,6 @@ var sentinels = map[string]sentinel{
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},
 	"teams.ErrNotOwner":             {teams.ErrNotOwner, store.ErrDenied, ""},
-	"teams.ErrTransferRequired":     {teams.ErrTransferRequired, store.ErrPrecondition, ""},
 	"teams.ErrTransferClosed":       {teams.ErrTransferClosed, store.ErrPrecondition, ""},
 	"teams.ErrTransferExpired":      {teams.ErrTransferExpired, store.ErrGone, ""},
 	"teams.ErrRoleInUse":            {teams.ErrRoleInUse, store.ErrPrecondition, ""},

@@ -13,7 +13,6 @@ import (
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/teams"
 )
 
 // The main flow: open roster on a SQLite file, convert a personal account
@@ -154,7 +153,7 @@ func ExampleRoster_ownershipTransfer() {
 	}
 
 	_, err = r.Teams.ChangeRole(ctx, "olive", team.ID, "max", rbac.DigitalOceanOwner)
-	fmt.Println("direct promotion refused:", errors.Is(err, teams.ErrTransferRequired))
+	fmt.Println("direct promotion refused:", errors.Is(err, rbac.ErrTopByTransfer))
 
 	t, err := r.Teams.GrantTopRole(ctx, "olive", team.ID, "max")
 	if err != nil {

@@ -19,7 +19,7 @@ import (
 // given here. Adding does not change the user's active account. It returns
 // the membership, or an error wrapping store.ErrInvalid, store.ErrNotFound
 // (no such account or user), rbac.ErrNotMember, rbac.ErrDenied,
-// rbac.ErrUnknownRole, store.ErrNotTeam, ErrTransferRequired or store.ErrExists
+// rbac.ErrUnknownRole, store.ErrNotTeam, rbac.ErrTopByTransfer or store.ErrExists
 // (already a member; nothing changes).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
@@ -60,7 +60,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 // updated membership, or an error wrapping store.ErrInvalid,
 // store.ErrNotFound (no such account, or userID is not a member),
 // rbac.ErrNotMember (the actor is not), rbac.ErrDenied, rbac.ErrUnknownRole,
-// ErrTransferRequired, or ErrLastOwner (the member is the account owner).
+// rbac.ErrTopByTransfer, or ErrLastOwner (the member is the account owner).
 func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))

@@ -47,11 +47,6 @@ var (
 	// team, convert the account, hand it over). It wraps rbac.ErrDenied,
 	// and so store.ErrDenied.
 	ErrNotOwner = store.Kinded(rbac.ErrDenied, "teams: only the account owner may do this")
-	// ErrTransferRequired means the policy grants the top role only through
-	// a confirmed transfer (GrantTopRole), as on DigitalOcean. It is
-	// rbac.ErrTopByTransfer, which invitations return too; it wraps
-	// store.ErrPrecondition.
-	ErrTransferRequired = rbac.ErrTopByTransfer
 	// ErrTransferClosed means the ownership transfer is done, cancelled, or
 	// not at the step asked for (a link used twice, or accepted before it
 	// was confirmed). It wraps store.ErrPrecondition rather than

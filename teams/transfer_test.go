@@ -53,12 +53,12 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 
 		t.Run("making someone owner needs the transfer flow", func(t *testing.T) {
 			r, _, _, _, acct := setup(t)
-			if _, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
-				t.Errorf("ChangeRole to owner: error = %v, want ErrTransferRequired", err)
+			if _, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanOwner); !errors.Is(err, rbac.ErrTopByTransfer) {
+				t.Errorf("ChangeRole to owner: error = %v, want rbac.ErrTopByTransfer", err)
 			}
 			rostertest.User(t, r, "newbie")
-			if _, err := r.Teams.AddMember(ctx, "olive", acct.ID, "newbie", rbac.DigitalOceanOwner); !errors.Is(err, teams.ErrTransferRequired) {
-				t.Errorf("AddMember as owner: error = %v, want ErrTransferRequired", err)
+			if _, err := r.Teams.AddMember(ctx, "olive", acct.ID, "newbie", rbac.DigitalOceanOwner); !errors.Is(err, rbac.ErrTopByTransfer) {
+				t.Errorf("AddMember as owner: error = %v, want rbac.ErrTopByTransfer", err)
 			}
 			if _, err := r.Invites.CreateLink(ctx, "olive", acct.ID, rbac.DigitalOceanOwner); !errors.Is(err, rbac.ErrTopByTransfer) {
 				t.Errorf("an invitation as owner: error = %v, want ErrTopByTransfer", err)
