@@ -22,13 +22,14 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":                   {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz"}},
+		".":                   {internal: []string{"teams", "invites", "audit", "rbac", "store", "store/sqlstore", "internal/authz", "internal/index"}},
 		"store":               {},
 		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
 		"store/storetest":     {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
 		"rbac":                {external: prefixes("github.com/casbin/casbin/v2")},
 		"internal/txn":        {internal: []string{"store", "rbac", "internal/authz", "internal/chain"}},
 		"internal/authz":      {internal: []string{"store", "rbac"}},
+		"internal/index":      {internal: []string{"store", "rbac"}},
 		"internal/chain":      {internal: []string{"store"}},
 		"internal/token":      {},
 		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
