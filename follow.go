@@ -104,10 +104,10 @@ func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 		case <-retry:
 			retry = nil
 		}
-		if !f.lost.Swap(false) && f.announced.Load() <= r.idx.rev.Load() {
+		if !f.lost.Swap(false) && store.Revision(f.announced.Load()) <= r.Revision() {
 			continue // our own commit, already applied
 		}
-		err := r.idx.catchUp(ctx, r.store)
+		err := r.idx.CatchUp(ctx, r.store)
 		switch announced := f.announced.Load(); {
 		case errors.Is(err, store.ErrClosed):
 			return
@@ -115,13 +115,13 @@ func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 			// Read again at the next announcement or tick, not sooner:
 			// a database that is down is not hammered.
 			f.lost.Store(true)
-		case announced <= r.idx.rev.Load():
+		case store.Revision(announced) <= r.Revision():
 			wait = retryWait
 		case retry != nil:
 		case wait > interval:
 			// Announced, but never visible: not a revision of this
 			// store. Forget it; the backstop still reads every interval.
-			f.announced.CompareAndSwap(announced, r.idx.rev.Load())
+			f.announced.CompareAndSwap(announced, uint64(r.Revision()))
 			wait = retryWait
 		default:
 			// Announced but not yet visible to this read: soon.
@@ -160,12 +160,12 @@ func (r *Roster) WaitFor(ctx context.Context, rev store.Revision) error {
 	t := time.NewTimer(freshWait)
 	defer t.Stop()
 	for r.Revision() < rev {
-		changed := r.idx.changed.Load()
+		changed := r.idx.Changed()
 		if r.Revision() >= rev {
 			break // applied between the check and the load
 		}
 		select {
-		case <-*changed:
+		case <-changed:
 		case <-ctx.Done():
 			return fmt.Errorf("wait for revision %d: %w", rev, ctx.Err())
 		case <-t.C:

@@ -160,7 +160,7 @@ func (r *Roster) Require(action rbac.Action, o HTTPOptions) func(http.Handler) h
 // concurrent use.
 func (r *Roster) RequireMember(o HTTPOptions) func(http.Handler) http.Handler {
 	return r.middleware(o, func(w http.ResponseWriter, _ *http.Request, user, team string) bool {
-		if _, _, member := r.idx.role(team, user); member {
+		if r.idx.Member(team, user) {
 			return true
 		}
 		WriteProblem(w, http.StatusForbidden, "you are not a member of this account")

@@ -24,13 +24,14 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz"}},
+		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz", "internal/index"}},
 		"store":               {internal: []string{"internal/text"}},
 		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
 		"store/storetest":     {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},
 		"rbac":                {internal: []string{"store"}, external: prefixes("github.com/casbin/casbin/v2")},
 		"internal/txn":        {internal: []string{"store", "rbac", "internal/authz", "internal/chain", "internal/text"}},
 		"internal/authz":      {internal: []string{"store", "rbac"}},
+		"internal/index":      {internal: []string{"store", "rbac"}},
 		"internal/chain":      {internal: []string{"store"}},
 		"internal/token":      {internal: []string{"store"}},
 		"internal/check":      {internal: []string{"store"}},

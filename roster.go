@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
@@ -29,7 +30,7 @@ type Roster struct {
 
 	store  store.Store // the caller's store; writes go through synced
 	policy *rbac.Policy
-	idx    *index
+	idx    *index.Index
 	ownsDB bool
 	follow *follower // nil if following is off
 }
@@ -150,13 +151,13 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if s == nil || p == nil {
 		return nil, fmt.Errorf("%w: nil store or policy", store.ErrInvalid)
 	}
-	idx := newIndex(p)
+	idx := index.New(p)
 	synced := &syncedStore{Store: s, idx: idx}
 	inv, err := invites.New(synced, p, c.invites...)
 	if err != nil {
 		return nil, fmt.Errorf("invite options: %w", err)
 	}
-	if err := idx.load(ctx, s); err != nil {
+	if err := idx.Load(ctx, s); err != nil {
 		return nil, fmt.Errorf("load memberships: %w", err)
 	}
 	r := &Roster{
@@ -190,7 +191,7 @@ func (r *Roster) Close() error {
 func (r *Roster) Policy() *rbac.Policy { return r.policy }
 
 // Revision returns the store revision the in-memory view reflects.
-func (r *Roster) Revision() store.Revision { return store.Revision(r.idx.rev.Load()) }
+func (r *Roster) Revision() store.Revision { return r.idx.Revision() }
 
 // Sync brings the in-memory view up to date with changes committed to the
 // Store by others (another Roster or process on the same database) now,
@@ -198,7 +199,7 @@ func (r *Roster) Revision() store.Revision { return store.Revision(r.idx.rev.Loa
 // Changes made through this Roster need no Sync. It returns the Store's
 // errors. It is safe for concurrent use.
 func (r *Roster) Sync(ctx context.Context) error {
-	return r.idx.catchUp(ctx, r.store)
+	return r.idx.CatchUp(ctx, r.store)
 }
 
 // Can reports whether user may perform action on the account. It answers
@@ -218,7 +219,7 @@ func (r *Roster) Sync(ctx context.Context) error {
 // account holding one of the policy's roles are asked about. Every write of
 // the services is authorized by this same decision.
 func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Action) bool {
-	return r.idx.allowed(user, account, action)
+	return r.idx.Allowed(user, account, action)
 }
 
 // Check is Can with a reason: it returns nil if user may perform action on
@@ -259,29 +260,28 @@ func (d Decision) String() string {
 // revision the answer reflects. Decision.Err holds the error Check returns.
 // It is safe for concurrent use.
 func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.Action) Decision {
-	d, aid, err := r.question(user, account, action)
+	d, err := r.question(user, account, action)
 	d.Revision = r.Revision()
 	if err != nil {
 		return d.deny(err)
 	}
-	rid, accountKnown, member, allowed := r.idx.lookup(account, user, aid, action)
-	return r.decide(d, accountKnown, member, rid != noRole, r.idx.roleName(rid), allowed)
+	a := r.idx.Lookup(account, user, action)
+	return r.decide(d, a.AccountKnown, a.Member, a.RoleKnown, a.Role, a.Allowed)
 }
 
-// question validates a permission question and returns its Decision so far
-// and the action's compiled ID, or the reason it cannot be asked.
-func (r *Roster) question(user, account string, action rbac.Action) (Decision, rbac.ActionID, error) {
+// question validates a permission question and returns its Decision so
+// far, or the reason it cannot be asked.
+func (r *Roster) question(user, account string, action rbac.Action) (Decision, error) {
 	d := Decision{User: user, Account: account, Action: action}
 	for _, v := range []struct{ what, s string }{{"user", user}, {"account", account}, {"action", string(action)}} {
 		if err := store.ValidateID(v.what, v.s); err != nil {
-			return d, 0, err
+			return d, err
 		}
 	}
-	aid, ok := r.policy.ActionID(action)
-	if !ok && r.policy.Compiled() {
-		return d, 0, fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction)
+	if _, ok := r.policy.ActionID(action); !ok && r.policy.Compiled() {
+		return d, fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction)
 	}
-	return d, aid, nil
+	return d, nil
 }
 
 // deny returns d denied for the reason err.
@@ -317,7 +317,7 @@ func (r *Roster) decide(d Decision, accountKnown, member, known bool, role rbac.
 // reflects a change as soon as the call that made it returns.
 type syncedStore struct {
 	store.Store
-	idx *index
+	idx *index.Index
 }
 
 // Committed applies the commit c to the index and notes its revision in
@@ -325,7 +325,7 @@ type syncedStore struct {
 // but the index is behind until the follower or Sync catches up.
 func (s *syncedStore) Committed(ctx context.Context, c store.Commit) error {
 	recordWrite(ctx, c.Revision)
-	if err := s.idx.apply(ctx, s.Store, c); err != nil {
+	if err := s.idx.Apply(ctx, s.Store, c); err != nil {
 		return fmt.Errorf("committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
 	}
 	return nil

@@ -25,7 +25,7 @@ import (
 // store.ErrBackend) if it could not read; any error means "do not allow".
 // It is safe for concurrent use.
 func (r *Roster) CheckStrict(ctx context.Context, user, account string, action rbac.Action) error {
-	d, _, err := r.question(user, account, action)
+	d, err := r.question(user, account, action)
 	if err != nil {
 		return d.deny(err).Err
 	}

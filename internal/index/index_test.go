@@ -1,4 +1,4 @@
-package roster_test
+package index_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -34,11 +34,11 @@ func (m membershipModel) apply(ch store.Change) {
 }
 
 // check compares every (account, user) pair of the pools with the model.
-func (m membershipModel) check(t *testing.T, ix *roster.Index, accounts, users []string) {
+func (m membershipModel) check(t *testing.T, ix *index.Index, accounts, users []string) {
 	t.Helper()
 	for _, a := range accounts {
 		for _, u := range users {
-			role, known, member := ix.Role(a, u)
+			role, known, member := lookupRole(ix, a, u)
 			wantRole, wantMember := m[a][u]
 			if wantRole == "ghost" {
 				wantRole = "" // a role the policy lacks has no name in it
@@ -102,10 +102,10 @@ func TestIndex(t *testing.T) {
 		for seed := range uint64(3) {
 			rng := rand.New(rand.NewPCG(seed, 1))
 			accounts, users := pool("acc", 40), pool("user", 60)
-			ix, m := roster.NewIndex(p), membershipModel{}
+			ix, m := index.New(p), membershipModel{}
 			for i := range 10000 {
 				ch := randomChange(rng, accounts, users)
-				if err := ix.Apply(ch); err != nil {
+				if err := apply(ix, ch); err != nil {
 					t.Fatal(err)
 				}
 				m.apply(ch)
@@ -132,14 +132,14 @@ func TestIndex(t *testing.T) {
 			}
 		}
 		rng.Shuffle(len(items), func(i, j int) { items[i], items[j] = items[j], items[i] })
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		if err := ix.Load(ctx, snapshotStore{items: items, rev: 9}); err != nil {
 			t.Fatal(err)
 		}
 		m.check(t, ix, accounts, users)
 		for range 5000 { // and it goes on changing like the map
 			ch := randomChange(rng, accounts, users)
-			if err := ix.Apply(ch); err != nil {
+			if err := apply(ix, ch); err != nil {
 				t.Fatal(err)
 			}
 			m.apply(ch)
@@ -148,7 +148,7 @@ func TestIndex(t *testing.T) {
 	})
 
 	t.Run("a membership listed twice in a snapshot is held once with the last role", func(t *testing.T) {
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		err := ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
 			{AccountID: "team", UserID: "bob", Role: "admin"},
 			{AccountID: "team", UserID: "bob", Role: "billing"},
@@ -156,50 +156,50 @@ func TestIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if role, _, _ := ix.Role("team", "bob"); role != rbac.RunpodBilling {
+		if role, _, _ := lookupRole(ix, "team", "bob"); role != rbac.RunpodBilling {
 			t.Errorf("role = %q, want billing", role)
 		}
-		if err := ix.Apply(store.Change{Op: store.MemberDeleted, AccountID: "team", UserID: "bob"}); err != nil {
+		if err := apply(ix, store.Change{Op: store.MemberDeleted, AccountID: "team", UserID: "bob"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, member := ix.Role("team", "bob"); member {
+		if _, _, member := lookupRole(ix, "team", "bob"); member {
 			t.Error("bob is still a member after his one membership was deleted")
 		}
 	})
 
 	t.Run("IDs longer than MaxIDLen are not held", func(t *testing.T) {
 		long := strings.Repeat("x", store.MaxIDLen+1)
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		for _, ch := range []store.Change{
 			{Op: store.AccountCreated, AccountID: long},
 			{Op: store.MemberSet, AccountID: long, UserID: "bob", Role: "admin"},
 			{Op: store.MemberSet, AccountID: "team", UserID: long, Role: "admin"},
 		} {
-			if err := ix.Apply(ch); err != nil {
+			if err := apply(ix, ch); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if _, known, member := ix.Role(long, "bob"); known || member {
+		if _, known, member := lookupRole(ix, long, "bob"); known || member {
 			t.Error("an oversized account ID is held")
 		}
-		if _, _, member := ix.Role("team", long); member || ix.Allowed(long, "team", rbac.AccountAccess) {
+		if _, _, member := lookupRole(ix, "team", long); member || ix.Allowed(long, "team", rbac.AccountAccess) {
 			t.Error("an oversized user ID is held")
 		}
-		if _, known, _ := ix.Role("team", "bob"); !known {
+		if _, known, _ := lookupRole(ix, "team", "bob"); !known {
 			t.Error("the account of a membership with an oversized user ID is unknown")
 		}
 	})
 
 	t.Run("memberships added and removed over and over do not grow memory", func(t *testing.T) {
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		for i := range 60000 {
 			a, u := fmt.Sprintf("team%d", i%50), fmt.Sprintf("user%d", i) // a new membership every time
-			if err := ix.Apply(store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: "dev"}); err != nil {
+			if err := apply(ix, store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: "dev"}); err != nil {
 				t.Fatal(err)
 			}
 			if i >= 100 {
 				old := fmt.Sprintf("user%d", i-100)
-				if err := ix.Apply(store.Change{Op: store.MemberDeleted, AccountID: fmt.Sprintf("team%d", (i-100)%50), UserID: old}); err != nil {
+				if err := apply(ix, store.Change{Op: store.MemberDeleted, AccountID: fmt.Sprintf("team%d", (i-100)%50), UserID: old}); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -216,10 +216,10 @@ func TestIndex(t *testing.T) {
 	})
 
 	t.Run("readers see stable memberships while others change and tables grow", func(t *testing.T) {
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		stable := pool("stable", 20)
 		for _, u := range stable {
-			if err := ix.Apply(store.Change{Op: store.MemberSet, AccountID: "team", UserID: u, Role: "basic"}); err != nil {
+			if err := apply(ix, store.Change{Op: store.MemberSet, AccountID: "team", UserID: u, Role: "basic"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -244,10 +244,10 @@ func TestIndex(t *testing.T) {
 		rng := rand.New(rand.NewPCG(3, 3))
 		for i := range 30000 { // grows the tables, rebuilds them and moves the arena
 			a, u := fmt.Sprintf("team%d", rng.IntN(200)), fmt.Sprintf("churn%d", i)
-			if err := ix.Apply(store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: "admin"}); err != nil {
+			if err := apply(ix, store.Change{Op: store.MemberSet, AccountID: a, UserID: u, Role: "admin"}); err != nil {
 				t.Fatal(err)
 			}
-			if err := ix.Apply(store.Change{Op: store.MemberDeleted, AccountID: a, UserID: fmt.Sprintf("churn%d", rng.IntN(i+1))}); err != nil {
+			if err := apply(ix, store.Change{Op: store.MemberDeleted, AccountID: a, UserID: fmt.Sprintf("churn%d", rng.IntN(i+1))}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -263,8 +263,8 @@ func TestIndexTeamRoles(t *testing.T) {
 	ctx := context.Background()
 	p := rbac.Runpod()
 	t.Run("team roles resolve per account", func(t *testing.T) {
-		ix := roster.NewIndex(p)
-		must(t, ix.Apply(
+		ix := index.New(p)
+		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "a1"},
 			store.Change{Op: store.AccountCreated, AccountID: "a2"},
 			store.Change{Op: store.RoleSet, AccountID: "a1", Role: "ops", Actions: []string{string(rbac.PodsManage)}},
@@ -287,19 +287,19 @@ func TestIndexTeamRoles(t *testing.T) {
 				t.Errorf("Allowed(%s, %s, %s) = %v, want %v", c.user, c.account, c.action, got, c.want)
 			}
 		}
-		if role, _, member := ix.Role("a2", "u"); !member || role != "ops" {
+		if role, _, member := lookupRole(ix, "a2", "u"); !member || role != "ops" {
 			t.Errorf("Role(a2, u) = %q, %v; want ops", role, member)
 		}
 	})
 
 	t.Run("a deleted team role's ID is reused without leaking its actions", func(t *testing.T) {
-		ix := roster.NewIndex(p)
-		must(t, ix.Apply(
+		ix := index.New(p)
+		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "a"},
 			store.Change{Op: store.RoleSet, AccountID: "a", Role: "old", Actions: []string{string(rbac.AuditRead)}},
 		))
-		must(t, ix.Apply(store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "old"}))
-		must(t, ix.Apply(
+		must(t, apply(ix, store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "old"}))
+		must(t, apply(ix,
 			store.Change{Op: store.RoleSet, AccountID: "a", Role: "new", Actions: []string{string(rbac.PodsConnect)}},
 			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: "new"},
 		))
@@ -311,9 +311,9 @@ func TestIndexTeamRoles(t *testing.T) {
 	t.Run("readers run while a team role is redefined", func(t *testing.T) {
 		// Under -race this checks that redefinitions publish safely; each
 		// answer must come from one of the two definitions.
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		a, b := []string{string(rbac.PodsManage), string(rbac.PodsConnect)}, []string{string(rbac.BillingRead), string(rbac.BillingManage)}
-		must(t, ix.Apply(
+		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "a"},
 			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r", Actions: a},
 			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: "r"},
@@ -336,7 +336,7 @@ func TestIndexTeamRoles(t *testing.T) {
 			if i%2 == 0 {
 				acts = b
 			}
-			must(t, ix.Apply(store.Change{Op: store.RoleSet, AccountID: "a", Role: "r", Actions: acts}))
+			must(t, apply(ix, store.Change{Op: store.RoleSet, AccountID: "a", Role: "r", Actions: acts}))
 		}
 		stop.Store(true)
 		wg.Wait()
@@ -352,8 +352,8 @@ func TestIndexTeamRoles(t *testing.T) {
 		// Each commit defines a team role and gives it to u: a reader that
 		// sees u holding it must see its definition. basic and every team
 		// role here allow pods.connect, so u may always connect.
-		ix := roster.NewIndex(p)
-		must(t, ix.Apply(
+		ix := index.New(p)
+		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "a"},
 			store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)},
 		))
@@ -371,11 +371,11 @@ func TestIndexTeamRoles(t *testing.T) {
 		}
 		for i := range 3000 {
 			role := fmt.Sprintf("r%d", i)
-			must(t, ix.Apply(
+			must(t, apply(ix,
 				store.Change{Op: store.RoleSet, AccountID: "a", Role: role, Actions: []string{string(rbac.PodsConnect), string(rbac.PodsManage)}},
 				store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: role},
 			))
-			must(t, ix.Apply(store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)}))
+			must(t, apply(ix, store.Change{Op: store.MemberSet, AccountID: "a", UserID: "u", Role: string(rbac.RunpodBasic)}))
 		}
 		stop.Store(true)
 		wg.Wait()
@@ -385,45 +385,45 @@ func TestIndexTeamRoles(t *testing.T) {
 	})
 
 	t.Run("when every team role ID is taken a new team role is an error, not a silent denial", func(t *testing.T) {
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		ix.LimitTeamRoles(2)
-		must(t, ix.Apply(
+		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "a"},
 			store.Change{Op: store.AccountCreated, AccountID: "b"},
 			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r0", Actions: []string{string(rbac.AuditRead)}},
 			store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.AuditRead)}},
 		))
 		third := store.Change{Op: store.RoleSet, AccountID: "b", Role: "r2", Actions: []string{string(rbac.PodsManage)}}
-		if err := ix.Apply(third); !errors.Is(err, roster.ErrIndexFull) {
-			t.Fatalf("defining a third team role with two IDs: error = %v, want ErrIndexFull", err)
+		if err := apply(ix, third); !errors.Is(err, index.ErrFull) {
+			t.Fatalf("defining a third team role with two IDs: error = %v, want ErrFull", err)
 		}
-		must(t, ix.Apply(store.Change{Op: store.MemberSet, AccountID: "b", UserID: "x", Role: "r2"}))
-		if role, _, _ := ix.Role("b", "x"); role != "" {
+		must(t, apply(ix, store.Change{Op: store.MemberSet, AccountID: "b", UserID: "x", Role: "r2"}))
+		if role, _, _ := lookupRole(ix, "b", "x"); role != "" {
 			t.Errorf("the refused team role is held as %q", role)
 		}
-		must(t, ix.Apply(store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.PodsConnect)}})) // a redefinition takes no ID
+		must(t, apply(ix, store.Change{Op: store.RoleSet, AccountID: "a", Role: "r1", Actions: []string{string(rbac.PodsConnect)}})) // a redefinition takes no ID
 		// A deleted role's ID is never given to another role: a reader that
 		// read it before the deletion must not find another role's actions.
-		must(t, ix.Apply(store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "r0"}))
-		if err := ix.Apply(third); !errors.Is(err, roster.ErrIndexFull) {
-			t.Fatalf("defining a team role after deleting one, with two IDs: error = %v, want ErrIndexFull", err)
+		must(t, apply(ix, store.Change{Op: store.RoleDeleted, AccountID: "a", Role: "r0"}))
+		if err := apply(ix, third); !errors.Is(err, index.ErrFull) {
+			t.Fatalf("defining a team role after deleting one, with two IDs: error = %v, want ErrFull", err)
 		}
 
-		loaded := roster.NewIndex(p)
+		loaded := index.New(p)
 		loaded.LimitTeamRoles(2)
 		err := loaded.Load(ctx, snapshotStore{items: []store.SnapshotItem{
 			{AccountID: "a", Role: "r0", Actions: []string{string(rbac.AuditRead)}},
 			{AccountID: "a", Role: "r1", Actions: []string{string(rbac.AuditRead)}},
 			{AccountID: "b", Role: "r2", Actions: []string{string(rbac.AuditRead)}},
 		}})
-		if !errors.Is(err, roster.ErrIndexFull) {
-			t.Errorf("loading three team roles with two IDs: error = %v, want ErrIndexFull", err)
+		if !errors.Is(err, index.ErrFull) {
+			t.Errorf("loading three team roles with two IDs: error = %v, want ErrFull", err)
 		}
 	})
 
 	t.Run("a membership listed before the team role it holds holds it", func(t *testing.T) {
 		// A snapshot lists its items in no particular order.
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		must(t, ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
 			{AccountID: "a", UserID: "u", Role: "ops"}, // before its account and its role
 			{AccountID: "b", UserID: "u", Role: "ops"}, // b has no team role ops
@@ -445,7 +445,7 @@ func TestIndexTeamRoles(t *testing.T) {
 			{"a", "v", rbac.RunpodBasic, false},
 			{"a", "w", "ops", true},
 		} {
-			role, known, member := ix.Role(c.account, c.user)
+			role, known, member := lookupRole(ix, c.account, c.user)
 			if !known || !member || role != c.role {
 				t.Errorf("Role(%s, %s) = %q, known %v, member %v; want %q, true, true", c.account, c.user, role, known, member, c.role)
 			}
@@ -474,9 +474,9 @@ func TestIndexTeamRolesAtScale(t *testing.T) {
 			store.SnapshotItem{AccountID: "small", Role: "ops", Actions: []string{string(rbac.BillingRead)}},
 			store.SnapshotItem{AccountID: "small", UserID: "u", Role: "ops"},
 		)
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		must(t, ix.Load(ctx, snapshotStore{items: items}))
-		must(t, ix.Apply(
+		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "later"},
 			store.Change{Op: store.RoleSet, AccountID: "later", Role: "auditor", Actions: []string{string(rbac.AuditRead)}},
 			store.Change{Op: store.MemberSet, AccountID: "later", UserID: "v", Role: "auditor"},
@@ -490,7 +490,7 @@ func TestIndexTeamRolesAtScale(t *testing.T) {
 			{"small", "u", "ops", rbac.BillingRead},   // loaded after big's
 			{"later", "v", "auditor", rbac.AuditRead}, // applied after them
 		} {
-			if role, _, member := ix.Role(c.account, c.user); !member || role != c.role {
+			if role, _, member := lookupRole(ix, c.account, c.user); !member || role != c.role {
 				t.Errorf("Role(%s, %s) = %q, member %v; want %q", c.account, c.user, role, member, c.role)
 			}
 			if !ix.Allowed(c.user, c.account, c.action) {
@@ -502,13 +502,13 @@ func TestIndexTeamRolesAtScale(t *testing.T) {
 	t.Run("every one of 20,000 loaded team roles allows its holder exactly its actions", func(t *testing.T) {
 		const accounts, perAccount = 40, 500
 		items := teamRoleSnapshot(p, accounts, perAccount)
-		ix := roster.NewIndex(p)
+		ix := index.New(p)
 		must(t, ix.Load(ctx, snapshotStore{items: items}))
 		actions := p.Actions()
 		for a := range accounts {
 			for r := range perAccount {
 				account, user, role := fmt.Sprintf("team%d", a), fmt.Sprintf("user%d", r), fmt.Sprintf("role%d", r)
-				if got, _, member := ix.Role(account, user); !member || got != rbac.Role(role) {
+				if got, _, member := lookupRole(ix, account, user); !member || got != rbac.Role(role) {
 					t.Fatalf("Role(%s, %s) = %q, member %v; want %s", account, user, got, member, role)
 				}
 				held, other := actions[(a+r)%len(actions)], actions[(a+r+1)%len(actions)]
@@ -525,7 +525,7 @@ func TestIndexTeamRolesAtScale(t *testing.T) {
 		// quadratic: four times the roles took sixteen times the bytes.
 		load := func(accounts int) uint64 {
 			s := snapshotStore{items: teamRoleSnapshot(p, accounts, 500)}
-			return allocated(func() { must(t, roster.NewIndex(p).Load(ctx, s)) })
+			return allocated(func() { must(t, index.New(p).Load(ctx, s)) })
 		}
 		small, large := load(10), load(40)
 		t.Logf("5,000 team roles: %d bytes; 20,000: %d bytes", small, large)
@@ -541,7 +541,7 @@ func TestIndexTeamRolesAtScale(t *testing.T) {
 			for i := range n {
 				changes = append(changes, store.Change{Op: store.RoleSet, AccountID: "team", Role: fmt.Sprintf("r%d", i), Actions: []string{string(rbac.PodsManage)}})
 			}
-			return allocated(func() { must(t, roster.NewIndex(p).Apply(changes...)) })
+			return allocated(func() { must(t, apply(index.New(p), changes...)) })
 		}
 		small, large := apply(5000), apply(20000)
 		t.Logf("5,000 team roles: %d bytes; 20,000: %d bytes", small, large)
@@ -595,13 +595,29 @@ func BenchmarkLoadTeamRoles(b *testing.B) {
 		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := roster.NewIndex(p).Load(ctx, s); err != nil {
+				if err := index.New(p).Load(ctx, s); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/role")
 		})
 	}
+}
+
+// apply applies changes to ix as one commit, the revision after ix's.
+func apply(ix *index.Index, changes ...store.Change) error {
+	rev := ix.Revision() + 1
+	for i := range changes {
+		changes[i].Revision = rev
+	}
+	return ix.Apply(context.Background(), nil, store.Commit{Revision: rev, Changes: changes})
+}
+
+// lookupRole returns the user's role in the account, and whether the account
+// is known and the user a member, as Lookup says.
+func lookupRole(ix *index.Index, account, user string) (role rbac.Role, accountKnown, member bool) {
+	a := ix.Lookup(account, user, rbac.AccountAccess)
+	return a.Role, a.AccountKnown, a.Member
 }
 
 func must(t *testing.T, err error) {

@@ -1,4 +1,4 @@
-package roster_test
+package index_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package roster
+package index
 
 import "math/bits"
 

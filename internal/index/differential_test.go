@@ -1,4 +1,4 @@
-package roster_test
+package index_test
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
-	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -24,12 +24,12 @@ import (
 )
 
 // TestCanEqualsCasbin generates random worlds of users, teams and roles for
-// both presets, and checks that Can gives Casbin's own Enforce answer, on the
-// same model and policy with the memberships loaded as grouping rules
-// through the gorm adapter, for every (user, team, action) triple: first as
-// loaded from the store, then after random changes made through roster.
+// both presets, and checks that the Index (roster's Can) gives Casbin's own
+// Enforce answer, on the same model and policy with the memberships loaded
+// as grouping rules through the gorm adapter, for every (user, team, action)
+// triple: first as loaded from the store, then after random changes made
+// through the teams service, whose commits the Index applies as roster's do.
 func TestCanEqualsCasbin(t *testing.T) {
-	ctx := context.Background()
 	for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
 		for seed := range uint64(4) {
 			t.Run(fmt.Sprintf("%s/seed %d", p.Name(), seed), func(t *testing.T) {
@@ -42,22 +42,19 @@ func TestCanEqualsCasbin(t *testing.T) {
 				defer s.Close()
 				users, teams := randomWorld(t, s, p, rng)
 
-				r, err := roster.New(ctx, s, p)
-				if err != nil {
-					t.Fatal(err)
-				}
-				compareWithCasbin(t, r, s, path, users, teams)
+				ix := loaded(t, s, p)
+				compareWithCasbin(t, ix, p, s, path, users, teams)
 
-				// Random changes through roster, then compare again.
-				randomWalk(t, r, s, path, users, teams, rng)
-				compareWithCasbin(t, r, s, path, users, teams)
+				// Random changes through the teams service, then compare again.
+				randomWalk(t, ix, p, s, path, users, teams, rng)
+				compareWithCasbin(t, ix, p, s, path, users, teams)
 			})
 		}
 	}
 }
 
 // TestFallbackCanEqualsCasbin is TestCanEqualsCasbin for policies that are
-// not compiled, whose questions roster passes to Casbin's Enforce: patterns
+// not compiled, whose questions the Index passes to Casbin's Enforce: patterns
 // (keyMatch, so that pods.gpu.create is allowed by a rule for pods.*), a
 // deny effect and a condition on the team. It runs on SQLite and, when
 // ROSTER_TEST_POSTGRES_DSN is set, PostgreSQL.
@@ -101,34 +98,55 @@ func TestFallbackCanEqualsCasbin(t *testing.T) {
 					rng := rand.New(rand.NewPCG(seed, 43))
 					s := b.Store(t)
 					users, teams := randomWorld(t, s, p, rng)
-					r, err := roster.New(ctx, s, p)
-					if err != nil {
-						t.Fatal(err)
-					}
-					defer r.Close()
-					compareWithCasbin(t, r, s, "", users, teams)
+					ix := loaded(t, s, p)
+					compareWithCasbin(t, ix, p, s, "", users, teams)
 
-					_, err = r.Teams.DefineRole(ctx, members(t, s, teams[0])[0].UserID, teams[0], "custom", p.Actions()[:1])
+					svc := rosterteams.New(following{s, ix}, p)
+					_, err = svc.DefineRole(ctx, members(t, s, teams[0])[0].UserID, teams[0], "custom", p.Actions()[:1])
 					if !errors.Is(err, rosterteams.ErrTeamRolesUnsupported) {
 						t.Errorf("DefineRole error = %v, want ErrTeamRolesUnsupported", err)
 					}
-					randomWalk(t, r, s, "", users, teams, rng)
+					randomWalk(t, ix, p, s, "", users, teams, rng)
 				})
 			}
 		}
 	}
 }
 
-// randomWalk makes 80 random changes through r (members added, changed and
-// removed, team roles defined where the policy has them) by an actor
-// holding the top role, checks that each is refused whenever Can refuses the
-// actor members.manage in that team (writes are decided like Can), and
-// compares Can with Casbin again (see compareWithCasbin for path). Refusals
-// are part of the walk, but enough changes must apply.
-func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, users, teams []string, rng *rand.Rand) {
+// loaded returns an Index deciding with p, loaded from s.
+func loaded(t *testing.T, s store.Store, p *rbac.Policy) *index.Index {
+	t.Helper()
+	ix := index.New(p)
+	if err := ix.Load(context.Background(), s); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// following is the Store the teams service writes through in these tests:
+// like roster's, it applies every commit to the Index before the call
+// returns.
+type following struct {
+	store.Store
+	ix *index.Index
+}
+
+// Committed applies the commit c to the Index.
+func (f following) Committed(ctx context.Context, c store.Commit) error {
+	return f.ix.Apply(ctx, f.Store, c)
+}
+
+// randomWalk makes 80 random changes through the teams service on s (members
+// added, changed and removed, team roles defined where the policy has them)
+// by an actor holding the top role, with ix applying each commit; checks
+// that each is refused whenever ix refuses the actor members.manage in that
+// team (writes are decided like Can), and compares ix with Casbin again (see
+// compareWithCasbin for path). Refusals are part of the walk, but enough
+// changes must apply.
+func randomWalk(t *testing.T, ix *index.Index, p *rbac.Policy, s store.Store, path string, users, teams []string, rng *rand.Rand) {
 	t.Helper()
 	ctx := context.Background()
-	p := r.Policy()
+	svc := rosterteams.New(following{s, ix}, p)
 	top := string(p.Top())
 	applied := 0
 	var err error
@@ -146,7 +164,7 @@ func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, user
 		if p.Compiled() && rng.IntN(3) == 0 {
 			role = rbac.Role(fmt.Sprintf("custom%d", rng.IntN(3)))
 		}
-		mayManage := r.Can(ctx, actor, acct, rbac.MembersManage)
+		mayManage := ix.Allowed(actor, acct, rbac.MembersManage)
 		ops := 4
 		if !p.Compiled() {
 			ops = 3 // no team roles
@@ -157,25 +175,25 @@ func randomWalk(t *testing.T, r *roster.Roster, s store.Store, path string, user
 			for _, a := range randomActions(p, rng) {
 				acts = append(acts, rbac.Action(a))
 			}
-			_, err = r.Teams.DefineRole(ctx, actor, acct, fmt.Sprintf("custom%d", rng.IntN(3)), acts)
+			_, err = svc.DefineRole(ctx, actor, acct, fmt.Sprintf("custom%d", rng.IntN(3)), acts)
 		case 0:
-			_, err = r.Teams.AddMember(ctx, actor, acct, target, role)
+			_, err = svc.AddMember(ctx, actor, acct, target, role)
 		case 1:
-			_, err = r.Teams.ChangeRole(ctx, actor, acct, target, role)
+			_, err = svc.ChangeRole(ctx, actor, acct, target, role)
 		case 2:
-			err = r.Teams.RemoveMember(ctx, actor, acct, target)
+			err = svc.RemoveMember(ctx, actor, acct, target)
 		}
 		if err == nil {
 			applied++
 		} // refusals (not a member, last owner...) are part of the random walk
 		if actor != "" && !mayManage && !errors.Is(err, rbac.ErrDenied) {
-			t.Errorf("a change by %s in %s, whom Can refuses members.manage there: %v, want ErrDenied", actor, acct, err)
+			t.Errorf("a change by %s in %s, whom the Index refuses members.manage there: %v, want ErrDenied", actor, acct, err)
 		}
 	}
 	if applied < 10 {
 		t.Fatalf("only %d of 80 random changes applied: the walk tests too little", applied)
 	}
-	compareWithCasbin(t, r, s, path, users, teams)
+	compareWithCasbin(t, ix, p, s, path, users, teams)
 }
 
 // randomWorld writes users, team accounts and random memberships straight
@@ -261,16 +279,14 @@ func members(t *testing.T, s store.Store, accountID string) []store.Member {
 }
 
 // compareWithCasbin builds a Casbin enforcer holding the policy file's rules
-// and the memberships as grouping rules, and compares every answer with Can
-// and Check. For a compiled policy, path is the SQLite file: the enforcer
+// and the memberships as grouping rules, and compares every answer with the
+// Index's Allowed (roster's Can) and Lookup (behind roster's Check). For a compiled policy, path is the SQLite file: the enforcer
 // loads the team roles' rules from roster_casbin_rule through the gorm
 // adapter, and a team role's subject is sqlstore.CasbinSubject. For a policy
 // that is not compiled path is "": it has no team roles, and the store may
 // be any.
-func compareWithCasbin(t *testing.T, r *roster.Roster, s store.Store, path string, users, teams []string) {
+func compareWithCasbin(t *testing.T, ix *index.Index, p *rbac.Policy, s store.Store, path string, users, teams []string) {
 	t.Helper()
-	ctx := context.Background()
-	p := r.Policy()
 	var adapter []any
 	if path != "" {
 		db, err := gorm.Open(sqlite.Open(path+"?_busy_timeout=5000"), &gorm.Config{Logger: logger.Default.LogMode(logger.Silent)})
@@ -337,11 +353,11 @@ func compareWithCasbin(t *testing.T, r *roster.Roster, s store.Store, path strin
 				if err != nil {
 					t.Fatal(err)
 				}
-				if got := r.Can(ctx, u, team, act); got != want {
-					t.Errorf("Can(%s, %s, %s) = %v, Casbin Enforce = %v", u, team, act, got, want)
+				if got := ix.Allowed(u, team, act); got != want {
+					t.Errorf("Allowed(%s, %s, %s) = %v, Casbin Enforce = %v", u, team, act, got, want)
 				}
-				if err := r.Check(ctx, u, team, act); (err == nil) != want {
-					t.Errorf("Check(%s, %s, %s) = %v, Casbin Enforce = %v", u, team, act, err, want)
+				if a := ix.Lookup(team, u, act); a.Allowed != want {
+					t.Errorf("Lookup(%s, %s, %s) = %+v, Casbin Enforce = %v", team, u, act, a, want)
 				}
 				if want {
 					allowed++

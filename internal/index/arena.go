@@ -1,0 +1,132 @@
+package index
+
+import (
+	"sync/atomic"
+)
+
+// arena stores records of IDs in 64 KiB chunks and refers to a record by
+// chunk number << 16 | offset. Reference 0 is never used (chunk 0 starts at
+// offset 1). A record is a name (a length byte and the ID's bytes) or a pair
+// (two names). Reading is safe for concurrent use with add, provided the
+// reader loaded the reference from a slot the writer published after the add
+// returned; adding must be done by one goroutine at a time.
+type arena struct {
+	chunks atomic.Pointer[[][]byte]
+
+	// Writer state.
+	used int // bytes used in the last chunk
+	size int // bytes stored
+}
+
+const (
+	cacheLine = 64
+	chunkBits = 16
+	chunkSize = 1 << chunkBits
+	maxChunks = 1 << (32 - chunkBits)
+)
+
+func (ar *arena) init() { ar.chunks.Store(&[][]byte{}) }
+
+// at returns the bytes from ref to the end of its chunk. It loads the chunks
+// after the caller loaded ref, so they include ref's chunk.
+func (ar *arena) at(ref uint32) []byte {
+	return (*ar.chunks.Load())[ref>>chunkBits][ref&(chunkSize-1):]
+}
+
+// equal reports whether the name at ref is s.
+func (ar *arena) equal(ref uint32, s string) bool {
+	b := ar.at(ref)
+	return int(b[0]) == len(s) && string(b[1:1+len(s)]) == s
+}
+
+// equalPair reports whether the pair at ref is (a, u).
+func (ar *arena) equalPair(ref uint32, a, u string) bool {
+	b := ar.at(ref)
+	if int(b[0]) != len(a) || string(b[1:1+len(a)]) != a {
+		return false
+	}
+	b = b[1+len(a):]
+	return int(b[0]) == len(u) && string(b[1:1+len(u)]) == u
+}
+
+// pairSize returns the bytes the pair at ref takes.
+func (ar *arena) pairSize(ref uint32) int {
+	b := ar.at(ref)
+	n := 1 + int(b[0])
+	return n + 1 + int(b[n])
+}
+
+// record returns the pair at ref as stored; the caller must not modify it.
+func (ar *arena) record(ref uint32) []byte { return ar.at(ref)[:ar.pairSize(ref)] }
+
+// samePair reports whether the pairs at refs r1 and r2 are equal.
+func (ar *arena) samePair(r1, r2 uint32) bool { return string(ar.record(r1)) == string(ar.record(r2)) }
+
+// alignFor skips to the next cache line if a record of n bytes would
+// otherwise cross into it while fitting in one line.
+func (ar *arena) alignFor(n int) {
+	line := ar.used % cacheLine
+	if n <= cacheLine && line+n > cacheLine && ar.used+cacheLine-line+n <= chunkSize {
+		ar.used += cacheLine - line
+		ar.size += cacheLine - line
+	}
+}
+
+// reserve returns n bytes of space and their reference, or ErrFull.
+func (ar *arena) reserve(n int) ([]byte, uint32, error) {
+	chunks := *ar.chunks.Load()
+	if len(chunks) == 0 || ar.used+n > chunkSize {
+		if len(chunks) == maxChunks {
+			return nil, 0, ErrFull
+		}
+		// Readers never index past the length they loaded, so appending
+		// in place is safe; the new slice is published atomically.
+		chunks = append(chunks, make([]byte, chunkSize))
+		ar.chunks.Store(&chunks)
+		ar.used = 0
+		if len(chunks) == 1 {
+			ar.used = 1 // reference 0 means none
+		}
+	}
+	ref := uint32(len(chunks)-1)<<chunkBits | uint32(ar.used)
+	b := chunks[len(chunks)-1][ar.used : ar.used+n]
+	ar.used += n
+	ar.size += n
+	return b, ref, nil
+}
+
+// add stores the name s (1 to 255 bytes).
+func (ar *arena) add(s string) (uint32, error) {
+	b, ref, err := ar.reserve(1 + len(s))
+	if err == nil {
+		b[0] = byte(len(s))
+		copy(b[1:], s)
+	}
+	return ref, err
+}
+
+// addPair stores the pair (a, u) of names of 1 to 255 bytes each. A pair
+// that fits in a cache line is kept within one (chunks are allocated
+// 64-byte aligned), so that comparing it reads one line.
+func (ar *arena) addPair(a, u string) (uint32, error) {
+	n := 2 + len(a) + len(u)
+	ar.alignFor(n)
+	b, ref, err := ar.reserve(n)
+	if err == nil {
+		b[0] = byte(len(a))
+		copy(b[1:], a)
+		b[1+len(a)] = byte(len(u))
+		copy(b[2+len(a):], u)
+	}
+	return ref, err
+}
+
+// addRecord stores a record copied from another arena.
+func (ar *arena) addRecord(r []byte) (uint32, error) {
+	ar.alignFor(len(r))
+	b, ref, err := ar.reserve(len(r))
+	if err == nil {
+		copy(b, r)
+	}
+	return ref, err
+}

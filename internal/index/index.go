@@ -1,0 +1,451 @@
+// Package index is the in-memory membership index behind roster's Can: every
+// account, membership and team role of a Store, held so that a permission
+// question is answered without touching the database, without a lock and
+// without allocating. An Index is loaded from a Store snapshot and follows
+// the Store's changes in revision order.
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// Index holds every account and membership in memory so that Can never
+// touches the database. It is built from a Store snapshot and kept current by
+// applying the store's changes in revision order.
+//
+// Layout. A membership is one record in a byte arena, its account ID and
+// user ID one after the other, and one 12-byte slot in an open-addressing
+// hash table (linear probing) keyed by the hash of the two IDs: the slot
+// holds part of the hash, the record's position in the arena and the
+// member's compiled role. Allowed hashes the two strings, probes the table
+// and compares the one record it finds: one table slot and one record,
+// usually two cache lines, and no pointer chasing. A second, smaller table
+// of account IDs (in an arena of their own) knows every account, members or
+// not, for Check's "no such account". Nothing in the index holds a Go
+// pointer per entry, so it costs the garbage collector nothing and takes
+// about 90 bytes a membership (see BenchmarkOpen in bench/).
+//
+// Concurrency. Readers (Allowed, Lookup, Member: roster's Can, Check and
+// Explain) take no lock and allocate nothing: every slot they look at is
+// read with an atomic load, and every table a writer grows or rebuilds is
+// built aside and published with one atomic pointer store (the view), so a
+// reader sees the old table or the new one, each complete. Writers (Load,
+// Apply, CatchUp) are serialized by mu. A reader running while a change is
+// applied sees the membership as it was before or after the change; one
+// that starts after the change was applied sees it.
+//
+// Team roles. A membership's role is a uint32: the policy's roles keep their
+// rbac.RoleID (fewer than 4096), and the team roles of every account are
+// numbered from customBase up, in the view's custom table. That table is
+// published like the others, built aside and stored with the view, but
+// once per batch rather than once per team role: Load publishes it once for
+// the whole snapshot, Apply once for its changes, and before a membership
+// takes a team role changed in the same batch (readers load the table after
+// the membership's slot, so they find the definition of the role they see).
+// Loading n team roles thus copies the table once, not n times.
+// Memberships in a snapshot may come before the team roles they hold, so
+// Load resolves a role that is not the policy's only after the whole
+// snapshot.
+//
+// A policy that is not compiled (rbac.Policy.Compiled) is decided by
+// Casbin: readers find the membership as above and then ask
+// rbac.Policy.AllowsIn for the member's role in the account, with Casbin's
+// cost; no user ever enters Casbin, and the index holds no more than for a
+// compiled policy.
+//
+// IDs longer than store.MaxIDLen are not indexed: Check refuses them as
+// malformed, so Allowed answers false for them as well.
+type Index struct {
+	policy  *rbac.Policy
+	actions actionTable
+	// grants holds, for each role, the set of its actions as bits, when the
+	// policy has at most 64 actions: one load and a bit test instead of
+	// Policy.Allowed's bounds checks. nil otherwise.
+	grants []uint64
+	seed   uint64 // of the hashes (see hash.go)
+	// fallback is set for a policy that is not compiled (see
+	// rbac.Policy.Compiled), which rbac.Policy.AllowsIn decides.
+	fallback bool
+	view     atomic.Pointer[view]
+	accounts arena // account IDs, which are never removed
+
+	mu sync.Mutex // serializes writers: Load, Apply and CatchUp
+	// Writer state, guarded by mu.
+	nAccounts int // accounts in the account table
+	used      int // membership slots holding a record, tombstones included
+	live      int // memberships
+	liveBytes int // bytes the live memberships' records take in view.records
+	// teamRoles maps account -> team role name -> ID. The ID of a deleted
+	// team role is never given to another, so that a reader that read a
+	// role ID just before the role was deleted never finds another role's
+	// actions under it.
+	teamRoles map[string]map[string]uint32
+	// custom is the team role table as changed since it was last
+	// published, a copy readers do not see; nil when the view's is
+	// current. publishCustom publishes it.
+	custom []customRole
+	// maxTeamRoles is the number of team role IDs there are:
+	// roleAbsent - customBase. Tests lower it.
+	maxTeamRoles uint32
+
+	rev atomic.Uint64
+	// changed is closed, and replaced, whenever rev advances: Changed
+	// returns it.
+	changed atomic.Pointer[chan struct{}]
+}
+
+// view is what a reader loads once per call: the two tables and the arena
+// the membership table points into. A writer changes a view's slots in place
+// and publishes a new view when it replaces a table or the arena.
+type view struct {
+	// accounts holds an account's hash tag (the low 32 bits of its hash)
+	// << 32 | the position of its ID in Index.accounts; 0 is an empty
+	// slot. Its length is a power of two; an ID's probe starts at its
+	// hash's low bits.
+	accounts []atomic.Uint64
+	// members holds the memberships. A probe starts at slot tag*len >> 32
+	// (so that the table may have any length) and goes on to the next
+	// slot, wrapping at the end.
+	members []memberSlot
+	records *arena
+	// custom holds the team roles, by role ID - customBase. It is
+	// replaced, never changed in place, when team roles are defined,
+	// redefined or deleted (see Index.custom).
+	custom []customRole
+}
+
+// minTable is the smallest number of slots of either table.
+const minTable = 16
+
+// ErrFull is returned by Load, Apply and CatchUp if the IDs no longer fit in
+// 4 GiB, or if every team role ID is taken.
+var ErrFull = errors.New("index: the in-memory index is full")
+
+// New returns an empty Index deciding with p, at revision 0; Load fills it.
+func New(p *rbac.Policy) *Index {
+	ix := &Index{policy: p, seed: rand.Uint64(), fallback: !p.Compiled(),
+		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase}
+	ix.actions.init(p)
+	if actions := p.Actions(); len(actions) <= 64 {
+		for r := range p.Roles() {
+			var g uint64
+			for a := range actions {
+				if p.Allowed(rbac.RoleID(r), rbac.ActionID(a)) {
+					g |= 1 << a
+				}
+			}
+			ix.grants = append(ix.grants, g)
+		}
+	}
+	ix.accounts.init()
+	ch := make(chan struct{})
+	ix.changed.Store(&ch)
+	v := &view{
+		accounts: make([]atomic.Uint64, minTable),
+		members:  make([]memberSlot, minTable),
+		records:  new(arena),
+	}
+	v.records.init()
+	ix.view.Store(v)
+	return ix
+}
+
+// Load fills an empty Index (one just made by New) from a consistent
+// snapshot of s, and sets its revision to the snapshot's. Memberships are
+// collected as they stream in and placed into the membership table at the
+// end, in the order of their slots, which is many times faster than
+// inserting them one by one in random order (see place). The snapshot lists
+// items in no particular order, so a membership whose role is not the
+// policy's may come before the team role it names: its role is resolved
+// after the whole snapshot. The team roles are published once, with the
+// memberships. Load returns the errors of s.Snapshot, and ErrFull if the
+// index cannot hold the snapshot. It is safe for concurrent use with the
+// readers; call it once, before any Apply or CatchUp.
+func (ix *Index) Load(ctx context.Context, s store.Store) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var (
+		lastAccount string // consecutive items often share the account
+		entries     []entry
+		later       []laterRole // entries whose role is not the policy's
+	)
+	records := ix.view.Load().records
+	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
+		if !indexable(it.AccountID) {
+			return nil
+		}
+		if it.AccountID != lastAccount || lastAccount == "" {
+			if err := ix.internAccount(it.AccountID); err != nil {
+				return err
+			}
+			lastAccount = it.AccountID
+		}
+		if it.UserID == "" && it.Role != "" {
+			return ix.setTeamRole(it.AccountID, it.Role, it.Actions)
+		}
+		if !indexable(it.UserID) {
+			return nil // an account, or a user ID the index does not hold
+		}
+		rec, err := records.addPair(it.AccountID, it.UserID)
+		if err != nil {
+			return err
+		}
+		role := noRole
+		if id, ok := ix.policy.RoleID(rbac.Role(it.Role)); ok {
+			role = uint32(id)
+		} else {
+			later = append(later, laterRole{at: len(entries), account: it.AccountID, role: it.Role})
+		}
+		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, l := range later {
+		entries[l.at].role = ix.roleID(l.account, l.role)
+	}
+	ix.publishCustom()
+	ix.place(entries)
+	ix.setRevision(rev)
+	return nil
+}
+
+// entry is a membership collected by Load.
+type entry struct {
+	tag, record, role uint32
+}
+
+// laterRole is a membership Load resolves after the snapshot: entries[at],
+// which holds role in account, a role that is not the policy's.
+type laterRole struct {
+	at            int
+	account, role string
+}
+
+// Apply brings the Index up to the commit's revision. A commit that follows
+// the index's revision directly is applied as it is (its changes carry its
+// revision, as a Store's commits do); one that skips ahead (another writer
+// committed in between) makes the index catch up from s, which includes the
+// commit itself; an older one, or one with revision 0 (nothing committed),
+// changes nothing. Apply returns CatchUp's errors, and ErrFull if the index
+// cannot hold a change: the changes before it stay applied and the
+// revision stays where it was. It is safe for concurrent use.
+func (ix *Index) Apply(ctx context.Context, s store.Store, c store.Commit) error {
+	if c.Revision == 0 {
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	cur := store.Revision(ix.rev.Load())
+	switch {
+	case c.Revision <= cur:
+		return nil
+	case c.Revision == cur+1:
+		return ix.applyChanges(c.Changes)
+	}
+	return ix.catchUpLocked(ctx, s)
+}
+
+// CatchUp applies every change s has committed after the Index's revision.
+// It returns the errors of s.Changes, an error wrapping store.ErrBackend if
+// s skips a revision, and ErrFull if the index cannot hold a change; the
+// changes applied before the error stay applied. It is safe for concurrent
+// use.
+func (ix *Index) CatchUp(ctx context.Context, s store.Store) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.catchUpLocked(ctx, s)
+}
+
+func (ix *Index) catchUpLocked(ctx context.Context, s store.Store) error {
+	const batch = 10000
+	for {
+		cur := store.Revision(ix.rev.Load())
+		changes, err := s.Changes(ctx, cur, batch)
+		if err != nil {
+			return fmt.Errorf("index: catch up from revision %d: %w", cur, err)
+		}
+		if len(changes) == 0 {
+			return nil
+		}
+		if changes[0].Revision != cur+1 {
+			return fmt.Errorf("index: catch up from revision %d: store returned revision %d next: %w",
+				cur, changes[0].Revision, store.ErrBackend)
+		}
+		if err := ix.applyChanges(changes); err != nil {
+			return fmt.Errorf("index: catch up from revision %d: %w", cur, err)
+		}
+		if len(changes) < batch {
+			return nil
+		}
+	}
+}
+
+// applyChanges applies changes in order, publishes the team roles they
+// changed, and advances the revision to the last one's. The caller holds
+// ix.mu. On error (ErrFull) the changes before the
+// failing one stay applied and the revision stays where it was.
+func (ix *Index) applyChanges(changes []store.Change) error {
+	for _, ch := range changes {
+		var err error
+		switch ch.Op {
+		case store.AccountCreated:
+			if indexable(ch.AccountID) {
+				err = ix.internAccount(ch.AccountID)
+			}
+		case store.MemberSet:
+			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role)
+		case store.MemberDeleted:
+			ix.deleteMember(ch.AccountID, ch.UserID)
+		case store.RoleSet:
+			if indexable(ch.AccountID) {
+				err = ix.setTeamRole(ch.AccountID, ch.Role, ch.Actions)
+			}
+		case store.RoleDeleted:
+			ix.deleteTeamRole(ch.AccountID, ch.Role)
+		}
+		if err != nil {
+			ix.publishCustom()
+			return err
+		}
+	}
+	ix.publishCustom() // before the revision, which wakes Changed's waiters
+	if n := len(changes); n > 0 {
+		ix.setRevision(changes[n-1].Revision)
+	}
+	return nil
+}
+
+// setRevision advances the index's revision to rev and wakes whoever waits
+// for it to change. The caller holds ix.mu.
+func (ix *Index) setRevision(rev store.Revision) {
+	ix.rev.Store(uint64(rev))
+	ch := make(chan struct{})
+	close(*ix.changed.Swap(&ch))
+}
+
+// Revision returns the store revision the Index reflects: every change
+// committed up to it has been applied. It is safe for concurrent use.
+func (ix *Index) Revision() store.Revision { return store.Revision(ix.rev.Load()) }
+
+// Changed returns a channel that is closed the next time the revision
+// advances. To wait for a revision, call Changed, then check Revision, then
+// wait on the channel: an advance between the two calls closes the channel
+// already. It takes no lock and allocates nothing; it is safe for
+// concurrent use.
+func (ix *Index) Changed() <-chan struct{} { return *ix.changed.Load() }
+
+// Allowed reports whether user may perform action on the account: it is
+// roster's Can. For a compiled policy it is an action lookup, one hash
+// table probe, one record comparison and a bit test, with no lock and no
+// allocation; for a policy that is not compiled, Casbin decides for the
+// member's role in the account. Unknown users, accounts and actions get
+// false. It is safe for concurrent use.
+func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
+	if ix.fallback {
+		s := ix.findMember(ix.view.Load(), account, user)
+		return s != nil && ix.decide(s.role.Load(), account, action)
+	}
+	aid, ok := ix.actions.id(action)
+	if !ok {
+		return false
+	}
+	v := ix.view.Load()
+	s := ix.findMember(v, account, user)
+	if s == nil {
+		return false
+	}
+	r := s.role.Load()
+	if r < uint32(len(ix.grants)) {
+		return ix.grants[r]&(1<<aid) != 0
+	}
+	return ix.grantsSlow(r, aid)
+}
+
+// grantsSlow answers for the roles Allowed's fast path leaves: all of them
+// when the policy has more than 64 actions, and team roles. It is false for
+// noRole and roleAbsent. The caller has read r from a slot: grantsSlow loads
+// the team roles after it, and a writer publishes a team role before it
+// stores the role's ID in a slot (see setMember), so a team role ID read
+// from a slot is always found defined.
+func (ix *Index) grantsSlow(r uint32, aid rbac.ActionID) bool {
+	switch {
+	case r < customBase:
+		return ix.grants == nil && ix.policy.Allowed(rbac.RoleID(r), aid)
+	case r < roleAbsent:
+		custom, i := ix.view.Load().custom, r-customBase
+		if uint(i) >= uint(len(custom)) {
+			return false
+		}
+		w := int(aid) / 64
+		return w < len(custom[i].actions) && custom[i].actions[w]&(1<<(aid%64)) != 0
+	}
+	return false
+}
+
+// decide answers for a member of the account holding role r under a policy
+// that is not compiled: Casbin decides for the role in the account
+// (rbac.Policy.AllowsIn). Holders of team roles, of roles the policy lacks
+// and deleted memberships may do nothing: such a policy has no team roles.
+func (ix *Index) decide(r uint32, account string, action rbac.Action) bool {
+	return r < customBase && ix.policy.AllowsIn(account, ix.policy.Role(rbac.RoleID(r)), action)
+}
+
+// Answer is what Lookup knows of a user in an account, and its answer for
+// one action.
+type Answer struct {
+	// AccountKnown says the account exists.
+	AccountKnown bool
+	// Member says the user is a member of the account.
+	Member bool
+	// RoleKnown says the member's stored role is the policy's or one of
+	// the account's team roles; a member holding neither may do nothing.
+	RoleKnown bool
+	// Role is the member's role; empty if the user is not a member or
+	// RoleKnown is false.
+	Role rbac.Role
+	// Allowed is the answer Allowed gives.
+	Allowed bool
+}
+
+// Lookup answers like Allowed, from the same look at the memberships, and
+// says what it found: whether the account exists, whether the user is a
+// member, and the member's role. An action the policy lacks is not allowed
+// when the policy is compiled. For a compiled policy Lookup takes no lock
+// and allocates nothing. It is safe for concurrent use.
+func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
+	v := ix.view.Load()
+	if s := ix.findMember(v, account, user); s != nil {
+		if r := s.role.Load(); r != roleAbsent {
+			a := Answer{AccountKnown: true, Member: true, RoleKnown: r != noRole, Role: ix.roleName(r)}
+			if ix.fallback {
+				a.Allowed = ix.decide(r, account, action)
+			} else if aid, ok := ix.actions.id(action); ok {
+				a.Allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(r, aid)
+			}
+			return a
+		}
+	}
+	_, known := ix.findAccount(v, account)
+	return Answer{AccountKnown: known}
+}
+
+// Member reports whether user is a member of the account, whatever their
+// role. It takes no lock and allocates nothing; it is safe for concurrent
+// use.
+func (ix *Index) Member(account, user string) bool {
+	s := ix.findMember(ix.view.Load(), account, user)
+	return s != nil && s.role.Load() != roleAbsent
+}
+
+// indexable reports whether the index can hold the ID.
+func indexable(id string) bool { return id != "" && len(id) <= store.MaxIDLen }

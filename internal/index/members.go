@@ -1,0 +1,227 @@
+package index
+
+import (
+	"math"
+	"sync/atomic"
+)
+
+// memberSlot is one slot of the membership table; record 0 is an empty
+// slot. A slot's key (tag and record) never changes once set: the writer
+// stores record last and readers load it first, so a reader that sees the
+// record sees the tag.
+type memberSlot struct {
+	tag    atomic.Uint32 // the high 32 bits of the membership's hash
+	record atomic.Uint32 // the position of (account ID, user ID) in view.records
+	role   atomic.Uint32 // a role ID (see customBase), or roleAbsent
+}
+
+// Role IDs. A membership's role is one of these, as a uint32.
+const (
+	// customBase is the first role ID of team roles: the policy's own
+	// roles keep their rbac.RoleID (fewer than 4096), the team roles of
+	// every account are numbered from customBase up to roleAbsent.
+	customBase uint32 = 1 << 16
+	// roleAbsent marks a deleted membership (a tombstone): the slot keeps
+	// its key so that probing goes on past it, and the same membership
+	// added again takes it back.
+	roleAbsent uint32 = math.MaxUint32 - 1
+	// noRole marks a stored role that is neither the policy's nor a team
+	// role of its account: it allows nothing.
+	noRole uint32 = math.MaxUint32
+)
+
+// membersFor returns the size of a membership table for n memberships: 60%
+// full. A table is rebuilt when it gets 80% full (see setMember).
+func membersFor(n int) int { return max(minTable, (n+1)*5/3) }
+
+// place publishes a membership table holding entries, which the caller
+// collected into the empty index (whose record arena holds just their
+// records). It sorts them by region of the table first (a counting sort on
+// the top bits of their first slot), so that placing them touches one small
+// region of the table at a time instead of missing the cache on every entry.
+// A membership listed twice keeps its last role.
+func (ix *Index) place(entries []entry) {
+	size := membersFor(len(entries))
+	var counts [1<<regionBits + 1]int
+	for _, e := range entries {
+		counts[e.tag>>(32-regionBits)+1]++
+	}
+	for i := 1; i < len(counts); i++ {
+		counts[i] += counts[i-1]
+	}
+	sorted := make([]entry, len(entries))
+	for _, e := range entries {
+		r := e.tag >> (32 - regionBits)
+		sorted[counts[r]] = e
+		counts[r]++
+	}
+
+	v := ix.view.Load()
+	t := make([]memberSlot, size)
+	n, dupBytes := 0, 0
+	for _, e := range sorted {
+		for j := home(e.tag, size); ; j = next(j, size) {
+			d := &t[j]
+			rec := d.record.Load()
+			if rec == 0 {
+				d.tag.Store(e.tag)
+				d.role.Store(e.role)
+				d.record.Store(e.record)
+				n++
+				break
+			}
+			if d.tag.Load() == e.tag && v.records.samePair(rec, e.record) {
+				d.role.Store(e.role)
+				dupBytes += v.records.pairSize(e.record)
+				break
+			}
+		}
+	}
+	ix.used, ix.live = n, n
+	ix.liveBytes = v.records.size - dupBytes
+	ix.view.Store(&view{accounts: v.accounts, members: t, records: v.records, custom: v.custom})
+}
+
+// regionBits is log2 of the number of regions place sorts entries into:
+// 2048 regions of about 800 slots (10 KiB) for a million memberships.
+const regionBits = 11
+
+// home returns the first slot of a membership probe in a table of size slots.
+func home(tag uint32, size int) int { return int(uint64(tag) * uint64(size) >> 32) }
+
+// next returns the slot after j in a table of size slots.
+func next(j, size int) int {
+	if j++; j == size {
+		return 0
+	}
+	return j
+}
+
+// memberTag returns the hash tag of the user's membership of the account:
+// the high 32 bits of the pair's hash.
+func memberTag(seed uint64, account, user string) uint32 {
+	return uint32(hash2(seed, account, user) >> 32)
+}
+
+// findMember returns the slot of user's membership of the account, or nil if
+// there is none. The slot may hold a tombstone.
+func (ix *Index) findMember(v *view, account, user string) *memberSlot {
+	if !indexable(account) || !indexable(user) {
+		return nil
+	}
+	s, _ := findMemberSlot(v, memberTag(ix.seed, account, user), account, user)
+	return s
+}
+
+// findMemberSlot returns the slot holding the membership (account, user)
+// whose hash tag is tag, or nil and the empty slot that ends its probe.
+func findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *memberSlot) {
+	t := v.members
+	for j := home(tag, len(t)); ; j = next(j, len(t)) {
+		s := &t[j]
+		rec := s.record.Load()
+		if rec == 0 {
+			return nil, s
+		}
+		if s.tag.Load() == tag && v.records.equalPair(rec, account, user) {
+			return s, nil
+		}
+	}
+}
+
+// setMember makes user a member of the account with role. The caller holds
+// ix.mu.
+func (ix *Index) setMember(account, user, role string) error {
+	if !indexable(account) {
+		return nil
+	}
+	if err := ix.internAccount(account); err != nil || !indexable(user) {
+		return err
+	}
+	id := ix.roleID(account, role)
+	if id >= customBase && id < roleAbsent {
+		// Readers must find the team role's definition once they
+		// find the membership holding it.
+		ix.publishCustom()
+	}
+	v := ix.view.Load()
+	tag := memberTag(ix.seed, account, user)
+	s, empty := findMemberSlot(v, tag, account, user)
+	if s != nil {
+		if s.role.Load() == roleAbsent {
+			ix.live++
+			ix.liveBytes += v.records.pairSize(s.record.Load())
+		}
+		s.role.Store(uint32(id))
+		return nil
+	}
+	if (ix.used+1)*5 > len(v.members)*4 {
+		var err error
+		if v, err = ix.rebuildMembers(v); err != nil {
+			return err
+		}
+		_, empty = findMemberSlot(v, tag, account, user)
+	}
+	rec, err := v.records.addPair(account, user)
+	if err != nil {
+		return err
+	}
+	empty.tag.Store(tag)
+	empty.role.Store(uint32(id))
+	empty.record.Store(rec) // publishes the slot
+	ix.used++
+	ix.live++
+	ix.liveBytes += v.records.pairSize(rec)
+	return nil
+}
+
+// deleteMember removes user from the account. The caller holds ix.mu.
+func (ix *Index) deleteMember(account, user string) {
+	v := ix.view.Load()
+	if s := ix.findMember(v, account, user); s != nil && s.role.Load() != roleAbsent {
+		s.role.Store(roleAbsent)
+		ix.live--
+		ix.liveBytes -= v.records.pairSize(s.record.Load())
+	}
+}
+
+// rebuildMembers publishes a view whose membership table holds only the live
+// memberships and is 60% full, and returns it. When the record arena holds
+// more bytes of removed memberships than of live ones, the live records move
+// to a new arena, so that memberships added and removed over time do not
+// grow memory without bound.
+func (ix *Index) rebuildMembers(v *view) (*view, error) {
+	records := v.records
+	if 2*ix.liveBytes < records.size {
+		records = new(arena)
+		records.init()
+	}
+	size := membersFor(ix.live)
+	t := make([]memberSlot, size)
+	for i := range v.members {
+		s := &v.members[i]
+		rec, role := s.record.Load(), s.role.Load()
+		if rec == 0 || role == roleAbsent {
+			continue
+		}
+		if records != v.records {
+			var err error
+			if rec, err = records.addRecord(v.records.record(rec)); err != nil {
+				return nil, err
+			}
+		}
+		tag := s.tag.Load()
+		j := home(tag, size)
+		for t[j].record.Load() != 0 {
+			j = next(j, size)
+		}
+		d := &t[j]
+		d.tag.Store(tag)
+		d.role.Store(role)
+		d.record.Store(rec)
+	}
+	ix.used = ix.live
+	nv := &view{accounts: v.accounts, members: t, records: records, custom: v.custom}
+	ix.view.Store(nv)
+	return nv, nil
+}
