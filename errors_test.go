@@ -19,6 +19,7 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	itoken "github.com/teamroster/roster/internal/token"
@@ -64,6 +65,8 @@ var sentinels = map[string]sentinel{
 	"rbac.ErrInvalidPolicy":       {rbac.ErrInvalidPolicy, store.ErrInvalid, ""},
 	"rbac.ErrNotCompilable":       {rbac.ErrNotCompilable, store.ErrInvalid, ""},
 	"internal/token.ErrMalformed": {itoken.ErrMalformed, store.ErrInvalid, ""},
+	"internal/index.ErrFull": {index.ErrFull, store.ErrBackend,
+		"the in-memory view cannot hold the store's data: a server's limit, never the request's fault"},
 
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},

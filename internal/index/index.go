@@ -7,7 +7,6 @@ package index
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -126,8 +125,9 @@ type view struct {
 const minTable = 16
 
 // ErrFull is returned by Load, Apply and CatchUp if the IDs no longer fit in
-// 4 GiB, or if every team role ID is taken.
-var ErrFull = errors.New("index: the in-memory index is full")
+// 4 GiB, or if every team role ID is taken. It wraps store.ErrBackend: the
+// view is behind the store until a new Roster loads it.
+var ErrFull = store.Kinded(store.ErrBackend, "index: the in-memory index is full")
 
 // New returns an empty Index deciding with p, at revision 0; Load fills it.
 func New(p *rbac.Policy) *Index {
@@ -272,17 +272,17 @@ func (ix *Index) catchUpLocked(ctx context.Context, s store.Store) error {
 		cur := store.Revision(ix.rev.Load())
 		changes, err := s.Changes(ctx, cur, batch)
 		if err != nil {
-			return fmt.Errorf("index: catch up from revision %d: %w", cur, err)
+			return fmt.Errorf("catch up from revision %d: %w", cur, err)
 		}
 		if len(changes) == 0 {
 			return nil
 		}
 		if changes[0].Revision != cur+1 {
-			return fmt.Errorf("index: catch up from revision %d: store returned revision %d next: %w",
+			return fmt.Errorf("catch up from revision %d: store returned revision %d next: %w",
 				cur, changes[0].Revision, store.ErrBackend)
 		}
 		if err := ix.applyChanges(changes); err != nil {
-			return fmt.Errorf("index: catch up from revision %d: %w", cur, err)
+			return fmt.Errorf("catch up from revision %d: %w", cur, err)
 		}
 		if len(changes) < batch {
 			return nil

@@ -41,7 +41,7 @@ func (ix *Index) setTeamRole(account, name string, actions []string) error {
 	if !ok {
 		custom := ix.editCustom()
 		if uint64(len(custom)) >= uint64(ix.maxTeamRoles) {
-			return fmt.Errorf("index: team role %q of account %q: all %d team role IDs are taken: %w",
+			return fmt.Errorf("team role %q of account %q: all %d team role IDs are taken: %w",
 				name, account, ix.maxTeamRoles, ErrFull)
 		}
 		id = customBase + uint32(len(custom))
