@@ -14,57 +14,44 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// member is a user and the role exampleTeam gives them.
-type member struct {
-	id   string
-	role rbac.Role
-}
-
-// exampleTeam opens a Roster on a SQLite file in a new temporary directory,
-// with alice's team Acme and the members added in order; alice signs in
-// with GitHub, the others with email. done closes the Roster and removes
-// the directory.
-func exampleTeam(ctx context.Context, members ...member) (r *roster.Roster, team store.Account, done func()) {
+// Require guards a route of http.ServeMux: the host supplies its own
+// authentication (here an X-User header, for the example only) and the
+// team comes from the {team} path value. The handler finds both in the
+// request's context; a refusal is a problem report.
+func ExampleRoster_Require() {
+	ctx := context.Background()
 	dir, err := os.MkdirTemp("", "roster-example-")
 	if err != nil {
 		log.Fatal(err)
 	}
-	r, err = roster.Open(ctx, filepath.Join(dir, "roster.db"))
+	defer os.RemoveAll(dir)
+	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db")) // the Runpod policy
 	if err != nil {
 		log.Fatal(err)
 	}
-	done = func() {
-		if err := r.Close(); err != nil {
-			log.Print(err)
-		}
-		os.RemoveAll(dir)
-	}
-	alice, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGitHub})
-	if err != nil {
-		log.Fatal(err)
-	}
-	if team, err = r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme"); err != nil {
-		log.Fatal(err)
-	}
-	for _, m := range members {
-		if _, err := r.Teams.CreateUser(ctx, store.User{ID: m.id, Email: m.id + "@example.com", Name: m.id, SignIn: store.SignInEmail}); err != nil {
-			log.Fatal(err)
-		}
-		if _, err := r.Teams.AddMember(ctx, "alice", team.ID, m.id, m.role); err != nil {
-			log.Fatal(err)
-		}
-	}
-	return r, team, done
-}
+	defer r.Close()
 
-// Require guards a route of http.ServeMux: the host supplies its own
-// authentication (here an X-User header, for the example only) and the
-// team comes from the {team} path value. The handler finds both in the
-// request's context.
-func ExampleRoster_Require() {
-	ctx := context.Background()
-	r, team, done := exampleTeam(ctx, member{"bob", rbac.RunpodDev}, member{"carol", rbac.RunpodBilling})
-	defer done()
+	// alice's team Acme, with bob as a dev and carol in billing.
+	personal, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGitHub})
+	if err != nil {
+		log.Fatal(err)
+	}
+	team, err := r.Teams.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.CreateUser(ctx, store.User{ID: "bob", Email: "bob@example.com", Name: "Bob", SignIn: store.SignInEmail}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.AddMember(ctx, "alice", team.ID, "bob", rbac.RunpodDev); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.CreateUser(ctx, store.User{ID: "carol", Email: "carol@example.com", Name: "Carol", SignIn: store.SignInEmail}); err != nil {
+		log.Fatal(err)
+	}
+	if _, err := r.Teams.AddMember(ctx, "alice", team.ID, "carol", rbac.RunpodBilling); err != nil {
+		log.Fatal(err)
+	}
 
 	opts := roster.HTTPOptions{
 		User: func(req *http.Request) (string, bool) { // replace with your own authentication
@@ -97,37 +84,4 @@ func ExampleRoster_Require() {
 	// {"type":"about:blank","title":"Forbidden","status":403,"detail":"your role \"billing\" may not pods.manage on this account"}
 	// 401 application/problem+json
 	// {"type":"about:blank","title":"Unauthorized","status":401,"detail":"sign in first"}
-}
-
-// The team page: the members table (with sign-in methods for those who
-// manage members), a role change and a removal, each in the audit log.
-func ExampleRoster_members() {
-	ctx := context.Background()
-	r, team, done := exampleTeam(ctx, member{"bob", rbac.RunpodDev})
-	defer done()
-	if _, err := r.Teams.ChangeRole(ctx, "alice", team.ID, "bob", rbac.RunpodBilling); err != nil {
-		log.Fatal(err)
-	}
-	show := func(viewer string) {
-		rows, err := r.Teams.Members(ctx, viewer, team.ID)
-		if err != nil {
-			log.Fatal(err)
-		}
-		for _, m := range rows {
-			fmt.Printf("%s sees %s: %s, sign-in %q\n", viewer, m.UserID, m.Role, m.SignIn)
-		}
-	}
-	show("alice")
-	show("bob")
-
-	if err := r.Teams.RemoveMember(ctx, "alice", team.ID, "bob"); err != nil {
-		log.Fatal(err)
-	}
-	fmt.Println("bob may read billing:", r.Can(ctx, "bob", team.ID, rbac.BillingRead))
-	// Output:
-	// alice sees alice: admin, sign-in "github"
-	// alice sees bob: billing, sign-in "email"
-	// bob sees alice: admin, sign-in ""
-	// bob sees bob: billing, sign-in ""
-	// bob may read billing: false
 }

@@ -60,14 +60,18 @@ func TestImportDirection(t *testing.T) {
 			return err
 		}
 		rel := filepath.ToSlash(path)
-		if strings.HasPrefix(rel, "examples/internal/") {
-			return nil // code the examples share, importing anything as they do
-		}
 		if strings.HasPrefix(rel, "examples/") {
+			// An example is a main package that reads whole: it may import
+			// anything a user would, but no code of another example.
 			if pkg.Name != "main" {
 				t.Errorf("%s: examples are main packages, found package %s", rel, pkg.Name)
 			}
-			return nil // examples may import anything, as a user would
+			for _, imp := range slices.Concat(pkg.Imports, pkg.TestImports, pkg.XTestImports) {
+				if imp == module+"/examples" || strings.HasPrefix(imp, module+"/examples/") {
+					t.Errorf("%s imports %s: an example shows all its code, sharing none with another", rel, imp)
+				}
+			}
+			return nil
 		}
 		rule, ok := rules[rel]
 		if !ok {

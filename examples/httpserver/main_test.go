@@ -2,17 +2,63 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"path"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
-
-	"github.com/teamroster/roster/examples/internal/exampletest"
 )
+
+// serve runs the example as main does (run) on a free port of 127.0.0.1,
+// with a database in the test's temporary directory, until the test ends,
+// and returns its base URL and its log. The test fails if run returns an
+// error.
+func serve(t *testing.T) (base string, logs *logBuffer) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	logs = &logBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			t.Errorf("run: %v", err)
+		}
+	})
+	return "http://" + ln.Addr().String(), logs
+}
+
+// logBuffer is the server's log: a bytes.Buffer safe for concurrent use.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+// Write appends p.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String returns what was written.
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
 
 // client calls the API as one user.
 type client struct {
@@ -70,7 +116,7 @@ type account struct {
 	ID, Kind, Name string
 }
 
-type me struct {
+type meReply struct {
 	Accounts []struct {
 		Account account
 		Role    string
@@ -96,7 +142,7 @@ type event struct {
 	Result, IP, UserAgent, RequestID        string
 }
 
-type auditPage struct {
+type auditReply struct {
 	Events []event
 	Next   string
 }
@@ -112,7 +158,7 @@ func tokenOf(t *testing.T, link string) string {
 }
 
 func TestHTTPServer(t *testing.T) {
-	base, logs := exampletest.Serve(t, run)
+	base, logs := serve(t)
 	alice, bob, carol, dave := client{base, "alice"}, client{base, "bob"}, client{base, "carol"}, client{base, "dave"}
 	anon := client{base, ""}
 
@@ -121,7 +167,7 @@ func TestHTTPServer(t *testing.T) {
 	}
 	anon.do(t, "GET", "/api/me", nil, 401, nil)
 
-	var m me
+	var m meReply
 	alice.do(t, "GET", "/api/me", nil, 200, &m)
 	if len(m.Accounts) != 1 || m.Accounts[0].Account.Kind != "personal" || !m.Accounts[0].Active {
 		t.Fatalf("alice's accounts: %+v, want her active personal account", m.Accounts)
@@ -200,7 +246,7 @@ func TestHTTPServer(t *testing.T) {
 	})
 
 	t.Run("the account selector switches to the team", func(t *testing.T) {
-		var m me
+		var m meReply
 		bob.do(t, "GET", "/api/me", nil, 200, &m)
 		if len(m.Accounts) != 2 || m.Accounts[1].Account.ID != acme.ID || m.Accounts[1].Active {
 			t.Fatalf("bob's accounts before switching: %+v", m.Accounts)
@@ -290,9 +336,9 @@ func TestHTTPServer(t *testing.T) {
 	})
 
 	t.Run("the audit log with each filter", func(t *testing.T) {
-		page := func(query string) auditPage {
+		page := func(query string) auditReply {
 			t.Helper()
-			var p auditPage
+			var p auditReply
 			alice.do(t, "GET", teamURL+"/audit"+query, nil, 200, &p)
 			return p
 		}

@@ -18,21 +18,20 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/teamroster/roster/examples/internal/exampletest"
 	"github.com/teamroster/roster/store"
 )
 
 // signInOptions returns the values of the options of the sign-in form's
-// sign-in method select in static/index.html.
+// sign-in method select in console/index.html.
 func signInOptions(t *testing.T) []string {
 	t.Helper()
-	page, err := static.ReadFile("static/index.html")
+	page, err := console.ReadFile("console/index.html")
 	if err != nil {
 		t.Fatal(err)
 	}
 	sel := regexp.MustCompile(`(?s)<select name="sign_in">(.*?)</select>`).FindSubmatch(page)
 	if sel == nil {
-		t.Fatal(`static/index.html has no <select name="sign_in">`)
+		t.Fatal(`console/index.html has no <select name="sign_in">`)
 	}
 	var values []string
 	for _, m := range regexp.MustCompile(`<option value="([^"]*)"`).FindAllSubmatch(sel[1], -1) {
@@ -62,7 +61,7 @@ func TestSignInOptions(t *testing.T) {
 		}
 	}
 
-	base, _ := exampletest.Serve(t, run)
+	base, _ := serve(t)
 	for i, v := range options {
 		id := fmt.Sprintf("user%d", i)
 		body, err := json.Marshal(map[string]string{"id": id, "name": id, "email": id + "@example.com", "sign_in": v})
@@ -209,8 +208,8 @@ func (b tab) signIn(base, id, name, method string) {
 	b.wait("signed in as "+id, `document.querySelector("#whoami").textContent.includes(`+strconv.Quote("("+id+")")+`)`)
 }
 
-// member is a JavaScript expression for the members table row of user.
-func member(user string) string {
+// memberTR is a JavaScript expression for the members table row of user.
+func memberTR(user string) string {
 	return fmt.Sprintf(`document.querySelector('#members tr[data-user=%q]')`, user)
 }
 
@@ -222,7 +221,7 @@ func member(user string) string {
 func TestConsole(t *testing.T) {
 	bin := chromium(t)
 	start := time.Now()
-	base, _ := exampletest.Serve(t, run)
+	base, _ := serve(t)
 	ctx := browser(t)
 	t.Logf("chromium %s started in %v", bin, time.Since(start).Round(time.Millisecond))
 	admin, dev := newTab(t, ctx, "admin"), newTab(t, ctx, "dev")
@@ -234,7 +233,7 @@ func TestConsole(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#convert button`)),
 	)
 	admin.wait("the team page shows Acme with ada as admin",
-		`document.querySelector("#team-name").textContent === "Acme" && document.querySelector("#my-role").textContent === "admin" && `+member("ada")+` !== null`)
+		`document.querySelector("#team-name").textContent === "Acme" && document.querySelector("#my-role").textContent === "admin" && `+memberTR("ada")+` !== null`)
 
 	admin.do("invite a dev by link",
 		chromedp.SetValue(chromedp.CSS(`#invite select[name=role]`), "dev"),
@@ -259,22 +258,22 @@ func TestConsole(t *testing.T) {
 		`(() => { const s = document.querySelector("#account"); s.value = %q; s.dispatchEvent(new Event("change")); })()`, teamID)))
 	dev.wait("the team page as a dev: no invite form, no sign-in column, no audit log",
 		`document.querySelector("#team-name").textContent === "Acme" && document.querySelector("#my-role").textContent === "dev" && `+
-			member("dan")+` !== null && document.querySelector("#invite-panel").hidden && document.querySelector("#audit-panel").hidden && `+
+			memberTR("dan")+` !== null && document.querySelector("#invite-panel").hidden && document.querySelector("#audit-panel").hidden && `+
 			`document.querySelector("#members .signin-col").hidden`)
 
 	admin.do("reload the team page", chromedp.Navigate(base))
 	admin.wait("the admin sees dan with his sign-in method",
-		member("dan")+`?.querySelector(".role").textContent === "dev" && `+member("dan")+`.querySelector(".signin").textContent === "email+2fa"`)
+		memberTR("dan")+`?.querySelector(".role").textContent === "dev" && `+memberTR("dan")+`.querySelector(".signin").textContent === "email+2fa"`)
 	admin.do("change dan's role to basic",
 		chromedp.SetValue(chromedp.CSS(`#members tr[data-user="dan"] select.new-role`), "basic"),
 		chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .change-role`)),
 	)
-	admin.wait("dan is basic", member("dan")+`?.querySelector(".role").textContent === "basic" && document.querySelector("#status").textContent === "Changed dan's role to basic"`)
+	admin.wait("dan is basic", memberTR("dan")+`?.querySelector(".role").textContent === "basic" && document.querySelector("#status").textContent === "Changed dan's role to basic"`)
 	dev.do("reload as dan", chromedp.Navigate(base))
 	dev.wait("dan sees his new role", `document.querySelector("#my-role").textContent === "basic"`)
 
 	admin.do("remove dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
-	admin.wait("dan is gone", member("dan")+` === null && document.querySelector("#status").textContent === "Removed dan"`)
+	admin.wait("dan is gone", memberTR("dan")+` === null && document.querySelector("#status").textContent === "Removed dan"`)
 	dev.do("reload as dan", chromedp.Navigate(base))
 	dev.wait("dan is back in his personal account, without the team",
 		`document.querySelector("#account").options.length === 1 && !document.querySelector("#personal-panel").hidden && document.querySelector("#team-panel").hidden`)

@@ -1,4 +1,4 @@
-// The team console: a page over the example JSON API (examples/internal/teamapi).
+// The team console: a page over the JSON API of examples/httpserver (its routes are in routes.go).
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);

@@ -1,4 +1,4 @@
-package teamapi_test
+package main
 
 import (
 	"context"
@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
-	"github.com/teamroster/roster/examples/internal/teamapi"
 )
 
 // fixture is a served API with the team Acme of alice (its owner, admin),
@@ -29,19 +28,22 @@ type fixture struct {
 	transfer, confirm string
 }
 
-// serve serves a new API on a database in the test's temporary directory
-// until the test ends, and returns its base URL and the API.
-func serve(t *testing.T) (string, *teamapi.API) {
+// serveAPI serves the example's handler on a database in the test's
+// temporary directory until the test ends, and returns its base URL and
+// the pattern of every route of its route table.
+func serveAPI(t *testing.T) (base string, patterns []string) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
-	base := "http://" + srv.Listener.Addr().String()
-	out := teamapi.NewOutbox(io.Discard)
+	base = "http://" + srv.Listener.Addr().String()
+	out := newOutbox(io.Discard)
 	r, err := roster.Open(context.Background(), filepath.Join(t.TempDir(), "roster.db"), roster.WithBaseURL(base), roster.WithNotifier(out))
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := teamapi.New(r, out)
-	srv.Config.Handler = api
+	s := &server{r: r, outbox: out}
+	if srv.Config.Handler, err = s.handler(); err != nil {
+		t.Fatal(err)
+	}
 	srv.Start()
 	t.Cleanup(func() {
 		srv.Close()
@@ -49,7 +51,10 @@ func serve(t *testing.T) (string, *teamapi.API) {
 			t.Errorf("close roster: %v", err)
 		}
 	})
-	return base, api
+	for _, rt := range s.routes() {
+		patterns = append(patterns, rt.pattern)
+	}
+	return base, patterns
 }
 
 // call sends a JSON request (body nil: none) as user by the X-User header,
@@ -94,8 +99,8 @@ func call(t *testing.T, base, user, method, target string, body any, want int, o
 
 func setup(t *testing.T) fixture {
 	t.Helper()
-	base, api := serve(t)
-	f := fixture{base: base, routes: api.Routes()}
+	base, routes := serveAPI(t)
+	f := fixture{base: base, routes: routes}
 	for _, u := range []string{"alice", "bob"} {
 		call(t, base, u, "POST", "/api/demo/signin", map[string]string{"id": u, "name": u, "email": u + "@example.com"}, 201, nil)
 	}
@@ -215,7 +220,7 @@ func browserRequest(t *testing.T, method, url, contentType, body string, header 
 	if body == "" {
 		req.Body, req.ContentLength = http.NoBody, 0
 	}
-	req.AddCookie(&http.Cookie{Name: teamapi.Cookie, Value: "alice"})
+	req.AddCookie(&http.Cookie{Name: demoCookie, Value: "alice"})
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}

@@ -1,0 +1,65 @@
+package main
+
+// DEMO ONLY: this file stands in for the host application's authentication.
+// It trusts whatever user ID a request names. Replace demoUser with your
+// own (a session, a bearer token) and drop the /api/demo routes.
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/teamroster/roster/store"
+)
+
+// demoCookie is the demo session cookie: it holds the user ID in clear.
+// DEMO ONLY: anyone can set it to any user.
+const demoCookie = "roster_demo_user"
+
+// demoUser is the demo authentication, roster.HTTPOptions.User: the X-User
+// header, else the demo cookie. DEMO ONLY: replace it with your own.
+func demoUser(req *http.Request) (string, bool) {
+	if u := req.Header.Get("X-User"); u != "" {
+		return u, true
+	}
+	if c, err := req.Cookie(demoCookie); err == nil && c.Value != "" {
+		return c.Value, true
+	}
+	return "", false
+}
+
+// signInBody is the demo sign-in form.
+type signInBody struct {
+	ID     string       `json:"id"`
+	Name   string       `json:"name"`
+	Email  string       `json:"email"`
+	SignIn store.SignIn `json:"sign_in"`
+}
+
+// signIn is the demo sign-in: it registers the user on first use and sets
+// the cookie. Your application's own sign-in calls Teams.CreateUser when it
+// registers a user.
+func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
+	var in signInBody
+	if err := decode(w, req, &in); err != nil {
+		return nil, err
+	}
+	if in.SignIn == "" {
+		in.SignIn = store.SignInEmail
+	}
+	_, err := s.r.Teams.CreateUser(req.Context(), store.User{ID: in.ID, Name: in.Name, Email: in.Email, SignIn: in.SignIn})
+	if err != nil && !errors.Is(err, store.ErrExists) {
+		return nil, err
+	}
+	u, err := s.r.Teams.User(req.Context(), in.ID)
+	if err != nil {
+		return nil, err
+	}
+	http.SetCookie(w, &http.Cookie{Name: demoCookie, Value: u.ID, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return u, nil
+}
+
+// signOut clears the demo cookie.
+func (s *server) signOut(w http.ResponseWriter, _ *http.Request) (any, error) {
+	http.SetCookie(w, &http.Cookie{Name: demoCookie, Path: "/", MaxAge: -1})
+	return nil, nil
+}
