@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -35,6 +37,32 @@ func TestQuickstart(t *testing.T) {
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q\noutput:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestMainPrintsTheFlow runs the command as `go run` does: the flow on a file in a
+// temporary directory, printed to standard output.
+func TestMainPrintsTheFlow(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	defer func() { os.Stdout = stdout }()
+	done := make(chan string)
+	go func() {
+		b, _ := io.ReadAll(r)
+		done <- string(b)
+	}()
+	main()
+	w.Close()
+	os.Stdout = stdout
+	out := <-done
+	for _, want := range []string{"opened roster.db with the runpod policy", "audit log, newest first:", "account.converted"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
 		}
 	}
 }
