@@ -24,7 +24,7 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz", "internal/index"}},
+		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz", "internal/check", "internal/index"}},
 		"store":               {internal: []string{"internal/text"}},
 		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
 		"store/storetest":     {internal: []string{"store"}, external: prefixes("github.com/google/go-cmp/")},

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/notify"
@@ -273,10 +274,8 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 // far, or the reason it cannot be asked.
 func (r *Roster) question(user, account string, action rbac.Action) (Decision, error) {
 	d := Decision{User: user, Account: account, Action: action}
-	for _, v := range []struct{ what, s string }{{"user", user}, {"account", account}, {"action", string(action)}} {
-		if err := store.ValidateID(v.what, v.s); err != nil {
-			return d, err
-		}
+	if err := check.IDs(check.ID("user", user), check.ID("account", account), check.ID("action", string(action))); err != nil {
+		return d, err
 	}
 	if _, ok := r.policy.ActionID(action); !ok && r.policy.Compiled() {
 		return d, fmt.Errorf("policy %s has no action %q: %w", r.policy.Name(), action, rbac.ErrUnknownAction)
