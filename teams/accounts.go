@@ -25,7 +25,7 @@ func (s *Service) ConvertToTeam(ctx context.Context, actor, accountID, name stri
 		err = store.ValidateName("team name", name)
 	}
 	if err == nil {
-		err = s.settings(ctx, actor, accountID, store.EventAccountConverted, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.SettingsManage, store.EventAccountConverted, txn.Resource{Type: "account", ID: accountID}, func(c *txn.Change) error {
 			acct := c.Account
 			if acct.Kind == store.Team {
 				return ErrAlreadyTeam
@@ -63,7 +63,7 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 		err = store.ValidateName("team name", name)
 	}
 	if err == nil {
-		err = s.settings(ctx, actor, accountID, store.EventAccountRenamed, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.SettingsManage, store.EventAccountRenamed, txn.Resource{Type: "account", ID: accountID}, func(c *txn.Change) error {
 			acct := c.Account
 			if acct.Kind != store.Team {
 				return store.ErrNotTeam
@@ -100,7 +100,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 	var out store.Account
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
 	if err == nil {
-		err = s.settings(ctx, actor, accountID, store.EventAccountTeamDeleted, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.SettingsManage, store.EventAccountTeamDeleted, txn.Resource{Type: "account", ID: accountID}, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
 				return store.ErrNotTeam
 			}
@@ -139,16 +139,6 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 		return store.Account{}, fmt.Errorf("delete team %q by %q: %w", accountID, actor, err)
 	}
 	return out, nil
-}
-
-// settings runs fn through the door for a call that needs
-// rbac.SettingsManage, recording a refusal as event.
-func (s *Service) settings(ctx context.Context, actor, accountID string, event store.EventAction, fn func(c *txn.Change) error) error {
-	_, err := s.door.Update(ctx, txn.Call{
-		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.SettingsManage,
-		Event: event, Resource: txn.Resource{Type: "account", ID: accountID},
-	}, fn)
-	return err
 }
 
 // removeOthers removes every member of the account but the actor.

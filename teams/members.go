@@ -25,7 +25,7 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 	var out store.Member
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))
 	if err == nil {
-		err = s.manage(ctx, actor, accountID, store.EventMemberAdded, userID, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventMemberAdded, txn.Resource{Type: "member", ID: userID}, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
 				return store.ErrNotTeam
 			}
@@ -65,7 +65,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 	var out store.Member
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))
 	if err == nil {
-		err = s.manage(ctx, actor, accountID, store.EventMemberRoleChanged, userID, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventMemberRoleChanged, txn.Resource{Type: "member", ID: userID}, func(c *txn.Change) error {
 			target, err := c.Tx.Member(ctx, accountID, userID)
 			if err != nil {
 				return err
@@ -166,7 +166,7 @@ func (s *Service) PreviewRoleChange(ctx context.Context, actor, accountID, userI
 func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID string) error {
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID))
 	if err == nil {
-		err = s.manage(ctx, actor, accountID, store.EventMemberRemoved, userID, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventMemberRemoved, txn.Resource{Type: "member", ID: userID}, func(c *txn.Change) error {
 			target, err := c.Tx.Member(ctx, accountID, userID)
 			if err != nil {
 				return err
@@ -208,16 +208,6 @@ func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 		return fmt.Errorf("%q leave %q: %w", userID, accountID, err)
 	}
 	return nil
-}
-
-// manage runs fn through the door for a call that needs rbac.MembersManage
-// and acts on the member userID, recording a refusal as event.
-func (s *Service) manage(ctx context.Context, actor, accountID string, event store.EventAction, userID string, fn func(c *txn.Change) error) error {
-	_, err := s.door.Update(ctx, txn.Call{
-		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage,
-		Event: event, Resource: txn.Resource{Type: "member", ID: userID},
-	}, fn)
-	return err
 }
 
 // remove deletes the membership, cancels the ownership transfers it is part

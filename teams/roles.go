@@ -38,7 +38,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 	var out store.TeamRole
 	err := s.validRole(actor, accountID, name, actions)
 	if err == nil {
-		err = s.manageRole(ctx, actor, accountID, store.EventRoleDefined, name, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventRoleDefined, txn.Resource{Type: "role", ID: name}, func(c *txn.Change) error {
 			if c.Account.Kind != store.Team {
 				return store.ErrNotTeam
 			}
@@ -101,7 +101,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string) error {
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("role", name))
 	if err == nil {
-		err = s.manageRole(ctx, actor, accountID, store.EventRoleDeleted, name, func(c *txn.Change) error {
+		err = s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventRoleDeleted, txn.Resource{Type: "role", ID: name}, func(c *txn.Change) error {
 			r, err := c.Tx.TeamRole(ctx, accountID, name)
 			if err != nil {
 				return err
@@ -154,16 +154,6 @@ func (s *Service) Roles(ctx context.Context, actor, accountID string) ([]store.T
 		return nil, fmt.Errorf("roles of %q for %q: %w", accountID, actor, err)
 	}
 	return out, nil
-}
-
-// manageRole runs fn through the door for a call that needs
-// rbac.MembersManage and acts on the team role name.
-func (s *Service) manageRole(ctx context.Context, actor, accountID string, event store.EventAction, name string, fn func(c *txn.Change) error) error {
-	_, err := s.door.Update(ctx, txn.Call{
-		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage,
-		Event: event, Resource: txn.Resource{Type: "role", ID: name},
-	}, fn)
-	return err
 }
 
 // validRole checks DefineRole's arguments.

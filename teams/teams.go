@@ -300,6 +300,15 @@ func (s *Service) mustOwn(ctx context.Context, c *txn.Change) error {
 	return nil
 }
 
+// permitted runs fn through the door for a call by actor on the account
+// that needs action, recording a refusal by the policy as event on res.
+func (s *Service) permitted(ctx context.Context, actor, accountID string, action rbac.Action, event store.EventAction, res txn.Resource, fn func(c *txn.Change) error) error {
+	_, err := s.door.Update(ctx, txn.Call{
+		Actor: actor, Account: accountID, Need: txn.Permission, Action: action, Event: event, Resource: res,
+	}, fn)
+	return err
+}
+
 // removed registers the removal hook's call for a committed removal.
 func (s *Service) removed(c *txn.Change, r Removal) {
 	if s.onRemoved == nil {

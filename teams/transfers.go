@@ -79,10 +79,7 @@ func (s *Service) startTransfer(ctx context.Context, actor, accountID, to string
 	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("new owner", to)); err != nil {
 		return out, err
 	}
-	_, err := s.door.Update(ctx, txn.Call{
-		Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage,
-		Event: store.EventTransferStarted, Resource: txn.Resource{Type: "member", ID: to},
-	}, func(c *txn.Change) error {
+	err := s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventTransferStarted, txn.Resource{Type: "member", ID: to}, func(c *txn.Change) error {
 		switch {
 		case c.Account.Kind != store.Team:
 			return store.ErrNotTeam
