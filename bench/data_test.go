@@ -180,39 +180,6 @@ func fillSQL(ctx context.Context, db *sql.DB, teams int, param string) error {
 	return tx.Commit()
 }
 
-// insert builds one multi-row INSERT statement.
-type insert struct {
-	sql   strings.Builder
-	args  []any
-	param string
-	cols  int
-}
-
-func newInsert(table, param string) *insert {
-	ins := &insert{param: param, cols: strings.Count(table, ",") + 1}
-	ins.sql.WriteString("INSERT INTO " + table + " VALUES ")
-	return ins
-}
-
-func (ins *insert) row(vals ...any) {
-	if len(ins.args) > 0 {
-		ins.sql.WriteString(", ")
-	}
-	ins.sql.WriteByte('(')
-	for i := range vals {
-		if i > 0 {
-			ins.sql.WriteString(", ")
-		}
-		if ins.param == "$" {
-			fmt.Fprintf(&ins.sql, "$%d", len(ins.args)+i+1)
-		} else {
-			ins.sql.WriteString("?")
-		}
-	}
-	ins.sql.WriteByte(')')
-	ins.args = append(ins.args, vals...)
-}
-
 // openStore opens the store on a SQLite file; the caller closes it.
 func openStore(tb testing.TB, path string) *sqlstore.Store {
 	tb.Helper()

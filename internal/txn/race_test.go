@@ -131,25 +131,6 @@ func gatedRoster(t *testing.T, b testdb.Backend) (*roster.Roster, *gate, store.A
 	return r, g, rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 }
 
-// isMember reports whether user is a member of the account, read from the
-// store.
-func isMember(t *testing.T, s store.Store, accountID, user string) bool {
-	t.Helper()
-	var ok bool
-	err := s.View(context.Background(), func(tx store.Tx) error {
-		_, err := tx.Member(context.Background(), accountID, user)
-		ok = err == nil
-		if errors.Is(err, store.ErrNotFound) {
-			err = nil
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ok
-}
-
 // activeAccount returns the user's stored active account.
 func activeAccount(t *testing.T, s store.Store, user string) string {
 	t.Helper()
