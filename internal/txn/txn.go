@@ -62,9 +62,6 @@ func New(s store.Store, p *rbac.Policy, now func() time.Time) *Door {
 	return &Door{store: s, policy: p, now: now}
 }
 
-// Policy returns the policy the Door decides with.
-func (d *Door) Policy() *rbac.Policy { return d.policy }
-
 // Now returns the Door's current time in UTC, to the microsecond a Store
 // keeps.
 func (d *Door) Now() time.Time { return d.now().UTC().Truncate(time.Microsecond) }
@@ -290,9 +287,6 @@ var errReadOnly = fmt.Errorf("%w: record an event in a read-only call", store.Er
 
 // Now returns the time of the Door's clock, as Door.Now.
 func (c *Change) Now() time.Time { return c.door.Now() }
-
-// Policy returns the policy the call is decided with.
-func (c *Change) Policy() *rbac.Policy { return c.door.policy }
 
 // Record appends e to the log of the call's account (e.AccountID, if
 // set, names another) and returns it as stored: by the call's actor unless
