@@ -292,7 +292,7 @@ func TestIndexTeamRoles(t *testing.T) {
 		}
 	})
 
-	t.Run("a deleted team role's ID is reused without leaking its actions", func(t *testing.T) {
+	t.Run("a role defined after a deleted one holds only its own actions", func(t *testing.T) {
 		ix := index.New(p)
 		must(t, apply(ix,
 			store.Change{Op: store.AccountCreated, AccountID: "a"},
