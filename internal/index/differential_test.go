@@ -19,7 +19,6 @@ import (
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/store/sqlstore"
 	rosterteams "github.com/teamroster/roster/teams"
 )
 
@@ -282,7 +281,7 @@ func members(t *testing.T, s store.Store, accountID string) []store.Member {
 // and the memberships as grouping rules, and compares every answer with the
 // Index's Allowed (roster's Can) and Lookup (behind roster's Check). For a compiled policy, path is the SQLite file: the enforcer
 // loads the team roles' rules from roster_casbin_rule through the gorm
-// adapter, and a team role's subject is sqlstore.CasbinSubject. For a policy
+// adapter, and a team role's subject is "<account>/<role>", as the README documents. For a policy
 // that is not compiled path is "": it has no team roles, and the store may
 // be any.
 func compareWithCasbin(t *testing.T, ix *index.Index, p *rbac.Policy, s store.Store, path string, users, teams []string) {
@@ -333,7 +332,7 @@ func compareWithCasbin(t *testing.T, ix *index.Index, p *rbac.Policy, s store.St
 		for _, mb := range members(t, s, team) {
 			role := mb.Role
 			if !p.HasRole(rbac.Role(role)) {
-				role = sqlstore.CasbinSubject(team, role)
+				role = team + "/" + role // the documented subject of a team role's rules
 				teamRoles++
 			}
 			if _, err := e.AddGroupingPolicy(mb.UserID, role, team); err != nil {

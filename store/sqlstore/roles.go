@@ -41,11 +41,11 @@ func casbinRules(db *gorm.DB, migrate bool) (*gormadapter.Adapter, error) {
 	return gormadapter.NewAdapterByDBUseTableName(db, casbinPrefix, casbinName)
 }
 
-// CasbinSubject is the subject under which a team role's actions are stored
+// casbinSubject is the subject under which a team role's actions are stored
 // as Casbin policy rules: the account ID and the role name joined by a
 // slash. A Casbin model that reads roster_casbin_rule grants a member the
 // role through the grouping rule "g, <user>, <account>/<role>, <account>".
-func CasbinSubject(accountID, role string) string { return accountID + "/" + role }
+func casbinSubject(accountID, role string) string { return accountID + "/" + role }
 
 // PutTeamRole implements store.Tx.
 func (t *tx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
@@ -62,7 +62,7 @@ func (t *tx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
 	if err != nil {
 		return fail(err)
 	}
-	if len(CasbinSubject(r.AccountID, r.Name)) > casbinFieldLen {
+	if len(casbinSubject(r.AccountID, r.Name)) > casbinFieldLen {
 		return fail(fmt.Errorf("%w: account ID and role name together exceed %d bytes", store.ErrInvalid, casbinFieldLen-1))
 	}
 	actions := slices.Clone(r.Actions)
@@ -88,12 +88,12 @@ func (t *tx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
 	}
 	a, err := casbinRules(db, false)
 	if err == nil {
-		err = a.RemoveFilteredPolicyCtx(ctx, "p", "p", 0, CasbinSubject(r.AccountID, r.Name))
+		err = a.RemoveFilteredPolicyCtx(ctx, "p", "p", 0, casbinSubject(r.AccountID, r.Name))
 	}
 	if err == nil && len(actions) > 0 {
 		rules := make([][]string, len(actions))
 		for i, act := range actions {
-			rules[i] = []string{CasbinSubject(r.AccountID, r.Name), act}
+			rules[i] = []string{casbinSubject(r.AccountID, r.Name), act}
 		}
 		err = a.AddPolicies("p", "p", rules)
 	}
@@ -152,7 +152,7 @@ func (t *tx) teamRoles(ctx context.Context, accountID, name string) ([]store.Tea
 // roleActions reads a team role's actions from the Casbin rule table, sorted.
 func roleActions(db *gorm.DB, accountID, name string) ([]string, error) {
 	actions := []string{}
-	err := db.Table(casbinTable).Where("ptype = ? AND v0 = ?", "p", CasbinSubject(accountID, name)).
+	err := db.Table(casbinTable).Where("ptype = ? AND v0 = ?", "p", casbinSubject(accountID, name)).
 		Order("v1").Pluck("v1", &actions).Error
 	return actions, err
 }
@@ -172,7 +172,7 @@ func (t *tx) DeleteTeamRole(ctx context.Context, accountID, name string) error {
 	}
 	a, err := casbinRules(db, false)
 	if err == nil {
-		err = a.RemoveFilteredPolicyCtx(ctx, "p", "p", 0, CasbinSubject(accountID, name))
+		err = a.RemoveFilteredPolicyCtx(ctx, "p", "p", 0, casbinSubject(accountID, name))
 	}
 	if err != nil {
 		return t.s.fail(ctx, err, "delete team role %s/%s: casbin rules", accountID, name)
