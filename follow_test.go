@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -112,6 +113,18 @@ func (l lying) Watch(ctx context.Context, fn func(store.Revision)) error {
 func (l lying) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
 	l.reads.Add(1)
 	return l.Store.Changes(ctx, after, limit)
+}
+
+// gapped is a Store whose Changes leaves out one revision, and does not
+// announce.
+type gapped struct {
+	store.Store
+	skip store.Revision
+}
+
+func (g gapped) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	all, err := g.Store.Changes(ctx, after, limit)
+	return slices.DeleteFunc(all, func(c store.Change) bool { return c.Revision == g.skip }), err
 }
 
 // behind is a Store whose Changes fails while fail is set; it does not
@@ -237,6 +250,22 @@ func TestFollow(t *testing.T) {
 			}
 			if r2.Can(ctx, "bob", acct.ID, rbac.PodsManage) {
 				t.Error("the removed member is allowed after Sync")
+			}
+		})
+
+		t.Run("a store that skips a revision makes Sync fail, and the view stays behind it", func(t *testing.T) {
+			r1, s := rostertest.Open(t, b, rbac.Runpod())
+			acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			lagging := rostertest.New(t, gapped{Store: s, skip: r1.Revision() + 1}, rbac.Runpod(), roster.WithFollow(0))
+			if err := r1.Teams.RemoveMember(ctx, "alice", acct.ID, "bob"); err != nil { // the skipped revision
+				t.Fatal(err)
+			}
+			rostertest.User(t, r1, "carol")
+			if err := lagging.Sync(ctx); !errors.Is(err, store.ErrBackend) {
+				t.Errorf("Sync over a gap: %v, want ErrBackend", err)
+			}
+			if lagging.Revision() >= r1.Revision() {
+				t.Errorf("the view claims revision %d over a gap (store at %d)", lagging.Revision(), r1.Revision())
 			}
 		})
 

@@ -447,6 +447,15 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			if want && role != theirs {
 				a.members[target] = role
 				a.events["member.role_changed"]++
+				if theirs == m.p.top && role != m.p.top {
+					// A sender who loses the top role stands behind no transfer.
+					for _, tr := range m.transfers {
+						if tr.account == a.id && tr.from == target && openTransfer(tr.status) {
+							tr.status = store.TransferCancelled
+							a.events["transfer.cancelled"]++
+						}
+					}
+				}
 			}
 		},
 		"remove": func(t *rapid.T) {

@@ -93,19 +93,37 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 	return out, nil
 }
 
-// setRole changes the member's role and records the change as by's.
+// setRole changes the member's role and records the change as by's. A
+// member who loses the top role can no longer stand behind the transfers
+// they started: those still open are cancelled.
 func (s *Service) setRole(ctx context.Context, c *txn.Change, m store.Member, role rbac.Role, by string) (store.Member, error) {
 	old := m.Role
 	m.Role = string(role)
 	if err := c.Tx.UpdateMember(ctx, m); err != nil {
 		return store.Member{}, err
 	}
-	_, err := c.Record(store.Event{
+	if _, err := c.Record(store.Event{
 		Actor: by, Action: store.EventMemberRoleChanged, ResourceType: "member", ResourceID: m.UserID,
 		Before: txn.EventValue(map[string]string{"role": old}),
 		After:  txn.EventValue(map[string]string{"role": string(role)}),
-	})
-	return m, err
+	}); err != nil {
+		return store.Member{}, err
+	}
+	was, err := c.RightsOf(rbac.Role(old))
+	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return store.Member{}, err
+	}
+	now, err := c.RightsOf(role)
+	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return store.Member{}, err
+	}
+	if was.Top() && !now.Top() {
+		sent := func(t store.Transfer) bool { return t.From == m.UserID }
+		if err := s.cancelTransfers(ctx, c, sent, "its sender no longer holds the top role"); err != nil {
+			return store.Member{}, err
+		}
+	}
+	return m, nil
 }
 
 // RolePreview is what a role change would do to a member's permissions.

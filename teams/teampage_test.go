@@ -179,6 +179,16 @@ func TestSwitchAccounts(t *testing.T) {
 				t.Errorf("Active after removal = %v, %v; want bob's personal account", a.ID, err)
 			}
 		})
+
+		t.Run("joining again after a removal does not make the team active again", func(t *testing.T) {
+			if _, err := r.Teams.AddMember(ctx, "alice", acme.ID, "bob", rbac.RunpodDev); err != nil {
+				t.Fatal(err)
+			}
+			a, err := r.Teams.Active(ctx, "bob")
+			if err != nil || a.ID != bobs.ID {
+				t.Errorf("Active after joining again = %v, %v; want bob's personal account: joining switched", a.ID, err)
+			}
+		})
 	})
 }
 

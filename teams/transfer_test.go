@@ -268,3 +268,44 @@ func hasDeniedBy(t *testing.T, s store.Store, accountID, actor string) bool {
 	}
 	return false
 }
+
+// TestGrantDiesWithItsSendersRole checks that an open grant of the top role
+// dies when the member who started it loses the top role before the
+// recipient accepts: nobody stands behind it any more.
+func TestGrantDiesWithItsSendersRole(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		in := &rostertest.Inbox{}
+		r, s := rostertest.Open(t, b, rbac.DigitalOcean(), roster.WithNotifier(in))
+		acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
+		in.MakeTop(t, r, "olive", acct.ID, "max")
+		tr, err := r.Teams.GrantTopRole(ctx, "max", acct.ID, "bea")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.ConfirmTransfer(ctx, "max", tr.ID, in.Last(t, "max").Token); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.ChangeRole(ctx, "olive", acct.ID, "max", rbac.DigitalOceanMember); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.AcceptTransfer(ctx, "bea", tr.ID, in.Last(t, "bea").Token); !errors.Is(err, teams.ErrTransferClosed) {
+			t.Errorf("accepting after the sender was demoted: %v, want ErrTransferClosed", err)
+		}
+		ts, err := r.Teams.Transfers(ctx, "olive", acct.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, x := range ts {
+			if x.ID == tr.ID && x.Status != store.TransferCancelled {
+				t.Errorf("the grant is %s after its sender was demoted, want cancelled", x.Status)
+			}
+		}
+		if r.Can(ctx, "bea", acct.ID, rbac.MembersManage) {
+			t.Error("bea got the owner role from a grant nobody stands behind")
+		}
+		if got := rostertest.Newest(t, s, acct.ID, 4); !strings.Contains(got, string(store.EventTransferCancelled)) {
+			t.Errorf("no transfer.cancelled among the newest events: %s", got)
+		}
+	})
+}

@@ -150,4 +150,24 @@ func TestRevision(t *testing.T) {
 			t.Errorf("the skipped-to change was applied: revision %d, member %v", ix.Revision(), ix.Member("a", "u2"))
 		}
 	})
+
+	t.Run("a store that skips a revision inside what it returns is a backend error", func(t *testing.T) {
+		ix := index.New(p)
+		s := changesStore{changes: []store.Change{member(1, "a", "u1"), member(2, "a", "u2"), member(4, "a", "u4")}}
+		if err := ix.CatchUp(ctx, s); !errors.Is(err, store.ErrBackend) {
+			t.Errorf("CatchUp error = %v, want ErrBackend", err)
+		}
+		if ix.Revision() > 2 || ix.Member("a", "u4") {
+			t.Errorf("the index claims revision %d (member u4: %v) across a gap at 3", ix.Revision(), ix.Member("a", "u4"))
+		}
+	})
+
+	t.Run("a commit that does not list its changes at its revision is read from the store", func(t *testing.T) {
+		ix := index.New(p)
+		s := changesStore{changes: []store.Change{member(1, "a", "u1")}}
+		must(t, ix.Apply(ctx, s, store.Commit{Revision: 1}))
+		if ix.Revision() != 1 || !ix.Member("a", "u1") {
+			t.Errorf("after an empty commit: revision %d, member %v; want the store's change applied", ix.Revision(), ix.Member("a", "u1"))
+		}
+	})
 }

@@ -249,10 +249,21 @@ func (ix *Index) Apply(ctx context.Context, s store.Store, c store.Commit) error
 	switch {
 	case c.Revision <= cur:
 		return nil
-	case c.Revision == cur+1:
+	case c.Revision == cur+1 && whole(c):
 		return ix.applyChanges(c.Changes)
 	}
 	return ix.catchUpLocked(ctx, s)
+}
+
+// whole reports whether the commit lists its changes, each at its revision;
+// a commit that does not is read from the store instead.
+func whole(c store.Commit) bool {
+	for _, ch := range c.Changes {
+		if ch.Revision != c.Revision {
+			return false
+		}
+	}
+	return len(c.Changes) > 0
 }
 
 // CatchUp applies every change s has committed after the Index's revision.
@@ -277,9 +288,8 @@ func (ix *Index) catchUpLocked(ctx context.Context, s store.Store) error {
 		if len(changes) == 0 {
 			return nil
 		}
-		if changes[0].Revision != cur+1 {
-			return fmt.Errorf("catch up from revision %d: store returned revision %d next: %w",
-				cur, changes[0].Revision, store.ErrBackend)
+		if err := contiguous(changes, cur); err != nil {
+			return fmt.Errorf("catch up from revision %d: %w", cur, err)
 		}
 		if err := ix.applyChanges(changes); err != nil {
 			return fmt.Errorf("catch up from revision %d: %w", cur, err)
@@ -288,6 +298,22 @@ func (ix *Index) catchUpLocked(ctx context.Context, s store.Store) error {
 			return nil
 		}
 	}
+}
+
+// contiguous returns an error wrapping store.ErrBackend unless changes
+// follow revision cur without a gap: the first at cur+1, each at the
+// revision of the one before it or the next. A Store that skips a revision
+// would otherwise leave the Index behind, with a Revision that claims it is
+// not.
+func contiguous(changes []store.Change, cur store.Revision) error {
+	prev := cur
+	for i, ch := range changes {
+		if ch.Revision != prev+1 && (i == 0 || ch.Revision != prev) {
+			return fmt.Errorf("the store returned revision %d after revision %d: %w", ch.Revision, prev, store.ErrBackend)
+		}
+		prev = ch.Revision
+	}
+	return nil
 }
 
 // applyChanges applies changes in order, publishes the team roles they
