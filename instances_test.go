@@ -337,6 +337,45 @@ func TestInstances(t *testing.T) {
 			backstop, trials, percentiles(lags), percentiles(writes))
 	})
 
+	t.Run("secure sign-in and sign-in changes reach another instance at their revision", func(t *testing.T) {
+		b := openInstance(t, dsn, false)
+		team := rostertest.Team(t, a, "sec-owner", map[string]rbac.Role{"sec-dev": rbac.RunpodDev})
+		u, err := a.Teams.User(ctx, "sec-owner")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.SignIn = store.SignInGoogle
+		if _, err := a.Teams.UpdateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		step := func(what string, fn func(ctx context.Context) error, want bool) {
+			t.Helper()
+			tctx, w := roster.TrackWrites(ctx)
+			if err := fn(tctx); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if got := b.CanAt(ctx, w.Revision(), "sec-dev", team.ID, rbac.PodsManage); got != want {
+				t.Errorf("after %s another instance answers %t for sec-dev, want %t", what, got, want)
+			}
+		}
+		step("the team requires secure sign-in", func(ctx context.Context) error {
+			_, err := a.Teams.SetSecureSignIn(ctx, "sec-owner", team.ID, true)
+			return err
+		}, false)
+		dev, err := a.Teams.User(ctx, "sec-dev")
+		if err != nil {
+			t.Fatal(err)
+		}
+		dev.SignIn = store.SignInEmail2FA
+		step("sec-dev enables 2FA", func(ctx context.Context) error { _, err := a.Teams.UpdateUser(ctx, dev); return err }, true)
+		dev.SignIn = store.SignInEmail
+		step("sec-dev drops 2FA", func(ctx context.Context) error { _, err := a.Teams.UpdateUser(ctx, dev); return err }, false)
+		step("the team stops requiring it", func(ctx context.Context) error {
+			_, err := a.Teams.SetSecureSignIn(ctx, "sec-owner", team.ID, false)
+			return err
+		}, true)
+	})
+
 	t.Run("new enemy: an instance asked at the removal's revision never allows", func(t *testing.T) {
 		s := pg.StoreOn(t, dsn)
 		b := openInstance(t, dsn, false)

@@ -266,8 +266,7 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 	if err != nil {
 		return d.deny(err)
 	}
-	a := r.idx.Lookup(account, user, action)
-	return r.decide(d, a.AccountKnown, a.Member, a.RoleKnown, a.Role, a.Allowed)
+	return r.decide(d, r.idx.Lookup(account, user, action))
 }
 
 // question validates a permission question and returns its Decision so
@@ -293,17 +292,20 @@ func (d Decision) deny(err error) Decision {
 // the account exists, whether the user is a member, whether their role is
 // the policy's or one of the account's team roles (known), its name, and
 // whether it allows the action.
-func (r *Roster) decide(d Decision, accountKnown, member, known bool, role rbac.Role, allowed bool) Decision {
+func (r *Roster) decide(d Decision, a index.Answer) Decision {
 	switch {
-	case !accountKnown:
+	case !a.AccountKnown:
 		return d.deny(fmt.Errorf("no account %q: %w", d.Account, store.ErrNotFound))
-	case !member:
+	case !a.Member:
 		return d.deny(rbac.ErrNotMember)
-	case !known:
+	case !a.RoleKnown:
 		return d.deny(fmt.Errorf("stored role is not in policy %s nor a team role: %w", r.policy.Name(), rbac.ErrDenied))
 	}
-	d.Role = role
-	if !allowed {
+	d.Role = a.Role
+	switch {
+	case a.InsecureSignIn:
+		return d.deny(fmt.Errorf("%s signs in insecurely: %w", d.User, rbac.ErrSecureSignIn))
+	case !a.Allowed:
 		return d.deny(fmt.Errorf("role %q lacks it: %w", d.Role, rbac.ErrDenied))
 	}
 	d.Allowed = true

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -29,33 +30,38 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 	if err != nil {
 		return d.deny(err).Err
 	}
-	var (
-		accountKnown, member, known, allowed bool
-		role                                 rbac.Role
-	)
+	var a index.Answer
 	err = r.store.View(ctx, func(tx store.Tx) error {
-		if _, err := tx.Account(ctx, account); err != nil {
+		acct, err := tx.Account(ctx, account)
+		if err != nil {
 			return ignoreNotFound(err)
 		}
-		accountKnown = true
+		a.AccountKnown = true
 		m, err := tx.Member(ctx, account, user)
 		if err != nil {
 			return ignoreNotFound(err)
 		}
-		member, role = true, rbac.Role(m.Role)
-		rights, err := authz.Resolve(ctx, tx, r.policy, account, role)
+		a.Member = true
+		rights, err := authz.Resolve(ctx, tx, r.policy, account, rbac.Role(m.Role))
 		if errors.Is(err, rbac.ErrUnknownRole) {
 			return nil // a stored role that is neither the policy's nor a team role
 		} else if err != nil {
 			return err
 		}
-		known, allowed = true, rights.Allows(action)
+		a.RoleKnown, a.Role, a.Allowed = true, rbac.Role(m.Role), rights.Allows(action)
+		if acct.RequireSecureSignIn {
+			u, err := tx.User(ctx, user)
+			if err != nil {
+				return err
+			}
+			a.InsecureSignIn = !r.policy.SignIns().Secure(u.SignIn)
+		}
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("strict check %q may %q on %q: %w", user, action, account, err)
 	}
-	return r.decide(d, accountKnown, member, known, role, allowed).Err
+	return r.decide(d, a).Err
 }
 
 // ignoreNotFound returns nil for store.ErrNotFound and err otherwise.

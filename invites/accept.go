@@ -147,7 +147,7 @@ func (s *Service) Preview(ctx context.Context, tok string) (Preview, error) {
 			}
 			out = Preview{
 				AccountID: c.Account.ID, Team: c.Account.Name, Role: rbac.Role(inv.Role), Kind: inv.Kind,
-				InviterID: inviter.ID, InviterName: inviter.Name, RequireSecure: inv.RequireSecure, ExpiresAt: inv.ExpiresAt,
+				InviterID: inviter.ID, InviterName: inviter.Name, RequireSecure: inv.RequireSecure || c.Account.RequireSecureSignIn, ExpiresAt: inv.ExpiresAt,
 			}
 			return nil
 		})
@@ -252,7 +252,7 @@ func (s *Service) checkUser(ctx context.Context, c *txn.Change, inv store.Invite
 			return &refusal{err: ErrWrongEmail, reason: "user's email is not the invited address"}, nil
 		}
 	}
-	if inv.RequireSecure && !u.SignIn.Secure() {
+	if (inv.RequireSecure || c.Account.RequireSecureSignIn) && !s.policy.SignIns().Secure(u.SignIn) {
 		return &refusal{err: fmt.Errorf("%w: user signs in with %q", ErrInsecureSignIn, u.SignIn), reason: "the user's sign-in method is not secure"}, nil
 	}
 	if c.Actor.UserID != "" {

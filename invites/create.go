@@ -49,7 +49,7 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 		now := x.Now()
 		inv = store.Invite{
 			ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
-			RequireSecure: c.secure, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
+			RequireSecure: c.secure || x.Account.RequireSecureSignIn, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
 			CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 		}
 		if err := x.Tx.CreateInvite(ctx, inv); err != nil {
@@ -133,7 +133,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		for i, addr := range addrs {
 			inv := store.Invite{
 				ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
-				Email: addr, RequireSecure: c.secure, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
+				Email: addr, RequireSecure: c.secure || x.Account.RequireSecureSignIn, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
 				CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 			}
 			if err := x.Tx.CreateInvite(ctx, inv); err != nil {
@@ -147,7 +147,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 			created = append(created, inv)
 		}
 		msg = notify.Invite{AccountID: accountID, Team: x.Account.Name, InviterID: actor, InviterName: inviter.Name,
-			Role: role, RequireSecure: c.secure, ExpiresAt: expiry(now, life)}
+			Role: role, RequireSecure: c.secure || x.Account.RequireSecureSignIn, ExpiresAt: expiry(now, life)}
 		return nil
 	})
 	if err != nil {

@@ -229,7 +229,11 @@ func NeverExpires() InviteOption {
 }
 
 // RequireSecure makes the invite acceptable only by a user whose sign-in
-// method is secure (email with 2FA, Google or GitHub; see store.SignIn).
+// method is secure (by default email with 2FA, Google or GitHub; see
+// rbac.Policy.SignIns). Invites to a team that requires secure sign-in
+// (store.Account.RequireSecureSignIn) require it without the option, and
+// while the team requires it nobody signing in insecurely can accept any
+// invite to it.
 func RequireSecure() InviteOption {
 	return func(c *inviteConfig) { c.secure = true }
 }

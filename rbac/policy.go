@@ -1,6 +1,12 @@
 package rbac
 
-import "github.com/casbin/casbin/v2"
+import (
+	"fmt"
+
+	"github.com/casbin/casbin/v2"
+
+	"github.com/teamroster/roster/store"
+)
 
 // RoleID is a role's index in [Policy.Roles]: the compiled form of a Role
 // used by [Policy.Allowed]. IDs are only meaningful for the Policy that
@@ -52,6 +58,8 @@ type Policy struct {
 	top   RoleID
 
 	topByTransfer bool // see TopByTransfer
+	// signIns are the sign-in methods the policy accepts (see SignIns).
+	signIns store.SignIns
 }
 
 // Name returns the policy's name: "runpod" or "digitalocean" for the
@@ -244,4 +252,26 @@ func (p *Policy) WithTopByTransfer() *Policy {
 	c := *p
 	c.topByTransfer = true
 	return &c
+}
+
+// SignIns returns the sign-in methods the policy accepts and which of them
+// are secure: store.DefaultSignIns unless WithSignIn changed them. A team
+// that requires secure sign-in (store.Account.RequireSecureSignIn) lets
+// only members with a secure one act.
+func (p *Policy) SignIns() store.SignIns { return p.signIns }
+
+// WithSignIn returns a copy of p that accepts the sign-in method, as secure
+// or not, besides those p accepts; naming one of them changes whether it
+// is secure. It returns an error wrapping store.ErrInvalid if the name is
+// malformed (see store.SignIn.Valid).
+//
+//	p, err := rbac.DigitalOcean().WithSignIn("passkey", true)
+func (p *Policy) WithSignIn(method store.SignIn, secure bool) (*Policy, error) {
+	s, err := p.signIns.With(method, secure)
+	if err != nil {
+		return nil, fmt.Errorf("policy %s: %w", p.name, err)
+	}
+	c := *p
+	c.signIns = s
+	return &c, nil
 }

@@ -85,6 +85,11 @@ var (
 	// in. Packages built on rbac return it when a check finds no membership.
 	// It wraps store.ErrDenied.
 	ErrNotMember = store.Kinded(store.ErrDenied, "rbac: not a member")
+	// ErrSecureSignIn reports a member of a team that requires secure
+	// sign-in (store.Account.RequireSecureSignIn) whose sign-in method is
+	// not secure (Policy.SignIns): they may do nothing in the team until
+	// they enable a secure one. It wraps ErrDenied, and so store.ErrDenied.
+	ErrSecureSignIn = store.Kinded(ErrDenied, "rbac: the team requires secure sign-in; enable a secure sign-in method")
 	// ErrTopByTransfer reports an attempt to grant the top role directly
 	// where the policy grants it only by an ownership transfer (see
 	// Policy.TopByTransfer). It wraps store.ErrPrecondition: the transfer

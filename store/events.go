@@ -9,7 +9,9 @@ type EventAction string
 // The actions roster records. Every service uses these constants, so each
 // action is named in one place.
 const (
-	// EventAccountCreated records that a personal account was created.
+	// EventAccountCreated records that an account was created: a user's
+	// personal account, or a team a user created (its After names the
+	// kind).
 	EventAccountCreated EventAction = "account.created"
 	// EventAccountConverted records that a personal account became a team account.
 	EventAccountConverted EventAction = "account.converted"
@@ -19,6 +21,9 @@ const (
 	EventAccountTeamDeleted EventAction = "account.team_deleted"
 	// EventAccountOwnerChanged records that an account was handed over to a new owner.
 	EventAccountOwnerChanged EventAction = "account.owner_changed"
+	// EventAccountSecureSignIn records that a team started or stopped
+	// requiring secure sign-in of its members.
+	EventAccountSecureSignIn EventAction = "account.secure_sign_in_changed"
 	// EventMemberAdded records that a member was added to an account by another member.
 	EventMemberAdded EventAction = "member.added"
 	// EventMemberJoined records that a user joined an account by accepting an invite.

@@ -2,14 +2,18 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"time"
 )
 
 // SignIn is how a user signs in to the host application. Owners see it in
-// the members table, and invites may require a secure one.
+// the members table, invites may require a secure one, and a team may
+// require one of all its members (Account.RequireSecureSignIn). Which
+// methods exist and which are secure is the host's to say (see SignIns);
+// the store keeps the name.
 type SignIn string
 
-// The sign-in methods roster knows.
+// The sign-in methods roster knows by default, DigitalOcean's four.
 const (
 	SignInEmail    SignIn = "email"
 	SignInEmail2FA SignIn = "email+2fa"
@@ -17,19 +21,85 @@ const (
 	SignInGitHub   SignIn = "github"
 )
 
-// Valid reports whether s is one of the known sign-in methods.
+// MaxSignInLen is the longest sign-in method name, in bytes.
+const MaxSignInLen = 64
+
+// Valid reports whether s is a well-formed sign-in method name: 1 to
+// MaxSignInLen bytes of lower-case ASCII letters, digits and the characters
+// "+", "-", "_" and ".", starting with a letter. Whether the host accepts
+// the method is SignIns' to say.
 func (s SignIn) Valid() bool {
-	switch s {
+	if len(s) == 0 || len(s) > MaxSignInLen || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '+', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// SignIns is the set of sign-in methods a host accepts, each secure or not.
+// The zero value holds DigitalOcean's four methods, of which all but a bare
+// email and password are secure (DefaultSignIns); With adds the host's own,
+// such as "saml" or "passkey". A SignIns is a value: With returns a new one,
+// and a SignIns is safe for concurrent use.
+type SignIns struct {
+	extra map[SignIn]bool // methods added to or changed from the defaults: secure or not
+}
+
+// DefaultSignIns returns the default set: SignInEmail (not secure),
+// SignInEmail2FA, SignInGoogle and SignInGitHub (secure).
+func DefaultSignIns() SignIns { return SignIns{} }
+
+// With returns the set with method added, or changed, as secure or not. It
+// returns an error wrapping ErrInvalid if the name is malformed (see
+// SignIn.Valid).
+func (s SignIns) With(method SignIn, secure bool) (SignIns, error) {
+	if !method.Valid() {
+		return s, fmt.Errorf("%w: malformed sign-in method %q", ErrInvalid, method)
+	}
+	extra := make(map[SignIn]bool, len(s.extra)+1)
+	for m, sec := range s.extra {
+		extra[m] = sec
+	}
+	extra[method] = secure
+	return SignIns{extra: extra}, nil
+}
+
+// Known reports whether the host accepts method.
+func (s SignIns) Known(method SignIn) bool {
+	if _, ok := s.extra[method]; ok {
+		return true
+	}
+	switch method {
 	case SignInEmail, SignInEmail2FA, SignInGoogle, SignInGitHub:
 		return true
 	}
 	return false
 }
 
-// Secure reports whether s is a secure sign-in method: anything but a bare
-// email and password.
-func (s SignIn) Secure() bool {
-	return s == SignInEmail2FA || s == SignInGoogle || s == SignInGitHub
+// Secure reports whether method is a known, secure sign-in method.
+func (s SignIns) Secure(method SignIn) bool {
+	if sec, ok := s.extra[method]; ok {
+		return sec
+	}
+	return method == SignInEmail2FA || method == SignInGoogle || method == SignInGitHub
+}
+
+// Methods returns the known methods, sorted by name.
+func (s SignIns) Methods() []SignIn {
+	ms := []SignIn{SignInEmail, SignInEmail2FA, SignInGitHub, SignInGoogle}
+	for m := range s.extra {
+		if !slices.Contains(ms, m) {
+			ms = append(ms, m)
+		}
+	}
+	slices.Sort(ms)
+	return ms
 }
 
 // User is a person of the host application, known by the host's own user ID.
@@ -65,9 +135,13 @@ type Account struct {
 	// Owner is the account's owner: the user whose personal account it is
 	// or was, or who last accepted an ownership handover (a Transfer of kind
 	// TransferAccount). The owner is always a member of the account.
-	Owner     string
-	CreatedAt time.Time
-	UpdatedAt time.Time
+	Owner string
+	// RequireSecureSignIn means members whose sign-in method is not secure
+	// may do nothing in the account until they enable a secure one, and
+	// invitations made meanwhile require one. Teams only.
+	RequireSecureSignIn bool
+	CreatedAt           time.Time
+	UpdatedAt           time.Time
 }
 
 // Member is a user's membership of an account with a role. A personal

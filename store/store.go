@@ -90,10 +90,12 @@ type Store interface {
 }
 
 // SnapshotItem is one record delivered by Store.Snapshot: an account (only
-// AccountID set), a membership (AccountID, UserID and Role set) or a team
-// role (AccountID, Role and Actions set; UserID empty). Items come in no
-// particular order: in particular a membership may come before the team role
-// it names, so a reader resolves roles once the whole snapshot is read.
+// AccountID and RequireSecure set), a membership (AccountID, UserID and Role
+// set, and SignIn as below) or a team role (AccountID, Role and Actions
+// set; UserID empty). Items come in no particular order: in particular a
+// membership may come before the account or the team role it names, so a
+// reader resolves roles and sign-in requirements once the whole snapshot is
+// read.
 type SnapshotItem struct {
 	// AccountID is set for every item.
 	AccountID string
@@ -103,6 +105,12 @@ type SnapshotItem struct {
 	Role string
 	// Actions are the team role's actions; nil for other items.
 	Actions []string
+	// RequireSecure is an account's Account.RequireSecureSignIn.
+	RequireSecure bool
+	// SignIn is a member's sign-in method. It is set for every membership
+	// of an account that requires secure sign-in; a Store may leave it
+	// empty for others.
+	SignIn SignIn
 }
 
 // ChangeOp says what a Change did.
@@ -121,11 +129,15 @@ const (
 	RoleSet
 	// RoleDeleted: the account's team role named Role no longer exists.
 	RoleDeleted
-	// AccountUpdated: the account's fields (kind, name, owner) were
-	// replaced; UserID, Role and Actions are empty. Memberships are
-	// unchanged, so a reader of memberships may ignore it; it gives every
-	// commit that changes an account a revision.
+	// AccountUpdated: the account's fields (kind, name, owner, secure
+	// sign-in) were replaced; RequireSecure is its
+	// Account.RequireSecureSignIn, UserID, Role and Actions are empty. It
+	// gives every commit that changes an account a revision.
 	AccountUpdated
+	// UserUpdated: the user UserID now signs in with SignIn; AccountID,
+	// Role and Actions are empty. It is recorded only when the sign-in
+	// method changed.
+	UserUpdated
 )
 
 // String returns the name of the operation.
@@ -143,15 +155,19 @@ func (op ChangeOp) String() string {
 		return "role.deleted"
 	case AccountUpdated:
 		return "account.updated"
+	case UserUpdated:
+		return "user.updated"
 	}
 	return "unknown"
 }
 
-// Change is one change to the data Can depends on (accounts, memberships and
-// team roles), as recorded by a committed transaction. Op says which fields
-// are set: AccountID always; UserID for MemberSet and MemberDeleted; Role for
-// MemberSet, RoleSet and RoleDeleted; none other for AccountCreated and
-// AccountUpdated.
+// Change is one change to the data Can depends on (accounts, memberships,
+// team roles and members' sign-in methods), as recorded by a committed
+// transaction. Op says which fields are set: AccountID for every op but
+// UserUpdated; UserID for MemberSet, MemberDeleted and UserUpdated; Role
+// for MemberSet, RoleSet and RoleDeleted; Actions for RoleSet;
+// RequireSecure for AccountCreated and AccountUpdated; SignIn for MemberSet
+// (the member's sign-in method when the change was made) and UserUpdated.
 type Change struct {
 	Revision  Revision
 	Op        ChangeOp
@@ -160,6 +176,10 @@ type Change struct {
 	Role      string
 	// Actions are a RoleSet change's actions; nil otherwise.
 	Actions []string
+	// RequireSecure is the account's Account.RequireSecureSignIn.
+	RequireSecure bool
+	// SignIn is the member's or user's sign-in method.
+	SignIn SignIn
 }
 
 // Commit is what a committed Update reports: its revision and, in the order
@@ -183,7 +203,8 @@ type Tx interface {
 	User(ctx context.Context, id string) (User, error)
 	// UpdateUser replaces the email, name and sign-in method of the stored
 	// user with u.ID by u's; CreatedAt and ActiveAccount are kept
-	// (ActiveAccount changes only through SetActiveAccount). It returns
+	// (ActiveAccount changes only through SetActiveAccount). If the sign-in
+	// method changed it records a UserUpdated change. It returns
 	// ErrNotFound if there is no such user.
 	UpdateUser(ctx context.Context, u User) error
 	// SetActiveAccount compares and sets the active account of the user
@@ -215,19 +236,23 @@ type Tx interface {
 	// It returns ErrNotFound if there is no such account.
 	LockAccount(ctx context.Context, id string) (Account, error)
 	// UpdateAccount replaces the stored account with a.ID by a (CreatedAt is
-	// kept) and records an AccountUpdated change. It returns ErrNotFound if
-	// there is none.
+	// kept) and records an AccountUpdated change. If RequireSecureSignIn
+	// changed, it then records a MemberSet change for every member of the
+	// account, with their role and sign-in method, so that a reader of
+	// changes learns the sign-in methods it now needs. It returns
+	// ErrNotFound if there is none.
 	UpdateAccount(ctx context.Context, a Account) error
 
-	// CreateMember inserts m and records a MemberSet change. It returns
+	// CreateMember inserts m and records a MemberSet change (with the
+	// user's sign-in method, as UpdateMember's). It returns
 	// ErrExists if the user is already a member of the account, and
 	// ErrNotFound if the account or the user does not exist.
 	CreateMember(ctx context.Context, m Member) error
 	// Member returns the membership of userID in accountID, or ErrNotFound.
 	Member(ctx context.Context, accountID, userID string) (Member, error)
 	// UpdateMember replaces the stored membership (AccountID, UserID) by m
-	// (JoinedAt is kept) and records a MemberSet change. It returns
-	// ErrNotFound if there is none.
+	// (JoinedAt is kept) and records a MemberSet change, with the user's
+	// sign-in method. It returns ErrNotFound if there is none.
 	UpdateMember(ctx context.Context, m Member) error
 	// DeleteMember removes the membership and records a MemberDeleted
 	// change. It returns ErrNotFound if there is none.

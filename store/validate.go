@@ -92,8 +92,8 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-// Validate checks the user's fields: a valid ID, email, name and sign-in
-// method; ActiveAccount, when set, must be a valid ID. It returns nil or an
+// Validate checks the user's fields: a valid ID, email, name and a
+// well-formed sign-in method (whether the host accepts it is SignIns'); ActiveAccount, when set, must be a valid ID. It returns nil or an
 // error wrapping ErrInvalid. teams.Service.CreateUser applies it, so a host
 // application can check a new user the same way first. It is safe for
 // concurrent use.
@@ -108,7 +108,7 @@ func (u User) Validate() error {
 		return err
 	}
 	if !u.SignIn.Valid() {
-		return fmt.Errorf("%w: unknown sign-in method %q", ErrInvalid, u.SignIn)
+		return fmt.Errorf("%w: malformed sign-in method %q", ErrInvalid, u.SignIn)
 	}
 	if u.ActiveAccount != "" {
 		return ValidateID("active account", u.ActiveAccount)

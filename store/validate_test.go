@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,7 +51,7 @@ func TestValidate(t *testing.T) {
 		{"an email with a non-ASCII lookalike", store.ValidateEmail("аlice@example.com")},
 		{"an email without a domain dot", store.ValidateEmail("alice@localhost")},
 		{"an email over the length limit", store.ValidateEmail(strings.Repeat("a", 64) + "@" + strings.Repeat("b", 190) + ".com")},
-		{"a user with an unknown sign-in method", store.User{ID: "u", Email: "u@example.com", Name: "U", SignIn: "sms"}.Validate()},
+		{"a user with a malformed sign-in method", store.User{ID: "u", Email: "u@example.com", Name: "U", SignIn: "SMS code"}.Validate()},
 		{"a user with a malformed active account", store.User{ID: "u", Email: "u@example.com", Name: "U", SignIn: store.SignInEmail, ActiveAccount: "a b"}.Validate()},
 	} {
 		t.Run(tc.name+" is invalid", func(t *testing.T) {
@@ -62,19 +63,45 @@ func TestValidate(t *testing.T) {
 }
 
 func TestSignIn(t *testing.T) {
+	custom, err := store.DefaultSignIns().With("saml", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if custom, err = custom.With(store.SignInGitHub, false); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
-		s             store.SignIn
-		valid, secure bool
+		s                    store.SignIn
+		valid, known, secure bool
+		cknown, csecure      bool // in custom
 	}{
-		{store.SignInEmail, true, false},
-		{store.SignInEmail2FA, true, true},
-		{store.SignInGoogle, true, true},
-		{store.SignInGitHub, true, true},
-		{"password", false, false},
-		{"", false, false},
+		{store.SignInEmail, true, true, false, true, false},
+		{store.SignInEmail2FA, true, true, true, true, true},
+		{store.SignInGoogle, true, true, true, true, true},
+		{store.SignInGitHub, true, true, true, true, false},
+		{"saml", true, false, false, true, true},
+		{"password", true, false, false, false, false},
+		{"", false, false, false, false, false},
+		{"SAML", false, false, false, false, false},
+		{"1password", false, false, false, false, false},
+		{"a b", false, false, false, false, false},
+		{store.SignIn(strings.Repeat("a", store.MaxSignInLen+1)), false, false, false, false, false},
 	} {
-		if tc.s.Valid() != tc.valid || tc.s.Secure() != tc.secure {
-			t.Errorf("%q: Valid %v Secure %v, want %v %v", tc.s, tc.s.Valid(), tc.s.Secure(), tc.valid, tc.secure)
+		d := store.DefaultSignIns()
+		if tc.s.Valid() != tc.valid || d.Known(tc.s) != tc.known || d.Secure(tc.s) != tc.secure ||
+			custom.Known(tc.s) != tc.cknown || custom.Secure(tc.s) != tc.csecure {
+			t.Errorf("%q: Valid %v, default Known %v Secure %v, custom Known %v Secure %v; want %v, %v %v, %v %v",
+				tc.s, tc.s.Valid(), d.Known(tc.s), d.Secure(tc.s), custom.Known(tc.s), custom.Secure(tc.s),
+				tc.valid, tc.known, tc.secure, tc.cknown, tc.csecure)
 		}
+	}
+	if _, err := custom.With("Not Valid", true); !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("With a malformed name: %v, want ErrInvalid", err)
+	}
+	if got, want := custom.Methods(), []store.SignIn{"email", "email+2fa", "github", "google", "saml"}; !slices.Equal(got, want) {
+		t.Errorf("Methods = %v, want %v", got, want)
+	}
+	if store.DefaultSignIns().Known("saml") {
+		t.Error("With changed the set it was called on")
 	}
 }

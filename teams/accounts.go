@@ -10,6 +10,35 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
+// CreateTeam creates a team account named name, owned by actor, who holds
+// the policy's top role in it; the actor's other accounts, their personal
+// account among them, are unchanged, and so is the account they work in
+// (Switch moves them to the new team). A user may own and belong to any
+// number of teams. ConvertToTeam turns a personal account into a team
+// instead, keeping its ID and resources. It returns the team, or an error
+// wrapping store.ErrInvalid or store.ErrNotFound (no such user).
+func (s *Service) CreateTeam(ctx context.Context, actor, name string) (store.Account, error) {
+	var out store.Account
+	err := check.IDs(check.ID("actor", actor))
+	if err == nil {
+		err = store.ValidateName("team name", name)
+	}
+	if err == nil {
+		_, err = s.door.Update(ctx, txn.Call{Actor: actor, Need: txn.Anyone}, func(c *txn.Change) error {
+			if _, err := c.Tx.User(ctx, actor); err != nil {
+				return err
+			}
+			now := c.Now()
+			out = store.Account{ID: txn.NewID("acc"), Kind: store.Team, Name: name, Owner: actor, CreatedAt: now, UpdatedAt: now}
+			return s.createAccount(ctx, c, out, map[string]string{})
+		})
+	}
+	if err != nil {
+		return store.Account{}, fmt.Errorf("create team %q by %q: %w", name, actor, err)
+	}
+	return out, nil
+}
+
 // ConvertToTeam turns the personal account into a team account named name.
 // The account keeps its ID, so everything the host application attached to
 // it stays attached, and its owner stays its owner, with the top role. Only
@@ -122,7 +151,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			}
 			acct := c.Account
 			before := acct
-			acct.Kind, acct.Name, acct.UpdatedAt = store.Personal, "", c.Now()
+			acct.Kind, acct.Name, acct.RequireSecureSignIn, acct.UpdatedAt = store.Personal, "", false, c.Now()
 			if err := c.Tx.UpdateAccount(ctx, acct); err != nil {
 				return err
 			}

@@ -47,6 +47,11 @@ var (
 	// team, convert the account, hand it over). It wraps rbac.ErrDenied,
 	// and so store.ErrDenied.
 	ErrNotOwner = store.Kinded(rbac.ErrDenied, "teams: only the account owner may do this")
+	// ErrInsecureActor means a member who signs in insecurely tried to
+	// make their team require secure sign-in, which would lock them out:
+	// they enable a secure sign-in method first. It wraps
+	// store.ErrPrecondition.
+	ErrInsecureActor = store.Kinded(store.ErrPrecondition, "teams: enable a secure sign-in method yourself before requiring one")
 	// ErrTransferClosed means the ownership transfer is done, cancelled, or
 	// not at the step asked for (a link used twice, or accepted before it
 	// was confirmed). It wraps store.ErrPrecondition rather than
@@ -169,41 +174,67 @@ func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 // own user ID) together with their personal account, which they own and in
 // which they hold the policy's top role, and makes that account the user's
 // active one. It returns the personal account, or an error wrapping
-// store.ErrInvalid (a field of u is malformed) or store.ErrExists (the user
-// ID is taken).
+// store.ErrInvalid (a field of u is malformed, or its sign-in method is
+// not one the policy accepts: rbac.Policy.SignIns) or store.ErrExists (the
+// user ID is taken). UpsertUser creates or updates, for sign-in callbacks.
 func (s *Service) CreateUser(ctx context.Context, u store.User) (store.Account, error) {
-	fail := func(err error) (store.Account, error) {
+	var acct store.Account
+	err := s.validUser(u)
+	if err == nil {
+		_, err = s.door.Update(ctx, txn.Call{Actor: u.ID, Need: txn.Anyone}, func(c *txn.Change) (err error) {
+			acct, err = s.createUser(ctx, c, u)
+			return err
+		})
+	}
+	if err != nil {
 		return store.Account{}, fmt.Errorf("create user %q: %w", u.ID, err)
 	}
-	acct := store.Account{ID: txn.NewID("acc"), Kind: store.Personal, Owner: u.ID}
-	u.ActiveAccount = acct.ID
-	if err := u.Validate(); err != nil {
-		return fail(err)
-	}
-	_, err := s.door.Update(ctx, txn.Call{Actor: u.ID, Need: txn.Anyone}, func(c *txn.Change) error {
-		now := c.Now()
-		u.CreatedAt, acct.CreatedAt, acct.UpdatedAt = now, now, now
-		if err := c.Tx.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		if err := c.Tx.CreateAccount(ctx, acct); err != nil {
-			return err
-		}
-		top := string(s.policy.Top())
-		if err := c.Tx.CreateMember(ctx, store.Member{AccountID: acct.ID, UserID: u.ID, Role: top, JoinedAt: now}); err != nil {
-			return err
-		}
-		_, err := c.Record(store.Event{
-			AccountID: acct.ID, Action: store.EventAccountCreated,
-			ResourceType: "account", ResourceID: acct.ID,
-			After: txn.EventValue(map[string]string{"kind": string(acct.Kind), "owner": u.ID, "email": u.Email, "name": u.Name, "role": top}),
-		})
-		return err
-	})
-	if err != nil {
-		return fail(err)
-	}
 	return acct, nil
+}
+
+// validUser checks u's fields as store.User.Validate does, and that the
+// policy accepts its sign-in method.
+func (s *Service) validUser(u store.User) error {
+	if err := u.Validate(); err != nil {
+		return err
+	}
+	if !s.policy.SignIns().Known(u.SignIn) {
+		return fmt.Errorf("%w: sign-in method %q is not one the policy accepts", store.ErrInvalid, u.SignIn)
+	}
+	return nil
+}
+
+// createUser creates the valid user u with their personal account, active,
+// and records it, in the call's transaction.
+func (s *Service) createUser(ctx context.Context, c *txn.Change, u store.User) (store.Account, error) {
+	now := c.Now()
+	acct := store.Account{ID: txn.NewID("acc"), Kind: store.Personal, Owner: u.ID, CreatedAt: now, UpdatedAt: now}
+	u.ActiveAccount, u.CreatedAt = acct.ID, now
+	if err := c.Tx.CreateUser(ctx, u); err != nil {
+		return store.Account{}, err
+	}
+	return acct, s.createAccount(ctx, c, acct, map[string]string{"email": u.Email, "name": u.Name})
+}
+
+// createAccount creates acct with its owner as its one member, holding the
+// top role, and records it with the fields of after.
+func (s *Service) createAccount(ctx context.Context, c *txn.Change, acct store.Account, after map[string]string) error {
+	if err := c.Tx.CreateAccount(ctx, acct); err != nil {
+		return err
+	}
+	top := string(s.policy.Top())
+	if err := c.Tx.CreateMember(ctx, store.Member{AccountID: acct.ID, UserID: acct.Owner, Role: top, JoinedAt: acct.CreatedAt}); err != nil {
+		return err
+	}
+	after["kind"], after["owner"], after["role"] = string(acct.Kind), acct.Owner, top
+	if acct.Name != "" {
+		after["name"] = acct.Name
+	}
+	_, err := c.Record(store.Event{
+		AccountID: acct.ID, Action: store.EventAccountCreated,
+		ResourceType: "account", ResourceID: acct.ID, After: txn.EventValue(after),
+	})
+	return err
 }
 
 // User returns the user with the given ID. It returns an error wrapping

@@ -114,13 +114,14 @@ func (s *MemStore) Snapshot(ctx context.Context, fn func(store.SnapshotItem) err
 		return 0, fmt.Errorf("memstore: snapshot: %w", store.ErrClosed)
 	}
 	d := s.cur.Load()
-	for id := range d.accounts {
-		if err := fn(store.SnapshotItem{AccountID: id}); err != nil {
+	for id, a := range d.accounts {
+		if err := fn(store.SnapshotItem{AccountID: id, RequireSecure: a.RequireSecureSignIn}); err != nil {
 			return 0, err
 		}
 	}
 	for _, m := range d.members {
-		if err := fn(store.SnapshotItem{AccountID: m.AccountID, UserID: m.UserID, Role: m.Role}); err != nil {
+		it := store.SnapshotItem{AccountID: m.AccountID, UserID: m.UserID, Role: m.Role, SignIn: d.users[m.UserID].SignIn}
+		if err := fn(it); err != nil {
 			return 0, err
 		}
 	}
@@ -219,6 +220,9 @@ func (t *tx) UpdateUser(_ context.Context, u store.User) error {
 	}
 	u.CreatedAt, u.ActiveAccount = old.CreatedAt, old.ActiveAccount
 	t.d.users[u.ID] = u
+	if u.SignIn != old.SignIn {
+		t.pending = append(t.pending, store.Change{Op: store.UserUpdated, UserID: u.ID, SignIn: u.SignIn})
+	}
 	return nil
 }
 
@@ -257,7 +261,7 @@ func (t *tx) CreateAccount(_ context.Context, a store.Account) error {
 	}
 	a.CreatedAt, a.UpdatedAt = utc(a.CreatedAt), utc(a.UpdatedAt)
 	t.d.accounts[a.ID] = a
-	t.pending = append(t.pending, store.Change{Op: store.AccountCreated, AccountID: a.ID})
+	t.pending = append(t.pending, store.Change{Op: store.AccountCreated, AccountID: a.ID, RequireSecure: a.RequireSecureSignIn})
 	return nil
 }
 
@@ -279,7 +283,15 @@ func (t *tx) UpdateAccount(_ context.Context, a store.Account) error {
 	}
 	a.CreatedAt, a.UpdatedAt = old.CreatedAt, utc(a.UpdatedAt)
 	t.d.accounts[a.ID] = a
-	t.pending = append(t.pending, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
+	t.pending = append(t.pending, store.Change{Op: store.AccountUpdated, AccountID: a.ID, RequireSecure: a.RequireSecureSignIn})
+	if a.RequireSecureSignIn != old.RequireSecureSignIn {
+		// Readers of changes need every member's sign-in method now.
+		members := list(t.d.members, func(m store.Member) bool { return m.AccountID == a.ID }, same,
+			func(a, b store.Member) int { return strings.Compare(a.UserID, b.UserID) })
+		for _, m := range members {
+			t.memberSet(m)
+		}
+	}
 	return nil
 }
 
@@ -295,8 +307,14 @@ func (t *tx) CreateMember(_ context.Context, m store.Member) error {
 	}
 	m.JoinedAt = utc(m.JoinedAt)
 	t.d.members[k] = m
-	t.pending = append(t.pending, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
+	t.memberSet(m)
 	return nil
+}
+
+// memberSet records a MemberSet change for m, with the user's sign-in
+// method.
+func (t *tx) memberSet(m store.Member) {
+	t.pending = append(t.pending, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role, SignIn: t.d.users[m.UserID].SignIn})
 }
 
 func (t *tx) Member(_ context.Context, accountID, userID string) (store.Member, error) {
@@ -312,7 +330,7 @@ func (t *tx) UpdateMember(_ context.Context, m store.Member) error {
 	}
 	m.JoinedAt = old.JoinedAt
 	t.d.members[k] = m
-	t.pending = append(t.pending, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
+	t.memberSet(m)
 	return nil
 }
 

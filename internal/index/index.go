@@ -94,6 +94,9 @@ type Index struct {
 	// maxTeamRoles is the number of team role IDs there are:
 	// roleAbsent - customBase. Tests lower it.
 	maxTeamRoles uint32
+	// requiring holds the accounts that require secure sign-in: the slots
+	// of their members whose sign-in method is not secure carry insecure.
+	requiring map[string]bool
 
 	rev atomic.Uint64
 	// changed is closed, and replaced, whenever rev advances: Changed
@@ -132,7 +135,7 @@ var ErrFull = store.Kinded(store.ErrBackend, "index: the in-memory index is full
 // New returns an empty Index deciding with p, at revision 0; Load fills it.
 func New(p *rbac.Policy) *Index {
 	ix := &Index{policy: p, seed: rand.Uint64(), fallback: !p.Compiled(),
-		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase}
+		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase, requiring: map[string]bool{}}
 	ix.actions.init(p)
 	if actions := p.Actions(); len(actions) <= 64 {
 		for r := range p.Roles() {
@@ -176,7 +179,9 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		lastAccount string // consecutive items often share the account
 		entries     []entry
 		later       []laterRole // entries whose role is not the policy's
+		insecureAt  []laterRole // entries whose sign-in method is not secure
 	)
+	signIns := ix.policy.SignIns()
 	records := ix.view.Load().records
 	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
 		if !indexable(it.AccountID) {
@@ -191,6 +196,9 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		if it.UserID == "" && it.Role != "" {
 			return ix.setTeamRole(it.AccountID, it.Role, it.Actions)
 		}
+		if it.UserID == "" && it.RequireSecure {
+			ix.setRequiring(it.AccountID, true)
+		}
 		if !indexable(it.UserID) {
 			return nil // an account, or a user ID the index does not hold
 		}
@@ -204,6 +212,11 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		} else {
 			later = append(later, laterRole{at: len(entries), account: it.AccountID, role: it.Role})
 		}
+		// A Store may leave SignIn empty for accounts that do not require
+		// secure sign-in; which do is known after the snapshot.
+		if (it.SignIn != "" || ix.requiring[it.AccountID]) && !signIns.Secure(it.SignIn) {
+			insecureAt = append(insecureAt, laterRole{at: len(entries), account: it.AccountID})
+		}
 		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
 		return nil
 	})
@@ -212,6 +225,11 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	}
 	for _, l := range later {
 		entries[l.at].role = ix.roleID(l.account, l.role)
+	}
+	for _, l := range insecureAt {
+		if ix.requiring[l.account] {
+			entries[l.at].role |= insecure
+		}
 	}
 	ix.publishCustom()
 	ix.place(entries)
@@ -225,7 +243,8 @@ type entry struct {
 }
 
 // laterRole is a membership Load resolves after the snapshot: entries[at],
-// which holds role in account, a role that is not the policy's.
+// which holds role in account, a role that is not the policy's, or whose
+// sign-in method is not secure.
 type laterRole struct {
 	at            int
 	account, role string
@@ -328,8 +347,13 @@ func (ix *Index) applyChanges(changes []store.Change) error {
 			if indexable(ch.AccountID) {
 				err = ix.internAccount(ch.AccountID)
 			}
+			ix.setRequiring(ch.AccountID, ch.RequireSecure)
+		case store.AccountUpdated:
+			ix.setRequiring(ch.AccountID, ch.RequireSecure)
+		case store.UserUpdated:
+			ix.setSignIn(ch.UserID, ch.SignIn)
 		case store.MemberSet:
-			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role)
+			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role, ch.SignIn)
 		case store.MemberDeleted:
 			ix.deleteMember(ch.AccountID, ch.UserID)
 		case store.RoleSet:
@@ -439,6 +463,9 @@ type Answer struct {
 	// Role is the member's role; empty if the user is not a member or
 	// RoleKnown is false.
 	Role rbac.Role
+	// InsecureSignIn says the account requires secure sign-in and the
+	// member's sign-in method is not secure, so they may do nothing.
+	InsecureSignIn bool
 	// Allowed is the answer Allowed gives.
 	Allowed bool
 }
@@ -452,7 +479,7 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
-			a := Answer{AccountKnown: true, Member: true, RoleKnown: r != noRole, Role: ix.roleName(r)}
+			a := Answer{AccountKnown: true, Member: true, RoleKnown: r&^insecure != noRole, Role: ix.roleName(r), InsecureSignIn: r&insecure != 0}
 			if ix.fallback {
 				a.Allowed = ix.decide(r, account, action)
 			} else if aid, ok := ix.actions.id(action); ok {

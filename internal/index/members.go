@@ -1,8 +1,9 @@
 package index
 
 import (
-	"math"
 	"sync/atomic"
+
+	"github.com/teamroster/roster/store"
 )
 
 // memberSlot is one slot of the membership table; record 0 is an empty
@@ -12,7 +13,7 @@ import (
 type memberSlot struct {
 	tag    atomic.Uint32 // the high 32 bits of the membership's hash
 	record atomic.Uint32 // the position of (account ID, user ID) in view.records
-	role   atomic.Uint32 // a role ID (see customBase), or roleAbsent
+	role   atomic.Uint32 // a role ID (see customBase), maybe | insecure, or roleAbsent
 }
 
 // Role IDs. A membership's role is one of these, as a uint32.
@@ -24,10 +25,15 @@ const (
 	// roleAbsent marks a deleted membership (a tombstone): the slot keeps
 	// its key so that probing goes on past it, and the same membership
 	// added again takes it back.
-	roleAbsent uint32 = math.MaxUint32 - 1
+	roleAbsent uint32 = insecure - 2
 	// noRole marks a stored role that is neither the policy's nor a team
 	// role of its account: it allows nothing.
-	noRole uint32 = math.MaxUint32
+	noRole uint32 = insecure - 1
+	// insecure, added to a role ID, marks a member of an account that
+	// requires secure sign-in whose sign-in method is not secure: they may
+	// do nothing. A role ID with it set is above every other, so the
+	// readers' bounds checks refuse it at no extra cost.
+	insecure uint32 = 1 << 31
 )
 
 // membersFor returns the size of a membership table for n memberships: 60%
@@ -129,9 +135,9 @@ func findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *me
 	}
 }
 
-// setMember makes user a member of the account with role. The caller holds
-// ix.mu.
-func (ix *Index) setMember(account, user, role string) error {
+// setMember makes user, who signs in with signIn, a member of the account
+// with role. The caller holds ix.mu.
+func (ix *Index) setMember(account, user, role string, signIn store.SignIn) error {
 	if !indexable(account) {
 		return nil
 	}
@@ -143,6 +149,9 @@ func (ix *Index) setMember(account, user, role string) error {
 		// Readers must find the team role's definition once they
 		// find the membership holding it.
 		ix.publishCustom()
+	}
+	if ix.requiring[account] && !ix.policy.SignIns().Secure(signIn) {
+		id |= insecure
 	}
 	v := ix.view.Load()
 	tag := memberTag(ix.seed, account, user)
@@ -173,6 +182,37 @@ func (ix *Index) setMember(account, user, role string) error {
 	ix.live++
 	ix.liveBytes += v.records.pairSize(rec)
 	return nil
+}
+
+// setSignIn marks the memberships of user in the accounts that require
+// secure sign-in as the sign-in method says. The caller holds ix.mu.
+func (ix *Index) setSignIn(user string, signIn store.SignIn) {
+	v := ix.view.Load()
+	secure := ix.policy.SignIns().Secure(signIn)
+	for account := range ix.requiring {
+		s := ix.findMember(v, account, user)
+		if s == nil {
+			continue
+		}
+		if r := s.role.Load(); r != roleAbsent {
+			if secure {
+				s.role.Store(r &^ insecure)
+			} else {
+				s.role.Store(r | insecure)
+			}
+		}
+	}
+}
+
+// setRequiring notes whether the account requires secure sign-in. Its
+// members' slots change with the MemberSet changes that follow (see
+// store.Tx.UpdateAccount). The caller holds ix.mu.
+func (ix *Index) setRequiring(account string, require bool) {
+	if require && indexable(account) {
+		ix.requiring[account] = true
+	} else {
+		delete(ix.requiring, account)
+	}
 }
 
 // deleteMember removes user from the account. The caller holds ix.mu.

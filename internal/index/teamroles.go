@@ -13,9 +13,10 @@ type customRole struct {
 	actions []uint64
 }
 
-// roleName returns the name of role id: the policy's role, or a team role;
-// "" for noRole.
+// roleName returns the name of role id (with or without insecure): the
+// policy's role, or a team role; "" for noRole.
 func (ix *Index) roleName(id uint32) rbac.Role {
+	id &^= insecure
 	if id < customBase {
 		return ix.policy.Role(rbac.RoleID(id))
 	}

@@ -8,7 +8,8 @@
 //   - authorizes the actor with the decision Can makes for that account (see
 //     internal/authz): their membership, their role's rights in that account
 //     under the policy (Casbin for that account, for a policy that is not
-//     compiled), and the account's team roles;
+//     compiled), the account's team roles, and, in a team that requires
+//     secure sign-in, their sign-in method;
 //   - runs the change, stamping every event it records with the Door's clock
 //     and linking it into the account's hash chain (internal/chain);
 //   - records a refusal by the policy as a denied event, by one rule for every
@@ -131,7 +132,10 @@ type Change struct {
 
 // Update runs fn in a write transaction for call: it locks the account
 // (found with call.Find if set), authorizes the actor as call.Need says,
-// runs fn, and commits if fn returns nil. A refusal by the policy (an
+// runs fn, and commits if fn returns nil. A member of a team that requires
+// secure sign-in whose sign-in method is not secure has no rights there, as
+// in Can: a call that needs a permission or a membership is refused with
+// rbac.ErrSecureSignIn. A refusal by the policy (an
 // error wrapping rbac.ErrDenied) of an actor who is a member of the account
 // is recorded as a denied call.Event, in a transaction of its own that
 // locks the account and checks they are still a member. After a commit it
@@ -232,6 +236,19 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 			return nil, fmt.Errorf("%s is not a member of %s: %w", call.Actor, account, rbac.ErrNotMember)
 		}
 	}
+	if c.Actor.UserID != "" && c.Account.RequireSecureSignIn {
+		u, err := tx.User(ctx, c.Actor.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !d.policy.SignIns().Secure(u.SignIn) {
+			// As Can: a member who signs in insecurely may do nothing.
+			c.Rights = authz.None(d.policy, account)
+			if call.Need != Anyone {
+				return nil, fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
+			}
+		}
+	}
 	if call.Need == Permission && !c.Rights.Allows(call.Action) {
 		return nil, fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, call.Action, rbac.ErrDenied)
 	}
@@ -249,14 +266,15 @@ func (d *Door) refused(ctx context.Context, call Call, err error) error {
 		return err
 	}
 	member := call
-	member.Need = Membership
+	member.Need = Anyone
 	_, rerr := d.store.Update(ctx, func(tx store.Tx) error {
 		ct := chain.Wrap(tx)
 		c, berr := d.begin(ctx, ct, member, true)
-		if errors.Is(berr, rbac.ErrNotMember) {
-			return nil
-		} else if berr != nil {
+		if berr != nil {
 			return berr
+		}
+		if c.Actor.UserID == "" {
+			return nil // not a member: outsiders do not write to the log
 		}
 		if _, err := c.Record(store.Event{
 			Action: call.Event, ResourceType: call.Resource.Type, ResourceID: call.Resource.ID,

@@ -31,7 +31,7 @@ func SnapshotReaders(ctx context.Context, s *Store) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	sources, end := s.memberSources(ctx, gtx, rev)
+	sources, end := s.memberSources(ctx, gtx, rev, false)
 	end()
 	return len(sources), nil
 }

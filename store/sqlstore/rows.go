@@ -40,6 +40,7 @@ type accountRow struct {
 	Kind    string       `gorm:"column:kind"`
 	Name    string       `gorm:"column:name"`
 	Owner   string       `gorm:"column:owner"`
+	Secure  bool         `gorm:"column:require_secure"`
 	Created sql.NullTime `gorm:"column:created_at"`
 	Updated sql.NullTime `gorm:"column:updated_at"`
 }
@@ -48,12 +49,13 @@ func (accountRow) TableName() string { return "roster_accounts" }
 
 func (r accountRow) account() store.Account {
 	return store.Account{
-		ID:        r.ID,
-		Kind:      store.AccountKind(r.Kind),
-		Name:      r.Name,
-		Owner:     r.Owner,
-		CreatedAt: fromDB(r.Created),
-		UpdatedAt: fromDB(r.Updated),
+		ID:                  r.ID,
+		Kind:                store.AccountKind(r.Kind),
+		Name:                r.Name,
+		Owner:               r.Owner,
+		RequireSecureSignIn: r.Secure,
+		CreatedAt:           fromDB(r.Created),
+		UpdatedAt:           fromDB(r.Updated),
 	}
 }
 
@@ -248,18 +250,22 @@ type changeRow struct {
 	UserID    string `gorm:"column:user_id"`
 	Role      string `gorm:"column:role"`
 	Actions   string `gorm:"column:actions"`
+	Secure    bool   `gorm:"column:require_secure"`
+	SignIn    string `gorm:"column:sign_in"`
 }
 
 func (changeRow) TableName() string { return "roster_changes" }
 
 func (r changeRow) change() store.Change {
 	return store.Change{
-		Revision:  store.Revision(r.Revision),
-		Op:        store.ChangeOp(r.Op),
-		AccountID: r.AccountID,
-		UserID:    r.UserID,
-		Role:      r.Role,
-		Actions:   splitActions(r.Actions),
+		Revision:      store.Revision(r.Revision),
+		Op:            store.ChangeOp(r.Op),
+		AccountID:     r.AccountID,
+		UserID:        r.UserID,
+		Role:          r.Role,
+		Actions:       splitActions(r.Actions),
+		RequireSecure: r.Secure,
+		SignIn:        store.SignIn(r.SignIn),
 	}
 }
 

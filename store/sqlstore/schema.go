@@ -167,6 +167,9 @@ var addedColumns = []struct{ table, column, definition string }{
 	{"roster_changes", "actions", "{text} NOT NULL DEFAULT ''"},
 	// Transfers stored before kinds existed granted the top role.
 	{"roster_transfers", "kind", "{text} NOT NULL DEFAULT 'role'"},
+	{"roster_accounts", "require_secure", "BOOLEAN NOT NULL DEFAULT FALSE"},
+	{"roster_changes", "require_secure", "BOOLEAN NOT NULL DEFAULT FALSE"},
+	{"roster_changes", "sign_in", "{text} NOT NULL DEFAULT ''"},
 }
 
 // columnExists is the query, per dialect, that finds a column of a table in

@@ -59,9 +59,10 @@ type rowSource struct {
 type rowForm int
 
 const (
-	accountIDs   rowForm = iota + 1 // an account ID
-	memberCols                      // account ID, user ID, role
-	packedMember                    // a membership packed into one column (see packedMembers)
+	accountIDs    rowForm = iota + 1 // an account ID and whether it requires secure sign-in
+	memberCols                       // account ID, user ID, role
+	packedMember                     // a membership packed into one column (see packedMembers)
+	memberSignIns                    // account ID, user ID, role, sign-in method
 )
 
 // packedMembers selects every membership packed into one text column:
@@ -122,14 +123,21 @@ func (s *Store) readRevision(ctx context.Context, gtx *gorm.DB) (int64, error) {
 // memberSources returns the queries that read the memberships of the
 // snapshot gtx, which saw revision rev: two halves of the table read by two
 // connections when the store allows it and the table is large, else one
-// query on gtx. The returned function ends the second transaction, if any.
-func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64) ([]rowSource, func()) {
+// query on gtx. With notSecure, they leave out the members of accounts
+// that require secure sign-in. The returned function ends the second
+// transaction, if any.
+func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64, notSecure bool) ([]rowSource, func()) {
 	all, form := "SELECT account_id, user_id, role FROM roster_members", memberCols
 	if s.dialect == sqliteDialect {
 		var enc string
 		if gtx.Raw("PRAGMA encoding").Row().Scan(&enc) == nil && enc == "UTF-8" {
 			all, form = packedMembers, packedMember
 		}
+	}
+	where := " WHERE "
+	if notSecure {
+		all += " WHERE account_id NOT IN (SELECT id FROM roster_accounts WHERE require_secure)"
+		where = " AND "
 	}
 	single := []rowSource{{tx: gtx, query: all, form: form}}
 	none := func() {}
@@ -162,8 +170,8 @@ func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64) ([]r
 	}
 	mid := lo.Int64 + (hi.Int64-lo.Int64)/2
 	return []rowSource{
-		{tx: gtx, query: all + " WHERE rowid <= ?", args: []any{mid}, form: form},
-		{tx: other, query: all + " WHERE rowid > ?", args: []any{mid}, form: form},
+		{tx: gtx, query: all + where + "rowid <= ?", args: []any{mid}, form: form},
+		{tx: other, query: all + where + "rowid > ?", args: []any{mid}, form: form},
 	}, end
 }
 
@@ -255,9 +263,11 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 		var it store.SnapshotItem
 		switch src.form {
 		case accountIDs:
-			err = rows.Scan(&it.AccountID)
+			err = rows.Scan(&it.AccountID, &it.RequireSecure)
 		case memberCols:
 			err = rows.Scan(&it.AccountID, &it.UserID, &it.Role)
+		case memberSignIns:
+			err = rows.Scan(&it.AccountID, &it.UserID, &it.Role, &it.SignIn)
 		case packedMember:
 			var row string
 			if err = rows.Scan(&row); err == nil && !unpack(row, &it) {

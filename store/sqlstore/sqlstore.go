@@ -309,14 +309,26 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: "SELECT id FROM roster_accounts", form: accountIDs}); err != nil {
+	if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: "SELECT id, require_secure FROM roster_accounts", form: accountIDs}); err != nil {
 		return 0, err
 	}
 	if err := s.snapshotTeamRoles(ctx, gtx, fn); err != nil {
 		return 0, err
 	}
-	sources, end := s.memberSources(ctx, gtx, rev)
+	secure, err := exists(gtx, "SELECT 1 FROM roster_accounts WHERE require_secure")
+	if err != nil {
+		return 0, s.fail(ctx, err, "snapshot: accounts requiring secure sign-in")
+	}
+	sources, end := s.memberSources(ctx, gtx, rev, secure)
 	defer end()
+	if secure {
+		// The members of accounts that require secure sign-in come with
+		// their sign-in methods (see store.SnapshotItem); memberSources
+		// leaves them out.
+		sources = append(sources, rowSource{tx: gtx, form: memberSignIns, query: `SELECT m.account_id, m.user_id, m.role, u.sign_in
+			FROM roster_members m JOIN roster_accounts a ON a.id = m.account_id JOIN roster_users u ON u.id = m.user_id
+			WHERE a.require_secure`})
+	}
 	if err := s.pipe(ctx, fn, sources...); err != nil {
 		return 0, err
 	}

@@ -115,6 +115,11 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 	if err != nil {
 		return fmt.Errorf("update user %s: %w", u.ID, err)
 	}
+	var before string
+	err = t.s.queryRow(ctx, db, "SELECT sign_in FROM roster_users WHERE id = ?", u.ID).Scan(&before)
+	if err != nil {
+		return t.s.fail(ctx, err, "update user %s", u.ID)
+	}
 	res := db.Exec(`UPDATE roster_users SET email = ?, name = ?, sign_in = ? WHERE id = ?`,
 		u.Email, u.Name, string(u.SignIn), u.ID)
 	if res.Error != nil {
@@ -122,6 +127,9 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("update user %s: %w", u.ID, store.ErrNotFound)
+	}
+	if before != string(u.SignIn) {
+		t.changes = append(t.changes, store.Change{Op: store.UserUpdated, UserID: u.ID, SignIn: u.SignIn})
 	}
 	return nil
 }
@@ -260,16 +268,16 @@ func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
 	if err != nil {
 		return fmt.Errorf("create account %s: %w", a.ID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_accounts (id, kind, name, owner, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ID, string(a.Kind), a.Name, a.Owner, toDB(a.CreatedAt), toDB(a.UpdatedAt))
+	res := db.Exec(`INSERT INTO roster_accounts (id, kind, name, owner, require_secure, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, string(a.Kind), a.Name, a.Owner, a.RequireSecureSignIn, toDB(a.CreatedAt), toDB(a.UpdatedAt))
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "create account %s", a.ID)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("create account %s: %w", a.ID, store.ErrExists)
 	}
-	t.changes = append(t.changes, store.Change{Op: store.AccountCreated, AccountID: a.ID})
+	t.changes = append(t.changes, store.Change{Op: store.AccountCreated, AccountID: a.ID, RequireSecure: a.RequireSecureSignIn})
 	return nil
 }
 
@@ -297,12 +305,12 @@ func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, 
 	if err != nil {
 		return store.Account{}, fmt.Errorf("%s %s: %w", op, id, err)
 	}
-	q := "SELECT id, kind, name, owner, created_at, updated_at FROM roster_accounts WHERE id = ?"
+	q := "SELECT id, kind, name, owner, require_secure, created_at, updated_at FROM roster_accounts WHERE id = ?"
 	if lock && t.write && t.s.dialect == postgresDialect {
 		q += " FOR NO KEY UPDATE"
 	}
 	var row accountRow
-	if err := t.s.queryRow(ctx, db, q, id).Scan(&row.ID, &row.Kind, &row.Name, &row.Owner, &row.Created, &row.Updated); err != nil {
+	if err := t.s.queryRow(ctx, db, q, id).Scan(&row.ID, &row.Kind, &row.Name, &row.Owner, &row.Secure, &row.Created, &row.Updated); err != nil {
 		return store.Account{}, t.s.fail(ctx, err, "%s %s", op, id)
 	}
 	return row.account(), nil
@@ -317,15 +325,41 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	if err != nil {
 		return fmt.Errorf("update account %s: %w", a.ID, err)
 	}
-	res := db.Exec(`UPDATE roster_accounts SET kind = ?, name = ?, owner = ?, updated_at = ? WHERE id = ?`,
-		string(a.Kind), a.Name, a.Owner, toDB(a.UpdatedAt), a.ID)
+	var before bool
+	err = t.s.queryRow(ctx, db, "SELECT require_secure FROM roster_accounts WHERE id = ?", a.ID).Scan(&before)
+	if err != nil {
+		return t.s.fail(ctx, err, "update account %s", a.ID)
+	}
+	res := db.Exec(`UPDATE roster_accounts SET kind = ?, name = ?, owner = ?, require_secure = ?, updated_at = ? WHERE id = ?`,
+		string(a.Kind), a.Name, a.Owner, a.RequireSecureSignIn, toDB(a.UpdatedAt), a.ID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "update account %s", a.ID)
 	}
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("update account %s: %w", a.ID, store.ErrNotFound)
 	}
-	t.changes = append(t.changes, store.Change{Op: store.AccountUpdated, AccountID: a.ID})
+	t.changes = append(t.changes, store.Change{Op: store.AccountUpdated, AccountID: a.ID, RequireSecure: a.RequireSecureSignIn})
+	if before == a.RequireSecureSignIn {
+		return nil
+	}
+	// Tell readers of changes every member's sign-in method, which
+	// deciding for the account now does or no longer depends on.
+	rows, err := db.Raw(`SELECT m.user_id, m.role, u.sign_in FROM roster_members m
+		JOIN roster_users u ON u.id = m.user_id WHERE m.account_id = ? ORDER BY m.user_id`, a.ID).Rows()
+	if err != nil {
+		return t.s.fail(ctx, err, "update account %s: members", a.ID)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		c := store.Change{Op: store.MemberSet, AccountID: a.ID}
+		if err := rows.Scan(&c.UserID, &c.Role, &c.SignIn); err != nil {
+			return t.s.fail(ctx, err, "update account %s: members", a.ID)
+		}
+		t.changes = append(t.changes, c)
+	}
+	if err := rows.Err(); err != nil {
+		return t.s.fail(ctx, err, "update account %s: members", a.ID)
+	}
 	return nil
 }
 
@@ -354,7 +388,17 @@ func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
 		)
 		return t.wrap(ctx, err, "create member %s/%s", m.AccountID, m.UserID)
 	}
-	t.changes = append(t.changes, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
+	return t.memberSet(ctx, db, m)
+}
+
+// memberSet records a MemberSet change for m with the user's sign-in
+// method.
+func (t *tx) memberSet(ctx context.Context, db *gorm.DB, m store.Member) error {
+	c := store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role}
+	if err := t.s.queryRow(ctx, db, "SELECT sign_in FROM roster_users WHERE id = ?", m.UserID).Scan(&c.SignIn); err != nil {
+		return t.s.fail(ctx, err, "member %s/%s: sign-in method", m.AccountID, m.UserID)
+	}
+	t.changes = append(t.changes, c)
 	return nil
 }
 
@@ -423,8 +467,7 @@ func (t *tx) UpdateMember(ctx context.Context, m store.Member) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("update member %s/%s: %w", m.AccountID, m.UserID, store.ErrNotFound)
 	}
-	t.changes = append(t.changes, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role})
-	return nil
+	return t.memberSet(ctx, db, m)
 }
 
 // DeleteMember implements store.Tx.
@@ -793,7 +836,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	return e, nil
 }
 
-// changeBatch is how many change rows one INSERT writes: 7 parameters each,
+// changeBatch is how many change rows one INSERT writes: 9 parameters each,
 // well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
 const changeBatch = 500
 
@@ -817,14 +860,14 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role, actions) VALUES ")
-		args := make([]any, 0, 7*len(batch))
+		q.WriteString("INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role, actions, require_secure, sign_in) VALUES ")
+		args := make([]any, 0, 9*len(batch))
 		for i, c := range batch {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("( ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions))
+			q.WriteString("( ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions), c.RequireSecure, string(c.SignIn))
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
 			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)

@@ -57,9 +57,9 @@ func (s suite) changes() []test {
 			})
 			r := rev + 1
 			want := store.Commit{Revision: r, Changes: []store.Change{
-				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u1", Role: "admin"},
-				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "dev"},
-				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "billing"},
+				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u1", Role: "admin", SignIn: store.SignInEmail},
+				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "dev", SignIn: store.SignInEmail},
+				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "billing", SignIn: store.SignInEmail},
 				{Revision: r, Op: store.MemberDeleted, AccountID: "team1", UserID: "u1"},
 			}}
 			checkEqual(t, "commit", want, c)
@@ -128,7 +128,7 @@ func (s suite) changes() []test {
 			})
 			r2 := r + 1
 			want2 := store.Commit{Revision: r2, Changes: []store.Change{
-				{Revision: r2, Op: store.MemberSet, AccountID: "team1", UserID: "u1", Role: "admin"},
+				{Revision: r2, Op: store.MemberSet, AccountID: "team1", UserID: "u1", Role: "admin", SignIn: store.SignInEmail},
 				{Revision: r2, Op: store.AccountUpdated, AccountID: "team1"},
 			}}
 			checkEqual(t, "commit of a membership and an account update", want2, c2)
@@ -146,6 +146,100 @@ func (s suite) changes() []test {
 			if got := currentRevision(t, st); got != r2 {
 				t.Errorf("revision after a refused UpdateAccount = %d, want %d", got, r2)
 			}
+		}},
+		{"UpdateUser records UserUpdated when the sign-in method changes", func(t *testing.T) {
+			st := s.open(t)
+			seedUsers(t, st, "u1")
+			rev := currentRevision(t, st)
+			u := newUser("u1")
+			u.Name, u.Email = "Renamed", "renamed@example.com"
+			c := update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.UpdateUser(ctx, u) })
+			checkEqual(t, "commit of a name and email change", store.Commit{}, c)
+			u.SignIn = store.SignInGoogle
+			c = update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.UpdateUser(ctx, u) })
+			r := rev + 1
+			want := store.Commit{Revision: r, Changes: []store.Change{{Revision: r, Op: store.UserUpdated, UserID: "u1", SignIn: store.SignInGoogle}}}
+			checkEqual(t, "commit of a sign-in change", want, c)
+			checkEqual(t, "Changes after the previous revision", want.Changes, changesAfter(t, st, rev))
+		}},
+		{"secure sign-in reaches Snapshot and Changes", func(t *testing.T) {
+			st := s.open(t)
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				for id, method := range map[string]store.SignIn{"u1": store.SignInEmail, "u2": store.SignInGoogle, "u3": store.SignInEmail} {
+					u := newUser(id)
+					u.SignIn = method
+					if err := tx.CreateUser(ctx, u); err != nil {
+						return err
+					}
+				}
+				secure := newAccount("strict", "u2")
+				secure.RequireSecureSignIn = true
+				for _, a := range []store.Account{newAccount("team1", "u1"), secure} {
+					if err := tx.CreateAccount(ctx, a); err != nil {
+						return err
+					}
+				}
+				for _, m := range []store.Member{
+					{AccountID: "team1", UserID: "u1", Role: "admin"}, {AccountID: "team1", UserID: "u2", Role: "dev"},
+					{AccountID: "strict", UserID: "u2", Role: "admin"}, {AccountID: "strict", UserID: "u3", Role: "dev"},
+				} {
+					if err := tx.CreateMember(ctx, m); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				a, err := tx.Account(ctx, "strict")
+				if err == nil && !a.RequireSecureSignIn {
+					t.Errorf("Account(strict) = %+v, want RequireSecureSignIn", a)
+				}
+				return err
+			})
+			snap, rev := snapshotState(t, st)
+			want := newState()
+			want.Accounts = map[string]bool{"team1": true, "strict": true}
+			want.Members = map[string]map[string]string{"team1": {"u1": "admin", "u2": "dev"}, "strict": {"u2": "admin", "u3": "dev"}}
+			want.Secure = map[string]bool{"strict": true}
+			want.SignIns = map[string]map[string]store.SignIn{"strict": {"u2": store.SignInGoogle, "u3": store.SignInEmail}}
+			checkEqual(t, "snapshot", want, snap)
+
+			// team1 starts requiring it: its members' methods follow the
+			// AccountUpdated change.
+			c := update(t, st, func(ctx context.Context, tx store.Tx) error {
+				a, err := tx.Account(ctx, "team1")
+				if err != nil {
+					return err
+				}
+				a.RequireSecureSignIn = true
+				return tx.UpdateAccount(ctx, a)
+			})
+			r := rev + 1
+			checkEqual(t, "commit turning secure sign-in on", store.Commit{Revision: r, Changes: []store.Change{
+				{Revision: r, Op: store.AccountUpdated, AccountID: "team1", RequireSecure: true},
+				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u1", Role: "admin", SignIn: store.SignInEmail},
+				{Revision: r, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "dev", SignIn: store.SignInGoogle},
+			}}, c)
+			// A sign-in change and strict turning it off.
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				u := newUser("u1")
+				u.SignIn = store.SignInEmail2FA
+				if err := tx.UpdateUser(ctx, u); err != nil {
+					return err
+				}
+				a, err := tx.Account(ctx, "strict")
+				if err != nil {
+					return err
+				}
+				a.RequireSecureSignIn = false
+				return tx.UpdateAccount(ctx, a)
+			})
+			snap.apply(changesAfter(t, st, rev))
+			now, _ := snapshotState(t, st)
+			checkEqual(t, "snapshot plus changes", now, snap)
+			want.Secure = map[string]bool{"team1": true}
+			want.SignIns = map[string]map[string]store.SignIn{"team1": {"u1": store.SignInEmail2FA, "u2": store.SignInGoogle}}
+			checkEqual(t, "snapshot after the changes", want, now)
 		}},
 		{"revisions are gap-free and one per changing commit", func(t *testing.T) {
 			st := s.open(t)

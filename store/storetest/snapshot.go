@@ -33,11 +33,9 @@ func (s suite) snapshot() []test {
 			if rev != c2.Revision || rev != c.Revision+2 {
 				t.Errorf("revision = %d, want %d", rev, c2.Revision)
 			}
-			want := &state{
-				Accounts: map[string]bool{"team1": true, "team2": true, "empty": true},
-				Members:  map[string]map[string]string{"team1": {"u1": "admin", "u2": "role-u2"}},
-				Roles:    map[string]map[string][]string{},
-			}
+			want := newState()
+			want.Accounts = map[string]bool{"team1": true, "team2": true, "empty": true}
+			want.Members = map[string]map[string]string{"team1": {"u1": "admin", "u2": "role-u2"}}
 			checkEqual(t, "snapshot", want, got)
 		}},
 		{"snapshot plus later changes equals the current state", func(t *testing.T) {

@@ -259,10 +259,40 @@ type state struct {
 	Accounts map[string]bool
 	Members  map[string]map[string]string   // account -> user -> role
 	Roles    map[string]map[string][]string // account -> team role -> actions
+	// Secure holds the accounts that require secure sign-in, and SignIns
+	// their members' sign-in methods (see normalize).
+	Secure  map[string]bool
+	SignIns map[string]map[string]store.SignIn // account -> user -> method
 }
 
 func newState() *state {
-	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}, Roles: map[string]map[string][]string{}}
+	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}, Roles: map[string]map[string][]string{},
+		Secure: map[string]bool{}, SignIns: map[string]map[string]store.SignIn{}}
+}
+
+// setSignIn records a member's sign-in method.
+func (st *state) setSignIn(account, user string, method store.SignIn) {
+	if st.SignIns[account] == nil {
+		st.SignIns[account] = map[string]store.SignIn{}
+	}
+	st.SignIns[account][user] = method
+}
+
+// normalize drops the sign-in methods of members of accounts that do not
+// require secure sign-in, which a Store need not report, and of users who
+// are no longer members, and returns st.
+func (st *state) normalize() *state {
+	for account, users := range st.SignIns {
+		for user := range users {
+			if _, member := st.Members[account][user]; !member {
+				delete(users, user)
+			}
+		}
+		if !st.Secure[account] || len(users) == 0 {
+			delete(st.SignIns, account)
+		}
+	}
+	return st
 }
 
 // setRole records a team role's actions.
@@ -287,7 +317,13 @@ func (st *state) add(item store.SnapshotItem) error {
 	}
 	if item.UserID == "" {
 		st.Accounts[item.AccountID] = true
+		if item.RequireSecure {
+			st.Secure[item.AccountID] = true
+		}
 		return nil
+	}
+	if item.SignIn != "" {
+		st.setSignIn(item.AccountID, item.UserID, item.SignIn)
 	}
 	if st.Members[item.AccountID] == nil {
 		st.Members[item.AccountID] = map[string]string{}
@@ -299,19 +335,29 @@ func (st *state) add(item store.SnapshotItem) error {
 	return nil
 }
 
-// apply applies changes in order. An AccountUpdated change leaves the state
-// as it is: the state holds no account fields.
+// apply applies changes in order.
 func (st *state) apply(changes []store.Change) {
 	for _, c := range changes {
 		switch c.Op {
-		case store.AccountCreated:
+		case store.AccountCreated, store.AccountUpdated:
 			st.Accounts[c.AccountID] = true
-		case store.AccountUpdated:
+			if c.RequireSecure {
+				st.Secure[c.AccountID] = true
+			} else {
+				delete(st.Secure, c.AccountID)
+			}
+		case store.UserUpdated:
+			for _, users := range st.SignIns {
+				if _, ok := users[c.UserID]; ok {
+					users[c.UserID] = c.SignIn
+				}
+			}
 		case store.MemberSet:
 			if st.Members[c.AccountID] == nil {
 				st.Members[c.AccountID] = map[string]string{}
 			}
 			st.Members[c.AccountID][c.UserID] = c.Role
+			st.setSignIn(c.AccountID, c.UserID, c.SignIn)
 		case store.MemberDeleted:
 			delete(st.Members[c.AccountID], c.UserID)
 			if len(st.Members[c.AccountID]) == 0 {
@@ -326,6 +372,7 @@ func (st *state) apply(changes []store.Change) {
 			}
 		}
 	}
+	st.normalize()
 }
 
 // snapshotState takes a Snapshot of s and returns it as a state.
@@ -336,7 +383,7 @@ func snapshotState(t testing.TB, s store.Store) (*state, store.Revision) {
 	if err != nil {
 		t.Fatalf("Snapshot: %v", err)
 	}
-	return st, rev
+	return st.normalize(), rev
 }
 
 // changesAfter returns all changes after rev and fails the test on error.

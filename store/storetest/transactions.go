@@ -294,7 +294,7 @@ func (s suite) transactions() []test {
 				return tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u2", Role: "dev", JoinedAt: at(1)})
 			})
 			want := store.Commit{Revision: rev + 1, Changes: []store.Change{
-				{Revision: rev + 1, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "dev"},
+				{Revision: rev + 1, Op: store.MemberSet, AccountID: "team1", UserID: "u2", Role: "dev", SignIn: store.SignInEmail},
 			}}
 			checkEqual(t, "commit", want, c)
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
