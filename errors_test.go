@@ -66,6 +66,7 @@ var sentinels = map[string]sentinel{
 	"rbac.ErrInvalidPolicy":       {rbac.ErrInvalidPolicy, store.ErrInvalid, ""},
 	"rbac.ErrNotCompilable":       {rbac.ErrNotCompilable, store.ErrInvalid, ""},
 	"internal/token.ErrMalformed": {itoken.ErrMalformed, store.ErrInvalid, ""},
+	"internal/token.ErrKeyID":     {itoken.ErrKeyID, store.ErrInvalid, ""},
 	"internal/index.ErrFull": {index.ErrFull, store.ErrBackend,
 		"the in-memory view cannot hold the store's data: a server's limit, never the request's fault"},
 
@@ -94,6 +95,9 @@ var sentinels = map[string]sentinel{
 	"invites.ErrInviterDenied":  {invites.ErrInviterDenied, store.ErrGone, ""},
 	"invites.ErrReusableTop":    {invites.ErrReusableTop, store.ErrInvalid, ""},
 	"invites.ErrPending":        {invites.ErrPending, store.ErrExists, ""},
+	"invites.ErrNoLinkSecret":   {invites.ErrNoLinkSecret, store.ErrPrecondition, ""},
+	"invites.ErrLinkNotKept":    {invites.ErrLinkNotKept, store.ErrPrecondition, ""},
+	"invites.ErrWeakSecret":     {invites.ErrWeakSecret, store.ErrInvalid, ""},
 	"invites.ErrNoBaseURL": {invites.ErrNoBaseURL, store.ErrBackend,
 		"the server is configured without a base URL for links: nothing the client sends fixes it"},
 	"invites.ErrNotSent": {invites.ErrNotSent, store.ErrBackend,

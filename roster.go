@@ -106,6 +106,16 @@ func WithClock(now func() time.Time) Option {
 	}
 }
 
+// WithLinkSecrets makes invite tokens derived from a server secret, so that
+// a pending invite's link can be shown again (r.Invites.Link) while the
+// database holds only a hash of it: new tokens come from current, and
+// tokens made with current or any of old keep working. Keep the secrets out
+// of the database. It is invites.WithLinkSecrets; see Link secrets in the
+// invites package documentation for rotation.
+func WithLinkSecrets(current invites.Secret, old ...invites.Secret) Option {
+	return func(c *config) { c.invites = append(c.invites, invites.WithLinkSecrets(current, old...)) }
+}
+
 // WithInvites passes further options to the Invites service, such as
 // default expiries (invites.WithDefaultExpiry, invites.WithTeamExpiry).
 // Options given in several calls add up; later ones win.

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/authz"
-	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -22,8 +21,9 @@ import (
 //
 // It returns the membership, or an error wrapping store.ErrInvalid (a
 // malformed user ID, or a string not shaped like a token, which is refused
-// without reading the store), ErrUnknownToken, or one of the refusals of a
-// known invite: ErrSuperseded, ErrRevoked, ErrUsed,
+// without reading the store), ErrUnknownToken (also, without a read, for a
+// derived token whose link secret is not configured), or one of the
+// refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
 // ErrReusableTop (likewise), store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
@@ -39,7 +39,7 @@ func (s *Service) Accept(ctx context.Context, userID, tok string) (store.Member,
 	if err := store.ValidateID("user ID", userID); err != nil {
 		return fail(err)
 	}
-	hash, err := token.Hash(tok)
+	hash, err := s.lookup(tok)
 	if err != nil {
 		return fail(err)
 	}
@@ -120,13 +120,13 @@ type Preview struct {
 // Preview returns what the token invites to, without accepting it, for the
 // holder of the token: the team, the role and who sent it. It returns an
 // error wrapping store.ErrInvalid (a string not shaped like a token, refused
-// without reading the store), ErrUnknownToken, or the refusals of
-// Accept that do not depend on the user (ErrSuperseded, ErrRevoked, ErrUsed,
+// without reading the store), ErrUnknownToken (as for Accept), or the
+// refusals of Accept that do not depend on the user (ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
 // nothing, so unlike Accept it neither records the refusal nor revokes. It
 // is safe for concurrent use.
 func (s *Service) Preview(ctx context.Context, tok string) (Preview, error) {
-	hash, err := token.Hash(tok)
+	hash, err := s.lookup(tok)
 	var out Preview
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Find: byToken(hash), Need: txn.Anyone}, func(c *txn.Change) error {
@@ -173,7 +173,8 @@ func byToken(hash []byte) func(ctx context.Context, tx store.Tx) (string, error)
 // findByToken reads the invite whose token hashes to hash again, under the
 // lock of its account that the door took, so that a resend, revocation or
 // acceptance committed meanwhile is seen. The token is compared with the
-// stored hash in constant time.
+// stored hash in constant time, and a derived token checked against its
+// secret (see tokenMatches).
 func (s *Service) findByToken(ctx context.Context, c *txn.Change, hash []byte, tok string) (store.Invite, error) {
 	inv, err := c.Tx.InviteByToken(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
@@ -181,7 +182,7 @@ func (s *Service) findByToken(ctx context.Context, c *txn.Change, hash []byte, t
 	} else if err != nil {
 		return inv, err
 	}
-	if inv.AccountID != c.Account.ID || !token.Match(inv.TokenHash, tok) {
+	if inv.AccountID != c.Account.ID || !s.tokenMatches(inv, tok) {
 		return inv, ErrUnknownToken
 	}
 	return inv, nil

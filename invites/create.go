@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/check"
-	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
@@ -43,12 +42,13 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	if err != nil {
 		return fail(err)
 	}
-	tok, hash := token.New()
+	id := txn.NewID("inv")
+	tok, hash := s.newToken(id)
 	var inv store.Invite
 	err = s.create(ctx, actor, accountID, role, c.maxUses, func(x *txn.Change) error {
 		now := x.Now()
 		inv = store.Invite{
-			ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteLink, Role: string(role),
+			ID: id, AccountID: accountID, Kind: store.InviteLink, Role: string(role),
 			RequireSecure: c.secure || x.Account.RequireSecureSignIn, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
 			CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 		}
@@ -108,10 +108,12 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 	if err != nil {
 		return fail(err)
 	}
+	ids := make([]string, len(addrs))
 	tokens := make([]string, len(addrs))
 	hashes := make([][]byte, len(addrs))
 	for i := range addrs {
-		tokens[i], hashes[i] = token.New()
+		ids[i] = txn.NewID("inv")
+		tokens[i], hashes[i] = s.newToken(ids[i])
 	}
 	var (
 		created []store.Invite
@@ -132,7 +134,7 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 		created = created[:0]
 		for i, addr := range addrs {
 			inv := store.Invite{
-				ID: txn.NewID("inv"), AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
+				ID: ids[i], AccountID: accountID, Kind: store.InviteEmail, Role: string(role),
 				Email: addr, RequireSecure: c.secure || x.Account.RequireSecureSignIn, TokenHash: hashes[i], Status: store.InvitePending, MaxUses: 1,
 				CreatedBy: actor, CreatedAt: now, ExpiresAt: expiry(now, life), UpdatedAt: now,
 			}

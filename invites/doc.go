@@ -16,20 +16,54 @@
 //
 // # Tokens
 //
-// A token carries 256 random bits from crypto/rand in URL-safe base64. Only
-// its SHA-256 hash is stored, and a token is matched against a stored hash in
-// constant time, so a dump of the database holds no usable link. The token,
-// and the link made from it, are therefore shown once: in the result of
-// CreateLink, CreateEmail or Resend. To copy a link again later (Runpod's
-// "copy link" in the pending list), resend the invite: it gets a new token
-// and the old one stops working. Accept and Preview refuse a string that is
-// not shaped like a token (43 characters of unpadded URL-safe base64) with
-// an error wrapping store.ErrInvalid, before anything is read.
+// Without link secrets, a token carries 256 random bits from crypto/rand in
+// URL-safe base64 (43 characters). Only its SHA-256 hash is stored, and a
+// token is matched against a stored hash in constant time, so a dump of the
+// database holds no usable link. The token, and the link made from it, are
+// therefore shown once: in the result of CreateLink, CreateEmail or Resend.
+// To give out a link again, resend the invite: it gets a new token and the
+// old one stops working.
+//
+// # Link secrets
+//
+// With link secrets (WithLinkSecrets, or roster.WithLinkSecrets), a member
+// allowed to invite can copy a pending invite's link again (Link, Runpod's
+// "copy link" in the pending invites) while the database still holds
+// nothing that opens it. A token is then derived from a server secret:
+//
+//	rsti_<key ID>_<nonce, HMAC-SHA256 tag, checksum>
+//
+// The tag is the HMAC-SHA256, under the secret that the key ID names, of the
+// invite's ID and a 128-bit random nonce. The database stores the key ID,
+// the nonce and the token's SHA-256: without the secret, that opens
+// nothing; with it, Link derives the same token again and checks it against
+// the stored hash. Resend draws a new nonce under the current secret, so the
+// old link (and every copy of it) stops working with ErrSuperseded. Invites
+// made before secrets were configured keep their random tokens, which keep
+// working; Link refuses them with ErrLinkNotKept (resend them for a link
+// that can be copied). Without secrets Link returns ErrNoLinkSecret.
+//
+// Rotating: configure the new secret as current and keep the old ones in
+// the old list (WithLinkSecrets(newSecret, oldSecret)). New invites and
+// resends use the new secret; links made under an old one keep working,
+// and copying one again gives the same link, still under the old secret.
+// Only one hash is stored per invite, so a copy under the new secret would
+// replace it and break the link already shared: Link never does that.
+// Resend the invites you want under the new secret (their old links stop
+// working), then remove the old secret from the list: the links it made
+// stop working (Accept and Preview return ErrUnknownToken, Link
+// ErrLinkNotKept) until it is configured again. Never reuse a key ID for
+// another key: the links of the first stop working.
+//
+// Accept and Preview refuse, before anything is read, a string that is
+// shaped like neither kind of token, or a derived token whose checksum is
+// wrong (a typo, a truncated copy), with an error wrapping store.ErrInvalid;
+// and a derived token whose secret is not configured with ErrUnknownToken.
 //
 // # Who may do what
 //
-// Creating, resending and revoking invites need rbac.MembersInvite, and the
-// inviter may grant, resend or revoke only an invite whose role grants
+// Creating, resending, revoking invites and copying their links need
+// rbac.MembersInvite, and the inviter may grant, resend, copy or revoke only an invite whose role grants
 // nothing their own role lacks (rbac.Policy.Covers). A reusable link (MaxUses
 // above 1) never grants the policy's top role (ErrReusableTop): one leaked
 // link must not hand out admin or owner. Invites are made for team accounts
@@ -104,7 +138,9 @@
 // # Audit
 //
 // Every step writes an audit event in the transaction that makes it:
-// invite.created, invite.resent and invite.revoked (ResourceType "invite"),
+// invite.created, invite.resent, invite.revoked and invite.link_copied (a
+// link shown again by Link, After naming the secret's key ID; ResourceType
+// "invite"),
 // member.joined (ResourceType "member", ResourceID the user, After naming the
 // role and the invite), and invite.accept_failed (Result store.Denied, the
 // reason in Reason) for a failed acceptance of a known invite. Failures

@@ -206,6 +206,54 @@ func ExampleService_Resend() {
 	// new link: <nil>
 }
 
+// With link secrets, a member allowed to invite copies a pending invite's
+// link again from the pending invites: the same link, which keeps working.
+func ExampleService_Link() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "roster-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	// In production the key comes from your secret store, never the database.
+	key, err := invites.NewSecret("2026-11", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"),
+		roster.WithBaseURL("https://app.example.com"), roster.WithLinkSecrets(key))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+	alice, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGoogle})
+	if err != nil {
+		log.Fatal(err)
+	}
+	team, err := r.Teams.ConvertToTeam(ctx, "alice", alice.ID, "Acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	inv, err := r.Invites.CreateLink(ctx, "alice", team.ID, rbac.RunpodDev)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("token:", inv.Token[:len("rsti_2026-11_")]+"...")
+
+	pending, err := r.Invites.Pending(ctx, "alice", team.ID) // lists no tokens
+	if err != nil {
+		log.Fatal(err)
+	}
+	again, err := r.Invites.Link(ctx, "alice", team.ID, pending[0].ID)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("same link:", again.Link == inv.Link)
+	// Output:
+	// token: rsti_2026-11_...
+	// same link: true
+}
+
 func ExampleCanonicalEmail() {
 	for _, addr := range []string{"Bob@Example.COM", "bob+team@example.com", "b\u043eb@example.com"} {
 		c, err := invites.CanonicalEmail(addr)

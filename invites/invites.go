@@ -59,6 +59,17 @@ var (
 	// links from. It wraps store.ErrBackend: the server is misconfigured,
 	// not the request.
 	ErrNoBaseURL = store.Kinded(store.ErrBackend, "invites: no base URL configured for links")
+	// ErrNoLinkSecret means the Service has no link secret
+	// (WithLinkSecrets), so links are shown once and Link cannot show one
+	// again. It wraps store.ErrPrecondition.
+	ErrNoLinkSecret = store.Kinded(store.ErrPrecondition, "invites: no link secret is configured, so links are shown once")
+	// ErrLinkNotKept means the invite's link cannot be made again: it was
+	// made without a link secret, or with one that is no longer configured.
+	// Resend the invite for a new link. It wraps store.ErrPrecondition.
+	ErrLinkNotKept = store.Kinded(store.ErrPrecondition, "invites: this invite's link cannot be shown again; resend the invite for a new one")
+	// ErrWeakSecret means a link secret is shorter than MinSecretLen bytes.
+	// It wraps store.ErrInvalid.
+	ErrWeakSecret = store.Kinded(store.ErrInvalid, "invites: a link secret needs at least 32 bytes")
 	// ErrNotSent means invites were committed but the Notifier failed to
 	// send some of their emails; they can be resent. It wraps
 	// store.ErrBackend: the server failed to send, not the request.
@@ -102,7 +113,8 @@ type Invitation struct {
 	ExpiresAt time.Time
 	UpdatedAt time.Time
 	// Token and Link are the secret, shown only in the result of the call
-	// that made it (CreateLink, CreateEmail, Resend) and empty in lists.
+	// that made it (CreateLink, CreateEmail, Resend) or, with link secrets,
+	// made it again (Link), and empty in lists.
 	Token string
 	Link  string
 }
@@ -118,6 +130,7 @@ type Service struct {
 	defaultExpiry time.Duration
 	teamExpiry    func(ctx context.Context, accountID string) (time.Duration, error)
 	now           func() time.Time
+	secrets       *keyring // nil: links are shown once
 }
 
 // Option configures New.
@@ -169,7 +182,7 @@ func WithClock(now func() time.Time) Option {
 // New returns a Service that keeps invites in st and authorizes with p. It
 // returns an error wrapping store.ErrInvalid if st or p is nil, or an option
 // is invalid (a malformed base URL, an expiry outside 0..MaxExpiry, a nil
-// clock).
+// clock, a zero Secret or two secrets with one key ID).
 func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
 	s := &Service{policy: p, now: time.Now}
 	for _, o := range opts {
@@ -185,6 +198,9 @@ func New(st store.Store, p *rbac.Policy, opts ...Option) (*Service, error) {
 		return fail("nil clock")
 	case s.defaultExpiry < 0 || s.defaultExpiry > MaxExpiry:
 		return fail("default expiry %s is outside 0..%s", s.defaultExpiry, MaxExpiry)
+	}
+	if err := s.secrets.check(); err != nil {
+		return nil, err
 	}
 	if s.baseURL != "" {
 		u, err := url.Parse(s.baseURL)

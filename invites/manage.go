@@ -5,7 +5,6 @@ import (
 	"fmt"
 
 	"github.com/teamroster/roster/internal/check"
-	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
@@ -63,7 +62,9 @@ func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invit
 }
 
 // Resend gives a pending or expired invite a new token and returns it with
-// its Token and Link, shown this once; the old token stops working
+// its Token and Link, shown this once (with link secrets, Link shows them
+// again; the new token is derived from the current secret); the old token
+// stops working
 // (accepting it returns ErrSuperseded). An invite that had an expiry gets a
 // fresh one of the same length, counted from now. For an email invite the
 // Notifier is asked to send the email again; if that fails the resend stays
@@ -83,7 +84,7 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 	if err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("invite ID", inviteID)); err != nil {
 		return fail(err)
 	}
-	tok, hash := token.New()
+	tok, hash := s.newToken(inviteID)
 	var (
 		inv store.Invite
 		msg notify.Invite

@@ -46,6 +46,9 @@ const (
 	EventInviteResent EventAction = "invite.resent"
 	// EventInviteRevoked records that an invite was revoked.
 	EventInviteRevoked EventAction = "invite.revoked"
+	// EventInviteLinkCopied records that a member had a pending invite's
+	// link shown again, to copy it.
+	EventInviteLinkCopied EventAction = "invite.link_copied"
 	// EventInviteAcceptFailed records a refused attempt to accept an invite.
 	EventInviteAcceptFailed EventAction = "invite.accept_failed"
 	// EventTransferStarted records that an ownership transfer was started.

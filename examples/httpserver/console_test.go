@@ -214,7 +214,8 @@ func memberTR(user string) string {
 }
 
 // TestConsole drives the console in two browser contexts: an admin converts
-// their account to a team and invites a dev by link; the dev opens the link,
+// their account to a team, invites a dev by link and copies the link again
+// from the pending invites; the dev opens the link,
 // signs in with email + 2FA, joins and switches to the team; the admin sees
 // the dev's sign-in method; the admin changes the dev's role, then
 // removes them; the audit log lists each step.
@@ -242,6 +243,11 @@ func TestConsole(t *testing.T) {
 	admin.wait("the link is shown to copy", `document.querySelector("#invite-link").value.startsWith(`+strconv.Quote(base+"/invites/")+`)`)
 	link := admin.value(`document.querySelector("#invite-link").value`)
 	admin.wait("the pending invites list the link", `[...document.querySelectorAll("#invites tbody tr")].some(tr => tr.cells[0].textContent === "link" && tr.cells[2].textContent === "dev")`)
+	admin.do("copy the link again from the pending invites",
+		chromedp.Evaluate[chromedp.Void](`document.querySelector("#invite-link").value = ""`),
+		chromedp.Click(chromedp.CSS(`#invites tbody tr .copy-invite`)))
+	admin.wait("the same link is shown and copied", `document.querySelector("#invite-link").value === `+strconv.Quote(link)+
+		` && document.querySelector("#status").textContent === "Link copied"`)
 	admin.do("copy the link", chromedp.Click(chromedp.CSS("#copy-link")))
 	admin.wait("the page says it was copied", `document.querySelector("#status").textContent === "Link copied"`)
 
@@ -280,7 +286,7 @@ func TestConsole(t *testing.T) {
 
 	admin.wait("the audit log lists each step, newest first", `(() => {
 		const rows = [...document.querySelectorAll("#audit tbody tr")].map(tr => tr.dataset.action + " " + tr.cells[1].textContent + " " + tr.querySelector(".resource").textContent);
-		const want = ["member.removed ada member dan", "member.role_changed ada member dan", "member.joined dan member dan", "invite.created ada invite", "account.converted ada account"];
+		const want = ["member.removed ada member dan", "member.role_changed ada member dan", "member.joined dan member dan", "invite.link_copied ada invite", "invite.created ada invite", "account.converted ada account"];
 		let i = 0;
 		for (const r of rows) if (i < want.length && r.startsWith(want[i])) i++;
 		return i === want.length;

@@ -198,6 +198,14 @@ func (s *server) resendInvite(_ http.ResponseWriter, req *http.Request) (any, er
 	return s.r.Invites.Resend(req.Context(), user, team, req.PathValue("id"))
 }
 
+// copyInviteLink returns a pending invite with its link made again, to copy
+// it from the pending invites. It is a POST: roster records the copy in the
+// audit log, since it shows a credential again.
+func (s *server) copyInviteLink(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	return s.r.Invites.Link(req.Context(), user, team, req.PathValue("id"))
+}
+
 func (s *server) revokeInvite(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
 	return nil, s.r.Invites.Revoke(req.Context(), user, team, req.PathValue("id"))

@@ -4,10 +4,17 @@
 // switching, converting a personal account to a team, the members table
 // (with the sign-in method column for those who manage members), role
 // changes, removal and leaving, invites (link and email: create, list,
-// resend, revoke, accept), ownership transfer, deleting the team and the
-// audit log with every filter.
+// resend, copy the link again, revoke, accept), ownership transfer,
+// deleting the team and the audit log with every filter.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
+//
+// Invite links can be copied again from the pending invites because their
+// tokens are derived from a link secret. -link-secrets names a file of
+// secrets, one a line, "<key ID> <key in standard base64, at least 32
+// bytes>", the current one first and older ones (still accepted) after it.
+// Without it, the server draws a secret for the run, and the links it made
+// stop working when it restarts.
 //
 // then open http://127.0.0.1:8080 in two browsers (or a private window) and
 // sign in as two users, or call the API:
@@ -32,7 +39,12 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -42,16 +54,29 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/invites"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	db := flag.String("db", "", "SQLite database file (default: one in a new temporary directory)")
+	secretsFile := flag.String("link-secrets", "", `file of invite link secrets, "<key ID> <base64 key>" a line, current first (default: one drawn for this run)`)
 	flag.Parse()
+	var secrets []invites.Secret
+	if *secretsFile != "" {
+		b, err := os.ReadFile(*secretsFile)
+		if err != nil {
+			log.Fatal(err)
+		}
+		if secrets, err = parseSecrets(b); err != nil {
+			log.Fatalf("%s: %v", *secretsFile, err)
+		}
+	}
 	if *db == "" {
 		dir, err := os.MkdirTemp("", "roster-httpserver-")
 		if err != nil {
@@ -66,20 +91,33 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, ln, *db, os.Stderr); err != nil {
+	if err := run(ctx, ln, *db, secrets, os.Stderr); err != nil {
 		log.Print(err)
 	}
 }
 
 // run opens (creating if needed) the SQLite database at db with the Runpod
 // policy, and serves the API and the console page on ln until ctx ends.
-// Invite and transfer links are built from ln's address. It logs the
-// emails it would send and the server's errors to logw, and returns when
-// the server has shut down.
-func run(ctx context.Context, ln net.Listener, db string, logw io.Writer) error {
+// Invite and transfer links are built from ln's address; invite tokens are
+// derived from secrets[0], and those of secrets[1:] are accepted too (with
+// no secrets, from one drawn for this run). It logs the emails it would
+// send and the server's errors to logw, and returns when the server has
+// shut down.
+func run(ctx context.Context, ln net.Listener, db string, secrets []invites.Secret, logw io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	outbox := newOutbox(logw) // demo only: your mailer, a notify.Notifier
-	r, err := roster.Open(ctx, db, roster.WithBaseURL(base), roster.WithNotifier(outbox))
+	if len(secrets) == 0 {
+		key := make([]byte, invites.MinSecretLen)
+		_, _ = rand.Read(key) // crypto/rand.Read never returns an error
+		s, err := invites.NewSecret("run", key)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(logw, "no -link-secrets: invite links made in this run stop working when it ends")
+		secrets = []invites.Secret{s}
+	}
+	r, err := roster.Open(ctx, db, roster.WithBaseURL(base), roster.WithNotifier(outbox),
+		roster.WithLinkSecrets(secrets[0], secrets[1:]...))
 	if err != nil {
 		return err
 	}
@@ -105,4 +143,32 @@ func run(ctx context.Context, ln net.Listener, db string, logw io.Writer) error 
 	shut, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shut)
+}
+
+// parseSecrets reads link secrets, one a line: a key ID and the key in
+// standard base64, separated by spaces. Blank lines and lines starting with
+// # are skipped. The first secret is the current one.
+func parseSecrets(b []byte) ([]invites.Secret, error) {
+	var out []invites.Secret
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		id, enc, ok := strings.Cut(line, " ")
+		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(enc))
+		if !ok || err != nil {
+			return nil, fmt.Errorf("line %d: want \"<key ID> <base64 key>\"", n)
+		}
+		s, err := invites.NewSecret(id, key)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		out = append(out, s)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no secrets")
+	}
+	return out, sc.Err()
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
@@ -30,7 +31,7 @@ func serve(t *testing.T) (base string, logs *logBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &logBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), logs) }()
+	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), nil, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -226,6 +227,26 @@ func TestHTTPServer(t *testing.T) {
 		carol.do(t, "POST", "/api/invites/"+tokenOf(t, again[0].Link)+"/accept", nil, 201, nil)
 	})
 
+	t.Run("a pending invite's link is copied again until it is resent", func(t *testing.T) {
+		var made []invitation
+		alice.do(t, "POST", teamURL+"/invites", map[string]string{"role": "basic"}, 201, &made)
+		var copied invitation
+		alice.do(t, "POST", teamURL+"/invites/"+made[0].ID+"/link", nil, 201, &copied)
+		if copied.Link != made[0].Link || copied.Status != "pending" {
+			t.Fatalf("copied %+v, want the pending invite with link %s", copied, made[0].Link)
+		}
+		bob.do(t, "POST", teamURL+"/invites/"+made[0].ID+"/link", nil, 403, nil)
+		var resent, again invitation
+		alice.do(t, "POST", teamURL+"/invites/"+made[0].ID+"/resend", nil, 201, &resent)
+		alice.do(t, "POST", teamURL+"/invites/"+made[0].ID+"/link", nil, 201, &again)
+		if again.Link != resent.Link || again.Link == copied.Link {
+			t.Fatalf("copy after the resend: %s, want the resent link %s", again.Link, resent.Link)
+		}
+		dave.do(t, "GET", "/api/invites/"+tokenOf(t, copied.Link), nil, 410, nil)
+		alice.do(t, "DELETE", teamURL+"/invites/"+made[0].ID, nil, 204, nil)
+		alice.do(t, "POST", teamURL+"/invites/"+made[0].ID+"/link", nil, 410, nil)
+	})
+
 	t.Run("an email invite is revoked", func(t *testing.T) {
 		var sent []invitation
 		alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 201, &sent)
@@ -236,8 +257,8 @@ func TestHTTPServer(t *testing.T) {
 		for _, inv := range all {
 			statuses[inv.ID] = inv.Status
 		}
-		if statuses[sent[0].ID] != "revoked" || len(all) != 3 {
-			t.Errorf("invites %+v, want three with dave's revoked", all)
+		if statuses[sent[0].ID] != "revoked" || len(all) != 4 {
+			t.Errorf("invites %+v, want four with dave's revoked", all)
 		}
 		var mails []mail
 		dave.do(t, "GET", "/api/demo/outbox", nil, 200, &mails)
@@ -405,5 +426,19 @@ func TestHTTPServer(t *testing.T) {
 
 	if !strings.Contains(logs.String(), "mail to carol@example.com") {
 		t.Errorf("the log lacks the invitation mail:\n%s", logs)
+	}
+}
+
+func TestParseSecrets(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
+	got, err := parseSecrets([]byte("# rotated 2026-11\nk2 " + key + "\n\nk1  " + key + "\n"))
+	if err != nil || len(got) != 2 || got[0].ID() != "k2" || got[1].ID() != "k1" {
+		t.Fatalf("parseSecrets = %v, %v; want k2 then k1", got, err)
+	}
+	short := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 31))
+	for _, bad := range []string{"", "# none\n", "k1\n", "k1 not-base64!\n", "k1 " + short + "\n", "k_1 " + key + "\n"} {
+		if _, err := parseSecrets([]byte(bad)); err == nil {
+			t.Errorf("parseSecrets(%q) accepted it", bad)
+		}
 	}
 }

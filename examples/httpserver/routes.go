@@ -70,6 +70,7 @@ func (s *server) routes() []route {
 		{"GET /api/teams/{team}/invites", member, s.listInvites},
 		{"POST /api/teams/{team}/invites", may(rbac.MembersInvite), withBody(s.createInvites)},
 		{"POST /api/teams/{team}/invites/{id}/resend", may(rbac.MembersInvite), s.resendInvite},
+		{"POST /api/teams/{team}/invites/{id}/link", may(rbac.MembersInvite), s.copyInviteLink},
 		{"DELETE /api/teams/{team}/invites/{id}", may(rbac.MembersInvite), s.revokeInvite},
 		{"GET /api/teams/{team}/transfers", may(rbac.MembersManage), s.transfers},
 		{"POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(s.startTransfer)},

@@ -1,6 +1,9 @@
-// Package token makes the one-time secrets roster sends in links
-// (invitations, ownership transfer confirmations): 256 random bits shown
-// once, stored only as their SHA-256, compared in constant time.
+// Package token makes the secrets roster sends in links (invitations,
+// ownership transfer confirmations), stores only their hashes and compares
+// them in constant time. A random token (New) carries 256 random bits and
+// is shown once. A derived token (Derive) is made from a server secret, so
+// that the server can make it again; it carries a prefix, the secret's key
+// ID and a checksum, so that a malformed one is refused without a read.
 package token
 
 import (
@@ -30,9 +33,18 @@ func New() (tok string, hash []byte) {
 	return tok, sum[:]
 }
 
-// Hash returns the hash under which tok is stored. It returns an error
-// wrapping ErrMalformed, without hashing, for anything New cannot have made.
+// Hash returns the bytes under which tok is stored: the SHA-256 of a random
+// token, the stored form of a derived one (see Derive). It returns an error
+// wrapping ErrMalformed, without hashing, for anything New or Derive cannot
+// have made (for a derived token, without its secret: see Parse).
 func Hash(tok string) ([]byte, error) {
+	if len(tok) != Len && IsDerived(tok) {
+		d, err := Parse(tok)
+		if err != nil {
+			return nil, err
+		}
+		return d.Stored(), nil
+	}
 	if len(tok) != Len {
 		return nil, fmt.Errorf("%w: length %d, want %d", ErrMalformed, len(tok), Len)
 	}
@@ -43,8 +55,8 @@ func Hash(tok string) ([]byte, error) {
 	return sum[:], nil
 }
 
-// Match reports whether tok hashes to hash, comparing in constant time. A
-// malformed token never matches.
+// Match reports whether tok is stored as hash (see Hash), comparing in
+// constant time. A malformed token never matches.
 func Match(hash []byte, tok string) bool {
 	h, err := Hash(tok)
 	return err == nil && subtle.ConstantTimeCompare(h, hash) == 1

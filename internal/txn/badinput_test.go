@@ -1,6 +1,7 @@
 package txn_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -44,6 +46,7 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"Accept":      {"out", w.token},
 			"CreateEmail": {"adm", w.team, rbac.RunpodBasic, []string{"x@example.com"}},
 			"CreateLink":  {"adm", w.team, rbac.RunpodBasic},
+			"Link":        {"adm", w.team, w.invite},
 			"List":        {"adm", w.team},
 			"Pending":     {"adm", w.team},
 			"Preview":     {w.token},
@@ -103,7 +106,12 @@ func TestBadInputEveryMethod(t *testing.T) {
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		ctx := context.Background()
 		box := &rostertest.Inbox{}
-		r, s := rostertest.Open(t, b, rbac.Runpod(), roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+		key, err := invites.NewSecret("k1", bytes.Repeat([]byte{1}, invites.MinSecretLen))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, s := rostertest.Open(t, b, rbac.Runpod(), roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"),
+			roster.WithLinkSecrets(key))
 		w := badInputWorld{team: rostertest.Team(t, r, "own", map[string]rbac.Role{"adm": rbac.RunpodAdmin, "bas": rbac.RunpodBasic}).ID}
 		w.personal = rostertest.User(t, r, "out").ID
 		inv, err := r.Invites.CreateLink(ctx, "own", w.team, rbac.RunpodDev)

@@ -179,6 +179,8 @@ async function showTeam() {
       cell(tr, inv.CreatedBy);
       cell(tr, inv.ExpiresAt.startsWith("0001") ? "never" : new Date(inv.ExpiresAt).toLocaleString());
       cell(tr, "").append(
+        button("Copy link", "copy-invite", () => act(async () => copyLink(await api("POST", `/api/teams/${id}/invites/${inv.ID}/link`)),
+          "Link copied")),
         button("Resend", "resend", () => act(async () => showLink(await api("POST", `/api/teams/${id}/invites/${inv.ID}/resend`)),
           "Invite resent: the old link no longer works")),
         button("Revoke", "revoke", () => act(() => api("DELETE", `/api/teams/${id}/invites/${inv.ID}`), "Invite revoked")));
@@ -190,6 +192,18 @@ async function showTeam() {
 function showLink(inv) {
   $("#invite-result").hidden = false;
   $("#invite-link").value = inv.Link;
+}
+
+// copyLink shows the invite's link and puts it on the clipboard.
+async function copyLink(inv) {
+  showLink(inv);
+  const link = $("#invite-link");
+  try {
+    await navigator.clipboard.writeText(link.value);
+  } catch {
+    link.select();
+    document.execCommand("copy");
+  }
 }
 
 async function loadAudit(more) {
@@ -238,13 +252,7 @@ $("#invite").onsubmit = (ev) => {
   }, emails.length ? `Invited ${emails.join(", ")}` : "Invite link created: copy it and share it");
 };
 $("#copy-link").onclick = async () => {
-  const link = $("#invite-link");
-  try {
-    await navigator.clipboard.writeText(link.value);
-  } catch {
-    link.select();
-    document.execCommand("copy");
-  }
+  await copyLink({ Link: $("#invite-link").value });
   say("Link copied");
 };
 $("#leave").onclick = () => act(() => api("POST", `/api/teams/${active.Account.ID}/leave`), "You left the team");
