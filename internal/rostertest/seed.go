@@ -109,8 +109,12 @@ func Main(m *testing.M) {
 	code := m.Run()
 	if n := testdb.Skipped(); n > 0 {
 		out := skipOutput()
-		fmt.Fprintf(out, "%s: %d PostgreSQL tests skipped; run them with %s='postgres://user@host:5432/db?sslmode=disable' go test ./...\n",
-			packageDir(), n, testdb.EnvPostgres)
+		tests := "tests"
+		if n == 1 {
+			tests = "test"
+		}
+		fmt.Fprintf(out, "%s: %d PostgreSQL %s skipped; run them with %s='postgres://user@host:5432/db?sslmode=disable' go test ./...\n",
+			packageDir(), n, tests, testdb.EnvPostgres)
 		if out != os.Stdout {
 			_ = out.Close() // written; nothing to recover on close
 		}
