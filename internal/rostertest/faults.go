@@ -34,12 +34,14 @@ func (f *FaultStore) Arm(n int, cancel context.CancelFunc) {
 	f.armed, f.n, f.writes, f.fired, f.cancel = true, n, 0, false, cancel
 }
 
-// Disarm stops injecting and reports whether the fault fired.
+// Disarm stops injecting and reports whether the fault fired since the
+// last Arm; a second Disarm reports false.
 func (f *FaultStore) Disarm() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.armed = false
-	return f.fired
+	fired := f.fired
+	f.armed, f.fired = false, false
+	return fired
 }
 
 // write counts one write method call and returns the error to inject, if
