@@ -166,19 +166,9 @@ func (s *Store) Race(tb testing.TB, ctx context.Context, n int, fn func(ctx cont
 		s.mu.Unlock()
 	}()
 
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			errs[i] = fn(context.WithValue(ctx, contenderKey{}, contender{r, i}), i)
-		}()
-	}
-	start.Done()
-	done.Wait()
+	errs := Together(n, func(i int) error {
+		return fn(context.WithValue(ctx, contenderKey{}, contender{r, i}), i)
+	})
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -188,5 +178,25 @@ func (s *Store) Race(tb testing.TB, ctx context.Context, n int, fn func(ctx cont
 	case !r.closed:
 		tb.Fatalf("the contenders did not overlap: none waited, and %s; errors %v", r.lacking(), errs)
 	}
+	return errs
+}
+
+// Together runs fn(i) for i in [0, n) on n goroutines released at once, and
+// returns their errors once all have returned. It proves nothing about
+// whether the calls overlapped: Race does.
+func Together(n int, fn func(i int) error) []error {
+	errs := make([]error, n)
+	var start, done sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			start.Wait()
+			errs[i] = fn(i)
+		}()
+	}
+	start.Done()
+	done.Wait()
 	return errs
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -15,25 +14,6 @@ import (
 
 // writers is how many goroutines the concurrency tests start.
 const writers = 20
-
-// parallel runs fn(i) for i in [0, n) on n goroutines started together and
-// returns their errors.
-func parallel(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	var start, done sync.WaitGroup
-	start.Add(1)
-	for i := range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			start.Wait()
-			errs[i] = fn(i)
-		}()
-	}
-	start.Done()
-	done.Wait()
-	return errs
-}
 
 // userIDs returns n user IDs, user00 onwards.
 func userIDs(n int) []string {
@@ -196,7 +176,7 @@ func (s suite) concurrency() []test {
 			ctx := t.Context()
 			var snap *state
 			var rev store.Revision
-			errs := parallel(writers+1, func(i int) error {
+			errs := overlap.Together(writers+1, func(i int) error {
 				if i == writers {
 					snap = newState()
 					var err error
@@ -345,7 +325,7 @@ func (s suite) concurrency() []test {
 			}()
 
 			commits := make([][]store.Commit, writers)
-			errs := parallel(writers, func(i int) error {
+			errs := overlap.Together(writers, func(i int) error {
 				for k := range perWriter {
 					c, err := st.Update(ctx, func(tx store.Tx) error {
 						m := store.Member{AccountID: "team1", UserID: ids[i], Role: fmt.Sprintf("role%d", k)}
@@ -473,7 +453,7 @@ func (s suite) concurrency() []test {
 			var snaps []taken
 			var running atomic.Int32
 			running.Store(writers)
-			errs := parallel(writers+1, func(i int) error {
+			errs := overlap.Together(writers+1, func(i int) error {
 				if i < writers {
 					defer running.Add(-1)
 					return write(i)
