@@ -2,14 +2,14 @@ package rostertest
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/teamroster/roster/store"
 )
 
-// ErrFault is the failure a FaultStore injects.
-var ErrFault = errors.New("rostertest: injected write failure")
+// ErrFault is the failure a FaultStore injects: a database failure
+// (store.ErrBackend), as a real one would be.
+var ErrFault = store.Kinded(store.ErrBackend, "rostertest: injected write failure")
 
 // FaultStore is a Store whose write transactions fail the nth call of a Tx
 // write method counted from when it is armed (or, armed with a cancel
