@@ -109,12 +109,12 @@ func Main(m *testing.M) {
 	code := m.Run()
 	if n := testdb.Skipped(); n > 0 {
 		out := skipOutput()
-		tests := "tests"
+		tests, them := "tests", "them"
 		if n == 1 {
-			tests = "test"
+			tests, them = "test", "it"
 		}
-		fmt.Fprintf(out, "%s: %d PostgreSQL %s skipped; run them with %s='postgres://user@host:5432/db?sslmode=disable' go test ./...\n",
-			packageDir(), n, tests, testdb.EnvPostgres)
+		fmt.Fprintf(out, "%s: %d PostgreSQL %s skipped; run %s with %s='postgres://user@host:5432/db?sslmode=disable' go test ./...\n",
+			packageDir(), n, tests, them, testdb.EnvPostgres)
 		if out != os.Stdout {
 			_ = out.Close() // written; nothing to recover on close
 		}
