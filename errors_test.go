@@ -69,6 +69,7 @@ var sentinels = map[string]sentinel{
 	"internal/token.ErrKeyID":     {itoken.ErrKeyID, store.ErrInvalid, ""},
 	"internal/index.ErrFull": {index.ErrFull, store.ErrBackend,
 		"the in-memory view cannot hold the store's data: a server's limit, never the request's fault"},
+	"internal/rostertest.ErrFault": {rostertest.ErrFault, store.ErrBackend, "tests inject it as a failure of the database"},
 
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},

@@ -17,13 +17,20 @@ import (
 // TestLoad runs 100 goroutines of random membership operations on a few
 // shared teams for a bounded time, and fails if any busy, locked, deadlock,
 // conflict or other database error reaches a caller, or if an invariant
-// breaks. It logs the operations per second it measured.
+// breaks. It logs the operations per second it measured. Worker w draws
+// from a generator seeded with the logged seed and w (see
+// rostertest.Seed); the goroutines' interleaving is not replayed. With
+// rostertest.EnvSoak set, each run lasts the soak's time.
 func TestLoad(t *testing.T) {
 	const workers = 100
 	duration := 3 * time.Second
 	if testing.Short() {
 		duration = time.Second
 	}
+	if soak, ok := rostertest.Soak(t); ok {
+		duration = soak
+	}
+	seed := rostertest.Seed(t)
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
 			t.Run(p.Name(), func(t *testing.T) {
@@ -42,7 +49,7 @@ func TestLoad(t *testing.T) {
 					wg.Add(1)
 					go func() {
 						defer wg.Done()
-						rng := rand.New(rand.NewPCG(uint64(w), uint64(start.UnixNano())))
+						rng := rand.New(rand.NewPCG(seed, uint64(w)))
 						for time.Now().Before(stop) && !t.Failed() {
 							op, err := d.Step(ctx, rng)
 							ops.Add(1)

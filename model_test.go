@@ -6,11 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sort"
 	"strconv"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"pgregory.net/rapid"
 
@@ -205,60 +207,113 @@ func modelChecks(n int) {
 	}
 }
 
+// modelSeed returns the seed rapid starts from: -rapid.seed if given, else
+// rostertest.Seed's, which it gives rapid. It logs it either way.
+func modelSeed(t *testing.T) uint64 {
+	t.Helper()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "rapid.seed" })
+	if given {
+		seed, err := strconv.ParseUint(flag.Lookup("rapid.seed").Value.String(), 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rostertest.LogSeed(t, seed)
+		return seed
+	}
+	seed := rostertest.Seed(t)
+	setRapidSeed(t, seed)
+	return seed
+}
+
+// setRapidSeed makes the next rapid checks start from seed.
+func setRapidSeed(t *testing.T, seed uint64) {
+	t.Helper()
+	if err := flag.Set("rapid.seed", strconv.FormatUint(seed, 10)); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestModel drives random sequences of every membership operation, by
 // several actors, against roster and against the reference model above, and
 // after every step compares Can for every (user, account, action), the
 // members, the pending invites, the audit events by kind, and the
-// invariants.
+// invariants. One step in eight has one of its writes fail, and must then
+// change nothing. Rapid starts from the seed it logs (see
+// rostertest.Seed). With rostertest.EnvSoak set it runs round after round,
+// each from a seed of its own, until the soak's time is up.
 func TestModel(t *testing.T) {
 	modelChecks(20) // rapid makes a fifth of them with -short
-	var steps, done, refused atomic.Int64
-	// The four runs (two backends, two presets) run in parallel: they
-	// share nothing, and PostgreSQL's run waits on the server more than it
-	// computes.
-	t.Run("runs", func(t *testing.T) {
-		for _, b := range testdb.Backends() {
-			for _, p := range modelPolicies() {
-				t.Run(b.Name+"/"+p.policy.Name(), func(t *testing.T) {
-					b.Skip(t)
-					t.Parallel()
-					box := &rostertest.Inbox{}
-					r, s := rostertest.Open(t, b, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
-					run := 0
-					rapid.Check(t, func(rt *rapid.T) {
-						run++
-						h := &modelHarness{t: rt, r: r, s: s, box: box, steps: &steps, done: &done, refused: &refused,
-							m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}}}
-						h.init(fmt.Sprintf("m%d-%s", run, b.Name))
-						rt.Repeat(h.actions())
-						h.final()
-					})
-				})
-			}
+	seed := modelSeed(t)
+	soak, soaking := rostertest.Soak(t)
+	deadline := time.Now().Add(soak)
+	seeds := rand.New(rand.NewPCG(seed, 0))
+	var steps, done, refused, faults atomic.Int64
+	for round := 0; ; round++ {
+		if round > 0 {
+			seed = seeds.Uint64()
+			setRapidSeed(t, seed)
 		}
-	})
-	if t.Failed() {
-		return
+		// The four runs (two backends, two presets) run in parallel: they
+		// share nothing, and PostgreSQL's run waits on the server more than
+		// it computes.
+		t.Run("runs", func(t *testing.T) {
+			for _, b := range testdb.Backends() {
+				for _, p := range modelPolicies() {
+					t.Run(b.Name+"/"+p.policy.Name(), func(t *testing.T) {
+						b.Skip(t)
+						t.Parallel()
+						box := &rostertest.Inbox{}
+						s := b.Store(t)
+						f := &rostertest.FaultStore{Store: s}
+						r := rostertest.New(t, f, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+						run := 0
+						rapid.Check(t, func(rt *rapid.T) {
+							run++
+							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, done: &done, refused: &refused, faults: &faults,
+								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}}}
+							h.init(fmt.Sprintf("m%d-%s", run, b.Name))
+							rt.Repeat(h.actions())
+							h.final()
+						})
+					})
+				}
+			}
+		})
+		if t.Failed() {
+			if round > 0 {
+				t.Logf("soak round %d failed; replay it: %s=%d go test -run '^TestModel$' .", round, rostertest.EnvSeed, seed)
+			}
+			return
+		}
+		if !soaking || time.Now().After(deadline) {
+			t.Logf("rounds: %d, model steps run: %d (operations done %d, refused as the model predicted %d, failed by an injected fault %d), invariant violations: 0",
+				round+1, steps.Load(), done.Load(), refused.Load(), faults.Load())
+			return
+		}
 	}
-	t.Logf("model steps run: %d (operations done %d, refused as the model predicted %d), invariant violations: 0",
-		steps.Load(), done.Load(), refused.Load())
 }
 
 type modelHarness struct {
 	t     *rapid.T
 	r     *roster.Roster
-	s     store.Store
+	s     store.Store            // the store as written
+	f     *rostertest.FaultStore // s, as roster sees it: a write fails now and then
 	box   *rostertest.Inbox
 	m     *refModel
 	steps *atomic.Int64
-	// done and refused count the operations that succeeded and failed.
-	done, refused *atomic.Int64
+	// done and refused count the operations that succeeded and failed,
+	// faults those an injected write failure failed.
+	done, refused, faults *atomic.Int64
 	// canary is a user who is never a member of anything.
 	canary string
+	// rng decides where faults are injected.
+	rng *rand.Rand
 }
 
 func (h *modelHarness) init(prefix string) {
 	ctx := context.Background()
+	h.rng = rand.New(rand.NewPCG(rapid.Uint64().Draw(h.t, "fault seed"), 0))
 	for i := range 4 {
 		id := prefix + "-u" + strconv.Itoa(i)
 		acct, err := h.r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
@@ -320,9 +375,19 @@ func (h *modelHarness) role() rbac.Role {
 }
 
 // outcome fails the run if roster and the model disagree on whether an
-// operation succeeds.
-func (h *modelHarness) outcome(op string, want bool, err error) {
+// operation succeeds, and reports whether the model should apply it: not if
+// an injected fault failed one of its writes. Such a call must return the
+// failure and leave everything as it was, which compare checks after the
+// step as after any other.
+func (h *modelHarness) outcome(op string, want bool, err error) bool {
 	h.t.Helper()
+	if h.f.Disarm() {
+		if !errors.Is(err, rostertest.ErrFault) {
+			h.t.Fatalf("%s: an injected write failure, and the call returned %v", op, err)
+		}
+		h.faults.Add(1)
+		return false
+	}
 	if want && err != nil {
 		h.t.Fatalf("%s: the model allows it, roster refused: %v", op, err)
 	}
@@ -334,9 +399,38 @@ func (h *modelHarness) outcome(op string, want bool, err error) {
 	} else {
 		h.refused.Add(1)
 	}
+	return true
 }
 
+// fault arms, in one step out of eight, a failure of one of the next few
+// writes the step's call makes (it fires only if the call writes that
+// often). The choice comes from the run's own generator, seeded by rapid:
+// drawing it from rapid at every step makes rapid end runs far sooner.
+func (h *modelHarness) fault() {
+	if h.rng.IntN(8) == 0 {
+		h.f.Arm(1+h.rng.IntN(4), nil)
+	}
+}
+
+// actions returns the steps rapid draws from: every membership operation,
+// each with a fault injected now and then, and compare after each.
 func (h *modelHarness) actions() map[string]func(*rapid.T) {
+	actions := h.operations()
+	for name, op := range actions {
+		if name != "" {
+			actions[name] = func(t *rapid.T) {
+				defer h.f.Disarm() // a step that skipped itself left the fault armed
+				h.fault()
+				op(t)
+			}
+		}
+	}
+	return actions
+}
+
+// operations returns the membership operations, each checked against the
+// model, and compare under "".
+func (h *modelHarness) operations() map[string]func(*rapid.T) {
 	ctx := context.Background()
 	m := h.m
 	return map[string]func(*rapid.T){
@@ -346,7 +440,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			_, ok := m.may(a, actor, rbac.SettingsManage)
 			want := ok && !a.team && actor == a.owner
 			_, err := h.r.Teams.ConvertToTeam(ctx, actor, a.id, "Team "+actor)
-			h.outcome("convert "+a.id+" by "+actor, want, err)
+			if !h.outcome("convert "+a.id+" by "+actor, want, err) {
+				return
+			}
 			if want {
 				a.team = true
 				a.events["account.converted"]++
@@ -359,7 +455,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			mine, ok := m.may(a, actor, rbac.MembersInvite)
 			want := ok && a.team && m.p.mayGrant(mine, role) && !(uses > 1 && role == m.p.top)
 			inv, err := h.r.Invites.CreateLink(ctx, actor, a.id, role, invites.MaxUses(uses))
-			h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err)
+			if !h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err) {
+				return
+			}
 			if want {
 				m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
 					maxUses: uses, status: store.InvitePending, users: map[string]bool{}})
@@ -385,7 +483,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			_, already := a.members[user]
 			want := usable && inviterOK && !reusableTop && !already && !inv.users[user]
 			_, err := h.r.Invites.Accept(ctx, user, tok)
-			h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err)
+			if !h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err) {
+				return
+			}
 			switch {
 			case want:
 				m.join(a, user, inv.role)
@@ -410,7 +510,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			mine, ok := m.may(a, actor, rbac.MembersInvite)
 			want := ok && inv.status == store.InvitePending && a.team && m.p.covers(mine, inv.role)
 			err := h.r.Invites.Revoke(ctx, actor, a.id, inv.id)
-			h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err) {
+				return
+			}
 			if want {
 				inv.status = store.InviteRevoked
 				a.events["invite.revoked"]++
@@ -427,7 +529,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			want := ok && inv.status == store.InvitePending && a.team && m.p.mayGrant(mine, inv.role) &&
 				!(inv.maxUses > 1 && inv.role == m.p.top)
 			out, err := h.r.Invites.Resend(ctx, actor, a.id, inv.id)
-			h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err) {
+				return
+			}
 			if want {
 				inv.old = append(inv.old, inv.token)
 				inv.token = out.Token
@@ -443,7 +547,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			want := ok && member && m.p.covers(mine, theirs) && m.p.mayGrant(mine, role) &&
 				(role == theirs || target != a.owner)
 			_, err := h.r.Teams.ChangeRole(ctx, actor, a.id, target, role)
-			h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err)
+			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) {
+				return
+			}
 			if want && role != theirs {
 				a.members[target] = role
 				a.events["member.role_changed"]++
@@ -465,7 +571,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			theirs, member := a.members[target]
 			want := ok && member && m.p.covers(mine, theirs) && target != a.owner
 			err := h.r.Teams.RemoveMember(ctx, actor, a.id, target)
-			h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err) {
+				return
+			}
 			if want {
 				m.remove(a, target, "member.removed")
 			}
@@ -476,7 +584,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			_, member := a.members[user]
 			want := a.team && member && user != a.owner
 			err := h.r.Teams.Leave(ctx, user, a.id)
-			h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err)
+			if !h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err) {
+				return
+			}
 			if want {
 				m.remove(a, user, "member.left")
 			}
@@ -488,7 +598,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			_, member := a.members[to]
 			want := ok && a.team && actor == a.owner && to != actor && member
 			tr, err := h.r.Teams.TransferOwnership(ctx, actor, a.id, to)
-			h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err)
+			if !h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err) {
+				return
+			}
 			if want {
 				m.startTransfer(a, tr.ID, actor, to, store.TransferAccount)
 			}
@@ -500,7 +612,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			theirs, member := a.members[to]
 			want := ok && a.team && mine == m.p.top && to != actor && member && theirs != m.p.top
 			tr, err := h.r.Teams.GrantTopRole(ctx, actor, a.id, to)
-			h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err)
+			if !h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err) {
+				return
+			}
 			if want {
 				m.startTransfer(a, tr.ID, actor, to, store.TransferRole)
 			}
@@ -510,7 +624,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			user := h.memberOf(a, "user")
 			_, want := a.members[user]
 			err := h.r.Teams.Switch(ctx, user, a.id)
-			h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err)
+			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) {
+				return
+			}
 			if want && m.active[user] != a.id {
 				m.active[user] = a.id
 				a.events["user.switched"]++
@@ -524,7 +640,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			actor := h.sideOf(tr)
 			want := tr.status == store.TransferAwaitingConfirm && actor == tr.from
 			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
-			h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err) {
+				return
+			}
 			if want {
 				tr.status = store.TransferAwaitingAccept
 				m.accounts[tr.account].events["transfer.confirmed"]++
@@ -540,7 +658,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top &&
 				(tr.kind == store.TransferRole || a.owner == tr.from)
 			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
-			h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err) {
+				return
+			}
 			if want {
 				if a.members[tr.to] != m.p.top {
 					a.members[tr.to] = m.p.top
@@ -564,7 +684,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			mine, member := a.members[actor]
 			want := member && (actor == tr.from || actor == tr.to || actor == a.owner || mine == m.p.top) && openTransfer(tr.status)
 			err := h.r.Teams.CancelTransfer(ctx, actor, a.id, tr.id)
-			h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err) {
+				return
+			}
 			if want {
 				tr.status = store.TransferCancelled
 				a.events["transfer.cancelled"]++
@@ -576,7 +698,9 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 			_, ok := m.may(a, actor, rbac.SettingsManage)
 			want := ok && a.team && actor == a.owner
 			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
-			h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err)
+			if !h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err) {
+				return
+			}
 			if !want {
 				return
 			}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 
+	"github.com/teamroster/roster/internal/overlap"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
@@ -14,31 +14,22 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// together runs fn(i) for i in [0, n) on n goroutines released at once and
-// returns their errors.
-func together(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	var ready, done sync.WaitGroup
-	ready.Add(1)
-	for i := range n {
-		done.Add(1)
-		go func() {
-			defer done.Done()
-			ready.Wait()
-			errs[i] = fn(i)
-		}()
-	}
-	ready.Done()
-	done.Wait()
-	return errs
+// raceStore returns a store of backend b (with limitedStore's pool) whose
+// Race proves that its contenders overlapped.
+func raceStore(t *testing.T, b testdb.Backend) *overlap.Store {
+	t.Helper()
+	return overlap.New(limitedStore(t, b), !b.SerialWriters())
 }
 
+// TestInviteConcurrency races calls on one invite or address through
+// overlap.Store.Race, which fails a round whose calls did not overlap.
 func TestInviteConcurrency(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		t.Run("fifty accepts of one single-use token make exactly one member", func(t *testing.T) {
 			const n = 50
-			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
+			s := raceStore(t, b)
+			e := newInviteEnvOn(t, s, rbac.Runpod())
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			ids := make([]string, n)
 			for i := range ids {
@@ -46,7 +37,7 @@ func TestInviteConcurrency(t *testing.T) {
 				rostertest.User(t, e.r, ids[i])
 			}
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-			errs := together(n, func(i int) error {
+			errs := s.Race(t, ctx, n, func(ctx context.Context, i int) error {
 				_, err := e.r.Invites.Accept(ctx, ids[i], inv.Token)
 				return err
 			})
@@ -91,12 +82,16 @@ func TestInviteConcurrency(t *testing.T) {
 
 		t.Run("one user accepting many times at once joins once", func(t *testing.T) {
 			const n = 10
-			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
+			s := raceStore(t, b)
+			e := newInviteEnvOn(t, s, rbac.Runpod())
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			rostertest.User(t, e.r, "bob")
 			inv := link(t, e.r, "alice", acct.ID, rbac.RunpodBasic, invites.MaxUses(5))
 			ok := 0
-			for _, err := range together(n, func(int) error { _, err := e.r.Invites.Accept(ctx, "bob", inv.Token); return err }) {
+			for _, err := range s.Race(t, ctx, n, func(ctx context.Context, _ int) error {
+				_, err := e.r.Invites.Accept(ctx, "bob", inv.Token)
+				return err
+			}) {
 				switch {
 				case err == nil:
 					ok++
@@ -114,14 +109,15 @@ func TestInviteConcurrency(t *testing.T) {
 
 		t.Run("accept racing revoke never yields a member from a revoked invite", func(t *testing.T) {
 			const rounds = 10
-			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
+			s := raceStore(t, b)
+			e := newInviteEnvOn(t, s, rbac.Runpod())
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			won := map[string]int{}
 			for round := range rounds {
 				id := fmt.Sprintf("r%02d", round)
 				rostertest.User(t, e.r, id)
 				inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
-				errs := together(2, func(i int) error {
+				errs := s.Race(t, ctx, 2, func(ctx context.Context, i int) error {
 					if i == 0 {
 						_, err := e.r.Invites.Accept(ctx, id, inv.Token)
 						return err
@@ -146,7 +142,8 @@ func TestInviteConcurrency(t *testing.T) {
 
 		t.Run("resend racing accept of the old token: the old token works only if it came first", func(t *testing.T) {
 			const rounds = 10
-			e := newInviteEnvOn(t, limitedStore(t, b), rbac.Runpod())
+			s := raceStore(t, b)
+			e := newInviteEnvOn(t, s, rbac.Runpod())
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			won := map[string]int{}
 			for round := range rounds {
@@ -154,7 +151,7 @@ func TestInviteConcurrency(t *testing.T) {
 				rostertest.User(t, e.r, id)
 				inv := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
 				var resent invites.Invitation
-				errs := together(2, func(i int) error {
+				errs := s.Race(t, ctx, 2, func(ctx context.Context, i int) error {
 					if i == 0 {
 						_, err := e.r.Invites.Accept(ctx, id, inv.Token)
 						return err
@@ -179,10 +176,11 @@ func TestInviteConcurrency(t *testing.T) {
 
 		t.Run("concurrent invites of one address create one invite", func(t *testing.T) {
 			const n = 10
-			e := newInviteEnvOn(t, limitedStore(t, b), rbac.DigitalOcean())
+			s := raceStore(t, b)
+			e := newInviteEnvOn(t, s, rbac.DigitalOcean())
 			acct := rostertest.Team(t, e.r, "olive", nil)
 			ok := 0
-			for _, err := range together(n, func(int) error {
+			for _, err := range s.Race(t, ctx, n, func(ctx context.Context, _ int) error {
 				_, err := e.r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanMember, []string{"max@example.com"})
 				return err
 			}) {

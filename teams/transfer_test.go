@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/internal/overlap"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
@@ -41,11 +41,13 @@ func TestOwnershipTransfer(t *testing.T) {
 func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *roster.Roster, actor, accountID, to string) (store.Transfer, error)) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		setup := func(t *testing.T) (*roster.Roster, store.Store, *rostertest.Inbox, *rostertest.Clock, store.Account) {
+		// setup's store proves, in Race, that concurrent calls overlapped.
+		setup := func(t *testing.T) (*roster.Roster, *overlap.Store, *rostertest.Inbox, *rostertest.Clock, store.Account) {
 			t.Helper()
 			in := &rostertest.Inbox{}
 			clk := rostertest.NewClock()
-			r, s := rostertest.Open(t, b, rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clk.Now),
+			s := overlap.New(b.Store(t), !b.SerialWriters())
+			r := rostertest.New(t, s, rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clk.Now),
 				roster.WithBaseURL("https://cloud.example.com/team"))
 			acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
 			return r, s, in, clk, acct
@@ -149,18 +151,16 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 		})
 
 		t.Run("ten concurrent confirmations: one wins", func(t *testing.T) {
-			r, _, in, _, acct := setup(t)
+			r, s, in, _, acct := setup(t)
 			tr, err := start(r, "olive", acct.ID, "max")
 			if err != nil {
 				t.Fatal(err)
 			}
 			tok := in.Last(t, "olive").Token
-			var wg sync.WaitGroup
-			errs := make([]error, 10)
-			for i := range errs {
-				wg.Go(func() { _, errs[i] = r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, tok) })
-			}
-			wg.Wait()
+			errs := s.Race(t, ctx, 10, func(ctx context.Context, _ int) error {
+				_, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, tok)
+				return err
+			})
 			wins := 0
 			for _, err := range errs {
 				switch {

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/teamroster/roster/store/sqlstore"
@@ -36,7 +37,7 @@ func Postgres(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv(EnvPostgres)
 	if dsn == "" {
-		tb.Skip(EnvPostgres + " not set; skipping PostgreSQL")
+		skipPostgres(tb)
 	}
 	u, err := url.Parse(dsn)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
@@ -92,9 +93,28 @@ func Backends() []Backend {
 func (b Backend) Skip(tb testing.TB) {
 	tb.Helper()
 	if b.Name == "postgres" && os.Getenv(EnvPostgres) == "" {
-		tb.Skip(EnvPostgres + " not set; skipping PostgreSQL")
+		skipPostgres(tb)
 	}
 }
+
+// SerialWriters reports whether the backend runs one write transaction at a
+// time (SQLite), so that a second writer waits before its transaction
+// begins; PostgreSQL begins both and makes them wait on row locks.
+func (b Backend) SerialWriters() bool { return b.Name == "sqlite" }
+
+// skipped counts the tests skipped for want of EnvPostgres.
+var skipped atomic.Int64
+
+// skipPostgres counts tb as skipped for want of EnvPostgres and skips it.
+func skipPostgres(tb testing.TB) {
+	tb.Helper()
+	skipped.Add(1)
+	tb.Skip(EnvPostgres + " not set; skipping PostgreSQL")
+}
+
+// Skipped returns how many tests of this process skipped themselves because
+// EnvPostgres is unset. It is safe for concurrent use.
+func Skipped() int64 { return skipped.Load() }
 
 // Store opens a Store on a fresh database and closes it when tb ends.
 func (b Backend) Store(tb testing.TB) *sqlstore.Store {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -20,193 +19,12 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// errWriteFault is the failure faultStore injects.
-var errWriteFault = errors.New("injected write failure")
-
-// faultStore is a Store whose transactions fail the Nth write method call
-// counted from when it is armed (or, with cancel set, cancel the context
-// just before that call), for the fault-injection test.
-type faultStore struct {
-	store.Store
-	mu     sync.Mutex
-	armed  bool
-	n      int // the write to fail, counting from 1
-	writes int // writes seen since armed
-	fired  bool
-	cancel context.CancelFunc // set: cancel instead of failing
-}
-
-// arm makes the nth write from now fail; with cancel, makes it run after
-// cancel is called instead.
-func (f *faultStore) arm(n int, cancel context.CancelFunc) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.armed, f.n, f.writes, f.fired, f.cancel = true, n, 0, false, cancel
-}
-
-// disarm stops injecting and reports whether the fault fired.
-func (f *faultStore) disarm() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.armed = false
-	return f.fired
-}
-
-// write counts one write method call and returns the error to inject, if
-// this is the one.
-func (f *faultStore) write() error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if !f.armed {
-		return nil
-	}
-	f.writes++
-	if f.writes != f.n {
-		return nil
-	}
-	f.fired = true
-	if f.cancel != nil {
-		f.cancel()
-		return nil
-	}
-	return errWriteFault
-}
-
-func (f *faultStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	return f.Store.Update(ctx, func(tx store.Tx) error { return fn(&faultTx{Tx: tx, f: f}) })
-}
-
-// faultTx passes every call to the real Tx, counting the writes.
-type faultTx struct {
-	store.Tx
-	f *faultStore
-}
-
-func (t *faultTx) CreateUser(ctx context.Context, u store.User) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateUser(ctx, u)
-}
-
-func (t *faultTx) UpdateUser(ctx context.Context, u store.User) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.UpdateUser(ctx, u)
-}
-
-func (t *faultTx) CreateAccount(ctx context.Context, a store.Account) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateAccount(ctx, a)
-}
-
-func (t *faultTx) UpdateAccount(ctx context.Context, a store.Account) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.UpdateAccount(ctx, a)
-}
-
-func (t *faultTx) CreateMember(ctx context.Context, m store.Member) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateMember(ctx, m)
-}
-
-func (t *faultTx) UpdateMember(ctx context.Context, m store.Member) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.UpdateMember(ctx, m)
-}
-
-func (t *faultTx) DeleteMember(ctx context.Context, accountID, userID string) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.DeleteMember(ctx, accountID, userID)
-}
-
-func (t *faultTx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.PutTeamRole(ctx, r)
-}
-
-func (t *faultTx) DeleteTeamRole(ctx context.Context, accountID, name string) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.DeleteTeamRole(ctx, accountID, name)
-}
-
-func (t *faultTx) CreateInvite(ctx context.Context, inv store.Invite) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateInvite(ctx, inv)
-}
-
-func (t *faultTx) UpdateInvite(ctx context.Context, inv store.Invite) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.UpdateInvite(ctx, inv)
-}
-
-func (t *faultTx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateInviteUse(ctx, u)
-}
-
-func (t *faultTx) CreateTransfer(ctx context.Context, tr store.Transfer) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateTransfer(ctx, tr)
-}
-
-func (t *faultTx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.UpdateTransfer(ctx, tr)
-}
-
-func (t *faultTx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
-	if err := t.f.write(); err != nil {
-		return store.Event{}, err
-	}
-	return t.Tx.AppendEvent(ctx, e)
-}
-
-func (t *faultTx) DeleteEvents(ctx context.Context, accountID string, throughID int64) (int64, error) {
-	if err := t.f.write(); err != nil {
-		return 0, err
-	}
-	return t.Tx.DeleteEvents(ctx, accountID, throughID)
-}
-
-func (t *faultTx) SetChainHead(ctx context.Context, h store.ChainHead) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.SetChainHead(ctx, h)
-}
-
 // faultWorld is a team with members of every kind, a pending invite, an
 // open ownership transfer and a team role, for an operation to act on.
 type faultWorld struct {
 	r      *roster.Roster
 	s      store.Store // the real store under the faults
-	f      *faultStore
+	f      *rostertest.FaultStore
 	box    *rostertest.Inbox
 	team   string
 	users  []string
@@ -222,7 +40,7 @@ type faultWorld struct {
 func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
 	t.Helper()
 	ctx := context.Background()
-	f := &faultStore{Store: s}
+	f := &rostertest.FaultStore{Store: s}
 	box := &rostertest.Inbox{}
 	p := rbac.Runpod()
 	r := rostertest.New(t, f, p, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
@@ -491,12 +309,12 @@ func TestFaults(t *testing.T) {
 						before := w.state(t)
 						ctx, cancel := context.WithCancel(context.Background())
 						if mode == "write fails" {
-							w.f.arm(n, nil)
+							w.f.Arm(n, nil)
 						} else {
-							w.f.arm(n, cancel)
+							w.f.Arm(n, cancel)
 						}
 						err := o.op(ctx, w)
-						fired := w.f.disarm()
+						fired := w.f.Disarm()
 						cancel()
 						if !fired {
 							if err != nil {
@@ -518,7 +336,7 @@ func TestFaults(t *testing.T) {
 							break
 						}
 						faults.Add(1)
-						if mode == "write fails" && !errors.Is(err, errWriteFault) {
+						if mode == "write fails" && !errors.Is(err, rostertest.ErrFault) {
 							t.Fatalf("write %d failed: the error does not wrap the failure: %v", n, err)
 						}
 						if after := w.state(t); after != before {

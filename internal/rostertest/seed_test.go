@@ -1,0 +1,85 @@
+package rostertest_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster/internal/rostertest"
+	"github.com/teamroster/roster/store"
+)
+
+func TestSeed(t *testing.T) {
+	t.Run("a seed in the environment is the one returned", func(t *testing.T) {
+		t.Setenv(rostertest.EnvSeed, "12345")
+		if got := rostertest.Seed(t); got != 12345 {
+			t.Errorf("Seed = %d, want 12345 from %s", got, rostertest.EnvSeed)
+		}
+	})
+	t.Run("without one, runs get different seeds", func(t *testing.T) {
+		t.Setenv(rostertest.EnvSeed, "")
+		if a, b := rostertest.Seed(t), rostertest.Seed(t); a == b {
+			t.Errorf("two seeds drawn are both %d", a)
+		}
+	})
+	t.Run("a malformed seed is an error", func(t *testing.T) {
+		t.Setenv(rostertest.EnvSeed, "0x12")
+		if _, _, err := rostertest.LookupSeed(); err == nil {
+			t.Error("LookupSeed accepted 0x12")
+		}
+	})
+}
+
+func TestRunPattern(t *testing.T) {
+	pattern := rostertest.RunPattern("TestCrash/sqlite/a_(b)")
+	if pattern != `^TestCrash$/^sqlite$/^a_\(b\)$` {
+		t.Errorf("RunPattern = %q", pattern)
+	}
+	// Each part matches its name only.
+	for _, part := range []string{`^TestCrash$`, `^a_\(b\)$`} {
+		re := regexp.MustCompile(part)
+		if re.MatchString("TestCrashes") || re.MatchString("xa_(b)") {
+			t.Errorf("%s matches a longer name", part)
+		}
+	}
+}
+
+func TestSoak(t *testing.T) {
+	t.Setenv(rostertest.EnvSoak, "")
+	if _, ok := rostertest.Soak(t); ok {
+		t.Error("Soak is on without " + rostertest.EnvSoak)
+	}
+	t.Setenv(rostertest.EnvSoak, "90s")
+	if d, ok := rostertest.Soak(t); !ok || d != 90*time.Second {
+		t.Errorf("Soak = %v, %v, want 90s, true", d, ok)
+	}
+}
+
+func TestFaultStore(t *testing.T) {
+	ctx := context.Background()
+	f := &rostertest.FaultStore{Store: sqlite.Store(t)}
+	write := func(id string) error {
+		_, err := f.Update(ctx, func(tx store.Tx) error {
+			return tx.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
+		})
+		return err
+	}
+	f.Arm(2, nil)
+	if err := write("a"); err != nil {
+		t.Fatalf("the first write after Arm(2): %v", err)
+	}
+	if err := write("b"); !errors.Is(err, rostertest.ErrFault) {
+		t.Fatalf("the second write after Arm(2): %v, want ErrFault", err)
+	}
+	if !f.Disarm() {
+		t.Error("Disarm says the fault did not fire")
+	}
+	if f.Disarm() {
+		t.Error("a second Disarm says the fault fired: it would be counted again")
+	}
+	if err := write("b"); err != nil {
+		t.Errorf("a write after Disarm: %v", err)
+	}
+}
