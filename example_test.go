@@ -101,7 +101,7 @@ func ExampleRoster_switchAccounts() {
 	}
 
 	show := func() {
-		accounts, err := r.Teams.Accounts(ctx, "bob")
+		accounts, _, err := r.Teams.Accounts(ctx, "bob", store.Page{})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -159,7 +159,7 @@ func ExampleRoster_members() {
 		log.Fatal(err)
 	}
 	show := func(viewer string) {
-		rows, err := r.Teams.Members(ctx, viewer, team.ID)
+		rows, _, err := r.Teams.Members(ctx, viewer, team.ID, store.Page{})
 		if err != nil {
 			log.Fatal(err)
 		}

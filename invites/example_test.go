@@ -147,7 +147,7 @@ func ExampleService_CreateEmail() {
 	}
 	fmt.Println("max may update resources:", r.Can(ctx, "max", team.ID, rbac.ResourcesUpdate))
 
-	pending, err := r.Invites.Pending(ctx, "olive", team.ID)
+	pending, _, err := r.Invites.Pending(ctx, "olive", team.ID, store.Page{})
 	if err != nil {
 		log.Fatal(err)
 	}

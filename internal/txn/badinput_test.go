@@ -44,8 +44,8 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"Accept":      {"out", w.token},
 			"CreateEmail": {"adm", w.team, rbac.RunpodBasic, []string{"x@example.com"}},
 			"CreateLink":  {"adm", w.team, rbac.RunpodBasic},
-			"List":        {"adm", w.team},
-			"Pending":     {"adm", w.team},
+			"List":        {"adm", w.team, store.Page{}},
+			"Pending":     {"adm", w.team, store.Page{}},
 			"Preview":     {w.token},
 			"Resend":      {"adm", w.team, w.invite},
 			"Revoke":      {"adm", w.team, w.invite},
@@ -53,7 +53,7 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 		{Name: "teams", Value: r.Teams, Calls: map[string][]any{
 			"AcceptTransfer":    {"bas", w.xfer, w.xferToken},
 			"Account":           {"adm", w.team},
-			"Accounts":          {"adm"},
+			"Accounts":          {"adm", store.Page{}},
 			"Active":            {"adm"},
 			"AddMember":         {"adm", w.team, "out", rbac.RunpodBasic},
 			"CancelTransfer":    {"adm", w.team, w.xfer},
@@ -66,14 +66,14 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"DeleteTeam":        {"own", w.team},
 			"GrantTopRole":      {"adm", w.team, "bas"},
 			"Leave":             {"bas", w.team},
-			"Members":           {"adm", w.team},
+			"Members":           {"adm", w.team, store.Page{}},
 			"PreviewRoleChange": {"adm", w.team, "bas", rbac.RunpodDev},
 			"RemoveMember":      {"adm", w.team, "bas"},
 			"Rename":            {"adm", w.team, "Renamed"},
 			"Roles":             {"adm", w.team},
 			"Switch":            {"bas", w.team},
 			"TransferOwnership": {"own", w.team, "bas"},
-			"Transfers":         {"adm", w.team},
+			"Transfers":         {"adm", w.team, store.Page{}},
 			"User":              {"adm"},
 		}, Ignored: map[string]bool{
 			"CreateUser arg 1 field ActiveAccount": true, // the new personal account becomes the active one
@@ -137,7 +137,7 @@ func TestBadInputEveryMethod(t *testing.T) {
 				if err := r.Teams.RemoveMember(ctx, "wild-owner", wildTeam, u); err != nil {
 					t.Fatal(err)
 				}
-				rows, err := r.Teams.Members(ctx, "wild-owner", wildTeam)
+				rows, _, err := r.Teams.Members(ctx, "wild-owner", wildTeam, store.Page{})
 				if err != nil {
 					t.Fatal(err)
 				}
