@@ -317,7 +317,9 @@ func TestStateChangingRoutesAcceptSameOriginJSON(t *testing.T) {
 	teamURL := f.base + "/api/teams/" + f.team
 	role := func(t *testing.T) string {
 		t.Helper()
-		var rows struct{ Items []struct{ UserID, Role string } }
+		var rows struct {
+			Items []struct{ UserID, Role string }
+		}
 		call(t, f.base, "alice", "GET", "/api/teams/"+f.team+"/members", nil, 200, &rows)
 		for _, r := range rows.Items {
 			if r.UserID == "bob" {
