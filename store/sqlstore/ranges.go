@@ -72,7 +72,9 @@ func (l listing) segments(id string, r store.Range) []segment {
 			s.query += " AND " + l.idCol + " " + cmp + " ?"
 			s.args = append(s.args, r.After.ID)
 		}
-		s.query += " ORDER BY " + l.idCol + dir
+		// Ordered by the time too, though it is NULL throughout, so that
+		// PostgreSQL reads the index in order rather than sorting.
+		s.query += " ORDER BY " + l.timeCol + dir + ", " + l.idCol + dir
 		return s
 	}
 	timed := func(after bool) segment {
