@@ -418,7 +418,7 @@ func TestErrorTextRepeatsNoPackagePrefix(t *testing.T) {
 		"invites.CreateLink of the top role, reusable": returned2(r.Invites.CreateLink(ctx, "alice", f.team.ID, rbac.RunpodAdmin, invites.MaxUses(5))),
 		"invites.CreateEmail to a member":              returned2(r.Invites.CreateEmail(ctx, "alice", f.team.ID, rbac.RunpodDev, []string{"bob@example.com"})),
 		"invites.Revoke of no invite":                  r.Invites.Revoke(ctx, "alice", f.team.ID, "inv_nope"),
-		"invites.List by a non-member":                 returned2(r.Invites.List(ctx, "dave", f.team.ID)),
+		"invites.List by a non-member":                 returned3(r.Invites.List(ctx, "dave", f.team.ID, store.Page{})),
 
 		"audit.Query by a member without audit.read":  returned3(r.Audit.Query(ctx, "bob", f.team.ID, audit.Filter{})),
 		"audit.Query with a malformed filter":         returned3(r.Audit.Query(ctx, "alice", f.team.ID, audit.Filter{Limit: -1})),

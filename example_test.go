@@ -12,6 +12,7 @@ import (
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
 )
 
 // The main flow: open roster on a SQLite file, convert a personal account
@@ -101,7 +102,7 @@ func ExampleRoster_switchAccounts() {
 	}
 
 	show := func() {
-		accounts, err := r.Teams.Accounts(ctx, "bob")
+		accounts, _, err := r.Teams.Accounts(ctx, "bob", store.Page{})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -159,7 +160,7 @@ func ExampleRoster_members() {
 		log.Fatal(err)
 	}
 	show := func(viewer string) {
-		rows, err := r.Teams.Members(ctx, viewer, team.ID)
+		rows, _, err := r.Teams.Members(ctx, viewer, team.ID, store.Page{})
 		if err != nil {
 			log.Fatal(err)
 		}
@@ -180,4 +181,65 @@ func ExampleRoster_members() {
 	// bob sees alice: admin, sign-in ""
 	// bob sees bob: billing, sign-in ""
 	// bob may read billing: false
+}
+
+// The members table a page at a time: each call returns up to Size rows and
+// the cursor of the next page, "" after the last. The members come first,
+// in the order they joined, then the pending email invites.
+func ExampleRoster_pages() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "roster-example-")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	r, err := roster.Open(ctx, filepath.Join(dir, "roster.db"), roster.WithBaseURL("https://app.example.com"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer r.Close()
+
+	personal, err := r.Teams.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInEmail})
+	if err != nil {
+		log.Fatal(err)
+	}
+	team, err := r.Teams.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
+	if err != nil {
+		log.Fatal(err)
+	}
+	for _, id := range []string{"bob", "carol", "dan"} {
+		if _, err := r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail}); err != nil {
+			log.Fatal(err)
+		}
+		if _, err := r.Teams.AddMember(ctx, "alice", team.ID, id, rbac.RunpodDev); err != nil {
+			log.Fatal(err)
+		}
+	}
+	if _, err := r.Invites.CreateEmail(ctx, "alice", team.ID, rbac.RunpodBasic, []string{"erin@example.com"}); err != nil {
+		log.Fatal(err)
+	}
+
+	for page, n := (store.Page{Size: 2}), 1; ; n++ {
+		rows, next, err := r.Teams.Members(ctx, "alice", team.ID, page)
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, m := range rows {
+			who := m.UserID
+			if m.Status == teams.Pending {
+				who = m.Email
+			}
+			fmt.Printf("page %d: %-7s %-16s %s\n", n, m.Status, who, m.Role)
+		}
+		if next == "" {
+			break
+		}
+		page.Cursor = next
+	}
+	// Output:
+	// page 1: joined  alice            admin
+	// page 1: joined  bob              dev
+	// page 2: joined  carol            dev
+	// page 2: joined  dan              dev
+	// page 3: pending erin@example.com basic
 }

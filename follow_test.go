@@ -309,7 +309,7 @@ func TestFollow(t *testing.T) {
 			r, _ := rostertest.Open(t, b, rbac.Runpod())
 			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			tctx, w := roster.TrackWrites(ctx)
-			if _, err := r.Teams.Members(tctx, "alice", acct.ID); err != nil {
+			if _, _, err := r.Teams.Members(tctx, "alice", acct.ID, store.Page{}); err != nil {
 				t.Fatal(err)
 			}
 			if w.Revision() != 0 {

@@ -201,7 +201,7 @@ func TestRequireTeamSources(t *testing.T) {
 	})
 	t.Run("a nil Team uses the user's active account", func(t *testing.T) {
 		h := r.Require(rbac.PodsConnect, roster.HTTPOptions{User: headerUser})(echo)
-		personal, err := r.Teams.Accounts(ctx, "carol")
+		personal, _, err := r.Teams.Accounts(ctx, "carol", store.Page{})
 		if err != nil || personal[0].Account.Kind != store.Personal || !personal[0].Active {
 			t.Fatalf("carol's active account: %+v, %v; want her personal account", personal, err)
 		}

@@ -34,15 +34,16 @@ func TestImportDirection(t *testing.T) {
 		"internal/index":      {internal: []string{"store", "rbac"}},
 		"internal/chain":      {internal: []string{"store"}},
 		"internal/token":      {internal: []string{"store"}},
+		"internal/cursor":     {internal: []string{"store"}},
 		"internal/check":      {internal: []string{"store"}},
 		"internal/text":       {},
 		"internal/overlap":    {internal: []string{"store"}},
 		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
 		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "notify", "rbac", "store", "internal/testdb"}},
 		"notify":              {internal: []string{"store", "rbac"}},
-		"teams":               {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/token", "internal/check"}},
-		"invites":             {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/authz", "internal/token", "internal/check"}},
-		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain", "internal/check", "internal/text"}},
+		"teams":               {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/token", "internal/check", "internal/cursor"}},
+		"invites":             {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/authz", "internal/token", "internal/check", "internal/cursor"}},
+		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain", "internal/check", "internal/text", "internal/cursor"}},
 		"bench":               {}, // benchmarks only: its test files import what they measure
 	}
 	seen := map[string]bool{}

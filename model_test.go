@@ -763,7 +763,7 @@ func (h *modelHarness) compare() {
 			if acct.Owner != a.owner {
 				h.t.Fatalf("account %s is owned by %s, the model says %s", id, acct.Owner, a.owner)
 			}
-			members, err := tx.Members(ctx, id)
+			members, err := tx.Members(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}
@@ -780,7 +780,7 @@ func (h *modelHarness) compare() {
 			if !maps.Equal(got, a.members) {
 				h.t.Fatalf("members of %s: %v, the model says %v", id, got, a.members)
 			}
-			invs, err := tx.Invites(ctx, id)
+			invs, err := tx.Invites(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}

@@ -68,15 +68,13 @@
 package audit
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/binary"
 	"fmt"
 	"time"
 
 	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/cursor"
 	"github.com/teamroster/roster/internal/text"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
@@ -101,10 +99,10 @@ var (
 
 // Limits of a query and of what an event may hold.
 const (
-	DefaultLimit = 50       // events per page when Filter.Limit is 0
-	MaxLimit     = 1000     // the largest Filter.Limit Query accepts
-	MaxReasonLen = 500      // characters of an Entry's Reason
-	MaxValueLen  = 64 << 10 // bytes of an Entry's Before or After JSON
+	DefaultLimit = store.DefaultPageSize // events per page when Filter.Limit is 0
+	MaxLimit     = store.MaxPageSize     // the largest Filter.Limit Query accepts
+	MaxReasonLen = 500                   // characters of an Entry's Reason
+	MaxValueLen  = 64 << 10              // bytes of an Entry's Before or After JSON
 )
 
 // The actions the audit service itself records are store.EventAuditQueried
@@ -298,67 +296,37 @@ func (f Filter) storeFilter(accountID string, export bool) (store.EventFilter, e
 	return sf, nil
 }
 
-// A cursor is the unpadded URL-safe base64 of: a version byte, the last
-// event's time (microseconds since the epoch) and ID, and the first 8 bytes
-// of a SHA-256 over those, the account and the filter. The checksum is not
-// a secret: it makes a cursor that was mangled, made up or taken from
-// another query fail with ErrInvalid instead of silently paging elsewhere.
-// A cursor never widens what a query may see: the account and the filter
-// are checked and applied as always.
-const (
-	cursorVersion = 1
-	cursorLen     = 1 + 8 + 8 + 8
-	maxCursorText = 64
-)
+// A query's cursor holds the last event's time (microseconds since the
+// epoch) and ID, bound to the account and the filter (see internal/cursor).
 
 func encodeCursor(accountID string, f Filter, last store.Event) string {
-	b := make([]byte, 0, cursorLen)
-	b = append(b, cursorVersion)
+	b := make([]byte, 0, 16)
 	b = binary.BigEndian.AppendUint64(b, uint64(last.Time.UnixMicro()))
 	b = binary.BigEndian.AppendUint64(b, uint64(last.ID))
-	b = append(b, cursorSum(b, accountID, f)...)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return cursor.Encode(b, cursorBinding(accountID, f)...)
 }
 
 func decodeCursor(accountID string, f Filter) (store.EventKey, error) {
-	bad := func(why string) (store.EventKey, error) {
-		return store.EventKey{}, fmt.Errorf("%w: malformed cursor: %s", store.ErrInvalid, why)
+	b, err := cursor.Decode(f.Cursor, cursorBinding(accountID, f)...)
+	if err != nil {
+		return store.EventKey{}, err
 	}
-	if len(f.Cursor) > maxCursorText {
-		return bad("too long")
+	if len(b) != 16 {
+		return store.EventKey{}, cursor.Malformed("unknown format")
 	}
-	b, err := base64.RawURLEncoding.Strict().DecodeString(f.Cursor)
-	switch {
-	case err != nil:
-		return bad("not URL-safe base64")
-	case len(b) != cursorLen || b[0] != cursorVersion:
-		return bad("unknown format")
-	case !bytes.Equal(b[17:], cursorSum(b[:17], accountID, f)):
-		return bad("it does not belong to this account and filter")
-	}
-	micro, id := int64(binary.BigEndian.Uint64(b[1:9])), int64(binary.BigEndian.Uint64(b[9:17]))
+	micro, id := int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:]))
 	t := time.UnixMicro(micro).UTC()
 	if id <= 0 || validTime("cursor time", t) != nil {
-		return bad("out of range")
+		return store.EventKey{}, cursor.Malformed("out of range")
 	}
 	return store.EventKey{Time: t, ID: id}, nil
 }
 
-// cursorSum is the checksum of a cursor's head for the account and filter.
-func cursorSum(head []byte, accountID string, f Filter) []byte {
-	h := sha256.New()
-	var n [8]byte
-	field := func(s string) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
-		h.Write(n[:])
-		h.Write([]byte(s))
-	}
-	field(string(head))
-	for _, s := range []string{accountID, f.Actor, string(f.Action), f.ResourceType, f.ResourceID, string(f.Result),
-		timeKey(f.Since), timeKey(f.Until)} {
-		field(s)
-	}
-	return h.Sum(nil)[:8]
+// cursorBinding is what a query's cursor is bound to: the account and the
+// filter, all but its Limit and Cursor.
+func cursorBinding(accountID string, f Filter) []string {
+	return []string{accountID, f.Actor, string(f.Action), f.ResourceType, f.ResourceID, string(f.Result),
+		timeKey(f.Since), timeKey(f.Until)}
 }
 
 func timeKey(t time.Time) string {

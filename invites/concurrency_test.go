@@ -57,7 +57,7 @@ func TestInviteConcurrency(t *testing.T) {
 			if winner == "" || used != n-1 {
 				t.Fatalf("winner %q and %d ErrUsed, want one winner and %d ErrUsed", winner, used, n-1)
 			}
-			members, err := e.r.Teams.Members(ctx, "alice", acct.ID)
+			members, _, err := e.r.Teams.Members(ctx, "alice", acct.ID, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -191,7 +191,7 @@ func TestInviteConcurrency(t *testing.T) {
 					t.Errorf("unexpected error %v", err)
 				}
 			}
-			pending, err := e.r.Invites.Pending(ctx, "olive", acct.ID)
+			pending, _, err := e.r.Invites.Pending(ctx, "olive", acct.ID, store.Page{})
 			if ok != 1 || err != nil || len(pending) != 1 {
 				t.Errorf("%d calls succeeded and %d invites are pending (%v), want 1 and 1", ok, len(pending), err)
 			}

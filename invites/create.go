@@ -211,7 +211,7 @@ func canonicalList(emails []string) ([]string, error) {
 // have a pending, unexpired email invite to the account. The caller has
 // locked the account, so no such invite can appear before it commits.
 func pendingFor(ctx context.Context, tx store.Tx, accountID string, addrs []string, now time.Time) error {
-	invites, err := tx.Invites(ctx, accountID)
+	invites, err := tx.Invites(ctx, accountID, store.Range{})
 	if err != nil {
 		return err
 	}

@@ -147,7 +147,7 @@ func ExampleService_CreateEmail() {
 	}
 	fmt.Println("max may update resources:", r.Can(ctx, "max", team.ID, rbac.ResourcesUpdate))
 
-	pending, err := r.Invites.Pending(ctx, "olive", team.ID)
+	pending, _, err := r.Invites.Pending(ctx, "olive", team.ID, store.Page{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -240,7 +240,7 @@ func ExampleService_Link() {
 	}
 	fmt.Println("token:", inv.Token[:len("rsti_2026-11_")]+"...")
 
-	pending, err := r.Invites.Pending(ctx, "alice", team.ID) // lists no tokens
+	pending, _, err := r.Invites.Pending(ctx, "alice", team.ID, store.Page{}) // lists no tokens
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -155,7 +155,7 @@ func accept(t *testing.T, r *roster.Roster, userID, token string) store.Member {
 // listed returns the invite with the given ID as List shows it to actor.
 func listed(t *testing.T, r *roster.Roster, actor, accountID, inviteID string) invites.Invitation {
 	t.Helper()
-	all, err := r.Invites.List(context.Background(), actor, accountID)
+	all, _, err := r.Invites.List(context.Background(), actor, accountID, store.Page{})
 	if err != nil {
 		t.Fatalf("List: %v", err)
 	}

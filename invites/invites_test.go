@@ -199,7 +199,7 @@ func TestLinkInvites(t *testing.T) {
 			if got := listed(t, g.r, "alice", gteam.ID, day.ID); got.Status != store.InviteExpired {
 				t.Errorf("expired invite is listed as %s", got.Status)
 			}
-			pending, err := g.r.Invites.Pending(ctx, "alice", gteam.ID)
+			pending, _, err := g.r.Invites.Pending(ctx, "alice", gteam.ID, store.Page{})
 			if err != nil || len(pending) != 1 || pending[0].ID != forever.ID {
 				t.Errorf("Pending = %+v, %v; want only the invite that never expires", pending, err)
 			}
@@ -342,7 +342,7 @@ func TestEmailInvites(t *testing.T) {
 			if rev2, ev2 := rostertest.Writes(t, e.s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused batch wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
 			}
-			if all, err := e.r.Invites.List(ctx, "olive", acct.ID); err != nil || len(all) != 1 {
+			if all, _, err := e.r.Invites.List(ctx, "olive", acct.ID, store.Page{}); err != nil || len(all) != 1 {
 				t.Errorf("invites after the refused batch = %+v, %v; want only the first", all, err)
 			}
 			if n := len(e.out.messages()); n != sent {
@@ -372,7 +372,7 @@ func TestEmailInvites(t *testing.T) {
 			if msgs := e.out.messages(); len(msgs) != 1 || msgs[0].To != "good@example.com" {
 				t.Errorf("emails sent = %+v, want only good@example.com's", msgs)
 			}
-			pending, err := e.r.Invites.Pending(ctx, "olive", acct.ID)
+			pending, _, err := e.r.Invites.Pending(ctx, "olive", acct.ID, store.Page{})
 			if err != nil || len(pending) != 2 {
 				t.Errorf("pending = %+v, %v; want both invites", pending, err)
 			}
@@ -460,7 +460,7 @@ func TestPendingInvites(t *testing.T) {
 			}
 			e.clock.Advance(2 * time.Hour) // short expires
 
-			all, err := e.r.Invites.List(ctx, "olive", acct.ID)
+			all, _, err := e.r.Invites.List(ctx, "olive", acct.ID, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -493,13 +493,13 @@ func TestPendingInvites(t *testing.T) {
 				got.CreatedBy != "olive" || !got.CreatedAt.Equal(created) || !got.ExpiresAt.Equal(created.Add(48*time.Hour)) {
 				t.Errorf("email invite as listed = %+v", got)
 			}
-			pending, err := e.r.Invites.Pending(ctx, "olive", acct.ID)
+			pending, _, err := e.r.Invites.Pending(ctx, "olive", acct.ID, store.Page{})
 			if err != nil || len(pending) != 1 || pending[0].ID != mail.ID {
 				t.Errorf("Pending = %+v, %v; want only the email invite", pending, err)
 			}
 
 			// A member who may not invite sees the rows but no addresses.
-			seen, err := e.r.Invites.Pending(ctx, "max", acct.ID)
+			seen, _, err := e.r.Invites.Pending(ctx, "max", acct.ID, store.Page{})
 			if err != nil || len(seen) != 1 {
 				t.Fatalf("Pending for a member = %+v, %v", seen, err)
 			}
@@ -507,10 +507,10 @@ func TestPendingInvites(t *testing.T) {
 				t.Errorf("Pending for a member = %+v, want the row without its email", seen[0])
 			}
 			rostertest.User(t, e.r, "stranger")
-			if _, err := e.r.Invites.List(ctx, "stranger", acct.ID); !errors.Is(err, rbac.ErrNotMember) {
+			if _, _, err := e.r.Invites.List(ctx, "stranger", acct.ID, store.Page{}); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("List by a non-member: error = %v, want ErrNotMember", err)
 			}
-			if _, err := e.r.Invites.List(ctx, "olive", "acc_missing"); !errors.Is(err, store.ErrNotFound) {
+			if _, _, err := e.r.Invites.List(ctx, "olive", "acc_missing", store.Page{}); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("List of a missing account: error = %v, want ErrNotFound", err)
 			}
 		})
@@ -542,7 +542,7 @@ func TestResendAndRevoke(t *testing.T) {
 			if _, err := e.r.Invites.Accept(ctx, "max", inv.Token); !errors.Is(err, invites.ErrSuperseded) {
 				t.Errorf("accepting the old token: error = %v, want ErrSuperseded", err)
 			}
-			if all, err := e.r.Invites.List(ctx, "olive", acct.ID); err != nil || len(all) != 1 {
+			if all, _, err := e.r.Invites.List(ctx, "olive", acct.ID, store.Page{}); err != nil || len(all) != 1 {
 				t.Errorf("List after resend = %+v, %v; want the one invite", all, err)
 			}
 			accept(t, e.r, "max", resent.Token)
@@ -869,6 +869,9 @@ func TestInviteAudit(t *testing.T) {
 // second returns the error of a two-result call.
 func second[T any](_ T, err error) error { return err }
 
+// third returns the error of a call that returns two values besides it.
+func third[T, U any](_ T, _ U, err error) error { return err }
+
 // leadPolicy is a policy with a "lead" role that may invite but holds less
 // than admin: it covers dev but not billing or admin.
 func leadPolicy(t *testing.T) *rbac.Policy {
@@ -1040,8 +1043,8 @@ func TestInviteBadInput(t *testing.T) {
 				check(t, "email actor", second(e.r.Invites.CreateEmail(ctx, bad, acct.ID, rbac.RunpodDev, []string{"x@example.com"})))
 				check(t, "resend invite", second(e.r.Invites.Resend(ctx, "alice", acct.ID, bad)))
 				check(t, "revoke actor", e.r.Invites.Revoke(ctx, bad, acct.ID, inv.ID))
-				check(t, "list account", second(e.r.Invites.List(ctx, "alice", bad)))
-				check(t, "pending actor", second(e.r.Invites.Pending(ctx, bad, acct.ID)))
+				check(t, "list account", third(e.r.Invites.List(ctx, "alice", bad, store.Page{})))
+				check(t, "pending actor", third(e.r.Invites.Pending(ctx, bad, acct.ID, store.Page{})))
 				check(t, "accepting user", second(e.r.Invites.Accept(ctx, bad, inv.Token)))
 			})
 		}

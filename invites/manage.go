@@ -3,62 +3,95 @@ package invites
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/cursor"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
 
-// List returns the team's invites, newest first, each with its status at
-// the time of the call (pending, accepted, revoked or expired). Every member
-// of the team may list them; Email is filled in only for members allowed
-// rbac.MembersInvite. Tokens and links are never listed. It returns an error
-// wrapping store.ErrInvalid, store.ErrNotFound (no such account) or
+// List returns one page of the team's invites (see store.Page), newest
+// first (then by ID), each with its status at the time of the call
+// (pending, accepted, revoked or expired), and the cursor of the next page
+// ("" after the last). An invite sent while paging sorts before the first
+// page, so later pages neither repeat nor miss one. Every member of the
+// team may list them; Email is filled in only for members allowed
+// rbac.MembersInvite. Tokens and links are never listed. It returns an
+// error wrapping store.ErrInvalid (a malformed page or cursor, or a cursor
+// of another list or team), store.ErrNotFound (no such account) or
 // rbac.ErrNotMember. It is safe for concurrent use.
-func (s *Service) List(ctx context.Context, actor, accountID string) ([]Invitation, error) {
-	var out []Invitation
-	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
-	if err == nil {
-		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
-			invites, err := c.Tx.Invites(ctx, accountID)
-			if err != nil {
-				return err
-			}
-			now := c.Now()
-			out = make([]Invitation, 0, len(invites))
-			for _, inv := range invites {
-				if inv.Status == store.InviteSuperseded {
-					continue
-				}
-				out = append(out, invitation(inv, now, c.Rights.SeesInvitees()))
-			}
-			return nil
-		})
-	}
+func (s *Service) List(ctx context.Context, actor, accountID string, p store.Page) ([]Invitation, string, error) {
+	out, next, err := s.list(ctx, actor, accountID, p, "invites", func(inv store.Invite, _ time.Time) bool {
+		return inv.Status != store.InviteSuperseded
+	})
 	if err != nil {
-		return nil, fmt.Errorf("list invites of %q for %q: %w", accountID, actor, err)
+		return nil, "", fmt.Errorf("list invites of %q for %q: %w", accountID, actor, err)
 	}
-	return out, nil
+	return out, next, nil
 }
 
-// Pending returns the team's invites that can still be accepted, newest
-// first: the pending rows of a members table. It is List restricted to
-// status store.InvitePending, with the same rules and errors. It is safe
-// for concurrent use.
-func (s *Service) Pending(ctx context.Context, actor, accountID string) ([]Invitation, error) {
-	all, err := s.List(ctx, actor, accountID)
+// Pending returns one page of the team's invites that can still be
+// accepted, newest first: List restricted to status store.InvitePending
+// (so neither expired nor used up), with the same rules and errors; its
+// cursors are its own. It is safe for concurrent use.
+func (s *Service) Pending(ctx context.Context, actor, accountID string, p store.Page) ([]Invitation, string, error) {
+	out, next, err := s.list(ctx, actor, accountID, p, "pending invites", func(inv store.Invite, now time.Time) bool {
+		return status(inv, now) == store.InvitePending
+	})
 	if err != nil {
-		return nil, err
+		return nil, "", fmt.Errorf("list pending invites of %q for %q: %w", accountID, actor, err)
 	}
-	pending := all[:0]
-	for _, inv := range all {
-		if inv.Status == store.InvitePending {
-			pending = append(pending, inv)
+	return out, next, nil
+}
+
+// list returns a page of the account's invites that keep keeps at the time
+// of the call, with the cursor of the next page, bound to the list's name.
+func (s *Service) list(ctx context.Context, actor, accountID string, p store.Page, name string,
+	keep func(inv store.Invite, now time.Time) bool) ([]Invitation, string, error) {
+	var (
+		out   []Invitation
+		next  string
+		after store.Key
+	)
+	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
+	if err == nil {
+		err = p.Validate()
+	}
+	if err == nil && p.Cursor != "" {
+		_, after, err = cursor.DecodeKey(p.Cursor, 0, name, accountID)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
+		now := c.Now()
+		invs, more, err := cursor.Read(p.Rows(), after, func(r store.Range) ([]store.Invite, error) {
+			return c.Tx.Invites(ctx, accountID, r)
+		}, store.Invite.Key, func(batch []store.Invite) ([]store.Invite, error) {
+			var kept []store.Invite
+			for _, inv := range batch {
+				if keep(inv, now) {
+					kept = append(kept, inv)
+				}
+			}
+			return kept, nil
+		})
+		if err != nil {
+			return err
 		}
-	}
-	return pending, nil
+		out = make([]Invitation, len(invs))
+		for i, inv := range invs {
+			out[i] = invitation(inv, now, c.Rights.SeesInvitees())
+		}
+		if more {
+			next = cursor.EncodeKey(0, invs[len(invs)-1].Key(), name, accountID)
+		}
+		return nil
+	})
+	return out, next, err
 }
 
 // Resend gives a pending or expired invite a new token and returns it with

@@ -76,7 +76,7 @@ func TestInviteMembersAddress(t *testing.T) {
 		if got := len(rostertest.Events(t, s, acct.ID)); got != n {
 			t.Errorf("the refused call wrote %d events", got-n)
 		}
-		if pending, err := r.Invites.Pending(ctx, "olive", acct.ID); err != nil || len(pending) != 0 {
+		if pending, _, err := r.Invites.Pending(ctx, "olive", acct.ID, store.Page{}); err != nil || len(pending) != 0 {
 			t.Errorf("pending invites after the refusal: %+v, %v; want none (all or nothing)", pending, err)
 		}
 		if _, err := r.Invites.CreateEmail(ctx, "olive", acct.ID, rbac.DigitalOceanBiller, []string{"zoe@example.com"}); err != nil {

@@ -223,12 +223,20 @@ type Tx interface {
 	// find none. It returns ErrInvalid if emails holds more than
 	// MaxEmailsPerQuery addresses.
 	UsersByEmail(ctx context.Context, emails []string) ([]User, error)
+	// UsersByID returns the users whose ID is one of ids, ordered by ID;
+	// IDs of no user find nothing, and no ids find none. It returns
+	// ErrInvalid if ids holds more than MaxPageSize IDs.
+	UsersByID(ctx context.Context, ids []string) ([]User, error)
 
 	// CreateAccount inserts a and records an AccountCreated change. It
 	// returns ErrExists if an account with a.ID exists.
 	CreateAccount(ctx context.Context, a Account) error
 	// Account returns the account with the given ID, or ErrNotFound.
 	Account(ctx context.Context, id string) (Account, error)
+	// AccountsByID returns the accounts whose ID is one of ids, ordered by
+	// ID; IDs of no account find nothing, and no ids find none. It returns
+	// ErrInvalid if ids holds more than MaxPageSize IDs.
+	AccountsByID(ctx context.Context, ids []string) ([]Account, error)
 	// LockAccount returns the account like Account and locks it until the
 	// transaction ends, so that concurrent transactions that lock the same
 	// account run one after the other. Invariants over an account's members
@@ -257,12 +265,15 @@ type Tx interface {
 	// DeleteMember removes the membership and records a MemberDeleted
 	// change. It returns ErrNotFound if there is none.
 	DeleteMember(ctx context.Context, accountID, userID string) error
-	// Members returns the account's members ordered by JoinedAt then UserID.
-	// An unknown account has no members.
-	Members(ctx context.Context, accountID string) ([]Member, error)
-	// Memberships returns the user's memberships ordered by JoinedAt then
-	// AccountID. An unknown user has none.
-	Memberships(ctx context.Context, userID string) ([]Member, error)
+	// Members returns the account's members in r, ordered by their Key
+	// (JoinedAt, UserID) ascending: the zero time first, then earliest
+	// joined first, then by UserID. An unknown account has no members. It
+	// returns ErrInvalid if r is malformed (see Range.Validate).
+	Members(ctx context.Context, accountID string, r Range) ([]Member, error)
+	// Memberships returns the user's memberships in r, ordered by their Key
+	// (JoinedAt, AccountID) ascending like Members. An unknown user has
+	// none. It returns ErrInvalid if r is malformed.
+	Memberships(ctx context.Context, userID string, r Range) ([]Member, error)
 
 	// PutTeamRole defines the team role r.Name of account r.AccountID as
 	// holding r.Actions, replacing an existing definition (whose CreatedAt
@@ -292,9 +303,11 @@ type Tx interface {
 	// is kept). It returns ErrNotFound if there is none and ErrExists if its
 	// new TokenHash is taken.
 	UpdateInvite(ctx context.Context, inv Invite) error
-	// Invites returns the account's invites, newest first (CreatedAt
-	// descending, then ID descending).
-	Invites(ctx context.Context, accountID string) ([]Invite, error)
+	// Invites returns the account's invites in r, superseded records
+	// included, newest first: ordered by their Key (CreatedAt, ID)
+	// descending, so a zero CreatedAt comes last. It returns ErrInvalid if
+	// r is malformed.
+	Invites(ctx context.Context, accountID string, r Range) ([]Invite, error)
 	// CreateInviteUse records that u.UserID accepted invite u.InviteID. It
 	// returns ErrExists if that user already used that invite, and
 	// ErrNotFound if the invite or the user does not exist.
@@ -314,8 +327,10 @@ type Tx interface {
 	// TransferAccount and TransferRole and ErrNotFound if there is no such
 	// transfer.
 	UpdateTransfer(ctx context.Context, t Transfer) error
-	// Transfers returns the account's transfers, newest first.
-	Transfers(ctx context.Context, accountID string) ([]Transfer, error)
+	// Transfers returns the account's transfers in r, newest first:
+	// ordered by their Key (CreatedAt, ID) descending like Invites. It
+	// returns ErrInvalid if r is malformed.
+	Transfers(ctx context.Context, accountID string, r Range) ([]Transfer, error)
 
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the

@@ -172,7 +172,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 
 // removeOthers removes every member of the account but the actor.
 func (s *Service) removeOthers(ctx context.Context, c *txn.Change) error {
-	members, err := c.Tx.Members(ctx, c.Account.ID)
+	members, err := c.Tx.Members(ctx, c.Account.ID, store.Range{})
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Service) closePending(ctx context.Context, c *txn.Change) error {
 	if err := s.revokeInvites(ctx, c, func(store.Invite) bool { return true }, "team deleted"); err != nil {
 		return err
 	}
-	ts, err := c.Tx.Transfers(ctx, c.Account.ID)
+	ts, err := c.Tx.Transfers(ctx, c.Account.ID, store.Range{})
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (s *Service) closePending(ctx context.Context, c *txn.Change) error {
 // revokeInvites revokes the account's pending invites that match, recording
 // why.
 func (s *Service) revokeInvites(ctx context.Context, c *txn.Change, match func(store.Invite) bool, reason string) error {
-	invites, err := c.Tx.Invites(ctx, c.Account.ID)
+	invites, err := c.Tx.Invites(ctx, c.Account.ID, store.Range{})
 	if err != nil {
 		return err
 	}

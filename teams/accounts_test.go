@@ -40,7 +40,7 @@ func TestCreateTeam(t *testing.T) {
 					t.Errorf("events of %s = %+v, want one account.created of kind team by ann", team.Name, ev)
 				}
 			}
-			entries, err := r.Teams.Accounts(ctx, "ann")
+			entries, _, err := r.Teams.Accounts(ctx, "ann", store.Page{})
 			if err != nil || len(entries) != 3 || entries[0].Account.ID != personal.ID || !entries[0].Active {
 				t.Errorf("accounts = %+v, %v; want the personal account first and active, then both teams", entries, err)
 			}

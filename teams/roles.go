@@ -109,7 +109,7 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 			if err := c.Covers(rbac.Role(name)); err != nil {
 				return err
 			}
-			members, err := c.Tx.Members(ctx, accountID)
+			members, err := c.Tx.Members(ctx, accountID, store.Range{})
 			if err != nil {
 				return err
 			}

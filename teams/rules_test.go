@@ -10,6 +10,7 @@ import (
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
 )
 
 // TestManagementRules checks, role by role, who may manage a team, as the
@@ -67,7 +68,7 @@ func TestManagementRules(t *testing.T) {
 								t.Errorf("Can(%s, %s) = true", role, a)
 							}
 						}
-						if _, err := r.Teams.Members(ctx, actor, acct.ID); err != nil {
+						if _, _, err := r.Teams.Members(ctx, actor, acct.ID, store.Page{}); err != nil {
 							t.Errorf("%s may not see the members table: %v", role, err)
 						}
 						if err := r.Teams.Leave(ctx, actor, acct.ID); err != nil {

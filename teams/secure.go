@@ -3,6 +3,7 @@ package teams
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/teamroster/roster/internal/check"
@@ -87,20 +88,30 @@ func (s *Service) PreviewSecureSignIn(ctx context.Context, actor, accountID stri
 			if c.Account.Kind != store.Team {
 				return store.ErrNotTeam
 			}
-			members, err := c.Tx.Members(ctx, accountID)
+			members, err := c.Tx.Members(ctx, accountID, store.Range{})
 			if err != nil {
 				return err
 			}
-			for _, m := range members {
-				u, err := c.Tx.User(ctx, m.UserID)
+			for chunk := range slices.Chunk(members, store.MaxPageSize) {
+				ids := make([]string, len(chunk))
+				for i, m := range chunk {
+					ids[i] = m.UserID
+				}
+				users, err := c.Tx.UsersByID(ctx, ids)
 				if err != nil {
 					return err
 				}
-				if !s.policy.SignIns().Secure(u.SignIn) {
-					rows = append(rows, MemberRow{
-						UserID: u.ID, Name: u.Name, Email: u.Email, Role: rbac.Role(m.Role), Status: Joined,
-						JoinedAt: m.JoinedAt, SignIn: u.SignIn, Owner: u.ID == c.Account.Owner,
-					})
+				byID := make(map[string]store.User, len(users))
+				for _, u := range users {
+					byID[u.ID] = u
+				}
+				for _, m := range chunk {
+					if u := byID[m.UserID]; !s.policy.SignIns().Secure(u.SignIn) {
+						rows = append(rows, MemberRow{
+							UserID: m.UserID, Name: u.Name, Email: u.Email, Role: rbac.Role(m.Role), Status: Joined,
+							JoinedAt: m.JoinedAt, SignIn: u.SignIn, Owner: m.UserID == c.Account.Owner,
+						})
+					}
 				}
 			}
 			return nil

@@ -110,7 +110,7 @@ func TestSecureSignIn(t *testing.T) {
 			}
 		})
 		t.Run("the services refuse them too, and record it", func(t *testing.T) {
-			if _, err := r.Teams.Members(ctx, "max", team.ID); !errors.Is(err, rbac.ErrSecureSignIn) {
+			if _, _, err := r.Teams.Members(ctx, "max", team.ID, store.Page{}); !errors.Is(err, rbac.ErrSecureSignIn) {
 				t.Errorf("Members by max = %v, want ErrSecureSignIn", err)
 			}
 			if _, err := r.Invites.CreateLink(ctx, "max", team.ID, rbac.DigitalOceanMember); !errors.Is(err, rbac.ErrSecureSignIn) {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/cursor"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -18,23 +19,62 @@ type AccountEntry struct {
 	Active  bool      // the account the user works in now
 }
 
-// Accounts returns the user's account selector: every account they are a
-// member of, their personal accounts first, then teams in the order they
-// joined, with exactly one marked active (see Active). It returns an error
-// wrapping store.ErrInvalid or store.ErrNotFound (no such user).
-func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, error) {
-	var out []AccountEntry
+// Accounts returns one page of the user's account selector (see
+// store.Page) and the cursor of the next page ("" after the last): every
+// account they are a member of, in the order they joined (their personal
+// account, made with them, first), with the active one (see Active) marked
+// on whichever page holds it. Pages stay stable while the user joins teams:
+// a new membership comes after every earlier one. It returns an error
+// wrapping store.ErrInvalid (a malformed page or cursor, or a cursor of
+// another list or user) or store.ErrNotFound (no such user).
+func (s *Service) Accounts(ctx context.Context, userID string, p store.Page) ([]AccountEntry, string, error) {
+	var (
+		out   []AccountEntry
+		next  string
+		after store.Key
+	)
 	err := check.IDs(check.ID("user ID", userID))
 	if err == nil {
-		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) (err error) {
-			out, err = accounts(ctx, c.Tx, userID)
-			return err
+		err = p.Validate()
+	}
+	if err == nil && p.Cursor != "" {
+		_, after, err = cursor.DecodeKey(p.Cursor, 0, "accounts", userID)
+	}
+	if err == nil {
+		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) error {
+			u, err := c.Tx.User(ctx, userID)
+			if err != nil {
+				return err
+			}
+			active, err := activeAccount(ctx, c.Tx, u)
+			if err != nil {
+				return err
+			}
+			ms, more, err := cursor.Read(p.Rows(), after, func(r store.Range) ([]store.Member, error) {
+				return c.Tx.Memberships(ctx, userID, r)
+			}, membershipKey, nil)
+			if err != nil {
+				return err
+			}
+			accts, err := accountsOf(ctx, c.Tx, ms)
+			if err != nil {
+				return err
+			}
+			for _, m := range ms {
+				if a, ok := accts[m.AccountID]; ok {
+					out = append(out, AccountEntry{Account: a, Role: rbac.Role(m.Role), Active: a.ID == active})
+				}
+			}
+			if more {
+				next = cursor.EncodeKey(0, membershipKey(ms[len(ms)-1]), "accounts", userID)
+			}
+			return nil
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("accounts of %q: %w", userID, err)
+		return nil, "", fmt.Errorf("accounts of %q: %w", userID, err)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // Active returns the account the user works in: the one they last switched
@@ -43,16 +83,29 @@ func (s *Service) Accounts(ctx context.Context, userID string) ([]AccountEntry, 
 // returns an error wrapping store.ErrInvalid or store.ErrNotFound (no such
 // user, or the user belongs to no account).
 func (s *Service) Active(ctx context.Context, userID string) (store.Account, error) {
-	entries, err := s.Accounts(ctx, userID)
+	var out store.Account
+	err := check.IDs(check.ID("user ID", userID))
+	if err == nil {
+		err = s.door.View(ctx, txn.Call{Need: txn.Anyone}, func(c *txn.Change) error {
+			u, err := c.Tx.User(ctx, userID)
+			if err != nil {
+				return err
+			}
+			id, err := activeAccount(ctx, c.Tx, u)
+			switch {
+			case err != nil:
+				return err
+			case id == "":
+				return fmt.Errorf("belongs to no account: %w", store.ErrNotFound)
+			}
+			out, err = c.Tx.Account(ctx, id)
+			return err
+		})
+	}
 	if err != nil {
-		return store.Account{}, err
+		return store.Account{}, fmt.Errorf("active account of %q: %w", userID, err)
 	}
-	for _, e := range entries {
-		if e.Active {
-			return e.Account, nil
-		}
-	}
-	return store.Account{}, fmt.Errorf("active account of %q: belongs to no account: %w", userID, store.ErrNotFound)
+	return out, nil
 }
 
 // switchTries bounds how often Switch reads the user's active account again
@@ -106,43 +159,64 @@ func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 	return nil
 }
 
-// accounts builds the account selector inside a transaction.
-func accounts(ctx context.Context, tx store.Tx, userID string) ([]AccountEntry, error) {
-	u, err := tx.User(ctx, userID)
+// membershipKey is a membership's position in the user's memberships.
+func membershipKey(m store.Member) store.Key { return store.Key{Time: m.JoinedAt, ID: m.AccountID} }
+
+// accountsOf returns the accounts of the memberships ms by ID, read in one
+// call; an account that no longer exists is missing.
+func accountsOf(ctx context.Context, tx store.Tx, ms []store.Member) (map[string]store.Account, error) {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.AccountID
+	}
+	accts, err := tx.AccountsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
-	ms, err := tx.Memberships(ctx, userID)
-	if err != nil {
-		return nil, err
+	byID := make(map[string]store.Account, len(accts))
+	for _, a := range accts {
+		byID[a.ID] = a
 	}
-	var personal, teams []AccountEntry
-	for _, m := range ms {
-		a, err := tx.Account(ctx, m.AccountID)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		e := AccountEntry{Account: a, Role: rbac.Role(m.Role)}
-		if a.Kind == store.Personal {
-			personal = append(personal, e)
-		} else {
-			teams = append(teams, e)
-		}
-	}
-	out := append(personal, teams...)
-	active := -1
-	for i, e := range out {
-		if e.Account.ID == u.ActiveAccount {
-			active = i
+	return byID, nil
+}
+
+// activeAccount returns the ID of the user's active account (see Active),
+// or "" if they belong to none. When the user's stored choice no longer
+// stands it reads their memberships a page at a time until it meets a
+// personal account, which is usually the first.
+func activeAccount(ctx context.Context, tx store.Tx, u store.User) (string, error) {
+	if u.ActiveAccount != "" {
+		_, err := tx.Member(ctx, u.ActiveAccount, u.ID)
+		if err == nil {
+			return u.ActiveAccount, nil
+		} else if !errors.Is(err, store.ErrNotFound) {
+			return "", err
 		}
 	}
-	if active < 0 && len(out) > 0 {
-		active = 0
+	firstTeam := ""
+	r := store.Range{Limit: store.DefaultPageSize}
+	for {
+		ms, err := tx.Memberships(ctx, u.ID, r)
+		if err != nil {
+			return "", err
+		}
+		accts, err := accountsOf(ctx, tx, ms)
+		if err != nil {
+			return "", err
+		}
+		for _, m := range ms {
+			a, ok := accts[m.AccountID]
+			switch {
+			case !ok:
+			case a.Kind == store.Personal:
+				return a.ID, nil
+			case firstTeam == "":
+				firstTeam = a.ID
+			}
+		}
+		if len(ms) < r.Limit {
+			return firstTeam, nil
+		}
+		r.After = membershipKey(ms[len(ms)-1])
 	}
-	if active >= 0 {
-		out[active].Active = true
-	}
-	return out, nil
 }

@@ -45,7 +45,7 @@ func TestMembersTable(t *testing.T) {
 		}
 
 		t.Run("every member sees members and pending invites", func(t *testing.T) {
-			rows, err := r.Teams.Members(ctx, "max", acct.ID)
+			rows, _, err := r.Teams.Members(ctx, "max", acct.ID, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -61,11 +61,11 @@ func TestMembersTable(t *testing.T) {
 
 		t.Run("pending invitees' addresses only for those who see them in the invites list", func(t *testing.T) {
 			for _, viewer := range []string{"olive", "max"} {
-				rows, err := r.Teams.Members(ctx, viewer, acct.ID)
+				rows, _, err := r.Teams.Members(ctx, viewer, acct.ID, store.Page{})
 				if err != nil {
 					t.Fatal(err)
 				}
-				list, err := r.Invites.List(ctx, viewer, acct.ID)
+				list, _, err := r.Invites.List(ctx, viewer, acct.ID, store.Page{})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -87,7 +87,7 @@ func TestMembersTable(t *testing.T) {
 			if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.CreateInvite(ctx, again) }); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := r.Teams.Members(ctx, "olive", acct.ID)
+			rows, _, err := r.Teams.Members(ctx, "olive", acct.ID, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -99,7 +99,7 @@ func TestMembersTable(t *testing.T) {
 		})
 
 		t.Run("only owners see sign-in methods", func(t *testing.T) {
-			rows, err := r.Teams.Members(ctx, "olive", acct.ID)
+			rows, _, err := r.Teams.Members(ctx, "olive", acct.ID, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -110,7 +110,7 @@ func TestMembersTable(t *testing.T) {
 
 		t.Run("non-members see nothing", func(t *testing.T) {
 			rostertest.User(t, r, "eve")
-			if _, err := r.Teams.Members(ctx, "eve", acct.ID); !errors.Is(err, rbac.ErrNotMember) {
+			if _, _, err := r.Teams.Members(ctx, "eve", acct.ID, store.Page{}); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("error = %v, want ErrNotMember", err)
 			}
 		})
@@ -137,7 +137,7 @@ func TestSwitchAccounts(t *testing.T) {
 		}
 
 		t.Run("joining a team does not switch to it", func(t *testing.T) {
-			es, err := r.Teams.Accounts(ctx, "bob")
+			es, _, err := r.Teams.Accounts(ctx, "bob", store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}

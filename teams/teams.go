@@ -288,7 +288,7 @@ func (s *Service) owner(ctx context.Context, c *txn.Change) (string, error) {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return "", err
 	}
-	members, err := c.Tx.Members(ctx, acct.ID)
+	members, err := c.Tx.Members(ctx, acct.ID, store.Range{})
 	if err != nil {
 		return "", err
 	}

@@ -63,7 +63,7 @@ func TestAccounts(t *testing.T) {
 				if team.ID != personal.ID || team.Kind != store.Team || team.Name != "Acme" {
 					t.Errorf("converted account = %+v, want team Acme with ID %s", team, personal.ID)
 				}
-				ms, err := r.Teams.Members(ctx, "alice", team.ID)
+				ms, _, err := r.Teams.Members(ctx, "alice", team.ID, store.Page{})
 				if err != nil || len(ms) != 1 || ms[0].Role != p.Top() {
 					t.Errorf("members after conversion = %+v, %v; want alice as %s", ms, err, p.Top())
 				}
@@ -355,9 +355,9 @@ func TestMembers(t *testing.T) {
 					}
 					return r.Teams.RemoveMember(ctx, pairs[i][0], acct.ID, pairs[i][1])
 				})
-				ms, err := r.Teams.Members(ctx, alice, acct.ID)
+				ms, _, err := r.Teams.Members(ctx, alice, acct.ID, store.Page{})
 				if err != nil {
-					ms, err = r.Teams.Members(ctx, bob, acct.ID)
+					ms, _, err = r.Teams.Members(ctx, bob, acct.ID, store.Page{})
 				}
 				if err != nil {
 					t.Fatal(err)

@@ -199,7 +199,7 @@ func ownershipTransfer(t *testing.T, kind store.TransferKind, start func(r *rost
 			if err := r.Teams.RemoveMember(ctx, "olive", acct.ID, "bea"); err != nil {
 				t.Fatal(err)
 			}
-			ts, err := r.Teams.Transfers(ctx, "olive", acct.ID)
+			ts, _, err := r.Teams.Transfers(ctx, "olive", acct.ID, store.Page{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -292,7 +292,7 @@ func TestGrantDiesWithItsSendersRole(t *testing.T) {
 		if _, err := r.Teams.AcceptTransfer(ctx, "bea", tr.ID, in.Last(t, "bea").Token); !errors.Is(err, teams.ErrTransferClosed) {
 			t.Errorf("accepting after the sender was demoted: %v, want ErrTransferClosed", err)
 		}
-		ts, err := r.Teams.Transfers(ctx, "olive", acct.ID)
+		ts, _, err := r.Teams.Transfers(ctx, "olive", acct.ID, store.Page{})
 		if err != nil {
 			t.Fatal(err)
 		}

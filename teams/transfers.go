@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/teamroster/roster/internal/check"
+	"github.com/teamroster/roster/internal/cursor"
 	"github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/notify"
@@ -237,26 +238,48 @@ func (s *Service) CancelTransfer(ctx context.Context, actor, accountID, transfer
 	return nil
 }
 
-// Transfers returns the account's ownership transfers, newest first, to a
-// member holding the top role. It returns an error wrapping
-// store.ErrInvalid, store.ErrNotFound, rbac.ErrNotMember or rbac.ErrDenied.
-func (s *Service) Transfers(ctx context.Context, actor, accountID string) ([]store.Transfer, error) {
-	var out []store.Transfer
+// Transfers returns one page of the account's ownership transfers (see
+// store.Page), newest first (then by ID), to a member holding the top role,
+// and the cursor of the next page ("" after the last). A transfer started
+// while paging sorts before the first page, so later pages neither repeat
+// nor miss one. It returns an error wrapping store.ErrInvalid (a malformed
+// page or cursor, or a cursor of another list or team), store.ErrNotFound,
+// rbac.ErrNotMember or rbac.ErrDenied.
+func (s *Service) Transfers(ctx context.Context, actor, accountID string, p store.Page) ([]store.Transfer, string, error) {
+	var (
+		out   []store.Transfer
+		next  string
+		after store.Key
+	)
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID))
+	if err == nil {
+		err = p.Validate()
+	}
+	if err == nil && p.Cursor != "" {
+		_, after, err = cursor.DecodeKey(p.Cursor, 0, "transfers", accountID)
+	}
 	if err == nil {
 		err = s.door.View(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Permission, Action: rbac.MembersManage}, func(c *txn.Change) error {
 			if !c.Rights.Top() {
 				return fmt.Errorf("role %q is not the top role: %w", c.Actor.Role, rbac.ErrDenied)
 			}
-			var err error
-			out, err = c.Tx.Transfers(ctx, accountID)
+			var (
+				more bool
+				err  error
+			)
+			out, more, err = cursor.Read(p.Rows(), after, func(r store.Range) ([]store.Transfer, error) {
+				return c.Tx.Transfers(ctx, accountID, r)
+			}, store.Transfer.Key, nil)
+			if more {
+				next = cursor.EncodeKey(0, out[len(out)-1].Key(), "transfers", accountID)
+			}
 			return err
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("transfers of %q for %q: %w", accountID, actor, err)
+		return nil, "", fmt.Errorf("transfers of %q for %q: %w", accountID, actor, err)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // stepTransfer moves an open transfer in the want state one step: through
@@ -323,7 +346,7 @@ func (s *Service) cancelTransfersOf(ctx context.Context, c *txn.Change, userID, 
 
 // cancelTransfers cancels the account's open transfers that match.
 func (s *Service) cancelTransfers(ctx context.Context, c *txn.Change, match func(store.Transfer) bool, reason string) error {
-	ts, err := c.Tx.Transfers(ctx, c.Account.ID)
+	ts, err := c.Tx.Transfers(ctx, c.Account.ID, store.Range{})
 	if err != nil {
 		return err
 	}

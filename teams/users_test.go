@@ -98,7 +98,7 @@ func TestUpsertUser(t *testing.T) {
 			if created != 1 || len(errs) > 0 {
 				t.Errorf("%d of %d upserts created the user, errors %v; want exactly one and none", created, n, errs)
 			}
-			accts, err := r.Teams.Accounts(ctx, "race")
+			accts, _, err := r.Teams.Accounts(ctx, "race", store.Page{})
 			if err != nil || len(accts) != 1 {
 				t.Errorf("race has accounts %+v, %v; want one personal account", accts, err)
 			}

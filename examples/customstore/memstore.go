@@ -255,6 +255,27 @@ func (t *tx) UsersByEmail(_ context.Context, emails []string) ([]store.User, err
 		func(a, b store.User) int { return strings.Compare(a.ID, b.ID) }), nil
 }
 
+func (t *tx) UsersByID(_ context.Context, ids []string) ([]store.User, error) {
+	if err := check("users by ID", need(len(ids) <= store.MaxPageSize, store.ErrInvalid, "too many IDs")); err != nil {
+		return nil, err
+	}
+	return byID(t.d.users, ids, same), nil
+}
+
+// byID returns copies (made by cp) of the records of m under the given
+// keys, ordered by key.
+func byID[V any](m map[string]V, ids []string, cp func(V) V) []V {
+	ids = slices.Clone(ids)
+	slices.Sort(ids)
+	var out []V
+	for _, id := range slices.Compact(ids) {
+		if v, ok := m[id]; ok {
+			out = append(out, cp(v))
+		}
+	}
+	return out
+}
+
 func (t *tx) CreateAccount(_ context.Context, a store.Account) error {
 	if err := check("create account", t.writable("CreateAccount"), need(a.ID != "", store.ErrInvalid, "empty ID"), need(!t.hasAccount(a.ID), store.ErrExists, a.ID)); err != nil {
 		return err
@@ -268,6 +289,13 @@ func (t *tx) CreateAccount(_ context.Context, a store.Account) error {
 func (t *tx) Account(_ context.Context, id string) (store.Account, error) {
 	a, ok := t.d.accounts[id]
 	return a, check("account", need(ok, store.ErrNotFound, id))
+}
+
+func (t *tx) AccountsByID(_ context.Context, ids []string) ([]store.Account, error) {
+	if err := check("accounts by ID", need(len(ids) <= store.MaxPageSize, store.ErrInvalid, "too many IDs")); err != nil {
+		return nil, err
+	}
+	return byID(t.d.accounts, ids, same), nil
 }
 
 // LockAccount implements store.Tx: write transactions already run one at a
@@ -360,16 +388,38 @@ func list[K comparable, V any](m map[K]V, keep func(V) bool, cp func(V) V, order
 
 func same[V any](v V) V { return v }
 
-func (t *tx) Members(_ context.Context, accountID string) ([]store.Member, error) {
-	return list(t.d.members, func(m store.Member) bool { return m.AccountID == accountID }, same, func(a, b store.Member) int {
-		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), strings.Compare(a.UserID, b.UserID))
-	}), nil
+// ranged returns the records of recs, sorted by their key (newest first if
+// desc), that r selects.
+func ranged[V any](recs []V, key func(V) store.Key, desc bool, r store.Range) ([]V, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	var out []V
+	for _, v := range recs {
+		if r.Limit > 0 && len(out) == r.Limit {
+			break
+		}
+		if r.Follows(key(v), desc) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
-func (t *tx) Memberships(_ context.Context, userID string) ([]store.Member, error) {
-	return list(t.d.members, func(m store.Member) bool { return m.UserID == userID }, same, func(a, b store.Member) int {
-		return cmp.Or(a.JoinedAt.Compare(b.JoinedAt), strings.Compare(a.AccountID, b.AccountID))
-	}), nil
+func (t *tx) Members(_ context.Context, accountID string, r store.Range) ([]store.Member, error) {
+	key := func(m store.Member) store.Key { return store.Key{Time: m.JoinedAt, ID: m.UserID} }
+	all := list(t.d.members, func(m store.Member) bool { return m.AccountID == accountID }, same,
+		func(a, b store.Member) int { return key(a).Compare(key(b)) })
+	ms, err := ranged(all, key, false, r)
+	return ms, check("members", err)
+}
+
+func (t *tx) Memberships(_ context.Context, userID string, r store.Range) ([]store.Member, error) {
+	key := func(m store.Member) store.Key { return store.Key{Time: m.JoinedAt, ID: m.AccountID} }
+	all := list(t.d.members, func(m store.Member) bool { return m.UserID == userID }, same,
+		func(a, b store.Member) int { return key(a).Compare(key(b)) })
+	ms, err := ranged(all, key, false, r)
+	return ms, check("memberships", err)
 }
 
 func copyRole(r store.TeamRole) store.TeamRole {
@@ -477,10 +527,11 @@ func (t *tx) UpdateInvite(_ context.Context, inv store.Invite) error {
 	return nil
 }
 
-func (t *tx) Invites(_ context.Context, accountID string) ([]store.Invite, error) {
-	return list(t.d.invites, func(inv store.Invite) bool { return inv.AccountID == accountID }, copyInvite, func(a, b store.Invite) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
-	}), nil
+func (t *tx) Invites(_ context.Context, accountID string, r store.Range) ([]store.Invite, error) {
+	all := list(t.d.invites, func(inv store.Invite) bool { return inv.AccountID == accountID }, copyInvite,
+		func(a, b store.Invite) int { return b.Key().Compare(a.Key()) })
+	invs, err := ranged(all, store.Invite.Key, true, r)
+	return invs, check("invites", err)
 }
 
 func (t *tx) CreateInviteUse(_ context.Context, u store.InviteUse) error {
@@ -541,10 +592,11 @@ func (t *tx) UpdateTransfer(_ context.Context, tr store.Transfer) error {
 	return nil
 }
 
-func (t *tx) Transfers(_ context.Context, accountID string) ([]store.Transfer, error) {
-	return list(t.d.transfers, func(tr store.Transfer) bool { return tr.AccountID == accountID }, copyTransfer, func(a, b store.Transfer) int {
-		return cmp.Or(b.CreatedAt.Compare(a.CreatedAt), strings.Compare(b.ID, a.ID))
-	}), nil
+func (t *tx) Transfers(_ context.Context, accountID string, r store.Range) ([]store.Transfer, error) {
+	all := list(t.d.transfers, func(tr store.Transfer) bool { return tr.AccountID == accountID }, copyTransfer,
+		func(a, b store.Transfer) int { return b.Key().Compare(a.Key()) })
+	trs, err := ranged(all, store.Transfer.Key, true, r)
+	return trs, check("transfers", err)
 }
 
 func copyEvent(e store.Event) store.Event {

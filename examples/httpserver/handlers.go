@@ -44,9 +44,18 @@ func (s *server) me(_ http.ResponseWriter, req *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	accounts, err := s.r.Teams.Accounts(ctx, user)
-	if err != nil {
-		return nil, err
+	// The selector shows every account, so it reads every page.
+	var accounts []teams.AccountEntry
+	for page := (store.Page{Size: store.MaxPageSize}); ; {
+		entries, next, err := s.r.Teams.Accounts(ctx, user, page)
+		if err != nil {
+			return nil, err
+		}
+		accounts = append(accounts, entries...)
+		if next == "" {
+			break
+		}
+		page.Cursor = next
 	}
 	p := s.r.Policy()
 	can := map[string][]string{}
@@ -116,9 +125,51 @@ func (s *server) deleteTeam(_ http.ResponseWriter, req *http.Request) (any, erro
 	return s.r.Teams.DeleteTeam(req.Context(), user, team)
 }
 
+// listPage is one page of a list and the cursor of the next ("" after the
+// last).
+type listPage[T any] struct {
+	Items []T    `json:"items"`
+	Next  string `json:"next"`
+}
+
+// pageOf returns the page a request asks for with the query parameters
+// limit (the page size) and cursor.
+func pageOf(req *http.Request) (store.Page, error) {
+	q := req.URL.Query()
+	p := store.Page{Cursor: q.Get("cursor")}
+	if s := q.Get("limit"); s != "" {
+		var err error
+		if p.Size, err = strconv.Atoi(s); err != nil {
+			return p, fmt.Errorf("%w: limit: %v", errBadRequest, err)
+		}
+	}
+	return p, nil
+}
+
+// paged answers the page of a list that list returns for the request's
+// page (see pageOf).
+func paged[T any](req *http.Request, list func(store.Page) ([]T, string, error)) (any, error) {
+	p, err := pageOf(req)
+	if err != nil {
+		return nil, err
+	}
+	items, next, err := list(p)
+	if err != nil {
+		return nil, err
+	}
+	if items == nil {
+		items = []T{}
+	}
+	return listPage[T]{Items: items, Next: next}, nil
+}
+
+// members is one page of the members table (query parameters limit and
+// cursor).
 func (s *server) members(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
-	return s.r.Teams.Members(req.Context(), user, team)
+	return paged(req, func(p store.Page) ([]teams.MemberRow, string, error) {
+		return s.r.Teams.Members(req.Context(), user, team, p)
+	})
 }
 
 type roleBody struct {
@@ -140,17 +191,22 @@ func (s *server) leave(_ http.ResponseWriter, req *http.Request) (any, error) {
 	return nil, s.r.Teams.Leave(req.Context(), user, team)
 }
 
-// listInvites lists every invite of the team, or only pending ones with
-// ?status=pending.
+// listInvites is one page of the team's invites, or of the pending ones
+// with ?status=pending (query parameters limit and cursor).
 func (s *server) listInvites(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
+	var list func(ctx context.Context, actor, accountID string, p store.Page) ([]invites.Invitation, string, error)
 	switch req.URL.Query().Get("status") {
 	case "":
-		return s.r.Invites.List(req.Context(), user, team)
+		list = s.r.Invites.List
 	case "pending":
-		return s.r.Invites.Pending(req.Context(), user, team)
+		list = s.r.Invites.Pending
+	default:
+		return nil, fmt.Errorf("%w: status must be empty or pending", errBadRequest)
 	}
-	return nil, fmt.Errorf("%w: status must be empty or pending", errBadRequest)
+	return paged(req, func(p store.Page) ([]invites.Invitation, string, error) {
+		return list(req.Context(), user, team, p)
+	})
 }
 
 type inviteBody struct {
@@ -224,17 +280,18 @@ func transferOf(t store.Transfer) transfer {
 		CreatedAt: t.CreatedAt, ExpiresAt: t.ExpiresAt, UpdatedAt: t.UpdatedAt}
 }
 
+// transfers is one page of the team's transfers (query parameters limit
+// and cursor).
 func (s *server) transfers(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
-	ts, err := s.r.Teams.Transfers(req.Context(), user, team)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]transfer, len(ts))
-	for i, t := range ts {
-		out[i] = transferOf(t)
-	}
-	return out, nil
+	return paged(req, func(p store.Page) ([]transfer, string, error) {
+		ts, next, err := s.r.Teams.Transfers(req.Context(), user, team, p)
+		out := make([]transfer, len(ts))
+		for i, t := range ts {
+			out[i] = transferOf(t)
+		}
+		return out, next, err
+	})
 }
 
 // transferBody starts a transfer: kind "role" (the default) gives To the top
@@ -277,21 +334,19 @@ type auditPage struct {
 // resource_id, result (allowed or denied), limit and cursor.
 func (s *server) auditLog(_ http.ResponseWriter, req *http.Request) (any, error) {
 	q := req.URL.Query()
+	p, err := pageOf(req)
+	if err != nil {
+		return nil, err
+	}
 	f := audit.Filter{
 		Actor: q.Get("actor"), Action: store.EventAction(q.Get("action")), ResourceType: q.Get("resource_type"),
-		ResourceID: q.Get("resource_id"), Result: store.Result(q.Get("result")), Cursor: q.Get("cursor"),
+		ResourceID: q.Get("resource_id"), Result: store.Result(q.Get("result")), Limit: p.Size, Cursor: p.Cursor,
 	}
-	var err error
 	if f.Since, err = parseTime(q, "since"); err != nil {
 		return nil, err
 	}
 	if f.Until, err = parseTime(q, "until"); err != nil {
 		return nil, err
-	}
-	if s := q.Get("limit"); s != "" {
-		if f.Limit, err = strconv.Atoi(s); err != nil {
-			return nil, fmt.Errorf("%w: limit: %v", errBadRequest, err)
-		}
 	}
 	user, team := who(req)
 	events, next, err := s.r.Audit.Query(req.Context(), user, team, f)

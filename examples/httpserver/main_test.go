@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -133,6 +134,12 @@ type memberRow struct {
 	UserID, Role, Status, SignIn, InviteID string
 }
 
+// listReply is one page of a list.
+type listReply[T any] struct {
+	Items []T
+	Next  string
+}
+
 type mail struct {
 	Kind, Link, Token, ID string
 }
@@ -207,8 +214,9 @@ func TestHTTPServer(t *testing.T) {
 	t.Run("an email invite is listed, resent and accepted with the new link", func(t *testing.T) {
 		var sent []invitation
 		alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "billing", "emails": []string{"carol@example.com"}}, 201, &sent)
-		var pending []invitation
-		alice.do(t, "GET", teamURL+"/invites?status=pending", nil, 200, &pending)
+		var page listReply[invitation]
+		alice.do(t, "GET", teamURL+"/invites?status=pending", nil, 200, &page)
+		pending := page.Items
 		if len(pending) != 1 || pending[0].Email != "carol@example.com" || pending[0].Token != "" {
 			t.Fatalf("pending %+v, want carol's invite without its token", pending)
 		}
@@ -251,8 +259,9 @@ func TestHTTPServer(t *testing.T) {
 		var sent []invitation
 		alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 201, &sent)
 		alice.do(t, "DELETE", teamURL+"/invites/"+sent[0].ID, nil, 204, nil)
-		var all []invitation
-		alice.do(t, "GET", teamURL+"/invites", nil, 200, &all)
+		var page listReply[invitation]
+		alice.do(t, "GET", teamURL+"/invites", nil, 200, &page)
+		all := page.Items
 		statuses := map[string]string{}
 		for _, inv := range all {
 			statuses[inv.ID] = inv.Status
@@ -282,9 +291,10 @@ func TestHTTPServer(t *testing.T) {
 	})
 
 	t.Run("members see the table; only admins see sign-in methods", func(t *testing.T) {
-		var byAlice, byBob []memberRow
-		alice.do(t, "GET", teamURL+"/members", nil, 200, &byAlice)
-		bob.do(t, "GET", teamURL+"/members", nil, 200, &byBob)
+		var alicePage, bobPage listReply[memberRow]
+		alice.do(t, "GET", teamURL+"/members", nil, 200, &alicePage)
+		bob.do(t, "GET", teamURL+"/members", nil, 200, &bobPage)
+		byAlice, byBob := alicePage.Items, bobPage.Items
 		if len(byAlice) != 3 || len(byBob) != 3 {
 			t.Fatalf("members: %+v / %+v", byAlice, byBob)
 		}
@@ -293,6 +303,28 @@ func TestHTTPServer(t *testing.T) {
 				t.Errorf("row %d: sign-in %q for alice, %q for bob; want google and none", i, byAlice[i].SignIn, byBob[i].SignIn)
 			}
 		}
+	})
+
+	t.Run("the members table pages with limit and cursor", func(t *testing.T) {
+		var all listReply[memberRow]
+		alice.do(t, "GET", teamURL+"/members", nil, 200, &all)
+		var walked []memberRow
+		url := teamURL + "/members?limit=2"
+		for range len(all.Items) + 1 {
+			var page listReply[memberRow]
+			alice.do(t, "GET", url, nil, 200, &page)
+			walked = append(walked, page.Items...)
+			if page.Next == "" {
+				break
+			}
+			url = teamURL + "/members?limit=2&cursor=" + page.Next
+		}
+		if !slices.Equal(walked, all.Items) {
+			t.Errorf("pages of 2 = %+v, want %+v", walked, all.Items)
+		}
+		alice.do(t, "GET", teamURL+"/members?cursor=forged", nil, 400, nil)
+		alice.do(t, "GET", teamURL+"/members?limit=1001", nil, 400, nil)
+		alice.do(t, "GET", teamURL+"/members?limit=x", nil, 400, nil)
 	})
 
 	t.Run("roles change; a member without the right is refused", func(t *testing.T) {
@@ -324,9 +356,9 @@ func TestHTTPServer(t *testing.T) {
 			t.Fatalf("bob's mail: %+v", mails)
 		}
 		bob.do(t, "POST", "/api/transfers/"+tr.ID+"/accept", map[string]string{"token": mails[0].Token}, 201, nil)
-		var rows []memberRow
+		var rows listReply[memberRow]
 		alice.do(t, "GET", teamURL+"/members", nil, 200, &rows)
-		for _, r := range rows {
+		for _, r := range rows.Items {
 			if r.UserID == "bob" && r.Role != "admin" {
 				t.Errorf("bob's role after the transfer: %s, want admin", r.Role)
 			}
@@ -341,9 +373,10 @@ func TestHTTPServer(t *testing.T) {
 			t.Errorf("the handover's kind = %q, want account", open.Kind)
 		}
 		alice.do(t, "DELETE", teamURL+"/transfers/"+open.ID, nil, 204, nil)
-		var list []struct{ ID, Status string }
-		alice.do(t, "GET", teamURL+"/transfers", nil, 200, &list)
+		var page listReply[struct{ ID, Status string }]
+		alice.do(t, "GET", teamURL+"/transfers", nil, 200, &page)
 		carol.do(t, "GET", teamURL+"/transfers", nil, 403, nil)
+		list := page.Items
 		if len(list) != 2 || list[0].ID != open.ID || list[0].Status != "cancelled" || list[1].Status != "done" {
 			t.Errorf("transfers %+v, want the cancelled one then the accepted one", list)
 		}

@@ -317,9 +317,11 @@ func TestStateChangingRoutesAcceptSameOriginJSON(t *testing.T) {
 	teamURL := f.base + "/api/teams/" + f.team
 	role := func(t *testing.T) string {
 		t.Helper()
-		var rows []struct{ UserID, Role string }
+		var rows struct {
+			Items []struct{ UserID, Role string }
+		}
 		call(t, f.base, "alice", "GET", "/api/teams/"+f.team+"/members", nil, 200, &rows)
-		for _, r := range rows {
+		for _, r := range rows.Items {
 			if r.UserID == "bob" {
 				return r.Role
 			}
@@ -352,9 +354,9 @@ func TestStateChangingRoutesAcceptSameOriginJSON(t *testing.T) {
 		{"neither header, as curl", "POST", teamURL + "/invites", "application/json", `{"role":"dev"}`, nil, 201, nil},
 		{"neither header, without a body or a Content-Type", "DELETE", teamURL + "/invites/" + f.invite, "", "", nil, 204,
 			func(t *testing.T) {
-				var all []struct{ ID, Status string }
+				var all struct{ Items []struct{ ID, Status string } }
 				call(t, f.base, "alice", "GET", "/api/teams/"+f.team+"/invites", nil, 200, &all)
-				for _, inv := range all {
+				for _, inv := range all.Items {
 					if inv.ID == f.invite && inv.Status != "revoked" {
 						t.Errorf("the invite is %s, want revoked", inv.Status)
 					}

@@ -84,7 +84,7 @@ func run(ctx context.Context, w io.Writer, path string) error {
 	if err != nil {
 		return err
 	}
-	pending, err := r.Invites.Pending(ctx, "alice", team.ID)
+	pending, _, err := r.Invites.Pending(ctx, "alice", team.ID, store.Page{}) // the first page
 	if err != nil {
 		return err
 	}

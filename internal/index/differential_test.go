@@ -268,7 +268,7 @@ func members(t *testing.T, s store.Store, accountID string) []store.Member {
 	t.Helper()
 	var ms []store.Member
 	err := s.View(context.Background(), func(tx store.Tx) (err error) {
-		ms, err = tx.Members(context.Background(), accountID)
+		ms, err = tx.Members(context.Background(), accountID, store.Range{})
 		return err
 	})
 	if err != nil {

@@ -44,14 +44,20 @@ func NewDriver(ctx context.Context, r *roster.Roster, in *Inbox, prefix string, 
 		if err != nil && !errors.Is(err, store.ErrExists) {
 			return nil, err
 		}
-		accts, err := r.Teams.Accounts(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range accts {
-			if a.Account.Owner == id && !slices.Contains(d.accounts, a.Account.ID) {
-				d.accounts = append(d.accounts, a.Account.ID)
+		for page := (store.Page{Size: store.MaxPageSize}); ; {
+			accts, next, err := r.Teams.Accounts(ctx, id, page)
+			if err != nil {
+				return nil, err
 			}
+			for _, a := range accts {
+				if a.Account.Owner == id && !slices.Contains(d.accounts, a.Account.ID) {
+					d.accounts = append(d.accounts, a.Account.ID)
+				}
+			}
+			if next == "" {
+				break
+			}
+			page.Cursor = next
 		}
 		d.users = append(d.users, id)
 	}
@@ -139,7 +145,7 @@ func (d *Driver) Step(ctx context.Context, rng *rand.Rand) (string, error) {
 		_, err := d.r.Teams.DeleteTeam(ctx, actor, acct)
 		return "delete team", err
 	default:
-		_, err := d.r.Invites.Pending(ctx, actor, acct)
+		_, _, err := d.r.Invites.Pending(ctx, actor, acct, store.Page{})
 		return "list invites", err
 	}
 }
@@ -160,7 +166,7 @@ func CheckInvariants(tb testing.TB, r *roster.Roster, s store.Store, users []str
 	uses := map[string][]store.InviteUse{}
 	err := s.View(ctx, func(tx store.Tx) error {
 		for _, u := range users {
-			ms, err := tx.Memberships(ctx, u)
+			ms, err := tx.Memberships(ctx, u, store.Range{})
 			if err != nil {
 				return err
 			}
@@ -169,12 +175,12 @@ func CheckInvariants(tb testing.TB, r *roster.Roster, s store.Store, users []str
 			}
 		}
 		for id := range members {
-			ms, err := tx.Members(ctx, id)
+			ms, err := tx.Members(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}
 			members[id] = ms
-			is, err := tx.Invites(ctx, id)
+			is, err := tx.Invites(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}

@@ -149,3 +149,33 @@ func Writes(tb testing.TB, s store.Store) (store.Revision, int64) {
 	}
 	return rev, last
 }
+
+// Walk reads every page of a paged list (a service call with its other
+// arguments bound) with pages of size rows, following the next cursors, and
+// returns the rows in order. It fails tb if a call fails, a page holds more
+// than size rows, a page with a next cursor is empty, or the pages go on
+// past 10,000 rows.
+func Walk[T any](tb testing.TB, size int, list func(store.Page) ([]T, string, error)) []T {
+	tb.Helper()
+	var all []T
+	p := store.Page{Size: size}
+	for len(all) <= 10_000 {
+		rows, next, err := list(p)
+		if err != nil {
+			tb.Fatalf("page of %d after %q: %v", size, p.Cursor, err)
+		}
+		if len(rows) > size {
+			tb.Fatalf("page of %d holds %d rows", size, len(rows))
+		}
+		all = append(all, rows...)
+		if next == "" {
+			return all
+		}
+		if len(rows) == 0 {
+			tb.Fatalf("page of %d after %q is empty but has a next cursor", size, p.Cursor)
+		}
+		p.Cursor = next
+	}
+	tb.Fatalf("pages of %d do not end", size)
+	return nil
+}

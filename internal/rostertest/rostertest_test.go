@@ -40,7 +40,7 @@ func TestTeamAndEvents(t *testing.T) {
 	if acct.Kind != store.Team || acct.Owner != "alice" || acct.Name != "alice's team" {
 		t.Errorf("Team = %+v, want alice's team owned by her", acct)
 	}
-	ms, err := r.Teams.Members(ctx, "alice", acct.ID)
+	ms, _, err := r.Teams.Members(ctx, "alice", acct.ID, store.Page{})
 	if err != nil || len(ms) != 3 {
 		t.Fatalf("members = %+v, %v; want alice, bob and carol", ms, err)
 	}
@@ -62,7 +62,7 @@ func TestTeamAndEvents(t *testing.T) {
 	if last != es[0].ID {
 		t.Errorf("Writes says the newest event is %d, want %d", last, es[0].ID)
 	}
-	if _, err := r.Teams.Members(ctx, "alice", acct.ID); err != nil {
+	if _, _, err := r.Teams.Members(ctx, "alice", acct.ID, store.Page{}); err != nil {
 		t.Fatal(err)
 	}
 	if rev2, last2 := rostertest.Writes(t, s); rev2 != rev || last2 != last {
@@ -123,7 +123,7 @@ func TestInbox(t *testing.T) {
 // shows it.
 func roleOf(t *testing.T, r *roster.Roster, accountID, user string) rbac.Role {
 	t.Helper()
-	ms, err := r.Teams.Members(context.Background(), user, accountID)
+	ms, _, err := r.Teams.Members(context.Background(), user, accountID, store.Page{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,8 +47,8 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"CreateEmail": {"adm", w.team, rbac.RunpodBasic, []string{"x@example.com"}},
 			"CreateLink":  {"adm", w.team, rbac.RunpodBasic},
 			"Link":        {"adm", w.team, w.invite},
-			"List":        {"adm", w.team},
-			"Pending":     {"adm", w.team},
+			"List":        {"adm", w.team, store.Page{}},
+			"Pending":     {"adm", w.team, store.Page{}},
 			"Preview":     {w.token},
 			"Resend":      {"adm", w.team, w.invite},
 			"Revoke":      {"adm", w.team, w.invite},
@@ -56,7 +56,7 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 		{Name: "teams", Value: r.Teams, Calls: map[string][]any{
 			"AcceptTransfer":  {"bas", w.xfer, w.xferToken},
 			"Account":         {"adm", w.team},
-			"Accounts":        {"adm"},
+			"Accounts":        {"adm", store.Page{}},
 			"Active":          {"adm"},
 			"AddMember":       {"adm", w.team, "out", rbac.RunpodBasic},
 			"CancelTransfer":  {"adm", w.team, w.xfer},
@@ -72,7 +72,7 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"ImportUsers": {[]store.User{{ID: "imp", Email: "imp@example.com", Name: "Imp", SignIn: store.SignInEmail},
 				{ID: "bas", Email: "bas@example.com", Name: "bas", SignIn: store.SignInEmail}}},
 			"Leave":               {"bas", w.team},
-			"Members":             {"adm", w.team},
+			"Members":             {"adm", w.team, store.Page{}},
 			"PreviewRoleChange":   {"adm", w.team, "bas", rbac.RunpodDev},
 			"PreviewSecureSignIn": {"adm", w.team},
 			"RemoveMember":        {"adm", w.team, "bas"},
@@ -81,7 +81,7 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"SetSecureSignIn":     {"adm", w.team, false},
 			"Switch":              {"bas", w.team},
 			"TransferOwnership":   {"own", w.team, "bas"},
-			"Transfers":           {"adm", w.team},
+			"Transfers":           {"adm", w.team, store.Page{}},
 			"UpdateUser":          {store.User{ID: "bas", Email: "bas@example.com", Name: "Bas", SignIn: store.SignInEmail}},
 			"UpsertUser":          {store.User{ID: "ups", Email: "ups@example.com", Name: "Ups", SignIn: store.SignInGoogle}},
 			"User":                {"adm"},
@@ -157,7 +157,7 @@ func TestBadInputEveryMethod(t *testing.T) {
 				if err := r.Teams.RemoveMember(ctx, "wild-owner", wildTeam, u); err != nil {
 					t.Fatal(err)
 				}
-				rows, err := r.Teams.Members(ctx, "wild-owner", wildTeam)
+				rows, _, err := r.Teams.Members(ctx, "wild-owner", wildTeam, store.Page{})
 				if err != nil {
 					t.Fatal(err)
 				}

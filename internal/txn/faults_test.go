@@ -87,7 +87,7 @@ func (w *faultWorld) state(t *testing.T) string {
 				return err
 			}
 			out += fmt.Sprintf("user %s active %s\n", u, us.ActiveAccount)
-			ms, err := tx.Memberships(ctx, u)
+			ms, err := tx.Memberships(ctx, u, store.Range{})
 			if err != nil {
 				return err
 			}
@@ -104,7 +104,7 @@ func (w *faultWorld) state(t *testing.T) string {
 				return err
 			}
 			out += fmt.Sprintf("account %s %s %q owner %s\n", a.ID, a.Kind, a.Name, a.Owner)
-			ms, err := tx.Members(ctx, id)
+			ms, err := tx.Members(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}
@@ -118,7 +118,7 @@ func (w *faultWorld) state(t *testing.T) string {
 			for _, r := range rs {
 				out += fmt.Sprintf("  role %s %v\n", r.Name, r.Actions)
 			}
-			invs, err := tx.Invites(ctx, id)
+			invs, err := tx.Invites(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}
@@ -129,7 +129,7 @@ func (w *faultWorld) state(t *testing.T) string {
 				}
 				out += fmt.Sprintf("  invite %s %s %s uses %d %d %x\n", inv.ID, inv.Role, inv.Status, inv.Uses, len(uses), inv.TokenHash)
 			}
-			ts, err := tx.Transfers(ctx, id)
+			ts, err := tx.Transfers(ctx, id, store.Range{})
 			if err != nil {
 				return err
 			}
@@ -212,7 +212,7 @@ var faultOps = []struct {
 		return err
 	}},
 	{"convert", func(ctx context.Context, w *faultWorld) error {
-		accts, err := w.r.Teams.Accounts(ctx, w.pre+"out")
+		accts, _, err := w.r.Teams.Accounts(ctx, w.pre+"out", store.Page{})
 		if err != nil {
 			return err
 		}

@@ -193,33 +193,42 @@ func (t *tx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 // store.ErrInvalid for a malformed filter, store.ErrClosed after Close and
 // store.ErrBackend on database failure. It is safe for concurrent use.
 func (s *Store) explainEvents(ctx context.Context, f store.EventFilter) (string, error) {
-	if s.closed.Load() {
-		return "", errClosed("explain events")
-	}
 	q, args, err := eventQuery(eventColumns, f)
 	if err != nil {
 		return "", fmt.Errorf("explain events: %w", err)
 	}
+	return s.explain(ctx, "explain events", q, args)
+}
+
+// explain returns the database's plan for the statement q with args, one
+// line per plan node: SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN.
+// On PostgreSQL it turns sequential scans off for the explained statement,
+// so that the plan shows which index would serve the query on a large
+// table, whatever the table's size now. op names the operation in errors.
+func (s *Store) explain(ctx context.Context, op, q string, args []any) (string, error) {
+	if s.closed.Load() {
+		return "", errClosed(op)
+	}
 	gtx := s.r.WithContext(ctx).Begin()
 	if err := gtx.Error; err != nil {
-		return "", s.fail(ctx, err, "explain events: begin")
+		return "", s.fail(ctx, err, "%s: begin", op)
 	}
 	defer gtx.Rollback() // nothing to keep
 	explain := "EXPLAIN QUERY PLAN "
 	if s.dialect == postgresDialect {
 		explain = "EXPLAIN "
 		if err := gtx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
-			return "", s.fail(ctx, err, "explain events")
+			return "", s.fail(ctx, err, "%s", op)
 		}
 	}
 	rows, err := gtx.Raw(explain+q, args...).Rows()
 	if err != nil {
-		return "", s.fail(ctx, err, "explain events")
+		return "", s.fail(ctx, err, "%s", op)
 	}
 	defer rows.Close() // read to the end below; a close error adds nothing
 	cols, err := rows.Columns()
 	if err != nil {
-		return "", s.fail(ctx, err, "explain events")
+		return "", s.fail(ctx, err, "%s", op)
 	}
 	var lines []string
 	for rows.Next() {
@@ -229,12 +238,12 @@ func (s *Store) explainEvents(ctx context.Context, f store.EventFilter) (string,
 			ptrs[i] = &vals[i]
 		}
 		if err := rows.Scan(ptrs...); err != nil {
-			return "", s.fail(ctx, err, "explain events: read plan")
+			return "", s.fail(ctx, err, "%s: read plan", op)
 		}
 		lines = append(lines, vals[len(vals)-1].String) // SQLite: detail; PostgreSQL: QUERY PLAN
 	}
 	if err := rows.Err(); err != nil {
-		return "", s.fail(ctx, err, "explain events: read plan")
+		return "", s.fail(ctx, err, "%s: read plan", op)
 	}
 	return strings.Join(lines, "\n"), nil
 }

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -122,5 +123,92 @@ func TestExplainEvents(t *testing.T) {
 				}
 			})
 		})
+	}
+}
+
+// TestRangesUseAnIndex asserts that every statement with which Members,
+// Memberships, Invites and Transfers read a range (the first page, a page
+// after a key with a time, a page after a key with the zero time) is one
+// range scan of the list's (owner, time, ID) index in the order wanted: no
+// sort, no scan of the whole table.
+func TestRangesUseAnIndex(t *testing.T) {
+	indexes := map[string]string{
+		"members": "roster_members_joined", "memberships": "roster_members_user_joined",
+		"invites": "roster_invites_page", "transfers": "roster_transfers_page",
+	}
+	ranges := map[string]store.Range{
+		"first page":            {Limit: 51},
+		"after a key":           {After: store.Key{Time: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC), ID: "u1"}, Limit: 51},
+		"after a zero-time key": {After: store.Key{ID: "u1"}, Limit: 51},
+	}
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			s := b.Store(t)
+			seedLists(t, s, b.Name, 2000)
+			for list, index := range indexes {
+				for name, r := range ranges {
+					plans, err := sqlstore.ExplainRange(t.Context(), s, list, "x1", r)
+					if err != nil {
+						t.Fatalf("%s, %s: %v", list, name, err)
+					}
+					if len(plans) == 0 {
+						t.Fatalf("%s, %s: no statement", list, name)
+					}
+					for i, plan := range plans {
+						var problems []string
+						if !strings.Contains(plan, index) {
+							problems = append(problems, "does not use "+index)
+						}
+						if strings.Contains(strings.ToLower(plan), "seq scan") || strings.Contains(plan, "SCAN roster_") {
+							problems = append(problems, "scans the whole table")
+						}
+						if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort") {
+							problems = append(problems, "sorts instead of reading the index in order")
+						}
+						if len(problems) > 0 {
+							t.Errorf("%s, %s, statement %d: the plan %s:\n%s", list, name, i+1, strings.Join(problems, " and "), plan)
+						}
+					}
+				}
+			}
+			if _, err := sqlstore.ExplainRange(t.Context(), s, "nothing", "owner1", store.Range{}); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("ExplainRange of an unknown list = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+// seedLists gives, on the backend named dialect, account x1 n members, invites and transfers, and user x1
+// n memberships, through SQL that both databases run, and has the database
+// gather statistics, so that the planner sees lists worth an index.
+func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
+	t.Helper()
+	blob := "BLOB"
+	if dialect == "postgres" {
+		blob = "BYTEA"
+	}
+	w, _ := sqlstore.Handles(s)
+	series := fmt.Sprintf("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) ", n)
+	const at = "'2025-03-14 09:00:00+00:00'"
+	for _, stmt := range []string{
+		`INSERT INTO roster_users (id, email, name, sign_in, active_account, created_at) VALUES ('x1', 'x1@example.com', 'x1', 'email', '', ` + at + `)`,
+		`INSERT INTO roster_accounts (id, kind, name, owner, created_at, updated_at) VALUES ('x1', 'team', 'x1', 'x1', ` + at + `, ` + at + `)`,
+		series + `INSERT INTO roster_users (id, email, name, sign_in, active_account, created_at)
+			SELECT 'u' || i, 'u' || i || '@example.com', 'u', 'email', '', ` + at + ` FROM n`,
+		series + `INSERT INTO roster_accounts (id, kind, name, owner, created_at, updated_at)
+			SELECT 'a' || i, 'team', 'a', 'x1', ` + at + `, ` + at + ` FROM n`,
+		series + `INSERT INTO roster_members (account_id, user_id, role, joined_at) SELECT 'x1', 'u' || i, 'dev', ` + at + ` FROM n`,
+		series + `INSERT INTO roster_members (account_id, user_id, role, joined_at) SELECT 'a' || i, 'x1', 'dev', ` + at + ` FROM n`,
+		series + `INSERT INTO roster_invites (id, account_id, kind, role, email, require_secure, token_hash, status, max_uses, uses,
+				created_by, created_at, expires_at, updated_at)
+			SELECT 'i' || i, 'x1', 'link', 'dev', '', false, CAST('i' || i AS ` + blob + `), 'pending', 1, 0, 'x1', ` + at + `, NULL, ` + at + ` FROM n`,
+		series + `INSERT INTO roster_transfers (id, account_id, kind, from_user, to_user, status, created_at, expires_at, updated_at)
+			SELECT 't' || i, 'x1', 'role', 'x1', 'u1', 'done', ` + at + `, ` + at + `, ` + at + ` FROM n`,
+		`ANALYZE`,
+	} {
+		if err := w.Exec(stmt).Error; err != nil {
+			t.Fatalf("seed: %v\n%s", err, stmt)
+		}
 	}
 }

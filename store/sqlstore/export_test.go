@@ -76,10 +76,17 @@ const ReadConns = readConns
 func UsersByEmailQuery(n int) string { return usersByEmailQuery(n) }
 
 // EmailBatch is how many addresses one statement of UsersByEmail looks up.
-const EmailBatch = emailBatch
+const EmailBatch = lookupBatch
 
 // ExplainEvents returns the database's plan for the statement with which
 // Events and ScanEvents read the events matching f.
 func ExplainEvents(ctx context.Context, s *Store, f store.EventFilter) (string, error) {
 	return s.explainEvents(ctx, f)
+}
+
+// ExplainRange returns the database's plans for the statements with which
+// the Tx method named list ("members", "memberships", "invites" or
+// "transfers") reads r of the list owned by id, one per statement.
+func ExplainRange(ctx context.Context, s *Store, list, id string, r store.Range) ([]string, error) {
+	return s.explainRange(ctx, list, id, r)
 }

@@ -148,6 +148,15 @@ var schema = []string{
 		PRIMARY KEY (account_id, name)
 	)`,
 
+	// Keyset pages (see listing in ranges.go): each list is read in the
+	// order of one index, (owner, time, ID), one range scan per page with
+	// no sort. roster_members_user_joined makes roster_members_user
+	// redundant.
+	`CREATE INDEX IF NOT EXISTS roster_members_joined ON roster_members (account_id, joined_at, user_id)`,
+	`CREATE INDEX IF NOT EXISTS roster_members_user_joined ON roster_members (user_id, joined_at, account_id)`,
+	`CREATE INDEX IF NOT EXISTS roster_invites_page ON roster_invites (account_id, created_at, id)`,
+	`CREATE INDEX IF NOT EXISTS roster_transfers_page ON roster_transfers (account_id, created_at, id)`,
+
 	`CREATE TABLE IF NOT EXISTS roster_invite_uses (
 		invite_id {text} NOT NULL REFERENCES roster_invites (id),
 		user_id {text} NOT NULL REFERENCES roster_users (id),

@@ -456,7 +456,7 @@ func TestConcurrentWritersNeverBusy(t *testing.T) {
 							if _, err := tx.LockAccount(ctx, "team1"); err != nil {
 								return err
 							}
-							if _, err := tx.Members(ctx, "team1"); err != nil {
+							if _, err := tx.Members(ctx, "team1", store.Range{}); err != nil {
 								return err
 							}
 							if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: user, Role: "dev"}); err != nil {
@@ -469,7 +469,7 @@ func TestConcurrentWritersNeverBusy(t *testing.T) {
 							errs <- fmt.Errorf("writer %d round %d: %w", g, r, err)
 						}
 						err = s.View(ctx, func(tx store.Tx) error {
-							_, err := tx.Members(ctx, "team1")
+							_, err := tx.Members(ctx, "team1", store.Range{})
 							return err
 						})
 						if err != nil {
@@ -485,7 +485,7 @@ func TestConcurrentWritersNeverBusy(t *testing.T) {
 			}
 			var members int
 			err := s.View(ctx, func(tx store.Tx) error {
-				ms, err := tx.Members(ctx, "team1")
+				ms, err := tx.Members(ctx, "team1", store.Range{})
 				members = len(ms)
 				return err
 			})
@@ -524,7 +524,7 @@ func TestPostgresConnectionsAreBounded(t *testing.T) {
 				for end := time.Now().Add(150 * time.Millisecond); inside.Load() < callers && time.Now().Before(end); {
 					time.Sleep(5 * time.Millisecond)
 				}
-				_, err := tx.Members(ctx, "team1")
+				_, err := tx.Members(ctx, "team1", store.Range{})
 				return err
 			})
 		}()

@@ -165,15 +165,13 @@ func (t *tx) SetActiveAccount(ctx context.Context, userID, from, to string) (boo
 	return false, nil
 }
 
-// emailBatch is how many addresses one statement of UsersByEmail looks up.
-const emailBatch = 500
+// lookupBatch is how many keys one statement of UsersByEmail, UsersByID or
+// AccountsByID looks up.
+const lookupBatch = 500
 
 // UsersByEmail implements store.Tx. It looks the lower-cased addresses up in
-// the expression index roster_users_email, at most emailBatch per statement.
-// Each address is looked up once, so each user is found by one statement. A
-// statement's list is padded to a power of two (or emailBatch) by repeating
-// its last address, so that the statements are few and the prepared
-// statement cache does not fill with one per list length.
+// the expression index roster_users_email, in batches (see batches). Each
+// address is looked up once, so each user is found by one statement.
 func (t *tx) UsersByEmail(ctx context.Context, emails []string) ([]store.User, error) {
 	db, err := t.use(ctx, false)
 	if err == nil && len(emails) > store.MaxEmailsPerQuery {
@@ -186,42 +184,59 @@ func (t *tx) UsersByEmail(ctx context.Context, emails []string) ([]store.User, e
 	for i, e := range emails {
 		keys[i] = lowerASCII(e)
 	}
-	slices.Sort(keys)
-	keys = slices.Compact(keys)
 	var users []store.User
-	for start := 0; start < len(keys); start += emailBatch {
-		batch := keys[start:min(start+emailBatch, len(keys))]
-		args := make([]any, emailListLen(len(batch)))
-		for i := range args {
-			args[i] = batch[min(i, len(batch)-1)]
-		}
+	err = batches(keys, func(args []any) error {
 		found, err := t.usersWhere(ctx, db, usersByEmailQuery(len(args)), args...)
-		if err != nil {
-			return nil, t.s.fail(ctx, err, "users by email")
-		}
 		users = append(users, found...)
+		return err
+	})
+	if err != nil {
+		return nil, t.s.fail(ctx, err, "users by email")
 	}
 	slices.SortFunc(users, func(a, b store.User) int { return strings.Compare(a.ID, b.ID) })
 	return users, nil
 }
 
-// emailListLen returns the length of the padded list for n addresses: the
-// least power of two not below n, at most emailBatch.
-func emailListLen(n int) int {
+// listLen returns the length of the padded list for n keys: the least
+// power of two not below n, at most lookupBatch.
+func listLen(n int) int {
 	l := 1
 	for l < n {
 		l *= 2
 	}
-	return min(l, emailBatch)
+	return min(l, lookupBatch)
 }
+
+// batches calls fn with the distinct keys, sorted, in batches of at most
+// lookupBatch, each padded to listLen by repeating its last key, so that
+// the statements are few and the prepared statement cache does not fill
+// with one per list length.
+func batches(keys []string, fn func(args []any) error) error {
+	keys = slices.Clone(keys)
+	slices.Sort(keys)
+	keys = slices.Compact(keys)
+	for start := 0; start < len(keys); start += lookupBatch {
+		batch := keys[start:min(start+lookupBatch, len(keys))]
+		args := make([]any, listLen(len(batch)))
+		for i := range args {
+			args[i] = batch[min(i, len(batch)-1)]
+		}
+		if err := fn(args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// inList returns " IN (?, ?, ...)" with n placeholders.
+func inList(n int) string { return " IN (?" + strings.Repeat(", ?", n-1) + ")" }
 
 // usersByEmailQuery returns the statement that selects the users whose
 // lower-cased email is one of n addresses. It does not order them (the
 // caller sorts the users of all its statements), so that the database has
 // no reason to walk the primary key instead of the email index.
 func usersByEmailQuery(n int) string {
-	return "SELECT id, email, name, sign_in, active_account, created_at FROM roster_users WHERE lower(email) IN (?" +
-		strings.Repeat(", ?", n-1) + ")"
+	return "SELECT id, email, name, sign_in, active_account, created_at FROM roster_users WHERE lower(email)" + inList(n)
 }
 
 // usersWhere reads the users that query, a SELECT of roster_users' columns
@@ -491,36 +506,6 @@ func (t *tx) DeleteMember(ctx context.Context, accountID, userID string) error {
 // time) first on both backends: SQLite sorts NULL first, PostgreSQL last.
 func nullsFirst(col string) string { return "(" + col + " IS NULL) DESC, " + col }
 
-// nullsLast orders a nullable time column descending with NULL (the zero
-// time) last.
-func nullsLast(col string) string { return "(" + col + " IS NULL), " + col + " DESC" }
-
-// Members implements store.Tx.
-func (t *tx) Members(ctx context.Context, accountID string) ([]store.Member, error) {
-	return t.members(ctx, "account_id = ?", accountID, nullsFirst("joined_at")+", user_id", "members of %s")
-}
-
-// Memberships implements store.Tx.
-func (t *tx) Memberships(ctx context.Context, userID string) ([]store.Member, error) {
-	return t.members(ctx, "user_id = ?", userID, nullsFirst("joined_at")+", account_id", "memberships of %s")
-}
-
-func (t *tx) members(ctx context.Context, where, id, order, op string) ([]store.Member, error) {
-	db, err := t.use(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf(op+": %w", id, err)
-	}
-	var rows []memberRow
-	if err := db.Where(where, id).Order(order).Find(&rows).Error; err != nil {
-		return nil, t.s.fail(ctx, err, op, id)
-	}
-	members := make([]store.Member, len(rows))
-	for i, r := range rows {
-		members[i] = r.member()
-	}
-	return members, nil
-}
-
 // CreateInvite implements store.Tx.
 func (t *tx) CreateInvite(ctx context.Context, inv store.Invite) error {
 	db, err := t.use(ctx, true)
@@ -645,23 +630,6 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 	return nil
 }
 
-// Invites implements store.Tx.
-func (t *tx) Invites(ctx context.Context, accountID string) ([]store.Invite, error) {
-	db, err := t.use(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("invites of %s: %w", accountID, err)
-	}
-	var rows []inviteRow
-	if err := db.Where("account_id = ?", accountID).Order(nullsLast("created_at") + ", id DESC").Find(&rows).Error; err != nil {
-		return nil, t.s.fail(ctx, err, "invites of %s", accountID)
-	}
-	invites := make([]store.Invite, len(rows))
-	for i, r := range rows {
-		invites[i] = r.invite()
-	}
-	return invites, nil
-}
-
 // CreateInviteUse implements store.Tx.
 func (t *tx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
 	db, err := t.use(ctx, true)
@@ -783,23 +751,6 @@ func (t *tx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 		return fmt.Errorf("update transfer %s: %w", tr.ID, store.ErrNotFound)
 	}
 	return nil
-}
-
-// Transfers implements store.Tx.
-func (t *tx) Transfers(ctx context.Context, accountID string) ([]store.Transfer, error) {
-	db, err := t.use(ctx, false)
-	if err != nil {
-		return nil, fmt.Errorf("transfers of %s: %w", accountID, err)
-	}
-	var rows []transferRow
-	if err := db.Where("account_id = ?", accountID).Order(nullsLast("created_at") + ", id DESC").Find(&rows).Error; err != nil {
-		return nil, t.s.fail(ctx, err, "transfers of %s", accountID)
-	}
-	transfers := make([]store.Transfer, len(rows))
-	for i, r := range rows {
-		transfers[i] = r.transfer()
-	}
-	return transfers, nil
 }
 
 // AppendEvent implements store.Tx. It returns ErrNotFound if e.AccountID

@@ -46,7 +46,7 @@ func (s suite) concurrency() []test {
 					if _, err := tx.LockAccount(ctx, "team1"); err != nil {
 						return err
 					}
-					ms, err := tx.Members(ctx, "team1")
+					ms, err := tx.Members(ctx, "team1", store.Range{})
 					if err != nil {
 						return err
 					}
@@ -72,7 +72,7 @@ func (s suite) concurrency() []test {
 				}
 			}
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				ms, err := tx.Members(ctx, "team1")
+				ms, err := tx.Members(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}

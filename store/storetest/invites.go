@@ -92,7 +92,7 @@ func (s suite) invites() []test {
 			checkErr(t, "CreateInvite with a taken token hash", err, store.ErrExists)
 
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				got, err := tx.Invites(ctx, "team1")
+				got, err := tx.Invites(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -209,12 +209,12 @@ func (s suite) invites() []test {
 				return nil
 			})
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				got, err := tx.Invites(ctx, "team1")
+				got, err := tx.Invites(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
 				checkEqual(t, "Invites(team1)", []store.Invite{newest, b, a, old}, got)
-				got, err = tx.Invites(ctx, "nope")
+				got, err = tx.Invites(ctx, "nope", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -251,7 +251,7 @@ func (s suite) invites() []test {
 					return err
 				}
 				checkEqual(t, "record of the new token", resent, got)
-				all, err := tx.Invites(ctx, "team1")
+				all, err := tx.Invites(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}

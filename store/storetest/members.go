@@ -55,7 +55,7 @@ func (s suite) members() []test {
 			})
 			checkErr(t, "CreateMember of an unknown user", err, store.ErrNotFound)
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				ms, err := tx.Members(ctx, "team1")
+				ms, err := tx.Members(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -124,7 +124,7 @@ func (s suite) members() []test {
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
 				_, err := tx.Member(ctx, "team1", "u1")
 				checkErr(t, "Member after DeleteMember", err, store.ErrNotFound)
-				ms, err := tx.Members(ctx, "team1")
+				ms, err := tx.Members(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -151,7 +151,7 @@ func (s suite) members() []test {
 			mOld := seedMember(t, st, "team1", "old", "dev", time.Time{}) // zero sorts first
 			seedMember(t, st, "team2", "amy", "admin", at(0))
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				got, err := tx.Members(ctx, "team1")
+				got, err := tx.Members(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -169,7 +169,7 @@ func (s suite) members() []test {
 			mD := seedMember(t, st, "d", "u1", "basic", at(2))
 			seedMember(t, st, "a", "u2", "admin", at(0))
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				got, err := tx.Memberships(ctx, "u1")
+				got, err := tx.Memberships(ctx, "u1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -180,14 +180,14 @@ func (s suite) members() []test {
 		{"unknown account has no members and unknown user no memberships", func(t *testing.T) {
 			st := s.open(t)
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				ms, err := tx.Members(ctx, "nope")
+				ms, err := tx.Members(ctx, "nope", store.Range{})
 				if err != nil {
 					t.Errorf("Members(nope): %v", err)
 				}
 				if len(ms) != 0 {
 					t.Errorf("Members(nope) = %+v, want none", ms)
 				}
-				ms, err = tx.Memberships(ctx, "nobody")
+				ms, err = tx.Memberships(ctx, "nobody", store.Range{})
 				if err != nil {
 					t.Errorf("Memberships(nobody): %v", err)
 				}

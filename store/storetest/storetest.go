@@ -38,7 +38,8 @@ import (
 // Run runs the conformance suite. It calls newStore in every subtest for a
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
-// grouped by area (users, accounts, members, invites, transfers, team roles,
+// grouped by area (users, accounts, members, invites, transfers, ranges (the
+// lists read a range at a time, and UsersByID and AccountsByID), team roles,
 // events, event queries, chain heads, transactions, changes, snapshot,
 // concurrency, watch) and named after the behaviour they check, so one can be run
 // with -run.
@@ -61,6 +62,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"members", s.members()},
 		{"invites", s.invites()},
 		{"transfers", s.transfers()},
+		{"ranges", s.ranges()},
 		{"team roles", s.teamRoles()},
 		{"events", s.events()},
 		{"event queries", s.eventQueries()},

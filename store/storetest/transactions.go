@@ -99,7 +99,7 @@ func (s suite) transactions() []test {
 				if err := writeAll(ctx, tx); err != nil {
 					return err
 				}
-				ms, err := tx.Members(ctx, "team1")
+				ms, err := tx.Members(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -235,7 +235,7 @@ func (s suite) transactions() []test {
 					return err
 				}
 				checkEqual(t, "member", store.Member{AccountID: "team0", UserID: "u0", Role: "admin", JoinedAt: at(0)}, m)
-				invites, err := tx.Invites(ctx, "team0")
+				invites, err := tx.Invites(ctx, "team0", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -247,7 +247,7 @@ func (s suite) transactions() []test {
 				if len(uses) != 0 {
 					t.Errorf("invite uses = %+v, want none", uses)
 				}
-				transfers, err := tx.Transfers(ctx, "team0")
+				transfers, err := tx.Transfers(ctx, "team0", store.Range{})
 				if err != nil {
 					return err
 				}

@@ -154,7 +154,7 @@ func (s suite) transfers() []test {
 				return nil
 			})
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
-				got, err := tx.Transfers(ctx, "team1")
+				got, err := tx.Transfers(ctx, "team1", store.Range{})
 				if err != nil {
 					return err
 				}
@@ -166,7 +166,7 @@ func (s suite) transfers() []test {
 				checkEqual(t, "oldest transfer", old, got[3])
 				mid := map[string]store.Transfer{got[1].ID: got[1], got[2].ID: got[2]}
 				checkEqual(t, "transfers at the same time", map[string]store.Transfer{"a": a, "b": b}, mid)
-				got, err = tx.Transfers(ctx, "nope")
+				got, err = tx.Transfers(ctx, "nope", store.Range{})
 				if err != nil {
 					return err
 				}

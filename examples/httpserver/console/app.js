@@ -140,10 +140,11 @@ async function showTeam() {
   $("#delete-team").hidden = !can("settings.manage");
   const manage = can("members.manage");
 
-  const rows = await api("GET", `/api/teams/${id}/members`);
-  const showSignIn = rows.some((r) => r.SignIn);
-  document.querySelectorAll(".signin-col").forEach((th) => (th.hidden = !showSignIn));
-  $("#members tbody").replaceChildren(...rows.map((r) => {
+  let showSignIn = false;
+  await fill("#members", `/api/teams/${id}/members`, (rows) => {
+    showSignIn ||= rows.some((r) => r.SignIn);
+    document.querySelectorAll(".signin-col").forEach((th) => (th.hidden = !showSignIn));
+  }, (r) => {
     const tr = document.createElement("tr");
     tr.dataset.user = r.UserID;
     cell(tr, r.Name);
@@ -164,13 +165,12 @@ async function showTeam() {
           `Removed ${r.UserID}`)));
     }
     return tr;
-  }));
+  });
 
   $("#invite-panel").hidden = !can("members.invite");
   if (can("members.invite")) {
     roleSelect($("#invite select.roles"), me.top === "admin" ? "basic" : "member");
-    const pending = await api("GET", `/api/teams/${id}/invites?status=pending`);
-    $("#invites tbody").replaceChildren(...pending.map((inv) => {
+    await fill("#invites", `/api/teams/${id}/invites?status=pending`, () => {}, (inv) => {
       const tr = document.createElement("tr");
       tr.dataset.invite = inv.ID;
       cell(tr, inv.Kind);
@@ -185,8 +185,27 @@ async function showTeam() {
           "Invite resent: the old link no longer works")),
         button("Revoke", "revoke", () => act(() => api("DELETE", `/api/teams/${id}/invites/${inv.ID}`), "Invite revoked")));
       return tr;
-    }));
+    });
   }
+}
+
+// fill shows the first page of the list at path in the table's body, a row
+// made by row for each item (seen is told of each page's items first), and
+// shows the "More" button after the table while a next page remains; the
+// button appends it.
+async function fill(table, path, seen, row) {
+  const more = $(`${table} + .more`);
+  const page = async (cursor) => {
+    const sep = path.includes("?") ? "&" : "?";
+    const p = await api("GET", cursor ? `${path}${sep}cursor=${encodeURIComponent(cursor)}` : path);
+    seen(p.items);
+    const rows = p.items.map(row);
+    if (cursor) $(`${table} tbody`).append(...rows);
+    else $(`${table} tbody`).replaceChildren(...rows);
+    more.hidden = !p.next;
+    more.onclick = () => page(p.next).catch((e) => say(e.message, true));
+  };
+  await page("");
 }
 
 function showLink(inv) {
