@@ -302,5 +302,21 @@ func TestConsole(t *testing.T) {
 	if txt := admin.page(); !strings.Contains(txt, "Acme") {
 		t.Errorf("the admin's page lost the team:\n%s", txt)
 	}
+
+	admin.do("create a second team",
+		chromedp.SetValue(chromedp.CSS(`#create-team [name=name]`), "Beta"),
+		chromedp.Click(chromedp.CSS(`#create-team button`)),
+	)
+	admin.wait("the new team is active, with ada as admin, and Acme is kept",
+		`document.querySelector("#team-name").textContent === "Beta" && document.querySelector("#my-role").textContent === "admin" && `+
+			`document.querySelector("#account").options.length === 2 && document.querySelector("#status").textContent === "Created the team Beta"`)
+	admin.do("preview secure sign-in", chromedp.Click(chromedp.CSS("#preview-secure")))
+	admin.wait("nobody would lose access", `document.querySelector("#secure-preview").textContent.startsWith("Nobody")`)
+	admin.do("require secure sign-in",
+		chromedp.Click(chromedp.CSS("#require-secure")),
+		chromedp.Click(chromedp.CSS("#apply-secure")),
+	)
+	admin.wait("the team says it requires secure sign-in",
+		`document.querySelector("#status").textContent === "The team now requires secure sign-in" && !document.querySelector("#secure-status").hidden && document.querySelector("#require-secure").checked`)
 	t.Logf("browser flow took %v", time.Since(start).Round(time.Millisecond))
 }

@@ -5,7 +5,6 @@ package main
 // own (a session, a bearer token) and drop the /api/demo routes.
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/teamroster/roster/store"
@@ -35,9 +34,10 @@ type signInBody struct {
 	SignIn store.SignIn `json:"sign_in"`
 }
 
-// signIn is the demo sign-in: it registers the user on first use and sets
-// the cookie. Your application's own sign-in calls Teams.CreateUser when it
-// registers a user.
+// signIn is the demo sign-in: it keeps roster's copy of the user in step
+// (Teams.UpsertUser creates them on first use and updates their name, email
+// and sign-in method later, as your own sign-in callback would) and sets
+// the cookie.
 func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	var in signInBody
 	if err := decode(w, req, &in); err != nil {
@@ -46,11 +46,7 @@ func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	if in.SignIn == "" {
 		in.SignIn = store.SignInEmail
 	}
-	_, err := s.r.Teams.CreateUser(req.Context(), store.User{ID: in.ID, Name: in.Name, Email: in.Email, SignIn: in.SignIn})
-	if err != nil && !errors.Is(err, store.ErrExists) {
-		return nil, err
-	}
-	u, err := s.r.Teams.User(req.Context(), in.ID)
+	u, _, err := s.r.Teams.UpsertUser(req.Context(), store.User{ID: in.ID, Name: in.Name, Email: in.Email, SignIn: in.SignIn})
 	if err != nil {
 		return nil, err
 	}

@@ -114,6 +114,34 @@ func (s *server) convert(req *http.Request, in nameBody) (any, error) {
 	return s.r.Teams.ConvertToTeam(req.Context(), user, team, in.Name)
 }
 
+// createTeam makes a new team owned by the signed-in user, who keeps their
+// personal account and other teams.
+func (s *server) createTeam(req *http.Request, in nameBody) (any, error) {
+	user, _ := who(req)
+	return s.r.Teams.CreateTeam(req.Context(), user, in.Name)
+}
+
+// previewSecureSignIn lists the members who would lose access if the team
+// required secure sign-in.
+func (s *server) previewSecureSignIn(_ http.ResponseWriter, req *http.Request) (any, error) {
+	user, team := who(req)
+	rows, err := s.r.Teams.PreviewSecureSignIn(req.Context(), user, team)
+	if rows == nil && err == nil {
+		rows = []teams.MemberRow{} // nobody: [], not null
+	}
+	return rows, err
+}
+
+type secureBody struct {
+	Require bool `json:"require"`
+}
+
+// setSecureSignIn turns the team's secure sign-in requirement on or off.
+func (s *server) setSecureSignIn(req *http.Request, in secureBody) (any, error) {
+	user, team := who(req)
+	return s.r.Teams.SetSecureSignIn(req.Context(), user, team, in.Require)
+}
+
 // teamPage is the account with the caller's role.
 func (s *server) teamPage(_ http.ResponseWriter, req *http.Request) (any, error) {
 	user, team := who(req)
@@ -355,6 +383,9 @@ func (s *server) auditLog(_ http.ResponseWriter, req *http.Request) (any, error)
 	}
 	for i := range events { // the hash chain is for Verify, not for the page
 		events[i].PrevHash, events[i].Hash = nil, nil
+	}
+	if events == nil {
+		events = []store.Event{} // an empty page is [], not null
 	}
 	return auditPage{Events: events, Next: next}, nil
 }

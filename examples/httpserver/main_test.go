@@ -449,6 +449,48 @@ func TestHTTPServer(t *testing.T) {
 		dave.do(t, "GET", teamURL+"/audit", nil, 403, nil)
 	})
 
+	t.Run("a user creates a team of her own and makes it require secure sign-in", func(t *testing.T) {
+		var team account
+		dave.do(t, "POST", "/api/teams", map[string]string{"name": "Dave's"}, 201, &team)
+		if team.Kind != "team" || team.Name != "Dave's" || team.ID == "" {
+			t.Fatalf("created %+v, want the team Dave's", team)
+		}
+		var m meReply
+		dave.do(t, "GET", "/api/me", nil, 200, &m)
+		kinds := map[string]int{}
+		for _, a := range m.Accounts {
+			kinds[a.Account.Kind]++
+		}
+		if kinds["personal"] != 1 || kinds["team"] < 1 {
+			t.Errorf("dave's accounts %+v, want his personal account besides the new team", m.Accounts)
+		}
+		anon.do(t, "POST", "/api/teams", map[string]string{"name": "Nobody's"}, 401, nil)
+		dave.do(t, "POST", "/api/teams", map[string]string{"name": ""}, 400, nil)
+
+		erin := client{base, "erin"}
+		erin.do(t, "POST", "/api/demo/signin", map[string]string{"id": "erin", "name": "Erin", "email": "erin@example.com", "sign_in": "email"}, 201, nil)
+		url := "/api/teams/" + team.ID
+		var links []invitation
+		dave.do(t, "POST", url+"/invites", map[string]string{"role": "dev"}, 201, &links)
+		erin.do(t, "POST", "/api/invites/"+tokenOf(t, links[0].Link)+"/accept", nil, 201, nil)
+
+		var preview []memberRow
+		dave.do(t, "GET", url+"/secure-sign-in", nil, 200, &preview)
+		if len(preview) != 1 || preview[0].UserID != "erin" || preview[0].SignIn != "email" {
+			t.Errorf("preview %+v, want erin, who signs in with a password", preview)
+		}
+		erin.do(t, "GET", url+"/secure-sign-in", nil, 403, nil)
+		var secured struct{ RequireSecureSignIn bool }
+		dave.do(t, "PUT", url+"/secure-sign-in", map[string]bool{"require": true}, 200, &secured)
+		if !secured.RequireSecureSignIn {
+			t.Errorf("after PUT: %+v, want RequireSecureSignIn", secured)
+		}
+		erin.do(t, "GET", url, nil, 403, nil)
+		// Erin turns on 2FA; her next sign-in tells roster.
+		erin.do(t, "POST", "/api/demo/signin", map[string]string{"id": "erin", "name": "Erin", "email": "erin@example.com", "sign_in": "email+2fa"}, 201, nil)
+		erin.do(t, "GET", url, nil, 200, nil)
+	})
+
 	t.Run("the team is deleted back into a personal account", func(t *testing.T) {
 		var back account
 		alice.do(t, "DELETE", teamURL, nil, 200, &back)

@@ -53,6 +53,7 @@ func (s *server) routes() []route {
 
 		// The user: account selector, invitations and transfers addressed to them.
 		{"GET /api/me", signedIn, s.me},
+		{"POST /api/teams", signedIn, withBody(s.createTeam)},
 		{"GET /api/invites/{token}", signedIn, s.previewInvite},
 		{"POST /api/invites/{token}/accept", signedIn, s.acceptInvite},
 		{"POST /api/transfers/{id}/confirm", signedIn, transferStep(s.r.Teams.ConfirmTransfer)},
@@ -63,6 +64,8 @@ func (s *server) routes() []route {
 		{"POST /api/accounts/{team}/convert", may(rbac.SettingsManage), withBody(s.convert)},
 		{"GET /api/teams/{team}", member, s.teamPage},
 		{"DELETE /api/teams/{team}", may(rbac.SettingsManage), s.deleteTeam},
+		{"GET /api/teams/{team}/secure-sign-in", may(rbac.SettingsManage), s.previewSecureSignIn},
+		{"PUT /api/teams/{team}/secure-sign-in", may(rbac.SettingsManage), withBody(s.setSecureSignIn)},
 		{"GET /api/teams/{team}/members", member, s.members},
 		{"PATCH /api/teams/{team}/members/{user}", may(rbac.MembersManage), withBody(s.changeRole)},
 		{"DELETE /api/teams/{team}/members/{user}", may(rbac.MembersManage), s.removeMember},

@@ -231,7 +231,7 @@ func (t *tx) AccountsByID(ctx context.Context, ids []string) ([]store.Account, e
 	var accounts []store.Account
 	err = batches(ids, func(args []any) error {
 		var rows []accountRow
-		err := db.Raw("SELECT id, kind, name, owner, created_at, updated_at FROM roster_accounts WHERE id"+inList(len(args)), args...).
+		err := db.Raw("SELECT id, kind, name, owner, require_secure, created_at, updated_at FROM roster_accounts WHERE id"+inList(len(args)), args...).
 			Scan(&rows).Error
 		for _, r := range rows {
 			accounts = append(accounts, r.account())

@@ -211,7 +211,10 @@ func (s suite) ranges() []test {
 		{"users and accounts by ID are found in one call, ordered by ID", func(t *testing.T) {
 			st := s.open(t)
 			seedUsers(t, st, "u3", "u1", "u2")
-			seedAccounts(t, st, "a3", "a1", "a2")
+			seedAccounts(t, st, "a1", "a2")
+			strict := newAccount("a3", "owner")
+			strict.RequireSecureSignIn = true // every field is read
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateAccount(ctx, strict) })
 			view(t, st, func(ctx context.Context, tx store.Tx) error {
 				users, err := tx.UsersByID(ctx, []string{"u3", "nobody", "u1", "u1"})
 				if err != nil {
@@ -222,7 +225,7 @@ func (s suite) ranges() []test {
 				if err != nil {
 					return err
 				}
-				checkEqual(t, "AccountsByID", []store.Account{newAccount("a1", "owner"), newAccount("a3", "owner")}, accts)
+				checkEqual(t, "AccountsByID", []store.Account{newAccount("a1", "owner"), strict}, accts)
 				for what, n := range map[string]int{"no IDs": 0, "nil": -1} {
 					var ids []string
 					if n == 0 {

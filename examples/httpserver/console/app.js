@@ -76,7 +76,7 @@ async function load() {
     if (e.status !== 401) return say(e.message, true);
     me = null;
   }
-  for (const id of ["#signin-panel", "#join-panel", "#personal-panel", "#team-panel", "#audit-panel", "#outbox-panel", "#selector", "#signout"]) {
+  for (const id of ["#signin-panel", "#join-panel", "#personal-panel", "#create-panel", "#team-panel", "#audit-panel", "#outbox-panel", "#selector", "#signout"]) {
     $(id).hidden = true;
   }
   if (!me) {
@@ -87,6 +87,7 @@ async function load() {
   $("#whoami").textContent = `${me.user.Name} (${me.user.ID})`;
   $("#signout").hidden = false;
   $("#selector").hidden = false;
+  $("#create-panel").hidden = false;
   active = me.accounts.find((a) => a.Active);
   $("#account").replaceChildren(...me.accounts.map((a) =>
     new Option(a.Account.Kind === "team" ? `${a.Account.Name} (team, ${a.Role})` : "Personal", a.Account.ID, false, a.Active)));
@@ -138,6 +139,10 @@ async function showTeam() {
   $("#team-name").textContent = active.Account.Name;
   $("#my-role").textContent = active.Role;
   $("#delete-team").hidden = !can("settings.manage");
+  $("#secure-status").hidden = !active.Account.RequireSecureSignIn;
+  $("#security-panel").hidden = !can("settings.manage");
+  $("#require-secure").checked = active.Account.RequireSecureSignIn;
+  $("#secure-preview").replaceChildren();
   const manage = can("members.manage");
 
   let showSignIn = false;
@@ -273,6 +278,32 @@ $("#invite").onsubmit = (ev) => {
 $("#copy-link").onclick = async () => {
   await copyLink({ Link: $("#invite-link").value });
   say("Link copied");
+};
+$("#create-team").onsubmit = (ev) => {
+  ev.preventDefault();
+  const name = new FormData(ev.target).get("name");
+  act(async () => {
+    const team = await api("POST", "/api/teams", { name });
+    await api("POST", `/api/accounts/${team.ID}/switch`);
+    ev.target.reset();
+  }, `Created the team ${name}`);
+};
+$("#preview-secure").onclick = async () => {
+  try {
+    const rows = await api("GET", `/api/teams/${active.Account.ID}/secure-sign-in`);
+    $("#secure-preview").replaceChildren(...(rows.length ? rows : [null]).map((r) => {
+      const li = document.createElement("li");
+      li.textContent = r ? `${r.Name} (${r.UserID}) signs in with ${r.SignIn}` : "Nobody: every member signs in securely.";
+      return li;
+    }));
+  } catch (e) {
+    say(e.message, true);
+  }
+};
+$("#apply-secure").onclick = () => {
+  const require = $("#require-secure").checked;
+  act(() => api("PUT", `/api/teams/${active.Account.ID}/secure-sign-in`, { require }),
+    require ? "The team now requires secure sign-in" : "The team no longer requires secure sign-in");
 };
 $("#leave").onclick = () => act(() => api("POST", `/api/teams/${active.Account.ID}/leave`), "You left the team");
 $("#delete-team").onclick = () => act(() => api("DELETE", `/api/teams/${active.Account.ID}`),
