@@ -206,7 +206,7 @@ func (s *Store) explainEvents(ctx context.Context, f store.EventFilter) (string,
 	}
 	defer gtx.Rollback() // nothing to keep
 	explain := "EXPLAIN QUERY PLAN "
-	if s.dialect == postgresDialect {
+	if s.dialect == Postgres {
 		explain = "EXPLAIN "
 		if err := gtx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
 			return "", s.fail(ctx, err, "explain events")

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"io/fs"
 
 	"gorm.io/gorm"
 
@@ -82,4 +83,18 @@ const EmailBatch = emailBatch
 // Events and ScanEvents read the events matching f.
 func ExplainEvents(ctx context.Context, s *Store, f store.EventFilter) (string, error) {
 	return s.explainEvents(ctx, f)
+}
+
+// MigrateFS migrates db as Migrate does, with the migrations in the root of
+// fsys instead of the package's own.
+func MigrateFS(ctx context.Context, db *gorm.DB, fsys fs.FS) error {
+	set, err := loadMigrations(fsys)
+	if err != nil {
+		return err
+	}
+	s, err := wrap(db)
+	if err != nil {
+		return err
+	}
+	return s.migrate(ctx, set)
 }

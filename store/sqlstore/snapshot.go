@@ -125,7 +125,7 @@ func (s *Store) readRevision(ctx context.Context, gtx *gorm.DB) (int64, error) {
 // query on gtx. The returned function ends the second transaction, if any.
 func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64) ([]rowSource, func()) {
 	all, form := "SELECT account_id, user_id, role FROM roster_members", memberCols
-	if s.dialect == sqliteDialect {
+	if s.dialect == SQLite {
 		var enc string
 		if gtx.Raw("PRAGMA encoding").Row().Scan(&enc) == nil && enc == "UTF-8" {
 			all, form = packedMembers, packedMember
