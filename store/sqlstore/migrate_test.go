@@ -464,7 +464,7 @@ func TestLegacyDatabaseIsAdopted(t *testing.T) {
 				last bool // made by the last version: with the added columns and the Casbin rule table
 			}{
 				{"made by the last unnumbered version", true},
-				{"made before the added columns", false},
+				{"made before the added columns and the email index", false},
 			} {
 				t.Run(tc.name, func(t *testing.T) {
 					ctx := t.Context()
@@ -477,6 +477,9 @@ func TestLegacyDatabaseIsAdopted(t *testing.T) {
 						}
 					}
 					for _, stmt := range legacySchema {
+						if !tc.last && strings.Contains(stmt, "roster_users_email") {
+							continue // as in 0.1.0
+						}
 						exec(legacyTypes[b.Name].Replace(stmt))
 					}
 					if tc.last {
