@@ -81,7 +81,7 @@ import (
 // locking and transaction options.
 type Dialect string
 
-// The dialects.
+// SQLite and Postgres are the dialects the Store speaks.
 const (
 	SQLite   Dialect = "sqlite"
 	Postgres Dialect = "postgres"
