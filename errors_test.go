@@ -26,6 +26,7 @@ import (
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/store/sqlstore"
 	"github.com/teamroster/roster/teams"
 )
 
@@ -103,6 +104,10 @@ var sentinels = map[string]sentinel{
 		"the server is configured without a base URL for links: nothing the client sends fixes it"},
 	"invites.ErrNotSent": {invites.ErrNotSent, store.ErrBackend,
 		"the invites committed but the host's Notifier failed: the server failed, not the request"},
+
+	"store/sqlstore.ErrSchemaVersion": {sqlstore.ErrSchemaVersion, store.ErrPrecondition, ""},
+	"store/sqlstore.ErrNoCgo": {sqlstore.ErrNoCgo, store.ErrBackend,
+		"the program was built without cgo, which SQLite needs: a build setting, never the request's fault"},
 
 	"audit.ErrTampered": {audit.ErrTampered, store.ErrBackend,
 		"a finding about the stored data, which no change to the request repairs, not a refusal of the request"},

@@ -27,7 +27,7 @@ const membersPerTeam = 10
 
 // dataVersion names the layout of the generated data; change it when the
 // generator changes so that cached files are rebuilt.
-const dataVersion = 2
+const dataVersion = 3
 
 // lower32 encodes IDs like txn.NewID: lowercase base32 without padding.
 var lower32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

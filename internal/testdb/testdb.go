@@ -76,7 +76,7 @@ type Backend struct {
 	// PostgreSQL.
 	DSN func(tb testing.TB) string
 	// Open opens a Store on a DSN returned by DSN.
-	Open func(dsn string) (*sqlstore.Store, error)
+	Open func(dsn string, opts ...sqlstore.Option) (*sqlstore.Store, error)
 }
 
 // Backends returns SQLite and PostgreSQL; PostgreSQL's DSN skips the test

@@ -4,8 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"sync/atomic"
-
-	"github.com/mattn/go-sqlite3"
 )
 
 // SQLite in WAL mode appends every commit to the WAL file and, by default,
@@ -19,15 +17,8 @@ import (
 
 // writerDriver is go-sqlite3 with automatic checkpoints off on every
 // connection it opens, so that a connection replaced by database/sql keeps
-// the setting.
+// the setting. It is registered in sqlite_cgo.go, since go-sqlite3 needs cgo.
 const writerDriver = "roster-sqlite3-writer"
-
-func init() {
-	sql.Register(writerDriver, &sqlite3.SQLiteDriver{ConnectHook: func(c *sqlite3.SQLiteConn) error {
-		_, err := c.Exec("PRAGMA wal_autocheckpoint=0", nil)
-		return err
-	}})
-}
 
 // checkpointEvery is how many commits the write pool makes between two
 // background checkpoints: a few hundred WAL pages, about as often as

@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 	"gorm.io/gorm"
 
 	"github.com/teamroster/roster/store"
@@ -37,18 +36,8 @@ func (s *Store) fail(ctx context.Context, err error, format string, args ...any)
 
 // classify returns the sentinel error that err, a database error, means.
 func (s *Store) classify(err error) error {
-	var sqliteErr sqlite3.Error
-	if errors.As(err, &sqliteErr) {
-		switch {
-		case sqliteErr.ExtendedCode == sqlite3.ErrConstraintUnique,
-			sqliteErr.ExtendedCode == sqlite3.ErrConstraintPrimaryKey:
-			return store.ErrExists
-		case sqliteErr.ExtendedCode == sqlite3.ErrConstraintForeignKey:
-			return store.ErrNotFound
-		case sqliteErr.Code == sqlite3.ErrBusy, sqliteErr.Code == sqlite3.ErrLocked:
-			return store.ErrConflict
-		}
-		return store.ErrBackend
+	if sentinel := sqliteSentinel(err); sentinel != nil {
+		return sentinel
 	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) {

@@ -215,7 +215,7 @@ func (s *Store) explain(ctx context.Context, op, q string, args []any) (string, 
 	}
 	defer gtx.Rollback() // nothing to keep
 	explain := "EXPLAIN QUERY PLAN "
-	if s.dialect == postgresDialect {
+	if s.dialect == Postgres {
 		explain = "EXPLAIN "
 		if err := gtx.Exec("SET LOCAL enable_seqscan = off").Error; err != nil {
 			return "", s.fail(ctx, err, "%s", op)

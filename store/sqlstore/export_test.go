@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"io/fs"
 
 	"gorm.io/gorm"
 
@@ -89,4 +90,18 @@ func ExplainEvents(ctx context.Context, s *Store, f store.EventFilter) (string, 
 // "transfers") reads r of the list owned by id, one per statement.
 func ExplainRange(ctx context.Context, s *Store, list, id string, r store.Range) ([]string, error) {
 	return s.explainRange(ctx, list, id, r)
+}
+
+// MigrateFS migrates db as Migrate does, with the migrations in the root of
+// fsys instead of the package's own.
+func MigrateFS(ctx context.Context, db *gorm.DB, fsys fs.FS) error {
+	set, err := loadMigrations(fsys)
+	if err != nil {
+		return err
+	}
+	s, err := wrap(db)
+	if err != nil {
+		return err
+	}
+	return s.migrate(ctx, set)
 }

@@ -33,7 +33,7 @@ var bound sync.Map // string -> string
 // bind rewrites the ? placeholders of query as $1, $2... on PostgreSQL. The
 // queries it is given hold no ? other than placeholders.
 func (s *Store) bind(query string) string {
-	if s.dialect != postgresDialect {
+	if s.dialect != Postgres {
 		return query
 	}
 	if q, ok := bound.Load(query); ok {

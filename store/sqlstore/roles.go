@@ -31,13 +31,11 @@ const (
 const casbinFieldLen = 100
 
 // casbinRules returns a gorm adapter writing to the Casbin rule table
-// through db (a transaction). With migrate it creates the table and its
-// unique index when missing; otherwise it leaves the schema alone.
-func casbinRules(db *gorm.DB, migrate bool) (*gormadapter.Adapter, error) {
+// through db (a transaction). It leaves the schema alone: the migrations
+// create the table and its unique index as the adapter would.
+func casbinRules(db *gorm.DB) (*gormadapter.Adapter, error) {
 	db = db.Session(&gorm.Session{})
-	if !migrate {
-		gormadapter.TurnOffAutoMigrate(db)
-	}
+	gormadapter.TurnOffAutoMigrate(db)
 	return gormadapter.NewAdapterByDBUseTableName(db, casbinPrefix, casbinName)
 }
 
@@ -86,7 +84,7 @@ func (t *tx) PutTeamRole(ctx context.Context, r store.TeamRole) error {
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "put team role %s/%s", r.AccountID, r.Name)
 	}
-	a, err := casbinRules(db, false)
+	a, err := casbinRules(db)
 	if err == nil {
 		err = a.RemoveFilteredPolicyCtx(ctx, "p", "p", 0, casbinSubject(r.AccountID, r.Name))
 	}
@@ -170,7 +168,7 @@ func (t *tx) DeleteTeamRole(ctx context.Context, accountID, name string) error {
 	if res.RowsAffected == 0 {
 		return fmt.Errorf("delete team role %s/%s: %w", accountID, name, store.ErrNotFound)
 	}
-	a, err := casbinRules(db, false)
+	a, err := casbinRules(db)
 	if err == nil {
 		err = a.RemoveFilteredPolicyCtx(ctx, "p", "p", 0, casbinSubject(accountID, name))
 	}

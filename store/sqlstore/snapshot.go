@@ -128,7 +128,7 @@ func (s *Store) readRevision(ctx context.Context, gtx *gorm.DB) (int64, error) {
 // transaction, if any.
 func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64, notSecure bool) ([]rowSource, func()) {
 	all, form := "SELECT account_id, user_id, role FROM roster_members", memberCols
-	if s.dialect == sqliteDialect {
+	if s.dialect == SQLite {
 		var enc string
 		if gtx.Raw("PRAGMA encoding").Row().Scan(&enc) == nil && enc == "UTF-8" {
 			all, form = packedMembers, packedMember

@@ -24,9 +24,16 @@ const readConns = 4
 // mode is durable against application crashes and fast.
 const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 
+// ErrNoCgo is returned by OpenSQLite in a program built without cgo
+// (CGO_ENABLED=0): the SQLite driver, github.com/mattn/go-sqlite3, needs it.
+// Such a program can still use PostgreSQL. It wraps store.ErrBackend.
+var ErrNoCgo = store.Kinded(store.ErrBackend, "sqlstore: SQLite needs cgo, and this program was built without it")
+
 // OpenSQLite opens the SQLite database in the file at path, creating the
-// file and roster's tables when they are missing. It uses
-// github.com/mattn/go-sqlite3, which needs cgo.
+// file when it is missing and migrating its schema (see Migrate; with
+// WithoutAutoMigrate, checking it instead). It uses
+// github.com/mattn/go-sqlite3, which needs cgo: in a program built without
+// cgo it returns ErrNoCgo.
 //
 // The database is put in WAL mode. The Store keeps two connection pools: a
 // write pool of one connection whose transactions begin IMMEDIATE, so that
@@ -42,21 +49,31 @@ const sqliteParams = "_busy_timeout=5000&_foreign_keys=on&_synchronous=NORMAL"
 // store.ErrInvalid, since an in-memory database would not be shared between
 // the two pools; tests can use a file in t.TempDir(). OpenSQLite returns an
 // error wrapping store.ErrBackend if the file cannot be opened or the schema
-// cannot be created. The Store owns its connections: Close closes them.
-func OpenSQLite(path string) (*Store, error) {
+// cannot be migrated, ErrSchemaVersion if the schema's version is not the
+// code's (newer, or older with WithoutAutoMigrate), and one wrapping
+// store.ErrInvalid for a nil option. The Store owns its connections: Close
+// closes them.
+func OpenSQLite(path string, opts ...Option) (*Store, error) {
+	o, err := applyOptions(opts)
+	if err == nil {
+		err = sqliteAvailable()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
+	}
 	uri, err := sqliteURI(path)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %q: %w", path, err)
 	}
-	s := &Store{dialect: sqliteDialect, parallelMin: parallelMinRows, twoReaders: make(chan struct{}, 1), feed: newFeed()}
+	s := &Store{dialect: SQLite, parallelMin: parallelMinRows, twoReaders: make(chan struct{}, 1), feed: newFeed()}
 	var pool *sql.DB
 	s.w, pool, err = openSQLitePool(writerDriver, uri+"?_txlock=immediate&_journal_mode=WAL&"+sqliteParams, 1)
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %q: %w: %w", path, store.ErrBackend, err)
 	}
 	s.owned = append(s.owned, pool)
-	// The write pool has set WAL mode; the schema exists before readers come.
-	if err := s.migrate(context.Background()); err != nil {
+	// The write pool has set WAL mode; the schema is ready before readers come.
+	if err := s.prepareSchema(context.Background(), o); err != nil {
 		return nil, errors.Join(err, s.closeOwned())
 	}
 	s.r, pool, err = openSQLitePool(sqlite.DriverName, uri+"?_txlock=deferred&_query_only=on&"+sqliteParams, readConns)

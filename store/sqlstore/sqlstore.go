@@ -3,10 +3,20 @@
 // database that several application instances share.
 //
 // Open a store with OpenSQLite or OpenPostgres, or hand an existing *gorm.DB
-// to New. Each of them creates the schema when it is missing: tables named
+// to New. Each of them brings the schema up to date by default: tables named
 // roster_* (so they do not collide with the host application's tables) and
-// an index for every lookup the store makes. Creating the schema is
-// idempotent, so every process may open the same database.
+// an index for every lookup the store makes.
+//
+// # Migrations
+//
+// The schema is built by numbered SQL files embedded in the package
+// (migrations/0001_initial.sql, ...), applied in order, each in a
+// transaction of its own together with its row in roster_schema_migrations,
+// so a migration that fails leaves the schema at the version before it.
+// Processes that open one database at once apply each migration once: on
+// PostgreSQL they take an advisory lock, on SQLite the write lock. Migrate
+// runs them; WithoutAutoMigrate makes opening check the version instead, and
+// MigrationSQL returns the files for a migration tool of your own.
 //
 // # Transactions
 //
@@ -66,13 +76,15 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// dialect is the SQL dialect of a database: the store writes the same SQL
-// for both except in the schema, locking and transaction options.
-type dialect int
+// Dialect names a SQL dialect the Store speaks, as gorm's dialectors name
+// them. The Store writes the same SQL for both except in the schema,
+// locking and transaction options.
+type Dialect string
 
+// SQLite and Postgres are the dialects the Store speaks.
 const (
-	sqliteDialect dialect = iota + 1
-	postgresDialect
+	SQLite   Dialect = "sqlite"
+	Postgres Dialect = "postgres"
 )
 
 // Store is a store.Store on a SQLite or PostgreSQL database reached through
@@ -81,7 +93,7 @@ const (
 type Store struct {
 	w, r     *gorm.DB  // write and read handles; the same handle unless OpenSQLite made two pools
 	owned    []*sql.DB // pools the Store opened and so closes
-	dialect  dialect
+	dialect  Dialect
 	readOpts *sql.TxOptions // options for read-only transactions
 	closed   atomic.Bool
 	// parallelMin, when not 0, lets Snapshot read a membership table of at
@@ -122,15 +134,23 @@ const PostgresMaxConns = 16
 
 // OpenPostgres connects to the PostgreSQL database named by dsn (a URL such
 // as "postgres://user@host:5432/db?sslmode=disable" or a key=value string, as
-// accepted by pgx) and creates roster's tables in it when they are missing.
-// The tables go into the first schema of the connection's search_path, so a
-// dsn with search_path set puts roster in a schema of its own.
+// accepted by pgx) and migrates roster's schema there (see Migrate; with
+// WithoutAutoMigrate, checks it instead). The tables go into the first
+// schema of the connection's search_path, so a dsn with search_path set puts
+// roster in a schema of its own.
 //
 // It returns an error wrapping store.ErrBackend if the database cannot be
-// reached or the schema cannot be created. The Store owns its connection
-// pool (at most PostgresMaxConns connections, 8 of them kept idle): Close
-// closes it. For another bound, open the database with gorm and use New.
-func OpenPostgres(dsn string) (*Store, error) {
+// reached or the schema cannot be migrated, ErrSchemaVersion if the schema's
+// version is not the code's (newer, or older with WithoutAutoMigrate), and
+// one wrapping store.ErrInvalid for a nil option. The Store owns its
+// connection pool (at most PostgresMaxConns connections, 8 of them kept
+// idle): Close closes it. For another bound, open the database with gorm and
+// use New.
+func OpenPostgres(dsn string, opts ...Option) (*Store, error) {
+	o, err := applyOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
 	db, err := gorm.Open(postgres.Open(dsn), gormConfig())
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w: %w", store.ErrBackend, err)
@@ -141,9 +161,9 @@ func OpenPostgres(dsn string) (*Store, error) {
 	}
 	sqlDB.SetMaxIdleConns(postgresIdleConns)
 	sqlDB.SetMaxOpenConns(PostgresMaxConns)
-	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: postgresDialect, feed: newFeed()}
+	s := &Store{w: db, r: db, owned: []*sql.DB{sqlDB}, dialect: Postgres, feed: newFeed()}
 	s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
-	if err := s.migrate(context.Background()); err != nil {
+	if err := s.prepareSchema(context.Background(), o); err != nil {
 		return nil, errors.Join(err, s.closeOwned())
 	}
 	return s, nil
@@ -151,36 +171,52 @@ func OpenPostgres(dsn string) (*Store, error) {
 
 // New returns a Store that keeps its data in db, an application's existing
 // gorm handle on SQLite (gorm.io/driver/sqlite) or PostgreSQL
-// (gorm.io/driver/postgres), and creates roster's tables there when they are
-// missing. The Store uses db for reads and writes and does not change its
-// configuration; Close does not close db, which stays the caller's.
+// (gorm.io/driver/postgres), and migrates roster's schema there (see
+// Migrate; with WithoutAutoMigrate, checks it instead). The Store uses db
+// for reads and writes and does not change its configuration; Close does
+// not close db, which stays the caller's.
 //
 // On SQLite the application should open db with "_txlock=immediate" in the
 // DSN (and a busy timeout, WAL journal and foreign keys on), or use
 // OpenSQLite instead: with deferred transactions, an Update that reads then
 // writes may fail with store.ErrConflict when another writer is active.
 //
-// New returns an error wrapping store.ErrInvalid if db is nil or uses another
-// dialect, and one wrapping store.ErrBackend if the schema cannot be created.
-func New(db *gorm.DB) (*Store, error) {
-	if db == nil {
-		return nil, fmt.Errorf("new: %w: nil *gorm.DB", store.ErrInvalid)
+// New returns an error wrapping store.ErrInvalid if db or an option is nil
+// or db uses another dialect, ErrSchemaVersion if the schema's version is
+// not the code's (newer, or older with WithoutAutoMigrate), and one wrapping
+// store.ErrBackend if the schema cannot be migrated.
+func New(db *gorm.DB, opts ...Option) (*Store, error) {
+	o, err := applyOptions(opts)
+	if err != nil {
+		return nil, fmt.Errorf("new: %w", err)
 	}
-	s := &Store{feed: newFeed()}
-	switch name := db.Dialector.Name(); name {
-	case "sqlite":
-		s.dialect = sqliteDialect
-	case "postgres":
-		s.dialect = postgresDialect
+	s, err := wrap(db)
+	if err != nil {
+		return nil, fmt.Errorf("new: %w", err)
+	}
+	if err := s.prepareSchema(context.Background(), o); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// wrap returns a Store on db, an application's gorm handle, without
+// touching the database. It returns an error wrapping store.ErrInvalid if
+// db is nil or of another dialect.
+func wrap(db *gorm.DB) (*Store, error) {
+	if db == nil {
+		return nil, fmt.Errorf("%w: nil *gorm.DB", store.ErrInvalid)
+	}
+	s := &Store{dialect: Dialect(db.Dialector.Name()), feed: newFeed()}
+	switch s.dialect {
+	case SQLite:
+	case Postgres:
 		s.readOpts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
 	default:
-		return nil, fmt.Errorf("new: %w: unsupported gorm dialect %q", store.ErrInvalid, name)
+		return nil, fmt.Errorf("%w: unsupported gorm dialect %q", store.ErrInvalid, s.dialect)
 	}
 	db = db.Session(&gorm.Session{NewDB: true})
 	s.w, s.r = db, db
-	if err := s.migrate(context.Background()); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 
@@ -258,7 +294,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 	if s.ckpt != nil {
 		s.ckpt.committed()
 	}
-	if c.Revision != 0 && s.dialect == sqliteDialect {
+	if c.Revision != 0 && s.dialect == SQLite {
 		s.announce(c.Revision)
 	}
 	return c, nil
@@ -321,16 +357,19 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	}
 	sources, end := s.memberSources(ctx, gtx, rev, secure)
 	defer end()
+	if err := s.pipe(ctx, fn, sources...); err != nil {
+		return 0, err
+	}
 	if secure {
 		// The members of accounts that require secure sign-in come with
 		// their sign-in methods (see store.SnapshotItem); memberSources
-		// leaves them out.
-		sources = append(sources, rowSource{tx: gtx, form: memberSignIns, query: `SELECT m.account_id, m.user_id, m.role, u.sign_in
+		// left them out. gtx is free again: one query at a time on it.
+		err := s.pipe(ctx, fn, rowSource{tx: gtx, form: memberSignIns, query: `SELECT m.account_id, m.user_id, m.role, u.sign_in
 			FROM roster_members m JOIN roster_accounts a ON a.id = m.account_id JOIN roster_users u ON u.id = m.user_id
 			WHERE a.require_secure`})
-	}
-	if err := s.pipe(ctx, fn, sources...); err != nil {
-		return 0, err
+		if err != nil {
+			return 0, err
+		}
 	}
 	return store.Revision(rev), nil
 }

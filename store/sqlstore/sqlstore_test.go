@@ -2,7 +2,6 @@ package sqlstore_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -14,8 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/mattn/go-sqlite3"
 	"gorm.io/driver/sqlite"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -242,93 +239,6 @@ func TestNewLeavesTheCallersDatabaseOpen(t *testing.T) {
 func TestNewRefusesNil(t *testing.T) {
 	if _, err := sqlstore.New(nil); !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("New(nil) = %v, want ErrInvalid", err)
-	}
-}
-
-func TestErrorTranslation(t *testing.T) {
-	s := newSQLiteStore(t)
-	sqliteErr := func(code sqlite3.ErrNo, ext sqlite3.ErrNoExtended) error {
-		return sqlite3.Error{Code: code, ExtendedCode: ext}
-	}
-	for _, tc := range []struct {
-		name string
-		err  error
-		want error
-	}{
-		{"sqlite unique", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintUnique), store.ErrExists},
-		{"sqlite primary key", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintPrimaryKey), store.ErrExists},
-		{"sqlite foreign key", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintForeignKey), store.ErrNotFound},
-		{"sqlite not null", sqliteErr(sqlite3.ErrConstraint, sqlite3.ErrConstraintNotNull), store.ErrBackend},
-		{"sqlite busy", sqliteErr(sqlite3.ErrBusy, sqlite3.ErrBusySnapshot), store.ErrConflict},
-		{"sqlite locked", sqliteErr(sqlite3.ErrLocked, 0), store.ErrConflict},
-		{"sqlite I/O", sqliteErr(sqlite3.ErrIoErr, 0), store.ErrBackend},
-		{"postgres unique", &pgconn.PgError{Code: "23505"}, store.ErrExists},
-		{"postgres foreign key", &pgconn.PgError{Code: "23503"}, store.ErrNotFound},
-		{"postgres serialization", &pgconn.PgError{Code: "40001"}, store.ErrConflict},
-		{"postgres deadlock", &pgconn.PgError{Code: "40P01"}, store.ErrConflict},
-		{"postgres undefined table", &pgconn.PgError{Code: "42P01"}, store.ErrBackend},
-		{"wrapped postgres error", fmt.Errorf("exec: %w", &pgconn.PgError{Code: "23505"}), store.ErrExists},
-		{"gorm record not found", gorm.ErrRecordNotFound, store.ErrNotFound},
-		{"sql no rows", sql.ErrNoRows, store.ErrNotFound},
-		{"gorm duplicated key", gorm.ErrDuplicatedKey, store.ErrExists},
-		{"gorm foreign key", gorm.ErrForeignKeyViolated, store.ErrNotFound},
-		{"context canceled", fmt.Errorf("query: %w", context.Canceled), context.Canceled},
-		{"deadline exceeded", context.DeadlineExceeded, context.DeadlineExceeded},
-		{"anything else", errors.New("disk on fire"), store.ErrBackend},
-	} {
-		got := sqlstore.Fail(s, t.Context(), tc.err)
-		if !errors.Is(got, tc.want) {
-			t.Errorf("%s: %v does not wrap %v", tc.name, got, tc.want)
-		}
-		if !errors.Is(got, tc.err) && tc.want != store.ErrNotFound {
-			t.Errorf("%s: %v lost the original error", tc.name, got)
-		}
-		if !strings.HasPrefix(got.Error(), "test: ") {
-			t.Errorf("%s: message %q does not name the operation", tc.name, got)
-		}
-	}
-
-	canceled, cancel := context.WithCancel(t.Context())
-	cancel()
-	interrupted := sqliteErr(sqlite3.ErrInterrupt, 0)
-	if got := sqlstore.Fail(s, canceled, interrupted); !errors.Is(got, context.Canceled) {
-		t.Errorf("driver error after cancellation: %v does not wrap context.Canceled", got)
-	}
-}
-
-// TestDriverErrorsAreTranslated provokes real constraint violations through
-// the Store's own database handle and checks the translation keeps both the
-// sentinel and the driver's error.
-func TestDriverErrorsAreTranslated(t *testing.T) {
-	for _, b := range testdb.Backends() {
-		t.Run(b.Name, func(t *testing.T) {
-			s := b.Store(t)
-			seed(t, s, 1)
-			w, _ := sqlstore.Handles(s)
-			dup := w.Exec("INSERT INTO roster_users (id, email, name, sign_in, active_account) VALUES ('u0', 'x', 'x', 'email', '')").Error
-			orphan := w.Exec("INSERT INTO roster_members (account_id, user_id, role) VALUES ('nope', 'u0', 'x')").Error
-			for _, tc := range []struct {
-				name string
-				err  error
-				want error
-			}{
-				{"duplicate key", dup, store.ErrExists},
-				{"foreign key", orphan, store.ErrNotFound},
-			} {
-				if tc.err == nil {
-					t.Fatalf("%s: the statement succeeded", tc.name)
-				}
-				got := sqlstore.Fail(s, t.Context(), tc.err)
-				if !errors.Is(got, tc.want) {
-					t.Errorf("%s: %v does not wrap %v", tc.name, got, tc.want)
-				}
-				var sqliteErr sqlite3.Error
-				var pgErr *pgconn.PgError
-				if !errors.As(got, &sqliteErr) && !errors.As(got, &pgErr) {
-					t.Errorf("%s: %v does not wrap the driver's error", tc.name, got)
-				}
-			}
-		})
 	}
 }
 
@@ -623,9 +533,30 @@ func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
 	}
 }
 
-// TestOpeningAddsMissingInviteColumns opens a database whose roster_invites
-// table predates the resend columns: opening adds them, keeps the rows, and
-// the new fields then round-trip.
+// unnumber turns the database of w, made by this code, into one of the
+// code before numbered migrations: it undoes the migrations after the
+// first and drops the version table.
+func unnumber(t *testing.T, w *gorm.DB) {
+	t.Helper()
+	for _, stmt := range []string{
+		"ALTER TABLE roster_accounts DROP COLUMN require_secure",
+		"ALTER TABLE roster_changes DROP COLUMN require_secure",
+		"ALTER TABLE roster_changes DROP COLUMN sign_in",
+		"DROP INDEX roster_members_joined",
+		"DROP INDEX roster_members_user_joined",
+		"DROP INDEX roster_invites_page",
+		"DROP INDEX roster_transfers_page",
+		"DROP TABLE roster_schema_migrations",
+	} {
+		if err := w.Exec(stmt).Error; err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+}
+
+// TestOpeningAddsMissingInviteColumns opens a database from before numbered
+// migrations whose roster_invites table predates the resend columns:
+// opening adds them, keeps the rows, and the new fields then round-trip.
 func TestOpeningAddsMissingInviteColumns(t *testing.T) {
 	for _, b := range testdb.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -645,6 +576,7 @@ func TestOpeningAddsMissingInviteColumns(t *testing.T) {
 					t.Fatalf("dropping %s: %v", col, err)
 				}
 			}
+			unnumber(t, w)
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}
@@ -684,9 +616,10 @@ func TestOpeningAddsMissingInviteColumns(t *testing.T) {
 	}
 }
 
-// TestOpeningAddsTransferKind opens a database whose roster_transfers table
-// predates transfer kinds: opening adds the column, and the transfers stored
-// before read back as role grants, which is what they were.
+// TestOpeningAddsTransferKind opens a database from before numbered
+// migrations whose roster_transfers table predates transfer kinds: opening
+// adds the column, and the transfers stored before read back as role
+// grants, which is what they were.
 func TestOpeningAddsTransferKind(t *testing.T) {
 	for _, b := range testdb.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
@@ -704,6 +637,7 @@ func TestOpeningAddsTransferKind(t *testing.T) {
 			if err := w.Exec("ALTER TABLE roster_transfers DROP COLUMN kind").Error; err != nil {
 				t.Fatalf("dropping kind: %v", err)
 			}
+			unnumber(t, w)
 			if err := s.Close(); err != nil {
 				t.Fatalf("Close: %v", err)
 			}

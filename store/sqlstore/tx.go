@@ -321,7 +321,7 @@ func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, 
 		return store.Account{}, fmt.Errorf("%s %s: %w", op, id, err)
 	}
 	q := "SELECT id, kind, name, owner, require_secure, created_at, updated_at FROM roster_accounts WHERE id = ?"
-	if lock && t.write && t.s.dialect == postgresDialect {
+	if lock && t.write && t.s.dialect == Postgres {
 		q += " FOR NO KEY UPDATE"
 	}
 	var row accountRow
@@ -590,7 +590,7 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 	// The statement checks the new token hash, but an invite inserted
 	// concurrently with the same hash can still make it fail; on PostgreSQL
 	// a savepoint keeps that failure from aborting the transaction.
-	savepoint := t.s.dialect == postgresDialect
+	savepoint := t.s.dialect == Postgres
 	if savepoint {
 		if err := db.Exec("SAVEPOINT roster_update_invite").Error; err != nil {
 			return t.s.fail(ctx, err, "update invite %s", inv.ID)
@@ -824,7 +824,7 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
 		}
 	}
-	if t.s.dialect == postgresDialect {
+	if t.s.dialect == Postgres {
 		// Delivered to every listener when, and only if, the transaction commits.
 		if _, err := t.s.exec(ctx, db, "SELECT pg_notify(?, ?)", t.s.channel, strconv.FormatInt(rev, 10)); err != nil {
 			return store.Commit{}, t.s.fail(ctx, err, "update: notify revision %d", rev)

@@ -39,7 +39,7 @@ type feed struct {
 	stopListen context.CancelFunc
 	listening  bool
 	// channel is the PostgreSQL notification channel of the Store's
-	// schema, set by migrate: notification channels are database-wide,
+	// schema, set by prepareSchema: notification channels are database-wide,
 	// so stores on different schemas of one database need their own.
 	channel string
 }
@@ -101,7 +101,7 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Revision)) error {
 		case <-ctx.Done():
 		}
 	}()
-	if s.dialect == postgresDialect {
+	if s.dialect == Postgres {
 		if err := s.checkPgx(ctx); err != nil {
 			return fmt.Errorf("watch: %w", err)
 		}
@@ -109,12 +109,12 @@ func (s *Store) Watch(ctx context.Context, fn func(store.Revision)) error {
 	w := &watch{fn: fn}
 	s.mu.Lock()
 	s.watches[w] = struct{}{}
-	if s.dialect == postgresDialect && s.stopListen == nil {
+	if s.dialect == Postgres && s.stopListen == nil {
 		lctx, stop := context.WithCancel(context.Background())
 		s.stopListen = stop
 		go s.listen(lctx)
 	}
-	if s.dialect != postgresDialect || s.listening {
+	if s.dialect != Postgres || s.listening {
 		fn(0) // under mu: never at the same time as an announcement
 	} // else the listener announces 0 to every watcher once it listens
 	s.mu.Unlock()

@@ -1,23 +1,15 @@
-package sqlstore
+package sqlstore_test
 
-import (
-	"context"
-	"fmt"
-	"strings"
+import "strings"
 
-	"gorm.io/gorm"
-)
+// The statements with which roster created its schema on opening before
+// migrations were numbered (store/sqlstore/schema.go at 6d4b19f), to build
+// the databases that versions made: legacySchema's statements, then
+// legacyAddedColumns where missing, then the Casbin rule table through the
+// gorm adapter. The placeholders are filled in by legacyTypes.
 
-// schema creates roster's tables and indexes. Every statement is idempotent
-// (IF NOT EXISTS, ON CONFLICT DO NOTHING), so opening an existing database
-// changes nothing. The placeholders in braces are replaced per dialect by
-// columnTypes.
-//
-// Text columns use the "C" collation on PostgreSQL so that ORDER BY on IDs is
-// byte order, as on SQLite and in Go. Times are TIMESTAMPTZ on PostgreSQL and
-// DATETIME on SQLite, where go-sqlite3 stores them as text in one fixed UTC
-// format whose text order is time order; zero times are NULL.
-var schema = []string{
+// legacySchema are the statements, each idempotent.
+var legacySchema = []string{
 	`CREATE TABLE IF NOT EXISTS roster_meta (
 		id INTEGER PRIMARY KEY CHECK (id = 1),
 		revision BIGINT NOT NULL
@@ -148,15 +140,6 @@ var schema = []string{
 		PRIMARY KEY (account_id, name)
 	)`,
 
-	// Keyset pages (see listing in ranges.go): each list is read in the
-	// order of one index, (owner, time, ID), one range scan per page with
-	// no sort. roster_members_user_joined makes roster_members_user
-	// redundant.
-	`CREATE INDEX IF NOT EXISTS roster_members_joined ON roster_members (account_id, joined_at, user_id)`,
-	`CREATE INDEX IF NOT EXISTS roster_members_user_joined ON roster_members (user_id, joined_at, account_id)`,
-	`CREATE INDEX IF NOT EXISTS roster_invites_page ON roster_invites (account_id, created_at, id)`,
-	`CREATE INDEX IF NOT EXISTS roster_transfers_page ON roster_transfers (account_id, created_at, id)`,
-
 	`CREATE TABLE IF NOT EXISTS roster_invite_uses (
 		invite_id {text} NOT NULL REFERENCES roster_invites (id),
 		user_id {text} NOT NULL REFERENCES roster_users (id),
@@ -165,90 +148,29 @@ var schema = []string{
 	)`,
 }
 
-// addedColumns are columns added to tables after their CREATE TABLE was
-// first published. migrate adds each one that is missing, so that databases
-// created before them are brought up to date; new databases get them the
-// same way. Placeholders are those of schema.
-var addedColumns = []struct{ table, column, definition string }{
+// legacyAddedColumns are columns added to tables after their CREATE TABLE
+// was first published: databases made before them lack them.
+var legacyAddedColumns = []struct{ table, column, definition string }{
 	{"roster_invites", "superseded_by", "{text} NOT NULL DEFAULT ''"},
 	{"roster_invites", "resent_by", "{text} NOT NULL DEFAULT ''"},
 	{"roster_invites", "resent_at", "{time}"},
 	{"roster_changes", "actions", "{text} NOT NULL DEFAULT ''"},
 	// Transfers stored before kinds existed granted the top role.
 	{"roster_transfers", "kind", "{text} NOT NULL DEFAULT 'role'"},
-	{"roster_accounts", "require_secure", "BOOLEAN NOT NULL DEFAULT FALSE"},
-	{"roster_changes", "require_secure", "BOOLEAN NOT NULL DEFAULT FALSE"},
-	{"roster_changes", "sign_in", "{text} NOT NULL DEFAULT ''"},
 }
 
-// columnExists is the query, per dialect, that finds a column of a table in
-// the schema the store's tables live in.
-var columnExists = map[dialect]string{
-	sqliteDialect:   "SELECT 1 FROM pragma_table_info(?) WHERE name = ?",
-	postgresDialect: "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?",
-}
-
-// columnTypes fills in the schema's placeholders for each dialect.
-var columnTypes = map[dialect]*strings.Replacer{
-	sqliteDialect: strings.NewReplacer(
+// legacyTypes fills in legacySchema's placeholders for each backend.
+var legacyTypes = map[string]*strings.Replacer{
+	"sqlite": strings.NewReplacer(
 		"{text}", "TEXT",
 		"{time}", "DATETIME",
 		"{blob}", "BLOB",
 		"{serial}", "INTEGER PRIMARY KEY AUTOINCREMENT",
 	),
-	postgresDialect: strings.NewReplacer(
+	"postgres": strings.NewReplacer(
 		"{text}", `TEXT COLLATE "C"`,
 		"{time}", "TIMESTAMPTZ",
 		"{blob}", "BYTEA",
 		"{serial}", "BIGSERIAL PRIMARY KEY",
 	),
-}
-
-// migrateLockID is the PostgreSQL advisory lock key that serializes schema
-// creation between processes opening the same database at once (concurrent
-// CREATE TABLE IF NOT EXISTS can otherwise fail). The value is arbitrary.
-const migrateLockID = 0x726f73746572 // "roster"
-
-// migrate creates the schema in one transaction.
-func (s *Store) migrate(ctx context.Context) error {
-	err := s.w.WithContext(ctx).Transaction(func(gtx *gorm.DB) error {
-		if s.dialect == postgresDialect {
-			if err := gtx.Exec("SELECT pg_advisory_xact_lock(?)", int64(migrateLockID)).Error; err != nil {
-				return err
-			}
-		}
-		r := columnTypes[s.dialect]
-		for _, stmt := range schema {
-			if err := gtx.Exec(r.Replace(stmt)).Error; err != nil {
-				return fmt.Errorf("%s: %w", strings.TrimSuffix(strings.SplitN(stmt, "\n", 2)[0], " ("), err)
-			}
-		}
-		for _, c := range addedColumns {
-			ok, err := exists(gtx, columnExists[s.dialect], c.table, c.column)
-			if err != nil {
-				return fmt.Errorf("look for column %s.%s: %w", c.table, c.column, err)
-			}
-			if ok {
-				continue
-			}
-			if err := gtx.Exec("ALTER TABLE " + c.table + " ADD COLUMN " + c.column + " " + r.Replace(c.definition)).Error; err != nil {
-				return fmt.Errorf("add column %s.%s: %w", c.table, c.column, err)
-			}
-		}
-		if _, err := casbinRules(gtx, true); err != nil {
-			return fmt.Errorf("casbin rule table: %w", err)
-		}
-		if s.dialect == postgresDialect {
-			var schema string
-			if err := gtx.Raw("SELECT current_schema()").Scan(&schema).Error; err != nil {
-				return fmt.Errorf("current schema: %w", err)
-			}
-			s.channel = channelFor(schema)
-		}
-		return nil
-	})
-	if err != nil {
-		return s.fail(ctx, err, "create schema")
-	}
-	return nil
 }

@@ -1,0 +1,14 @@
+//go:build !cgo
+
+package sqlstore
+
+// Without cgo go-sqlite3 is a stub that fails every connection, so
+// OpenSQLite refuses at once with ErrNoCgo; PostgreSQL, and a *gorm.DB of a
+// cgo-free SQLite driver handed to New, work as with cgo.
+
+// sqliteAvailable reports whether OpenSQLite can open a database: without
+// cgo, never.
+func sqliteAvailable() error { return ErrNoCgo }
+
+// sqliteSentinel returns nil: without cgo no error comes from go-sqlite3.
+func sqliteSentinel(error) error { return nil }
