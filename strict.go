@@ -27,6 +27,7 @@ import (
 func (r *Roster) CheckStrict(ctx context.Context, user, account string, action rbac.Action) error {
 	d, err := r.question(user, account, action)
 	if err != nil {
+		r.obs.decisions.count(user, account, false)
 		return d.deny(err).Err
 	}
 	var (
@@ -53,9 +54,12 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 		return nil
 	})
 	if err != nil {
+		r.obs.decisions.count(user, account, false)
 		return fmt.Errorf("strict check %q may %q on %q: %w", user, action, account, err)
 	}
-	return r.decide(d, accountKnown, member, known, role, allowed).Err
+	d = r.decide(d, accountKnown, member, known, role, allowed)
+	r.obs.decisions.count(user, account, d.Allowed)
+	return d.Err
 }
 
 // ignoreNotFound returns nil for store.ErrNotFound and err otherwise.
