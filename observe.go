@@ -3,6 +3,7 @@ package roster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -284,8 +285,8 @@ func (r *Roster) HealthHandler(maxLag time.Duration) http.Handler {
 }
 
 // registerMetrics registers the Roster's observable metrics with mp (the
-// global provider if nil). Instruments mp cannot make are reported to
-// otel.Handle and left out.
+// global provider if nil). If mp cannot make them, the error is reported to
+// otel.Handle and the Roster goes without them.
 func (r *Roster) registerMetrics(mp metric.MeterProvider) {
 	if mp == nil {
 		mp = otel.GetMeterProvider()
@@ -297,10 +298,9 @@ func (r *Roster) registerMetrics(mp metric.MeterProvider) {
 		metric.WithDescription("Revisions the in-memory view knows the store has and has not applied."), metric.WithUnit("{revision}"))
 	lag, err3 := m.Float64ObservableGauge("roster.follower.lag",
 		metric.WithDescription("How long the in-memory view has been behind the store; 0 when it is not."), metric.WithUnit("s"))
-	for _, err := range []error{err1, err2, err3} {
-		if err != nil {
-			otel.Handle(err)
-		}
+	if err := errors.Join(err1, err2, err3); err != nil {
+		otel.Handle(err)
+		return
 	}
 	allowed := metric.WithAttributeSet(attribute.NewSet(attribute.String(txn.KeyOutcome, txn.Allowed)))
 	denied := metric.WithAttributeSet(attribute.NewSet(attribute.String(txn.KeyOutcome, txn.Denied)))

@@ -396,22 +396,14 @@ func TestLogs(t *testing.T) {
 	})
 }
 
-// stuck is a Store that announces its commits and whose changes cannot be
-// read while fail is set.
+// stuck is a behind Store that announces its commits: while its changes
+// cannot be read, the view hears of revisions it cannot apply.
 type stuck struct {
-	store.Store
-	w    store.Watcher
-	fail *atomic.Bool
+	behind
+	w store.Watcher
 }
 
 func (s stuck) Watch(ctx context.Context, fn func(store.Revision)) error { return s.w.Watch(ctx, fn) }
-
-func (s stuck) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
-	if s.fail.Load() {
-		return nil, fmt.Errorf("test: %w", store.ErrBackend)
-	}
-	return s.Store.Changes(ctx, after, limit)
-}
 
 func TestHealth(t *testing.T) {
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
@@ -422,7 +414,7 @@ func TestHealth(t *testing.T) {
 		}
 		fail := &atomic.Bool{}
 		tm := newTelemetry(t)
-		r2 := instance(t, stuck{s, w, fail}, rbac.Runpod(), append(tm.opts, roster.WithFollow(10*time.Millisecond))...)
+		r2 := instance(t, stuck{behind{s, fail}, w}, rbac.Runpod(), append(tm.opts, roster.WithFollow(10*time.Millisecond))...)
 		handler := r2.HealthHandler(time.Second)
 		probe := func() (int, map[string]any) {
 			rec := httptest.NewRecorder()

@@ -13,6 +13,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/metric/noop"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/teamroster/roster/store"
@@ -93,6 +94,7 @@ func NewObserver(tp trace.TracerProvider, mp metric.MeterProvider, log *slog.Log
 		metric.WithExplicitBucketBoundaries(0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 	if err != nil {
 		otel.Handle(err)
+		duration = noop.Float64Histogram{}
 	}
 	return &Observer{tracer: tp.Tracer(Scope), duration: duration, log: log, slow: slow}
 }
@@ -192,7 +194,7 @@ func ErrorKind(err error) string {
 // called otherwise (a test driving the Door itself) is "write".
 func operation() string {
 	var pcs [32]uintptr
-	n := runtime.Callers(3, pcs[:]) // above operation, begin and Update
+	n := runtime.Callers(3, pcs[:]) // from begin's caller: skip Callers, operation and begin
 	frames := runtime.CallersFrames(pcs[:n])
 	for {
 		f, more := frames.Next()
