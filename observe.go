@@ -97,41 +97,27 @@ func newObserver(c *config) *observer {
 	return &observer{log: log, writes: txn.NewObserver(c.tracer, c.meter, log, slow)}
 }
 
-// stripes is how many counters of each outcome decisions keeps: calls on
-// different cores mostly add to different cache lines.
-const stripes = 16
-
-// decisions counts the answers of Can and its kin without a lock: each
-// answer adds one to one of several counters, picked from the question so
-// that concurrent calls seldom share a cache line; reading adds them up.
+// decisions counts the answers of Can and its kin without a lock: one
+// atomic add per answer, read by the observable counter at collection.
 type decisions struct {
-	c [stripes]struct {
-		allowed, denied atomic.Uint64
-		_               [112]byte // one stripe per 128 bytes: no false sharing
-	}
+	allowed atomic.Uint64
+	_       [120]byte // the two counters on cache lines of their own
+	denied  atomic.Uint64
+	_       [120]byte
 }
 
-// count counts one answer to the question of user on account.
-func (d *decisions) count(user, account string, allowed bool) {
-	i := 0
-	if len(user) > 0 && len(account) > 0 {
-		// IDs end in random characters: their last bytes spread calls.
-		i = int(user[len(user)-1]^account[len(account)-1]*7) % stripes
-	}
+// count counts one answer.
+func (d *decisions) count(allowed bool) {
 	if allowed {
-		d.c[i].allowed.Add(1)
+		d.allowed.Add(1)
 	} else {
-		d.c[i].denied.Add(1)
+		d.denied.Add(1)
 	}
 }
 
 // totals returns the answers counted so far.
 func (d *decisions) totals() (allowed, denied uint64) {
-	for i := range d.c {
-		allowed += d.c[i].allowed.Load()
-		denied += d.c[i].denied.Load()
-	}
-	return allowed, denied
+	return d.allowed.Load(), d.denied.Load()
 }
 
 // health is what the Roster knows of its view's freshness: the highest

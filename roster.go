@@ -252,7 +252,7 @@ func (r *Roster) catchUp(ctx context.Context) (failures int, since time.Time, er
 // the services is authorized by this same decision.
 func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Action) bool {
 	allowed := r.idx.Allowed(user, account, action)
-	r.obs.decisions.count(user, account, allowed)
+	r.obs.decisions.count(allowed)
 	return allowed
 }
 
@@ -302,7 +302,7 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 		a := r.idx.Lookup(account, user, action)
 		d = r.decide(d, a.AccountKnown, a.Member, a.RoleKnown, a.Role, a.Allowed)
 	}
-	r.obs.decisions.count(user, account, d.Allowed)
+	r.obs.decisions.count(d.Allowed)
 	return d
 }
 

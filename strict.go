@@ -27,7 +27,7 @@ import (
 func (r *Roster) CheckStrict(ctx context.Context, user, account string, action rbac.Action) error {
 	d, err := r.question(user, account, action)
 	if err != nil {
-		r.obs.decisions.count(user, account, false)
+		r.obs.decisions.count(false)
 		return d.deny(err).Err
 	}
 	var (
@@ -54,11 +54,11 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 		return nil
 	})
 	if err != nil {
-		r.obs.decisions.count(user, account, false)
+		r.obs.decisions.count(false)
 		return fmt.Errorf("strict check %q may %q on %q: %w", user, action, account, err)
 	}
 	d = r.decide(d, accountKnown, member, known, role, allowed)
-	r.obs.decisions.count(user, account, d.Allowed)
+	r.obs.decisions.count(d.Allowed)
 	return d.Err
 }
 
