@@ -25,8 +25,9 @@ const DefaultSlowWrite = txn.DefaultSlowWrite
 
 // WithLogger sets the logger roster reports to: the follower's reconnections,
 // catch-ups, failed reads and announcements of revisions that never appear,
-// the SQLite store's background checkpoints (for a Store from Open or from
-// sqlstore), and slow writes (see WithSlowWrite). Records carry IDs,
+// the SQLite store's background checkpoints (for the Store Open makes; set
+// it on a Store given to New with sqlstore.Store.SetLogger), and slow
+// writes (see WithSlowWrite). Records carry IDs,
 // revisions, durations and the kinds of errors (their sentinels' text,
 // such as "store: backend failure"); never tokens, emails, names, IP
 // addresses or the database's own messages. Without it, or with nil,
