@@ -69,8 +69,10 @@ func WithTracerProvider(tp trace.TracerProvider) Option {
 //     behind (0 when it is not).
 //
 // Without it, or with nil, the global provider (otel.GetMeterProvider) is
-// used, which does nothing until the host installs an SDK. Counting
-// decisions costs Can no allocation and no lock.
+// used, which does nothing until the host installs an SDK. Decisions are
+// counted from the first collection on, so that Can pays only an atomic
+// load until something reads them, and an atomic add after; never an
+// allocation or a lock.
 func WithMeterProvider(mp metric.MeterProvider) Option {
 	return func(c *config) { c.meter = mp }
 }
@@ -100,19 +102,33 @@ func newObserver(c *config) *observer {
 
 // decisions counts the answers of Can and its kin without a lock: one
 // atomic add per answer, read by the observable counter at collection.
+// Until the first collection, which shows that a meter provider with a
+// reader is installed, it counts nothing, so that a host without one pays
+// an atomic load per answer and no write.
 type decisions struct {
+	on      atomic.Bool // read by every answer, written once
+	_       [120]byte   // each field on cache lines of its own
 	allowed atomic.Uint64
-	_       [120]byte // the two counters on cache lines of their own
+	_       [120]byte
 	denied  atomic.Uint64
 	_       [120]byte
 }
 
-// count counts one answer.
+// count counts one answer, once counting is on.
 func (d *decisions) count(allowed bool) {
-	if allowed {
+	switch {
+	case !d.on.Load():
+	case allowed:
 		d.allowed.Add(1)
-	} else {
+	default:
 		d.denied.Add(1)
+	}
+}
+
+// collected turns counting on, at the first collection.
+func (d *decisions) collected() {
+	if !d.on.Load() {
+		d.on.Store(true)
 	}
 }
 
@@ -292,6 +308,7 @@ func (r *Roster) registerMetrics(mp metric.MeterProvider) {
 	allowed := metric.WithAttributeSet(attribute.NewSet(attribute.String(txn.KeyOutcome, txn.Allowed)))
 	denied := metric.WithAttributeSet(attribute.NewSet(attribute.String(txn.KeyOutcome, txn.Denied)))
 	reg, err := m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		r.obs.decisions.collected()
 		a, d := r.obs.decisions.totals()
 		o.ObserveInt64(decided, int64(a), allowed)
 		o.ObserveInt64(decided, int64(d), denied)

@@ -233,7 +233,11 @@ func TestDecisionMetrics(t *testing.T) {
 	tm := newTelemetry(t)
 	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod(), tm.opts...)
 	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	r.Can(ctx, "bob", acct.ID, rbac.PodsManage)
 	allowed, denied := tm.decisions(t, "allowed"), tm.decisions(t, "denied")
+	if allowed != 0 || denied != 0 {
+		t.Errorf("%d allowed and %d denied before the first collection, want none: counting starts with it", allowed, denied)
+	}
 	for range 3 {
 		r.Can(ctx, "bob", acct.ID, rbac.PodsManage)
 	}
