@@ -72,4 +72,14 @@
 // moments a change takes to travel, TrackWrites gives the revision of a
 // write, CanAt answers as of a revision on any instance, and CheckStrict
 // decides from the database itself.
+//
+// # Observing
+//
+// WithLogger gives roster a log/slog logger (the follower's reconnections,
+// catch-ups and failed reads, slow writes); WithTracerProvider and
+// WithMeterProvider give it OpenTelemetry providers (a span per write,
+// decisions, write durations, follower lag), the global ones by default.
+// Health and HealthHandler tell a readiness probe whether the in-memory
+// view is fit to answer. None of them records a token, an email, a name or
+// an IP address.
 package roster

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -46,9 +48,11 @@ type follower struct {
 	watching  atomic.Bool   // a Watch of the Store is running
 	announced atomic.Uint64 // highest revision announced
 	lost      atomic.Bool   // announcements may have been missed
+	listens   atomic.Uint64 // announcements of 0: the Watch (re)started listening
 	wake      chan struct{} // buffered 1: something was announced
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
+	heard     func(store.Revision) // notes an announced revision in the Roster's health
 }
 
 // startFollowing starts the follower of r if interval > 0.
@@ -57,15 +61,20 @@ func (r *Roster) startFollowing(interval time.Duration) {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	f := &follower{wake: make(chan struct{}, 1), cancel: cancel}
+	f := &follower{wake: make(chan struct{}, 1), cancel: cancel,
+		heard: func(rev store.Revision) { r.obs.health.heard(rev, r.Revision()) }}
 	r.follow = f
 	if w, ok := r.store.(store.Watcher); ok {
 		f.watching.Store(true)
 		f.wg.Go(func() {
 			err := w.Watch(ctx, f.announce)
 			f.watching.Store(false)
-			if errors.Is(err, store.ErrClosed) {
+			switch {
+			case errors.Is(err, store.ErrClosed):
 				cancel() // nothing more to follow
+			case ctx.Err() == nil:
+				r.obs.log.LogAttrs(ctx, slog.LevelWarn, "roster: the store's announcements are unavailable; following by the interval alone",
+					slog.String("error", txn.ErrorKind(err)), slog.Duration("interval", interval))
 			}
 		})
 	}
@@ -75,7 +84,10 @@ func (r *Roster) startFollowing(interval time.Duration) {
 // announce is the Watch callback: it records rev and wakes the loop.
 func (f *follower) announce(rev store.Revision) {
 	if rev == 0 {
+		f.listens.Add(1)
 		f.lost.Store(true)
+	} else {
+		f.heard(rev)
 	}
 	raise(&f.announced, uint64(rev))
 	select {
@@ -90,10 +102,12 @@ func (f *follower) announce(rev store.Revision) {
 // announcement or tick.
 func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 	f := r.follow
+	log := r.obs.log
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
 	var retry <-chan time.Time
 	wait := retryWait
+	var listens uint64 // announcements of 0 seen
 	for {
 		select {
 		case <-ctx.Done():
@@ -104,10 +118,30 @@ func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 		case <-retry:
 			retry = nil
 		}
+		if n := f.listens.Load(); n != listens {
+			if n == 1 {
+				log.LogAttrs(ctx, slog.LevelDebug, "roster: listening to the store's announcements", slog.Uint64("revision", uint64(r.Revision())))
+			} else {
+				log.LogAttrs(ctx, slog.LevelInfo, "roster: listening again after losing the store's announcements; catching up",
+					slog.Uint64("revision", uint64(r.Revision())), slog.Uint64("reconnections", n-1))
+			}
+			listens = n
+		}
 		if !f.lost.Swap(false) && store.Revision(f.announced.Load()) <= r.Revision() {
 			continue // our own commit, already applied
 		}
-		err := r.idx.CatchUp(ctx, r.store)
+		from, start := r.Revision(), time.Now()
+		failures, since, err := r.catchUp(ctx)
+		if err == nil {
+			if failures > 0 {
+				log.LogAttrs(ctx, slog.LevelInfo, "roster: reading the store's changes again",
+					slog.Int("failures", failures), slog.Duration("stuck_for", start.Sub(since)))
+			}
+			if to := r.Revision(); to > from {
+				log.LogAttrs(ctx, slog.LevelDebug, "roster: caught up with the store",
+					slog.Uint64("from", uint64(from)), slog.Uint64("to", uint64(to)), slog.Duration("duration", time.Since(start)))
+			}
+		}
 		switch announced := f.announced.Load(); {
 		case errors.Is(err, store.ErrClosed):
 			return
@@ -115,14 +149,21 @@ func (r *Roster) followLoop(ctx context.Context, interval time.Duration) {
 			// Read again at the next announcement or tick, not sooner:
 			// a database that is down is not hammered.
 			f.lost.Store(true)
+			log.LogAttrs(ctx, slog.LevelWarn, "roster: cannot read the store's changes; the in-memory view is stuck",
+				slog.String("error", txn.ErrorKind(err)), slog.Uint64("revision", uint64(from)), slog.Int("failures", failures+1))
+			continue
 		case store.Revision(announced) <= r.Revision():
 			wait = retryWait
 		case retry != nil:
 		case wait > interval:
 			// Announced, but never visible: not a revision of this
 			// store. Forget it; the backstop still reads every interval.
-			f.announced.CompareAndSwap(announced, uint64(r.Revision()))
+			if f.announced.CompareAndSwap(announced, uint64(r.Revision())) {
+				r.obs.health.forget(r.Revision())
+			}
 			wait = retryWait
+			log.LogAttrs(ctx, slog.LevelWarn, "roster: an announced revision never appeared in the store; ignoring it",
+				slog.Uint64("announced", announced), slog.Uint64("revision", uint64(r.Revision())))
 		default:
 			// Announced but not yet visible to this read: soon.
 			retry = time.After(wait)

@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
+
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/index"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/rbac"
@@ -34,6 +39,7 @@ type Roster struct {
 	idx    *index.Index
 	ownsDB bool
 	follow *follower // nil if following is off
+	obs    *observer
 }
 
 // Option configures Open and New.
@@ -48,6 +54,12 @@ type config struct {
 	// WithFollow); followSet says WithFollow was given.
 	follow    time.Duration
 	followSet bool
+	// Observing (see observe.go): nil means the default.
+	logger  *slog.Logger
+	slow    time.Duration
+	slowSet bool
+	tracer  trace.TracerProvider
+	meter   metric.MeterProvider
 }
 
 // WithPolicy makes Open use p instead of the Runpod preset. New takes its
@@ -136,6 +148,9 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	if c.logger != nil {
+		s.SetLogger(c.logger)
+	}
 	r, err := New(ctx, s, c.policy, opts...)
 	if err != nil {
 		return nil, errors.Join(err, s.Close())
@@ -163,7 +178,8 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		return nil, fmt.Errorf("%w: nil store or policy", store.ErrInvalid)
 	}
 	idx := index.New(p)
-	synced := &syncedStore{Store: s, idx: idx}
+	obs := newObserver(&c)
+	synced := &syncedStore{Store: s, idx: idx, obs: obs}
 	inv, err := invites.New(synced, p, c.invites...)
 	if err != nil {
 		return nil, fmt.Errorf("invite options: %w", err)
@@ -171,6 +187,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if err := idx.Load(ctx, s); err != nil {
 		return nil, fmt.Errorf("load memberships: %w", err)
 	}
+	obs.health.read(nil)
 	r := &Roster{
 		Teams:   teams.New(synced, p, c.teams...),
 		Invites: inv,
@@ -178,7 +195,9 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		store:   s,
 		policy:  p,
 		idx:     idx,
+		obs:     obs,
 	}
+	r.registerMetrics(c.meter)
 	if !c.followSet {
 		c.follow = DefaultFollowInterval
 	}
@@ -192,6 +211,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 // Store again, which reports nothing.
 func (r *Roster) Close() error {
 	r.stopFollowing()
+	r.unregisterMetrics()
 	if r.ownsDB {
 		return r.store.Close()
 	}
@@ -210,7 +230,18 @@ func (r *Roster) Revision() store.Revision { return r.idx.Revision() }
 // Changes made through this Roster need no Sync. It returns the Store's
 // errors. It is safe for concurrent use.
 func (r *Roster) Sync(ctx context.Context) error {
-	return r.idx.CatchUp(ctx, r.store)
+	_, _, err := r.catchUp(ctx)
+	return err
+}
+
+// catchUp reads and applies the changes committed after the view's
+// revision, notes the read in the Roster's health, and returns how many
+// reads had failed in a row before it and the time of the last one that
+// succeeded.
+func (r *Roster) catchUp(ctx context.Context) (failures int, since time.Time, err error) {
+	err = r.idx.CatchUp(ctx, r.store)
+	failures, since = r.obs.health.read(err)
+	return failures, since, err
 }
 
 // Can reports whether user may perform action on the account. It answers
@@ -230,7 +261,9 @@ func (r *Roster) Sync(ctx context.Context) error {
 // account holding one of the policy's roles are asked about. Every write of
 // the services is authorized by this same decision.
 func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Action) bool {
-	return r.idx.Allowed(user, account, action)
+	allowed := r.idx.Allowed(user, account, action)
+	r.obs.decisions.count(allowed)
+	return allowed
 }
 
 // Check is Can with a reason: it returns nil if user may perform action on
@@ -274,9 +307,12 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 	d, err := r.question(user, account, action)
 	d.Revision = r.Revision()
 	if err != nil {
-		return d.deny(err)
+		d = d.deny(err)
+	} else {
+		d = r.decide(d, r.idx.Lookup(account, user, action))
 	}
-	return r.decide(d, r.idx.Lookup(account, user, action))
+	r.obs.decisions.count(d.Allowed)
+	return d
 }
 
 // question validates a permission question and returns its Decision so
@@ -329,6 +365,7 @@ func (r *Roster) decide(d Decision, a index.Answer) Decision {
 type syncedStore struct {
 	store.Store
 	idx *index.Index
+	obs *observer
 }
 
 // Committed applies the commit c to the index and notes its revision in
@@ -336,8 +373,14 @@ type syncedStore struct {
 // but the index is behind until the follower or Sync catches up.
 func (s *syncedStore) Committed(ctx context.Context, c store.Commit) error {
 	recordWrite(ctx, c.Revision)
-	if err := s.idx.Apply(ctx, s.Store, c); err != nil {
+	err := s.idx.Apply(ctx, s.Store, c)
+	s.obs.health.read(err)
+	if err != nil {
 		return fmt.Errorf("committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)
 	}
 	return nil
 }
+
+// Observer returns the Observer the services' writes report to (see
+// txn.Observed).
+func (s *syncedStore) Observer() *txn.Observer { return s.obs.writes }

@@ -28,6 +28,7 @@ import (
 func (r *Roster) CheckStrict(ctx context.Context, user, account string, action rbac.Action) error {
 	d, err := r.question(user, account, action)
 	if err != nil {
+		r.obs.decisions.count(false)
 		return d.deny(err).Err
 	}
 	var a index.Answer
@@ -59,9 +60,12 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 		return nil
 	})
 	if err != nil {
+		r.obs.decisions.count(false)
 		return fmt.Errorf("strict check %q may %q on %q: %w", user, action, account, err)
 	}
-	return r.decide(d, a).Err
+	d = r.decide(d, a)
+	r.obs.decisions.count(d.Allowed)
+	return d.Err
 }
 
 // ignoreNotFound returns nil for store.ErrNotFound and err otherwise.

@@ -16,7 +16,9 @@
 //     service;
 //   - after the commit, tells whoever follows the store (the Roster's
 //     in-memory index) and runs the call's post-commit actions (removal
-//     hooks, notifications), which run even when following fails.
+//     hooks, notifications), which run even when following fails;
+//   - traces and measures every write (see Observer): one span named after
+//     the service method that made it, its duration and its outcome.
 //
 // Services wired by hand on a bare Store get the same Door, so they are as
 // correct as the ones a Roster wires.
@@ -52,15 +54,22 @@ type Door struct {
 	store  store.Store
 	policy *rbac.Policy
 	now    func() time.Time
+	obs    *Observer
 }
 
 // New returns a Door on s deciding with p and stamping events with now
-// (time.Now when nil). If s implements Follower it is told of every commit.
+// (time.Now when nil). If s implements Follower it is told of every commit;
+// if it implements Observed its Observer reports the Door's writes, and
+// otherwise OpenTelemetry's global providers do.
 func New(s store.Store, p *rbac.Policy, now func() time.Time) *Door {
 	if now == nil {
 		now = time.Now
 	}
-	return &Door{store: s, policy: p, now: now}
+	obs := defaultObserver()
+	if o, ok := s.(Observed); ok {
+		obs = o.Observer()
+	}
+	return &Door{store: s, policy: p, now: now, obs: obs}
 }
 
 // Now returns the Door's current time in UTC, to the microsecond a Store
@@ -145,6 +154,7 @@ type Change struct {
 // rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownAction,
 // store.ErrNotFound (no such account) and the store's errors.
 func (d *Door) Update(ctx context.Context, call Call, fn func(c *Change) error) (store.Commit, error) {
+	ctx, w := d.obs.begin(ctx, call)
 	var done *Change
 	commit, err := d.store.Update(ctx, func(tx store.Tx) error {
 		done = nil
@@ -153,6 +163,7 @@ func (d *Door) Update(ctx context.Context, call Call, fn func(c *Change) error) 
 		if err != nil {
 			return err
 		}
+		w.locked(c.Account.ID)
 		if err := fn(c); err != nil {
 			return err
 		}
@@ -160,7 +171,9 @@ func (d *Door) Update(ctx context.Context, call Call, fn func(c *Change) error) 
 		return ct.Flush(ctx)
 	})
 	if err != nil {
-		return commit, d.refused(ctx, call, err)
+		err = d.refused(ctx, call, err)
+		w.end(ctx, false, 0, err)
+		return commit, err
 	}
 	// The change is committed: bring followers up to it and run what
 	// waits for it even if ctx has ended since.
@@ -172,7 +185,9 @@ func (d *Door) Update(ctx context.Context, call Call, fn func(c *Change) error) 
 	for _, fn := range done.after {
 		errs = append(errs, fn(ctx))
 	}
-	return commit, errors.Join(errs...)
+	err = errors.Join(errs...)
+	w.end(ctx, true, commit.Revision, err)
+	return commit, err
 }
 
 // View runs fn in a read-only transaction for call: it authorizes the

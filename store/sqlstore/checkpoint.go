@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"log/slog"
 	"sync/atomic"
 )
 
@@ -41,6 +42,19 @@ type checkpointer struct {
 	stop    chan struct{}
 	done    chan struct{}
 	runs    atomic.Uint64 // checkpoints made, for tests
+	log     atomic.Pointer[slog.Logger]
+}
+
+// SetLogger makes the Store report its background work to l: for a SQLite
+// file opened by OpenSQLite, each WAL checkpoint (level Debug), each that
+// truncates the WAL (Info) and each that fails (Warn, with SQLite's result
+// code and its generic text, never data). A nil l, the default, logs
+// nothing; other Stores log nothing either way. It is safe for concurrent
+// use.
+func (s *Store) SetLogger(l *slog.Logger) {
+	if s.ckpt != nil {
+		s.ckpt.log.Store(l)
+	}
 }
 
 // startCheckpointer starts a checkpointer on db.
@@ -81,16 +95,41 @@ func (c *checkpointer) run() {
 // that keeps failing fails the writes themselves, which report it.
 func (c *checkpointer) checkpoint() {
 	ctx := context.Background()
+	log := c.log.Load()
 	var busy, frames, copied int
 	if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied); err != nil {
+		c.failed(ctx, log, "PASSIVE", err)
 		return
+	}
+	if log != nil {
+		log.LogAttrs(ctx, slog.LevelDebug, "sqlstore: checkpoint",
+			slog.Int("wal_frames", frames), slog.Int("copied_frames", copied))
 	}
 	if frames > walLimit {
 		if err := c.db.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied); err != nil {
+			c.failed(ctx, log, "TRUNCATE", err)
 			return
+		}
+		if log != nil {
+			log.LogAttrs(ctx, slog.LevelInfo, "sqlstore: checkpoint truncated the WAL", slog.Int("limit_frames", walLimit))
 		}
 	}
 	c.runs.Add(1)
+}
+
+// failed logs a failed checkpoint of the mode to log, if not nil: SQLite's
+// result code and the generic text of that code, which carries no data.
+func (c *checkpointer) failed(ctx context.Context, log *slog.Logger, mode string, err error) {
+	if log == nil {
+		return
+	}
+	attrs := []slog.Attr{slog.String("mode", mode)}
+	if code, text, ok := sqliteCode(err); ok {
+		attrs = append(attrs, slog.Int("sqlite_code", code), slog.String("error", text))
+	} else {
+		attrs = append(attrs, slog.String("error", "not a SQLite error"))
+	}
+	log.LogAttrs(ctx, slog.LevelWarn, "sqlstore: checkpoint failed; the next one copies what it left", attrs...)
 }
 
 // close stops the checkpointer, waiting for a checkpoint in progress, and

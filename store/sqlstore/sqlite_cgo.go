@@ -43,3 +43,13 @@ func sqliteSentinel(err error) error {
 	}
 	return store.ErrBackend
 }
+
+// sqliteCode returns the extended result code of err, if it is a go-sqlite3
+// error, and the generic text of its primary code, which carries no data.
+func sqliteCode(err error) (code int, text string, ok bool) {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return 0, "", false
+	}
+	return int(se.ExtendedCode), se.Code.Error(), true
+}

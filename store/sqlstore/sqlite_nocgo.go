@@ -12,3 +12,6 @@ func sqliteAvailable() error { return ErrNoCgo }
 
 // sqliteSentinel returns nil: without cgo no error comes from go-sqlite3.
 func sqliteSentinel(error) error { return nil }
+
+// sqliteCode reports no code: without cgo no error comes from go-sqlite3.
+func sqliteCode(error) (code int, text string, ok bool) { return 0, "", false }

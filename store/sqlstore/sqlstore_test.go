@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
@@ -714,6 +715,8 @@ func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	logs := &rostertest.Logs{}
+	s.SetLogger(logs.Logger())
 	defer func() {
 		if err := s.Close(); err != nil {
 			t.Error(err)
@@ -744,6 +747,12 @@ func TestSQLiteCheckpointsInTheBackground(t *testing.T) {
 	m := member(t, s, "team1", "u1")
 	if want := []string{"dev", "basic"}[(sqlstore.CheckpointEvery-1)%2]; m.Role != want {
 		t.Errorf("after the checkpoint u1 is %q, want %q", m.Role, want)
+	}
+	if got := logs.With("level=DEBUG", "sqlstore: checkpoint", "wal_frames="); len(got) == 0 {
+		t.Errorf("the checkpoint was not logged: %q", logs.Lines())
+	}
+	if got := logs.With("level=INFO", "truncated the WAL"); len(got) == 0 {
+		t.Errorf("the truncation was not logged: %q", logs.Lines())
 	}
 }
 
