@@ -170,6 +170,11 @@ var addedColumns = []struct{ table, column, definition string }{
 	{"roster_accounts", "require_secure", "BOOLEAN NOT NULL DEFAULT FALSE"},
 	{"roster_changes", "require_secure", "BOOLEAN NOT NULL DEFAULT FALSE"},
 	{"roster_changes", "sign_in", "{text} NOT NULL DEFAULT ''"},
+	// Erasable audit events (chain v2): the salt of the commitment to an
+	// event's personal fields, deleted when they are erased, and the
+	// commitment itself. Both NULL for events appended before them.
+	{"roster_events", "salt", "{blob}"},
+	{"roster_events", "commitment", "{blob}"},
 }
 
 // columnExists is the query, per dialect, that finds a column of a table in
