@@ -128,6 +128,7 @@ type Change struct {
 	actor string
 	write bool
 	after []func(context.Context) error
+	root  *Change // the call's own Change, for one returned by Lock
 }
 
 // Update runs fn in a write transaction for call: it locks the account
@@ -212,6 +213,16 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 		}
 		return c, nil
 	}
+	if err := d.enter(c, call, account); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// enter reads, in a write transaction locks, the account into c and
+// authorizes the call's actor there.
+func (d *Door) enter(c *Change, call Call, account string) error {
+	ctx, tx, write := c.ctx, c.Tx, c.write
 	var err error
 	if write {
 		c.Account, err = tx.LockAccount(ctx, account)
@@ -219,7 +230,7 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 		c.Account, err = tx.Account(ctx, account)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Rights = authz.None(d.policy, account)
 	if call.Actor != "" {
@@ -228,31 +239,31 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 		case err == nil:
 			c.Actor = m
 			if c.Rights, err = authz.Resolve(ctx, tx, d.policy, account, rbac.Role(m.Role)); err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-				return nil, err
+				return err
 			}
 		case !errors.Is(err, store.ErrNotFound):
-			return nil, err
+			return err
 		case call.Need != Anyone:
-			return nil, fmt.Errorf("%s is not a member of %s: %w", call.Actor, account, rbac.ErrNotMember)
+			return fmt.Errorf("%s is not a member of %s: %w", call.Actor, account, rbac.ErrNotMember)
 		}
 	}
 	if c.Actor.UserID != "" && c.Account.RequireSecureSignIn {
 		u, err := tx.User(ctx, c.Actor.UserID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !d.policy.SignIns().Secure(u.SignIn) {
 			// As Can: a member who signs in insecurely may do nothing.
 			c.Rights = authz.None(d.policy, account)
 			if call.Need != Anyone {
-				return nil, fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
+				return fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
 			}
 		}
 	}
 	if call.Need == Permission && !c.Rights.Allows(call.Action) {
-		return nil, fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, call.Action, rbac.ErrDenied)
+		return fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, call.Action, rbac.ErrDenied)
 	}
-	return c, nil
+	return nil
 }
 
 // refused records err as a denied call.Event if it is a refusal by the
@@ -338,7 +349,32 @@ func (c *Change) RightsOf(role rbac.Role) (authz.Rights, error) {
 // after followers were told of it (whether or not that succeeded), with a
 // context that is not cancelled. Its error is returned by Update.
 func (c *Change) After(fn func(ctx context.Context) error) {
+	if c.root != nil {
+		c.root.After(fn)
+		return
+	}
 	c.after = append(c.after, fn)
+}
+
+// Lock locks another account in the call's transaction (in a read-only
+// call, reads it) and returns a Change acting on it, with the actor's
+// membership there (zero if they are not a member) and their rights, read
+// as for the call's own account. Events it records go to that account's
+// log; the functions it registers with After run with the call's. A call
+// that locks several accounts should lock them in order of their IDs: two
+// calls that lock the same accounts in opposite orders can deadlock, which
+// PostgreSQL breaks by failing one with store.ErrConflict. It returns
+// store.ErrNotFound if there is no such account and the store's errors.
+func (c *Change) Lock(accountID string) (*Change, error) {
+	root := c
+	if c.root != nil {
+		root = c.root
+	}
+	in := &Change{Tx: c.Tx, ctx: c.ctx, door: c.door, actor: c.actor, write: c.write, root: root}
+	if err := c.door.enter(in, Call{Actor: c.actor, Need: Anyone}, accountID); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // MayGrant returns nil if the actor may give role to someone in the call's
