@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/teamroster/roster/internal/chain"
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
@@ -194,17 +193,16 @@ func (s *Service) deleteUser(ctx context.Context, c *txn.Change, userID string) 
 	}
 	for _, e := range found {
 		erased, ok := p.erase(e)
-		switch {
-		case !ok:
+		if !ok {
 			continue
-		case len(e.Commitment) == 0:
-			per[e.AccountID].unerasable++
-			continue
-		case chain.Erasable(e):
-			per[e.AccountID].erased++
 		}
-		if err := c.Tx.EraseEvent(ctx, erased); err != nil {
+		switch what, err := c.Erase(erased); {
+		case err != nil:
 			return out, err
+		case what == txn.ErasedNow:
+			per[e.AccountID].erased++
+		case what == txn.Unerasable:
+			per[e.AccountID].unerasable++
 		}
 	}
 

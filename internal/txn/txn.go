@@ -311,7 +311,7 @@ func Reason(err error) string {
 // "rbac: " in "rbac: permission denied".
 var packagePrefix = regexp.MustCompile(`\b(rbac|store|sqlstore|teams|invites|audit|roster|token|chain): `)
 
-// errReadOnly is returned by Record in a View.
+// errReadOnly is returned by Record and Erase in a View.
 var errReadOnly = fmt.Errorf("%w: record an event in a read-only call", store.ErrInvalid)
 
 // Now returns the time of the Door's clock, as Door.Now.
@@ -337,6 +337,45 @@ func (c *Change) Record(e store.Event) (store.Event, error) {
 	}
 	e.Time = c.Now()
 	return c.Tx.AppendEvent(c.ctx, e)
+}
+
+// Erasure says what Change.Erase did to an event.
+type Erasure uint8
+
+// The outcomes of Change.Erase.
+const (
+	// ErasedNow: the event still had its salt; its personal fields are
+	// erased now.
+	ErasedNow Erasure = iota + 1
+	// ErasedAgain: the event had been erased before; its personal fields
+	// were rewritten again.
+	ErasedAgain
+	// Unerasable: the event was appended before events committed to their
+	// personal fields; rewriting them would break its hash, so it is left
+	// as it is.
+	Unerasable
+)
+
+// Erase erases an event's personal fields, which internal/chain commits
+// to (Before, After, Reason, IP and UserAgent): e is the stored event as
+// read, with those fields rewritten. It writes them over the stored
+// event's and deletes its salt (store.Tx.EraseEvent), unless the event has
+// no commitment, and says what it did. It returns the store's errors
+// (store.ErrNotFound if there is no event e.ID).
+func (c *Change) Erase(e store.Event) (Erasure, error) {
+	switch {
+	case len(e.Commitment) == 0:
+		return Unerasable, nil
+	case !c.write:
+		return 0, errReadOnly
+	}
+	if err := c.Tx.EraseEvent(c.ctx, e); err != nil {
+		return 0, err
+	}
+	if chain.Erasable(e) {
+		return ErasedNow, nil
+	}
+	return ErasedAgain, nil
 }
 
 // RightsOf returns the rights of role in the call's account, as
