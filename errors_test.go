@@ -85,6 +85,7 @@ var sentinels = map[string]sentinel{
 	"teams.ErrNotify": {teams.ErrNotify, store.ErrBackend,
 		"the change committed but the host's Notifier failed: the server failed, not the request"},
 	"teams.ErrInvalidToken": {teams.ErrInvalidToken, store.ErrDenied, ""},
+	"teams.ErrOwnsTeams":    {teams.ErrOwnsTeams, store.ErrPrecondition, ""},
 
 	"invites.ErrUnknownToken":   {invites.ErrUnknownToken, store.ErrNotFound, ""},
 	"invites.ErrExpired":        {invites.ErrExpired, store.ErrGone, ""},

@@ -29,10 +29,16 @@
 // chain head row, written in the same transaction as every event, names the
 // newest event. The hashed bytes are these fields in this order, each
 // preceded by its length as an 8-byte big-endian integer: the text "roster
-// audit chain v1", PrevHash, the account ID, the time as microseconds since
+// audit chain v2", PrevHash, the account ID, the time as microseconds since
 // the Unix epoch (8 bytes, big-endian), actor, action, resource type,
-// resource ID, result, reason, before, after, IP, user agent and request ID;
-// so an export can be checked outside roster too. Verify walks the
+// resource ID, result, Commitment and request ID. Commitment is SHA-256 over
+// the text "roster audit commitment v2", the event's random Salt, reason,
+// before, after, IP and user agent, encoded alike: the personal fields,
+// which teams.Service.DeleteUser erases by rewriting them and deleting the
+// salt, keeping the commitment and so the chain. Events written before
+// commitments existed have none and hash "roster audit chain v1" with
+// reason, before, after, IP and user agent in place of Commitment. So an
+// export can be checked outside roster too. Verify walks the
 // chain oldest first and names the first event that was altered, deleted or
 // inserted out of band, and detects deletion of the newest events against the
 // head. A hash chain without a secret cannot stop someone who can write to the

@@ -132,7 +132,7 @@ func ExampleService_Export() {
 	fmt.Println(strings.Join(strings.Split(lines[1], ",")[3:7], ","))
 	// Output:
 	// 1 event
-	// id,account_id,time,actor,action,resource_type,resource_id,result,reason,before,after,ip,user_agent,request_id,prev_hash,hash
+	// id,account_id,time,actor,action,resource_type,resource_id,result,reason,before,after,ip,user_agent,request_id,prev_hash,hash,salt,commitment
 	// alice,member.added,member,bob
 }
 

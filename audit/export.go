@@ -29,7 +29,9 @@ const (
 	NDJSON Format = "ndjson"
 	// CSV writes RFC 4180 comma-separated values with a header row: id,
 	// account_id, time, actor, action, resource_type, resource_id, result,
-	// reason, before, after, ip, user_agent, request_id, prev_hash, hash.
+	// reason, before, after, ip, user_agent, request_id, prev_hash, hash,
+	// salt, commitment (DecodeCSV also reads exports without the last
+	// two, made before events had them).
 	// A cell that starts with '=', '+', '-', '@', a tab, a carriage return
 	// or a single quote gets a single quote put in front, so that a
 	// spreadsheet shows it as text instead of running it as a formula;
@@ -40,12 +42,16 @@ const (
 // csvHeader is the header row of a CSV export and the field names of an
 // NDJSON one.
 var csvHeader = []string{"id", "account_id", "time", "actor", "action", "resource_type", "resource_id",
-	"result", "reason", "before", "after", "ip", "user_agent", "request_id", "prev_hash", "hash"}
+	"result", "reason", "before", "after", "ip", "user_agent", "request_id", "prev_hash", "hash", "salt", "commitment"}
+
+// v1Columns is the number of columns of exports made before events had a
+// salt and a commitment: csvHeader's first ones. DecodeCSV reads them too.
+const v1Columns = 16
 
 // record is one exported event. Times are RFC 3339 in UTC with up to
-// microseconds; hashes are lowercase hex; Before and After are the stored
-// JSON text as strings, byte for byte, so that an export can be checked
-// against the hash chain.
+// microseconds; hashes, salts and commitments are lowercase hex (empty when
+// absent); Before and After are the stored JSON text as strings, byte for
+// byte, so that an export can be checked against the hash chain.
 type record struct {
 	ID           int64  `json:"id"`
 	AccountID    string `json:"account_id"`
@@ -63,6 +69,8 @@ type record struct {
 	RequestID    string `json:"request_id"`
 	PrevHash     string `json:"prev_hash"`
 	Hash         string `json:"hash"`
+	Salt         string `json:"salt"`
+	Commitment   string `json:"commitment"`
 }
 
 func toRecord(e store.Event) record {
@@ -72,12 +80,13 @@ func toRecord(e store.Event) record {
 		Result: string(e.Result), Reason: e.Reason, Before: e.Before, After: e.After,
 		IP: e.IP, UserAgent: e.UserAgent, RequestID: e.RequestID,
 		PrevHash: hex.EncodeToString(e.PrevHash), Hash: hex.EncodeToString(e.Hash),
+		Salt: hex.EncodeToString(e.Salt), Commitment: hex.EncodeToString(e.Commitment),
 	}
 }
 
 func (r record) cells() []string {
 	return []string{strconv.FormatInt(r.ID, 10), r.AccountID, r.Time, r.Actor, r.Action, r.ResourceType, r.ResourceID,
-		r.Result, r.Reason, r.Before, r.After, r.IP, r.UserAgent, r.RequestID, r.PrevHash, r.Hash}
+		r.Result, r.Reason, r.Before, r.After, r.IP, r.UserAgent, r.RequestID, r.PrevHash, r.Hash, r.Salt, r.Commitment}
 }
 
 func (r record) event() (store.Event, error) {
@@ -87,7 +96,9 @@ func (r record) event() (store.Event, error) {
 	}
 	prev, err1 := decodeHash(r.PrevHash)
 	hash, err2 := decodeHash(r.Hash)
-	if err := errors.Join(err1, err2); err != nil {
+	salt, err3 := decodeHash(r.Salt)
+	commitment, err4 := decodeHash(r.Commitment)
+	if err := errors.Join(err1, err2, err3, err4); err != nil {
 		return store.Event{}, fmt.Errorf("%w: event %d: bad hash", store.ErrInvalid, r.ID)
 	}
 	return store.Event{
@@ -95,6 +106,7 @@ func (r record) event() (store.Event, error) {
 		Actor: r.Actor, Action: store.EventAction(r.Action), ResourceType: r.ResourceType, ResourceID: r.ResourceID,
 		Result: store.Result(r.Result), Reason: r.Reason, Before: r.Before, After: r.After,
 		IP: r.IP, UserAgent: r.UserAgent, RequestID: r.RequestID, PrevHash: prev, Hash: hash,
+		Salt: salt, Commitment: commitment,
 	}, nil
 }
 
@@ -289,13 +301,12 @@ func DecodeNDJSON(r io.Reader, fn func(store.Event) error) error {
 // store.ErrInvalid for a missing or different header or a malformed row,
 // and the reader's errors.
 func DecodeCSV(r io.Reader, fn func(store.Event) error) error {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = len(csvHeader)
+	cr := csv.NewReader(r) // every row has as many cells as the header
 	head, err := cr.Read()
 	if err != nil {
 		return fmt.Errorf("decode CSV header: %w: %w", store.ErrInvalid, err)
 	}
-	if strings.Join(head, ",") != strings.Join(csvHeader, ",") {
+	if h := strings.Join(head, ","); h != strings.Join(csvHeader, ",") && h != strings.Join(csvHeader[:v1Columns], ",") {
 		return fmt.Errorf("decode CSV header: %w: not an audit export header", store.ErrInvalid)
 	}
 	for line := 2; ; line++ {
@@ -321,6 +332,9 @@ func DecodeCSV(r io.Reader, fn func(store.Event) error) error {
 			ResourceType: cells[5], ResourceID: cells[6], Result: cells[7], Reason: cells[8],
 			Before: cells[9], After: cells[10], IP: cells[11], UserAgent: cells[12], RequestID: cells[13],
 			PrevHash: cells[14], Hash: cells[15]}
+		if len(cells) > v1Columns {
+			rec.Salt, rec.Commitment = cells[16], cells[17]
+		}
 		e, err := rec.event()
 		if err != nil {
 			return fmt.Errorf("decode CSV row %d: %w", line, err)

@@ -135,8 +135,8 @@ func TestExport(t *testing.T) {
 				if err := json.Unmarshal([]byte(l), &m); err != nil {
 					t.Errorf("line %q: %v", l, err)
 				}
-				if len(m) != 16 {
-					t.Errorf("line has %d fields, want 16", len(m))
+				if len(m) != 18 {
+					t.Errorf("line has %d fields, want 18", len(m))
 				}
 			}
 		})

@@ -38,11 +38,13 @@ func TestRecord(t *testing.T) {
 				ResourceType: "pod", ResourceID: "pod_7f3a", Result: store.Allowed,
 				Before: `{"state":"idle"}`, After: `{"state":"connected","max_gpus":2}`,
 				IP: "2001:db8::7", UserAgent: "console", RequestID: "req-1", PrevHash: got.PrevHash, Hash: got.Hash,
+				Salt: got.Salt, Commitment: got.Commitment,
 			}
 			checkEvents(t, "recorded event", []store.Event{want}, []store.Event{got})
 			checkEvents(t, "stored event", []store.Event{want}, e.all(t, acct.ID)[:1])
-			if got.Time.Before(before) || got.Time.Location() != time.UTC || len(got.Hash) == 0 {
-				t.Errorf("recorded at %v with hash %x, want now in UTC and a hash", got.Time, got.Hash)
+			if got.Time.Before(before) || got.Time.Location() != time.UTC || len(got.Hash) == 0 || len(got.Salt) != 16 || len(got.Commitment) == 0 {
+				t.Errorf("recorded at %v with hash %x, salt %x and commitment %x, want now in UTC, a hash, a 16-byte salt and a commitment",
+					got.Time, got.Hash, got.Salt, got.Commitment)
 			}
 			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID); err != nil {
 				t.Errorf("Verify after Record: %v", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/teamroster/roster/internal/chain"
@@ -65,7 +66,10 @@ type Tamper string
 const (
 	// TamperAltered: the event's content no longer hashes to its stored
 	// Hash (a field, its time or its hash was edited, or the row was
-	// inserted without a valid hash).
+	// inserted without a valid hash), or its personal fields no longer
+	// match its commitment; or, for the newest erased event, the chain
+	// holds more erased events than its user.erased events record (a salt
+	// was deleted out of band).
 	TamperAltered Tamper = "altered"
 	// TamperDeleted: the event does not link to the event kept before it:
 	// the events in between, or the oldest events, were deleted.
@@ -116,6 +120,11 @@ type Report struct {
 	// anchor at or before it is only checked against the last prune's
 	// record. 0 if nothing was pruned.
 	AnchorID int64
+	// Erased is the number of checked events whose personal fields were
+	// erased (teams.Service.DeleteUser): their Before, After, Reason, IP
+	// and UserAgent are no longer covered by the chain, everything else
+	// is.
+	Erased int64
 }
 
 // recentLinks is how many of the latest events Verify remembers to tell an
@@ -132,8 +141,12 @@ const recentLinks = 256
 // (its ID is at or before that prune's anchor, with the anchor's hash if it
 // is the anchor, and its Time is before that prune's cut, as for every event
 // a real Prune deletes). An anchor of an account whose events and chain head
-// are all gone is reported too. The actor needs rbac.AuditRead; a member
-// refused is recorded as a denied store.EventAuditQueried.
+// are all gone is reported too. An event whose personal fields were erased
+// (teams.Service.DeleteUser; it keeps its commitment, not its salt) passes on
+// its commitment; Report.Erased counts them, and they may not outnumber the
+// erasures the chain's store.EventUserErased events record. The actor
+// needs rbac.AuditRead; a member refused is recorded as a denied
+// store.EventAuditQueried.
 //
 // Verify returns the Report and nil for an intact chain, and a *TamperError
 // (wrapping ErrTampered) that names the first event found wrong and how, for
@@ -202,6 +215,8 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 	var recent []link // the latest events, oldest first, at most recentLinks
 	var first int64
 	var lastPrune *string // the After of the newest allowed prune record
+	var erasures int64    // erasures recorded by user.erased events
+	var lastErased int64  // the newest erased event
 	var found *TamperError
 	stop := errors.New("stop")
 	err = tx.ScanEvents(ctx, store.EventFilter{AccountID: accountID, Order: store.AppendOrder}, func(e store.Event) error {
@@ -227,6 +242,14 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 		delete(want, e.ID)
 		if e.Action == store.EventAuditPruned && e.Result == store.Allowed {
 			lastPrune = &e.After
+		}
+		if e.Action == store.EventUserErased && e.Result == store.Allowed {
+			n, _ := strconv.ParseInt(field(e.After, "erased"), 10, 64)
+			erasures += n
+		}
+		if chain.Erased(e) {
+			rep.Erased++
+			lastErased = e.ID
 		}
 		if first == 0 {
 			first = e.ID
@@ -258,6 +281,8 @@ func walk(ctx context.Context, tx store.Tx, accountID string, anchors []Head, re
 		return broken(head.LastID, TamperTruncated, "the chain ends at event %d but its head is event %d: the newest events were deleted", prev.id, head.LastID), nil
 	case !bytes.Equal(prev.hash, head.LastHash):
 		return broken(prev.id, TamperRewritten, "the newest event's hash differs from the chain head's: it was replaced"), nil
+	case rep.Erased > erasures:
+		return broken(lastErased, TamperAltered, "%d events are erased but the chain records %d erasures: salts were deleted out of band", rep.Erased, erasures), nil
 	}
 	var prune *pruneDetails // the newest prune record, if readable
 	if lastPrune != nil {

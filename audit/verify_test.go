@@ -144,7 +144,7 @@ func TestVerify(t *testing.T) {
 				forged.Hash = chain.Hash(forged.PrevHash, forged)
 				e.exec(t, `UPDATE roster_events SET account_id = ?, occurred_at = ?, actor = ?, action = ?, resource_type = ?,
 					resource_id = ?, result = ?, reason = '', before_value = '', after_value = ?, ip = '', user_agent = '',
-					request_id = '', prev_hash = ?, hash = ? WHERE id = ?`,
+					request_id = '', prev_hash = ?, hash = ?, salt = NULL, commitment = NULL WHERE id = ?`,
 					forged.AccountID, forged.Time, forged.Actor, forged.Action, forged.ResourceType, forged.ResourceID,
 					string(forged.Result), forged.After, forged.PrevHash, forged.Hash, o.ID)
 				return o.ID
@@ -152,8 +152,9 @@ func TestVerify(t *testing.T) {
 			{"a replaced newest event with a valid hash", func(t *testing.T, e *env, _ store.Account, events, _ []store.Event) int64 {
 				last := events[len(events)-1]
 				last.Reason = "replaced"
+				last.Commitment = chain.Commit(last.Salt, last)
 				last.Hash = chain.Hash(last.PrevHash, last)
-				e.exec(t, "UPDATE roster_events SET reason = ?, hash = ? WHERE id = ?", last.Reason, last.Hash, last.ID)
+				e.exec(t, "UPDATE roster_events SET reason = ?, commitment = ?, hash = ? WHERE id = ?", last.Reason, last.Commitment, last.Hash, last.ID)
 				return last.ID
 			}, audit.TamperRewritten},
 			{"a deleted chain head", func(t *testing.T, e *env, acct store.Account, events, _ []store.Event) int64 {

@@ -36,6 +36,11 @@ const (
 	EventMemberLeft EventAction = "member.left"
 	// EventUserSwitched records that a user switched the account they work in.
 	EventUserSwitched EventAction = "user.switched"
+	// EventUserErased records, in each account whose log held a deleted
+	// user's personal data or that they belonged to, that the user was
+	// deleted and their personal data erased from its events. It carries
+	// no personal data: ResourceID is the user's ID and After the counts.
+	EventUserErased EventAction = "user.erased"
 	// EventRoleDefined records that a team role was defined or redefined.
 	EventRoleDefined EventAction = "role.defined"
 	// EventRoleDeleted records that a team role was deleted.

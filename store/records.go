@@ -134,7 +134,9 @@ type Account struct {
 	Name string
 	// Owner is the account's owner: the user whose personal account it is
 	// or was, or who last accepted an ownership handover (a Transfer of kind
-	// TransferAccount). The owner is always a member of the account.
+	// TransferAccount). The owner is always a member of the account. An
+	// account emptied by the deletion of its owner (teams.Service.DeleteUser)
+	// has no members and no owner ("").
 	Owner string
 	// RequireSecureSignIn means members whose sign-in method is not secure
 	// may do nothing in the account until they enable a secure one, and
@@ -329,6 +331,15 @@ type Event struct {
 	// appended without them).
 	PrevHash []byte
 	Hash     []byte
+	// Salt and Commitment let the event's personal fields (Before, After,
+	// Reason, IP and UserAgent) be erased without breaking the chain:
+	// Commitment is a salted hash of those fields, and Hash covers
+	// Commitment instead of them. Erasing the event (Tx.EraseEvent)
+	// rewrites the fields and deletes Salt; Commitment stays. A Store keeps
+	// both as given; both are nil for events appended before commitments
+	// existed, whose Hash covers the fields themselves.
+	Salt       []byte
+	Commitment []byte
 }
 
 // EventOrder is the order in which Events and ScanEvents return events.

@@ -194,8 +194,8 @@ const MaxEmailsPerQuery = 1000
 
 // Tx is one transaction. Its methods may only be called from the function
 // passed to Update or View, from one goroutine at a time. A method that
-// returns ErrNotFound, ErrExists or ErrInvalid has changed nothing, and the
-// transaction may go on.
+// returns ErrNotFound, ErrExists, ErrPrecondition or ErrInvalid has changed
+// nothing, and the transaction may go on.
 type Tx interface {
 	// CreateUser inserts u. It returns ErrExists if a user with u.ID exists.
 	CreateUser(ctx context.Context, u User) error
@@ -217,6 +217,13 @@ type Tx interface {
 	// records no Change. It returns ErrNotFound if there is no such user and
 	// ErrInvalid in a View.
 	SetActiveAccount(ctx context.Context, userID, from, to string) (bool, error)
+	// DeleteUser removes the user with the given ID and the records of the
+	// invites they used (InviteUse), so that the ID can be created again as
+	// a new user. It records no Change. It returns ErrNotFound if there is
+	// no such user and ErrPrecondition, having changed nothing, while the
+	// user is still a member of an account (delete the memberships first,
+	// which records their changes).
+	DeleteUser(ctx context.Context, id string) error
 	// UsersByEmail returns the users whose Email equals one of emails,
 	// comparing ASCII letters case-insensitively (the canonical form of an
 	// email is the whole address in lower case), ordered by ID; no emails
@@ -335,8 +342,8 @@ type Tx interface {
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the
 	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty
-	// and ErrNotFound if the account does not exist. It stores e.PrevHash and
-	// e.Hash as given.
+	// and ErrNotFound if the account does not exist. It stores e.PrevHash,
+	// e.Hash, e.Salt and e.Commitment as given.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
 	// Events returns the events matching f in f.Order: by default newest
 	// first (Time descending, then ID descending). It returns ErrInvalid if
@@ -349,6 +356,12 @@ type Tx interface {
 	// must not call methods of tx. It returns ErrInvalid for a malformed
 	// filter, as Events does.
 	ScanEvents(ctx context.Context, f EventFilter, fn func(Event) error) error
+	// EraseEvent erases the personal fields of the stored event with ID
+	// e.ID: it sets its Before, After, Reason, IP and UserAgent to e's and
+	// deletes its Salt; every other field, Commitment and Hash among them,
+	// is kept. It records no Change. It returns ErrNotFound if there is no
+	// event with that ID and ErrInvalid in a View.
+	EraseEvent(ctx context.Context, e Event) error
 	// DeleteEvents deletes the account's events with ID <= throughID and
 	// returns how many it deleted; other accounts' events are kept. It
 	// returns ErrInvalid if accountID is empty or throughID < 0.

@@ -146,7 +146,7 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			if err := s.removeOthers(ctx, c); err != nil {
 				return err
 			}
-			if err := s.closePending(ctx, c); err != nil {
+			if err := s.closePending(ctx, c, "team deleted"); err != nil {
 				return err
 			}
 			acct := c.Account
@@ -187,9 +187,9 @@ func (s *Service) removeOthers(ctx context.Context, c *txn.Change) error {
 }
 
 // closePending revokes the account's pending invites and cancels its open
-// ownership transfers.
-func (s *Service) closePending(ctx context.Context, c *txn.Change) error {
-	if err := s.revokeInvites(ctx, c, func(store.Invite) bool { return true }, "team deleted"); err != nil {
+// ownership transfers, recording why.
+func (s *Service) closePending(ctx context.Context, c *txn.Change, reason string) error {
+	if err := s.revokeInvites(ctx, c, func(store.Invite) bool { return true }, reason); err != nil {
 		return err
 	}
 	ts, err := c.Tx.Transfers(ctx, c.Account.ID, store.Range{})
@@ -198,7 +198,7 @@ func (s *Service) closePending(ctx context.Context, c *txn.Change) error {
 	}
 	for _, t := range ts {
 		if open(t) {
-			if err := s.cancel(ctx, c, t, "team deleted"); err != nil {
+			if err := s.cancel(ctx, c, t, reason); err != nil {
 				return err
 			}
 		}

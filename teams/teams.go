@@ -79,6 +79,11 @@ var (
 	// been committed. It wraps store.ErrBackend: the server failed to send,
 	// not the request.
 	ErrNotify = store.Kinded(store.ErrBackend, "teams: notification failed")
+	// ErrOwnsTeams means the user to delete owns teams that have other
+	// members: they hand each over (TransferOwnership) or delete it
+	// (DeleteTeam) first. DeleteUser returns it inside an *OwnedTeamsError
+	// that names the teams. It wraps store.ErrPrecondition.
+	ErrOwnsTeams = store.Kinded(store.ErrPrecondition, "teams: the user owns teams with other members; hand them over or delete them first")
 	// ErrInvalidToken means a link's token is malformed or does not match.
 	// It wraps store.ErrDenied: the token is the caller's credential.
 	ErrInvalidToken = store.Kinded(store.ErrDenied, "teams: invalid or mismatched token")

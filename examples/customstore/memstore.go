@@ -226,6 +226,20 @@ func (t *tx) UpdateUser(_ context.Context, u store.User) error {
 	return nil
 }
 
+func (t *tx) DeleteUser(_ context.Context, id string) error {
+	member := false
+	for k := range t.d.members {
+		member = member || k.user == id
+	}
+	if err := check("delete user", t.writable("DeleteUser"), need(t.hasUser(id), store.ErrNotFound, id),
+		need(!member, store.ErrPrecondition, id+" is still a member")); err != nil {
+		return err
+	}
+	delete(t.d.users, id)
+	maps.DeleteFunc(t.d.uses, func(k useKey, _ store.InviteUse) bool { return k.user == id })
+	return nil
+}
+
 // SetActiveAccount implements store.Tx: write transactions already run one
 // at a time, so comparing and setting needs nothing more.
 func (t *tx) SetActiveAccount(_ context.Context, userID, from, to string) (bool, error) {
@@ -601,6 +615,7 @@ func (t *tx) Transfers(_ context.Context, accountID string, r store.Range) ([]st
 
 func copyEvent(e store.Event) store.Event {
 	e.PrevHash, e.Hash = bytes.Clone(e.PrevHash), bytes.Clone(e.Hash)
+	e.Salt, e.Commitment = bytes.Clone(e.Salt), bytes.Clone(e.Commitment)
 	return e
 }
 
@@ -662,6 +677,19 @@ func (t *tx) ScanEvents(_ context.Context, f store.EventFilter, fn func(store.Ev
 			return err
 		}
 	}
+	return nil
+}
+
+// EraseEvent implements store.Tx. The committed state shares its events'
+// array, so the transaction changes a copy of it.
+func (t *tx) EraseEvent(_ context.Context, e store.Event) error {
+	i, ok := slices.BinarySearchFunc(t.d.events, e.ID, func(x store.Event, id int64) int { return cmp.Compare(x.ID, id) })
+	if err := check("erase event", t.writable("EraseEvent"), need(ok, store.ErrNotFound, fmt.Sprint(e.ID))); err != nil {
+		return err
+	}
+	t.d.events = slices.Clone(t.d.events)
+	old := &t.d.events[i]
+	old.Before, old.After, old.Reason, old.IP, old.UserAgent, old.Salt = e.Before, e.After, e.Reason, e.IP, e.UserAgent, nil
 	return nil
 }
 

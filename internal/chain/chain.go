@@ -4,59 +4,126 @@
 // so the chain and the metadata are computed in this one place, whichever
 // Store keeps the events. The audit package recomputes hashes with Hash to
 // verify a chain.
+//
+// An event's personal fields (Before, After, Reason, IP, UserAgent) are
+// not hashed into the chain themselves but through a commitment, a hash of
+// them under a random salt kept with the event (Commit). Erasing a user's
+// data rewrites those fields and deletes the salt: the commitment, and so
+// every hash of the chain, stays as it was, and nothing is left from which
+// the erased values could be guessed and checked. Events appended before
+// commitments existed (v1) hash the fields themselves and cannot be
+// erased without breaking the chain.
 package chain
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"time"
 
 	"github.com/teamroster/roster/store"
 )
 
-// version starts every hashed encoding, so that a later encoding can never
-// produce the same input as this one.
-const version = "roster audit chain v1"
+// The tags that start every hashed encoding, so that no encoding can
+// produce the same input as another: v1 hashes an event's fields
+// themselves; v2 hashes a commitment to its personal fields instead, and
+// commitment starts the commitment's own encoding.
+const (
+	versionV1  = "roster audit chain v1"
+	versionV2  = "roster audit chain v2"
+	commitment = "roster audit commitment v2"
+)
+
+// SaltSize is the length in bytes of an event's random salt.
+const SaltSize = 16
 
 // Hash returns the hash of e linked to prev, the hash of the account's
 // previous event (nil for the first): SHA-256 over a canonical encoding in
 // which every field is length-prefixed, so that no two different events
 // encode alike. It covers prev, the account, the time (in microseconds
-// since the Unix epoch, UTC), actor, action, resource type and ID, result,
-// reason, before and after values, IP, user agent and request ID; it does
-// not cover the ID the store assigns, nor e.PrevHash and e.Hash.
+// since the Unix epoch, UTC), actor, action, resource type and ID, result
+// and request ID, and the personal fields (see Commit): for an event with a
+// Commitment (v2) the commitment, for one without (v1, appended before
+// commitments existed) reason, before and after values, IP and user agent
+// themselves. It does not cover the ID the store assigns, nor e.PrevHash,
+// e.Hash and e.Salt.
 func Hash(prev []byte, e store.Event) []byte {
 	h := sha256.New()
-	var n [8]byte
-	field := func(b []byte) {
-		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
+	field := writer(h)
+	v2 := len(e.Commitment) > 0
+	if v2 {
+		field([]byte(versionV2))
+	} else {
+		field([]byte(versionV1))
 	}
-	field([]byte(version))
 	field(prev)
 	field([]byte(e.AccountID))
 	var ts [8]byte
 	binary.BigEndian.PutUint64(ts[:], uint64(e.Time.UnixMicro()))
 	field(ts[:])
-	for _, s := range []string{
-		e.Actor, string(e.Action), e.ResourceType, e.ResourceID, string(e.Result), e.Reason,
-		e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
-	} {
+	fields := []string{e.Actor, string(e.Action), e.ResourceType, e.ResourceID, string(e.Result)}
+	if v2 {
+		fields = append(fields, string(e.Commitment), e.RequestID)
+	} else {
+		fields = append(fields, e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID)
+	}
+	for _, s := range fields {
 		field([]byte(s))
 	}
 	return h.Sum(nil)
 }
 
+// Commit returns the commitment of e's personal fields under salt: SHA-256
+// over salt and e's Before, After, Reason, IP and UserAgent, encoded as
+// Hash encodes. These are the fields Tx.EraseEvent rewrites: once an
+// event's salt is deleted, nobody can tell from its commitment what they
+// held.
+func Commit(salt []byte, e store.Event) []byte {
+	h := sha256.New()
+	field := writer(h)
+	field([]byte(commitment))
+	field(salt)
+	for _, s := range []string{e.Before, e.After, e.Reason, e.IP, e.UserAgent} {
+		field([]byte(s))
+	}
+	return h.Sum(nil)
+}
+
+// writer returns a function that writes b to h length-prefixed.
+func writer(h hash.Hash) func(b []byte) {
+	var n [8]byte
+	return func(b []byte) {
+		binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+}
+
 // Valid reports whether e's Hash is the hash of its content linked to its
-// own PrevHash.
+// own PrevHash and, for an event with a Commitment and a Salt, whether the
+// commitment is that of its personal fields. An erased event (see Erased)
+// is valid if its Hash is right: its personal fields are no longer
+// covered.
 func Valid(e store.Event) bool {
+	if len(e.Commitment) > 0 && len(e.Salt) > 0 && !bytes.Equal(e.Commitment, Commit(e.Salt, e)) {
+		return false
+	}
 	return len(e.Hash) == sha256.Size && bytes.Equal(e.Hash, Hash(e.PrevHash, e))
 }
+
+// Erasable reports whether e's personal fields can be erased without
+// breaking the chain: it has a Commitment and still its Salt. Events
+// appended before commitments existed cannot.
+func Erasable(e store.Event) bool { return len(e.Commitment) > 0 && len(e.Salt) > 0 }
+
+// Erased reports whether e's personal fields were erased: it has a
+// Commitment but no Salt.
+func Erased(e store.Event) bool { return len(e.Commitment) > 0 && len(e.Salt) == 0 }
 
 // Update returns fn wrapped for store.Store.Update: fn's transaction is a
 // *Tx, and the chain heads it changed are written when fn returns nil.
@@ -131,7 +198,8 @@ const MaxClamp = 5 * time.Minute
 // AppendEvent stamps e with the request metadata of ctx (store.RequestFrom)
 // in the fields e leaves empty, sets a zero Time to now, keeps Time in UTC
 // to the microsecond and not before the account's previous event (moving it
-// forward by at most MaxClamp), links e to that event with PrevHash and
+// forward by at most MaxClamp), gives it a random Salt and the Commitment
+// of its personal fields (Commit), links it to that event with PrevHash and
 // Hash, and appends it. So within an account, time order is chain order,
 // unless clocks disagree by more than MaxClamp. It returns the errors of
 // the underlying Tx's LockAccount, ChainHead and AppendEvent.
@@ -161,6 +229,9 @@ func (t *Tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		e.Time = hd.h.LastTime
 	}
 	e.PrevHash = bytes.Clone(hd.h.LastHash)
+	e.Salt = make([]byte, SaltSize)
+	rand.Read(e.Salt) // never returns an error
+	e.Commitment = Commit(e.Salt, e)
 	e.Hash = Hash(e.PrevHash, e)
 	out, err := t.Tx.AppendEvent(ctx, e)
 	if err != nil {

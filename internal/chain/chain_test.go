@@ -66,7 +66,7 @@ func TestHash(t *testing.T) {
 			t.Error("changing the previous hash does not change the hash")
 		}
 	})
-	t.Run("the hash is the encoding the audit package documents", func(t *testing.T) {
+	t.Run("the v1 hash, of an event without a commitment, is the encoding the audit package documents", func(t *testing.T) {
 		e := sample()
 		var buf []byte
 		field := func(b []byte) {
@@ -217,6 +217,23 @@ func TestUpdate(t *testing.T) {
 						t.Fatalf("no events in %s", account)
 					}
 					checkChain(t, events, head)
+				}
+			})
+			t.Run("every appended event gets a salt of its own and the commitment of its personal fields", func(t *testing.T) {
+				s := b.Store(t)
+				seed(t, s, "a")
+				appendAll(t, t.Context(), s, []store.Event{
+					{AccountID: "a", Action: "x.y", After: `{"email":"bob@example.com"}`},
+					{AccountID: "a", Action: "x.y", After: `{"email":"bob@example.com"}`},
+				})
+				events, _ := stored(t, s, "a")
+				for i, e := range events {
+					if len(e.Salt) != chain.SaltSize || !bytes.Equal(e.Commitment, chain.Commit(e.Salt, e)) {
+						t.Errorf("event %d: salt %x, commitment %x; want %d random bytes and the commitment of its fields", i, e.Salt, e.Commitment, chain.SaltSize)
+					}
+				}
+				if len(events) == 2 && (bytes.Equal(events[0].Salt, events[1].Salt) || bytes.Equal(events[0].Commitment, events[1].Commitment)) {
+					t.Error("two events with the same fields got the same salt or commitment")
 				}
 			})
 			t.Run("request metadata in the context is stamped on events that lack it", func(t *testing.T) {
@@ -389,4 +406,107 @@ func TestUpdate(t *testing.T) {
 			})
 		})
 	}
+}
+
+// committed returns sample() as AppendEvent makes it: salted, committed to
+// its personal fields and hashed over the commitment (v2).
+func committed() store.Event {
+	e := sample()
+	e.PrevHash = []byte("p")
+	e.Salt = bytes.Repeat([]byte{7}, chain.SaltSize)
+	e.Commitment = chain.Commit(e.Salt, e)
+	e.Hash = chain.Hash(e.PrevHash, e)
+	return e
+}
+
+func TestCommitment(t *testing.T) {
+	t.Run("the v2 hash covers the commitment in place of the personal fields", func(t *testing.T) {
+		e := committed()
+		var buf []byte
+		field := func(b []byte) {
+			buf = binary.BigEndian.AppendUint64(buf, uint64(len(b)))
+			buf = append(buf, b...)
+		}
+		field([]byte("roster audit chain v2"))
+		field([]byte("p"))
+		field([]byte(e.AccountID))
+		field(binary.BigEndian.AppendUint64(nil, uint64(e.Time.UnixMicro())))
+		for _, s := range []string{e.Actor, string(e.Action), e.ResourceType, e.ResourceID, string(e.Result),
+			string(e.Commitment), e.RequestID} {
+			field([]byte(s))
+		}
+		want := sha256.Sum256(buf)
+		if got := chain.Hash([]byte("p"), e); !bytes.Equal(got, want[:]) {
+			t.Errorf("Hash = %x, want %x", got, want)
+		}
+		buf = nil
+		field([]byte("roster audit commitment v2"))
+		field(e.Salt)
+		for _, s := range []string{e.Before, e.After, e.Reason, e.IP, e.UserAgent} {
+			field([]byte(s))
+		}
+		if want := sha256.Sum256(buf); !bytes.Equal(e.Commitment, want[:]) {
+			t.Errorf("Commit = %x, want %x", e.Commitment, want)
+		}
+	})
+	t.Run("every personal field and the salt change the commitment", func(t *testing.T) {
+		base := committed()
+		for name, edit := range map[string]func(*store.Event){
+			"before":     func(e *store.Event) { e.Before += " " },
+			"after":      func(e *store.Event) { e.After += " " },
+			"reason":     func(e *store.Event) { e.Reason += "x" },
+			"ip":         func(e *store.Event) { e.IP += "x" },
+			"user agent": func(e *store.Event) { e.UserAgent += "x" },
+			"salt":       func(e *store.Event) { e.Salt = bytes.Repeat([]byte{8}, chain.SaltSize) },
+		} {
+			e := base
+			edit(&e)
+			if bytes.Equal(base.Commitment, chain.Commit(e.Salt, e)) {
+				t.Errorf("changing the %s does not change the commitment", name)
+			}
+		}
+	})
+	t.Run("Valid checks the personal fields against the commitment while the salt is there", func(t *testing.T) {
+		e := committed()
+		if !chain.Valid(e) || !chain.Erasable(e) || chain.Erased(e) {
+			t.Fatalf("a committed event: Valid %v, Erasable %v, Erased %v; want true, true, false", chain.Valid(e), chain.Erasable(e), chain.Erased(e))
+		}
+		edited := e
+		edited.IP = "198.51.100.1"
+		recommitted := e // the commitment recomputed, the hash not
+		recommitted.Reason = "other"
+		recommitted.Commitment = chain.Commit(e.Salt, recommitted)
+		for name, bad := range map[string]store.Event{"with an edited IP": edited, "with a new commitment": recommitted} {
+			if chain.Valid(bad) {
+				t.Errorf("Valid accepts an event %s", name)
+			}
+		}
+	})
+	t.Run("an erased event stays valid on its commitment, and its other fields stay covered", func(t *testing.T) {
+		e := committed()
+		e.Before, e.After, e.Reason, e.IP, e.UserAgent, e.Salt = `{"role":"[erased]"}`, "", "", "", "", nil
+		if !chain.Valid(e) || !chain.Erased(e) || chain.Erasable(e) {
+			t.Fatalf("an erased event: Valid %v, Erased %v, Erasable %v; want true, true, false", chain.Valid(e), chain.Erased(e), chain.Erasable(e))
+		}
+		actor := e
+		actor.Actor = "mallory"
+		commitment := e
+		commitment.Commitment = bytes.Repeat([]byte{1}, sha256.Size)
+		for name, bad := range map[string]store.Event{"with another actor": actor, "with another commitment": commitment} {
+			if chain.Valid(bad) {
+				t.Errorf("Valid accepts an erased event %s", name)
+			}
+		}
+	})
+	t.Run("an event without a commitment is hashed as v1 and cannot be erased", func(t *testing.T) {
+		e := sample()
+		e.Hash = chain.Hash(nil, e)
+		if !chain.Valid(e) || chain.Erasable(e) || chain.Erased(e) {
+			t.Errorf("a v1 event: Valid %v, Erasable %v, Erased %v; want true, false, false", chain.Valid(e), chain.Erasable(e), chain.Erased(e))
+		}
+		e.IP = ""
+		if chain.Valid(e) {
+			t.Error("Valid accepts a v1 event whose IP was emptied")
+		}
+	})
 }

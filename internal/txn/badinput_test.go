@@ -68,6 +68,7 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"DefineRole":      {"adm", w.team, "viewer2", []rbac.Action{rbac.AccountAccess}},
 			"DeleteRole":      {"adm", w.team, "viewer"},
 			"DeleteTeam":      {"own", w.team},
+			"DeleteUser":      {"out", "out"},
 			"GrantTopRole":    {"adm", w.team, "bas"},
 			"ImportUsers": {[]store.User{{ID: "imp", Email: "imp@example.com", Name: "Imp", SignIn: store.SignInEmail},
 				{ID: "bas", Email: "bas@example.com", Name: "bas", SignIn: store.SignInEmail}}},

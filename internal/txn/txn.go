@@ -137,6 +137,7 @@ type Change struct {
 	actor string
 	write bool
 	after []func(context.Context) error
+	root  *Change // the call's own Change, for one returned by Lock
 }
 
 // Update runs fn in a write transaction for call: it locks the account
@@ -227,6 +228,16 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 		}
 		return c, nil
 	}
+	if err := d.enter(c, call, account); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// enter reads, in a write transaction locks, the account into c and
+// authorizes the call's actor there.
+func (d *Door) enter(c *Change, call Call, account string) error {
+	ctx, tx, write := c.ctx, c.Tx, c.write
 	var err error
 	if write {
 		c.Account, err = tx.LockAccount(ctx, account)
@@ -234,7 +245,7 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 		c.Account, err = tx.Account(ctx, account)
 	}
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Rights = authz.None(d.policy, account)
 	if call.Actor != "" {
@@ -243,31 +254,31 @@ func (d *Door) begin(ctx context.Context, tx store.Tx, call Call, write bool) (*
 		case err == nil:
 			c.Actor = m
 			if c.Rights, err = authz.Resolve(ctx, tx, d.policy, account, rbac.Role(m.Role)); err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
-				return nil, err
+				return err
 			}
 		case !errors.Is(err, store.ErrNotFound):
-			return nil, err
+			return err
 		case call.Need != Anyone:
-			return nil, fmt.Errorf("%s is not a member of %s: %w", call.Actor, account, rbac.ErrNotMember)
+			return fmt.Errorf("%s is not a member of %s: %w", call.Actor, account, rbac.ErrNotMember)
 		}
 	}
 	if c.Actor.UserID != "" && c.Account.RequireSecureSignIn {
 		u, err := tx.User(ctx, c.Actor.UserID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !d.policy.SignIns().Secure(u.SignIn) {
 			// As Can: a member who signs in insecurely may do nothing.
 			c.Rights = authz.None(d.policy, account)
 			if call.Need != Anyone {
-				return nil, fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
+				return fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
 			}
 		}
 	}
 	if call.Need == Permission && !c.Rights.Allows(call.Action) {
-		return nil, fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, call.Action, rbac.ErrDenied)
+		return fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, call.Action, rbac.ErrDenied)
 	}
-	return c, nil
+	return nil
 }
 
 // refused records err as a denied call.Event if it is a refusal by the
@@ -315,7 +326,7 @@ func Reason(err error) string {
 // "rbac: " in "rbac: permission denied".
 var packagePrefix = regexp.MustCompile(`\b(rbac|store|sqlstore|teams|invites|audit|roster|token|chain): `)
 
-// errReadOnly is returned by Record in a View.
+// errReadOnly is returned by Record and Erase in a View.
 var errReadOnly = fmt.Errorf("%w: record an event in a read-only call", store.ErrInvalid)
 
 // Now returns the time of the Door's clock, as Door.Now.
@@ -343,6 +354,45 @@ func (c *Change) Record(e store.Event) (store.Event, error) {
 	return c.Tx.AppendEvent(c.ctx, e)
 }
 
+// Erasure says what Change.Erase did to an event.
+type Erasure uint8
+
+// The outcomes of Change.Erase.
+const (
+	// ErasedNow: the event still had its salt; its personal fields are
+	// erased now.
+	ErasedNow Erasure = iota + 1
+	// ErasedAgain: the event had been erased before; its personal fields
+	// were rewritten again.
+	ErasedAgain
+	// Unerasable: the event was appended before events committed to their
+	// personal fields; rewriting them would break its hash, so it is left
+	// as it is.
+	Unerasable
+)
+
+// Erase erases an event's personal fields, which internal/chain commits
+// to (Before, After, Reason, IP and UserAgent): e is the stored event as
+// read, with those fields rewritten. It writes them over the stored
+// event's and deletes its salt (store.Tx.EraseEvent), unless the event has
+// no commitment, and says what it did. It returns the store's errors
+// (store.ErrNotFound if there is no event e.ID).
+func (c *Change) Erase(e store.Event) (Erasure, error) {
+	switch {
+	case len(e.Commitment) == 0:
+		return Unerasable, nil
+	case !c.write:
+		return 0, errReadOnly
+	}
+	if err := c.Tx.EraseEvent(c.ctx, e); err != nil {
+		return 0, err
+	}
+	if chain.Erasable(e) {
+		return ErasedNow, nil
+	}
+	return ErasedAgain, nil
+}
+
 // RightsOf returns the rights of role in the call's account, as
 // authz.Resolve does.
 func (c *Change) RightsOf(role rbac.Role) (authz.Rights, error) {
@@ -353,7 +403,32 @@ func (c *Change) RightsOf(role rbac.Role) (authz.Rights, error) {
 // after followers were told of it (whether or not that succeeded), with a
 // context that is not cancelled. Its error is returned by Update.
 func (c *Change) After(fn func(ctx context.Context) error) {
+	if c.root != nil {
+		c.root.After(fn)
+		return
+	}
 	c.after = append(c.after, fn)
+}
+
+// Lock locks another account in the call's transaction (in a read-only
+// call, reads it) and returns a Change acting on it, with the actor's
+// membership there (zero if they are not a member) and their rights, read
+// as for the call's own account. Events it records go to that account's
+// log; the functions it registers with After run with the call's. A call
+// that locks several accounts should lock them in order of their IDs: two
+// calls that lock the same accounts in opposite orders can deadlock, which
+// PostgreSQL breaks by failing one with store.ErrConflict. It returns
+// store.ErrNotFound if there is no such account and the store's errors.
+func (c *Change) Lock(accountID string) (*Change, error) {
+	root := c
+	if c.root != nil {
+		root = c.root
+	}
+	in := &Change{Tx: c.Tx, ctx: c.ctx, door: c.door, actor: c.actor, write: c.write, root: root}
+	if err := c.door.enter(in, Call{Actor: c.actor, Need: Anyone}, accountID); err != nil {
+		return nil, err
+	}
+	return in, nil
 }
 
 // MayGrant returns nil if the actor may give role to someone in the call's

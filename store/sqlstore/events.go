@@ -121,6 +121,25 @@ func (t *tx) ScanEvents(ctx context.Context, f store.EventFilter, fn func(store.
 	return nil
 }
 
+// EraseEvent implements store.Tx.
+func (t *tx) EraseEvent(ctx context.Context, e store.Event) error {
+	db, err := t.use(ctx, true)
+	if err != nil {
+		return fmt.Errorf("erase event %d: %w", e.ID, err)
+	}
+	res, err := t.s.exec(ctx, db, `UPDATE roster_events SET before_value = ?, after_value = ?, reason = ?, ip = ?, user_agent = ?, salt = NULL
+		WHERE id = ?`, e.Before, e.After, e.Reason, e.IP, e.UserAgent, e.ID)
+	if err != nil {
+		return t.s.fail(ctx, err, "erase event %d", e.ID)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.s.fail(ctx, err, "erase event %d", e.ID)
+	} else if n == 0 {
+		return fmt.Errorf("erase event %d: %w", e.ID, store.ErrNotFound)
+	}
+	return nil
+}
+
 // DeleteEvents implements store.Tx.
 func (t *tx) DeleteEvents(ctx context.Context, accountID string, throughID int64) (int64, error) {
 	db, err := t.use(ctx, true)

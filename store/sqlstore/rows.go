@@ -182,6 +182,8 @@ type eventRow struct {
 	RequestID    string       `gorm:"column:request_id"`
 	PrevHash     []byte       `gorm:"column:prev_hash"`
 	Hash         []byte       `gorm:"column:hash"`
+	Salt         []byte       `gorm:"column:salt"`
+	Commitment   []byte       `gorm:"column:commitment"`
 }
 
 func (eventRow) TableName() string { return "roster_events" }
@@ -204,19 +206,22 @@ func (r eventRow) event() store.Event {
 		RequestID:    r.RequestID,
 		PrevHash:     fromBlob(r.PrevHash),
 		Hash:         fromBlob(r.Hash),
+		Salt:         fromBlob(r.Salt),
+		Commitment:   fromBlob(r.Commitment),
 	}
 }
 
 // eventColumns lists the columns of roster_events in the order scan reads
 // them.
 const eventColumns = `id, account_id, occurred_at, actor, action, resource_type, resource_id,
-	result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash`
+	result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment`
 
 // scanEvent reads one row selected with eventColumns.
 func scanEvent(rows *sql.Rows) (store.Event, error) {
 	var r eventRow
 	err := rows.Scan(&r.ID, &r.AccountID, &r.Time, &r.Actor, &r.Action, &r.ResourceType, &r.ResourceID,
-		&r.Result, &r.Reason, &r.Before, &r.After, &r.IP, &r.UserAgent, &r.RequestID, &r.PrevHash, &r.Hash)
+		&r.Result, &r.Reason, &r.Before, &r.After, &r.IP, &r.UserAgent, &r.RequestID, &r.PrevHash, &r.Hash,
+		&r.Salt, &r.Commitment)
 	return r.event(), err
 }
 

@@ -134,6 +134,40 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 	return nil
 }
 
+// DeleteUser implements store.Tx. The membership check and the deletions
+// are one statement each, so no constraint error is ever raised (one would
+// abort a PostgreSQL transaction); the member rows' reference to the user
+// keeps a membership committed meanwhile from outliving it.
+func (t *tx) DeleteUser(ctx context.Context, id string) error {
+	db, err := t.use(ctx, true)
+	if err == nil {
+		err = required("user ID", id)
+	}
+	if err != nil {
+		return fmt.Errorf("delete user %s: %w", id, err)
+	}
+	member, err := exists(db, "SELECT 1 FROM roster_members WHERE user_id = ?", id)
+	if err != nil {
+		return t.s.fail(ctx, err, "delete user %s", id)
+	}
+	if member {
+		return fmt.Errorf("delete user %s: %w: still a member of an account", id, store.ErrPrecondition)
+	}
+	if _, err := t.s.exec(ctx, db, "DELETE FROM roster_invite_uses WHERE user_id = ?", id); err != nil {
+		return t.s.fail(ctx, err, "delete user %s: invite uses", id)
+	}
+	res, err := t.s.exec(ctx, db, "DELETE FROM roster_users WHERE id = ?", id)
+	if err != nil {
+		return t.s.fail(ctx, err, "delete user %s", id)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return t.s.fail(ctx, err, "delete user %s", id)
+	} else if n == 0 {
+		return fmt.Errorf("delete user %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
 // SetActiveAccount implements store.Tx with one conditional UPDATE. On
 // PostgreSQL at READ COMMITTED, an UPDATE that finds the row locked by a
 // concurrent writer waits for it to end and then evaluates its WHERE again on
@@ -769,13 +803,13 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	e.Time = normTime(e.Time)
 	var id int64
 	err = t.s.queryRow(ctx, db, `INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
-			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		RETURNING id`,
 		e.AccountID, e.Time, e.Actor, string(e.Action), e.ResourceType, e.ResourceID,
 		string(e.Result), e.Reason, e.Before, e.After, e.IP, e.UserAgent, e.RequestID,
-		blob(e.PrevHash), blob(e.Hash),
+		blob(e.PrevHash), blob(e.Hash), blob(e.Salt), blob(e.Commitment),
 		e.AccountID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Event{}, fmt.Errorf("append event %s to %s: %w: no such account", e.Action, e.AccountID, store.ErrNotFound)

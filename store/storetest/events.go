@@ -90,6 +90,10 @@ func (s suite) events() []test {
 				IP:           "203.0.113.7",
 				UserAgent:    "curl/8.0",
 				RequestID:    "req-42",
+				PrevHash:     []byte("previous hash"),
+				Hash:         []byte("hash"),
+				Salt:         []byte("sixteen byte slt"),
+				Commitment:   []byte("commitment"),
 			}
 			got := appendEvents(t, st, e)[0]
 			if got.ID == 0 {
@@ -99,6 +103,37 @@ func (s suite) events() []test {
 			want.ID = got.ID
 			checkEqual(t, "appended event", want, got)
 			checkEqual(t, "stored events", []store.Event{want}, queryEvents(t, st, store.EventFilter{AccountID: "team1"}))
+		}},
+		{"erase event rewrites the personal fields and deletes the salt, keeping the rest", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			e := store.Event{
+				AccountID: "team1", Time: at(3), Actor: "ada", Action: "invite.created", ResourceType: "invite", ResourceID: "inv1",
+				Result: store.Allowed, Reason: "for bob@example.com", Before: `{"a":"1"}`, After: `{"email":"bob@example.com"}`,
+				IP: "203.0.113.7", UserAgent: "curl/8.0", RequestID: "req-42",
+				PrevHash: []byte("prev"), Hash: []byte("hash"), Salt: []byte("salt"), Commitment: []byte("commitment"),
+			}
+			log := appendEvents(t, st, e, e)
+			erased := log[0]
+			erased.Before, erased.After, erased.Reason, erased.IP, erased.UserAgent = "", `{"email":"[erased]"}`, "for [erased]", "", ""
+			ignored := erased // fields EraseEvent must not change
+			ignored.Actor, ignored.Action, ignored.RequestID, ignored.Hash, ignored.Commitment = "x", "x.y", "x", []byte("x"), []byte("x")
+			c := update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.EraseEvent(ctx, ignored) })
+			if len(c.Changes) != 0 {
+				t.Errorf("EraseEvent recorded changes %+v, want none", c.Changes)
+			}
+			erased.Salt = nil
+			checkEqual(t, "events after EraseEvent", newest(erased, log[1]), queryEvents(t, st, store.EventFilter{}))
+		}},
+		{"erase unknown event returns ErrNotFound, and in View ErrInvalid", func(t *testing.T) {
+			st := s.open(t)
+			seedAccounts(t, st, "team1")
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error { return tx.EraseEvent(ctx, store.Event{ID: 12345}) })
+			checkErr(t, "EraseEvent of an unknown event", err, store.ErrNotFound)
+			ev := appendEvents(t, st, store.Event{AccountID: "team1", Action: "x", Salt: []byte("salt"), IP: "203.0.113.7"})[0]
+			err = st.View(t.Context(), func(tx store.Tx) error { return tx.EraseEvent(t.Context(), store.Event{ID: ev.ID}) })
+			checkErr(t, "EraseEvent in View", err, store.ErrInvalid)
+			checkEqual(t, "event after a refused EraseEvent", []store.Event{ev}, queryEvents(t, st, store.EventFilter{}))
 		}},
 		{"event IDs grow with every append across accounts", func(t *testing.T) {
 			st := s.open(t)

@@ -276,6 +276,66 @@ func (s suite) users() []test {
 				return nil
 			})
 		}},
+		{"delete user removes the user and the records of the invites they used", func(t *testing.T) {
+			st := s.open(t)
+			seedUsers(t, st, "u1", "u2")
+			seedAccounts(t, st, "team1")
+			inv := newInvite("inv1", "team1", at(1))
+			inv.MaxUses = 2
+			update(t, st, func(ctx context.Context, tx store.Tx) error {
+				if err := tx.CreateInvite(ctx, inv); err != nil {
+					return err
+				}
+				for _, u := range []string{"u1", "u2"} {
+					if err := tx.CreateInviteUse(ctx, store.InviteUse{InviteID: "inv1", UserID: u, UsedAt: at(2)}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			c := update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.DeleteUser(ctx, "u1") })
+			if len(c.Changes) != 0 {
+				t.Errorf("DeleteUser recorded changes %+v, want none", c.Changes)
+			}
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.User(ctx, "u1")
+				checkErr(t, "User(u1) after DeleteUser", err, store.ErrNotFound)
+				uses, err := tx.InviteUses(ctx, "inv1")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "uses of inv1", []store.InviteUse{{InviteID: "inv1", UserID: "u2", UsedAt: at(2)}}, uses)
+				return nil
+			})
+			again := newUser("u1")
+			again.Email = "new@example.com"
+			update(t, st, func(ctx context.Context, tx store.Tx) error { return tx.CreateUser(ctx, again) })
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				got, err := tx.User(ctx, "u1")
+				checkEqual(t, "the user created again", again, got)
+				return err
+			})
+		}},
+		{"delete a user who is still a member returns ErrPrecondition and keeps them", func(t *testing.T) {
+			st := s.open(t)
+			seedUsers(t, st, "u1")
+			seedAccounts(t, st, "team1")
+			seedMember(t, st, "team1", "u1", "member", at(1))
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error { return tx.DeleteUser(ctx, "u1") })
+			checkErr(t, "DeleteUser of a member", err, store.ErrPrecondition)
+			view(t, st, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.User(ctx, "u1")
+				return err
+			})
+		}},
+		{"delete unknown user returns ErrNotFound, and in View ErrInvalid", func(t *testing.T) {
+			st := s.open(t)
+			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error { return tx.DeleteUser(ctx, "nobody") })
+			checkErr(t, "DeleteUser(nobody)", err, store.ErrNotFound)
+			seedUsers(t, st, "u1")
+			err = st.View(t.Context(), func(tx store.Tx) error { return tx.DeleteUser(t.Context(), "u1") })
+			checkErr(t, "DeleteUser in View", err, store.ErrInvalid)
+		}},
 		{"update unknown user returns ErrNotFound", func(t *testing.T) {
 			st := s.open(t)
 			err := tryUpdate(t, st, func(ctx context.Context, tx store.Tx) error { return tx.UpdateUser(ctx, newUser("nobody")) })
