@@ -46,6 +46,11 @@
 // too: a committer takes the next revision only after the previous one's
 // commit is visible.
 //
+// Every Update that appends events likewise takes the next event commit
+// number from roster_meta, in the same statement and under the same lock,
+// and stamps its events with it, so the event stream (store.Store.EventsAfter)
+// is in commit order although event IDs, taken from a sequence, are not.
+//
 // # Times
 //
 // Times are stored in UTC truncated to microseconds (PostgreSQL's
@@ -283,7 +288,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 	if err := fn(t); err != nil {
 		return store.Commit{}, err
 	}
-	c, err := t.record(ctx)
+	c, at, err := t.record(ctx)
 	if err != nil {
 		return store.Commit{}, err
 	}
@@ -294,8 +299,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 	if s.ckpt != nil {
 		s.ckpt.committed()
 	}
-	if c.Revision != 0 && s.dialect == SQLite {
-		s.announce(c.Revision)
+	if (c.Revision != 0 || len(t.events) > 0) && s.dialect == SQLite {
+		s.announce(at) // for events alone, a revision announced before
 	}
 	return c, nil
 }

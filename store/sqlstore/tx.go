@@ -28,6 +28,7 @@ type tx struct {
 	write   bool // false in View
 	done    bool // set when fn has returned
 	changes []store.Change
+	events  []int64 // IDs of the events appended, stamped by record
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -818,6 +819,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, t.s.fail(ctx, err, "append event %s to %s", e.Action, e.AccountID)
 	}
 	e.ID = id
+	t.events = append(t.events, id)
 	return e, nil
 }
 
@@ -825,22 +827,29 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 // well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
 const changeBatch = 500
 
-// record ends a write transaction that changed accounts or memberships: it
-// takes the next revision from roster_meta (whose row lock, on PostgreSQL,
-// holds later committers back until this one commits) and stores the
-// changes under it. It returns the Commit, or Commit{} if nothing changed.
-func (t *tx) record(ctx context.Context) (store.Commit, error) {
-	if len(t.changes) == 0 {
-		return store.Commit{}, nil
+// record ends a write transaction that changed accounts, memberships or
+// team roles, or appended events. In one statement it takes the next
+// revision from roster_meta if there are changes, and the next event commit
+// number if there are events; the statement's row lock, on PostgreSQL,
+// holds later committers back until this one commits, so both numbers are
+// gap-free and in commit order. It stores the changes under the revision,
+// stamps the events with the commit number and announces the commit. It
+// returns the Commit, or Commit{} if nothing changed, and the revision the
+// store is at after it, to announce.
+func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
+	if len(t.changes) == 0 && len(t.events) == 0 {
+		return store.Commit{}, 0, nil
 	}
 	db := t.db.WithContext(ctx)
-	var rev int64
-	err := t.s.queryRow(ctx, db, "UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
+	revs, commits := min(len(t.changes), 1), min(len(t.events), 1)
+	var rev, commit int64
+	err := t.s.queryRow(ctx, db, `UPDATE roster_meta SET revision = revision + ?, event_commit = event_commit + ?
+		WHERE id = 1 RETURNING revision, event_commit`, revs, commits).Scan(&rev, &commit)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Commit{}, fmt.Errorf("update: next revision: %w: roster_meta has no row", store.ErrBackend)
+		return store.Commit{}, 0, fmt.Errorf("update: next revision: %w: roster_meta has no row", store.ErrBackend)
 	}
 	if err != nil {
-		return store.Commit{}, t.s.fail(ctx, err, "update: next revision")
+		return store.Commit{}, 0, t.s.fail(ctx, err, "update: next revision")
 	}
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
@@ -855,19 +864,39 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions), c.RequireSecure, string(c.SignIn))
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
-			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
+			return store.Commit{}, 0, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
+		}
+	}
+	for start := 0; start < len(t.events); start += eventBatch {
+		batch := t.events[start:min(start+eventBatch, len(t.events))]
+		q := "UPDATE roster_events SET commit_seq = ? WHERE id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
+		args := make([]any, 0, 1+len(batch))
+		args = append(args, commit)
+		for _, id := range batch {
+			args = append(args, id)
+		}
+		if _, err := t.s.exec(ctx, db, q, args...); err != nil {
+			return store.Commit{}, 0, t.s.fail(ctx, err, "update: stamp events with commit %d", commit)
 		}
 	}
 	if t.s.dialect == Postgres {
-		// Delivered to every listener when, and only if, the transaction commits.
+		// Delivered to every listener when, and only if, the transaction
+		// commits. A commit that only appended events announces the
+		// current revision (see store.Watcher).
 		if _, err := t.s.exec(ctx, db, "SELECT pg_notify(?, ?)", t.s.channel, strconv.FormatInt(rev, 10)); err != nil {
-			return store.Commit{}, t.s.fail(ctx, err, "update: notify revision %d", rev)
+			return store.Commit{}, 0, t.s.fail(ctx, err, "update: notify revision %d", rev)
 		}
+	}
+	if len(t.changes) == 0 {
+		return store.Commit{}, store.Revision(rev), nil
 	}
 	changes := make([]store.Change, len(t.changes))
 	for i, c := range t.changes {
 		c.Revision = store.Revision(rev)
 		changes[i] = c
 	}
-	return store.Commit{Revision: store.Revision(rev), Changes: changes}, nil
+	return store.Commit{Revision: store.Revision(rev), Changes: changes}, store.Revision(rev), nil
 }
+
+// eventBatch is how many events one UPDATE stamps with their commit number.
+const eventBatch = 500
