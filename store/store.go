@@ -89,12 +89,15 @@ type Store interface {
 	// EventPosition), at most limit of them (limit <= 0 means
 	// DefaultPageSize).
 	//
-	// A Store guarantees that the stream never changes behind a reader:
+	// A Store guarantees that the stream never grows behind a reader:
 	// once EventsAfter has returned an event at position p, no event
-	// committed later is returned at a position at or before p. So a reader
-	// that keeps the position of the last event it handled and asks for the
-	// events after it misses none, whatever the order in which concurrent
-	// transactions took their event IDs. Events deleted by DeleteEvents
+	// committed later, or committed earlier but not yet returned, is
+	// returned at a position at or before p. So a reader that keeps the
+	// position of the last event it handled and asks for the events after
+	// it misses none, whatever the order in which concurrent transactions
+	// took their event IDs. A Store may hold back an event committed
+	// meanwhile until no earlier-started transaction can still commit one
+	// before it. Events deleted by DeleteEvents
 	// leave the stream; erased ones stay, with their fields erased.
 	//
 	// When the Store is also a Watcher, it announces every commit that

@@ -6,17 +6,17 @@ import (
 )
 
 // EventPosition is the place of a committed event in the Store's event
-// stream, which holds the events of every account in commit order.
-// Positions are ordered by Commit, then by ID (see Compare); the zero
-// EventPosition comes before every event.
+// stream, which holds the events of every account. Positions are ordered
+// by Commit, then by ID (see Compare); the zero EventPosition comes before
+// every event.
 //
-// Commit orders the transactions that appended events: a transaction
-// that appends events gets a Commit greater than that of every
-// transaction that committed before it, so a transaction with a smaller
-// event ID that commits later still comes later in the stream. Events
-// appended by one transaction share its Commit and follow one another by
-// ID. A Store whose writers commit one at a time, in ID order, may use
-// each event's ID as its Commit.
+// Commit is a number the Store gives the transaction that appended the
+// event, so that the stream never grows behind a reader (see
+// Store.EventsAfter) although a transaction that took a smaller event ID
+// may commit after one that took a larger. A Store whose writers commit
+// one at a time, in the order they take event IDs, may leave it 0 or use
+// the event's ID; sqlstore on PostgreSQL uses the transaction's ID and
+// reads only the events of transactions that have all ended.
 type EventPosition struct {
 	Commit uint64
 	ID     int64

@@ -268,13 +268,14 @@ func (s *Store) explain(ctx context.Context, op, q string, args []any) (string, 
 }
 
 // EventsAfter returns the committed events after the position after, in
-// stream order, as documented by store.Store: ordered by the commit number
-// each event-appending transaction takes under roster_meta's row lock
-// (see record), then by ID. It reads in one statement, served by the index
-// on (commit_seq, id). It returns store.ErrInvalid for a negative event ID
-// or a limit above store.MaxPageSize, store.ErrClosed after Close, the
-// context's error (wrapped) if ctx ends first, and store.ErrBackend on
-// database failure. It is safe for concurrent use.
+// stream order, as documented by store.Store and the package's "The event
+// stream": by commit_seq, then by ID, and on PostgreSQL only those of
+// transactions older than every one still running. It reads in one
+// statement, served by the index on (commit_seq, id). It returns
+// store.ErrInvalid for a negative event ID or a limit above
+// store.MaxPageSize, store.ErrClosed after Close, the context's error
+// (wrapped) if ctx ends first, and store.ErrBackend on database failure.
+// It is safe for concurrent use.
 func (s *Store) EventsAfter(ctx context.Context, after store.EventPosition, limit int) (_ []store.StreamEvent, err error) {
 	limit, err = store.CheckEventsAfter(after, limit)
 	if err != nil {
@@ -286,8 +287,8 @@ func (s *Store) EventsAfter(ctx context.Context, after store.EventPosition, limi
 	if after.Commit >= 1<<63 { // beyond any stored commit number (a BIGINT)
 		return nil, nil
 	}
-	rows, err := s.r.WithContext(ctx).Raw("SELECT "+eventColumns+", commit_seq FROM roster_events WHERE (commit_seq, id) > (?, ?) ORDER BY commit_seq, id LIMIT ?",
-		int64(after.Commit), after.ID, limit).Rows()
+	rows, err := s.r.WithContext(ctx).Raw("SELECT "+eventColumns+", commit_seq FROM roster_events WHERE (commit_seq, id) > (?, ?)"+
+		settled[s.dialect]+" ORDER BY commit_seq, id LIMIT ?", int64(after.Commit), after.ID, limit).Rows()
 	if err != nil {
 		return nil, s.fail(ctx, err, "events after %d.%d", after.Commit, after.ID)
 	}
@@ -309,4 +310,13 @@ func (s *Store) EventsAfter(ctx context.Context, after store.EventPosition, limi
 		return nil, s.fail(ctx, err, "events after %d.%d: read rows", after.Commit, after.ID)
 	}
 	return out, nil
+}
+
+// settled is, per dialect, the condition EventsAfter adds so that it reads
+// only events no later commit can come before: on PostgreSQL, those of
+// transactions older than the oldest one still running, which have all
+// ended (see commitSeq).
+var settled = map[Dialect]string{
+	SQLite:   "",
+	Postgres: " AND commit_seq < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
 }

@@ -542,7 +542,6 @@ func unnumber(t *testing.T, w *gorm.DB) {
 	for _, stmt := range []string{
 		"DROP INDEX roster_events_stream",
 		"ALTER TABLE roster_events DROP COLUMN commit_seq",
-		"ALTER TABLE roster_meta DROP COLUMN event_commit",
 		"ALTER TABLE roster_events DROP COLUMN salt",
 		"ALTER TABLE roster_events DROP COLUMN commitment",
 		"ALTER TABLE roster_accounts DROP COLUMN require_secure",

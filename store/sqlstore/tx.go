@@ -28,7 +28,9 @@ type tx struct {
 	write   bool // false in View
 	done    bool // set when fn has returned
 	changes []store.Change
-	events  []int64 // IDs of the events appended, stamped by record
+	// appended says the transaction appended events, so that its
+	// commit is announced even if it records no change.
+	appended bool
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -804,8 +806,8 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	e.Time = normTime(e.Time)
 	var id int64
 	err = t.s.queryRow(ctx, db, `INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
-			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment, commit_seq)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+commitSeq[t.s.dialect]+`
 		WHERE EXISTS (`+accountExists+`)
 		RETURNING id`,
 		e.AccountID, e.Time, e.Actor, string(e.Action), e.ResourceType, e.ResourceID,
@@ -819,7 +821,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, t.s.fail(ctx, err, "append event %s to %s", e.Action, e.AccountID)
 	}
 	e.ID = id
-	t.events = append(t.events, id)
+	t.appended = true
 	return e, nil
 }
 
@@ -827,29 +829,39 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 // well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
 const changeBatch = 500
 
+// commitSeq is, per dialect, the SQL expression of the commit number
+// AppendEvent stamps an event with (see EventsAfter): on PostgreSQL the
+// appending transaction's ID; on SQLite, whose writers commit one at a
+// time in the order they take event IDs, 0, so that the ID orders the
+// stream.
+var commitSeq = map[Dialect]string{
+	SQLite:   "0",
+	Postgres: "pg_current_xact_id()::text::bigint",
+}
+
 // record ends a write transaction that changed accounts, memberships or
-// team roles, or appended events. In one statement it takes the next
-// revision from roster_meta if there are changes, and the next event commit
-// number if there are events; the statement's row lock, on PostgreSQL,
-// holds later committers back until this one commits, so both numbers are
-// gap-free and in commit order. It stores the changes under the revision,
-// stamps the events with the commit number and announces the commit. It
-// returns the Commit, or Commit{} if nothing changed, and the revision the
-// store is at after it, to announce.
+// team roles: it takes the next revision from roster_meta (whose row lock,
+// on PostgreSQL, holds later committers back until this one commits) and
+// stores the changes under it. A transaction that only appended events
+// takes no revision but reads the current one, to announce. record
+// returns the Commit, or Commit{} if nothing changed, and the revision to
+// announce once the transaction commits (0 with nothing to announce).
 func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
-	if len(t.changes) == 0 && len(t.events) == 0 {
+	if len(t.changes) == 0 && !t.appended {
 		return store.Commit{}, 0, nil
 	}
 	db := t.db.WithContext(ctx)
-	revs, commits := min(len(t.changes), 1), min(len(t.events), 1)
-	var rev, commit int64
-	err := t.s.queryRow(ctx, db, `UPDATE roster_meta SET revision = revision + ?, event_commit = event_commit + ?
-		WHERE id = 1 RETURNING revision, event_commit`, revs, commits).Scan(&rev, &commit)
+	q := "UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision"
+	if len(t.changes) == 0 {
+		q = "SELECT revision FROM roster_meta WHERE id = 1"
+	}
+	var rev int64
+	err := t.s.queryRow(ctx, db, q).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Commit{}, 0, fmt.Errorf("update: next revision: %w: roster_meta has no row", store.ErrBackend)
+		return store.Commit{}, 0, fmt.Errorf("update: revision: %w: roster_meta has no row", store.ErrBackend)
 	}
 	if err != nil {
-		return store.Commit{}, 0, t.s.fail(ctx, err, "update: next revision")
+		return store.Commit{}, 0, t.s.fail(ctx, err, "update: revision")
 	}
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
@@ -865,18 +877,6 @@ func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
 			return store.Commit{}, 0, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
-		}
-	}
-	for start := 0; start < len(t.events); start += eventBatch {
-		batch := t.events[start:min(start+eventBatch, len(t.events))]
-		q := "UPDATE roster_events SET commit_seq = ? WHERE id IN (?" + strings.Repeat(", ?", len(batch)-1) + ")"
-		args := make([]any, 0, 1+len(batch))
-		args = append(args, commit)
-		for _, id := range batch {
-			args = append(args, id)
-		}
-		if _, err := t.s.exec(ctx, db, q, args...); err != nil {
-			return store.Commit{}, 0, t.s.fail(ctx, err, "update: stamp events with commit %d", commit)
 		}
 	}
 	if t.s.dialect == Postgres {
@@ -897,6 +897,3 @@ func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
 	}
 	return store.Commit{Revision: store.Revision(rev), Changes: changes}, store.Revision(rev), nil
 }
-
-// eventBatch is how many events one UPDATE stamps with their commit number.
-const eventBatch = 500

@@ -57,7 +57,7 @@ func streamIDs(events []store.StreamEvent) []int64 {
 
 func (s suite) stream() []test {
 	return []test{
-		{"events of every account come in commit order, whole", func(t *testing.T) {
+		{"events of every account come whole, in the order their transactions committed", func(t *testing.T) {
 			st := s.open(t)
 			seedAccounts(t, st, "team1", "team2")
 			before := streamAll(t, st, store.EventPosition{}, 0) // the seeding appended none
