@@ -381,6 +381,18 @@ func (s *syncedStore) Committed(ctx context.Context, c store.Commit) error {
 	return nil
 }
 
+// Watch passes the Store's announcements through (see store.Watcher), so
+// that a service's reader of the event stream (audit.Service.Follow) wakes
+// on them. It returns an error wrapping store.ErrInvalid if the Store is
+// not a store.Watcher.
+func (s *syncedStore) Watch(ctx context.Context, fn func(store.Revision)) error {
+	w, ok := s.Store.(store.Watcher)
+	if !ok {
+		return fmt.Errorf("watch: %w: the store does not announce its commits", store.ErrInvalid)
+	}
+	return w.Watch(ctx, fn)
+}
+
 // Observer returns the Observer the services' writes report to (see
 // txn.Observed).
 func (s *syncedStore) Observer() *txn.Observer { return s.obs.writes }

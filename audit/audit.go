@@ -5,7 +5,9 @@
 // rbac.AuditRead query it with filters (Query), stream it as NDJSON or CSV
 // (Export), check it for tampering (Verify, Head) and ask who was a member
 // at a given time (MembersAt, MemberAt); members with the policy's top role
-// prune old events (Prune).
+// prune old events (Prune). The host, not its members, follows the events
+// of every account as they commit (Follow), to send webhooks or keep other
+// systems in step.
 //
 // # What an event holds
 //
@@ -154,6 +156,7 @@ type Filter struct {
 type Service struct {
 	door   *txn.Door
 	policy *rbac.Policy
+	store  store.Store // read directly by Follow only
 }
 
 // Option configures New.
@@ -173,7 +176,7 @@ func New(s store.Store, p *rbac.Policy, opts ...Option) *Service {
 	for _, o := range opts {
 		o(&c)
 	}
-	return &Service{door: txn.New(s, p, c.now), policy: p}
+	return &Service{door: txn.New(s, p, c.now), policy: p, store: s}
 }
 
 // Query returns one page of the account's events matching f, newest first

@@ -2,12 +2,9 @@ package audit_test
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 
 	"github.com/teamroster/roster"
-	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
@@ -24,45 +21,7 @@ func TestConcurrentWritersKeepTheChain(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		const each = 15
-		var wg sync.WaitGroup
-		errs := make(chan error, 16)
-		writer := func(svc *audit.Service, actor, account string) {
-			wg.Go(func() {
-				for i := range each {
-					if _, err := svc.Record(ctx, actor, account, audit.Entry{Action: "pod.created", ResourceID: fmt.Sprint(actor, i)}); err != nil {
-						errs <- err
-						return
-					}
-				}
-			})
-		}
-		writer(e.r.Audit, "bob", acct.ID)
-		writer(r2.Audit, "carol", acct.ID)
-		writer(e.r.Audit, "zed", other.ID)
-		writer(r2.Audit, "bob", other.ID)
-		wg.Go(func() {
-			for i := range each {
-				role := []rbac.Role{rbac.RunpodBasic, rbac.RunpodBilling}[i%2]
-				if _, err := r2.Teams.ChangeRole(ctx, "alice", acct.ID, "carol", role); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-		wg.Go(func() {
-			for range each {
-				if _, _, err := e.r.Audit.Query(ctx, "alice", acct.ID, audit.Filter{Limit: 5}); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-		wg.Wait()
-		close(errs)
-		for err := range errs {
-			t.Fatal(err)
-		}
+		writeAtOnce(t, e.r, r2, acct.ID, other.ID, 15)
 		for _, c := range []struct{ actor, account string }{{"alice", acct.ID}, {"zed", other.ID}} {
 			rep, err := e.r.Audit.Verify(ctx, c.actor, c.account)
 			if err != nil {

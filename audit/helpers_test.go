@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -171,4 +173,52 @@ func tamper(t testing.TB, err error) *audit.TamperError {
 		t.Fatalf("Verify = %v, want a *TamperError wrapping ErrTampered", err)
 	}
 	return te
+}
+
+// writeAtOnce writes from several goroutines at once, each times over:
+// host events recorded by bob and carol in acct and by zed and bob in
+// other, through a and b in turn; carol's role in acct changed between
+// basic and billing through b; and acct's log queried by alice through a.
+// It fails t on any error.
+func writeAtOnce(t testing.TB, a, b *roster.Roster, acct, other string, each int) {
+	t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	writer := func(svc *audit.Service, actor, account string) {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := svc.Record(ctx, actor, account, audit.Entry{Action: "pod.created", ResourceID: fmt.Sprint(actor, i)}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	writer(a.Audit, "bob", acct)
+	writer(b.Audit, "carol", acct)
+	writer(a.Audit, "zed", other)
+	writer(b.Audit, "bob", other)
+	wg.Go(func() {
+		for i := range each {
+			role := []rbac.Role{rbac.RunpodBasic, rbac.RunpodBilling}[i%2]
+			if _, err := b.Teams.ChangeRole(ctx, "alice", acct, "carol", role); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Go(func() {
+		for range each {
+			if _, _, err := a.Audit.Query(ctx, "alice", acct, audit.Filter{Limit: 5}); err != nil {
+				errs <- err
+				return
+			}
+		}
+	})
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
 }

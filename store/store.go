@@ -84,6 +84,30 @@ type Store interface {
 	// on database failure.
 	Changes(ctx context.Context, after Revision, limit int) ([]Change, error)
 
+	// EventsAfter returns the committed events of every account that come
+	// after the position after in the event stream, in stream order (see
+	// EventPosition), at most limit of them (limit <= 0 means
+	// DefaultPageSize).
+	//
+	// A Store guarantees that the stream never grows behind a reader:
+	// once EventsAfter has returned an event at position p, no event
+	// committed later, or committed earlier but not yet returned, is
+	// returned at a position at or before p. So a reader that keeps the
+	// position of the last event it handled and asks for the events after
+	// it misses none, whatever the order in which concurrent transactions
+	// took their event IDs. A Store may hold back an event committed
+	// meanwhile until no earlier-started transaction can still commit one
+	// before it. Events deleted by DeleteEvents
+	// leave the stream; erased ones stay, with their fields erased.
+	//
+	// When the Store is also a Watcher, it announces every commit that
+	// appended events, so that a reader of the stream can wait for the
+	// announcement instead of polling. EventsAfter returns ErrInvalid if
+	// after.ID is negative or limit is above MaxPageSize (see
+	// CheckEventsAfter), ErrClosed after Close and ErrBackend on database
+	// failure.
+	EventsAfter(ctx context.Context, after EventPosition, limit int) ([]StreamEvent, error)
+
 	// Close releases the Store's resources. Calls after Close return
 	// ErrClosed. Close is idempotent.
 	Close() error

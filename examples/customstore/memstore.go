@@ -152,6 +152,36 @@ func (s *MemStore) Changes(ctx context.Context, after store.Revision, limit int)
 	return out, nil
 }
 
+// EventsAfter implements store.Store. Writers run one at a time and take
+// event IDs in the order they commit, so the stream is the events in ID
+// order, and each event's ID serves as its commit number.
+func (s *MemStore) EventsAfter(ctx context.Context, after store.EventPosition, limit int) ([]store.StreamEvent, error) {
+	limit, err := store.CheckEventsAfter(after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("memstore: events after: %w", err)
+	}
+	if s.closed.Load() {
+		return nil, fmt.Errorf("memstore: events after: %w", store.ErrClosed)
+	}
+	events := s.cur.Load().events
+	i, found := slices.BinarySearchFunc(events, after, func(e store.Event, p store.EventPosition) int {
+		return position(e).Compare(p)
+	})
+	if found {
+		i++
+	}
+	var out []store.StreamEvent
+	for _, e := range events[i:min(i+limit, len(events))] {
+		out = append(out, store.StreamEvent{Position: position(e), Event: copyEvent(e)})
+	}
+	return out, nil
+}
+
+// position returns e's position in the event stream.
+func position(e store.Event) store.EventPosition {
+	return store.EventPosition{Commit: uint64(e.ID), ID: e.ID}
+}
+
 // Close implements store.Store.
 func (s *MemStore) Close() error {
 	s.closed.Store(true)

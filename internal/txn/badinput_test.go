@@ -33,7 +33,10 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 	now := time.Now()
 	return []rostertest.Receiver{
 		{Name: "audit", Value: r.Audit, Calls: map[string][]any{
-			"Export":    {"adm", w.team, audit.Filter{}, audit.NDJSON, io.Discard},
+			"Export": {"adm", w.team, audit.Filter{}, audit.NDJSON, io.Discard},
+			// The cursor "" (the start) is valid; every hostile value in
+			// its place is refused before fn is called.
+			"Follow":    {"", func(context.Context, store.Event, string) error { return errors.New("fn called") }},
 			"Head":      {"adm", w.team},
 			"MemberAt":  {"adm", w.team, "bas", now},
 			"MembersAt": {"adm", w.team, now},

@@ -266,3 +266,57 @@ func (s *Store) explain(ctx context.Context, op, q string, args []any) (string, 
 	}
 	return strings.Join(lines, "\n"), nil
 }
+
+// EventsAfter returns the committed events after the position after, in
+// stream order, as documented by store.Store and the package's "The event
+// stream": by commit_seq, then by ID, and on PostgreSQL only those of
+// transactions older than every one still running. It reads in one
+// statement, served by the index on (commit_seq, id). It returns
+// store.ErrInvalid for a negative event ID or a limit above
+// store.MaxPageSize, store.ErrClosed after Close, the context's error
+// (wrapped) if ctx ends first, and store.ErrBackend on database failure.
+// It is safe for concurrent use.
+func (s *Store) EventsAfter(ctx context.Context, after store.EventPosition, limit int) (_ []store.StreamEvent, err error) {
+	limit, err = store.CheckEventsAfter(after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events after %d.%d: %w", after.Commit, after.ID, err)
+	}
+	if s.closed.Load() {
+		return nil, errClosed("events after")
+	}
+	if after.Commit >= 1<<63 { // beyond any stored commit number (a BIGINT)
+		return nil, nil
+	}
+	rows, err := s.r.WithContext(ctx).Raw("SELECT "+eventColumns+", commit_seq FROM roster_events WHERE (commit_seq, id) > (?, ?)"+
+		settled[s.dialect]+" ORDER BY commit_seq, id LIMIT ?", int64(after.Commit), after.ID, limit).Rows()
+	if err != nil {
+		return nil, s.fail(ctx, err, "events after %d.%d", after.Commit, after.ID)
+	}
+	defer func() {
+		if cerr := rows.Close(); cerr != nil && err == nil {
+			err = s.fail(ctx, cerr, "events after %d.%d: close rows", after.Commit, after.ID)
+		}
+	}()
+	var out []store.StreamEvent
+	for rows.Next() {
+		var commit int64
+		e, err := scanEvent(rows, &commit)
+		if err != nil {
+			return nil, s.fail(ctx, err, "events after %d.%d: read row", after.Commit, after.ID)
+		}
+		out = append(out, store.StreamEvent{Position: store.EventPosition{Commit: uint64(commit), ID: e.ID}, Event: e})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.fail(ctx, err, "events after %d.%d: read rows", after.Commit, after.ID)
+	}
+	return out, nil
+}
+
+// settled is, per dialect, the condition EventsAfter adds so that it reads
+// only events no later commit can come before: on PostgreSQL, those of
+// transactions older than the oldest one still running, which have all
+// ended (see commitSeq).
+var settled = map[Dialect]string{
+	SQLite:   "",
+	Postgres: " AND commit_seq < pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+}

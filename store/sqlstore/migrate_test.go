@@ -553,3 +553,64 @@ func TestLegacyDatabaseIsAdopted(t *testing.T) {
 		})
 	}
 }
+
+// TestEventsFromBeforeTheStreamComeFirst migrates a database at version 3,
+// whose events have no commit number, to the event stream: its events
+// enter the stream first, in ID order, and later ones follow them.
+func TestEventsFromBeforeTheStreamComeFirst(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			dsn := b.DSN(t)
+			db := b.SQL(t, dsn)
+			ms, err := sqlstore.MigrationSQL(sqlstore.Dialect(b.Name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			exec := func(q string, args ...any) {
+				t.Helper()
+				if _, err := db.Exec(b.Rebind(q), args...); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			for _, m := range ms {
+				if m.Version <= 3 {
+					exec(m.SQL)
+				}
+			}
+			exec("INSERT INTO roster_accounts (id, kind, name, owner) VALUES ('team1', 'team', 'Team', 'u0')")
+			for _, action := range []string{"old.one", "old.two"} {
+				exec(`INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
+					result, reason, before_value, after_value, ip, user_agent, request_id)
+					VALUES ('team1', CURRENT_TIMESTAMP, 'u0', ?, '', '', 'allowed', '', '', '', '', '', '')`, action)
+			}
+			s, err := b.Open(dsn)
+			if err != nil {
+				t.Fatalf("open: %v", err)
+			}
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Error(err)
+				}
+			})
+			update(t, s, func(ctx context.Context, tx store.Tx) error {
+				_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team1", Action: "new.one"})
+				return err
+			})
+			got, err := s.EventsAfter(t.Context(), store.EventPosition{}, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var seen []string
+			for _, se := range got {
+				seen = append(seen, string(se.Event.Action))
+				if se.Event.Action != "new.one" && se.Position.Commit != 0 {
+					t.Errorf("event %s from before the stream has commit number %d, want 0", se.Event.Action, se.Position.Commit)
+				}
+			}
+			if want := []string{"old.one", "old.two", "new.one"}; !slices.Equal(seen, want) {
+				t.Errorf("stream after migrating = %v, want %v", seen, want)
+			}
+		})
+	}
+}

@@ -216,12 +216,13 @@ func (r eventRow) event() store.Event {
 const eventColumns = `id, account_id, occurred_at, actor, action, resource_type, resource_id,
 	result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment`
 
-// scanEvent reads one row selected with eventColumns.
-func scanEvent(rows *sql.Rows) (store.Event, error) {
+// scanEvent reads one row selected with eventColumns, followed by the
+// columns scanned into more, if any.
+func scanEvent(rows *sql.Rows, more ...any) (store.Event, error) {
 	var r eventRow
-	err := rows.Scan(&r.ID, &r.AccountID, &r.Time, &r.Actor, &r.Action, &r.ResourceType, &r.ResourceID,
+	err := rows.Scan(append([]any{&r.ID, &r.AccountID, &r.Time, &r.Actor, &r.Action, &r.ResourceType, &r.ResourceID,
 		&r.Result, &r.Reason, &r.Before, &r.After, &r.IP, &r.UserAgent, &r.RequestID, &r.PrevHash, &r.Hash,
-		&r.Salt, &r.Commitment)
+		&r.Salt, &r.Commitment}, more...)...)
 	return r.event(), err
 }
 

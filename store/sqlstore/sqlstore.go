@@ -46,6 +46,18 @@
 // too: a committer takes the next revision only after the previous one's
 // commit is visible.
 //
+// # The event stream
+//
+// EventsAfter reads the events in the order of (commit_seq, id). On SQLite
+// commit_seq is 0: writers commit one at a time, in the order they take
+// event IDs. On PostgreSQL a transaction with a smaller event ID can commit
+// after one with a larger, so commit_seq is the ID of the transaction that
+// appended the event, and EventsAfter reads only the events of transactions
+// older than every transaction still running (the xmin of its snapshot):
+// every later commit then comes after what it read. The stream takes no
+// lock that writers wait for; an open transaction holds back the events
+// committed after it began until it ends.
+//
 // # Times
 //
 // Times are stored in UTC truncated to microseconds (PostgreSQL's
@@ -283,7 +295,7 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 	if err := fn(t); err != nil {
 		return store.Commit{}, err
 	}
-	c, err := t.record(ctx)
+	c, at, err := t.record(ctx)
 	if err != nil {
 		return store.Commit{}, err
 	}
@@ -294,8 +306,8 @@ func (s *Store) Update(ctx context.Context, fn func(tx store.Tx) error) (store.C
 	if s.ckpt != nil {
 		s.ckpt.committed()
 	}
-	if c.Revision != 0 && s.dialect == SQLite {
-		s.announce(c.Revision)
+	if (c.Revision != 0 || t.appended) && s.dialect == SQLite {
+		s.announce(at) // for events alone, a revision announced before
 	}
 	return c, nil
 }

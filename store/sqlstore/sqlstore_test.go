@@ -540,6 +540,8 @@ func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
 func unnumber(t *testing.T, w *gorm.DB) {
 	t.Helper()
 	for _, stmt := range []string{
+		"DROP INDEX roster_events_stream",
+		"ALTER TABLE roster_events DROP COLUMN commit_seq",
 		"ALTER TABLE roster_events DROP COLUMN salt",
 		"ALTER TABLE roster_events DROP COLUMN commitment",
 		"ALTER TABLE roster_accounts DROP COLUMN require_secure",

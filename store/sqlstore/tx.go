@@ -28,6 +28,9 @@ type tx struct {
 	write   bool // false in View
 	done    bool // set when fn has returned
 	changes []store.Change
+	// appended says the transaction appended events, so that its
+	// commit is announced even if it records no change.
+	appended bool
 }
 
 var _ store.Tx = (*tx)(nil)
@@ -803,8 +806,8 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	e.Time = normTime(e.Time)
 	var id int64
 	err = t.s.queryRow(ctx, db, `INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
-			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+			result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash, salt, commitment, commit_seq)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+commitSeq[t.s.dialect]+`
 		WHERE EXISTS (`+accountExists+`)
 		RETURNING id`,
 		e.AccountID, e.Time, e.Actor, string(e.Action), e.ResourceType, e.ResourceID,
@@ -818,6 +821,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, t.s.fail(ctx, err, "append event %s to %s", e.Action, e.AccountID)
 	}
 	e.ID = id
+	t.appended = true
 	return e, nil
 }
 
@@ -825,22 +829,39 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 // well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
 const changeBatch = 500
 
-// record ends a write transaction that changed accounts or memberships: it
-// takes the next revision from roster_meta (whose row lock, on PostgreSQL,
-// holds later committers back until this one commits) and stores the
-// changes under it. It returns the Commit, or Commit{} if nothing changed.
-func (t *tx) record(ctx context.Context) (store.Commit, error) {
-	if len(t.changes) == 0 {
-		return store.Commit{}, nil
+// commitSeq is, per dialect, the SQL expression of the commit number
+// AppendEvent stamps an event with (see EventsAfter): on PostgreSQL the
+// appending transaction's ID; on SQLite, whose writers commit one at a
+// time in the order they take event IDs, 0, so that the ID orders the
+// stream.
+var commitSeq = map[Dialect]string{
+	SQLite:   "0",
+	Postgres: "pg_current_xact_id()::text::bigint",
+}
+
+// record ends a write transaction that changed accounts, memberships or
+// team roles: it takes the next revision from roster_meta (whose row lock,
+// on PostgreSQL, holds later committers back until this one commits) and
+// stores the changes under it. A transaction that only appended events
+// takes no revision but reads the current one, to announce. record
+// returns the Commit, or Commit{} if nothing changed, and the revision to
+// announce once the transaction commits (0 with nothing to announce).
+func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
+	if len(t.changes) == 0 && !t.appended {
+		return store.Commit{}, 0, nil
 	}
 	db := t.db.WithContext(ctx)
+	q := "UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision"
+	if len(t.changes) == 0 {
+		q = "SELECT revision FROM roster_meta WHERE id = 1"
+	}
 	var rev int64
-	err := t.s.queryRow(ctx, db, "UPDATE roster_meta SET revision = revision + 1 WHERE id = 1 RETURNING revision").Scan(&rev)
+	err := t.s.queryRow(ctx, db, q).Scan(&rev)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Commit{}, fmt.Errorf("update: next revision: %w: roster_meta has no row", store.ErrBackend)
+		return store.Commit{}, 0, fmt.Errorf("update: revision: %w: roster_meta has no row", store.ErrBackend)
 	}
 	if err != nil {
-		return store.Commit{}, t.s.fail(ctx, err, "update: next revision")
+		return store.Commit{}, 0, t.s.fail(ctx, err, "update: revision")
 	}
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
@@ -855,19 +876,24 @@ func (t *tx) record(ctx context.Context) (store.Commit, error) {
 			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions), c.RequireSecure, string(c.SignIn))
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
-			return store.Commit{}, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
+			return store.Commit{}, 0, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
 		}
 	}
 	if t.s.dialect == Postgres {
-		// Delivered to every listener when, and only if, the transaction commits.
+		// Delivered to every listener when, and only if, the transaction
+		// commits. A commit that only appended events announces the
+		// current revision (see store.Watcher).
 		if _, err := t.s.exec(ctx, db, "SELECT pg_notify(?, ?)", t.s.channel, strconv.FormatInt(rev, 10)); err != nil {
-			return store.Commit{}, t.s.fail(ctx, err, "update: notify revision %d", rev)
+			return store.Commit{}, 0, t.s.fail(ctx, err, "update: notify revision %d", rev)
 		}
+	}
+	if len(t.changes) == 0 {
+		return store.Commit{}, store.Revision(rev), nil
 	}
 	changes := make([]store.Change, len(t.changes))
 	for i, c := range t.changes {
 		c.Revision = store.Revision(rev)
 		changes[i] = c
 	}
-	return store.Commit{Revision: store.Revision(rev), Changes: changes}, nil
+	return store.Commit{Revision: store.Revision(rev), Changes: changes}, store.Revision(rev), nil
 }

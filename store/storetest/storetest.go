@@ -40,7 +40,7 @@ import (
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
 // grouped by area (users, accounts, members, invites, transfers, ranges (the
 // lists read a range at a time, and UsersByID and AccountsByID), team roles,
-// events, event queries, chain heads, transactions, changes, snapshot,
+// events, event queries, chain heads, event stream, transactions, changes, snapshot,
 // concurrency, watch) and named after the behaviour they check, so one can be run
 // with -run.
 //
@@ -67,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"events", s.events()},
 		{"event queries", s.eventQueries()},
 		{"chain heads", s.chainHeads()},
+		{"event stream", s.stream()},
 		{"transactions", s.transactions()},
 		{"changes", s.changes()},
 		{"snapshot", s.snapshot()},
