@@ -466,6 +466,33 @@ func TestCommitment(t *testing.T) {
 			}
 		}
 	})
+	t.Run("an event is erasable once: with its commitment and its salt", func(t *testing.T) {
+		e := committed()
+		erased := e
+		erased.Salt = nil
+		v1 := e
+		v1.Commitment, v1.Salt = nil, nil
+		stray := v1 // a salt without a commitment: a v1 event, whatever the salt
+		stray.Salt = e.Salt
+		for _, tc := range []struct {
+			name               string
+			e                  store.Event
+			erasable, isErased bool
+		}{
+			{"committed", e, true, false},
+			{"erased", erased, false, true},
+			{"v1", v1, false, false},
+			{"v1 with a stray salt", stray, false, false},
+		} {
+			if chain.Erasable(tc.e) != tc.erasable || chain.Erased(tc.e) != tc.isErased {
+				t.Errorf("%s: Erasable %v, Erased %v; want %v, %v", tc.name, chain.Erasable(tc.e), chain.Erased(tc.e), tc.erasable, tc.isErased)
+			}
+		}
+		stray.Hash = chain.Hash(stray.PrevHash, stray)
+		if !chain.Valid(stray) {
+			t.Error("a v1 event with a stray salt is not valid: the salt of an event without a commitment is not checked")
+		}
+	})
 	t.Run("Valid checks the personal fields against the commitment while the salt is there", func(t *testing.T) {
 		e := committed()
 		if !chain.Valid(e) || !chain.Erasable(e) || chain.Erased(e) {
