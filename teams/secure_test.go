@@ -30,7 +30,8 @@ func setSignIn(tb testing.TB, r *roster.Roster, id string, method store.SignIn) 
 func TestSecureSignIn(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, s := rostertest.Open(t, b, rbac.DigitalOcean(), roster.WithBaseURL("https://app.example.com"))
+		box := &rostertest.Inbox{}
+		r, s := rostertest.Open(t, b, rbac.DigitalOcean(), roster.WithBaseURL("https://app.example.com"), roster.WithNotifier(box))
 		// olive (owner) and gus sign in with Google; max and bea with a
 		// bare password.
 		team := rostertest.Team(t, r, "olive", map[string]rbac.Role{
@@ -143,6 +144,27 @@ func TestSecureSignIn(t *testing.T) {
 			setSignIn(t, r, "max", store.SignInEmail)
 			if r.Can(ctx, "max", team.ID, rbac.ResourcesRead) {
 				t.Error("max, back to a password, is allowed")
+			}
+		})
+		t.Run("they can neither switch to the team nor take part in a transfer", func(t *testing.T) {
+			if err := r.Teams.Switch(ctx, "max", team.ID); !errors.Is(err, rbac.ErrSecureSignIn) {
+				t.Errorf("Switch by max = %v, want ErrSecureSignIn", err)
+			}
+			tr, err := r.Teams.TransferOwnership(ctx, "olive", team.ID, "max")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Teams.ConfirmTransfer(ctx, "olive", tr.ID, box.Token(tr.ID)); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := r.Teams.AcceptTransfer(ctx, "max", tr.ID, box.Token(tr.ID)); !errors.Is(err, rbac.ErrSecureSignIn) {
+				t.Errorf("AcceptTransfer by max = %v, want ErrSecureSignIn", err)
+			}
+			if acct, err := r.Teams.Account(ctx, "olive", team.ID); err != nil || acct.Owner != "olive" {
+				t.Errorf("account after the refused acceptance = %+v, %v; want olive still its owner", acct, err)
+			}
+			if err := r.Teams.CancelTransfer(ctx, "olive", team.ID, tr.ID); err != nil {
+				t.Fatal(err)
 			}
 		})
 		t.Run("another instance opened now refuses them too", func(t *testing.T) {

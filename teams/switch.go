@@ -117,8 +117,9 @@ const switchTries = 8
 // the switch is made, so a removal of the user from it commits entirely
 // before (the switch is refused) or after (the removal moves the user off
 // it). It returns an error wrapping store.ErrInvalid, store.ErrNotFound (no
-// such user or account), rbac.ErrNotMember, or store.ErrConflict if
-// concurrent switches of the same user kept winning.
+// such user or account), rbac.ErrNotMember, rbac.ErrSecureSignIn (the team
+// requires secure sign-in and the user signs in otherwise), or
+// store.ErrConflict if concurrent switches of the same user kept winning.
 func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 	err := check.IDs(check.ID("user ID", userID), check.ID("account ID", accountID))
 	if err == nil {
@@ -129,6 +130,9 @@ func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 			}
 			if c.Actor.UserID == "" {
 				return fmt.Errorf("%s is not a member of %s: %w", userID, accountID, rbac.ErrNotMember)
+			}
+			if err := c.SecureSignIn(); err != nil {
+				return err
 			}
 			for range switchTries {
 				if u.ActiveAccount == accountID {

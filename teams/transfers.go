@@ -138,8 +138,9 @@ func (s *Service) notify(ctx context.Context, send func(notify.Notifier, context
 // their link to accept (notify.Notifier.TransferAccept). Of concurrent
 // confirmations one wins; the rest get ErrTransferClosed. It returns the
 // transfer, or an error wrapping store.ErrInvalid, store.ErrNotFound (no such
-// transfer), rbac.ErrDenied (the actor did not start it),
-// ErrInvalidToken, ErrTransferClosed, ErrTransferExpired, or ErrNotify
+// transfer), rbac.ErrDenied (the actor did not start it, or, as
+// rbac.ErrSecureSignIn, the team requires secure sign-in and they sign in
+// otherwise), ErrInvalidToken, ErrTransferClosed, ErrTransferExpired, or ErrNotify
 // (confirmed, but the acceptance link could not be sent).
 func (s *Service) ConfirmTransfer(ctx context.Context, actor, transferID, tok string) (store.Transfer, error) {
 	return s.stepTransfer(ctx, actor, transferID, tok, store.TransferAwaitingConfirm, store.EventTransferConfirmed,
@@ -167,7 +168,9 @@ func (s *Service) ConfirmTransfer(ctx context.Context, actor, transferID, tok st
 // done. The member who started it must still hold the top role, and for a
 // handover still own the account. It returns the transfer, or an error
 // wrapping store.ErrInvalid, store.ErrNotFound, rbac.ErrDenied (the actor
-// is not the new owner, or the side that started it no longer may), ErrInvalidToken, ErrTransferClosed or
+// is not the new owner, or the side that started it no longer may; as
+// rbac.ErrSecureSignIn, the team requires secure sign-in and the new owner
+// signs in otherwise), ErrInvalidToken, ErrTransferClosed or
 // ErrTransferExpired.
 func (s *Service) AcceptTransfer(ctx context.Context, actor, transferID, tok string) (store.Transfer, error) {
 	return s.stepTransfer(ctx, actor, transferID, tok, store.TransferAwaitingAccept, store.EventTransferAccepted,
@@ -306,6 +309,9 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 			Actor: actor, Find: find, Need: txn.Anyone,
 			Event: event, Resource: txn.Resource{Type: "transfer", ID: transferID},
 		}, func(c *txn.Change) error {
+			if err := c.SecureSignIn(); err != nil {
+				return err
+			}
 			t, err := c.Tx.Transfer(ctx, transferID) // again, under the lock
 			if err != nil {
 				return err

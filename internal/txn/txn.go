@@ -138,7 +138,18 @@ type Change struct {
 	write bool
 	after []func(context.Context) error
 	root  *Change // the call's own Change, for one returned by Lock
+	// insecure is set, to the refusal, when the account requires secure
+	// sign-in and the actor, a member, signs in otherwise.
+	insecure error
 }
+
+// SecureSignIn returns nil unless the call's account requires secure
+// sign-in and the actor is a member who signs in otherwise; then it returns
+// an error wrapping rbac.ErrSecureSignIn. The Door refuses such an actor
+// itself for calls that need a permission or a membership; a call that
+// Anyone may make but that acts as a member (switching to the account, a
+// step of an ownership transfer) asks it.
+func (c *Change) SecureSignIn() error { return c.insecure }
 
 // Update runs fn in a write transaction for call: it locks the account
 // (found with call.Find if set), authorizes the actor as call.Need says,
@@ -270,8 +281,9 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 		if !d.policy.SignIns().Secure(u.SignIn) {
 			// As Can: a member who signs in insecurely may do nothing.
 			c.Rights = authz.None(d.policy, account)
+			c.insecure = fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
 			if call.Need != Anyone {
-				return fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
+				return c.insecure
 			}
 		}
 	}
