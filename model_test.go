@@ -22,6 +22,7 @@ import (
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
 )
 
 // The reference model: the seeds' rules written out again, independently of
@@ -75,8 +76,17 @@ func (p modelPolicy) covers(a, b rbac.Role) bool {
 	return true
 }
 
-func (p modelPolicy) mayGrant(a, b rbac.Role) bool {
-	return p.covers(a, b) && !(p.topByTransfer && b == p.top)
+// grant predicts the refusal of a member with role a giving role b:
+// rbac.ErrDenied if b holds an action a lacks, rbac.ErrTopByTransfer if b is
+// a top role given only by a transfer.
+func (p modelPolicy) grant(a, b rbac.Role) error {
+	switch {
+	case !p.covers(a, b):
+		return rbac.ErrDenied
+	case p.topByTransfer && b == p.top:
+		return rbac.ErrTopByTransfer
+	}
+	return nil
 }
 
 func (p modelPolicy) roleNames() []rbac.Role {
@@ -103,6 +113,21 @@ type modelInvite struct {
 	maxUses, uses   int
 	status          store.InviteStatus
 	users           map[string]bool
+}
+
+// closed predicts the refusal of managing (revoking, resending) the invite
+// of account a that is no longer pending: invites.ErrUsed, invites.ErrRevoked
+// or store.ErrNotTeam.
+func (inv *modelInvite) closed(a *modelAccount) error {
+	switch {
+	case inv.status == store.InviteAccepted:
+		return invites.ErrUsed
+	case inv.status == store.InviteRevoked:
+		return invites.ErrRevoked
+	case !a.team:
+		return store.ErrNotTeam
+	}
+	return nil
 }
 
 type modelTransfer struct {
@@ -150,11 +175,35 @@ func (m *refModel) activeAccount(user string) string {
 	return ""
 }
 
-// may reports whether user is a member of the account holding action, and
-// their role.
-func (m *refModel) may(a *modelAccount, user string, action rbac.Action) (rbac.Role, bool) {
+// door predicts how roster's one write path refuses a call by user in the
+// account that needs action (or, if action is "", only a membership):
+// rbac.ErrNotMember, or rbac.ErrDenied if their role lacks the action. It
+// returns their role.
+func (m *refModel) door(a *modelAccount, user string, action rbac.Action) (rbac.Role, error) {
 	r, ok := a.members[user]
-	return r, ok && m.p.allows(r, action)
+	switch {
+	case !ok:
+		return "", rbac.ErrNotMember
+	case action != "" && !m.p.allows(r, action):
+		return r, rbac.ErrDenied
+	}
+	return r, nil
+}
+
+// startable predicts the refusal of a transfer of the account from actor to
+// to once the door let actor in: store.ErrNotTeam, rbac.ErrDenied (to
+// oneself) or store.ErrNotFound (to is not a member).
+func (m *refModel) startable(a *modelAccount, actor, to string) error {
+	_, member := a.members[to]
+	switch {
+	case !a.team:
+		return store.ErrNotTeam
+	case to == actor:
+		return rbac.ErrDenied
+	case !member:
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // cancelTransfersOf cancels the account's open transfers from or to user.
@@ -374,12 +423,15 @@ func (h *modelHarness) role() rbac.Role {
 	return rapid.SampledFrom(h.m.p.roleNames()).Draw(h.t, "role")
 }
 
-// outcome fails the run if roster and the model disagree on whether an
-// operation succeeds, and reports whether the model should apply it: not if
-// an injected fault failed one of its writes. Such a call must return the
-// failure and leave everything as it was, which compare checks after the
-// step as after any other.
-func (h *modelHarness) outcome(op string, want bool, err error) bool {
+// outcome fails the run if roster and the model disagree on an operation:
+// want is nil if the model allows it, else the sentinel the model predicts
+// the refusal wraps, which must be the most specific sentinel roster's error
+// wraps (store.Sentinel), so that a refusal for another reason fails too.
+// It reports whether the model should apply the outcome: not if an injected
+// fault failed one of the call's writes. Such a call must return the failure
+// and leave everything as it was, which compare checks after the step as
+// after any other.
+func (h *modelHarness) outcome(op string, want, err error) bool {
 	h.t.Helper()
 	if h.f.Disarm() {
 		if !errors.Is(err, rostertest.ErrFault) {
@@ -388,13 +440,15 @@ func (h *modelHarness) outcome(op string, want bool, err error) bool {
 		h.faults.Add(1)
 		return false
 	}
-	if want && err != nil {
+	switch {
+	case want == nil && err != nil:
 		h.t.Fatalf("%s: the model allows it, roster refused: %v", op, err)
+	case want != nil && err == nil:
+		h.t.Fatalf("%s: the model refuses it (%v), roster did it", op, want)
+	case want != nil && store.Sentinel(err) != want:
+		h.t.Fatalf("%s: refused with %v (sentinel %v), the model predicts %v", op, err, store.Sentinel(err), want)
 	}
-	if !want && err == nil {
-		h.t.Fatalf("%s: the model refuses it, roster did it", op)
-	}
-	if want {
+	if want == nil {
 		h.done.Add(1)
 	} else {
 		h.refused.Add(1)
@@ -429,7 +483,8 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 }
 
 // operations returns the membership operations, each checked against the
-// model, and compare under "".
+// model, and compare under "". Each predicts the sentinel a refusal wraps,
+// checking in the order roster's services check.
 func (h *modelHarness) operations() map[string]func(*rapid.T) {
 	ctx := context.Background()
 	m := h.m
@@ -437,32 +492,42 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		"convert": func(*rapid.T) {
 			a := h.account()
 			actor := h.memberOf(a, "actor")
-			_, ok := m.may(a, actor, rbac.SettingsManage)
-			want := ok && !a.team && actor == a.owner
+			_, want := m.door(a, actor, rbac.SettingsManage)
+			switch {
+			case want != nil:
+			case a.team:
+				want = teams.ErrAlreadyTeam
+			case actor != a.owner:
+				want = teams.ErrNotOwner
+			}
 			_, err := h.r.Teams.ConvertToTeam(ctx, actor, a.id, "Team "+actor)
-			if !h.outcome("convert "+a.id+" by "+actor, want, err) {
+			if !h.outcome("convert "+a.id+" by "+actor, want, err) || want != nil {
 				return
 			}
-			if want {
-				a.team = true
-				a.events["account.converted"]++
-			}
+			a.team = true
+			a.events["account.converted"]++
 		},
 		"invite": func(t *rapid.T) {
 			a := h.account()
 			actor, role := h.memberOf(a, "actor"), h.role()
 			uses := rapid.SampledFrom([]int{1, 1, 3}).Draw(t, "max uses")
-			mine, ok := m.may(a, actor, rbac.MembersInvite)
-			want := ok && a.team && m.p.mayGrant(mine, role) && !(uses > 1 && role == m.p.top)
+			mine, want := m.door(a, actor, rbac.MembersInvite)
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case m.p.grant(mine, role) != nil:
+				want = m.p.grant(mine, role)
+			case uses > 1 && role == m.p.top:
+				want = invites.ErrReusableTop
+			}
 			inv, err := h.r.Invites.CreateLink(ctx, actor, a.id, role, invites.MaxUses(uses))
-			if !h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
-					maxUses: uses, status: store.InvitePending, users: map[string]bool{}})
-				a.events["invite.created"]++
-			}
+			m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
+				maxUses: uses, status: store.InvitePending, users: map[string]bool{}})
+			a.events["invite.created"]++
 		},
 		"accept": func(t *rapid.T) {
 			if len(m.invites) == 0 {
@@ -477,17 +542,33 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			}
 			a := m.accounts[inv.account]
 			by, byMember := a.members[inv.by]
-			usable := !old && inv.status == store.InvitePending && a.team
-			inviterOK := byMember && m.p.allows(by, rbac.MembersInvite) && m.p.mayGrant(by, inv.role)
-			reusableTop := inv.maxUses > 1 && inv.role == m.p.top
 			_, already := a.members[user]
-			want := usable && inviterOK && !reusableTop && !already && !inv.users[user]
+			var want error
+			revoke := false // the invite can never be accepted: roster revokes it
+			switch {
+			case old:
+				want = invites.ErrSuperseded
+			case inv.status == store.InviteRevoked:
+				want = invites.ErrRevoked
+			case inv.status != store.InvitePending:
+				want = invites.ErrUsed
+			case !a.team:
+				want = store.ErrNotTeam
+			case !byMember || !m.p.allows(by, rbac.MembersInvite) || m.p.grant(by, inv.role) != nil:
+				want, revoke = invites.ErrInviterDenied, true
+			case inv.maxUses > 1 && inv.role == m.p.top:
+				want, revoke = invites.ErrReusableTop, true
+			case already:
+				want = invites.ErrAlreadyMember
+			case inv.users[user]:
+				want = invites.ErrUsed
+			}
 			_, err := h.r.Invites.Accept(ctx, user, tok)
 			if !h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err) {
 				return
 			}
 			switch {
-			case want:
+			case want == nil:
 				m.join(a, user, inv.role)
 				inv.users[user] = true
 				inv.uses++
@@ -495,7 +576,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 					inv.status = store.InviteAccepted
 				}
 				a.events["member.joined"]++
-			case usable && (!inviterOK || reusableTop):
+			case revoke:
 				inv.status = store.InviteRevoked
 				a.events["invite.revoked"]++
 			}
@@ -507,16 +588,19 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
 			a := m.accounts[inv.account]
 			actor := h.memberOf(a, "actor")
-			mine, ok := m.may(a, actor, rbac.MembersInvite)
-			want := ok && inv.status == store.InvitePending && a.team && m.p.covers(mine, inv.role)
+			mine, want := m.door(a, actor, rbac.MembersInvite)
+			if want == nil {
+				want = inv.closed(a)
+			}
+			if want == nil && !m.p.covers(mine, inv.role) {
+				want = rbac.ErrDenied
+			}
 			err := h.r.Invites.Revoke(ctx, actor, a.id, inv.id)
-			if !h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				inv.status = store.InviteRevoked
-				a.events["invite.revoked"]++
-			}
+			inv.status = store.InviteRevoked
+			a.events["invite.revoked"]++
 		},
 		"resend": func(t *rapid.T) {
 			if len(m.invites) == 0 {
@@ -525,41 +609,53 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
 			a := m.accounts[inv.account]
 			actor := h.memberOf(a, "actor")
-			mine, ok := m.may(a, actor, rbac.MembersInvite)
-			want := ok && inv.status == store.InvitePending && a.team && m.p.mayGrant(mine, inv.role) &&
-				!(inv.maxUses > 1 && inv.role == m.p.top)
+			mine, want := m.door(a, actor, rbac.MembersInvite)
+			switch {
+			case want != nil:
+			case inv.closed(a) != nil:
+				want = inv.closed(a)
+			case m.p.grant(mine, inv.role) != nil:
+				want = m.p.grant(mine, inv.role)
+			case inv.maxUses > 1 && inv.role == m.p.top:
+				want = invites.ErrReusableTop
+			}
 			out, err := h.r.Invites.Resend(ctx, actor, a.id, inv.id)
-			if !h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				inv.old = append(inv.old, inv.token)
-				inv.token = out.Token
-				inv.by = actor
-				a.events["invite.resent"]++
-			}
+			inv.old = append(inv.old, inv.token)
+			inv.token = out.Token
+			inv.by = actor
+			a.events["invite.resent"]++
 		},
 		"change role": func(t *rapid.T) {
 			a := h.account()
 			actor, target, role := h.memberOf(a, "actor"), h.memberOf(a, "target"), h.role()
-			mine, ok := m.may(a, actor, rbac.MembersManage)
+			mine, want := m.door(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
-			want := ok && member && m.p.covers(mine, theirs) && m.p.mayGrant(mine, role) &&
-				(role == theirs || target != a.owner)
+			switch {
+			case want != nil:
+			case !member:
+				want = store.ErrNotFound
+			case !m.p.covers(mine, theirs):
+				want = rbac.ErrDenied
+			case m.p.grant(mine, role) != nil:
+				want = m.p.grant(mine, role)
+			case role != theirs && target == a.owner:
+				want = teams.ErrLastOwner
+			}
 			_, err := h.r.Teams.ChangeRole(ctx, actor, a.id, target, role)
-			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) || want != nil || role == theirs {
 				return
 			}
-			if want && role != theirs {
-				a.members[target] = role
-				a.events["member.role_changed"]++
-				if theirs == m.p.top && role != m.p.top {
-					// A sender who loses the top role stands behind no transfer.
-					for _, tr := range m.transfers {
-						if tr.account == a.id && tr.from == target && openTransfer(tr.status) {
-							tr.status = store.TransferCancelled
-							a.events["transfer.cancelled"]++
-						}
+			a.members[target] = role
+			a.events["member.role_changed"]++
+			if theirs == m.p.top && role != m.p.top {
+				// A sender who loses the top role stands behind no transfer.
+				for _, tr := range m.transfers {
+					if tr.account == a.id && tr.from == target && openTransfer(tr.status) {
+						tr.status = store.TransferCancelled
+						a.events["transfer.cancelled"]++
 					}
 				}
 			}
@@ -567,70 +663,89 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		"remove": func(t *rapid.T) {
 			a := h.account()
 			actor, target := h.memberOf(a, "actor"), h.memberOf(a, "target")
-			mine, ok := m.may(a, actor, rbac.MembersManage)
+			mine, want := m.door(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
-			want := ok && member && m.p.covers(mine, theirs) && target != a.owner
+			switch {
+			case want != nil:
+			case !member:
+				want = store.ErrNotFound
+			case !m.p.covers(mine, theirs):
+				want = rbac.ErrDenied
+			case target == a.owner:
+				want = teams.ErrLastOwner
+			}
 			err := h.r.Teams.RemoveMember(ctx, actor, a.id, target)
-			if !h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.remove(a, target, "member.removed")
-			}
+			m.remove(a, target, "member.removed")
 		},
 		"leave": func(t *rapid.T) {
 			a := h.account()
 			user := h.memberOf(a, "user")
-			_, member := a.members[user]
-			want := a.team && member && user != a.owner
+			var want error
+			switch _, member := a.members[user]; {
+			case !member:
+				want = rbac.ErrNotMember
+			case !a.team:
+				want = store.ErrNotTeam
+			case user == a.owner:
+				want = teams.ErrLastOwner
+			}
 			err := h.r.Teams.Leave(ctx, user, a.id)
-			if !h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err) {
+			if !h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.remove(a, user, "member.left")
-			}
+			m.remove(a, user, "member.left")
 		},
 		"transfer": func(t *rapid.T) {
 			a := h.account()
 			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
-			_, ok := m.may(a, actor, rbac.MembersManage)
-			_, member := a.members[to]
-			want := ok && a.team && actor == a.owner && to != actor && member
+			_, want := m.door(a, actor, rbac.MembersManage)
+			if want == nil {
+				want = m.startable(a, actor, to)
+			}
+			if want == nil && actor != a.owner {
+				want = teams.ErrNotOwner
+			}
 			tr, err := h.r.Teams.TransferOwnership(ctx, actor, a.id, to)
-			if !h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err) {
+			if !h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.startTransfer(a, tr.ID, actor, to, store.TransferAccount)
-			}
+			m.startTransfer(a, tr.ID, actor, to, store.TransferAccount)
 		},
 		"grant top role": func(t *rapid.T) {
 			a := h.account()
 			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
-			mine, ok := m.may(a, actor, rbac.MembersManage)
-			theirs, member := a.members[to]
-			want := ok && a.team && mine == m.p.top && to != actor && member && theirs != m.p.top
+			mine, want := m.door(a, actor, rbac.MembersManage)
+			switch {
+			case want != nil:
+			case m.startable(a, actor, to) != nil:
+				want = m.startable(a, actor, to)
+			case mine != m.p.top:
+				want = rbac.ErrDenied
+			case a.members[to] == m.p.top:
+				want = store.ErrExists
+			}
 			tr, err := h.r.Teams.GrantTopRole(ctx, actor, a.id, to)
-			if !h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err) {
+			if !h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.startTransfer(a, tr.ID, actor, to, store.TransferRole)
-			}
+			m.startTransfer(a, tr.ID, actor, to, store.TransferRole)
 		},
 		"switch": func(t *rapid.T) {
 			a := h.account()
 			user := h.memberOf(a, "user")
-			_, want := a.members[user]
+			var want error
+			if _, member := a.members[user]; !member {
+				want = rbac.ErrNotMember
+			}
 			err := h.r.Teams.Switch(ctx, user, a.id)
-			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) {
+			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) || want != nil || m.active[user] == a.id {
 				return
 			}
-			if want && m.active[user] != a.id {
-				m.active[user] = a.id
-				a.events["user.switched"]++
-			}
+			m.active[user] = a.id
+			a.events["user.switched"]++
 		},
 		"confirm transfer": func(t *rapid.T) {
 			if len(m.transfers) == 0 {
@@ -638,15 +753,19 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			}
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
 			actor := h.sideOf(tr)
-			want := tr.status == store.TransferAwaitingConfirm && actor == tr.from
+			var want error
+			switch {
+			case tr.status != store.TransferAwaitingConfirm:
+				want = teams.ErrTransferClosed
+			case actor != tr.from:
+				want = rbac.ErrDenied
+			}
 			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
-			if !h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				tr.status = store.TransferAwaitingAccept
-				m.accounts[tr.account].events["transfer.confirmed"]++
-			}
+			tr.status = store.TransferAwaitingAccept
+			m.accounts[tr.account].events["transfer.confirmed"]++
 		},
 		"accept transfer": func(t *rapid.T) {
 			if len(m.transfers) == 0 {
@@ -655,24 +774,31 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
 			actor := h.sideOf(tr)
 			a := m.accounts[tr.account]
-			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top &&
-				(tr.kind == store.TransferRole || a.owner == tr.from)
+			var want error
+			switch {
+			case tr.status != store.TransferAwaitingAccept:
+				want = teams.ErrTransferClosed
+			case actor != tr.to:
+				want = rbac.ErrDenied
+			case a.members[tr.from] != m.p.top: // no longer a member, or demoted
+				want = rbac.ErrDenied
+			case tr.kind == store.TransferAccount && a.owner != tr.from:
+				want = rbac.ErrDenied
+			}
 			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
-			if !h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				if a.members[tr.to] != m.p.top {
-					a.members[tr.to] = m.p.top
-					a.events["member.role_changed"]++
-				}
-				if tr.kind == store.TransferAccount {
-					a.owner = tr.to
-					a.events["account.owner_changed"]++
-				}
-				tr.status = store.TransferDone
-				a.events["transfer.accepted"]++
+			if a.members[tr.to] != m.p.top {
+				a.members[tr.to] = m.p.top
+				a.events["member.role_changed"]++
 			}
+			if tr.kind == store.TransferAccount {
+				a.owner = tr.to
+				a.events["account.owner_changed"]++
+			}
+			tr.status = store.TransferDone
+			a.events["transfer.accepted"]++
 		},
 		"cancel transfer": func(t *rapid.T) {
 			if len(m.transfers) == 0 {
@@ -681,27 +807,34 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
 			actor := h.sideOf(tr)
 			a := m.accounts[tr.account]
-			mine, member := a.members[actor]
-			want := member && (actor == tr.from || actor == tr.to || actor == a.owner || mine == m.p.top) && openTransfer(tr.status)
+			mine, want := m.door(a, actor, "")
+			switch {
+			case want != nil:
+			case actor != tr.from && actor != tr.to && actor != a.owner && mine != m.p.top:
+				want = rbac.ErrDenied
+			case !openTransfer(tr.status):
+				want = teams.ErrTransferClosed
+			}
 			err := h.r.Teams.CancelTransfer(ctx, actor, a.id, tr.id)
-			if !h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				tr.status = store.TransferCancelled
-				a.events["transfer.cancelled"]++
-			}
+			tr.status = store.TransferCancelled
+			a.events["transfer.cancelled"]++
 		},
 		"delete team": func(t *rapid.T) {
 			a := h.account()
 			actor := h.memberOf(a, "actor")
-			_, ok := m.may(a, actor, rbac.SettingsManage)
-			want := ok && a.team && actor == a.owner
-			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
-			if !h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err) {
-				return
+			_, want := m.door(a, actor, rbac.SettingsManage)
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case actor != a.owner:
+				want = teams.ErrNotOwner
 			}
-			if !want {
+			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
+			if !h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err) || want != nil {
 				return
 			}
 			a.members[actor] = m.p.top
