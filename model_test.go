@@ -35,6 +35,10 @@ type modelPolicy struct {
 }
 
 // modelPolicies are the two presets as the seeds' tables state them.
+// maxModelAccounts bounds the accounts a run creates, since compare asks
+// Can for every user, account and action after every step.
+const maxModelAccounts = 8
+
 func modelPolicies() []modelPolicy {
 	return []modelPolicy{
 		{
@@ -98,9 +102,11 @@ func (p modelPolicy) actions() []rbac.Action {
 }
 
 type modelAccount struct {
-	id      string
-	team    bool
-	owner   string // the account owner: always a member with the top role
+	id    string
+	team  bool
+	owner string // the account owner: always a member with the top role
+	// secure is whether the team requires secure sign-in of its members.
+	secure  bool
 	members map[string]rbac.Role
 	events  map[string]int // allowed audit events by action
 }
@@ -113,6 +119,7 @@ type modelInvite struct {
 	maxUses, uses   int
 	status          store.InviteStatus
 	users           map[string]bool
+	secure          bool // made while the team required secure sign-in
 }
 
 // closed predicts the refusal of managing (revoking, resending) the invite
@@ -148,6 +155,9 @@ type refModel struct {
 	// order they joined.
 	active map[string]string
 	joined map[string][]string
+	// secure is whether each user signs in with a secure method; all
+	// start with store.SignInEmail, which is not.
+	secure map[string]bool
 }
 
 // join makes user a member of the account with role.
@@ -177,17 +187,32 @@ func (m *refModel) activeAccount(user string) string {
 
 // door predicts how roster's one write path refuses a call by user in the
 // account that needs action (or, if action is "", only a membership):
-// rbac.ErrNotMember, or rbac.ErrDenied if their role lacks the action. It
-// returns their role.
+// rbac.ErrNotMember, rbac.ErrSecureSignIn if the team requires secure
+// sign-in and they do not sign in securely, or rbac.ErrDenied if their role
+// lacks the action. It returns their role.
 func (m *refModel) door(a *modelAccount, user string, action rbac.Action) (rbac.Role, error) {
 	r, ok := a.members[user]
 	switch {
 	case !ok:
 		return "", rbac.ErrNotMember
+	case m.shut(a, user):
+		return r, rbac.ErrSecureSignIn
 	case action != "" && !m.p.allows(r, action):
 		return r, rbac.ErrDenied
 	}
 	return r, nil
+}
+
+// shut reports whether the team shuts user out for signing in insecurely.
+func (m *refModel) shut(a *modelAccount, user string) bool {
+	return a.secure && !m.secure[user]
+}
+
+// can is the model's Can: user is a member whom the team does not shut out,
+// with a role holding action.
+func (m *refModel) can(a *modelAccount, user string, action rbac.Action) bool {
+	r, member := a.members[user]
+	return member && !m.shut(a, user) && m.p.allows(r, action)
 }
 
 // startable predicts the refusal of a transfer of the account from actor to
@@ -320,7 +345,7 @@ func TestModel(t *testing.T) {
 						rapid.Check(t, func(rt *rapid.T) {
 							run++
 							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, done: &done, refused: &refused, faults: &faults,
-								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}}}
+								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}, secure: map[string]bool{}}}
 							h.init(fmt.Sprintf("m%d-%s", run, b.Name))
 							rt.Repeat(h.actions())
 							h.final()
@@ -526,7 +551,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				return
 			}
 			m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
-				maxUses: uses, status: store.InvitePending, users: map[string]bool{}})
+				maxUses: uses, status: store.InvitePending, users: map[string]bool{}, secure: a.secure})
 			a.events["invite.created"]++
 		},
 		"accept": func(t *rapid.T) {
@@ -558,6 +583,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				want, revoke = invites.ErrInviterDenied, true
 			case inv.maxUses > 1 && inv.role == m.p.top:
 				want, revoke = invites.ErrReusableTop, true
+			case (inv.secure || a.secure) && !m.secure[user]:
+				want = invites.ErrInsecureSignIn
 			case already:
 				want = invites.ErrAlreadyMember
 			case inv.users[user]:
@@ -855,8 +882,55 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 					a.events["transfer.cancelled"]++
 				}
 			}
-			a.team = false
+			a.team, a.secure = false, false
 			a.events["account.team_deleted"]++
+		},
+		"create team": func(t *rapid.T) {
+			if len(m.order) >= maxModelAccounts {
+				t.Skip("enough accounts")
+			}
+			actor := h.user("actor")
+			acct, err := h.r.Teams.CreateTeam(ctx, actor, "Team "+strconv.Itoa(len(m.order)))
+			if !h.outcome("create a team by "+actor, nil, err) {
+				return
+			}
+			a := &modelAccount{id: acct.ID, team: true, owner: actor, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
+			m.accounts[acct.ID] = a
+			m.order = append(m.order, acct.ID)
+			m.join(a, actor, m.p.top)
+		},
+		"sign-in method": func(t *rapid.T) {
+			user := h.user("user")
+			method := rapid.SampledFrom([]store.SignIn{store.SignInEmail, store.SignInEmail2FA, store.SignInGoogle}).Draw(t, "method")
+			u := store.User{ID: user, Email: user + "@example.com", Name: user, SignIn: method}
+			var err error
+			if rapid.Bool().Draw(t, "upsert") {
+				_, _, err = h.r.Teams.UpsertUser(ctx, u)
+			} else {
+				_, err = h.r.Teams.UpdateUser(ctx, u)
+			}
+			if !h.outcome(fmt.Sprintf("%s signs in with %s", user, method), nil, err) {
+				return
+			}
+			m.secure[user] = method != store.SignInEmail
+		},
+		"require secure sign-in": func(t *rapid.T) {
+			a := h.account()
+			actor, require := h.memberOf(a, "actor"), rapid.Bool().Draw(t, "require")
+			_, want := m.door(a, actor, rbac.SettingsManage)
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case require && require != a.secure && !m.secure[actor]:
+				want = teams.ErrInsecureActor
+			}
+			_, err := h.r.Teams.SetSecureSignIn(ctx, actor, a.id, require)
+			if !h.outcome(fmt.Sprintf("%s sets secure sign-in of %s to %v", actor, a.id, require), want, err) || want != nil || require == a.secure {
+				return
+			}
+			a.secure = require
+			a.events["account.secure_sign_in_changed"]++
 		},
 		"": func(*rapid.T) { h.compare() },
 	}
@@ -874,11 +948,11 @@ func (h *modelHarness) compare() {
 			h.t.Fatalf("invariant: the model's account %s has an owner %s with role %q", id, a.owner, a.members[a.owner])
 		}
 		for _, u := range append(slices.Clone(m.users), h.canary) {
-			role, member := a.members[u]
 			for _, act := range m.p.actions() {
-				want := member && m.p.allows(role, act)
+				want := m.can(a, u, act)
 				if got := h.r.Can(ctx, u, id, act); got != want {
-					h.t.Fatalf("Can(%s, %s, %s) = %v, the model says %v (role %q)", u, id, act, got, want, role)
+					h.t.Fatalf("Can(%s, %s, %s) = %v, the model says %v (role %q, team requires secure sign-in %v, user signs in securely %v)",
+						u, id, act, got, want, a.members[u], a.secure, m.secure[u])
 				}
 			}
 		}
