@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -37,7 +39,7 @@ type modelPolicy struct {
 // modelPolicies are the two presets as the seeds' tables state them.
 // maxModelAccounts bounds the accounts a run creates, since compare asks
 // Can for every user, account and action after every step.
-const maxModelAccounts = 8
+const maxModelAccounts = 7
 
 func modelPolicies() []modelPolicy {
 	return []modelPolicy{
@@ -155,8 +157,8 @@ type refModel struct {
 	// order they joined.
 	active map[string]string
 	joined map[string][]string
-	// secure is whether each user signs in with a secure method; all
-	// start with store.SignInEmail, which is not.
+	// secure is whether each user signs in with a secure method:
+	// store.SignInEmail is not, the others are.
 	secure map[string]bool
 }
 
@@ -308,12 +310,16 @@ func setRapidSeed(t *testing.T, seed uint64) {
 	}
 }
 
-// TestModel drives random sequences of every membership operation, by
-// several actors, against roster and against the reference model above, and
-// after every step compares Can for every (user, account, action), the
-// members, the pending invites, the audit events by kind, and the
-// invariants. One step in eight has one of its writes fail, and must then
-// change nothing. Rapid starts from the seed it logs (see
+// TestModel drives random sequences of every membership operation (team
+// creation, sign-in method changes and team-wide secure sign-in among
+// them), by several actors, against roster and against the reference model
+// above. Each refusal must wrap the sentinel the model predicts. After every
+// step it compares Can for every (user, account, action), the members, the
+// pending invites, the audit events by kind, and the invariants. Actors are
+// mostly members the model lets act, so that most operations are allowed
+// and the refused ones are near the boundary; it logs how many were allowed
+// and refused, and why. One step in eight has one of its writes fail, and
+// must then change nothing. Rapid starts from the seed it logs (see
 // rostertest.Seed). With rostertest.EnvSoak set it runs round after round,
 // each from a seed of its own, until the soak's time is up.
 func TestModel(t *testing.T) {
@@ -322,7 +328,8 @@ func TestModel(t *testing.T) {
 	soak, soaking := rostertest.Soak(t)
 	deadline := time.Now().Add(soak)
 	seeds := rand.New(rand.NewPCG(seed, 0))
-	var steps, done, refused, faults atomic.Int64
+	var steps atomic.Int64
+	tally := &modelTally{done: map[string]int{}, refused: map[string]int{}}
 	for round := 0; ; round++ {
 		if round > 0 {
 			seed = seeds.Uint64()
@@ -344,7 +351,7 @@ func TestModel(t *testing.T) {
 						run := 0
 						rapid.Check(t, func(rt *rapid.T) {
 							run++
-							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, done: &done, refused: &refused, faults: &faults,
+							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, tally: tally,
 								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}, secure: map[string]bool{}}}
 							h.init(fmt.Sprintf("m%d-%s", run, b.Name))
 							rt.Repeat(h.actions())
@@ -361,11 +368,65 @@ func TestModel(t *testing.T) {
 			return
 		}
 		if !soaking || time.Now().After(deadline) {
-			t.Logf("rounds: %d, model steps run: %d (operations done %d, refused as the model predicted %d, failed by an injected fault %d), invariant violations: 0",
-				round+1, steps.Load(), done.Load(), refused.Load(), faults.Load())
+			done, refused, faults := tally.totals()
+			t.Logf("rounds: %d, model steps run: %d (operations allowed %d, refused as the model predicted %d: %.0f%% allowed; failed by an injected fault %d), invariant violations: 0",
+				round+1, steps.Load(), done, refused, 100*float64(done)/float64(max(done+refused, 1)), faults)
+			t.Logf("allowed by operation: %s", tally.format(tally.done))
+			t.Logf("refused by operation and sentinel: %s", tally.format(tally.refused))
 			return
 		}
 	}
+}
+
+// modelTally counts the operations of every run: those allowed by
+// operation, those refused by operation and the sentinel the model
+// predicted, and those an injected write failure failed. It is safe for
+// concurrent use.
+type modelTally struct {
+	mu      sync.Mutex
+	done    map[string]int
+	refused map[string]int
+	faults  int
+}
+
+// count adds one operation: failed by a fault, allowed (want is nil) or
+// refused with want.
+func (t *modelTally) count(want error, op string, fault bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case fault:
+		t.faults++
+	case want == nil:
+		t.done[op]++
+	default:
+		t.refused[op+": "+want.Error()]++
+	}
+}
+
+// totals returns how many operations were allowed, refused and failed by
+// a fault.
+func (t *modelTally) totals() (done, refused, faults int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, n := range t.done {
+		done += n
+	}
+	for _, n := range t.refused {
+		refused += n
+	}
+	return done, refused, t.faults
+}
+
+// format lists counts, one of t's maps, by key.
+func (t *modelTally) format(counts map[string]int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+	}
+	return strings.Join(parts, " | ")
 }
 
 type modelHarness struct {
@@ -376,9 +437,9 @@ type modelHarness struct {
 	box   *rostertest.Inbox
 	m     *refModel
 	steps *atomic.Int64
-	// done and refused count the operations that succeeded and failed,
-	// faults those an injected write failure failed.
-	done, refused, faults *atomic.Int64
+	tally *modelTally
+	// op is the name of the operation the step runs.
+	op string
 	// canary is a user who is never a member of anything.
 	canary string
 	// rng decides where faults are injected.
@@ -389,12 +450,18 @@ func (h *modelHarness) init(prefix string) {
 	ctx := context.Background()
 	h.rng = rand.New(rand.NewPCG(rapid.Uint64().Draw(h.t, "fault seed"), 0))
 	for i := range 4 {
+		// Even users sign in securely, odd ones with a bare password.
 		id := prefix + "-u" + strconv.Itoa(i)
-		acct, err := h.r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
+		method := store.SignInEmail
+		if i%2 == 0 {
+			method = store.SignInGoogle
+		}
+		acct, err := h.r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: method})
 		if err != nil {
 			h.t.Fatalf("create user %s: %v", id, err)
 		}
 		h.m.users = append(h.m.users, id)
+		h.m.secure[id] = method != store.SignInEmail
 		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
 		h.m.accounts[acct.ID] = a
 		h.m.join(a, id, h.m.p.top)
@@ -402,17 +469,114 @@ func (h *modelHarness) init(prefix string) {
 		h.m.order = append(h.m.order, acct.ID)
 	}
 	h.canary = prefix + "-canary"
-	// Start with one team so that a run reaches team operations early.
+	// Start with one team, every user a member with a role short of the
+	// top one, so that a run reaches team operations early and most of
+	// them find someone to act on.
 	first := h.m.accounts[h.m.order[0]]
 	if _, err := h.r.Teams.ConvertToTeam(ctx, h.m.users[0], first.id, "First"); err != nil {
 		h.t.Fatalf("convert: %v", err)
 	}
 	first.team = true
 	first.events["account.converted"]++
+	roles := slices.DeleteFunc(h.m.p.roleNames(), func(r rbac.Role) bool { return r == h.m.p.top })
+	for i, u := range h.m.users[1:] {
+		role := roles[i%len(roles)]
+		inv, err := h.r.Invites.CreateLink(ctx, first.owner, first.id, role)
+		if err == nil {
+			_, err = h.r.Invites.Accept(ctx, u, inv.Token)
+		}
+		if err != nil {
+			h.t.Fatalf("%s joins %s as %s: %v", u, first.id, role, err)
+		}
+		h.m.invites = append(h.m.invites, &modelInvite{id: inv.ID, account: first.id, by: first.owner, role: role, token: inv.Token,
+			maxUses: 1, uses: 1, status: store.InviteAccepted, users: map[string]bool{u: true}})
+		h.m.join(first, u, role)
+		first.events["invite.created"]++
+		first.events["member.joined"]++
+	}
 }
 
 func (h *modelHarness) user(label string) string {
 	return rapid.SampledFrom(h.m.users).Draw(h.t, label)
+}
+
+// actorFor draws, most of the time, a member whom the model lets do action
+// in the account (their role holds it and the team does not shut them
+// out), so that most operations are allowed; otherwise, so that the refused
+// ones are near the boundary, mostly a member who may not, and now and then
+// any user.
+func (h *modelHarness) actorFor(a *modelAccount, action rbac.Action, label string) string {
+	var able, unable []string
+	for _, u := range slices.Sorted(maps.Keys(a.members)) {
+		if h.m.can(a, u, action) {
+			able = append(able, u)
+		} else {
+			unable = append(unable, u)
+		}
+	}
+	switch n := rapid.IntRange(0, 15).Draw(h.t, label+" may"); {
+	case n == 0 || len(a.members) == 0:
+		return h.user(label)
+	case n < 4 && len(unable) > 0 || len(able) == 0:
+		return rapid.SampledFrom(unable).Draw(h.t, label)
+	}
+	return rapid.SampledFrom(able).Draw(h.t, label)
+}
+
+// targetOf draws, seven times in eight, a member of the account other than
+// its owner and but (the actor), if there is one, and any user otherwise.
+func (h *modelHarness) targetOf(a *modelAccount, but, label string) string {
+	var others []string
+	for _, u := range slices.Sorted(maps.Keys(a.members)) {
+		if u != a.owner && u != but {
+			others = append(others, u)
+		}
+	}
+	if len(others) > 0 && rapid.IntRange(0, 7).Draw(h.t, label+" is another member") > 0 {
+		return rapid.SampledFrom(others).Draw(h.t, label)
+	}
+	return h.user(label)
+}
+
+// outsider draws, three times in four, a user who is not a member of the
+// account, if there is one, and any user otherwise.
+func (h *modelHarness) outsider(a *modelAccount, label string) string {
+	out := slices.DeleteFunc(slices.Clone(h.m.users), func(u string) bool { _, member := a.members[u]; return member })
+	if len(out) > 0 && rapid.IntRange(0, 3).Draw(h.t, label+" is an outsider") > 0 {
+		return rapid.SampledFrom(out).Draw(h.t, label)
+	}
+	return h.user(label)
+}
+
+// invite draws, seven times in eight, a pending invite, and any invite
+// otherwise; with no pending invite it skips the step seven times in
+// eight, and with no invite at all always.
+func (h *modelHarness) invite(t *rapid.T) *modelInvite {
+	return pick(t, "invite", h.m.invites, func(inv *modelInvite) bool { return inv.status == store.InvitePending })
+}
+
+// transfer draws, seven times in eight, a transfer in a state the step may
+// take it from (ready), and any transfer otherwise; with none ready it
+// skips the step seven times in eight, and with no transfer at all always.
+func (h *modelHarness) transfer(t *rapid.T, ready func(store.TransferStatus) bool) *modelTransfer {
+	return pick(t, "transfer", h.m.transfers, func(tr *modelTransfer) bool { return ready(tr.status) })
+}
+
+// pick draws, seven times in eight, one of all that ready accepts, and any
+// one otherwise; with none ready it skips the step seven times in eight,
+// and with none at all always.
+func pick[T any](t *rapid.T, label string, all []T, ready func(T) bool) T {
+	if len(all) == 0 {
+		t.Skip("no " + label)
+	}
+	readyOnes := slices.DeleteFunc(slices.Clone(all), func(x T) bool { return !ready(x) })
+	if rapid.IntRange(0, 7).Draw(t, label+" is ready") > 0 {
+		if len(readyOnes) == 0 {
+			t.Skip("no " + label + " ready")
+		}
+		return rapid.SampledFrom(readyOnes).Draw(t, label)
+	}
+	return rapid.SampledFrom(all).Draw(t, label)
 }
 
 // memberOf draws a member of the account most of the time, and any user
@@ -424,22 +588,38 @@ func (h *modelHarness) memberOf(a *modelAccount, label string) string {
 	return h.user(label)
 }
 
-// sideOf draws one of the two sides of the transfer most of the time.
-func (h *modelHarness) sideOf(tr *modelTransfer) string {
+// sideOf draws, three times in four, side (the one who may take the
+// transfer's next step), and otherwise one of the two sides or another
+// member.
+func (h *modelHarness) sideOf(tr *modelTransfer, side string) string {
+	if rapid.IntRange(0, 3).Draw(h.t, "the side") > 0 {
+		return side
+	}
 	return rapid.SampledFrom([]string{tr.from, tr.to, h.memberOf(h.m.accounts[tr.account], "other")}).Draw(h.t, "actor")
 }
 
 // account draws a team most of the time, if there is one.
-func (h *modelHarness) account() *modelAccount {
-	var teams []string
+func (h *modelHarness) account() *modelAccount { return h.accountOf(true) }
+
+// accountOf draws, most of the time, a team if team is set and a personal
+// account if not, preferring one with members besides its owner, so that
+// most operations find someone to act on.
+func (h *modelHarness) accountOf(team bool) *modelAccount {
+	var kind, crowded []string
 	for _, id := range h.m.order {
-		if h.m.accounts[id].team {
-			teams = append(teams, id)
+		if a := h.m.accounts[id]; a.team == team {
+			kind = append(kind, id)
+			if len(a.members) > 1 {
+				crowded = append(crowded, id)
+			}
 		}
 	}
 	from := h.m.order
-	if len(teams) > 0 && rapid.IntRange(0, 3).Draw(h.t, "a team") > 0 {
-		from = teams
+	switch n := rapid.IntRange(0, 7).Draw(h.t, "of the kind"); {
+	case n >= 2 && len(crowded) > 0:
+		from = crowded
+	case n >= 1 && len(kind) > 0:
+		from = kind
 	}
 	return h.m.accounts[rapid.SampledFrom(from).Draw(h.t, "account")]
 }
@@ -462,7 +642,7 @@ func (h *modelHarness) outcome(op string, want, err error) bool {
 		if !errors.Is(err, rostertest.ErrFault) {
 			h.t.Fatalf("%s: an injected write failure, and the call returned %v", op, err)
 		}
-		h.faults.Add(1)
+		h.tally.count(nil, "", true)
 		return false
 	}
 	switch {
@@ -473,11 +653,7 @@ func (h *modelHarness) outcome(op string, want, err error) bool {
 	case want != nil && store.Sentinel(err) != want:
 		h.t.Fatalf("%s: refused with %v (sentinel %v), the model predicts %v", op, err, store.Sentinel(err), want)
 	}
-	if want == nil {
-		h.done.Add(1)
-	} else {
-		h.refused.Add(1)
-	}
+	h.tally.count(want, h.op, false)
 	return true
 }
 
@@ -499,6 +675,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 		if name != "" {
 			actions[name] = func(t *rapid.T) {
 				defer h.f.Disarm() // a step that skipped itself left the fault armed
+				h.op = name
 				h.fault()
 				op(t)
 			}
@@ -515,8 +692,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 	m := h.m
 	return map[string]func(*rapid.T){
 		"convert": func(*rapid.T) {
-			a := h.account()
-			actor := h.memberOf(a, "actor")
+			a := h.accountOf(false)
+			actor := h.actorFor(a, rbac.SettingsManage, "actor")
 			_, want := m.door(a, actor, rbac.SettingsManage)
 			switch {
 			case want != nil:
@@ -534,7 +711,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"invite": func(t *rapid.T) {
 			a := h.account()
-			actor, role := h.memberOf(a, "actor"), h.role()
+			actor, role := h.actorFor(a, rbac.MembersInvite, "actor"), h.role()
 			uses := rapid.SampledFrom([]int{1, 1, 3}).Draw(t, "max uses")
 			mine, want := m.door(a, actor, rbac.MembersInvite)
 			switch {
@@ -555,11 +732,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.events["invite.created"]++
 		},
 		"accept": func(t *rapid.T) {
-			if len(m.invites) == 0 {
-				t.Skip("no invites")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
-			user := h.user("user")
+			inv := h.invite(t)
+			user := h.outsider(m.accounts[inv.account], "user")
 			tok := inv.token
 			old := len(inv.old) > 0 && rapid.Bool().Draw(t, "old token")
 			if old {
@@ -609,12 +783,9 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			}
 		},
 		"revoke": func(t *rapid.T) {
-			if len(m.invites) == 0 {
-				t.Skip("no invites")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			inv := h.invite(t)
 			a := m.accounts[inv.account]
-			actor := h.memberOf(a, "actor")
+			actor := h.actorFor(a, rbac.MembersInvite, "actor")
 			mine, want := m.door(a, actor, rbac.MembersInvite)
 			if want == nil {
 				want = inv.closed(a)
@@ -630,12 +801,9 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.events["invite.revoked"]++
 		},
 		"resend": func(t *rapid.T) {
-			if len(m.invites) == 0 {
-				t.Skip("no invites")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			inv := h.invite(t)
 			a := m.accounts[inv.account]
-			actor := h.memberOf(a, "actor")
+			actor := h.actorFor(a, rbac.MembersInvite, "actor")
 			mine, want := m.door(a, actor, rbac.MembersInvite)
 			switch {
 			case want != nil:
@@ -657,7 +825,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"change role": func(t *rapid.T) {
 			a := h.account()
-			actor, target, role := h.memberOf(a, "actor"), h.memberOf(a, "target"), h.role()
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target, role := h.targetOf(a, actor, "target"), h.role()
 			mine, want := m.door(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
 			switch {
@@ -689,7 +858,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"remove": func(t *rapid.T) {
 			a := h.account()
-			actor, target := h.memberOf(a, "actor"), h.memberOf(a, "target")
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target := h.targetOf(a, actor, "target")
 			mine, want := m.door(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
 			switch {
@@ -709,7 +879,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"leave": func(t *rapid.T) {
 			a := h.account()
-			user := h.memberOf(a, "user")
+			user := h.targetOf(a, "", "user")
 			var want error
 			switch _, member := a.members[user]; {
 			case !member:
@@ -727,7 +897,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"transfer": func(t *rapid.T) {
 			a := h.account()
-			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			to := h.targetOf(a, actor, "to")
 			_, want := m.door(a, actor, rbac.MembersManage)
 			if want == nil {
 				want = m.startable(a, actor, to)
@@ -743,7 +914,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"grant top role": func(t *rapid.T) {
 			a := h.account()
-			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			to := h.targetOf(a, actor, "to")
 			mine, want := m.door(a, actor, rbac.MembersManage)
 			switch {
 			case want != nil:
@@ -775,11 +947,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.events["user.switched"]++
 		},
 		"confirm transfer": func(t *rapid.T) {
-			if len(m.transfers) == 0 {
-				t.Skip("no transfers")
-			}
-			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.sideOf(tr)
+			tr := h.transfer(t, func(s store.TransferStatus) bool { return s == store.TransferAwaitingConfirm })
+			actor := h.sideOf(tr, tr.from)
 			var want error
 			switch {
 			case tr.status != store.TransferAwaitingConfirm:
@@ -795,11 +964,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			m.accounts[tr.account].events["transfer.confirmed"]++
 		},
 		"accept transfer": func(t *rapid.T) {
-			if len(m.transfers) == 0 {
-				t.Skip("no transfers")
-			}
-			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.sideOf(tr)
+			tr := h.transfer(t, func(s store.TransferStatus) bool { return s == store.TransferAwaitingAccept })
+			actor := h.sideOf(tr, tr.to)
 			a := m.accounts[tr.account]
 			var want error
 			switch {
@@ -828,11 +994,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.events["transfer.accepted"]++
 		},
 		"cancel transfer": func(t *rapid.T) {
-			if len(m.transfers) == 0 {
-				t.Skip("no transfers")
-			}
-			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.sideOf(tr)
+			tr := h.transfer(t, openTransfer)
+			actor := h.sideOf(tr, tr.from)
 			a := m.accounts[tr.account]
 			mine, want := m.door(a, actor, "")
 			switch {
@@ -850,8 +1013,11 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.events["transfer.cancelled"]++
 		},
 		"delete team": func(t *rapid.T) {
+			if rapid.IntRange(0, 7).Draw(t, "delete") > 0 {
+				t.Skip("a team lives longer") // deleting it ends most of what a run can do there
+			}
 			a := h.account()
-			actor := h.memberOf(a, "actor")
+			actor := h.actorFor(a, rbac.SettingsManage, "actor")
 			_, want := m.door(a, actor, rbac.SettingsManage)
 			switch {
 			case want != nil:
@@ -916,7 +1082,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		},
 		"require secure sign-in": func(t *rapid.T) {
 			a := h.account()
-			actor, require := h.memberOf(a, "actor"), rapid.Bool().Draw(t, "require")
+			actor := h.actorFor(a, rbac.SettingsManage, "actor")
+			require := rapid.IntRange(0, 3).Draw(t, "require") > 0
 			_, want := m.door(a, actor, rbac.SettingsManage)
 			switch {
 			case want != nil:
@@ -1086,13 +1253,16 @@ func (h *modelHarness) final() {
 	}
 	for _, id := range m.order {
 		a := m.accounts[id]
-		var top string
-		for u, r := range a.members {
-			if r == m.p.top {
-				top = u
+		// The owner reads the log, moving to a secure sign-in method first
+		// if the team shuts them out.
+		if m.shut(a, a.owner) {
+			u := store.User{ID: a.owner, Email: a.owner + "@example.com", Name: a.owner, SignIn: store.SignInGoogle}
+			if _, err := h.r.Teams.UpdateUser(ctx, u); err != nil {
+				h.t.Fatalf("move %s to a secure sign-in method: %v", a.owner, err)
 			}
+			m.secure[a.owner] = true
 		}
-		if _, err := h.r.Audit.Verify(ctx, top, id); err != nil {
+		if _, err := h.r.Audit.Verify(ctx, a.owner, id); err != nil {
 			h.t.Fatalf("audit chain of %s: %v", id, err)
 		}
 	}
