@@ -10,6 +10,8 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teams"
 )
 
 // The reference model: the seeds' rules written out again, independently of
@@ -34,6 +37,10 @@ type modelPolicy struct {
 }
 
 // modelPolicies are the two presets as the seeds' tables state them.
+// maxModelAccounts bounds the accounts a run creates, since compare asks
+// Can for every user, account and action after every step.
+const maxModelAccounts = 7
+
 func modelPolicies() []modelPolicy {
 	return []modelPolicy{
 		{
@@ -75,8 +82,17 @@ func (p modelPolicy) covers(a, b rbac.Role) bool {
 	return true
 }
 
-func (p modelPolicy) mayGrant(a, b rbac.Role) bool {
-	return p.covers(a, b) && !(p.topByTransfer && b == p.top)
+// grant predicts the refusal of a member with role a giving role b:
+// rbac.ErrDenied if b holds an action a lacks, rbac.ErrTopByTransfer if b is
+// a top role given only by a transfer.
+func (p modelPolicy) grant(a, b rbac.Role) error {
+	switch {
+	case !p.covers(a, b):
+		return rbac.ErrDenied
+	case p.topByTransfer && b == p.top:
+		return rbac.ErrTopByTransfer
+	}
+	return nil
 }
 
 func (p modelPolicy) roleNames() []rbac.Role {
@@ -88,9 +104,11 @@ func (p modelPolicy) actions() []rbac.Action {
 }
 
 type modelAccount struct {
-	id      string
-	team    bool
-	owner   string // the account owner: always a member with the top role
+	id    string
+	team  bool
+	owner string // the account owner: always a member with the top role
+	// secure is whether the team requires secure sign-in of its members.
+	secure  bool
 	members map[string]rbac.Role
 	events  map[string]int // allowed audit events by action
 }
@@ -103,6 +121,22 @@ type modelInvite struct {
 	maxUses, uses   int
 	status          store.InviteStatus
 	users           map[string]bool
+	secure          bool // made while the team required secure sign-in
+}
+
+// closed predicts the refusal of managing (revoking, resending) the invite
+// of account a that is no longer pending: invites.ErrUsed, invites.ErrRevoked
+// or store.ErrNotTeam.
+func (inv *modelInvite) closed(a *modelAccount) error {
+	switch {
+	case inv.status == store.InviteAccepted:
+		return invites.ErrUsed
+	case inv.status == store.InviteRevoked:
+		return invites.ErrRevoked
+	case !a.team:
+		return store.ErrNotTeam
+	}
+	return nil
 }
 
 type modelTransfer struct {
@@ -123,6 +157,9 @@ type refModel struct {
 	// order they joined.
 	active map[string]string
 	joined map[string][]string
+	// secure is whether each user signs in with a secure method:
+	// store.SignInEmail is not, the others are.
+	secure map[string]bool
 }
 
 // join makes user a member of the account with role.
@@ -150,11 +187,50 @@ func (m *refModel) activeAccount(user string) string {
 	return ""
 }
 
-// may reports whether user is a member of the account holding action, and
-// their role.
-func (m *refModel) may(a *modelAccount, user string, action rbac.Action) (rbac.Role, bool) {
+// door predicts how roster's one write path refuses a call by user in the
+// account that needs action (or, if action is "", only a membership):
+// rbac.ErrNotMember, rbac.ErrSecureSignIn if the team requires secure
+// sign-in and they do not sign in securely, or rbac.ErrDenied if their role
+// lacks the action. It returns their role.
+func (m *refModel) door(a *modelAccount, user string, action rbac.Action) (rbac.Role, error) {
 	r, ok := a.members[user]
-	return r, ok && m.p.allows(r, action)
+	switch {
+	case !ok:
+		return "", rbac.ErrNotMember
+	case m.shut(a, user):
+		return r, rbac.ErrSecureSignIn
+	case action != "" && !m.p.allows(r, action):
+		return r, rbac.ErrDenied
+	}
+	return r, nil
+}
+
+// shut reports whether the team shuts user out for signing in insecurely.
+func (m *refModel) shut(a *modelAccount, user string) bool {
+	return a.secure && !m.secure[user]
+}
+
+// can is the model's Can: user is a member whom the team does not shut out,
+// with a role holding action.
+func (m *refModel) can(a *modelAccount, user string, action rbac.Action) bool {
+	r, member := a.members[user]
+	return member && !m.shut(a, user) && m.p.allows(r, action)
+}
+
+// startable predicts the refusal of a transfer of the account from actor to
+// to once the door let actor in: store.ErrNotTeam, rbac.ErrDenied (to
+// oneself) or store.ErrNotFound (to is not a member).
+func (m *refModel) startable(a *modelAccount, actor, to string) error {
+	_, member := a.members[to]
+	switch {
+	case !a.team:
+		return store.ErrNotTeam
+	case to == actor:
+		return rbac.ErrDenied
+	case !member:
+		return store.ErrNotFound
+	}
+	return nil
 }
 
 // cancelTransfersOf cancels the account's open transfers from or to user.
@@ -234,12 +310,16 @@ func setRapidSeed(t *testing.T, seed uint64) {
 	}
 }
 
-// TestModel drives random sequences of every membership operation, by
-// several actors, against roster and against the reference model above, and
-// after every step compares Can for every (user, account, action), the
-// members, the pending invites, the audit events by kind, and the
-// invariants. One step in eight has one of its writes fail, and must then
-// change nothing. Rapid starts from the seed it logs (see
+// TestModel drives random sequences of every membership operation (team
+// creation, sign-in method changes and team-wide secure sign-in among
+// them), by several actors, against roster and against the reference model
+// above. Each refusal must wrap the sentinel the model predicts. After every
+// step it compares Can for every (user, account, action), the members, the
+// pending invites, the audit events by kind, and the invariants. Actors are
+// mostly members the model lets act, so that most operations are allowed
+// and the refused ones are near the boundary; it logs how many were allowed
+// and refused, and why. One step in eight has one of its writes fail, and
+// must then change nothing. Rapid starts from the seed it logs (see
 // rostertest.Seed). With rostertest.EnvSoak set it runs round after round,
 // each from a seed of its own, until the soak's time is up.
 func TestModel(t *testing.T) {
@@ -248,7 +328,8 @@ func TestModel(t *testing.T) {
 	soak, soaking := rostertest.Soak(t)
 	deadline := time.Now().Add(soak)
 	seeds := rand.New(rand.NewPCG(seed, 0))
-	var steps, done, refused, faults atomic.Int64
+	var steps atomic.Int64
+	tally := &modelTally{done: map[string]int{}, refused: map[string]int{}}
 	for round := 0; ; round++ {
 		if round > 0 {
 			seed = seeds.Uint64()
@@ -270,8 +351,8 @@ func TestModel(t *testing.T) {
 						run := 0
 						rapid.Check(t, func(rt *rapid.T) {
 							run++
-							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, done: &done, refused: &refused, faults: &faults,
-								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}}}
+							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, tally: tally,
+								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}, secure: map[string]bool{}}}
 							h.init(fmt.Sprintf("m%d-%s", run, b.Name))
 							rt.Repeat(h.actions())
 							h.final()
@@ -287,11 +368,65 @@ func TestModel(t *testing.T) {
 			return
 		}
 		if !soaking || time.Now().After(deadline) {
-			t.Logf("rounds: %d, model steps run: %d (operations done %d, refused as the model predicted %d, failed by an injected fault %d), invariant violations: 0",
-				round+1, steps.Load(), done.Load(), refused.Load(), faults.Load())
+			done, refused, faults := tally.totals()
+			t.Logf("rounds: %d, model steps run: %d (operations allowed %d, refused as the model predicted %d: %.0f%% allowed; failed by an injected fault %d), invariant violations: 0",
+				round+1, steps.Load(), done, refused, 100*float64(done)/float64(max(done+refused, 1)), faults)
+			t.Logf("allowed by operation: %s", tally.format(tally.done))
+			t.Logf("refused by operation and sentinel: %s", tally.format(tally.refused))
 			return
 		}
 	}
+}
+
+// modelTally counts the operations of every run: those allowed by
+// operation, those refused by operation and the sentinel the model
+// predicted, and those an injected write failure failed. It is safe for
+// concurrent use.
+type modelTally struct {
+	mu      sync.Mutex
+	done    map[string]int
+	refused map[string]int
+	faults  int
+}
+
+// count adds one operation: failed by a fault, allowed (want is nil) or
+// refused with want.
+func (t *modelTally) count(want error, op string, fault bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case fault:
+		t.faults++
+	case want == nil:
+		t.done[op]++
+	default:
+		t.refused[op+": "+want.Error()]++
+	}
+}
+
+// totals returns how many operations were allowed, refused and failed by
+// a fault.
+func (t *modelTally) totals() (done, refused, faults int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, n := range t.done {
+		done += n
+	}
+	for _, n := range t.refused {
+		refused += n
+	}
+	return done, refused, t.faults
+}
+
+// format lists counts, one of t's maps, by key.
+func (t *modelTally) format(counts map[string]int) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		parts = append(parts, fmt.Sprintf("%s %d", k, counts[k]))
+	}
+	return strings.Join(parts, " | ")
 }
 
 type modelHarness struct {
@@ -302,9 +437,9 @@ type modelHarness struct {
 	box   *rostertest.Inbox
 	m     *refModel
 	steps *atomic.Int64
-	// done and refused count the operations that succeeded and failed,
-	// faults those an injected write failure failed.
-	done, refused, faults *atomic.Int64
+	tally *modelTally
+	// op is the name of the operation the step runs.
+	op string
 	// canary is a user who is never a member of anything.
 	canary string
 	// rng decides where faults are injected.
@@ -315,12 +450,18 @@ func (h *modelHarness) init(prefix string) {
 	ctx := context.Background()
 	h.rng = rand.New(rand.NewPCG(rapid.Uint64().Draw(h.t, "fault seed"), 0))
 	for i := range 4 {
+		// Even users sign in securely, odd ones with a bare password.
 		id := prefix + "-u" + strconv.Itoa(i)
-		acct, err := h.r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: store.SignInEmail})
+		method := store.SignInEmail
+		if i%2 == 0 {
+			method = store.SignInGoogle
+		}
+		acct, err := h.r.Teams.CreateUser(ctx, store.User{ID: id, Email: id + "@example.com", Name: id, SignIn: method})
 		if err != nil {
 			h.t.Fatalf("create user %s: %v", id, err)
 		}
 		h.m.users = append(h.m.users, id)
+		h.m.secure[id] = method != store.SignInEmail
 		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
 		h.m.accounts[acct.ID] = a
 		h.m.join(a, id, h.m.p.top)
@@ -328,17 +469,114 @@ func (h *modelHarness) init(prefix string) {
 		h.m.order = append(h.m.order, acct.ID)
 	}
 	h.canary = prefix + "-canary"
-	// Start with one team so that a run reaches team operations early.
+	// Start with one team, every user a member with a role short of the
+	// top one, so that a run reaches team operations early and most of
+	// them find someone to act on.
 	first := h.m.accounts[h.m.order[0]]
 	if _, err := h.r.Teams.ConvertToTeam(ctx, h.m.users[0], first.id, "First"); err != nil {
 		h.t.Fatalf("convert: %v", err)
 	}
 	first.team = true
 	first.events["account.converted"]++
+	roles := slices.DeleteFunc(h.m.p.roleNames(), func(r rbac.Role) bool { return r == h.m.p.top })
+	for i, u := range h.m.users[1:] {
+		role := roles[i%len(roles)]
+		inv, err := h.r.Invites.CreateLink(ctx, first.owner, first.id, role)
+		if err == nil {
+			_, err = h.r.Invites.Accept(ctx, u, inv.Token)
+		}
+		if err != nil {
+			h.t.Fatalf("%s joins %s as %s: %v", u, first.id, role, err)
+		}
+		h.m.invites = append(h.m.invites, &modelInvite{id: inv.ID, account: first.id, by: first.owner, role: role, token: inv.Token,
+			maxUses: 1, uses: 1, status: store.InviteAccepted, users: map[string]bool{u: true}})
+		h.m.join(first, u, role)
+		first.events["invite.created"]++
+		first.events["member.joined"]++
+	}
 }
 
 func (h *modelHarness) user(label string) string {
 	return rapid.SampledFrom(h.m.users).Draw(h.t, label)
+}
+
+// actorFor draws, most of the time, a member whom the model lets do action
+// in the account (their role holds it and the team does not shut them
+// out), so that most operations are allowed; otherwise, so that the refused
+// ones are near the boundary, mostly a member who may not, and now and then
+// any user.
+func (h *modelHarness) actorFor(a *modelAccount, action rbac.Action, label string) string {
+	var able, unable []string
+	for _, u := range slices.Sorted(maps.Keys(a.members)) {
+		if h.m.can(a, u, action) {
+			able = append(able, u)
+		} else {
+			unable = append(unable, u)
+		}
+	}
+	switch n := rapid.IntRange(0, 15).Draw(h.t, label+" may"); {
+	case n == 0 || len(a.members) == 0:
+		return h.user(label)
+	case n < 4 && len(unable) > 0 || len(able) == 0:
+		return rapid.SampledFrom(unable).Draw(h.t, label)
+	}
+	return rapid.SampledFrom(able).Draw(h.t, label)
+}
+
+// targetOf draws, seven times in eight, a member of the account other than
+// its owner and but (the actor), if there is one, and any user otherwise.
+func (h *modelHarness) targetOf(a *modelAccount, but, label string) string {
+	var others []string
+	for _, u := range slices.Sorted(maps.Keys(a.members)) {
+		if u != a.owner && u != but {
+			others = append(others, u)
+		}
+	}
+	if len(others) > 0 && rapid.IntRange(0, 7).Draw(h.t, label+" is another member") > 0 {
+		return rapid.SampledFrom(others).Draw(h.t, label)
+	}
+	return h.user(label)
+}
+
+// outsider draws, three times in four, a user who is not a member of the
+// account, if there is one, and any user otherwise.
+func (h *modelHarness) outsider(a *modelAccount, label string) string {
+	out := slices.DeleteFunc(slices.Clone(h.m.users), func(u string) bool { _, member := a.members[u]; return member })
+	if len(out) > 0 && rapid.IntRange(0, 3).Draw(h.t, label+" is an outsider") > 0 {
+		return rapid.SampledFrom(out).Draw(h.t, label)
+	}
+	return h.user(label)
+}
+
+// invite draws, seven times in eight, a pending invite, and any invite
+// otherwise; with no pending invite it skips the step seven times in
+// eight, and with no invite at all always.
+func (h *modelHarness) invite(t *rapid.T) *modelInvite {
+	return pick(t, "invite", h.m.invites, func(inv *modelInvite) bool { return inv.status == store.InvitePending })
+}
+
+// transfer draws, seven times in eight, a transfer in a state the step may
+// take it from (ready), and any transfer otherwise; with none ready it
+// skips the step seven times in eight, and with no transfer at all always.
+func (h *modelHarness) transfer(t *rapid.T, ready func(store.TransferStatus) bool) *modelTransfer {
+	return pick(t, "transfer", h.m.transfers, func(tr *modelTransfer) bool { return ready(tr.status) })
+}
+
+// pick draws, seven times in eight, one of all that ready accepts, and any
+// one otherwise; with none ready it skips the step seven times in eight,
+// and with none at all always.
+func pick[T any](t *rapid.T, label string, all []T, ready func(T) bool) T {
+	if len(all) == 0 {
+		t.Skip("no " + label)
+	}
+	readyOnes := slices.DeleteFunc(slices.Clone(all), func(x T) bool { return !ready(x) })
+	if rapid.IntRange(0, 7).Draw(t, label+" is ready") > 0 {
+		if len(readyOnes) == 0 {
+			t.Skip("no " + label + " ready")
+		}
+		return rapid.SampledFrom(readyOnes).Draw(t, label)
+	}
+	return rapid.SampledFrom(all).Draw(t, label)
 }
 
 // memberOf draws a member of the account most of the time, and any user
@@ -350,22 +588,38 @@ func (h *modelHarness) memberOf(a *modelAccount, label string) string {
 	return h.user(label)
 }
 
-// sideOf draws one of the two sides of the transfer most of the time.
-func (h *modelHarness) sideOf(tr *modelTransfer) string {
+// sideOf draws, three times in four, side (the one who may take the
+// transfer's next step), and otherwise one of the two sides or another
+// member.
+func (h *modelHarness) sideOf(tr *modelTransfer, side string) string {
+	if rapid.IntRange(0, 3).Draw(h.t, "the side") > 0 {
+		return side
+	}
 	return rapid.SampledFrom([]string{tr.from, tr.to, h.memberOf(h.m.accounts[tr.account], "other")}).Draw(h.t, "actor")
 }
 
 // account draws a team most of the time, if there is one.
-func (h *modelHarness) account() *modelAccount {
-	var teams []string
+func (h *modelHarness) account() *modelAccount { return h.accountOf(true) }
+
+// accountOf draws, most of the time, a team if team is set and a personal
+// account if not, preferring one with members besides its owner, so that
+// most operations find someone to act on.
+func (h *modelHarness) accountOf(team bool) *modelAccount {
+	var kind, crowded []string
 	for _, id := range h.m.order {
-		if h.m.accounts[id].team {
-			teams = append(teams, id)
+		if a := h.m.accounts[id]; a.team == team {
+			kind = append(kind, id)
+			if len(a.members) > 1 {
+				crowded = append(crowded, id)
+			}
 		}
 	}
 	from := h.m.order
-	if len(teams) > 0 && rapid.IntRange(0, 3).Draw(h.t, "a team") > 0 {
-		from = teams
+	switch n := rapid.IntRange(0, 7).Draw(h.t, "of the kind"); {
+	case n >= 2 && len(crowded) > 0:
+		from = crowded
+	case n >= 1 && len(kind) > 0:
+		from = kind
 	}
 	return h.m.accounts[rapid.SampledFrom(from).Draw(h.t, "account")]
 }
@@ -374,31 +628,32 @@ func (h *modelHarness) role() rbac.Role {
 	return rapid.SampledFrom(h.m.p.roleNames()).Draw(h.t, "role")
 }
 
-// outcome fails the run if roster and the model disagree on whether an
-// operation succeeds, and reports whether the model should apply it: not if
-// an injected fault failed one of its writes. Such a call must return the
-// failure and leave everything as it was, which compare checks after the
-// step as after any other.
-func (h *modelHarness) outcome(op string, want bool, err error) bool {
+// outcome fails the run if roster and the model disagree on an operation:
+// want is nil if the model allows it, else the sentinel the model predicts
+// the refusal wraps, which must be the most specific sentinel roster's error
+// wraps (store.Sentinel), so that a refusal for another reason fails too.
+// It reports whether the model should apply the outcome: not if an injected
+// fault failed one of the call's writes. Such a call must return the failure
+// and leave everything as it was, which compare checks after the step as
+// after any other.
+func (h *modelHarness) outcome(op string, want, err error) bool {
 	h.t.Helper()
 	if h.f.Disarm() {
 		if !errors.Is(err, rostertest.ErrFault) {
 			h.t.Fatalf("%s: an injected write failure, and the call returned %v", op, err)
 		}
-		h.faults.Add(1)
+		h.tally.count(nil, "", true)
 		return false
 	}
-	if want && err != nil {
+	switch {
+	case want == nil && err != nil:
 		h.t.Fatalf("%s: the model allows it, roster refused: %v", op, err)
+	case want != nil && err == nil:
+		h.t.Fatalf("%s: the model refuses it (%v), roster did it", op, want)
+	case want != nil && store.Sentinel(err) != want:
+		h.t.Fatalf("%s: refused with %v (sentinel %v), the model predicts %v", op, err, store.Sentinel(err), want)
 	}
-	if !want && err == nil {
-		h.t.Fatalf("%s: the model refuses it, roster did it", op)
-	}
-	if want {
-		h.done.Add(1)
-	} else {
-		h.refused.Add(1)
-	}
+	h.tally.count(want, h.op, false)
 	return true
 }
 
@@ -420,6 +675,7 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 		if name != "" {
 			actions[name] = func(t *rapid.T) {
 				defer h.f.Disarm() // a step that skipped itself left the fault armed
+				h.op = name
 				h.fault()
 				op(t)
 			}
@@ -429,47 +685,55 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 }
 
 // operations returns the membership operations, each checked against the
-// model, and compare under "".
+// model, and compare under "". Each predicts the sentinel a refusal wraps,
+// checking in the order roster's services check.
 func (h *modelHarness) operations() map[string]func(*rapid.T) {
 	ctx := context.Background()
 	m := h.m
 	return map[string]func(*rapid.T){
 		"convert": func(*rapid.T) {
-			a := h.account()
-			actor := h.memberOf(a, "actor")
-			_, ok := m.may(a, actor, rbac.SettingsManage)
-			want := ok && !a.team && actor == a.owner
+			a := h.accountOf(false)
+			actor := h.actorFor(a, rbac.SettingsManage, "actor")
+			_, want := m.door(a, actor, rbac.SettingsManage)
+			switch {
+			case want != nil:
+			case a.team:
+				want = teams.ErrAlreadyTeam
+			case actor != a.owner:
+				want = teams.ErrNotOwner
+			}
 			_, err := h.r.Teams.ConvertToTeam(ctx, actor, a.id, "Team "+actor)
-			if !h.outcome("convert "+a.id+" by "+actor, want, err) {
+			if !h.outcome("convert "+a.id+" by "+actor, want, err) || want != nil {
 				return
 			}
-			if want {
-				a.team = true
-				a.events["account.converted"]++
-			}
+			a.team = true
+			a.events["account.converted"]++
 		},
 		"invite": func(t *rapid.T) {
 			a := h.account()
-			actor, role := h.memberOf(a, "actor"), h.role()
+			actor, role := h.actorFor(a, rbac.MembersInvite, "actor"), h.role()
 			uses := rapid.SampledFrom([]int{1, 1, 3}).Draw(t, "max uses")
-			mine, ok := m.may(a, actor, rbac.MembersInvite)
-			want := ok && a.team && m.p.mayGrant(mine, role) && !(uses > 1 && role == m.p.top)
+			mine, want := m.door(a, actor, rbac.MembersInvite)
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case m.p.grant(mine, role) != nil:
+				want = m.p.grant(mine, role)
+			case uses > 1 && role == m.p.top:
+				want = invites.ErrReusableTop
+			}
 			inv, err := h.r.Invites.CreateLink(ctx, actor, a.id, role, invites.MaxUses(uses))
-			if !h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
-					maxUses: uses, status: store.InvitePending, users: map[string]bool{}})
-				a.events["invite.created"]++
-			}
+			m.invites = append(m.invites, &modelInvite{id: inv.ID, account: a.id, by: actor, role: role, token: inv.Token,
+				maxUses: uses, status: store.InvitePending, users: map[string]bool{}, secure: a.secure})
+			a.events["invite.created"]++
 		},
 		"accept": func(t *rapid.T) {
-			if len(m.invites) == 0 {
-				t.Skip("no invites")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
-			user := h.user("user")
+			inv := h.invite(t)
+			user := h.outsider(m.accounts[inv.account], "user")
 			tok := inv.token
 			old := len(inv.old) > 0 && rapid.Bool().Draw(t, "old token")
 			if old {
@@ -477,17 +741,35 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			}
 			a := m.accounts[inv.account]
 			by, byMember := a.members[inv.by]
-			usable := !old && inv.status == store.InvitePending && a.team
-			inviterOK := byMember && m.p.allows(by, rbac.MembersInvite) && m.p.mayGrant(by, inv.role)
-			reusableTop := inv.maxUses > 1 && inv.role == m.p.top
 			_, already := a.members[user]
-			want := usable && inviterOK && !reusableTop && !already && !inv.users[user]
+			var want error
+			revoke := false // the invite can never be accepted: roster revokes it
+			switch {
+			case old:
+				want = invites.ErrSuperseded
+			case inv.status == store.InviteRevoked:
+				want = invites.ErrRevoked
+			case inv.status != store.InvitePending:
+				want = invites.ErrUsed
+			case !a.team:
+				want = store.ErrNotTeam
+			case !byMember || !m.p.allows(by, rbac.MembersInvite) || m.p.grant(by, inv.role) != nil:
+				want, revoke = invites.ErrInviterDenied, true
+			case inv.maxUses > 1 && inv.role == m.p.top:
+				want, revoke = invites.ErrReusableTop, true
+			case (inv.secure || a.secure) && !m.secure[user]:
+				want = invites.ErrInsecureSignIn
+			case already:
+				want = invites.ErrAlreadyMember
+			case inv.users[user]:
+				want = invites.ErrUsed
+			}
 			_, err := h.r.Invites.Accept(ctx, user, tok)
 			if !h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err) {
 				return
 			}
 			switch {
-			case want:
+			case want == nil:
 				m.join(a, user, inv.role)
 				inv.users[user] = true
 				inv.uses++
@@ -495,213 +777,257 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 					inv.status = store.InviteAccepted
 				}
 				a.events["member.joined"]++
-			case usable && (!inviterOK || reusableTop):
+			case revoke:
 				inv.status = store.InviteRevoked
 				a.events["invite.revoked"]++
 			}
 		},
 		"revoke": func(t *rapid.T) {
-			if len(m.invites) == 0 {
-				t.Skip("no invites")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			inv := h.invite(t)
 			a := m.accounts[inv.account]
-			actor := h.memberOf(a, "actor")
-			mine, ok := m.may(a, actor, rbac.MembersInvite)
-			want := ok && inv.status == store.InvitePending && a.team && m.p.covers(mine, inv.role)
+			actor := h.actorFor(a, rbac.MembersInvite, "actor")
+			mine, want := m.door(a, actor, rbac.MembersInvite)
+			if want == nil {
+				want = inv.closed(a)
+			}
+			if want == nil && !m.p.covers(mine, inv.role) {
+				want = rbac.ErrDenied
+			}
 			err := h.r.Invites.Revoke(ctx, actor, a.id, inv.id)
-			if !h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("revoke %s by %s", inv.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				inv.status = store.InviteRevoked
-				a.events["invite.revoked"]++
-			}
+			inv.status = store.InviteRevoked
+			a.events["invite.revoked"]++
 		},
 		"resend": func(t *rapid.T) {
-			if len(m.invites) == 0 {
-				t.Skip("no invites")
-			}
-			inv := rapid.SampledFrom(m.invites).Draw(t, "invite")
+			inv := h.invite(t)
 			a := m.accounts[inv.account]
-			actor := h.memberOf(a, "actor")
-			mine, ok := m.may(a, actor, rbac.MembersInvite)
-			want := ok && inv.status == store.InvitePending && a.team && m.p.mayGrant(mine, inv.role) &&
-				!(inv.maxUses > 1 && inv.role == m.p.top)
+			actor := h.actorFor(a, rbac.MembersInvite, "actor")
+			mine, want := m.door(a, actor, rbac.MembersInvite)
+			switch {
+			case want != nil:
+			case inv.closed(a) != nil:
+				want = inv.closed(a)
+			case m.p.grant(mine, inv.role) != nil:
+				want = m.p.grant(mine, inv.role)
+			case inv.maxUses > 1 && inv.role == m.p.top:
+				want = invites.ErrReusableTop
+			}
 			out, err := h.r.Invites.Resend(ctx, actor, a.id, inv.id)
-			if !h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("resend %s by %s", inv.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				inv.old = append(inv.old, inv.token)
-				inv.token = out.Token
-				inv.by = actor
-				a.events["invite.resent"]++
-			}
+			inv.old = append(inv.old, inv.token)
+			inv.token = out.Token
+			inv.by = actor
+			a.events["invite.resent"]++
 		},
 		"change role": func(t *rapid.T) {
 			a := h.account()
-			actor, target, role := h.memberOf(a, "actor"), h.memberOf(a, "target"), h.role()
-			mine, ok := m.may(a, actor, rbac.MembersManage)
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target, role := h.targetOf(a, actor, "target"), h.role()
+			mine, want := m.door(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
-			want := ok && member && m.p.covers(mine, theirs) && m.p.mayGrant(mine, role) &&
-				(role == theirs || target != a.owner)
+			switch {
+			case want != nil:
+			case !member:
+				want = store.ErrNotFound
+			case !m.p.covers(mine, theirs):
+				want = rbac.ErrDenied
+			case m.p.grant(mine, role) != nil:
+				want = m.p.grant(mine, role)
+			case role != theirs && target == a.owner:
+				want = teams.ErrLastOwner
+			}
 			_, err := h.r.Teams.ChangeRole(ctx, actor, a.id, target, role)
-			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) || want != nil || role == theirs {
 				return
 			}
-			if want && role != theirs {
-				a.members[target] = role
-				a.events["member.role_changed"]++
-				if theirs == m.p.top && role != m.p.top {
-					// A sender who loses the top role stands behind no transfer.
-					for _, tr := range m.transfers {
-						if tr.account == a.id && tr.from == target && openTransfer(tr.status) {
-							tr.status = store.TransferCancelled
-							a.events["transfer.cancelled"]++
-						}
+			a.members[target] = role
+			a.events["member.role_changed"]++
+			if theirs == m.p.top && role != m.p.top {
+				// A sender who loses the top role stands behind no transfer.
+				for _, tr := range m.transfers {
+					if tr.account == a.id && tr.from == target && openTransfer(tr.status) {
+						tr.status = store.TransferCancelled
+						a.events["transfer.cancelled"]++
 					}
 				}
 			}
 		},
 		"remove": func(t *rapid.T) {
 			a := h.account()
-			actor, target := h.memberOf(a, "actor"), h.memberOf(a, "target")
-			mine, ok := m.may(a, actor, rbac.MembersManage)
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target := h.targetOf(a, actor, "target")
+			mine, want := m.door(a, actor, rbac.MembersManage)
 			theirs, member := a.members[target]
-			want := ok && member && m.p.covers(mine, theirs) && target != a.owner
+			switch {
+			case want != nil:
+			case !member:
+				want = store.ErrNotFound
+			case !m.p.covers(mine, theirs):
+				want = rbac.ErrDenied
+			case target == a.owner:
+				want = teams.ErrLastOwner
+			}
 			err := h.r.Teams.RemoveMember(ctx, actor, a.id, target)
-			if !h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("remove %s from %s by %s", target, a.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.remove(a, target, "member.removed")
-			}
+			m.remove(a, target, "member.removed")
 		},
 		"leave": func(t *rapid.T) {
 			a := h.account()
-			user := h.memberOf(a, "user")
-			_, member := a.members[user]
-			want := a.team && member && user != a.owner
+			user := h.targetOf(a, "", "user")
+			var want error
+			switch _, member := a.members[user]; {
+			case !member:
+				want = rbac.ErrNotMember
+			case !a.team:
+				want = store.ErrNotTeam
+			case user == a.owner:
+				want = teams.ErrLastOwner
+			}
 			err := h.r.Teams.Leave(ctx, user, a.id)
-			if !h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err) {
+			if !h.outcome(fmt.Sprintf("%s leaves %s", user, a.id), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.remove(a, user, "member.left")
-			}
+			m.remove(a, user, "member.left")
 		},
 		"transfer": func(t *rapid.T) {
 			a := h.account()
-			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
-			_, ok := m.may(a, actor, rbac.MembersManage)
-			_, member := a.members[to]
-			want := ok && a.team && actor == a.owner && to != actor && member
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			to := h.targetOf(a, actor, "to")
+			_, want := m.door(a, actor, rbac.MembersManage)
+			if want == nil {
+				want = m.startable(a, actor, to)
+			}
+			if want == nil && actor != a.owner {
+				want = teams.ErrNotOwner
+			}
 			tr, err := h.r.Teams.TransferOwnership(ctx, actor, a.id, to)
-			if !h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err) {
+			if !h.outcome(fmt.Sprintf("transfer %s from %s to %s", a.id, actor, to), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.startTransfer(a, tr.ID, actor, to, store.TransferAccount)
-			}
+			m.startTransfer(a, tr.ID, actor, to, store.TransferAccount)
 		},
 		"grant top role": func(t *rapid.T) {
 			a := h.account()
-			actor, to := h.memberOf(a, "actor"), h.memberOf(a, "to")
-			mine, ok := m.may(a, actor, rbac.MembersManage)
-			theirs, member := a.members[to]
-			want := ok && a.team && mine == m.p.top && to != actor && member && theirs != m.p.top
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			to := h.targetOf(a, actor, "to")
+			mine, want := m.door(a, actor, rbac.MembersManage)
+			switch {
+			case want != nil:
+			case m.startable(a, actor, to) != nil:
+				want = m.startable(a, actor, to)
+			case mine != m.p.top:
+				want = rbac.ErrDenied
+			case a.members[to] == m.p.top:
+				want = store.ErrExists
+			}
 			tr, err := h.r.Teams.GrantTopRole(ctx, actor, a.id, to)
-			if !h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err) {
+			if !h.outcome(fmt.Sprintf("grant the top role of %s from %s to %s", a.id, actor, to), want, err) || want != nil {
 				return
 			}
-			if want {
-				m.startTransfer(a, tr.ID, actor, to, store.TransferRole)
-			}
+			m.startTransfer(a, tr.ID, actor, to, store.TransferRole)
 		},
 		"switch": func(t *rapid.T) {
 			a := h.account()
 			user := h.memberOf(a, "user")
-			_, want := a.members[user]
+			var want error
+			if _, member := a.members[user]; !member {
+				want = rbac.ErrNotMember
+			}
 			err := h.r.Teams.Switch(ctx, user, a.id)
-			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) {
+			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) || want != nil || m.active[user] == a.id {
 				return
 			}
-			if want && m.active[user] != a.id {
-				m.active[user] = a.id
-				a.events["user.switched"]++
-			}
+			m.active[user] = a.id
+			a.events["user.switched"]++
 		},
 		"confirm transfer": func(t *rapid.T) {
-			if len(m.transfers) == 0 {
-				t.Skip("no transfers")
+			tr := h.transfer(t, func(s store.TransferStatus) bool { return s == store.TransferAwaitingConfirm })
+			actor := h.sideOf(tr, tr.from)
+			var want error
+			switch {
+			case tr.status != store.TransferAwaitingConfirm:
+				want = teams.ErrTransferClosed
+			case actor != tr.from:
+				want = rbac.ErrDenied
 			}
-			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.sideOf(tr)
-			want := tr.status == store.TransferAwaitingConfirm && actor == tr.from
 			_, err := h.r.Teams.ConfirmTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
-			if !h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("confirm transfer %s by %s", tr.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				tr.status = store.TransferAwaitingAccept
-				m.accounts[tr.account].events["transfer.confirmed"]++
-			}
+			tr.status = store.TransferAwaitingAccept
+			m.accounts[tr.account].events["transfer.confirmed"]++
 		},
 		"accept transfer": func(t *rapid.T) {
-			if len(m.transfers) == 0 {
-				t.Skip("no transfers")
-			}
-			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.sideOf(tr)
+			tr := h.transfer(t, func(s store.TransferStatus) bool { return s == store.TransferAwaitingAccept })
+			actor := h.sideOf(tr, tr.to)
 			a := m.accounts[tr.account]
-			want := tr.status == store.TransferAwaitingAccept && actor == tr.to && a.members[tr.from] == m.p.top &&
-				(tr.kind == store.TransferRole || a.owner == tr.from)
+			var want error
+			switch {
+			case tr.status != store.TransferAwaitingAccept:
+				want = teams.ErrTransferClosed
+			case actor != tr.to:
+				want = rbac.ErrDenied
+			case a.members[tr.from] != m.p.top: // no longer a member, or demoted
+				want = rbac.ErrDenied
+			case tr.kind == store.TransferAccount && a.owner != tr.from:
+				want = rbac.ErrDenied
+			}
 			_, err := h.r.Teams.AcceptTransfer(ctx, actor, tr.id, h.box.Token(tr.id))
-			if !h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("accept transfer %s by %s", tr.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				if a.members[tr.to] != m.p.top {
-					a.members[tr.to] = m.p.top
-					a.events["member.role_changed"]++
-				}
-				if tr.kind == store.TransferAccount {
-					a.owner = tr.to
-					a.events["account.owner_changed"]++
-				}
-				tr.status = store.TransferDone
-				a.events["transfer.accepted"]++
+			if a.members[tr.to] != m.p.top {
+				a.members[tr.to] = m.p.top
+				a.events["member.role_changed"]++
 			}
+			if tr.kind == store.TransferAccount {
+				a.owner = tr.to
+				a.events["account.owner_changed"]++
+			}
+			tr.status = store.TransferDone
+			a.events["transfer.accepted"]++
 		},
 		"cancel transfer": func(t *rapid.T) {
-			if len(m.transfers) == 0 {
-				t.Skip("no transfers")
-			}
-			tr := rapid.SampledFrom(m.transfers).Draw(t, "transfer")
-			actor := h.sideOf(tr)
+			tr := h.transfer(t, openTransfer)
+			actor := h.sideOf(tr, tr.from)
 			a := m.accounts[tr.account]
-			mine, member := a.members[actor]
-			want := member && (actor == tr.from || actor == tr.to || actor == a.owner || mine == m.p.top) && openTransfer(tr.status)
+			mine, want := m.door(a, actor, "")
+			switch {
+			case want != nil:
+			case actor != tr.from && actor != tr.to && actor != a.owner && mine != m.p.top:
+				want = rbac.ErrDenied
+			case !openTransfer(tr.status):
+				want = teams.ErrTransferClosed
+			}
 			err := h.r.Teams.CancelTransfer(ctx, actor, a.id, tr.id)
-			if !h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err) {
+			if !h.outcome(fmt.Sprintf("cancel transfer %s by %s", tr.id, actor), want, err) || want != nil {
 				return
 			}
-			if want {
-				tr.status = store.TransferCancelled
-				a.events["transfer.cancelled"]++
-			}
+			tr.status = store.TransferCancelled
+			a.events["transfer.cancelled"]++
 		},
 		"delete team": func(t *rapid.T) {
-			a := h.account()
-			actor := h.memberOf(a, "actor")
-			_, ok := m.may(a, actor, rbac.SettingsManage)
-			want := ok && a.team && actor == a.owner
-			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
-			if !h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err) {
-				return
+			if rapid.IntRange(0, 7).Draw(t, "delete") > 0 {
+				t.Skip("a team lives longer") // deleting it ends most of what a run can do there
 			}
-			if !want {
+			a := h.account()
+			actor := h.actorFor(a, rbac.SettingsManage, "actor")
+			_, want := m.door(a, actor, rbac.SettingsManage)
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case actor != a.owner:
+				want = teams.ErrNotOwner
+			}
+			_, err := h.r.Teams.DeleteTeam(ctx, actor, a.id)
+			if !h.outcome(fmt.Sprintf("delete team %s by %s", a.id, actor), want, err) || want != nil {
 				return
 			}
 			a.members[actor] = m.p.top
@@ -722,8 +1048,56 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 					a.events["transfer.cancelled"]++
 				}
 			}
-			a.team = false
+			a.team, a.secure = false, false
 			a.events["account.team_deleted"]++
+		},
+		"create team": func(t *rapid.T) {
+			if len(m.order) >= maxModelAccounts {
+				t.Skip("enough accounts")
+			}
+			actor := h.user("actor")
+			acct, err := h.r.Teams.CreateTeam(ctx, actor, "Team "+strconv.Itoa(len(m.order)))
+			if !h.outcome("create a team by "+actor, nil, err) {
+				return
+			}
+			a := &modelAccount{id: acct.ID, team: true, owner: actor, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
+			m.accounts[acct.ID] = a
+			m.order = append(m.order, acct.ID)
+			m.join(a, actor, m.p.top)
+		},
+		"sign-in method": func(t *rapid.T) {
+			user := h.user("user")
+			method := rapid.SampledFrom([]store.SignIn{store.SignInEmail, store.SignInEmail2FA, store.SignInGoogle}).Draw(t, "method")
+			u := store.User{ID: user, Email: user + "@example.com", Name: user, SignIn: method}
+			var err error
+			if rapid.Bool().Draw(t, "upsert") {
+				_, _, err = h.r.Teams.UpsertUser(ctx, u)
+			} else {
+				_, err = h.r.Teams.UpdateUser(ctx, u)
+			}
+			if !h.outcome(fmt.Sprintf("%s signs in with %s", user, method), nil, err) {
+				return
+			}
+			m.secure[user] = method != store.SignInEmail
+		},
+		"require secure sign-in": func(t *rapid.T) {
+			a := h.account()
+			actor := h.actorFor(a, rbac.SettingsManage, "actor")
+			require := rapid.IntRange(0, 3).Draw(t, "require") > 0
+			_, want := m.door(a, actor, rbac.SettingsManage)
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case require && require != a.secure && !m.secure[actor]:
+				want = teams.ErrInsecureActor
+			}
+			_, err := h.r.Teams.SetSecureSignIn(ctx, actor, a.id, require)
+			if !h.outcome(fmt.Sprintf("%s sets secure sign-in of %s to %v", actor, a.id, require), want, err) || want != nil || require == a.secure {
+				return
+			}
+			a.secure = require
+			a.events["account.secure_sign_in_changed"]++
 		},
 		"": func(*rapid.T) { h.compare() },
 	}
@@ -741,11 +1115,11 @@ func (h *modelHarness) compare() {
 			h.t.Fatalf("invariant: the model's account %s has an owner %s with role %q", id, a.owner, a.members[a.owner])
 		}
 		for _, u := range append(slices.Clone(m.users), h.canary) {
-			role, member := a.members[u]
 			for _, act := range m.p.actions() {
-				want := member && m.p.allows(role, act)
+				want := m.can(a, u, act)
 				if got := h.r.Can(ctx, u, id, act); got != want {
-					h.t.Fatalf("Can(%s, %s, %s) = %v, the model says %v (role %q)", u, id, act, got, want, role)
+					h.t.Fatalf("Can(%s, %s, %s) = %v, the model says %v (role %q, team requires secure sign-in %v, user signs in securely %v)",
+						u, id, act, got, want, a.members[u], a.secure, m.secure[u])
 				}
 			}
 		}
@@ -879,13 +1253,16 @@ func (h *modelHarness) final() {
 	}
 	for _, id := range m.order {
 		a := m.accounts[id]
-		var top string
-		for u, r := range a.members {
-			if r == m.p.top {
-				top = u
+		// The owner reads the log, moving to a secure sign-in method first
+		// if the team shuts them out.
+		if m.shut(a, a.owner) {
+			u := store.User{ID: a.owner, Email: a.owner + "@example.com", Name: a.owner, SignIn: store.SignInGoogle}
+			if _, err := h.r.Teams.UpdateUser(ctx, u); err != nil {
+				h.t.Fatalf("move %s to a secure sign-in method: %v", a.owner, err)
 			}
+			m.secure[a.owner] = true
 		}
-		if _, err := h.r.Audit.Verify(ctx, top, id); err != nil {
+		if _, err := h.r.Audit.Verify(ctx, a.owner, id); err != nil {
 			h.t.Fatalf("audit chain of %s: %v", id, err)
 		}
 	}
