@@ -938,6 +938,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			var want error
 			if _, member := a.members[user]; !member {
 				want = rbac.ErrNotMember
+			} else if m.shut(a, user) {
+				want = rbac.ErrSecureSignIn
 			}
 			err := h.r.Teams.Switch(ctx, user, a.id)
 			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) || want != nil || m.active[user] == a.id {
@@ -949,8 +951,12 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 		"confirm transfer": func(t *rapid.T) {
 			tr := h.transfer(t, func(s store.TransferStatus) bool { return s == store.TransferAwaitingConfirm })
 			actor := h.sideOf(tr, tr.from)
+			a := m.accounts[tr.account]
+			_, member := a.members[actor]
 			var want error
 			switch {
+			case member && m.shut(a, actor): // a step acts as a member
+				want = rbac.ErrSecureSignIn
 			case tr.status != store.TransferAwaitingConfirm:
 				want = teams.ErrTransferClosed
 			case actor != tr.from:
@@ -961,14 +967,17 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				return
 			}
 			tr.status = store.TransferAwaitingAccept
-			m.accounts[tr.account].events["transfer.confirmed"]++
+			a.events["transfer.confirmed"]++
 		},
 		"accept transfer": func(t *rapid.T) {
 			tr := h.transfer(t, func(s store.TransferStatus) bool { return s == store.TransferAwaitingAccept })
 			actor := h.sideOf(tr, tr.to)
 			a := m.accounts[tr.account]
+			_, member := a.members[actor]
 			var want error
 			switch {
+			case member && m.shut(a, actor): // a step acts as a member
+				want = rbac.ErrSecureSignIn
 			case tr.status != store.TransferAwaitingAccept:
 				want = teams.ErrTransferClosed
 			case actor != tr.to:
