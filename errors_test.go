@@ -75,6 +75,7 @@ var sentinels = map[string]sentinel{
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},
 	"teams.ErrNotOwner":             {teams.ErrNotOwner, store.ErrDenied, ""},
+	"invites.ErrInviterInsecure":    {invites.ErrInviterInsecure, store.ErrPrecondition, ""},
 	"teams.ErrInsecureActor":        {teams.ErrInsecureActor, store.ErrPrecondition, ""},
 	"teams.ErrTransferClosed":       {teams.ErrTransferClosed, store.ErrPrecondition, ""},
 	"teams.ErrTransferExpired":      {teams.ErrTransferExpired, store.ErrGone, ""},

@@ -757,6 +757,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				want, revoke = invites.ErrInviterDenied, true
 			case inv.maxUses > 1 && inv.role == m.p.top:
 				want, revoke = invites.ErrReusableTop, true
+			case m.shut(a, inv.by): // the invite waits for its inviter to sign in securely
+				want = invites.ErrInviterInsecure
 			case (inv.secure || a.secure) && !m.secure[user]:
 				want = invites.ErrInsecureSignIn
 			case already:

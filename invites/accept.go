@@ -25,7 +25,7 @@ import (
 // derived token whose link secret is not configured), or one of the
 // refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
-// ErrReusableTop (likewise), store.ErrNotFound (no such user),
+// ErrReusableTop (likewise), ErrInviterInsecure, store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
 // membership and no invite, except that the two marked revoke the invite
 // (an invite.revoked event with the accepting user as actor and the reason),
@@ -122,7 +122,8 @@ type Preview struct {
 // error wrapping store.ErrInvalid (a string not shaped like a token, refused
 // without reading the store), ErrUnknownToken (as for Accept), or the
 // refusals of Accept that do not depend on the user (ErrSuperseded, ErrRevoked, ErrUsed,
-// ErrExpired, store.ErrNotTeam, ErrInviterDenied, ErrReusableTop); it writes
+// ErrExpired, store.ErrNotTeam, ErrInviterDenied, ErrReusableTop,
+// ErrInviterInsecure); it writes
 // nothing, so unlike Accept it neither records the refusal nor revokes. It
 // is safe for concurrent use.
 func (s *Service) Preview(ctx context.Context, tok string) (Preview, error) {
@@ -236,6 +237,21 @@ func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*
 		}, nil
 	case inv.MaxUses > 1 && role.Top():
 		return &refusal{err: ErrReusableTop, reason: "reusable link with the top role", revoke: true}, nil
+	}
+	if c.Account.RequireSecureSignIn {
+		// An inviter the team shuts out for their sign-in method may do
+		// nothing there, invite included, until they enable a secure one:
+		// the invite waits for them rather than being revoked.
+		u, err := c.Tx.User(ctx, from)
+		if err != nil {
+			return nil, err
+		}
+		if !s.policy.SignIns().Secure(u.SignIn) {
+			return &refusal{
+				err:    fmt.Errorf("%w: %s signs in insecurely and the team requires secure sign-in", ErrInviterInsecure, from),
+				reason: "inviter " + from + " does not sign in securely",
+			}, nil
+		}
 	}
 	return nil, nil
 }

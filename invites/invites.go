@@ -49,6 +49,11 @@ var (
 	// invite with its role; Accept has revoked the invite. It wraps
 	// store.ErrGone.
 	ErrInviterDenied = store.Kinded(store.ErrGone, "invites: the inviter may no longer invite with this role")
+	// ErrInviterInsecure means the team requires secure sign-in and the
+	// member who sent the invite signs in otherwise, so they may do nothing
+	// there: the invite works again once they enable a secure method. It
+	// wraps store.ErrPrecondition.
+	ErrInviterInsecure = store.Kinded(store.ErrPrecondition, "invites: the inviter must sign in securely before this invite can be used")
 	// ErrReusableTop means a reusable link would grant the policy's top
 	// role. It wraps store.ErrInvalid.
 	ErrReusableTop = store.Kinded(store.ErrInvalid, "invites: a reusable link cannot grant the top role")

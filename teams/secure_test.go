@@ -136,6 +136,22 @@ func TestSecureSignIn(t *testing.T) {
 				t.Errorf("Accept with 2FA = %v", err)
 			}
 		})
+		t.Run("an invite from a member the team shuts out waits for them", func(t *testing.T) {
+			inv, err := r.Invites.CreateLink(ctx, "olive", team.ID, rbac.DigitalOceanMember)
+			if err != nil {
+				t.Fatal(err)
+			}
+			setSignIn(t, r, "olive", store.SignInEmail) // the inviter stops signing in securely
+			rostertest.User(t, r, "nia")
+			setSignIn(t, r, "nia", store.SignInGoogle)
+			if _, err := r.Invites.Accept(ctx, "nia", inv.Token); !errors.Is(err, invites.ErrInviterInsecure) {
+				t.Errorf("Accept of an invite whose inviter is shut out = %v, want ErrInviterInsecure", err)
+			}
+			setSignIn(t, r, "olive", store.SignInGoogle)
+			if _, err := r.Invites.Accept(ctx, "nia", inv.Token); err != nil {
+				t.Errorf("Accept once the inviter signs in securely again = %v", err)
+			}
+		})
 		t.Run("a member regains access by enabling a secure method", func(t *testing.T) {
 			setSignIn(t, r, "max", store.SignInEmail2FA)
 			if !r.Can(ctx, "max", team.ID, rbac.ResourcesCreate) {
