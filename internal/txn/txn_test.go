@@ -74,6 +74,50 @@ func TestHandWiredServices(t *testing.T) {
 	})
 }
 
+// TestSecureSignInAtTheDoor checks the door's own rule for a team that
+// requires secure sign-in, on services wired by hand: a member who signs in
+// insecurely is refused every call that needs a membership or a permission,
+// with rbac.ErrSecureSignIn, and the refusal is recorded as theirs; one who
+// signs in securely is not.
+func TestSecureSignInAtTheDoor(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		s := b.Store(t)
+		p := rbac.Runpod()
+		tm := teams.New(s, p, teams.WithClock(clock))
+		au := audit.New(s, p, audit.WithClock(clock))
+		personal, err := tm.CreateUser(ctx, store.User{ID: "alice", Email: "alice@example.com", Name: "Alice", SignIn: store.SignInGoogle})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct, err := tm.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tm.CreateUser(ctx, store.User{ID: "bob", Email: "bob@example.com", Name: "Bob", SignIn: store.SignInEmail}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tm.AddMember(ctx, "alice", acct.ID, "bob", rbac.RunpodAdmin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tm.SetSecureSignIn(ctx, "alice", acct.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := au.Record(ctx, "bob", acct.ID, audit.Entry{Action: "pod.created"}); !errors.Is(err, rbac.ErrSecureSignIn) {
+			t.Errorf("a member signing in with a password records an event: %v, want ErrSecureSignIn", err)
+		}
+		if _, err := tm.Rename(ctx, "bob", acct.ID, "Bob's"); !errors.Is(err, rbac.ErrSecureSignIn) {
+			t.Errorf("an admin signing in with a password renames the team: %v, want ErrSecureSignIn", err)
+		}
+		if last := rostertest.Events(t, s, acct.ID)[0]; last.Actor != "bob" || last.Result != store.Denied {
+			t.Errorf("last event %+v, want bob's refusal", last)
+		}
+		if _, err := au.Record(ctx, "alice", acct.ID, audit.Entry{Action: "pod.created"}); err != nil {
+			t.Errorf("a member signing in with Google is refused: %v", err)
+		}
+	})
+}
+
 // TestRosterClock checks that roster.WithClock reaches the audit service:
 // host events and denied reads are stamped with it.
 func TestRosterClock(t *testing.T) {
