@@ -745,6 +745,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			var want error
 			revoke := false // the invite can never be accepted: roster revokes it
 			switch {
+			case already && m.shut(a, user): // the door refuses them before the invite is read
+				want = rbac.ErrSecureSignIn
 			case old:
 				want = invites.ErrSuperseded
 			case inv.status == store.InviteRevoked:

@@ -271,8 +271,10 @@ func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Acti
 // user, account or action), rbac.ErrUnknownAction (the policy is compiled
 // and has no such action; a fallback policy answers for any action),
 // store.ErrNotFound (no such account), rbac.ErrNotMember (the user is not a
-// member of the account), or rbac.ErrDenied (the user's role lacks the
-// action). It is safe for concurrent use.
+// member of the account), rbac.ErrSecureSignIn (the account requires
+// secure sign-in and the user signs in otherwise; it wraps rbac.ErrDenied),
+// or rbac.ErrDenied (the user's role lacks the action). It is safe for
+// concurrent use.
 func (r *Roster) Check(ctx context.Context, user, account string, action rbac.Action) error {
 	return r.Explain(ctx, user, account, action).Err
 }

@@ -212,12 +212,10 @@ func (s *Service) RemoveMember(ctx context.Context, actor, accountID, userID str
 func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 	err := check.IDs(check.ID("user ID", userID), check.ID("account ID", accountID))
 	if err == nil {
-		// Anyone: a member the team refuses for an insecure sign-in
-		// method may still leave it.
-		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Anyone}, func(c *txn.Change) error {
+		// A member the team refuses for an insecure sign-in method may
+		// still leave it.
+		_, err = s.door.Update(ctx, txn.Call{Actor: userID, Account: accountID, Need: txn.Membership, AnySignIn: true}, func(c *txn.Change) error {
 			switch {
-			case c.Actor.UserID == "":
-				return fmt.Errorf("%s is not a member of %s: %w", userID, accountID, rbac.ErrNotMember)
 			case c.Account.Kind != store.Team:
 				return store.ErrNotTeam
 			case userID == c.Account.Owner:

@@ -131,9 +131,6 @@ func (s *Service) Switch(ctx context.Context, userID, accountID string) error {
 			if c.Actor.UserID == "" {
 				return fmt.Errorf("%s is not a member of %s: %w", userID, accountID, rbac.ErrNotMember)
 			}
-			if err := c.SecureSignIn(); err != nil {
-				return err
-			}
 			for range switchTries {
 				if u.ActiveAccount == accountID {
 					return nil

@@ -309,9 +309,6 @@ func (s *Service) stepTransfer(ctx context.Context, actor, transferID, tok strin
 			Actor: actor, Find: find, Need: txn.Anyone,
 			Event: event, Resource: txn.Resource{Type: "transfer", ID: transferID},
 		}, func(c *txn.Change) error {
-			if err := c.SecureSignIn(); err != nil {
-				return err
-			}
 			t, err := c.Tx.Transfer(ctx, transferID) // again, under the lock
 			if err != nil {
 				return err

@@ -111,6 +111,12 @@ type Call struct {
 	// Resource); empty means refusals of this call are not recorded.
 	Event    store.EventAction
 	Resource Resource
+	// AnySignIn lets through a member of an account that requires secure
+	// sign-in whose sign-in method is not secure, whom the Door otherwise
+	// refuses every call on the account (as Can refuses them every action):
+	// for the calls such a member may still make, leaving the account and
+	// deleting themselves. Their rights there are none either way.
+	AnySignIn bool
 }
 
 // Resource names what a call acts on, for its denied event.
@@ -138,25 +144,15 @@ type Change struct {
 	write bool
 	after []func(context.Context) error
 	root  *Change // the call's own Change, for one returned by Lock
-	// insecure is set, to the refusal, when the account requires secure
-	// sign-in and the actor, a member, signs in otherwise.
-	insecure error
 }
-
-// SecureSignIn returns nil unless the call's account requires secure
-// sign-in and the actor is a member who signs in otherwise; then it returns
-// an error wrapping rbac.ErrSecureSignIn. The Door refuses such an actor
-// itself for calls that need a permission or a membership; a call that
-// Anyone may make but that acts as a member (switching to the account, a
-// step of an ownership transfer) asks it.
-func (c *Change) SecureSignIn() error { return c.insecure }
 
 // Update runs fn in a write transaction for call: it locks the account
 // (found with call.Find if set), authorizes the actor as call.Need says,
 // runs fn, and commits if fn returns nil. A member of a team that requires
 // secure sign-in whose sign-in method is not secure has no rights there, as
-// in Can: a call that needs a permission or a membership is refused with
-// rbac.ErrSecureSignIn. A refusal by the policy (an
+// in Can: every call they make on the account is refused with
+// rbac.ErrSecureSignIn, whatever it needs, unless call.AnySignIn says it is
+// one they may still make. A refusal by the policy (an
 // error wrapping rbac.ErrDenied) of an actor who is a member of the account
 // is recorded as a denied call.Event, in a transaction of its own that
 // locks the account and checks they are still a member. After a commit it
@@ -281,9 +277,8 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 		if !d.policy.SignIns().Secure(u.SignIn) {
 			// As Can: a member who signs in insecurely may do nothing.
 			c.Rights = authz.None(d.policy, account)
-			c.insecure = fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
-			if call.Need != Anyone {
-				return c.insecure
+			if !call.AnySignIn {
+				return fmt.Errorf("%s signs in with %q: %w", call.Actor, u.SignIn, rbac.ErrSecureSignIn)
 			}
 		}
 	}
@@ -304,7 +299,7 @@ func (d *Door) refused(ctx context.Context, call Call, err error) error {
 		return err
 	}
 	member := call
-	member.Need = Anyone
+	member.Need, member.AnySignIn = Anyone, true
 	_, rerr := d.store.Update(ctx, func(tx store.Tx) error {
 		ct := chain.Wrap(tx)
 		c, berr := d.begin(ctx, ct, member, true)
@@ -425,7 +420,8 @@ func (c *Change) After(fn func(ctx context.Context) error) {
 // Lock locks another account in the call's transaction (in a read-only
 // call, reads it) and returns a Change acting on it, with the actor's
 // membership there (zero if they are not a member) and their rights, read
-// as for the call's own account. Events it records go to that account's
+// as for the call's own account (a member the account refuses for their
+// sign-in method is let through, with no rights: see Call.AnySignIn). Events it records go to that account's
 // log; the functions it registers with After run with the call's. A call
 // that locks several accounts should lock them in order of their IDs: two
 // calls that lock the same accounts in opposite orders can deadlock, which
@@ -437,7 +433,7 @@ func (c *Change) Lock(accountID string) (*Change, error) {
 		root = c.root
 	}
 	in := &Change{Tx: c.Tx, ctx: c.ctx, door: c.door, actor: c.actor, write: c.write, root: root}
-	if err := c.door.enter(in, Call{Actor: c.actor, Need: Anyone}, accountID); err != nil {
+	if err := c.door.enter(in, Call{Actor: c.actor, Need: Anyone, AnySignIn: true}, accountID); err != nil {
 		return nil, err
 	}
 	return in, nil
