@@ -357,15 +357,16 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	if err != nil {
 		return 0, err
 	}
-	if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: "SELECT id, require_secure FROM roster_accounts", form: accountIDs}); err != nil {
+	secure := false // some account requires secure sign-in: seen as the accounts go by
+	accounts := func(it store.SnapshotItem) error {
+		secure = secure || it.RequireSecure
+		return fn(it)
+	}
+	if err := s.pipe(ctx, accounts, rowSource{tx: gtx, query: "SELECT id, require_secure FROM roster_accounts", form: accountIDs}); err != nil {
 		return 0, err
 	}
 	if err := s.snapshotTeamRoles(ctx, gtx, fn); err != nil {
 		return 0, err
-	}
-	secure, err := exists(gtx, "SELECT 1 FROM roster_accounts WHERE require_secure")
-	if err != nil {
-		return 0, s.fail(ctx, err, "snapshot: accounts requiring secure sign-in")
 	}
 	sources, end := s.memberSources(ctx, gtx, rev, secure)
 	defer end()
