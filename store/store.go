@@ -32,7 +32,10 @@
 // is for logs.
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Revision numbers the committed changes to accounts, memberships and team
 // roles. It is gap-free and grows by one with every committed transaction
@@ -54,8 +57,8 @@ type Store interface {
 	// fails with a busy or locked error; a transaction that still loses a race
 	// returns an error wrapping ErrConflict and changed nothing.
 	//
-	// The returned Commit lists the changes to accounts, memberships and
-	// team roles the transaction made, with the Revision it committed at. A
+	// The returned Commit lists the changes to accounts, memberships, team
+	// roles, sign-in methods and API keys the transaction made, with the Revision it committed at. A
 	// transaction that changed none of them returns a Commit with Revision 0
 	// and no Changes.
 	// Update returns ErrClosed after Close and ErrBackend on database failure.
@@ -68,7 +71,8 @@ type Store interface {
 	// ErrBackend on database failure.
 	View(ctx context.Context, fn func(tx Tx) error) error
 
-	// Snapshot calls fn for every account ID, team role and membership, in
+	// Snapshot calls fn for every account ID, team role, membership and
+	// live API key, in
 	// no particular order (a membership may come before the team role it
 	// names), all read from one consistent snapshot, and returns the
 	// Revision that snapshot reflects. Applying Changes after that revision to
@@ -115,8 +119,8 @@ type Store interface {
 
 // SnapshotItem is one record delivered by Store.Snapshot: an account (only
 // AccountID and RequireSecure set), a membership (AccountID, UserID and Role
-// set, and SignIn as below) or a team role (AccountID, Role and Actions
-// set; UserID empty). Items come in no particular order: in particular a
+// set, and SignIn as below), a team role (AccountID, Role and Actions
+// set; UserID empty) or a live API key (Key set, see below). Items come in no particular order: in particular a
 // membership may come before the account or the team role it names, so a
 // reader resolves roles and sign-in requirements once the whole snapshot is
 // read.
@@ -135,6 +139,13 @@ type SnapshotItem struct {
 	// of an account that requires secure sign-in; a Store may leave it
 	// empty for others.
 	SignIn SignIn
+	// Key is set for a live API key (one not revoked; an expired one is
+	// delivered too): its ID, with AccountID, UserID (empty for a service
+	// account), Role, Actions (nil unless the key is narrowed), KeyHash
+	// and ExpiresAt set as in an APIKeySet Change.
+	Key       string
+	KeyHash   []byte
+	ExpiresAt time.Time
 }
 
 // ChangeOp says what a Change did.
@@ -162,6 +173,14 @@ const (
 	// Role and Actions are empty. It is recorded only when the sign-in
 	// method changed.
 	UserUpdated
+	// APIKeySet: the live API key Key of the account (created or changed)
+	// belongs to UserID (empty for a service account), acts with Role,
+	// narrowed to Actions when they are not nil, is stored as KeyHash and
+	// expires at ExpiresAt (zero: never).
+	APIKeySet
+	// APIKeyRevoked: the API key Key of the account, which belonged to
+	// UserID, no longer works.
+	APIKeyRevoked
 )
 
 // String returns the name of the operation.
@@ -181,29 +200,41 @@ func (op ChangeOp) String() string {
 		return "account.updated"
 	case UserUpdated:
 		return "user.updated"
+	case APIKeySet:
+		return "api_key.set"
+	case APIKeyRevoked:
+		return "api_key.revoked"
 	}
 	return "unknown"
 }
 
 // Change is one change to the data Can depends on (accounts, memberships,
-// team roles and members' sign-in methods), as recorded by a committed
-// transaction. Op says which fields are set: AccountID for every op but
-// UserUpdated; UserID for MemberSet, MemberDeleted and UserUpdated; Role
-// for MemberSet, RoleSet and RoleDeleted; Actions for RoleSet;
+// team roles, members' sign-in methods and API keys), as recorded by a
+// committed transaction. Op says which fields are set: AccountID for every
+// op but UserUpdated; UserID for MemberSet, MemberDeleted, UserUpdated and
+// the API key ops (empty for a service account); Role for MemberSet,
+// RoleSet, RoleDeleted and APIKeySet; Actions for RoleSet and APIKeySet;
 // RequireSecure for AccountCreated and AccountUpdated; SignIn for MemberSet
-// (the member's sign-in method when the change was made) and UserUpdated.
+// (the member's sign-in method when the change was made) and UserUpdated;
+// Key for the API key ops; KeyHash and ExpiresAt for APIKeySet.
 type Change struct {
 	Revision  Revision
 	Op        ChangeOp
 	AccountID string
 	UserID    string
 	Role      string
-	// Actions are a RoleSet change's actions; nil otherwise.
+	// Actions are a RoleSet change's actions, or the actions an APIKeySet
+	// change's key is narrowed to; nil otherwise.
 	Actions []string
 	// RequireSecure is the account's Account.RequireSecureSignIn.
 	RequireSecure bool
 	// SignIn is the member's or user's sign-in method.
 	SignIn SignIn
+	// Key is the API key's ID, KeyHash its APIKey.Hash and ExpiresAt its
+	// APIKey.ExpiresAt.
+	Key       string
+	KeyHash   []byte
+	ExpiresAt time.Time
 }
 
 // Commit is what a committed Update reports: its revision and, in the order
@@ -241,12 +272,13 @@ type Tx interface {
 	// records no Change. It returns ErrNotFound if there is no such user and
 	// ErrInvalid in a View.
 	SetActiveAccount(ctx context.Context, userID, from, to string) (bool, error)
-	// DeleteUser removes the user with the given ID and the records of the
-	// invites they used (InviteUse), so that the ID can be created again as
-	// a new user. It records no Change. It returns ErrNotFound if there is
-	// no such user and ErrPrecondition, having changed nothing, while the
-	// user is still a member of an account (delete the memberships first,
-	// which records their changes).
+	// DeleteUser removes the user with the given ID, the records of the
+	// invites they used (InviteUse) and their revoked API keys, so that
+	// the ID can be created again as a new user. It records no Change. It
+	// returns ErrNotFound if there is no such user and ErrPrecondition,
+	// having changed nothing, while the user is still a member of an
+	// account or owns a live API key (delete the memberships and revoke the
+	// keys first, which records their changes).
 	DeleteUser(ctx context.Context, id string) error
 	// UsersByEmail returns the users whose Email equals one of emails,
 	// comparing ASCII letters case-insensitively (the canonical form of an
@@ -362,6 +394,34 @@ type Tx interface {
 	// ordered by their Key (CreatedAt, ID) descending like Invites. It
 	// returns ErrInvalid if r is malformed.
 	Transfers(ctx context.Context, accountID string, r Range) ([]Transfer, error)
+
+	// CreateAPIKey inserts k and records an APIKeySet change. It returns
+	// ErrInvalid if k fails APIKey.Validate or is already revoked,
+	// ErrExists if a key with k.ID exists, and ErrNotFound if its account,
+	// or its user when k.UserID is set, does not exist.
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// APIKey returns the API key with the given ID, revoked or not, or
+	// ErrNotFound.
+	APIKey(ctx context.Context, id string) (APIKey, error)
+	// UpdateAPIKey replaces the Name, Role, Actions, ExpiresAt, RevokedAt
+	// and RevokedBy of the stored key with k.ID by k's (its other fields
+	// are kept) and records an APIKeySet change, or an APIKeyRevoked
+	// change if k.RevokedAt is set. It returns ErrNotFound if there is no
+	// such key, and ErrInvalid if k fails APIKey.Validate, or if the stored
+	// key is revoked (a revoked key stays revoked).
+	UpdateAPIKey(ctx context.Context, k APIKey) error
+	// APIKeys returns the account's API keys in r, revoked ones included,
+	// newest first: ordered by their Key (CreatedAt, ID) descending like
+	// Invites. With userID set it returns only that user's keys; with
+	// userID empty, every key of the account, service accounts included.
+	// It returns ErrInvalid if r is malformed.
+	APIKeys(ctx context.Context, accountID, userID string, r Range) ([]APIKey, error)
+	// TouchAPIKeys records the latest use of each key in uses: a key's
+	// LastUsedAt and LastUsedIP become the use's when its At is later than
+	// the stored LastUsedAt. Unknown and revoked keys are skipped. It
+	// records no Change. It returns ErrInvalid if uses holds more than
+	// MaxPageSize uses, and in a View.
+	TouchAPIKeys(ctx context.Context, uses []APIKeyUse) error
 
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the

@@ -92,7 +92,8 @@ func ValidateEmail(email string) error {
 	return nil
 }
 
-// Validate checks the user's fields: a valid ID, email, name and a
+// Validate checks the user's fields: a valid ID that does not begin with
+// APIKeyIDPrefix, email, name and a
 // well-formed sign-in method (whether the host accepts it is SignIns'); ActiveAccount, when set, must be a valid ID. It returns nil or an
 // error wrapping ErrInvalid. teams.Service.CreateUser applies it, so a host
 // application can check a new user the same way first. It is safe for
@@ -100,6 +101,9 @@ func ValidateEmail(email string) error {
 func (u User) Validate() error {
 	if err := ValidateID("user ID", u.ID); err != nil {
 		return err
+	}
+	if IsAPIKeyID(u.ID) {
+		return fmt.Errorf("%w: user ID %q begins with %q, which names API keys", ErrInvalid, u.ID, APIKeyIDPrefix)
 	}
 	if err := ValidateEmail(u.Email); err != nil {
 		return err
