@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
@@ -118,17 +119,22 @@ func TestBadInputEveryMethod(t *testing.T) {
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
 		r, s := rostertest.Open(t, b, rbac.Runpod())
 		team := rostertest.Team(t, r, "own", map[string]rbac.Role{"adm": rbac.RunpodAdmin, "bas": rbac.RunpodBasic}).ID
+		key, err := r.Keys.Create(context.Background(), "bas", team, apikeys.Spec{Name: "k"})
+		if err != nil {
+			t.Fatal(err)
+		}
 		refused, accepted := rostertest.BadInput(t, r, s, []rostertest.Receiver{{Name: "roster", Value: r, Calls: map[string][]any{
-			"Can":         {"adm", team, rbac.PodsConnect},
-			"Check":       {"adm", team, rbac.PodsConnect},
-			"Explain":     {"adm", team, rbac.PodsConnect},
-			"CanAt":       {store.Revision(0), "adm", team, rbac.PodsConnect},
-			"CheckStrict": {"adm", team, rbac.PodsConnect},
-			"Close":       nil,
-			"Policy":      nil,
-			"Revision":    nil,
-			"Sync":        nil,
-			"WaitFor":     nil,
+			"Authenticate": {key.Token},
+			"Can":          {"adm", team, rbac.PodsConnect},
+			"Check":        {"adm", team, rbac.PodsConnect},
+			"Explain":      {"adm", team, rbac.PodsConnect},
+			"CanAt":        {store.Revision(0), "adm", team, rbac.PodsConnect},
+			"CheckStrict":  {"adm", team, rbac.PodsConnect},
+			"Close":        nil,
+			"Policy":       nil,
+			"Revision":     nil,
+			"Sync":         nil,
+			"WaitFor":      nil,
 			// The middleware takes no context: its string inputs come
 			// from requests, and http_test.go sends malformed users and
 			// teams through it.

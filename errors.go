@@ -22,6 +22,7 @@ var statuses = []struct {
 	{store.ErrNotFound, http.StatusNotFound},
 	{store.ErrExists, http.StatusConflict},
 	{store.ErrDenied, http.StatusForbidden},
+	{store.ErrUnauthenticated, http.StatusUnauthorized},
 	{store.ErrGone, http.StatusGone},
 	{store.ErrPrecondition, http.StatusConflict},
 	{store.ErrConflict, http.StatusConflict},
@@ -32,8 +33,9 @@ var statuses = []struct {
 // HTTPStatus returns the HTTP status that answers err, from the kind of the
 // most specific sentinel err wraps (see store.Sentinel): 400 for
 // store.ErrInvalid, 404 for store.ErrNotFound, 409 for store.ErrExists,
-// store.ErrPrecondition and store.ErrConflict, 403 for store.ErrDenied, 410
-// for store.ErrGone, 503 for store.ErrClosed and 500 for store.ErrBackend.
+// store.ErrPrecondition and store.ErrConflict, 403 for store.ErrDenied,
+// 401 for store.ErrUnauthenticated, 410 for store.ErrGone, 503 for
+// store.ErrClosed and 500 for store.ErrBackend.
 // An error wrapping no kind is 504 if it wraps context.DeadlineExceeded,
 // 499 (Client Closed Request) if it wraps context.Canceled, and 500
 // otherwise: net/http cancels a request's context when its client goes

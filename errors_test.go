@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/internal/rostertest"
@@ -32,7 +33,7 @@ import (
 
 // kinds are the kinds of error of package store.
 var kinds = []error{
-	store.ErrInvalid, store.ErrNotFound, store.ErrExists, store.ErrDenied, store.ErrGone,
+	store.ErrInvalid, store.ErrNotFound, store.ErrExists, store.ErrDenied, store.ErrUnauthenticated, store.ErrGone,
 	store.ErrPrecondition, store.ErrConflict, store.ErrClosed, store.ErrBackend,
 }
 
@@ -47,16 +48,17 @@ type sentinel struct {
 // sentinels lists every exported Err variable of the module's packages, by
 // "<package directory>.<name>" ("roster" for the root).
 var sentinels = map[string]sentinel{
-	"store.ErrInvalid":      {store.ErrInvalid, store.ErrInvalid, ""},
-	"store.ErrNotFound":     {store.ErrNotFound, store.ErrNotFound, ""},
-	"store.ErrExists":       {store.ErrExists, store.ErrExists, ""},
-	"store.ErrDenied":       {store.ErrDenied, store.ErrDenied, ""},
-	"store.ErrGone":         {store.ErrGone, store.ErrGone, ""},
-	"store.ErrPrecondition": {store.ErrPrecondition, store.ErrPrecondition, ""},
-	"store.ErrConflict":     {store.ErrConflict, store.ErrConflict, ""},
-	"store.ErrClosed":       {store.ErrClosed, store.ErrClosed, "the store is closed: the server is shutting down, another may answer (503)"},
-	"store.ErrBackend":      {store.ErrBackend, store.ErrBackend, "the server failed, not the request"},
-	"store.ErrNotTeam":      {store.ErrNotTeam, store.ErrPrecondition, ""},
+	"store.ErrInvalid":         {store.ErrInvalid, store.ErrInvalid, ""},
+	"store.ErrNotFound":        {store.ErrNotFound, store.ErrNotFound, ""},
+	"store.ErrExists":          {store.ErrExists, store.ErrExists, ""},
+	"store.ErrDenied":          {store.ErrDenied, store.ErrDenied, ""},
+	"store.ErrUnauthenticated": {store.ErrUnauthenticated, store.ErrUnauthenticated, ""},
+	"store.ErrGone":            {store.ErrGone, store.ErrGone, ""},
+	"store.ErrPrecondition":    {store.ErrPrecondition, store.ErrPrecondition, ""},
+	"store.ErrConflict":        {store.ErrConflict, store.ErrConflict, ""},
+	"store.ErrClosed":          {store.ErrClosed, store.ErrClosed, "the store is closed: the server is shutting down, another may answer (503)"},
+	"store.ErrBackend":         {store.ErrBackend, store.ErrBackend, "the server failed, not the request"},
+	"store.ErrNotTeam":         {store.ErrNotTeam, store.ErrPrecondition, ""},
 
 	"rbac.ErrUnknownRole":         {rbac.ErrUnknownRole, store.ErrInvalid, ""},
 	"rbac.ErrUnknownAction":       {rbac.ErrUnknownAction, store.ErrInvalid, ""},
@@ -75,6 +77,9 @@ var sentinels = map[string]sentinel{
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},
 	"teams.ErrNotOwner":             {teams.ErrNotOwner, store.ErrDenied, ""},
+	"apikeys.ErrRevoked":            {apikeys.ErrRevoked, store.ErrGone, ""},
+	"apikeys.ErrTooBroad":           {apikeys.ErrTooBroad, store.ErrDenied, ""},
+	"apikeys.ErrKeyActor":           {apikeys.ErrKeyActor, store.ErrDenied, ""},
 	"invites.ErrInviterInsecure":    {invites.ErrInviterInsecure, store.ErrPrecondition, ""},
 	"teams.ErrInsecureActor":        {teams.ErrInsecureActor, store.ErrPrecondition, ""},
 	"teams.ErrTransferClosed":       {teams.ErrTransferClosed, store.ErrPrecondition, ""},
@@ -232,6 +237,7 @@ func TestHTTPStatus(t *testing.T) {
 		{"exists", fmt.Errorf("op: %w", store.ErrExists), 409},
 		{"denied", fmt.Errorf("op: %w", rbac.ErrNotMember), 403},
 		{"gone", fmt.Errorf("op: %w", invites.ErrUsed), 410},
+		{"unauthenticated", fmt.Errorf("op: %w", roster.ErrBadKey), 401},
 		{"precondition", fmt.Errorf("op: %w", teams.ErrLastOwner), 409},
 		{"conflict", fmt.Errorf("op: %w: retry", store.ErrConflict), 409},
 		{"closed", fmt.Errorf("op: %w", store.ErrClosed), 503},

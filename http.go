@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/teamroster/roster/audit"
+	itoken "github.com/teamroster/roster/internal/token"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -32,6 +34,15 @@ type HTTPOptions struct {
 	// every request acts on the user's active account
 	// (teams.Service.Active).
 	Team func(*http.Request) (string, bool)
+	// APIKeys makes the middleware accept roster's API keys (see package
+	// apikeys and Roster.Authenticate) as "Authorization: Bearer <token>",
+	// besides User. A request whose bearer token has the API key prefix
+	// acts as the key: UserFrom returns the key's ID, so that every Can
+	// the handler asks, and every event it records, is the key's, and
+	// KeyFrom returns its Principal; with a nil Team it acts on the key's
+	// account. A key that is not good gets 401, never User's answer.
+	// RequireUser refuses keys (403): they act only on their account.
+	APIKeys bool
 }
 
 // TeamFromPath returns a Team source that reads the path value name
@@ -61,6 +72,7 @@ type ctxKey int
 const (
 	userKey ctxKey = iota
 	teamKey
+	keyKey
 )
 
 // UserFrom returns the user the middleware authenticated, from the context
@@ -69,6 +81,15 @@ const (
 func UserFrom(ctx context.Context) (string, bool) {
 	u, ok := ctx.Value(userKey).(string)
 	return u, ok
+}
+
+// KeyFrom returns the principal of the API key the middleware
+// authenticated the request with (see HTTPOptions.APIKeys), from the
+// context of the request it passed on; false if the request was not made
+// with a key. It is safe for concurrent use.
+func KeyFrom(ctx context.Context) (Principal, bool) {
+	p, ok := ctx.Value(keyKey).(Principal)
+	return p, ok
 }
 
 // TeamFrom returns the team (account ID) the middleware of Require or
@@ -176,8 +197,12 @@ func (r *Roster) RequireMember(o HTTPOptions) func(http.Handler) http.Handler {
 func (r *Roster) RequireUser(o HTTPOptions) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return audit.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			user, ok := authenticate(w, req, o)
+			user, key, ok := r.authenticate(w, req, o)
 			if !ok {
+				return
+			}
+			if key != nil {
+				WriteProblem(w, http.StatusForbidden, "an API key acts only on its own account")
 				return
 			}
 			next.ServeHTTP(w, req.WithContext(context.WithValue(req.Context(), userKey, user)))
@@ -190,22 +215,51 @@ func (r *Roster) RequireUser(o HTTPOptions) func(http.Handler) http.Handler {
 func (r *Roster) middleware(o HTTPOptions, allow func(w http.ResponseWriter, req *http.Request, user, team string) bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return audit.Middleware(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			user, ok := authenticate(w, req, o)
+			user, key, ok := r.authenticate(w, req, o)
 			if !ok {
 				return
 			}
-			team, ok := r.team(w, req, o, user)
+			team, ok := r.team(w, req, o, user, key)
 			if !ok || !allow(w, req, user, team) {
 				return
 			}
 			ctx := context.WithValue(context.WithValue(req.Context(), userKey, user), teamKey, team)
+			if key != nil {
+				ctx = context.WithValue(ctx, keyKey, *key)
+			}
 			next.ServeHTTP(w, req.WithContext(ctx))
 		}))
 	}
 }
 
-// authenticate returns the request's user, or writes 401 and reports false.
-func authenticate(w http.ResponseWriter, req *http.Request, o HTTPOptions) (string, bool) {
+// authenticate returns the request's user, or with o.APIKeys the API key
+// its bearer token names (the key's ID as the user, and its principal), or
+// writes 401 and reports false.
+func (r *Roster) authenticate(w http.ResponseWriter, req *http.Request, o HTTPOptions) (string, *Principal, bool) {
+	if o.APIKeys {
+		if tok, ok := bearer(req); ok && strings.HasPrefix(tok, itoken.APIKeyPrefix) {
+			p, err := r.Authenticate(req.Context(), tok)
+			if err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+				WriteProblem(w, http.StatusUnauthorized, "the API key is not valid")
+				return "", nil, false
+			}
+			return p.Key, &p, true
+		}
+	}
+	user, ok := authenticateUser(w, req, o)
+	return user, nil, ok
+}
+
+// bearer returns the token of the request's "Authorization: Bearer" header.
+func bearer(req *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(req.Header.Get("Authorization"), " ")
+	return tok, ok && strings.EqualFold(scheme, "Bearer") && tok != ""
+}
+
+// authenticateUser returns the request's user as o.User finds it, or
+// writes 401 and reports false.
+func authenticateUser(w http.ResponseWriter, req *http.Request, o HTTPOptions) (string, bool) {
 	var user string
 	ok := o.User != nil
 	if ok {
@@ -219,9 +273,12 @@ func authenticate(w http.ResponseWriter, req *http.Request, o HTTPOptions) (stri
 }
 
 // team returns the team the request acts on: the one o.Team finds, or with
-// a nil o.Team the user's active account. Otherwise it writes the error
+// a nil o.Team the user's active account (an API key's own account). Otherwise it writes the error
 // response and reports false.
-func (r *Roster) team(w http.ResponseWriter, req *http.Request, o HTTPOptions, user string) (string, bool) {
+func (r *Roster) team(w http.ResponseWriter, req *http.Request, o HTTPOptions, user string, key *Principal) (string, bool) {
+	if o.Team == nil && key != nil {
+		return key.Account, true
+	}
 	if o.Team != nil {
 		team, ok := o.Team(req)
 		switch {

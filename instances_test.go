@@ -3,6 +3,7 @@ package roster_test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
@@ -374,6 +376,49 @@ func TestInstances(t *testing.T) {
 			_, err := a.Teams.SetSecureSignIn(ctx, "sec-owner", team.ID, false)
 			return err
 		}, true)
+	})
+
+	t.Run("new enemy, keys: a key revoked, or whose owner was removed, is refused at that revision", func(t *testing.T) {
+		b := openInstance(t, dsn, false)
+		team := rostertest.Team(t, a, "key-owner", nil)
+		const trials = 100
+		users, rev := addMembers(t, pg.StoreOn(t, dsn), team.ID, "key-", trials, rbac.RunpodDev)
+		if err := b.WaitFor(ctx, rev); err != nil {
+			t.Fatal(err)
+		}
+		stale := 0
+		for i, u := range users {
+			tctx, w := roster.TrackWrites(ctx)
+			k, err := a.Keys.Create(tctx, u, team.ID, apikeys.Spec{Name: "k"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !b.CanAt(ctx, w.Revision(), k.Key.ID, team.ID, rbac.PodsManage) {
+				t.Fatalf("another instance does not know key %d at its creation's revision", i)
+			}
+			p, err := b.Authenticate(ctx, k.Token)
+			if err != nil || p.Key != k.Key.ID {
+				t.Fatalf("another instance does not authenticate key %d: %+v, %v", i, p, err)
+			}
+			tctx, w = roster.TrackWrites(ctx)
+			if i%2 == 0 {
+				_, err = a.Keys.Revoke(tctx, u, team.ID, k.Key.ID)
+			} else {
+				err = a.Teams.RemoveMember(tctx, "key-owner", team.ID, u)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if b.CanAt(ctx, w.Revision(), k.Key.ID, team.ID, rbac.PodsManage) {
+				stale++
+			}
+			if _, err := b.Authenticate(ctx, k.Token); !errors.Is(err, roster.ErrBadKey) {
+				t.Errorf("another instance authenticates key %d after its revocation's revision: %v", i, err)
+			}
+		}
+		if stale > 0 {
+			t.Errorf("CanAt at the revocation's revision allowed %d of %d dead keys", stale, trials)
+		}
 	})
 
 	t.Run("new enemy: an instance asked at the removal's revision never allows", func(t *testing.T) {

@@ -26,7 +26,7 @@ func TestImportDirection(t *testing.T) {
 		internal []string
 		external func(path string) bool
 	}{
-		".":                   {internal: []string{"teams", "invites", "audit", "notify", "rbac", "store", "store/sqlstore", "internal/authz", "internal/check", "internal/index", "internal/txn"}, external: otelAPI},
+		".":                   {internal: []string{"teams", "invites", "audit", "apikeys", "notify", "rbac", "store", "store/sqlstore", "internal/authz", "internal/check", "internal/index", "internal/token", "internal/txn"}, external: otelAPI},
 		"store":               {internal: []string{"internal/text"}},
 		"store/sqlstore":      {internal: []string{"store"}, external: prefixes("gorm.io/", "github.com/casbin/gorm-adapter/", "github.com/jackc/", "github.com/mattn/go-sqlite3")},
 		"store/storetest":     {internal: []string{"store", "internal/overlap"}, external: prefixes("github.com/google/go-cmp/")},
@@ -41,10 +41,11 @@ func TestImportDirection(t *testing.T) {
 		"internal/text":       {},
 		"internal/overlap":    {internal: []string{"store"}},
 		"internal/testdb":     {internal: []string{"store/sqlstore"}, external: prefixes("github.com/jackc/pgx/v5")},
-		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "notify", "rbac", "store", "internal/testdb"}},
+		"internal/rostertest": {internal: []string{".", "teams", "invites", "audit", "apikeys", "notify", "rbac", "store", "internal/testdb"}},
 		"notify":              {internal: []string{"store", "rbac"}},
 		"teams":               {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/token", "internal/check", "internal/cursor"}},
 		"invites":             {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/authz", "internal/token", "internal/check", "internal/cursor"}},
+		"apikeys":             {internal: []string{"store", "rbac", "internal/txn", "internal/token", "internal/check", "internal/cursor"}},
 		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain", "internal/check", "internal/text", "internal/cursor"}},
 		"bench":               {}, // benchmarks only: its test files import what they measure
 		// The operator's CLI uses roster's public API only.

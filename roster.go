@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/index"
@@ -33,6 +35,9 @@ type Roster struct {
 	// Audit is the audit log every change writes to: query, host events,
 	// export, verification, retention and point-in-time membership.
 	Audit *audit.Service
+	// Keys creates, lists and revokes API keys and service accounts; see
+	// Authenticate for using them.
+	Keys *apikeys.Service
 
 	store  store.Store // the caller's store; writes go through synced
 	policy *rbac.Policy
@@ -40,6 +45,12 @@ type Roster struct {
 	ownsDB bool
 	follow *follower // nil if following is off
 	obs    *observer
+	now    func() time.Time
+	door   *txn.Door // for CheckStrict of API keys
+
+	keyUses  keyUses // uses of API keys not yet written
+	stopUses context.CancelFunc
+	usesDone sync.WaitGroup
 }
 
 // Option configures Open and New.
@@ -50,6 +61,8 @@ type config struct {
 	teams   []teams.Option
 	invites []invites.Option
 	audit   []audit.Option
+	keys    []apikeys.Option
+	now     func() time.Time
 	// follow is the backstop interval of following the store (see
 	// WithFollow); followSet says WithFollow was given.
 	follow    time.Duration
@@ -101,20 +114,24 @@ func WithTransferTTL(d time.Duration) Option {
 }
 
 // WithRemovalHook sets a function called after each committed removal of a
-// member, so that the host application can revoke that user's sessions and
-// API keys for the account. See teams.WithRemovalHook.
+// member, so that the host application can end that user's sessions for the
+// account (the API keys roster issued, see package apikeys, are revoked
+// with the removal itself). See teams.WithRemovalHook.
 func WithRemovalHook(fn func(ctx context.Context, r teams.Removal)) Option {
 	return func(c *config) { c.teams = append(c.teams, teams.WithRemovalHook(fn)) }
 }
 
 // WithClock sets the clock roster stamps records and events with and checks
-// expiry with, in every service, for tests. It must be safe for concurrent
+// expiry with (of invites, transfers and API keys, in every service and in
+// Can), for tests. It must be safe for concurrent
 // use.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
 		c.teams = append(c.teams, teams.WithClock(now))
 		c.invites = append(c.invites, invites.WithClock(now))
 		c.audit = append(c.audit, audit.WithClock(now))
+		c.keys = append(c.keys, apikeys.WithClock(now))
+		c.now = now
 	}
 }
 
@@ -177,7 +194,11 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if s == nil || p == nil {
 		return nil, fmt.Errorf("%w: nil store or policy", store.ErrInvalid)
 	}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	idx := index.New(p)
+	idx.SetClock(c.now)
 	obs := newObserver(&c)
 	synced := &syncedStore{Store: s, idx: idx, obs: obs}
 	inv, err := invites.New(synced, p, c.invites...)
@@ -192,25 +213,34 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		Teams:   teams.New(synced, p, c.teams...),
 		Invites: inv,
 		Audit:   audit.New(synced, p, c.audit...),
+		Keys:    apikeys.New(synced, p, c.keys...),
 		store:   s,
 		policy:  p,
 		idx:     idx,
 		obs:     obs,
+		now:     c.now,
+		door:    txn.New(synced, p, c.now),
 	}
 	r.registerMetrics(c.meter)
 	if !c.followSet {
 		c.follow = DefaultFollowInterval
 	}
 	r.startFollowing(c.follow)
+	r.startKeyUses()
 	return r, nil
 }
 
-// Close stops following the Store, and closes the Store if Open created it;
+// Close stops following the Store, writes the uses of API keys not yet
+// written (see Authenticate), and closes the Store if Open created it;
 // a Roster made by New leaves its Store open. It returns the Store's Close
 // error. Call it after the Roster's last use; later calls only close the
 // Store again, which reports nothing.
 func (r *Roster) Close() error {
 	r.stopFollowing()
+	if r.stopUses != nil {
+		r.stopKeyUses()
+		r.stopUses = nil
+	}
 	r.unregisterMetrics()
 	if r.ownsDB {
 		return r.store.Close()

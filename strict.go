@@ -7,6 +7,7 @@ import (
 
 	"github.com/teamroster/roster/internal/authz"
 	"github.com/teamroster/roster/internal/index"
+	"github.com/teamroster/roster/internal/txn"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -16,7 +17,8 @@ import (
 // actions in one read-only transaction and decides with the same rules as
 // Can (internal/authz; Casbin for the account, for a policy that is not
 // compiled), so its answer reflects every change committed before it
-// began, on any instance. Use it for the few actions that cannot tolerate
+// began, on any instance. For an API key (see Authenticate) it reads the
+// key and its owner's membership the same way. Use it for the few actions that cannot tolerate
 // the moments another instance's change takes to reach this one (deleting a
 // team, moving money); it costs a database round trip, where Can costs none.
 //
@@ -30,6 +32,16 @@ func (r *Roster) CheckStrict(ctx context.Context, user, account string, action r
 	if err != nil {
 		r.obs.decisions.count(false)
 		return d.deny(err).Err
+	}
+	if store.IsAPIKeyID(user) {
+		// The one write path decides for a key as it does for its writes.
+		err := r.door.View(ctx, txn.Call{Actor: user, Account: account, Need: txn.Permission,
+			Action: action, KeyActor: true}, func(*txn.Change) error { return nil })
+		r.obs.decisions.count(err == nil)
+		if err != nil {
+			return fmt.Errorf("strict check %q may %q on %q: %w", user, action, account, err)
+		}
+		return nil
 	}
 	var a index.Answer
 	err = r.store.View(ctx, func(tx store.Tx) error {

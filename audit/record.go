@@ -45,10 +45,10 @@ type Entry struct {
 }
 
 // reservedNamespaces are the first words of roster's own actions.
-var reservedNamespaces = []string{"account", "audit", "invite", "member", "role", "roster", "team", "transfer", "user"}
+var reservedNamespaces = []string{"account", "api_key", "audit", "invite", "member", "role", "roster", "team", "transfer", "user"}
 
 // Reserved reports whether action lies in one of roster's own namespaces
-// (account, audit, invite, member, role, roster, team, transfer, user), which
+// (account, api_key, audit, invite, member, role, roster, team, transfer, user), which
 // host events may not use.
 func Reserved(action store.EventAction) bool {
 	ns, _, _ := strings.Cut(string(action), ".")
@@ -82,7 +82,7 @@ func (s *Service) Record(ctx context.Context, actor, accountID string, e Entry) 
 	if err != nil {
 		return fail(err)
 	}
-	_, err = s.door.Update(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership}, func(c *txn.Change) error {
+	_, err = s.door.Update(ctx, txn.Call{Actor: actor, Account: accountID, Need: txn.Membership, KeyActor: true}, func(c *txn.Change) error {
 		var err error
 		ev, err = c.Record(ev)
 		return err

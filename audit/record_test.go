@@ -68,7 +68,7 @@ func TestRecord(t *testing.T) {
 			acct := e.team(t, "alice")
 			written := e.count(t)
 			for _, a := range []store.EventAction{"member.added", "member.role_changed", "account.created", "invite.accepted",
-				"transfer.done", "role.created", "audit.pruned", "roster.anything", "team.deleted", "user.created"} {
+				"transfer.done", "role.created", "audit.pruned", "roster.anything", "team.deleted", "user.created", "api_key.created"} {
 				_, err := e.r.Audit.Record(ctx, "alice", acct.ID, audit.Entry{Action: a, ResourceType: "member", ResourceID: "alice"})
 				if !errors.Is(err, audit.ErrReserved) || !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("Record(%q) = %v, want ErrReserved and ErrInvalid", a, err)

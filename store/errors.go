@@ -24,6 +24,11 @@ var (
 	// their role lacks the permission, or a secret they showed does not
 	// match. The same call by the same actor fails the same way. HTTP 403.
 	ErrDenied = newKind("store: permission denied")
+	// ErrUnauthenticated means the request did not say who makes it, or
+	// said it with a credential that is not good (an API key that is
+	// malformed, unknown, revoked or expired: which, it does not say).
+	// Sign in or send a working credential. HTTP 401.
+	ErrUnauthenticated = newKind("store: not authenticated")
 	// ErrGone means what the request names existed but is used up for
 	// good: an invite expired, was revoked or used, a transfer expired,
 	// history was pruned. Ask for a new one. HTTP 410.

@@ -64,6 +64,17 @@ const (
 	EventTransferAccepted EventAction = "transfer.accepted"
 	// EventTransferCancelled records that an ownership transfer was cancelled.
 	EventTransferCancelled EventAction = "transfer.cancelled"
+	// EventAPIKeyCreated records that an API key or service account was
+	// created (ResourceID is the key's ID; After names its owner, role,
+	// actions and expiry, never its token).
+	EventAPIKeyCreated EventAction = "api_key.created"
+	// EventAPIKeyRevoked records that an API key was revoked: by a member,
+	// or because its owner lost access to the account (removed, left,
+	// deleted) or its role was deleted (Reason says which).
+	EventAPIKeyRevoked EventAction = "api_key.revoked"
+	// EventAPIKeyNarrowed records that an API key lost the actions its
+	// owner's new role no longer holds (Before and After list them).
+	EventAPIKeyNarrowed EventAction = "api_key.narrowed"
 	// EventAuditQueried records that an account's audit log was read.
 	EventAuditQueried EventAction = "audit.queried"
 	// EventAuditExported records that an account's audit log was exported.

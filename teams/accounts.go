@@ -119,7 +119,8 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 
 // DeleteTeam reverts a team account to a personal account of its owner, who
 // alone may delete it (and needs rbac.SettingsManage, which the top role
-// holds): every other member is removed, pending invites are revoked and
+// holds): every other member is removed (with their API keys), service accounts
+// and pending invites are revoked, and
 // open ownership transfers are cancelled, each with its audit event. The
 // account keeps its ID, its resources and its owner. It returns the
 // reverted account, or an error wrapping store.ErrInvalid,
@@ -145,6 +146,9 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 			}
 			if err := s.removeOthers(ctx, c); err != nil {
 				return err
+			}
+			if err := c.DropKeys("", "team deleted", func(k store.APIKey) bool { return k.UserID == "" }); err != nil {
+				return err // the service accounts: the members' keys went with them
 			}
 			if err := s.closePending(ctx, c, "team deleted"); err != nil {
 				return err

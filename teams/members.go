@@ -93,8 +93,9 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 	return out, nil
 }
 
-// setRole changes the member's role and records the change as by's. A
-// member who loses the top role can no longer stand behind the transfers
+// setRole changes the member's role and records the change as by's. The
+// member's API keys keep only what the new role allows (see
+// txn.Change.FitKeys). A member who loses the top role can no longer stand behind the transfers
 // they started: those still open are cancelled.
 func (s *Service) setRole(ctx context.Context, c *txn.Change, m store.Member, role rbac.Role, by string) (store.Member, error) {
 	old := m.Role
@@ -115,6 +116,9 @@ func (s *Service) setRole(ctx context.Context, c *txn.Change, m store.Member, ro
 	}
 	now, err := c.RightsOf(role)
 	if err != nil && !errors.Is(err, rbac.ErrUnknownRole) {
+		return store.Member{}, err
+	}
+	if err := c.FitKeys(m.UserID, now); err != nil {
 		return store.Member{}, err
 	}
 	if was.Top() && !now.Top() {
@@ -230,11 +234,14 @@ func (s *Service) Leave(ctx context.Context, userID, accountID string) error {
 	return nil
 }
 
-// remove deletes the membership, cancels the ownership transfers it is part
-// of, moves the user's active account off this one if it is still there,
+// remove deletes the membership, revokes the member's API keys for the
+// account, cancels the ownership transfers it is part of, moves the user's active account off this one if it is still there,
 // records the event and registers the removal hook.
 func (s *Service) remove(ctx context.Context, c *txn.Change, m store.Member, action store.EventAction, reason string) error {
 	if err := c.Tx.DeleteMember(ctx, m.AccountID, m.UserID); err != nil {
+		return err
+	}
+	if err := c.DropKeys(m.UserID, "its owner lost access: "+reason, nil); err != nil {
 		return err
 	}
 	if err := s.cancelTransfersOf(ctx, c, m.UserID, "member "+reason); err != nil {

@@ -94,7 +94,7 @@ func (s *Service) DefineRole(ctx context.Context, actor, accountID, name string,
 }
 
 // DeleteRole deletes a team role that no member holds; pending invitations
-// granting it are revoked with it. The actor needs rbac.MembersManage and a
+// granting it and API keys holding it are revoked with it. The actor needs rbac.MembersManage and a
 // role holding every action of the deleted one. It returns an error wrapping
 // store.ErrInvalid, store.ErrNotFound (no such account or role),
 // rbac.ErrNotMember, rbac.ErrDenied or ErrRoleInUse.
@@ -119,6 +119,9 @@ func (s *Service) DeleteRole(ctx context.Context, actor, accountID, name string)
 				}
 			}
 			if err := s.revokeInvites(ctx, c, func(inv store.Invite) bool { return inv.Role == name }, "role deleted"); err != nil {
+				return err
+			}
+			if err := c.DropKeys("", "role deleted", func(k store.APIKey) bool { return k.Role == name }); err != nil {
 				return err
 			}
 			if err := c.Tx.DeleteTeamRole(ctx, accountID, name); err != nil {

@@ -145,7 +145,8 @@ func WithClock(now func() time.Time) Option {
 
 // WithRemovalHook sets a function called after every committed removal of a
 // member (RemoveMember, Leave, DeleteTeam), so that the host application can
-// revoke the user's sessions and API keys for that account. It is called
+// end the user's sessions for that account (roster's own API keys are
+// revoked with the removal). It is called
 // once per removed member, after the change is visible to Can (or failed to
 // become visible: it is called even then, since the removal stands), from
 // the goroutine that made the change.

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -27,6 +28,10 @@ type Rights struct {
 	// policy; nil for a role of a policy that is not compiled, which
 	// Casbin decides for the account (rbac.Policy.AllowsIn).
 	actions []bool
+	// narrowed says Only narrowed the rights; only holds the actions they
+	// were narrowed to for a policy that is not compiled.
+	narrowed bool
+	only     []rbac.Action
 }
 
 // None returns the rights of someone who is not a member of the account:
@@ -71,6 +76,29 @@ func Resolve(ctx context.Context, tx store.Tx, p *rbac.Policy, accountID string,
 	return r, nil
 }
 
+// Only returns r narrowed to those of actions that r allows: the rights of
+// an API key that holds the role but may do only actions. Rights narrowed
+// so are never Top. nil actions leave r as it is; actions the policy lacks
+// are ignored.
+func (r Rights) Only(actions []rbac.Action) Rights {
+	if actions == nil {
+		return r
+	}
+	r.narrowed = true
+	if r.actions == nil {
+		r.only = slices.Clone(actions)
+		return r
+	}
+	n := make([]bool, len(r.actions))
+	for _, a := range actions {
+		if id, ok := r.policy.ActionID(a); ok && r.actions[id] {
+			n[id] = true
+		}
+	}
+	r.actions = n
+	return r
+}
+
 // Role returns the role the rights are of.
 func (r Rights) Role() rbac.Role { return r.role }
 
@@ -84,7 +112,7 @@ func (r Rights) Allows(action rbac.Action) bool {
 	case !r.known:
 		return false
 	case r.actions == nil:
-		return r.policy.AllowsIn(r.team, r.role, action)
+		return (!r.narrowed || slices.Contains(r.only, action)) && r.policy.AllowsIn(r.team, r.role, action)
 	}
 	id, ok := r.policy.ActionID(action)
 	return ok && r.actions[id]
@@ -101,7 +129,19 @@ func (r Rights) Covers(o Rights) bool {
 		return o.holdsNothing()
 	}
 	if r.actions == nil || o.actions == nil {
-		return r.actions == nil && o.actions == nil && r.policy.CoversIn(r.team, r.role, o.role)
+		switch {
+		case r.actions != nil || o.actions != nil:
+			return false
+		case o.narrowed:
+			// Casbin's actions may be patterns; o's are listed.
+			for _, a := range o.only {
+				if o.Allows(a) && !r.Allows(a) {
+					return false
+				}
+			}
+			return true
+		}
+		return !r.narrowed && r.policy.CoversIn(r.team, r.role, o.role)
 	}
 	for i, has := range o.actions {
 		if has && !r.actions[i] {
@@ -128,7 +168,7 @@ func (r Rights) holdsNothing() bool {
 // action of the policy in the account (for a policy that is not compiled,
 // as Casbin decides for that account). A team role is never top.
 func (r Rights) Top() bool {
-	return r.known && r.policy.HasRole(r.role) && r.policy.IsTopIn(r.team, r.role)
+	return r.known && !r.narrowed && r.policy.HasRole(r.role) && r.policy.IsTopIn(r.team, r.role)
 }
 
 // Actions returns the policy's actions the role may perform in the

@@ -207,3 +207,44 @@ func TestMayActAndGrant(t *testing.T) {
 		t.Errorf("a DigitalOcean owner granting member: %v", err)
 	}
 }
+
+func TestOnly(t *testing.T) {
+	tx := teamRoles{}
+	t.Run("compiled", func(t *testing.T) {
+		p := rbac.Runpod()
+		admin, dev := resolve(t, tx, p, rbac.RunpodAdmin), resolve(t, tx, p, rbac.RunpodDev)
+		key := dev.Only([]rbac.Action{rbac.PodsConnect, rbac.BillingRead, "no.such.action"})
+		if !key.Allows(rbac.PodsConnect) || key.Allows(rbac.PodsManage) || key.Allows(rbac.BillingRead) {
+			t.Errorf("dev narrowed to pods.connect: Allows connect %v, create %v, billing %v; want true, false, false (dev lacks billing)",
+				key.Allows(rbac.PodsConnect), key.Allows(rbac.PodsManage), key.Allows(rbac.BillingRead))
+		}
+		if !dev.Covers(key) || key.Covers(dev) {
+			t.Errorf("dev covers its narrowed key %v, key covers dev %v; want true, false", dev.Covers(key), key.Covers(dev))
+		}
+		if admin.Only([]rbac.Action{rbac.PodsConnect}).Top() || !admin.Top() {
+			t.Error("narrowed admin rights are Top, or admin is not")
+		}
+		if !dev.Only(nil).Covers(dev) || !dev.Covers(dev.Only(nil)) {
+			t.Error("Only(nil) changed the rights")
+		}
+		if slices.Equal(key.Actions(), dev.Actions()) || !slices.Equal(key.Actions(), []rbac.Action{rbac.PodsConnect}) {
+			t.Errorf("narrowed actions = %v", key.Actions())
+		}
+	})
+	t.Run("fallback", func(t *testing.T) {
+		p := fallbackPolicy(t)
+		admin, dev, viewer := resolve(t, tx, p, "admin"), resolve(t, tx, p, "dev"), resolve(t, tx, p, "viewer")
+		key := dev.Only([]rbac.Action{"pods.read", "billing.read"})
+		if !key.Allows("pods.read") || key.Allows("pods.gpu.create") || key.Allows("billing.read") {
+			t.Errorf("dev narrowed: read %v, gpu.create %v, billing.read %v; want true, false, false",
+				key.Allows("pods.read"), key.Allows("pods.gpu.create"), key.Allows("billing.read"))
+		}
+		if !dev.Covers(key) || !viewer.Covers(key) || key.Covers(dev) || !admin.Covers(key) {
+			t.Errorf("Covers: dev %v, viewer %v over the key; key over dev %v; admin %v",
+				dev.Covers(key), viewer.Covers(key), key.Covers(dev), admin.Covers(key))
+		}
+		if wide := admin.Only([]rbac.Action{"billing.read"}); viewer.Covers(wide) || wide.Top() {
+			t.Error("viewer covers a key narrowed to an action viewer lacks, or it is Top")
+		}
+	})
+}

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -98,6 +99,11 @@ type Index struct {
 	// of their members whose sign-in method is not secure carry insecure.
 	requiring map[string]bool
 
+	// keys holds the live API keys (see apikeys.go); now is the clock
+	// their expiry is checked against.
+	keys sync.Map
+	now  func() time.Time
+
 	rev atomic.Uint64
 	// changed is closed, and replaced, whenever rev advances: Changed
 	// returns it.
@@ -135,7 +141,8 @@ var ErrFull = store.Kinded(store.ErrBackend, "index: the in-memory index is full
 // New returns an empty Index deciding with p, at revision 0; Load fills it.
 func New(p *rbac.Policy) *Index {
 	ix := &Index{policy: p, seed: rand.Uint64(), fallback: !p.Compiled(),
-		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase, requiring: map[string]bool{}}
+		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase, requiring: map[string]bool{},
+		now: time.Now}
 	ix.actions.init(p)
 	if actions := p.Actions(); len(actions) <= 64 {
 		for r := range p.Roles() {
@@ -180,6 +187,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		entries     []entry
 		later       []laterRole // entries whose role is not the policy's
 		insecureAt  []laterRole // entries whose sign-in method is not secure
+		keys        []store.SnapshotItem
 	)
 	signIns := ix.policy.SignIns()
 	records := ix.view.Load().records
@@ -193,13 +201,17 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 			}
 			lastAccount = it.AccountID
 		}
+		if it.Key != "" {
+			keys = append(keys, it) // once every team role is known
+			return nil
+		}
 		if it.UserID == "" && it.Role != "" {
 			return ix.setTeamRole(it.AccountID, it.Role, it.Actions)
 		}
 		if it.UserID == "" && it.RequireSecure {
 			ix.setRequiring(it.AccountID, true)
 		}
-		if !indexable(it.UserID) {
+		if !memberID(it.UserID) {
 			return nil // an account, or a user ID the index does not hold
 		}
 		rec, err := records.addPair(it.AccountID, it.UserID)
@@ -233,6 +245,9 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	}
 	ix.publishCustom()
 	ix.place(entries)
+	for _, k := range keys {
+		ix.setKey(k.Key, k.AccountID, k.UserID, k.Role, k.Actions, k.KeyHash, k.ExpiresAt)
+	}
 	ix.setRevision(rev)
 	return nil
 }
@@ -362,6 +377,10 @@ func (ix *Index) applyChanges(changes []store.Change) error {
 			}
 		case store.RoleDeleted:
 			ix.deleteTeamRole(ch.AccountID, ch.Role)
+		case store.APIKeySet:
+			ix.setKey(ch.Key, ch.AccountID, ch.UserID, ch.Role, ch.Actions, ch.KeyHash, ch.ExpiresAt)
+		case store.APIKeyRevoked:
+			ix.deleteKey(ch.Key)
 		}
 		if err != nil {
 			ix.publishCustom()
@@ -401,6 +420,9 @@ func (ix *Index) Changed() <-chan struct{} { return *ix.changed.Load() }
 // member's role in the account. Unknown users, accounts and actions get
 // false. It is safe for concurrent use.
 func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
+	if store.IsAPIKeyID(user) {
+		return ix.keyAllowed(user, account, action)
+	}
 	if ix.fallback {
 		s := ix.findMember(ix.view.Load(), account, user)
 		return s != nil && ix.decide(s.role.Load(), account, action)
@@ -476,6 +498,9 @@ type Answer struct {
 // when the policy is compiled. For a compiled policy Lookup takes no lock
 // and allocates nothing. It is safe for concurrent use.
 func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
+	if store.IsAPIKeyID(user) {
+		return ix.keyLookup(user, account, action)
+	}
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
 		if r := s.role.Load(); r != roleAbsent {
@@ -496,9 +521,17 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 // role. It takes no lock and allocates nothing; it is safe for concurrent
 // use.
 func (ix *Index) Member(account, user string) bool {
+	if store.IsAPIKeyID(user) {
+		return ix.keyMember(user, account)
+	}
 	s := ix.findMember(ix.view.Load(), account, user)
 	return s != nil && s.role.Load() != roleAbsent
 }
 
 // indexable reports whether the index can hold the ID.
 func indexable(id string) bool { return id != "" && len(id) <= store.MaxIDLen }
+
+// memberID reports whether the index holds memberships of the user ID: an
+// indexable one that is not an API key's (see store.APIKeyIDPrefix), so
+// that no stored membership can make a user act as a key.
+func memberID(user string) bool { return indexable(user) && !store.IsAPIKeyID(user) }

@@ -141,7 +141,7 @@ func (ix *Index) setMember(account, user, role string, signIn store.SignIn) erro
 	if !indexable(account) {
 		return nil
 	}
-	if err := ix.internAccount(account); err != nil || !indexable(user) {
+	if err := ix.internAccount(account); err != nil || !memberID(user) {
 		return err
 	}
 	id := ix.roleID(account, role)

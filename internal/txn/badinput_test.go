@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
@@ -20,11 +21,11 @@ import (
 // badInputWorld is a team with an admin, a basic member, an outsider, a
 // pending invite, an open ownership transfer and a team role.
 type badInputWorld struct {
-	team, personal, invite, token, xfer, xferToken string
+	team, personal, invite, token, xfer, xferToken, key string
 }
 
 // badInputReceivers gives, for every exported method of the services
-// (teams, invites and audit), valid arguments after ctx, for
+// (teams, invites, audit and apikeys), valid arguments after ctx, for
 // rostertest.BadInput to swap one string at a time for a hostile value.
 // TestBadInputEveryMethod fails if a method is missing here. In this
 // order, users the calls create (such as one named "*") exist only for the
@@ -32,6 +33,13 @@ type badInputWorld struct {
 func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver {
 	now := time.Now()
 	return []rostertest.Receiver{
+		{Name: "apikeys", Value: r.Keys, Calls: map[string][]any{
+			"Create":        {"bas", w.team, apikeys.Spec{Name: "k", Actions: []rbac.Action{rbac.AccountAccess}, ExpiresAt: now.Add(time.Hour)}},
+			"CreateService": {"adm", w.team, apikeys.Spec{Name: "svc", Role: rbac.RunpodBasic}},
+			"List":          {"adm", w.team, store.Page{}},
+			"ListTeam":      {"adm", w.team, store.Page{}},
+			"Revoke":        {"adm", w.team, w.key},
+		}},
 		{Name: "audit", Value: r.Audit, Calls: map[string][]any{
 			"Export": {"adm", w.team, audit.Filter{}, audit.NDJSON, io.Discard},
 			// The cursor "" (the start) is valid; every hostile value in
@@ -131,6 +139,11 @@ func TestBadInputEveryMethod(t *testing.T) {
 		if _, err := r.Teams.DefineRole(ctx, "own", w.team, "viewer", []rbac.Action{rbac.AccountAccess}); err != nil {
 			t.Fatal(err)
 		}
+		k, err := r.Keys.Create(ctx, "bas", w.team, apikeys.Spec{Name: "bas's"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.key = k.Key.ID
 		refused, accepted := rostertest.BadInput(t, r, s, badInputReceivers(r, w))
 		t.Run("users and teams named like wildcards match only themselves", func(t *testing.T) {
 			wildTeam := rostertest.Team(t, r, "wild-owner", nil).ID

@@ -117,6 +117,13 @@ type Call struct {
 	// for the calls such a member may still make, leaving the account and
 	// deleting themselves. Their rights there are none either way.
 	AnySignIn bool
+	// KeyActor lets the actor be an API key (an ID with
+	// store.APIKeyIDPrefix) live on the account, standing in as a member
+	// holding the key's role with the key's rights, narrowed to its
+	// owner's (see Door.Update). Without it, an API key actor is refused
+	// with rbac.ErrDenied: keys act through Can, and record the host's
+	// events; they do not manage the team.
+	KeyActor bool
 }
 
 // Resource names what a call acts on, for its denied event.
@@ -255,6 +262,9 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 		return err
 	}
 	c.Rights = authz.None(d.policy, account)
+	if store.IsAPIKeyID(call.Actor) {
+		return d.enterAsKey(c, call, account)
+	}
 	if call.Actor != "" {
 		m, err := tx.Member(ctx, account, call.Actor)
 		switch {
@@ -295,8 +305,8 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 // account and writes only if the actor is still a member, so that outsiders
 // cannot write to an account's log (one removed meanwhile is an outsider).
 func (d *Door) refused(ctx context.Context, call Call, err error) error {
-	if call.Event == "" || call.Actor == "" || !errors.Is(err, rbac.ErrDenied) {
-		return err
+	if call.Event == "" || call.Actor == "" || store.IsAPIKeyID(call.Actor) || !errors.Is(err, rbac.ErrDenied) {
+		return err // an API key is no member: outsiders do not write to the log
 	}
 	member := call
 	member.Need, member.AnySignIn = Anyone, true
