@@ -45,6 +45,7 @@ type state struct {
 	byToken   map[string]string // token hash -> invite ID
 	uses      map[useKey]store.InviteUse
 	transfers map[string]store.Transfer
+	keys      map[string]store.APIKey
 	events    []store.Event // by ID ascending
 	lastEvent int64
 	heads     map[string]store.ChainHead
@@ -58,7 +59,8 @@ func NewMemStore() *MemStore {
 	s.cur.Store(&state{
 		users: map[string]store.User{}, accounts: map[string]store.Account{}, members: map[memberKey]store.Member{},
 		roles: map[memberKey]store.TeamRole{}, invites: map[string]store.Invite{}, byToken: map[string]string{},
-		uses: map[useKey]store.InviteUse{}, transfers: map[string]store.Transfer{}, heads: map[string]store.ChainHead{},
+		uses: map[useKey]store.InviteUse{}, transfers: map[string]store.Transfer{}, keys: map[string]store.APIKey{},
+		heads: map[string]store.ChainHead{},
 	})
 	return s
 }
@@ -67,7 +69,7 @@ func (d *state) clone() *state {
 	c := *d
 	c.users, c.accounts, c.members, c.roles = maps.Clone(d.users), maps.Clone(d.accounts), maps.Clone(d.members), maps.Clone(d.roles)
 	c.invites, c.byToken, c.uses = maps.Clone(d.invites), maps.Clone(d.byToken), maps.Clone(d.uses)
-	c.transfers, c.heads = maps.Clone(d.transfers), maps.Clone(d.heads)
+	c.transfers, c.keys, c.heads = maps.Clone(d.transfers), maps.Clone(d.keys), maps.Clone(d.heads)
 	c.events = d.events[:len(d.events):len(d.events)] // appends copy
 	c.changes = d.changes[:len(d.changes):len(d.changes)]
 	return &c
@@ -130,6 +132,17 @@ func (s *MemStore) Snapshot(ctx context.Context, fn func(store.SnapshotItem) err
 			return 0, err
 		}
 	}
+	for _, k := range d.keys {
+		if !k.RevokedAt.IsZero() {
+			continue
+		}
+		c := keySet(k)
+		it := store.SnapshotItem{AccountID: c.AccountID, UserID: c.UserID, Role: c.Role, Actions: c.Actions,
+			Key: c.Key, KeyHash: c.KeyHash, ExpiresAt: c.ExpiresAt}
+		if err := fn(it); err != nil {
+			return 0, err
+		}
+	}
 	return d.rev, nil
 }
 
@@ -146,7 +159,7 @@ func (s *MemStore) Changes(ctx context.Context, after store.Revision, limit int)
 		if limit > 0 && len(out) >= limit && c.Revision != out[len(out)-1].Revision {
 			break // never split a commit
 		}
-		c.Actions = slices.Clone(c.Actions)
+		c.Actions, c.KeyHash = slices.Clone(c.Actions), bytes.Clone(c.KeyHash)
 		out = append(out, c)
 	}
 	return out, nil
@@ -257,16 +270,21 @@ func (t *tx) UpdateUser(_ context.Context, u store.User) error {
 }
 
 func (t *tx) DeleteUser(_ context.Context, id string) error {
-	member := false
+	member, keyOwner := false, false
 	for k := range t.d.members {
 		member = member || k.user == id
 	}
+	for _, k := range t.d.keys {
+		keyOwner = keyOwner || k.UserID == id && k.RevokedAt.IsZero()
+	}
 	if err := check("delete user", t.writable("DeleteUser"), need(t.hasUser(id), store.ErrNotFound, id),
-		need(!member, store.ErrPrecondition, id+" is still a member")); err != nil {
+		need(!member, store.ErrPrecondition, id+" is still a member"),
+		need(!keyOwner, store.ErrPrecondition, id+" still owns an API key that is not revoked")); err != nil {
 		return err
 	}
 	delete(t.d.users, id)
 	maps.DeleteFunc(t.d.uses, func(k useKey, _ store.InviteUse) bool { return k.user == id })
+	maps.DeleteFunc(t.d.keys, func(_ string, k store.APIKey) bool { return k.UserID == id }) // all revoked
 	return nil
 }
 
@@ -641,6 +659,79 @@ func (t *tx) Transfers(_ context.Context, accountID string, r store.Range) ([]st
 		func(a, b store.Transfer) int { return b.Key().Compare(a.Key()) })
 	trs, err := ranged(all, store.Transfer.Key, true, r)
 	return trs, check("transfers", err)
+}
+
+func copyKey(k store.APIKey) store.APIKey {
+	k.Actions, k.Hash = slices.Clone(k.Actions), bytes.Clone(k.Hash)
+	return k
+}
+
+// keySet returns the APIKeySet change of k.
+func keySet(k store.APIKey) store.Change {
+	return store.Change{Op: store.APIKeySet, AccountID: k.AccountID, UserID: k.UserID, Role: k.Role,
+		Actions: slices.Clone(k.Actions), Key: k.ID, KeyHash: bytes.Clone(k.Hash), ExpiresAt: k.ExpiresAt}
+}
+
+func (t *tx) putKey(k store.APIKey) {
+	k = copyKey(k)
+	k.CreatedAt, k.ExpiresAt, k.RevokedAt, k.LastUsedAt = utc(k.CreatedAt), utc(k.ExpiresAt), utc(k.RevokedAt), utc(k.LastUsedAt)
+	t.d.keys[k.ID] = k
+}
+
+func (t *tx) CreateAPIKey(_ context.Context, k store.APIKey) error {
+	_, exists := t.d.keys[k.ID]
+	if err := check("create API key", t.writable("CreateAPIKey"), k.Validate(), need(k.RevokedAt.IsZero(), store.ErrInvalid, "already revoked"),
+		need(!exists, store.ErrExists, k.ID), need(t.hasAccount(k.AccountID), store.ErrNotFound, "account "+k.AccountID),
+		need(k.UserID == "" || t.hasUser(k.UserID), store.ErrNotFound, "user "+k.UserID)); err != nil {
+		return err
+	}
+	t.putKey(k)
+	t.pending = append(t.pending, keySet(t.d.keys[k.ID]))
+	return nil
+}
+
+func (t *tx) APIKey(_ context.Context, id string) (store.APIKey, error) {
+	k, ok := t.d.keys[id]
+	return copyKey(k), check("API key", need(ok, store.ErrNotFound, id))
+}
+
+func (t *tx) UpdateAPIKey(_ context.Context, k store.APIKey) error {
+	old, ok := t.d.keys[k.ID]
+	if err := check("update API key", t.writable("UpdateAPIKey"), k.Validate(), need(ok, store.ErrNotFound, k.ID),
+		need(old.RevokedAt.IsZero(), store.ErrInvalid, "revoked, and a revoked key stays revoked")); err != nil {
+		return err
+	}
+	old.Name, old.Role, old.Actions, old.ExpiresAt, old.RevokedAt, old.RevokedBy = k.Name, k.Role, k.Actions, k.ExpiresAt, k.RevokedAt, k.RevokedBy
+	t.putKey(old)
+	if !k.RevokedAt.IsZero() {
+		t.pending = append(t.pending, store.Change{Op: store.APIKeyRevoked, AccountID: old.AccountID, UserID: old.UserID, Key: old.ID})
+		return nil
+	}
+	t.pending = append(t.pending, keySet(t.d.keys[k.ID]))
+	return nil
+}
+
+func (t *tx) APIKeys(_ context.Context, accountID, userID string, r store.Range) ([]store.APIKey, error) {
+	all := list(t.d.keys, func(k store.APIKey) bool { return k.AccountID == accountID && (userID == "" || k.UserID == userID) }, copyKey,
+		func(a, b store.APIKey) int { return b.Key().Compare(a.Key()) })
+	keys, err := ranged(all, store.APIKey.Key, true, r)
+	return keys, check("API keys", err)
+}
+
+// TouchAPIKeys implements store.Tx: uses are applied in order, each only if
+// it is later than the key's latest so far.
+func (t *tx) TouchAPIKeys(_ context.Context, uses []store.APIKeyUse) error {
+	if err := check("touch API keys", t.writable("TouchAPIKeys"), need(len(uses) <= store.MaxPageSize, store.ErrInvalid, "too many uses")); err != nil {
+		return err
+	}
+	for _, u := range uses {
+		k, ok := t.d.keys[u.ID]
+		if at := utc(u.At); ok && k.RevokedAt.IsZero() && at.After(k.LastUsedAt) {
+			k.LastUsedAt, k.LastUsedIP = at, u.IP
+			t.d.keys[u.ID] = k
+		}
+	}
+	return nil
 }
 
 func copyEvent(e store.Event) store.Event {

@@ -175,6 +175,27 @@ func (t *faultTx) UpdateTransfer(ctx context.Context, tr store.Transfer) error {
 	return t.Tx.UpdateTransfer(ctx, tr)
 }
 
+func (t *faultTx) CreateAPIKey(ctx context.Context, k store.APIKey) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateAPIKey(ctx, k)
+}
+
+func (t *faultTx) UpdateAPIKey(ctx context.Context, k store.APIKey) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateAPIKey(ctx, k)
+}
+
+func (t *faultTx) TouchAPIKeys(ctx context.Context, uses []store.APIKeyUse) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.TouchAPIKeys(ctx, uses)
+}
+
 func (t *faultTx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
 	if err := t.f.write(); err != nil {
 		return store.Event{}, err

@@ -127,15 +127,18 @@ func TestExplainEvents(t *testing.T) {
 }
 
 // TestRangesUseAnIndex asserts that every statement with which Members,
-// Memberships, Invites and Transfers read a range (the first page, a page
-// after a key with a time, a page after a key with the zero time) is one
-// range scan of the list's (owner, time, ID) index in the order wanted: no
-// sort, no scan of the whole table.
+// Memberships, Invites, Transfers and APIKeys (of an account, and of one
+// user in it) read a range (the first page, a page after a key with a
+// time, a page after a key with the zero time) is one range scan of the
+// list's (owner, time, ID) index in the order wanted: no sort, no scan of
+// the whole table.
 func TestRangesUseAnIndex(t *testing.T) {
 	indexes := map[string]string{
 		"members": "roster_members_joined", "memberships": "roster_members_user_joined",
 		"invites": "roster_invites_page", "transfers": "roster_transfers_page",
+		"api keys": "roster_api_keys_page", "user api keys": "roster_api_keys_user_page",
 	}
+	owners := map[string][]string{"user api keys": {"x1", "u1"}}
 	ranges := map[string]store.Range{
 		"first page":            {Limit: 51},
 		"after a key":           {After: store.Key{Time: time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC), ID: "u1"}, Limit: 51},
@@ -148,7 +151,11 @@ func TestRangesUseAnIndex(t *testing.T) {
 			seedLists(t, s, b.Name, 2000)
 			for list, index := range indexes {
 				for name, r := range ranges {
-					plans, err := sqlstore.ExplainRange(t.Context(), s, list, "x1", r)
+					owner := owners[list]
+					if owner == nil {
+						owner = []string{"x1"}
+					}
+					plans, err := sqlstore.ExplainRange(t.Context(), s, list, owner, r)
 					if err != nil {
 						t.Fatalf("%s, %s: %v", list, name, err)
 					}
@@ -172,16 +179,21 @@ func TestRangesUseAnIndex(t *testing.T) {
 					}
 				}
 			}
-			if _, err := sqlstore.ExplainRange(t.Context(), s, "nothing", "owner1", store.Range{}); !errors.Is(err, store.ErrInvalid) {
+			if _, err := sqlstore.ExplainRange(t.Context(), s, "nothing", []string{"owner1"}, store.Range{}); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("ExplainRange of an unknown list = %v, want ErrInvalid", err)
+			}
+			if _, err := sqlstore.ExplainRange(t.Context(), s, "user api keys", []string{"x1"}, store.Range{}); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("ExplainRange of a user's keys without the user = %v, want ErrInvalid", err)
 			}
 		})
 	}
 }
 
-// seedLists gives, on the backend named dialect, account x1 n members, invites and transfers, and user x1
-// n memberships, through SQL that both databases run, and has the database
-// gather statistics, so that the planner sees lists worth an index.
+// seedLists gives, on the backend named dialect, account x1 n members,
+// invites, transfers and API keys (of users u1 and u2 by turns, a quarter
+// of them without a time), and user x1 n memberships, through SQL that both databases run, and has the
+// database gather statistics, so that the planner sees lists worth an
+// index.
 func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
 	t.Helper()
 	blob := "BLOB"
@@ -205,6 +217,9 @@ func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
 			SELECT 'i' || i, 'x1', 'link', 'dev', '', false, CAST('i' || i AS ` + blob + `), 'pending', 1, 0, 'x1', ` + at + `, NULL, ` + at + ` FROM n`,
 		series + `INSERT INTO roster_transfers (id, account_id, kind, from_user, to_user, status, created_at, expires_at, updated_at)
 			SELECT 't' || i, 'x1', 'role', 'x1', 'u1', 'done', ` + at + `, ` + at + `, ` + at + ` FROM n`,
+		series + `INSERT INTO roster_api_keys (id, account_id, user_id, name, role, hash, created_by, created_at)
+			SELECT 'key_' || i, 'x1', CASE WHEN i % 4 = 1 THEN 'u1' ELSE 'u' || (i % 50 + 2) END, 'k', 'dev', CAST('k' || i AS ` + blob + `), 'x1', ` + at + ` FROM n`,
+		`UPDATE roster_api_keys SET created_at = NULL WHERE CAST(substr(id, 5) AS INTEGER) % 3 = 0`,
 		`ANALYZE`,
 	} {
 		if err := w.Exec(stmt).Error; err != nil {

@@ -86,10 +86,12 @@ func ExplainEvents(ctx context.Context, s *Store, f store.EventFilter) (string, 
 }
 
 // ExplainRange returns the database's plans for the statements with which
-// the Tx method named list ("members", "memberships", "invites" or
-// "transfers") reads r of the list owned by id, one per statement.
-func ExplainRange(ctx context.Context, s *Store, list, id string, r store.Range) ([]string, error) {
-	return s.explainRange(ctx, list, id, r)
+// a Tx reads r of the list named list ("members", "memberships",
+// "invites", "transfers", "api keys", or "user api keys": APIKeys with a
+// user ID) owned by owner (an account's ID, a user's, or for "user api
+// keys" both), one per statement.
+func ExplainRange(ctx context.Context, s *Store, list string, owner []string, r store.Range) ([]string, error) {
+	return s.explainRange(ctx, list, owner, r)
 }
 
 // MigrateFS migrates db as Migrate does, with the migrations in the root of

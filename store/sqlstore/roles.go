@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -189,4 +190,23 @@ func splitActions(s string) []string {
 		return nil
 	}
 	return strings.Split(s, " ")
+}
+
+// keyActions encodes an API key's actions for a nullable column: NULL for
+// a key that is not narrowed (nil actions), else joinActions, which is ""
+// for a key narrowed to none.
+func keyActions(actions []string) sql.NullString {
+	return sql.NullString{String: joinActions(actions), Valid: actions != nil}
+}
+
+// fromKeyActions decodes keyActions: nil for NULL, else a slice that is
+// not nil, empty for "".
+func fromKeyActions(s sql.NullString) []string {
+	switch {
+	case !s.Valid:
+		return nil
+	case s.String == "":
+		return []string{}
+	}
+	return strings.Split(s.String, " ")
 }

@@ -249,21 +249,25 @@ func (r chainHeadRow) head() store.ChainHead {
 }
 
 type changeRow struct {
-	Revision  int64  `gorm:"column:revision;primaryKey"`
-	Seq       int64  `gorm:"column:seq;primaryKey"`
-	Op        int64  `gorm:"column:op"`
-	AccountID string `gorm:"column:account_id"`
-	UserID    string `gorm:"column:user_id"`
-	Role      string `gorm:"column:role"`
-	Actions   string `gorm:"column:actions"`
-	Secure    bool   `gorm:"column:require_secure"`
-	SignIn    string `gorm:"column:sign_in"`
+	Revision  int64        `gorm:"column:revision;primaryKey"`
+	Seq       int64        `gorm:"column:seq;primaryKey"`
+	Op        int64        `gorm:"column:op"`
+	AccountID string       `gorm:"column:account_id"`
+	UserID    string       `gorm:"column:user_id"`
+	Role      string       `gorm:"column:role"`
+	Actions   string       `gorm:"column:actions"`
+	Secure    bool         `gorm:"column:require_secure"`
+	SignIn    string       `gorm:"column:sign_in"`
+	KeyID     string       `gorm:"column:key_id"`
+	KeyHash   []byte       `gorm:"column:key_hash"`
+	Expires   sql.NullTime `gorm:"column:expires_at"`
+	Narrowed  bool         `gorm:"column:narrowed"`
 }
 
 func (changeRow) TableName() string { return "roster_changes" }
 
 func (r changeRow) change() store.Change {
-	return store.Change{
+	c := store.Change{
 		Revision:      store.Revision(r.Revision),
 		Op:            store.ChangeOp(r.Op),
 		AccountID:     r.AccountID,
@@ -272,6 +276,52 @@ func (r changeRow) change() store.Change {
 		Actions:       splitActions(r.Actions),
 		RequireSecure: r.Secure,
 		SignIn:        store.SignIn(r.SignIn),
+		Key:           r.KeyID,
+		KeyHash:       fromBlob(r.KeyHash),
+		ExpiresAt:     fromDB(r.Expires),
+	}
+	if r.Narrowed {
+		c.Actions = fromKeyActions(sql.NullString{String: r.Actions, Valid: true})
+	}
+	return c
+}
+
+// apiKeyRow is a row of roster_api_keys.
+type apiKeyRow struct {
+	ID         string         `gorm:"column:id;primaryKey"`
+	AccountID  string         `gorm:"column:account_id"`
+	UserID     string         `gorm:"column:user_id"`
+	Name       string         `gorm:"column:name"`
+	Role       string         `gorm:"column:role"`
+	Actions    sql.NullString `gorm:"column:actions"`
+	Hash       []byte         `gorm:"column:hash"`
+	CreatedBy  string         `gorm:"column:created_by"`
+	Created    sql.NullTime   `gorm:"column:created_at"`
+	Expires    sql.NullTime   `gorm:"column:expires_at"`
+	Revoked    sql.NullTime   `gorm:"column:revoked_at"`
+	RevokedBy  string         `gorm:"column:revoked_by"`
+	LastUsed   sql.NullTime   `gorm:"column:last_used_at"`
+	LastUsedIP string         `gorm:"column:last_used_ip"`
+}
+
+func (apiKeyRow) TableName() string { return "roster_api_keys" }
+
+func (r apiKeyRow) apiKey() store.APIKey {
+	return store.APIKey{
+		ID:         r.ID,
+		AccountID:  r.AccountID,
+		UserID:     r.UserID,
+		Name:       r.Name,
+		Role:       r.Role,
+		Actions:    fromKeyActions(r.Actions),
+		Hash:       fromBlob(r.Hash),
+		CreatedBy:  r.CreatedBy,
+		CreatedAt:  fromDB(r.Created),
+		ExpiresAt:  fromDB(r.Expires),
+		RevokedAt:  fromDB(r.Revoked),
+		RevokedBy:  r.RevokedBy,
+		LastUsedAt: fromDB(r.LastUsed),
+		LastUsedIP: r.LastUsedIP,
 	}
 }
 

@@ -63,7 +63,12 @@ const (
 	memberCols                       // account ID, user ID, role
 	packedMember                     // a membership packed into one column (see packedMembers)
 	memberSignIns                    // account ID, user ID, role, sign-in method
+	liveKeys                         // an API key: ID, account ID, user ID, role, actions, hash, expiry
 )
+
+// liveKeysQuery selects the API keys that are not revoked, in the columns
+// of liveKeys.
+const liveKeysQuery = "SELECT id, account_id, user_id, role, actions, hash, expires_at FROM roster_api_keys WHERE revoked_at IS NULL"
 
 // packedMembers selects every membership packed into one text column:
 // "<account ID byte length>,<user ID byte length>,<account ID><user ID><role>".
@@ -268,6 +273,12 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 			err = rows.Scan(&it.AccountID, &it.UserID, &it.Role)
 		case memberSignIns:
 			err = rows.Scan(&it.AccountID, &it.UserID, &it.Role, &it.SignIn)
+		case liveKeys:
+			var actions sql.NullString
+			var expires sql.NullTime
+			if err = rows.Scan(&it.Key, &it.AccountID, &it.UserID, &it.Role, &actions, &it.KeyHash, &expires); err == nil {
+				it.Actions, it.KeyHash, it.ExpiresAt = fromKeyActions(actions), fromBlob(it.KeyHash), fromDB(expires)
+			}
 		case packedMember:
 			var row string
 			if err = rows.Scan(&row); err == nil && !unpack(row, &it) {

@@ -39,7 +39,8 @@
 // # Revisions
 //
 // Every Update that creates or updates an account, creates, changes or
-// deletes a membership, or defines or deletes a team role increments the
+// deletes a membership, defines or deletes a team role, changes a user's
+// sign-in method, or creates, changes or revokes an API key increments the
 // revision kept in the one-row table roster_meta and stores its changes in
 // roster_changes, in the same transaction. The row lock on roster_meta orders
 // the commits, so revisions are gap-free and in commit order on PostgreSQL
@@ -334,9 +335,10 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 	return fn(t)
 }
 
-// Snapshot calls fn for every account and then every membership, read in one
-// read-only transaction, and returns the revision they reflect, as
-// documented by store.Store. Rows are streamed, not loaded at once: they are
+// Snapshot calls fn for every account, team role, API key that is not
+// revoked and membership, in that order, read in one read-only
+// transaction, and returns the revision they reflect, as documented by
+// store.Store. Rows are streamed, not loaded at once: they are
 // read by other goroutines while fn runs, but fn is called from the calling
 // goroutine, one item at a time. On a SQLite file opened by OpenSQLite a
 // large membership table is read by two connections at once, each reading
@@ -366,6 +368,9 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 		return 0, err
 	}
 	if err := s.snapshotTeamRoles(ctx, gtx, fn); err != nil {
+		return 0, err
+	}
+	if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: liveKeysQuery, form: liveKeys}); err != nil {
 		return 0, err
 	}
 	sources, end := s.memberSources(ctx, gtx, rev, secure)

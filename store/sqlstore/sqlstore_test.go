@@ -540,6 +540,11 @@ func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
 func unnumber(t *testing.T, w *gorm.DB) {
 	t.Helper()
 	for _, stmt := range []string{
+		"DROP TABLE roster_api_keys",
+		"ALTER TABLE roster_changes DROP COLUMN key_id",
+		"ALTER TABLE roster_changes DROP COLUMN key_hash",
+		"ALTER TABLE roster_changes DROP COLUMN expires_at",
+		"ALTER TABLE roster_changes DROP COLUMN narrowed",
 		"DROP INDEX roster_events_stream",
 		"ALTER TABLE roster_events DROP COLUMN commit_seq",
 		"ALTER TABLE roster_events DROP COLUMN salt",

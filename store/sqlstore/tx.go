@@ -137,10 +137,12 @@ func (t *tx) UpdateUser(ctx context.Context, u store.User) error {
 	return nil
 }
 
-// DeleteUser implements store.Tx. The membership check and the deletions
-// are one statement each, so no constraint error is ever raised (one would
-// abort a PostgreSQL transaction); the member rows' reference to the user
-// keeps a membership committed meanwhile from outliving it.
+// DeleteUser implements store.Tx. It first locks the user (see
+// userLocked): on PostgreSQL a transaction adding a membership or an API
+// key for them, which holds a key-share lock on their row, is waited for,
+// and its membership or key is then seen. The checks and the deletions are
+// one statement each, so no constraint error is ever raised (one would
+// abort a PostgreSQL transaction).
 func (t *tx) DeleteUser(ctx context.Context, id string) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
@@ -149,15 +151,29 @@ func (t *tx) DeleteUser(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("delete user %s: %w", id, err)
 	}
-	member, err := exists(db, "SELECT 1 FROM roster_members WHERE user_id = ?", id)
-	if err != nil {
-		return t.s.fail(ctx, err, "delete user %s", id)
+	found, err := exists(db, userLocked[t.s.dialect], id)
+	var member, keyOwner bool
+	if err == nil && found {
+		member, err = exists(db, "SELECT 1 FROM roster_members WHERE user_id = ?", id)
 	}
-	if member {
+	if err == nil && found && !member {
+		keyOwner, err = exists(db, "SELECT 1 FROM roster_api_keys WHERE user_id = ? AND revoked_at IS NULL", id)
+	}
+	switch {
+	case err != nil:
+		return t.s.fail(ctx, err, "delete user %s", id)
+	case !found:
+		return fmt.Errorf("delete user %s: %w", id, store.ErrNotFound)
+	case member:
 		return fmt.Errorf("delete user %s: %w: still a member of an account", id, store.ErrPrecondition)
+	case keyOwner:
+		return fmt.Errorf("delete user %s: %w: still owns an API key that is not revoked", id, store.ErrPrecondition)
 	}
 	if _, err := t.s.exec(ctx, db, "DELETE FROM roster_invite_uses WHERE user_id = ?", id); err != nil {
 		return t.s.fail(ctx, err, "delete user %s: invite uses", id)
+	}
+	if _, err := t.s.exec(ctx, db, "DELETE FROM roster_api_keys WHERE user_id = ? AND revoked_at IS NOT NULL", id); err != nil {
+		return t.s.fail(ctx, err, "delete user %s: revoked API keys", id)
 	}
 	res, err := t.s.exec(ctx, db, "DELETE FROM roster_users WHERE id = ?", id)
 	if err != nil {
@@ -483,7 +499,7 @@ func (t *tx) why(db *gorm.DB, checks ...check) error {
 // wrap returns err, an error from why, with the operation: store errors as
 // they are, database errors through fail.
 func (t *tx) wrap(ctx context.Context, err error, format string, args ...any) error {
-	for _, sentinel := range []error{store.ErrExists, store.ErrNotFound, store.ErrConflict} {
+	for _, sentinel := range []error{store.ErrExists, store.ErrNotFound, store.ErrInvalid, store.ErrConflict} {
 		if errors.Is(err, sentinel) {
 			return fmt.Errorf("%s: %w", fmt.Sprintf(format, args...), err)
 		}
@@ -825,8 +841,9 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	return e, nil
 }
 
-// changeBatch is how many change rows one INSERT writes: 9 parameters each,
-// well under the parameter limits of SQLite (32766) and PostgreSQL (65535).
+// changeBatch is how many change rows one INSERT writes: 13 parameters
+// each, well under the parameter limits of SQLite (32766) and PostgreSQL
+// (65535).
 const changeBatch = 500
 
 // commitSeq is, per dialect, the SQL expression of the commit number
@@ -839,13 +856,14 @@ var commitSeq = map[Dialect]string{
 	Postgres: "pg_current_xact_id()::text::bigint",
 }
 
-// record ends a write transaction that changed accounts, memberships or
-// team roles: it takes the next revision from roster_meta (whose row lock,
-// on PostgreSQL, holds later committers back until this one commits) and
-// stores the changes under it. A transaction that only appended events
-// takes no revision but reads the current one, to announce. record
-// returns the Commit, or Commit{} if nothing changed, and the revision to
-// announce once the transaction commits (0 with nothing to announce).
+// record ends a write transaction that changed accounts, memberships, team
+// roles, sign-in methods or API keys: it takes the next revision from
+// roster_meta (whose row lock, on PostgreSQL, holds later committers back
+// until this one commits) and stores the changes under it. A transaction
+// that only appended events takes no revision but reads the current one,
+// to announce. record returns the Commit, or Commit{} if nothing changed,
+// and the revision to announce once the transaction commits (0 with
+// nothing to announce).
 func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
 	if len(t.changes) == 0 && !t.appended {
 		return store.Commit{}, 0, nil
@@ -866,14 +884,19 @@ func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
 	for start := 0; start < len(t.changes); start += changeBatch {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
 		var q strings.Builder
-		q.WriteString("INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role, actions, require_secure, sign_in) VALUES ")
-		args := make([]any, 0, 9*len(batch))
+		q.WriteString(`INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role, actions, require_secure, sign_in,
+			key_id, key_hash, expires_at, narrowed) VALUES `)
+		args := make([]any, 0, 13*len(batch))
 		for i, c := range batch {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("( ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions), c.RequireSecure, string(c.SignIn))
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			// An APIKeySet change's actions, like a key's, may be nil (the
+			// whole role) or empty (none): narrowed tells them apart.
+			narrowed := c.Op == store.APIKeySet && c.Actions != nil
+			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions), c.RequireSecure, string(c.SignIn),
+				c.Key, blob(c.KeyHash), toDB(c.ExpiresAt), narrowed)
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
 			return store.Commit{}, 0, t.s.fail(ctx, err, "update: record changes at revision %d", rev)

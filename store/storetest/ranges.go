@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -33,11 +34,16 @@ type lister struct {
 	desc bool     // newest first
 	want []string // the fixture's IDs in the list's order
 	read func(ctx context.Context, tx store.Tx, r store.Range) (ids []string, keys []store.Key, err error)
+	// prefix begins the list's record IDs: read returns them without it,
+	// and a key built from a fixture ID needs it.
+	prefix string
 }
 
 // seedRanges stores the fixture as members of team1, memberships of u1,
-// invites and transfers of team1, with a record of another account or user
-// in each list, and returns the listers of the four lists.
+// invites, transfers and API keys (of u1) of team1, with a record of
+// another account or user in each list, and a service account's and
+// another user's key in team1 at minute 3, and returns the listers of the
+// lists, of which two are APIKeys: of team1, and of u1 in team1.
 func seedRanges(t *testing.T, st store.Store) []lister {
 	t.Helper()
 	users, accounts := []string{"u1", "other"}, []string{"team1", "team2"}
@@ -53,6 +59,7 @@ func seedRanges(t *testing.T, st store.Store) []lister {
 				tx.CreateMember(ctx, store.Member{AccountID: f.id, UserID: "u1", Role: "dev", JoinedAt: f.time}),
 				tx.CreateInvite(ctx, newInvite(f.id, "team1", f.time)),
 				tx.CreateTransfer(ctx, newTransfer(f.id, "team1", f.time)),
+				tx.CreateAPIKey(ctx, newAPIKey(store.APIKeyIDPrefix+f.id, "team1", "u1", f.time)),
 			} {
 				if err != nil {
 					return err
@@ -64,6 +71,9 @@ func seedRanges(t *testing.T, st store.Store) []lister {
 			tx.CreateMember(ctx, store.Member{AccountID: "team2", UserID: "u1", Role: "dev", JoinedAt: at(3)}),
 			tx.CreateInvite(ctx, newInvite("x3", "team2", at(3))),
 			tx.CreateTransfer(ctx, newTransfer("x3", "team2", at(3))),
+			tx.CreateAPIKey(ctx, newAPIKey(store.APIKeyIDPrefix+"x3", "team2", "u1", at(3))),
+			tx.CreateAPIKey(ctx, newAPIKey(store.APIKeyIDPrefix+"s3", "team1", "", at(3))),
+			tx.CreateAPIKey(ctx, newAPIKey(store.APIKeyIDPrefix+"o3", "team1", "other", at(3))),
 		} {
 			if err != nil {
 				return err
@@ -71,27 +81,42 @@ func seedRanges(t *testing.T, st store.Store) []lister {
 		}
 		return nil
 	})
-	// team2's membership of u1 is in u1's list too.
+	// team2's membership of u1 is in u1's list too, and the keys of the
+	// service account and of other in team1's.
 	memberships := slices.Insert(slices.Clone(ascending), 3, "team2")
+	keys := slices.Insert(slices.Clone(descending), 4, "s3", "o3")
+	keyIDs := func(ks []store.APIKey, err error) ([]string, []store.Key, error) {
+		ids, keys, err := keysOf(ks, store.APIKey.Key, err)
+		for i := range ids {
+			ids[i] = strings.TrimPrefix(ids[i], store.APIKeyIDPrefix)
+		}
+		return ids, keys, err
+	}
 	memberKey := func(m store.Member) store.Key { return store.Key{Time: m.JoinedAt, ID: m.UserID} }
 	membershipKey := func(m store.Member) store.Key { return store.Key{Time: m.JoinedAt, ID: m.AccountID} }
 	return []lister{
 		{"Members", false, ascending, func(ctx context.Context, tx store.Tx, r store.Range) ([]string, []store.Key, error) {
 			ms, err := tx.Members(ctx, "team1", r)
 			return keysOf(ms, memberKey, err)
-		}},
+		}, ""},
 		{"Memberships", false, memberships, func(ctx context.Context, tx store.Tx, r store.Range) ([]string, []store.Key, error) {
 			ms, err := tx.Memberships(ctx, "u1", r)
 			return keysOf(ms, membershipKey, err)
-		}},
+		}, ""},
 		{"Invites", true, descending, func(ctx context.Context, tx store.Tx, r store.Range) ([]string, []store.Key, error) {
 			invs, err := tx.Invites(ctx, "team1", r)
 			return keysOf(invs, store.Invite.Key, err)
-		}},
+		}, ""},
 		{"Transfers", true, descending, func(ctx context.Context, tx store.Tx, r store.Range) ([]string, []store.Key, error) {
 			trs, err := tx.Transfers(ctx, "team1", r)
 			return keysOf(trs, store.Transfer.Key, err)
-		}},
+		}, ""},
+		{"APIKeys", true, keys, func(ctx context.Context, tx store.Tx, r store.Range) ([]string, []store.Key, error) {
+			return keyIDs(tx.APIKeys(ctx, "team1", "", r))
+		}, store.APIKeyIDPrefix},
+		{"APIKeys of a user", true, descending, func(ctx context.Context, tx store.Tx, r store.Range) ([]string, []store.Key, error) {
+			return keyIDs(tx.APIKeys(ctx, "team1", "u1", r))
+		}, store.APIKeyIDPrefix},
 	}
 }
 
@@ -173,9 +198,9 @@ func (s suite) ranges() []test {
 			for _, l := range seedRanges(t, st) {
 				// {zero, "a1"} orders between "a0" and "b0"; {minute 5,
 				// "a6"} between "a5" and "c5".
-				from := map[store.Key]string{{ID: "a1"}: "b0", {Time: at(5), ID: "a6"}: "c5"}
+				from := map[store.Key]string{{ID: l.prefix + "a1"}: "b0", {Time: at(5), ID: l.prefix + "a6"}: "c5"}
 				if l.desc {
-					from = map[store.Key]string{{ID: "a1"}: "a0", {Time: at(5), ID: "a6"}: "a5"}
+					from = map[store.Key]string{{ID: l.prefix + "a1"}: "a0", {Time: at(5), ID: l.prefix + "a6"}: "a5"}
 				}
 				for k, first := range from {
 					want := l.want[slices.Index(l.want, first):]

@@ -38,8 +38,8 @@ import (
 // Run runs the conformance suite. It calls newStore in every subtest for a
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
-// grouped by area (users, accounts, members, invites, transfers, ranges (the
-// lists read a range at a time, and UsersByID and AccountsByID), team roles,
+// grouped by area (users, accounts, members, invites, transfers, api keys,
+// ranges (the lists read a range at a time, and UsersByID and AccountsByID), team roles,
 // events, event queries, chain heads, event stream, transactions, changes, snapshot,
 // concurrency, watch) and named after the behaviour they check, so one can be run
 // with -run.
@@ -47,7 +47,9 @@ import (
 // Beyond the letter of the documentation, the suite expects what the Store
 // and Tx documentation implies for callers: writers that lock the same
 // account with LockAccount succeed one after the other without ErrConflict,
-// and so do writers calling SetActiveAccount on the same user;
+// and so do writers calling SetActiveAccount on the same user, and writers
+// calling TouchAPIKeys on the same keys; a user's deletion and the creation
+// of a key for them in concurrent transactions never both succeed;
 // a zero time round-trips as zero; IDs order by their bytes (as Go compares
 // strings) where an ordering falls back on them. Subtests do not run in
 // parallel.
@@ -62,6 +64,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"members", s.members()},
 		{"invites", s.invites()},
 		{"transfers", s.transfers()},
+		{"api keys", s.apiKeys()},
 		{"ranges", s.ranges()},
 		{"team roles", s.teamRoles()},
 		{"events", s.events()},
@@ -266,11 +269,13 @@ type state struct {
 	// their members' sign-in methods (see normalize).
 	Secure  map[string]bool
 	SignIns map[string]map[string]store.SignIn // account -> user -> method
+	// Keys are the live API keys by ID, as Snapshot delivers them.
+	Keys map[string]store.SnapshotItem
 }
 
 func newState() *state {
 	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}, Roles: map[string]map[string][]string{},
-		Secure: map[string]bool{}, SignIns: map[string]map[string]store.SignIn{}}
+		Secure: map[string]bool{}, SignIns: map[string]map[string]store.SignIn{}, Keys: map[string]store.SnapshotItem{}}
 }
 
 // setSignIn records a member's sign-in method.
@@ -310,6 +315,13 @@ func (st *state) setRole(account, name string, actions []string) {
 func (st *state) add(item store.SnapshotItem) error {
 	if item.AccountID == "" {
 		return fmt.Errorf("snapshot item %+v has no AccountID", item)
+	}
+	if item.Key != "" {
+		if _, dup := st.Keys[item.Key]; dup {
+			return fmt.Errorf("snapshot delivered API key %s twice", item.Key)
+		}
+		st.Keys[item.Key] = item
+		return nil
 	}
 	if item.UserID == "" && item.Role != "" {
 		if _, dup := st.Roles[item.AccountID][item.Role]; dup {
@@ -373,6 +385,10 @@ func (st *state) apply(changes []store.Change) {
 			if len(st.Roles[c.AccountID]) == 0 {
 				delete(st.Roles, c.AccountID)
 			}
+		case store.APIKeySet:
+			st.Keys[c.Key] = keyItem(c)
+		case store.APIKeyRevoked:
+			delete(st.Keys, c.Key)
 		}
 	}
 	st.normalize()

@@ -12,7 +12,7 @@ import (
 var errFromFn = errors.New("storetest: error returned by fn")
 
 // writeAll creates one of every record: user u1, account team1, membership
-// team1/u1, invite inv1, transfer tr1 and one event.
+// team1/u1, invite inv1, transfer tr1, API key key_1 of u1 and one event.
 func writeAll(ctx context.Context, tx store.Tx) error {
 	if err := tx.CreateUser(ctx, newUser("u1")); err != nil {
 		return err
@@ -27,6 +27,9 @@ func writeAll(ctx context.Context, tx store.Tx) error {
 		return err
 	}
 	if err := tx.CreateTransfer(ctx, newTransfer("tr1", "team1", at(2))); err != nil {
+		return err
+	}
+	if err := tx.CreateAPIKey(ctx, newAPIKey("key_1", "team1", "u1", at(2))); err != nil {
 		return err
 	}
 	_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team1", Action: "member.joined", Time: at(3)})
@@ -48,6 +51,8 @@ func checkNothingWritten(t *testing.T, s store.Store) {
 		checkErr(t, "Invite after rollback", err, store.ErrNotFound)
 		_, err = tx.Transfer(ctx, "tr1")
 		checkErr(t, "Transfer after rollback", err, store.ErrNotFound)
+		_, err = tx.APIKey(ctx, "key_1")
+		checkErr(t, "APIKey after rollback", err, store.ErrNotFound)
 		events, err := tx.Events(ctx, store.EventFilter{})
 		if err != nil {
 			return err
@@ -81,6 +86,9 @@ func (s suite) transactions() []test {
 					return err
 				}
 				if _, err := tx.Transfer(ctx, "tr1"); err != nil {
+					return err
+				}
+				if _, err := tx.APIKey(ctx, "key_1"); err != nil {
 					return err
 				}
 				events, err := tx.Events(ctx, store.EventFilter{AccountID: "team1"})
@@ -172,6 +180,9 @@ func (s suite) transactions() []test {
 				if err := tx.CreateInvite(ctx, newInvite("inv0", "team0", at(0))); err != nil {
 					return err
 				}
+				if err := tx.CreateAPIKey(ctx, newAPIKey("key_0", "team0", "u0", at(0))); err != nil {
+					return err
+				}
 				return tx.CreateTransfer(ctx, newTransfer("tr0", "team0", at(0)))
 			})
 			revBefore := currentRevision(t, st)
@@ -206,6 +217,15 @@ func (s suite) transactions() []test {
 					return tx.CreateTransfer(ctx, newTransfer("tr1", "team0", at(1)))
 				},
 				"UpdateTransfer": func(ctx context.Context, tx store.Tx) error { return tx.UpdateTransfer(ctx, changedTransfer) },
+				"CreateAPIKey": func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateAPIKey(ctx, newAPIKey("key_1", "team0", "u0", at(1)))
+				},
+				"UpdateAPIKey": func(ctx context.Context, tx store.Tx) error {
+					return tx.UpdateAPIKey(ctx, revokedKey(newAPIKey("key_0", "team0", "u0", at(0)), at(1)))
+				},
+				"TouchAPIKeys": func(ctx context.Context, tx store.Tx) error {
+					return tx.TouchAPIKeys(ctx, []store.APIKeyUse{{ID: "key_0", At: at(1), IP: "192.0.2.1"}})
+				},
 				"AppendEvent": func(ctx context.Context, tx store.Tx) error {
 					_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team0", Action: "x"})
 					return err
@@ -252,6 +272,11 @@ func (s suite) transactions() []test {
 					return err
 				}
 				checkEqual(t, "transfers", []store.Transfer{newTransfer("tr0", "team0", at(0))}, transfers)
+				keys, err := tx.APIKeys(ctx, "team0", "", store.Range{})
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "API keys", []store.APIKey{newAPIKey("key_0", "team0", "u0", at(0))}, keys)
 				events, err := tx.Events(ctx, store.EventFilter{})
 				if err != nil {
 					return err
