@@ -77,6 +77,7 @@ var sentinels = map[string]sentinel{
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},
 	"teams.ErrNotOwner":             {teams.ErrNotOwner, store.ErrDenied, ""},
+	"roster.ErrBadKey":              {roster.ErrBadKey, store.ErrUnauthenticated, ""},
 	"apikeys.ErrRevoked":            {apikeys.ErrRevoked, store.ErrGone, ""},
 	"apikeys.ErrTooBroad":           {apikeys.ErrTooBroad, store.ErrDenied, ""},
 	"apikeys.ErrKeyActor":           {apikeys.ErrKeyActor, store.ErrDenied, ""},

@@ -218,6 +218,7 @@ func TestList(t *testing.T) {
 			w.clock.Advance(time.Second)
 		}
 		carols := w.create(t, "carol", apikeys.Spec{Name: "c"}).Key.ID
+		w.clock.Advance(time.Second)
 		svc, err := w.r.Keys.CreateService(ctx, "alice", w.team.ID, apikeys.Spec{Name: "svc", Role: rbac.RunpodBasic})
 		if err != nil {
 			t.Fatal(err)

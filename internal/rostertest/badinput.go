@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
@@ -44,6 +45,7 @@ var Sentinels = []error{
 	teams.ErrTransferClosed, teams.ErrRoleInUse,
 	invites.ErrUnknownToken, invites.ErrRevoked, invites.ErrUsed,
 	audit.ErrPruned,
+	roster.ErrBadKey, apikeys.ErrRevoked,
 }
 
 // Receiver is a value whose exported methods BadInput calls: a *Roster or
