@@ -3,16 +3,21 @@ package index
 import (
 	"crypto/sha256"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
 
-// API keys. A live key is one entry in Index.keys, a sync.Map from the
-// key's ID without store.APIKeyIDPrefix (the part its token carries) to an
-// immutable *apiKey that a writer replaces whole, so that readers find it
-// without a lock or an allocation. A key acts on its account under its own
+// API keys. A live key is one slot of the key table (Index.keys): an
+// open-addressing hash table (linear probing) of pointers to immutable
+// apiKey records, keyed by the key's ID without store.APIKeyIDPrefix (the
+// part its token carries), which a record holds inline so that a probe
+// compares it without another memory access. A writer replaces a record
+// whole, marks a revoked key's slot deleted, and builds a larger table aside
+// and publishes it with one atomic store, so readers take no lock and
+// allocate nothing. A key acts on its account under its own
 // ID: Allowed, Lookup and Member take it where they take a user ID. What it
 // may do there is what its role (narrowed to its actions, if it has any)
 // allows and, for a personal key, what its owner may do there at the same
@@ -23,6 +28,7 @@ import (
 
 // apiKey is a live API key as the index holds it.
 type apiKey struct {
+	suffix      [keySuffixLen]byte // the ID without store.APIKeyIDPrefix
 	id, account string
 	owner       string // the owning member; empty for a service account
 	role        uint32 // a role ID, as a membership's
@@ -52,15 +58,15 @@ type APIKey struct {
 // by default). Call it before the Index is used.
 func (ix *Index) SetClock(now func() time.Time) { ix.now = now }
 
-// APIKey returns the live API key whose ID is store.APIKeyIDPrefix +
-// suffix, expired or not, and reports whether there is one. It takes no
-// lock and allocates nothing. It is safe for concurrent use.
+// APIKey returns the API key whose ID is store.APIKeyIDPrefix + suffix if
+// it works now: it is live (not revoked), has not expired and, for a
+// personal key, its owner is a member of its account. It takes no lock and
+// allocates nothing. It is safe for concurrent use.
 func (ix *Index) APIKey(suffix string) (APIKey, bool) {
-	v, ok := ix.keys.Load(suffix)
-	if !ok {
+	k := ix.findKey(suffix)
+	if k == nil || !ix.works(k) {
 		return APIKey{}, false
 	}
-	k := v.(*apiKey)
 	out := APIKey{ID: k.id, Account: k.account, User: k.owner, Role: rbac.Role(k.roleName), Hash: k.hash}
 	if k.expires != 0 {
 		out.ExpiresAt = time.Unix(0, k.expires).UTC()
@@ -68,14 +74,26 @@ func (ix *Index) APIKey(suffix string) (APIKey, bool) {
 	return out, true
 }
 
+// works reports whether the live key k has not expired and, for a personal
+// key, its owner is a member of its account.
+func (ix *Index) works(k *apiKey) bool {
+	if k.expires != 0 && ix.now().UnixNano() >= k.expires {
+		return false
+	}
+	if k.owner == "" {
+		return true
+	}
+	s := ix.findMember(ix.view.Load(), k.account, k.owner)
+	return s != nil && s.role.Load() != roleAbsent
+}
+
 // key returns the live key whose ID is id, if it acts on the account and
 // has not expired; nil otherwise.
 func (ix *Index) key(id, account string) *apiKey {
-	v, ok := ix.keys.Load(id[len(store.APIKeyIDPrefix):])
-	if !ok {
+	k := ix.findKey(id[len(store.APIKeyIDPrefix):])
+	if k == nil {
 		return nil
 	}
-	k := v.(*apiKey)
 	if k.account != account || k.expires != 0 && ix.now().UnixNano() >= k.expires {
 		return nil
 	}
@@ -131,18 +149,11 @@ func (ix *Index) keyLookup(id, account string, action rbac.Action) Answer {
 	return a
 }
 
-// keyMember answers Member for the API key id: it is live on the account,
-// and its owner, if it has one, is a member.
+// keyMember answers Member for the API key id: it works on the account
+// (see works).
 func (ix *Index) keyMember(id, account string) bool {
 	k := ix.key(id, account)
-	if k == nil {
-		return false
-	}
-	if k.owner == "" {
-		return true
-	}
-	s := ix.findMember(ix.view.Load(), account, k.owner)
-	return s != nil && s.role.Load() != roleAbsent
+	return k != nil && ix.works(k)
 }
 
 // roleAllows reports whether role ID r allows action aid under a compiled
@@ -163,10 +174,11 @@ func hasBit(set []uint64, aid rbac.ActionID) bool {
 // live. Keys whose IDs are not API key IDs, or not indexable, are ignored.
 // The caller holds ix.mu.
 func (ix *Index) setKey(id, account, owner, role string, actions []string, hash []byte, expires time.Time) {
-	if !store.IsAPIKeyID(id) || !indexable(id) || !indexable(account) || len(hash) != sha256.Size {
+	if !store.IsAPIKeyID(id) || len(id) != len(store.APIKeyIDPrefix)+keySuffixLen || !indexable(account) || len(hash) != sha256.Size {
 		return
 	}
 	k := &apiKey{id: id, account: account, owner: owner, role: ix.roleID(account, role), roleName: role}
+	copy(k.suffix[:], id[len(store.APIKeyIDPrefix):])
 	if k.role >= customBase && k.role < roleAbsent {
 		ix.publishCustom() // readers must find the team role the key holds
 	}
@@ -183,12 +195,89 @@ func (ix *Index) setKey(id, account, owner, role string, actions []string, hash 
 	if !expires.IsZero() {
 		k.expires = expires.UnixNano()
 	}
-	ix.keys.Store(id[len(store.APIKeyIDPrefix):], k)
+	ix.putKey(k)
 }
 
 // deleteKey forgets a revoked key. The caller holds ix.mu.
 func (ix *Index) deleteKey(id string) {
-	if store.IsAPIKeyID(id) {
-		ix.keys.Delete(id[len(store.APIKeyIDPrefix):])
+	if !store.IsAPIKeyID(id) {
+		return
 	}
+	t := ix.keys.Load()
+	if s := t.slot(ix.seed, id[len(store.APIKeyIDPrefix):]); s != nil && s.Load() != nil {
+		s.Store(deletedKey)
+		ix.liveKeys--
+	}
+}
+
+// keySuffixLen is the length of a key's ID without store.APIKeyIDPrefix,
+// as internal/token makes them. The index holds no key of another length.
+const keySuffixLen = 16
+
+// keyTable is the table of live keys: a power-of-two number of slots, nil
+// when empty, deletedKey once the key in it was revoked (a tombstone, so
+// that probes go on past it).
+type keyTable struct {
+	slots []atomic.Pointer[apiKey]
+}
+
+// deletedKey marks the slot of a revoked key.
+var deletedKey = new(apiKey)
+
+func newKeyTable(n int) *keyTable {
+	size := minTable
+	for size < n*2 {
+		size *= 2
+	}
+	return &keyTable{slots: make([]atomic.Pointer[apiKey], size)}
+}
+
+// slot returns the slot holding the key whose ID ends in suffix or, if
+// there is none, the empty slot that ends its probe; nil for a suffix of
+// the wrong length.
+func (t *keyTable) slot(seed uint64, suffix string) *atomic.Pointer[apiKey] {
+	if len(suffix) != keySuffixLen {
+		return nil
+	}
+	mask := uint64(len(t.slots) - 1)
+	for j := hash1(seed, suffix) & mask; ; j = (j + 1) & mask {
+		s := &t.slots[j]
+		k := s.Load()
+		if k == nil || k != deletedKey && string(k.suffix[:]) == suffix {
+			return s
+		}
+	}
+}
+
+// findKey returns the live key whose ID ends in suffix, or nil.
+func (ix *Index) findKey(suffix string) *apiKey {
+	if s := ix.keys.Load().slot(ix.seed, suffix); s != nil {
+		return s.Load()
+	}
+	return nil
+}
+
+// putKey makes k live, replacing the key with its ID, growing the table
+// when it gets three quarters full. The caller holds ix.mu.
+func (ix *Index) putKey(k *apiKey) {
+	t := ix.keys.Load()
+	s := t.slot(ix.seed, string(k.suffix[:]))
+	if s.Load() != nil {
+		s.Store(k)
+		return
+	}
+	if (ix.usedKeys+1)*4 > len(t.slots)*3 {
+		nt := newKeyTable(ix.liveKeys + 1)
+		for i := range t.slots {
+			if old := t.slots[i].Load(); old != nil && old != deletedKey {
+				nt.slot(ix.seed, string(old.suffix[:])).Store(old)
+			}
+		}
+		ix.keys.Store(nt)
+		ix.usedKeys = ix.liveKeys
+		s = nt.slot(ix.seed, string(k.suffix[:]))
+	}
+	s.Store(k)
+	ix.usedKeys++
+	ix.liveKeys++
 }

@@ -100,9 +100,11 @@ type Index struct {
 	requiring map[string]bool
 
 	// keys holds the live API keys (see apikeys.go); now is the clock
-	// their expiry is checked against.
-	keys sync.Map
-	now  func() time.Time
+	// their expiry is checked against. usedKeys counts the key table's
+	// slots that are not empty, liveKeys the keys; both are guarded by mu.
+	keys               atomic.Pointer[keyTable]
+	now                func() time.Time
+	usedKeys, liveKeys int
 
 	rev atomic.Uint64
 	// changed is closed, and replaced, whenever rev advances: Changed
@@ -156,6 +158,7 @@ func New(p *rbac.Policy) *Index {
 		}
 	}
 	ix.accounts.init()
+	ix.keys.Store(newKeyTable(0))
 	ch := make(chan struct{})
 	ix.changed.Store(&ch)
 	v := &view{

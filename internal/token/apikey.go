@@ -65,6 +65,22 @@ func appendRandom(b []byte, alphabet string, n int) []byte {
 	return b
 }
 
+// charClass says, for each byte, which of the token's alphabets hold it.
+var charClass = func() (t [256]uint8) {
+	for _, c := range base32Lower {
+		t[c] |= inBase32
+	}
+	for _, c := range base62 {
+		t[c] |= inBase62
+	}
+	return t
+}()
+
+const (
+	inBase32 = 1 << iota
+	inBase62
+)
+
 // appendBase62 appends v in apiKeySumLen base62 digits, most significant
 // first.
 func appendBase62(b []byte, v uint32) []byte {
@@ -89,14 +105,15 @@ func ParseAPIKey(tok string) (idSuffix string, hash [sha256.Size]byte, err error
 	}
 	idEnd := len(APIKeyPrefix) + apiKeyIDLen
 	sumAt := APIKeyLen - apiKeySumLen
-	for i := len(APIKeyPrefix); i < sumAt; i++ {
-		c := tok[i]
-		ok := i == idEnd && c == '_' ||
-			i < idEnd && (c >= 'a' && c <= 'z' || c >= '2' && c <= '7') ||
-			i > idEnd && (c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z')
-		if !ok {
-			return "", hash, fmt.Errorf("%w: unexpected character at %d", ErrMalformed, i)
-		}
+	bad := tok[idEnd] != '_'
+	for i := len(APIKeyPrefix); i < idEnd; i++ {
+		bad = bad || charClass[tok[i]]&inBase32 == 0
+	}
+	for i := idEnd + 1; i < APIKeyLen; i++ {
+		bad = bad || charClass[tok[i]]&inBase62 == 0
+	}
+	if bad {
+		return "", hash, fmt.Errorf("%w: unexpected character", ErrMalformed)
 	}
 	var want [apiKeySumLen]byte
 	if string(appendBase62(want[:0], crcIEEE(tok[:sumAt]))) != tok[sumAt:] {
