@@ -1,0 +1,144 @@
+package index_test
+
+import (
+	"bytes"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/teamroster/roster/internal/index"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// keyID returns the ID of test key n: the prefix and 16 characters.
+func keyID(n int) string { return fmt.Sprintf("%s%016d", store.APIKeyIDPrefix, n) }
+
+func keySet(n int, account, owner string, role rbac.Role) store.Change {
+	return store.Change{Op: store.APIKeySet, Key: keyID(n), AccountID: account, UserID: owner, Role: string(role),
+		KeyHash: bytes.Repeat([]byte{byte(n)}, 32)}
+}
+
+func TestAPIKeys(t *testing.T) {
+	p := rbac.Runpod()
+	t.Run("a key acts within its role and its owner's", func(t *testing.T) {
+		ix := index.New(p)
+		must(t, apply(ix,
+			store.Change{Op: store.MemberSet, AccountID: "team", UserID: "dev", Role: string(rbac.RunpodDev)},
+			keySet(1, "team", "dev", rbac.RunpodAdmin), // stored broader than its owner: the owner bounds it
+			keySet(2, "team", "", rbac.RunpodBasic),
+			func() store.Change {
+				c := keySet(3, "team", "dev", rbac.RunpodDev)
+				c.Actions = []string{string(rbac.EndpointsInvoke)}
+				return c
+			}(),
+		))
+		for _, c := range []struct {
+			key    int
+			action rbac.Action
+			want   bool
+		}{
+			{1, rbac.PodsManage, true}, {1, rbac.BillingRead, false}, // admin key, dev owner
+			{2, rbac.EndpointsInvoke, true}, {2, rbac.PodsManage, false}, // a service account: its role alone
+			{3, rbac.EndpointsInvoke, true}, {3, rbac.PodsManage, false}, // narrowed
+		} {
+			if got := ix.Allowed(keyID(c.key), "team", c.action); got != c.want {
+				t.Errorf("key %d may %s = %v, want %v", c.key, c.action, got, c.want)
+			}
+			if got := ix.Lookup("team", keyID(c.key), c.action).Allowed; got != c.want {
+				t.Errorf("Lookup: key %d may %s = %v, want %v", c.key, c.action, got, c.want)
+			}
+		}
+		if ix.Allowed(keyID(1), "elsewhere", rbac.PodsManage) || ix.Member("elsewhere", keyID(1)) {
+			t.Error("a key acts on another account")
+		}
+		must(t, apply(ix, store.Change{Op: store.MemberDeleted, AccountID: "team", UserID: "dev"}))
+		if ix.Allowed(keyID(1), "team", rbac.PodsManage) || ix.Member("team", keyID(1)) {
+			t.Error("the key of a removed owner acts")
+		}
+		if _, ok := ix.APIKey(keyID(1)[len(store.APIKeyIDPrefix):]); ok {
+			t.Error("APIKey returns the key of a removed owner")
+		}
+		if !ix.Allowed(keyID(2), "team", rbac.EndpointsInvoke) {
+			t.Error("a service account died with a member")
+		}
+	})
+	t.Run("expiry is checked on every question", func(t *testing.T) {
+		ix := index.New(p)
+		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		var mu sync.Mutex
+		ix.SetClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		c := keySet(1, "team", "", rbac.RunpodDev)
+		c.ExpiresAt = now.Add(time.Minute)
+		must(t, apply(ix, c))
+		if !ix.Allowed(keyID(1), "team", rbac.PodsManage) {
+			t.Fatal("a key before its expiry does not act")
+		}
+		mu.Lock()
+		now = now.Add(time.Minute)
+		mu.Unlock()
+		if ix.Allowed(keyID(1), "team", rbac.PodsManage) || ix.Member("team", keyID(1)) {
+			t.Error("a key at its expiry acts")
+		}
+	})
+	t.Run("a membership row under a key's ID is ignored", func(t *testing.T) {
+		ix := index.New(p)
+		must(t, apply(ix, store.Change{Op: store.MemberSet, AccountID: "team", UserID: keyID(9), Role: string(rbac.RunpodAdmin)}))
+		if ix.Allowed(keyID(9), "team", rbac.PodsManage) || ix.Member("team", keyID(9)) {
+			t.Error("a membership stored under a key's ID grants access")
+		}
+	})
+	t.Run("the key table grows and forgets revoked keys", func(t *testing.T) {
+		ix := index.New(p)
+		const n = 5000
+		var cs []store.Change
+		for i := range n {
+			cs = append(cs, keySet(i, "team", "", rbac.RunpodBasic))
+		}
+		must(t, apply(ix, cs...))
+		cs = cs[:0]
+		for i := 0; i < n; i += 2 {
+			cs = append(cs, store.Change{Op: store.APIKeyRevoked, Key: keyID(i), AccountID: "team"})
+		}
+		must(t, apply(ix, cs...))
+		cs = cs[:0]
+		for i := n; i < 2*n; i++ {
+			cs = append(cs, keySet(i, "team", "", rbac.RunpodBasic))
+		}
+		must(t, apply(ix, cs...))
+		for i := range 2 * n {
+			want := i >= n || i%2 == 1
+			if got := ix.Allowed(keyID(i), "team", rbac.PodsConnect); got != want {
+				t.Fatalf("key %d acts: %v, want %v", i, got, want)
+			}
+		}
+	})
+	t.Run("readers see a key before or after a change, never a torn one", func(t *testing.T) {
+		ix := index.New(p)
+		must(t, apply(ix, keySet(0, "team", "", rbac.RunpodBasic)))
+		done := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				if !ix.Allowed(keyID(0), "team", rbac.PodsConnect) {
+					t.Error("a key that was never revoked stopped acting while others changed")
+					return
+				}
+			}
+		})
+		for i := 1; i < 3000; i++ {
+			must(t, apply(ix, keySet(i, "team", "", rbac.RunpodBasic)))
+			if i%3 == 0 {
+				must(t, apply(ix, store.Change{Op: store.APIKeyRevoked, Key: keyID(i), AccountID: "team"}))
+			}
+		}
+		close(done)
+		wg.Wait()
+	})
+}
