@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
@@ -29,7 +30,8 @@ type faultWorld struct {
 	team   string
 	users  []string
 	invite invites.Invitation
-	xfer   string // an ownership transfer from own to dev, awaiting acceptance
+	xfer   string   // an ownership transfer from own to dev, awaiting acceptance
+	keys   []string // dev's two keys, adm's key holding "viewer", a service account
 	p      *rbac.Policy
 	pre    string // the prefix of the world's user IDs
 }
@@ -67,6 +69,26 @@ func newFaultWorld(t *testing.T, s store.Store, pre string) *faultWorld {
 	}
 	if _, err := r.Audit.Record(ctx, pre+"own", w.team, audit.Entry{Action: "pod.created"}); err != nil {
 		t.Fatal(err)
+	}
+	for _, k := range []struct {
+		by      string
+		service bool
+		spec    apikeys.Spec
+	}{
+		{pre + "dev", false, apikeys.Spec{Name: "dev's"}},
+		{pre + "dev", false, apikeys.Spec{Name: "dev's narrow", Actions: []rbac.Action{rbac.PodsConnect, rbac.PodsManage}}},
+		{pre + "adm", false, apikeys.Spec{Name: "adm's viewer", Role: "viewer"}},
+		{pre + "adm", true, apikeys.Spec{Name: "service", Role: rbac.RunpodBasic}},
+	} {
+		create := r.Keys.Create
+		if k.service {
+			create = r.Keys.CreateService
+		}
+		c, err := create(ctx, k.by, w.team, k.spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.keys = append(w.keys, c.Key.ID)
 	}
 	return w
 }
@@ -129,6 +151,13 @@ func (w *faultWorld) state(t *testing.T) string {
 				}
 				out += fmt.Sprintf("  invite %s %s %s uses %d %d %x\n", inv.ID, inv.Role, inv.Status, inv.Uses, len(uses), inv.TokenHash)
 			}
+			ks, err := tx.APIKeys(ctx, id, "", store.Range{})
+			if err != nil {
+				return err
+			}
+			for _, k := range ks {
+				out += fmt.Sprintf("  key %s %s %s %v revoked %v\n", k.ID, k.UserID, k.Role, k.Actions, !k.RevokedAt.IsZero())
+			}
 			ts, err := tx.Transfers(ctx, id, store.Range{})
 			if err != nil {
 				return err
@@ -155,7 +184,7 @@ func (w *faultWorld) state(t *testing.T) string {
 		t.Fatalf("read the store: %v", err)
 	}
 	for _, id := range accounts {
-		for _, u := range append(slices.Clone(w.users), w.pre+"canary") {
+		for _, u := range slices.Concat(w.users, w.keys, []string{w.pre + "canary"}) {
 			for _, a := range w.p.Actions() {
 				if w.r.Can(ctx, u, id, a) {
 					out += fmt.Sprintf("can %s %s %s\n", u, id, a)
@@ -181,7 +210,7 @@ func (w *faultWorld) indexEqualsStore(t *testing.T, accounts []string) {
 		}
 	}()
 	for _, id := range accounts {
-		for _, u := range w.users {
+		for _, u := range slices.Concat(w.users, w.keys) {
 			for _, a := range w.p.Actions() {
 				if got, want := w.r.Can(ctx, u, id, a), fresh.Can(ctx, u, id, a); got != want {
 					t.Fatalf("Can(%s, %s, %s) = %v in memory, %v from the store", u, id, a, got, want)
@@ -279,6 +308,27 @@ var faultOps = []struct {
 	}},
 	{"prune audit log", func(ctx context.Context, w *faultWorld) error {
 		_, err := w.r.Audit.Prune(ctx, w.pre+"adm", w.team, time.Now())
+		return err
+	}},
+	{"create key", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Keys.Create(ctx, w.pre+"bas", w.team, apikeys.Spec{Name: "bas's"})
+		return err
+	}},
+	{"create service account", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Keys.CreateService(ctx, w.pre+"adm", w.team, apikeys.Spec{Name: "svc", Role: rbac.RunpodDev})
+		return err
+	}},
+	{"revoke key", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Keys.Revoke(ctx, w.pre+"adm", w.team, w.keys[0])
+		return err
+	}},
+	{"demote a key's owner", func(ctx context.Context, w *faultWorld) error {
+		// dev's keys: one narrowed to what dev and billing share, one revoked.
+		_, err := w.r.Teams.ChangeRole(ctx, w.pre+"adm", w.team, w.pre+"dev", rbac.RunpodBilling)
+		return err
+	}},
+	{"record host event by a key", func(ctx context.Context, w *faultWorld) error {
+		_, err := w.r.Audit.Record(ctx, w.keys[3], w.team, audit.Entry{Action: "pod.deleted"})
 		return err
 	}},
 	{"delete team", func(ctx context.Context, w *faultWorld) error {
