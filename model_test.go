@@ -19,6 +19,7 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/invites"
@@ -139,6 +140,17 @@ func (inv *modelInvite) closed(a *modelAccount) error {
 	return nil
 }
 
+// modelKey is an API key: its scope is the actions it may perform (its
+// role's, narrowed to the actions it was made with and to what its owner's
+// roles have held since), of which its owner's present role bounds the ones
+// Can allows.
+type modelKey struct {
+	id, account string
+	owner       string // "" for a service account
+	scope       []rbac.Action
+	revoked     bool
+}
+
 type modelTransfer struct {
 	id, account, from, to string
 	kind                  store.TransferKind
@@ -152,6 +164,7 @@ type refModel struct {
 	order     []string // account IDs in creation order
 	invites   []*modelInvite
 	transfers []*modelTransfer
+	keys      []*modelKey
 	// active is each user's stored active account ("" once they were
 	// moved off it), and joined the accounts each is a member of, in the
 	// order they joined.
@@ -217,6 +230,42 @@ func (m *refModel) can(a *modelAccount, user string, action rbac.Action) bool {
 	return member && !m.shut(a, user) && m.p.allows(r, action)
 }
 
+// canKey is the model's Can for an API key: live, holding action in its
+// scope, and for a personal key, its owner may do it too.
+func (m *refModel) canKey(k *modelKey, action rbac.Action) bool {
+	return !k.revoked && slices.Contains(k.scope, action) && (k.owner == "" || m.can(m.accounts[k.account], k.owner, action))
+}
+
+// dropKeys revokes the live keys of the account that which selects.
+func (m *refModel) dropKeys(a *modelAccount, which func(*modelKey) bool) {
+	for _, k := range m.keys {
+		if k.account == a.id && !k.revoked && which(k) {
+			k.revoked = true
+			a.events["api_key.revoked"]++
+		}
+	}
+}
+
+// fitKeys narrows user's live keys in the account to role's actions,
+// revoking those left with none.
+func (m *refModel) fitKeys(a *modelAccount, user string, role rbac.Role) {
+	for _, k := range m.keys {
+		if k.account != a.id || k.owner != user || k.revoked {
+			continue
+		}
+		kept := slices.DeleteFunc(slices.Clone(k.scope), func(x rbac.Action) bool { return !m.p.allows(role, x) })
+		switch {
+		case len(kept) == len(k.scope):
+		case len(kept) == 0:
+			k.revoked = true
+			a.events["api_key.revoked"]++
+		default:
+			k.scope = kept
+			a.events["api_key.narrowed"]++
+		}
+	}
+}
+
 // startable predicts the refusal of a transfer of the account from actor to
 // to once the door let actor in: store.ErrNotTeam, rbac.ErrDenied (to
 // oneself) or store.ErrNotFound (to is not a member).
@@ -259,6 +308,7 @@ func (m *refModel) startTransfer(a *modelAccount, id, from, to string, kind stor
 
 func (m *refModel) remove(a *modelAccount, user, event string) {
 	delete(a.members, user)
+	m.dropKeys(a, func(k *modelKey) bool { return k.owner == user })
 	m.joined[user] = slices.DeleteFunc(m.joined[user], func(id string) bool { return id == a.id })
 	if m.active[user] == a.id {
 		m.active[user] = ""
@@ -624,6 +674,31 @@ func (h *modelHarness) accountOf(team bool) *modelAccount {
 	return h.m.accounts[rapid.SampledFrom(from).Draw(h.t, "account")]
 }
 
+// keySpec draws a key's role, most of the time one that mine (the
+// creator's role) covers, and, one time in three, actions to narrow it to:
+// mostly some of the role's, now and then one it lacks.
+func (h *modelHarness) keySpec(t *rapid.T, mine rbac.Role) (rbac.Role, []rbac.Action) {
+	role := h.role()
+	var covered []rbac.Role
+	for _, r := range h.m.p.roleNames() {
+		if h.m.p.covers(mine, r) {
+			covered = append(covered, r)
+		}
+	}
+	if len(covered) > 0 && rapid.IntRange(0, 3).Draw(t, "role covered") > 0 {
+		role = rapid.SampledFrom(covered).Draw(t, "key role")
+	}
+	if rapid.IntRange(0, 2).Draw(t, "narrowed") > 0 {
+		return role, nil
+	}
+	from := h.m.p.roles[role]
+	if len(from) == 0 || rapid.IntRange(0, 5).Draw(t, "an action the role lacks") == 0 {
+		from = h.m.p.actions()
+	}
+	n := rapid.IntRange(1, len(from)).Draw(t, "actions")
+	return role, slices.Compact(slices.Sorted(slices.Values(rapid.SliceOfN(rapid.SampledFrom(from), n, n).Draw(t, "which"))))
+}
+
 func (h *modelHarness) role() rbac.Role {
 	return rapid.SampledFrom(h.m.p.roleNames()).Draw(h.t, "role")
 }
@@ -850,6 +925,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			}
 			a.members[target] = role
 			a.events["member.role_changed"]++
+			m.fitKeys(a, target, role)
 			if theirs == m.p.top && role != m.p.top {
 				// A sender who loses the top role stands behind no transfer.
 				for _, tr := range m.transfers {
@@ -1049,6 +1125,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 					m.remove(a, u, "member.removed")
 				}
 			}
+			m.dropKeys(a, func(k *modelKey) bool { return k.owner == "" })
 			for _, inv := range m.invites {
 				if inv.account == a.id && inv.status == store.InvitePending {
 					inv.status = store.InviteRevoked
@@ -1112,6 +1189,74 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.secure = require
 			a.events["account.secure_sign_in_changed"]++
 		},
+		"create key": func(t *rapid.T) {
+			a := h.account()
+			service := rapid.IntRange(0, 3).Draw(t, "service account") == 0
+			var actor string
+			if service {
+				actor = h.actorFor(a, rbac.MembersManage, "actor")
+			} else {
+				actor = h.memberOf(a, "actor")
+			}
+			role, actions := h.keySpec(t, a.members[actor])
+			mine, want := m.door(a, actor, "")
+			if service && want == nil && !m.p.allows(mine, rbac.MembersManage) {
+				want = rbac.ErrDenied
+			}
+			scope := slices.Clone(m.p.roles[role])
+			if want == nil && actions != nil {
+				for _, x := range actions {
+					if !m.p.allows(role, x) {
+						want = store.ErrInvalid
+					}
+				}
+				scope = slices.DeleteFunc(scope, func(x rbac.Action) bool { return !slices.Contains(actions, x) })
+			}
+			if want == nil && slices.ContainsFunc(scope, func(x rbac.Action) bool { return !m.p.allows(mine, x) }) {
+				want = apikeys.ErrTooBroad
+			}
+			spec := apikeys.Spec{Name: "k", Role: role, Actions: actions}
+			var c apikeys.Created
+			var err error
+			if service {
+				c, err = h.r.Keys.CreateService(ctx, actor, a.id, spec)
+			} else {
+				c, err = h.r.Keys.Create(ctx, actor, a.id, spec)
+			}
+			if !h.outcome(fmt.Sprintf("create key (service %v) in %s as %s %v by %s", service, a.id, role, actions, actor), want, err) || want != nil {
+				return
+			}
+			k := &modelKey{id: c.Key.ID, account: a.id, owner: actor, scope: scope}
+			if service {
+				k.owner = ""
+			}
+			m.keys = append(m.keys, k)
+			a.events["api_key.created"]++
+		},
+		"revoke key": func(t *rapid.T) {
+			k := pick(t, "key", m.keys, func(k *modelKey) bool { return !k.revoked })
+			a := m.accounts[k.account]
+			actor := k.owner
+			if actor == "" || rapid.IntRange(0, 2).Draw(t, "someone else") == 0 {
+				actor = h.actorFor(a, rbac.MembersManage, "actor")
+			}
+			mine, want := m.door(a, actor, "")
+			switch {
+			case want != nil:
+			case k.revoked:
+				want = apikeys.ErrRevoked
+			case actor != k.owner && !m.p.allows(mine, rbac.MembersManage):
+				want = rbac.ErrDenied
+			case actor != k.owner && slices.ContainsFunc(k.scope, func(x rbac.Action) bool { return !m.p.allows(mine, x) }):
+				want = rbac.ErrDenied
+			}
+			_, err := h.r.Keys.Revoke(ctx, actor, a.id, k.id)
+			if !h.outcome(fmt.Sprintf("revoke key %s of %s by %s", k.id, k.owner, actor), want, err) || want != nil {
+				return
+			}
+			k.revoked = true
+			a.events["api_key.revoked"]++
+		},
 		"": func(*rapid.T) { h.compare() },
 	}
 }
@@ -1134,6 +1279,14 @@ func (h *modelHarness) compare() {
 					h.t.Fatalf("Can(%s, %s, %s) = %v, the model says %v (role %q, team requires secure sign-in %v, user signs in securely %v)",
 						u, id, act, got, want, a.members[u], a.secure, m.secure[u])
 				}
+			}
+		}
+	}
+	for _, k := range m.keys {
+		for _, act := range m.p.actions() {
+			if got, want := h.r.Can(ctx, k.id, k.account, act), m.canKey(k, act); got != want {
+				h.t.Fatalf("Can(key %s of %q, %s, %s) = %v, the model says %v (scope %v, revoked %v, owner's role %q)",
+					k.id, k.owner, k.account, act, got, want, k.scope, k.revoked, m.accounts[k.account].members[k.owner])
 			}
 		}
 	}
