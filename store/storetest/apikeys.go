@@ -446,6 +446,9 @@ func (s suite) apiKeys() []test {
 				k.LastUsedAt, k.LastUsedIP = when, ip
 				return k
 			}
+			// A use at the zero time is not later than never.
+			touch(store.APIKeyUse{ID: "key_1", IP: "198.51.100.9"})
+			checkEqual(t, "key_1 after a use at the zero time", k1, readKey(t, st, "key_1"))
 			touch(store.APIKeyUse{ID: "key_1", At: at(10), IP: "198.51.100.1"}, store.APIKeyUse{ID: "key_2", At: at(5), IP: "198.51.100.2"},
 				store.APIKeyUse{ID: "key_unknown", At: at(10), IP: "198.51.100.3"}, store.APIKeyUse{ID: "key_3", At: at(10), IP: "198.51.100.4"})
 			checkEqual(t, "key_1 after its use", used(k1, at(10), "198.51.100.1"), readKey(t, st, "key_1"))
