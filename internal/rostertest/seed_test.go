@@ -83,3 +83,48 @@ func TestFaultStore(t *testing.T) {
 		t.Errorf("a write after Disarm: %v", err)
 	}
 }
+
+func TestFaultStoreFailsAPIKeyWrites(t *testing.T) {
+	ctx := context.Background()
+	f := &rostertest.FaultStore{Store: sqlite.Store(t)}
+	hash := make([]byte, 32)
+	key := store.APIKey{ID: "key_1", AccountID: "team1", Name: "CI", Role: "dev", Hash: hash}
+	if _, err := f.Update(ctx, func(tx store.Tx) error {
+		return tx.CreateAccount(ctx, store.Account{ID: "team1", Kind: store.Team, Name: "Team", Owner: "u1"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	renamed := key
+	renamed.Name = "Renamed"
+	for _, w := range []struct {
+		name  string
+		write func(tx store.Tx) error
+	}{
+		{"CreateAPIKey", func(tx store.Tx) error { return tx.CreateAPIKey(ctx, key) }},
+		{"UpdateAPIKey", func(tx store.Tx) error { return tx.UpdateAPIKey(ctx, renamed) }},
+		{"TouchAPIKeys", func(tx store.Tx) error {
+			return tx.TouchAPIKeys(ctx, []store.APIKeyUse{{ID: "key_1", At: time.Now(), IP: "192.0.2.1"}})
+		}},
+	} {
+		f.Arm(1, nil)
+		if _, err := f.Update(ctx, w.write); !errors.Is(err, rostertest.ErrFault) {
+			t.Errorf("%s with the fault armed: %v, want ErrFault", w.name, err)
+		}
+		f.Disarm()
+		if w.name == "CreateAPIKey" { // the writes after it need the key
+			if _, err := f.Update(ctx, w.write); err != nil {
+				t.Fatalf("CreateAPIKey once disarmed: %v", err)
+			}
+		}
+	}
+	err := f.View(ctx, func(tx store.Tx) error {
+		got, err := tx.APIKey(ctx, "key_1")
+		if err == nil && (got.Name != key.Name || !got.LastUsedAt.IsZero()) {
+			t.Errorf("key after the failed writes = %+v, want it as created", got)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -35,7 +35,13 @@ var userLocked = map[Dialect]string{
 	Postgres: userExists + " FOR UPDATE",
 }
 
-const apiKeyExists = "SELECT 1 FROM roster_api_keys WHERE id = ?"
+const (
+	apiKeyExists = "SELECT 1 FROM roster_api_keys WHERE id = ?"
+	// userKeyLive finds a key of a user that is not revoked, and
+	// deleteUserKeys deletes a user's revoked keys: DeleteUser's statements.
+	userKeyLive    = "SELECT 1 FROM roster_api_keys WHERE user_id = ? AND revoked_at IS NULL"
+	deleteUserKeys = "DELETE FROM roster_api_keys WHERE user_id = ? AND revoked_at IS NOT NULL"
+)
 
 // dest returns the fields of r in the order of apiKeyColumns, for Scan.
 func (r *apiKeyRow) dest() []any {
@@ -174,6 +180,23 @@ var touchRow = map[Dialect]string{
 	Postgres: "(?, CAST(? AS TIMESTAMPTZ), ?)",
 }
 
+// touchQuery returns, for dialect d, the statement that records the uses
+// of n keys, each given as three arguments: its ID, the time and the IP of
+// its use (see touchRow).
+func touchQuery(d Dialect, n int) string {
+	var q strings.Builder
+	q.WriteString("UPDATE roster_api_keys AS k SET last_used_at = u.column2, last_used_ip = u.column3 FROM (VALUES ")
+	for i := range n {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(touchRow[d])
+	}
+	q.WriteString(`) AS u
+		WHERE k.id = u.column1 AND k.revoked_at IS NULL AND (k.last_used_at IS NULL OR k.last_used_at < u.column2)`)
+	return q.String()
+}
+
 // TouchAPIKeys implements store.Tx. It keeps the latest use of each key
 // (the first of equal times), skips uses with the zero time, which is never
 // later than a stored one, and writes the others with one UPDATE ... FROM
@@ -198,20 +221,12 @@ func (t *tx) TouchAPIKeys(ctx context.Context, uses []store.APIKeyUse) error {
 		latest[u.ID] = u
 	}
 	err = batches(slices.Collect(maps.Keys(latest)), func(ids []any) error {
-		var q strings.Builder
-		q.WriteString("UPDATE roster_api_keys AS k SET last_used_at = u.column2, last_used_ip = u.column3 FROM (VALUES ")
 		args := make([]any, 0, 3*len(ids))
-		for i, id := range ids {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString(touchRow[t.s.dialect])
+		for _, id := range ids {
 			u := latest[id.(string)]
 			args = append(args, u.ID, u.At, u.IP)
 		}
-		q.WriteString(`) AS u
-			WHERE k.id = u.column1 AND k.revoked_at IS NULL AND (k.last_used_at IS NULL OR k.last_used_at < u.column2)`)
-		_, err := t.s.exec(ctx, db, q.String(), args...)
+		_, err := t.s.exec(ctx, db, touchQuery(t.s.dialect, len(ids)), args...)
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -184,6 +185,36 @@ func TestRangesUseAnIndex(t *testing.T) {
 			}
 			if _, err := sqlstore.ExplainRange(t.Context(), s, "user api keys", []string{"x1"}, store.Range{}); !errors.Is(err, store.ErrInvalid) {
 				t.Errorf("ExplainRange of a user's keys without the user = %v, want ErrInvalid", err)
+			}
+		})
+	}
+}
+
+// TestAPIKeyWritesUseAnIndex asserts that TouchAPIKeys finds the keys it
+// records uses of by their primary key, and DeleteUser a user's keys by the
+// index on their user, never by a scan of the whole table.
+func TestAPIKeyWritesUseAnIndex(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			s := b.Store(t)
+			seedLists(t, s, b.Name, 2000)
+			pk := map[string]string{"sqlite": "sqlite_autoindex_roster_api_keys_1", "postgres": "roster_api_keys_pkey"}[b.Name]
+			for _, n := range []int{1, 4} {
+				touch, live, deleted, err := sqlstore.ExplainKeyWrites(t.Context(), s, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, c := range []struct{ what, plan, index string }{
+					{fmt.Sprintf("touching %d keys", n), touch, pk},
+					{"looking for a user's live keys", live, "roster_api_keys_user"},
+					{"deleting a user's revoked keys", deleted, "roster_api_keys_user"},
+				} {
+					if !regexp.MustCompile(`\b`+c.index+`\b`).MatchString(c.plan) || strings.Contains(strings.ToLower(c.plan), "seq scan") ||
+						strings.Contains(c.plan, "SCAN roster_api_keys") || strings.Contains(c.plan, "SCAN k") {
+						t.Errorf("%s: the plan does not use %s, or scans the whole table:\n%s", c.what, c.index, c.plan)
+					}
+				}
 			}
 		})
 	}

@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -106,4 +108,22 @@ func MigrateFS(ctx context.Context, db *gorm.DB, fsys fs.FS) error {
 		return err
 	}
 	return s.migrate(ctx, set)
+}
+
+// ExplainKeyWrites returns the database's plans for the statements of
+// TouchAPIKeys recording the uses of n keys (IDs key_1 onwards), and of
+// DeleteUser looking for and deleting the keys of user u1.
+func ExplainKeyWrites(ctx context.Context, s *Store, n int) (touch, live, deleted string, err error) {
+	var args []any
+	for i := range n {
+		args = append(args, fmt.Sprintf("key_%d", i+1), time.Now(), "192.0.2.1")
+	}
+	if touch, err = s.explain(ctx, "explain touch", touchQuery(s.dialect, n), args); err != nil {
+		return "", "", "", err
+	}
+	if live, err = s.explain(ctx, "explain live keys", userKeyLive, []any{"u1"}); err != nil {
+		return "", "", "", err
+	}
+	deleted, err = s.explain(ctx, "explain delete keys", deleteUserKeys, []any{"u1"})
+	return touch, live, deleted, err
 }

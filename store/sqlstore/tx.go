@@ -157,7 +157,7 @@ func (t *tx) DeleteUser(ctx context.Context, id string) error {
 		member, err = exists(db, "SELECT 1 FROM roster_members WHERE user_id = ?", id)
 	}
 	if err == nil && found && !member {
-		keyOwner, err = exists(db, "SELECT 1 FROM roster_api_keys WHERE user_id = ? AND revoked_at IS NULL", id)
+		keyOwner, err = exists(db, userKeyLive, id)
 	}
 	switch {
 	case err != nil:
@@ -172,7 +172,7 @@ func (t *tx) DeleteUser(ctx context.Context, id string) error {
 	if _, err := t.s.exec(ctx, db, "DELETE FROM roster_invite_uses WHERE user_id = ?", id); err != nil {
 		return t.s.fail(ctx, err, "delete user %s: invite uses", id)
 	}
-	if _, err := t.s.exec(ctx, db, "DELETE FROM roster_api_keys WHERE user_id = ? AND revoked_at IS NOT NULL", id); err != nil {
+	if _, err := t.s.exec(ctx, db, deleteUserKeys, id); err != nil {
 		return t.s.fail(ctx, err, "delete user %s: revoked API keys", id)
 	}
 	res, err := t.s.exec(ctx, db, "DELETE FROM roster_users WHERE id = ?", id)

@@ -269,17 +269,21 @@ func (s suite) apiKeys() []test {
 
 			updated := service
 			updated.Role, updated.Actions, updated.ExpiresAt = "admin", []string{"billing.view"}, at(200)
-			updated.Hash = newAPIKey("key_other", "team1", "", at(0)).Hash // kept: the change carries the stored hash
+			// Kept: the change carries the stored account, user and hash.
+			updated.AccountID, updated.UserID = "team9", "u9"
+			updated.Hash = newAPIKey("key_other", "team1", "", at(0)).Hash
 			revoked := revokedKey(personal, at(5))
+			revocation := revoked
+			revocation.AccountID, revocation.UserID = "team9", "u9"
 			c2 := update(t, st, func(ctx context.Context, tx store.Tx) error {
 				if err := tx.UpdateAPIKey(ctx, updated); err != nil {
 					return err
 				}
-				return tx.UpdateAPIKey(ctx, revoked)
+				return tx.UpdateAPIKey(ctx, revocation)
 			})
 			r2 := r + 1
 			stored := updated
-			stored.Hash = service.Hash
+			stored.AccountID, stored.UserID, stored.Hash = service.AccountID, service.UserID, service.Hash
 			want2 := store.Commit{Revision: r2, Changes: []store.Change{
 				keySet(r2, stored),
 				{Revision: r2, Op: store.APIKeyRevoked, AccountID: "team1", UserID: "u1", Key: "key_personal"},
@@ -442,6 +446,9 @@ func (s suite) apiKeys() []test {
 				k.LastUsedAt, k.LastUsedIP = when, ip
 				return k
 			}
+			// A use at the zero time is not later than never.
+			touch(store.APIKeyUse{ID: "key_1", IP: "198.51.100.9"})
+			checkEqual(t, "key_1 after a use at the zero time", k1, readKey(t, st, "key_1"))
 			touch(store.APIKeyUse{ID: "key_1", At: at(10), IP: "198.51.100.1"}, store.APIKeyUse{ID: "key_2", At: at(5), IP: "198.51.100.2"},
 				store.APIKeyUse{ID: "key_unknown", At: at(10), IP: "198.51.100.3"}, store.APIKeyUse{ID: "key_3", At: at(10), IP: "198.51.100.4"})
 			checkEqual(t, "key_1 after its use", used(k1, at(10), "198.51.100.1"), readKey(t, st, "key_1"))
