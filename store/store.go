@@ -277,7 +277,8 @@ type Tx interface {
 	// the ID can be created again as a new user. It records no Change. It
 	// returns ErrNotFound if there is no such user and ErrPrecondition,
 	// having changed nothing, while the user is still a member of an
-	// account or owns a live API key (delete the memberships and revoke the
+	// account or owns an API key that is not revoked (an expired one
+	// counts: delete the memberships and revoke the
 	// keys first, which records their changes).
 	DeleteUser(ctx context.Context, id string) error
 	// UsersByEmail returns the users whose Email equals one of emails,
