@@ -57,23 +57,20 @@ func linkSecret(t testing.TB) invites.Secret {
 }
 
 // serve serves the API under prefix, with o (User and Prefix filled in when
-// unset and Logger set to the server's logs), on a fresh Roster of backend
-// b with the Runpod policy, a link secret and the server's inbox, until the
-// test ends.
+// unset), on a fresh Roster of backend b with the Runpod policy, a link
+// secret, the server's inbox and its logs, until the test ends.
 func serve(t *testing.T, b testdb.Backend, o teamapi.Options, opts ...roster.Option) *server {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	s := &server{base: "http://" + srv.Listener.Addr().String(), in: &rostertest.Inbox{}, logs: &rostertest.Logs{}}
-	opts = append([]roster.Option{roster.WithBaseURL(s.base), roster.WithNotifier(s.in), roster.WithLinkSecrets(linkSecret(t))}, opts...)
+	opts = append([]roster.Option{roster.WithBaseURL(s.base), roster.WithNotifier(s.in), roster.WithLinkSecrets(linkSecret(t)),
+		roster.WithLogger(s.logs.Logger())}, opts...)
 	s.r, s.s = rostertest.Open(t, b, rbac.Runpod(), opts...)
 	if o.User == nil {
 		o.User = byHeader
 	}
 	if o.Prefix == "" {
 		o.Prefix = prefix
-	}
-	if o.Logger == nil {
-		o.Logger = s.logs.Logger()
 	}
 	h, err := teamapi.New(s.r, o)
 	if err != nil {
