@@ -19,32 +19,35 @@ import (
 
 // User is a person of the host application as roster knows them.
 type User struct {
-	ID     string       `json:"id"`
+	ID     string       `json:"id"` // the host's user ID
 	Name   string       `json:"name,omitzero"`
 	Email  string       `json:"email,omitzero"`
-	SignIn store.SignIn `json:"sign_in,omitzero"`
+	SignIn store.SignIn `json:"sign_in,omitzero"` // how the user signs in, such as google
 	// CreatedAt is when roster first heard of the user.
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }
 
-// UserOf returns the response form of u.
+// UserOf returns u as the API answers a user, for a host's own routes
+// that answer one, such as a sign-in. It is safe for concurrent use.
 func UserOf(u store.User) User {
 	return User{ID: u.ID, Name: u.Name, Email: u.Email, SignIn: u.SignIn, CreatedAt: utc(u.CreatedAt)}
 }
 
 // Account is a personal or team account.
 type Account struct {
-	ID   string            `json:"id"`
-	Kind store.AccountKind `json:"kind"`
+	ID   string            `json:"id"`   // never changes, even when a personal account becomes a team
+	Kind store.AccountKind `json:"kind"` // personal or team
 	// Name is the team's name; absent for a personal account.
 	Name string `json:"name,omitzero"`
 	// Owner is the user ID of the account's owner.
 	Owner string `json:"owner,omitzero"`
 	// RequireSecureSignIn is present, true, when the team requires a
 	// secure sign-in method of every member.
-	RequireSecureSignIn bool      `json:"require_secure_sign_in,omitzero"`
-	CreatedAt           time.Time `json:"created_at,omitzero"`
-	UpdatedAt           time.Time `json:"updated_at,omitzero"`
+	RequireSecureSignIn bool `json:"require_secure_sign_in,omitzero"`
+	// CreatedAt and UpdatedAt are when the account was made and last
+	// changed.
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 func accountOf(a store.Account) Account {
@@ -64,7 +67,9 @@ type AccountEntry struct {
 // they may do in each account, so that a page shows only the controls that
 // will work.
 type Me struct {
-	User     User           `json:"user"`
+	User User `json:"user"`
+	// Accounts are every account the user is a member of, in the order
+	// they joined, their personal account first.
 	Accounts []AccountEntry `json:"accounts"`
 	// Can lists, by account ID, the actions the user may perform there.
 	Can map[string][]rbac.Action `json:"can"`
@@ -78,11 +83,14 @@ type Me struct {
 // MemberRow is one row of a team's members table: a member, or a pending
 // email invite (Status "pending", with InviteID and no UserID).
 type MemberRow struct {
-	UserID string             `json:"user_id,omitzero"`
-	Name   string             `json:"name,omitzero"`
+	// UserID is the member's user ID; absent for a pending invite.
+	UserID string `json:"user_id,omitzero"`
+	Name   string `json:"name,omitzero"`
+	// Email is the member's address, or a pending invite's for viewers
+	// allowed rbac.MembersInvite.
 	Email  string             `json:"email,omitzero"`
 	Role   rbac.Role          `json:"role"`
-	Status teams.MemberStatus `json:"status"`
+	Status teams.MemberStatus `json:"status"` // joined or pending
 	// JoinedAt is when the member joined.
 	JoinedAt time.Time `json:"joined_at,omitzero"`
 	// SignIn is the member's sign-in method, shown only to viewers allowed
@@ -106,7 +114,7 @@ type Membership struct {
 	AccountID string    `json:"account_id"`
 	UserID    string    `json:"user_id"`
 	Role      rbac.Role `json:"role"`
-	JoinedAt  time.Time `json:"joined_at,omitzero"`
+	JoinedAt  time.Time `json:"joined_at,omitzero"` // when the user joined
 }
 
 func membershipOf(m store.Member) Membership {
@@ -117,18 +125,23 @@ func membershipOf(m store.Member) Membership {
 // only in the answer of the call that made them: creating, resending or
 // copying the invite's link again.
 type Invitation struct {
-	ID        string             `json:"id"`
-	AccountID string             `json:"account_id"`
-	Kind      store.InviteKind   `json:"kind"`
-	Role      rbac.Role          `json:"role"`
-	Email     string             `json:"email,omitzero"`
-	Status    store.InviteStatus `json:"status"`
+	ID        string           `json:"id"`
+	AccountID string           `json:"account_id"` // the team invited to
+	Kind      store.InviteKind `json:"kind"`       // link or email
+	Role      rbac.Role        `json:"role"`       // the role it grants
+	// Email is an email invite's address; absent for links, and in lists
+	// read by members who may not invite.
+	Email string `json:"email,omitzero"`
+	// Status is pending, accepted, revoked or expired.
+	Status store.InviteStatus `json:"status"`
 	// RequireSecure is present, true, when only a user with a secure
 	// sign-in method may accept.
 	RequireSecure bool `json:"require_secure,omitzero"`
 	// MaxUses is how many users may accept; Uses how many did.
-	MaxUses   int       `json:"max_uses,omitzero"`
-	Uses      int       `json:"uses,omitzero"`
+	MaxUses int `json:"max_uses,omitzero"`
+	Uses    int `json:"uses,omitzero"`
+	// CreatedBy and CreatedAt name who made the invite and when; ResentBy
+	// and ResentAt the latest resend, if any.
 	CreatedBy string    `json:"created_by,omitzero"`
 	CreatedAt time.Time `json:"created_at,omitzero"`
 	ResentBy  string    `json:"resent_by,omitzero"`
@@ -136,8 +149,9 @@ type Invitation struct {
 	// ExpiresAt is absent for an invite that never expires.
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
 	UpdatedAt time.Time `json:"updated_at,omitzero"`
-	Token     string    `json:"token,omitzero"`
-	Link      string    `json:"link,omitzero"`
+	// Token is the invite's secret and Link the URL made of it, to send.
+	Token string `json:"token,omitzero"`
+	Link  string `json:"link,omitzero"`
 }
 
 func invitationOf(inv invites.Invitation) Invitation {
@@ -151,14 +165,17 @@ func invitationOf(inv invites.Invitation) Invitation {
 // choose whether to join.
 type InvitePreview struct {
 	AccountID string           `json:"account_id"`
-	Team      string           `json:"team"`
-	Role      rbac.Role        `json:"role"`
-	Kind      store.InviteKind `json:"kind"`
+	Team      string           `json:"team"` // the team's name
+	Role      rbac.Role        `json:"role"` // the role it grants
+	Kind      store.InviteKind `json:"kind"` // link or email
 	// InviterID and InviterName name the member who sent the invite.
-	InviterID     string    `json:"inviter_id,omitzero"`
-	InviterName   string    `json:"inviter_name,omitzero"`
-	RequireSecure bool      `json:"require_secure,omitzero"`
-	ExpiresAt     time.Time `json:"expires_at,omitzero"`
+	InviterID   string `json:"inviter_id,omitzero"`
+	InviterName string `json:"inviter_name,omitzero"`
+	// RequireSecure is present, true, when only a user with a secure
+	// sign-in method may accept.
+	RequireSecure bool `json:"require_secure,omitzero"`
+	// ExpiresAt is absent for an invite that never expires.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
 }
 
 func previewOf(p invites.Preview) InvitePreview {
@@ -168,14 +185,17 @@ func previewOf(p invites.Preview) InvitePreview {
 
 // Transfer is an ownership transfer, without the hashes of its tokens.
 type Transfer struct {
-	ID        string               `json:"id"`
-	AccountID string               `json:"account_id"`
-	Kind      store.TransferKind   `json:"kind"`
-	From      string               `json:"from"`
-	To        string               `json:"to"`
+	ID        string `json:"id"`
+	AccountID string `json:"account_id"`
+	// Kind is role (To gets the top role) or account (To becomes the
+	// account's owner).
+	Kind store.TransferKind `json:"kind"`
+	From string             `json:"from"` // who started it, and confirms it
+	To   string             `json:"to"`   // who accepts it
+	// Status is awaiting_confirm, awaiting_accept, done or cancelled.
 	Status    store.TransferStatus `json:"status"`
 	CreatedAt time.Time            `json:"created_at,omitzero"`
-	ExpiresAt time.Time            `json:"expires_at,omitzero"`
+	ExpiresAt time.Time            `json:"expires_at,omitzero"` // when it stops being open
 	UpdatedAt time.Time            `json:"updated_at,omitzero"`
 }
 
@@ -188,20 +208,27 @@ func transferOf(t store.Transfer) Transfer {
 // chain (audit.Service.Verify checks those). Before and After are the
 // changed values as JSON values, such as {"role":"dev"}.
 type Event struct {
-	ID           int64             `json:"id"`
-	AccountID    string            `json:"account_id"`
-	Time         time.Time         `json:"time"`
-	Actor        string            `json:"actor,omitzero"`
-	Action       store.EventAction `json:"action"`
-	ResourceType string            `json:"resource_type,omitzero"`
-	ResourceID   string            `json:"resource_id,omitzero"`
-	Result       store.Result      `json:"result"`
-	Reason       string            `json:"reason,omitzero"`
-	Before       json.RawMessage   `json:"before,omitzero"`
-	After        json.RawMessage   `json:"after,omitzero"`
-	IP           string            `json:"ip,omitzero"`
-	UserAgent    string            `json:"user_agent,omitzero"`
-	RequestID    string            `json:"request_id,omitzero"`
+	ID        int64     `json:"id"` // grows with every event
+	AccountID string    `json:"account_id"`
+	Time      time.Time `json:"time"`
+	Actor     string    `json:"actor,omitzero"` // the user who acted
+	// Action is what happened, such as member.role_changed.
+	Action store.EventAction `json:"action"`
+	// ResourceType and ResourceID name what was acted on, such as member
+	// and a user ID.
+	ResourceType string `json:"resource_type,omitzero"`
+	ResourceID   string `json:"resource_id,omitzero"`
+	// Result is allowed or denied, with the Reason of a refusal.
+	Result store.Result `json:"result"`
+	Reason string       `json:"reason,omitzero"`
+	// Before and After are the changed values, as JSON values.
+	Before json.RawMessage `json:"before,omitzero"`
+	After  json.RawMessage `json:"after,omitzero"`
+	// IP, UserAgent and RequestID are the metadata of the request that
+	// acted.
+	IP        string `json:"ip,omitzero"`
+	UserAgent string `json:"user_agent,omitzero"`
+	RequestID string `json:"request_id,omitzero"`
 }
 
 func eventOf(e store.Event) Event {
