@@ -206,3 +206,32 @@ func TestOpenAPIServed(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryOperationIsServed sends each operation of the document to the
+// handler, with its path parameters filled in and no user: the handler
+// routes it to that operation's route (its log record names the
+// document's path), which asks for a user (401), or serves the document.
+func TestEveryOperationIsServed(t *testing.T) {
+	s := serve(t, testdb.Backends()[0], teamapi.Options{})
+	var doc openAPI
+	if err := json.Unmarshal(embedded(t), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for path, item := range doc.Paths {
+		for method, op := range item {
+			t.Run(strings.ToUpper(method)+" "+path, func(t *testing.T) {
+				target := prefix + wildcard.ReplaceAllString(path, "x1")
+				want := 401
+				if op.Access == "public" {
+					want = 200
+				}
+				before := len(s.logs.With(`msg="http request"`))
+				s.do(t, "", strings.ToUpper(method), target, nil, want, nil)
+				logged := s.logs.With(`msg="http request"`)[before:]
+				if len(logged) != 1 || !strings.Contains(logged[0], "route="+prefix+path+" ") {
+					t.Errorf("log records %q, want one naming the route %s", logged, prefix+path)
+				}
+			})
+		}
+	}
+}
