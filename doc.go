@@ -34,6 +34,9 @@
 //	mux.Handle("POST /teams/{team}/pods", r.Require(rbac.PodsManage, opts)(createPod))
 //	mux.Handle("GET /teams/{team}/members", r.RequireMember(opts)(listMembers))
 //
+// Package teamapi serves a whole team page's JSON API this way, with its
+// OpenAPI document, for the host to mount under a prefix of its choosing.
+//
 // # The parts
 //
 //   - r.Teams (package teams): users, accounts, conversion, members, roles,
@@ -58,8 +61,8 @@
 // database.
 //
 // The examples directory holds runnable programs: quickstart, httpserver
-// (a JSON API for a team page), console (that page in the browser) and
-// customstore (a Store written from scratch).
+// (package teamapi mounted with a demo sign-in, and a console page in the
+// browser over it) and customstore (a Store written from scratch).
 //
 // # Several instances
 //

@@ -28,6 +28,7 @@ import (
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
+	"github.com/teamroster/roster/teamapi"
 	"github.com/teamroster/roster/teams"
 )
 
@@ -121,6 +122,8 @@ var sentinels = map[string]sentinel{
 		"a finding about the stored data, which no change to the request repairs, not a refusal of the request"},
 	"audit.ErrPruned":   {audit.ErrPruned, store.ErrGone, ""},
 	"audit.ErrReserved": {audit.ErrReserved, store.ErrInvalid, ""},
+
+	"teamapi.ErrOptions": {teamapi.ErrOptions, store.ErrInvalid, ""},
 }
 
 // modulePackages parses the non-test Go files of every package of the

@@ -47,7 +47,9 @@ func TestImportDirection(t *testing.T) {
 		"invites":             {internal: []string{"store", "rbac", "notify", "internal/txn", "internal/authz", "internal/token", "internal/check", "internal/cursor"}},
 		"apikeys":             {internal: []string{"store", "rbac", "internal/txn", "internal/token", "internal/check", "internal/cursor"}},
 		"audit":               {internal: []string{"store", "rbac", "internal/txn", "internal/chain", "internal/check", "internal/text", "internal/cursor"}},
-		"bench":               {}, // benchmarks only: its test files import what they measure
+		// The team API uses roster's public API only, as a host would.
+		"teamapi": {internal: []string{".", "teams", "invites", "audit", "rbac", "store"}},
+		"bench":   {}, // benchmarks only: its test files import what they measure
 		// The operator's CLI uses roster's public API only.
 		"cmd/roster": {internal: []string{".", "audit", "rbac", "store", "store/sqlstore"}},
 	}

@@ -36,6 +36,12 @@ func WithLogger(l *slog.Logger) Option {
 	return func(c *config) { c.logger = l }
 }
 
+// Logger returns the logger the Roster reports to (see WithLogger), or one
+// that discards every record when none was given, so that code built on the
+// Roster, such as package teamapi's request log, logs where roster does. It
+// is safe for concurrent use.
+func (r *Roster) Logger() *slog.Logger { return r.obs.log }
+
 // WithSlowWrite sets the duration from which a write (a call of Teams,
 // Invites or Audit that changes the store) is logged as slow, at level
 // Warn, with its operation, account ID, duration and outcome. The default

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -271,6 +272,19 @@ func (relistening) Watch(ctx context.Context, fn func(store.Revision)) error {
 func TestLogs(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		t.Run("Logger is the logger WithLogger gave, or one that discards", func(t *testing.T) {
+			logs := &rostertest.Logs{}
+			r, _ := rostertest.Open(t, b, rbac.Runpod(), roster.WithLogger(logs.Logger()))
+			r.Logger().Info("from the host", "n", 1)
+			if got := logs.With("level=INFO", "from the host", "n=1"); len(got) != 1 {
+				t.Errorf("records %q, want the host's one", logs.Lines())
+			}
+			quiet, _ := rostertest.Open(t, b, rbac.Runpod())
+			if quiet.Logger() == nil || quiet.Logger().Enabled(ctx, slog.LevelError) {
+				t.Errorf("without WithLogger, Logger() = %v, want a logger that discards", quiet.Logger())
+			}
+		})
+
 		t.Run("a reconnection is logged", func(t *testing.T) {
 			logs := &rostertest.Logs{}
 			instance(t, relistening{b.Store(t)}, rbac.Runpod(), roster.WithLogger(logs.Logger()), roster.WithFollow(time.Hour))

@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teamapi"
 )
 
 // signInOptions returns the values of the options of the sign-in form's
@@ -77,7 +78,7 @@ func TestSignInOptions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var u store.User
+		var u teamapi.User
 		if res.StatusCode != http.StatusCreated {
 			t.Errorf("sign up with %q: status %d, want 201: %s", v, res.StatusCode, raw)
 		} else if err := json.Unmarshal(raw, &u); err != nil {

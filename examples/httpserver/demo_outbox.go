@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/notify"
 	"github.com/teamroster/roster/store"
 )
@@ -95,7 +96,7 @@ func (o *outbox) to(u store.User) []email {
 
 // readOutbox is the signed-in user's mail, newest first.
 func (s *server) readOutbox(_ http.ResponseWriter, req *http.Request) (any, error) {
-	user, _ := who(req)
+	user, _ := roster.UserFrom(req.Context())
 	u, err := s.r.Teams.User(req.Context(), user)
 	if err != nil {
 		return nil, err

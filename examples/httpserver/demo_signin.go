@@ -5,9 +5,12 @@ package main
 // own (a session, a bearer token) and drop the /api/demo routes.
 
 import (
+	"encoding/json"
+	"fmt"
 	"net/http"
 
 	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teamapi"
 )
 
 // demoCookie is the demo session cookie: it holds the user ID in clear.
@@ -51,7 +54,23 @@ func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 		return nil, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: demoCookie, Value: u.ID, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	return u, nil
+	return teamapi.UserOf(u), nil // the user as the team API shows them
+}
+
+// errBadRequest reports a sign-in form that cannot be read. Like roster's
+// own sentinels it wraps a kind, store.ErrInvalid, so that
+// roster.WriteError answers it with 400 and its text.
+var errBadRequest = store.Kinded(store.ErrInvalid, "httpserver: malformed sign-in form")
+
+// decode reads the JSON request body into v, refusing unknown fields and
+// bodies over 64 KiB.
+func decode(w http.ResponseWriter, req *http.Request, v any) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, req.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%w: request body: %v", errBadRequest, err)
+	}
+	return nil
 }
 
 // signOut clears the demo cookie.

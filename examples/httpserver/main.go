@@ -1,11 +1,12 @@
-// Command httpserver is a team page on roster: a JSON API under /api/ and,
-// at /, a console page in the browser over it, the way the Runpod and
-// DigitalOcean team pages work. It covers the account selector and
-// switching, converting a personal account to a team, the members table
-// (with the sign-in method column for those who manage members), role
-// changes, removal and leaving, invites (link and email: create, list,
-// resend, copy the link again, revoke, accept), ownership transfer,
-// deleting the team and the audit log with every filter.
+// Command httpserver is a team page on roster: roster's team API (package
+// teamapi) under /api/ and, at /, a console page in the browser over it,
+// the way the Runpod and DigitalOcean team pages work. It covers the
+// account selector and switching, converting a personal account to a team,
+// the members table (with the sign-in method column for those who manage
+// members), role changes, removal and leaving, invites (link and email:
+// create, list, resend, copy the link again, revoke, accept), ownership
+// transfer, secure sign-in, deleting the team and the audit log with every
+// filter and its export.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
 //
@@ -22,14 +23,13 @@
 //	curl -X POST localhost:8080/api/demo/signin -H 'Content-Type: application/json' -d '{"id":"alice","name":"Alice","email":"alice@example.com"}'
 //	curl -H 'X-User: alice' localhost:8080/api/me
 //
-// The files, top to bottom:
+// The team API itself is package teamapi: this program mounts it under
+// /api/ (its routes and answers are in GET /api/openapi.json) and adds what
+// is the host's own. The files, top to bottom:
 //
 //   - main.go: the flags, opening roster, serving.
-//   - routes.go: the route table, every route with the roster middleware it
-//     is behind (Require, RequireMember, RequireUser).
-//   - handlers.go: the handlers, each a few calls to roster's services.
-//   - samesite.go: the guard in front of every route that changes state:
-//     no cross-site requests, JSON bodies only.
+//   - routes.go: mounting the team API (teamapi.New) beside the demo
+//     routes and the console page.
 //   - demo_signin.go, demo_outbox.go: DEMO ONLY. A request's user is
 //     whoever its X-User header names (or the cookie POST /api/demo/signin
 //     sets), and emails land in an outbox a user reads through
@@ -49,6 +49,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -101,8 +102,8 @@ func main() {
 // Invite and transfer links are built from ln's address; invite tokens are
 // derived from secrets[0], and those of secrets[1:] are accepted too (with
 // no secrets, from one drawn for this run). It logs the emails it would
-// send and the server's errors to logw, and returns when the server has
-// shut down.
+// send, roster's records (among them a line per API request) and the
+// server's errors to logw, and returns when the server has shut down.
 func run(ctx context.Context, ln net.Listener, db string, secrets []invites.Secret, logw io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	outbox := newOutbox(logw) // demo only: your mailer, a notify.Notifier
@@ -117,7 +118,7 @@ func run(ctx context.Context, ln net.Listener, db string, secrets []invites.Secr
 		secrets = []invites.Secret{s}
 	}
 	r, err := roster.Open(ctx, db, roster.WithBaseURL(base), roster.WithNotifier(outbox),
-		roster.WithLinkSecrets(secrets[0], secrets[1:]...))
+		roster.WithLinkSecrets(secrets[0], secrets[1:]...), roster.WithLogger(slog.New(slog.NewTextHandler(logw, nil))))
 	if err != nil {
 		return err
 	}

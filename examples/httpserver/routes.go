@@ -2,83 +2,38 @@ package main
 
 import (
 	"embed"
+	"encoding/json"
 	"io/fs"
 	"net/http"
 
 	"github.com/teamroster/roster"
-	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/teamapi"
 )
 
 // server is the team page's backend: roster, and the demo outbox it sends
-// its emails to. Its handlers are in handlers.go. It is safe for concurrent
-// use.
+// its emails to. It is safe for concurrent use.
 type server struct {
 	r      *roster.Roster
 	outbox *outbox
 }
 
-// route is one row of the route table: a net/http ServeMux pattern, the
-// middleware that guards it, and its handler.
-type route struct {
+// demoRoute is one route of the demo beside the team API: a net/http
+// ServeMux pattern, the middleware that guards it, and its handler.
+type demoRoute struct {
 	pattern string
 	guard   func(http.Handler) http.Handler
 	handle  handlerFunc
 }
 
-// routes is the route table: every route of the API and who may reach it.
-// roster's middleware answers 401 (no user) or 403 (not allowed) with a
-// problem report before the handler runs, and otherwise puts the user and
-// the team in the request's context (roster.UserFrom, roster.TeamFrom):
-//
-//   - r.RequireUser(opts): any signed-in user;
-//   - r.RequireMember(opts): a member of the team named by {team};
-//   - r.Require(action, opts): a member of {team} whose role may do action
-//     there, the same answer as r.Can.
-func (s *server) routes() []route {
-	opts := roster.HTTPOptions{
-		User: demoUser, // DEMO ONLY: replace with your own authentication
-		Team: roster.TeamFromPath("team"),
-	}
-	signedIn := s.r.RequireUser(opts)
-	member := s.r.RequireMember(opts)
-	may := func(action rbac.Action) func(http.Handler) http.Handler { return s.r.Require(action, opts) }
+// demoRoutes are the demo's own routes, under /api/demo/. DEMO ONLY: the
+// sign-in has no middleware, since it is the authentication; the outbox
+// stands in for the users' mailboxes. Replace both with your own.
+func (s *server) demoRoutes() []demoRoute {
 	anyone := func(h http.Handler) http.Handler { return h }
-
-	return []route{
-		// DEMO ONLY: the sign-in has no middleware, since it is the
-		// authentication; the outbox stands in for the users' mailboxes.
+	return []demoRoute{
 		{"POST /api/demo/signin", anyone, s.signIn},
 		{"POST /api/demo/signout", anyone, s.signOut},
-		{"GET /api/demo/outbox", signedIn, s.readOutbox},
-
-		// The user: account selector, invitations and transfers addressed to them.
-		{"GET /api/me", signedIn, s.me},
-		{"POST /api/teams", signedIn, withBody(s.createTeam)},
-		{"GET /api/invites/{token}", signedIn, s.previewInvite},
-		{"POST /api/invites/{token}/accept", signedIn, s.acceptInvite},
-		{"POST /api/transfers/{id}/confirm", signedIn, transferStep(s.r.Teams.ConfirmTransfer)},
-		{"POST /api/transfers/{id}/accept", signedIn, transferStep(s.r.Teams.AcceptTransfer)},
-
-		// One account, named by the {team} path value.
-		{"POST /api/accounts/{team}/switch", member, s.switchAccount},
-		{"POST /api/accounts/{team}/convert", may(rbac.SettingsManage), withBody(s.convert)},
-		{"GET /api/teams/{team}", member, s.teamPage},
-		{"DELETE /api/teams/{team}", may(rbac.SettingsManage), s.deleteTeam},
-		{"GET /api/teams/{team}/secure-sign-in", may(rbac.SettingsManage), s.previewSecureSignIn},
-		{"PUT /api/teams/{team}/secure-sign-in", may(rbac.SettingsManage), withBody(s.setSecureSignIn)},
-		{"GET /api/teams/{team}/members", member, s.members},
-		{"PATCH /api/teams/{team}/members/{user}", may(rbac.MembersManage), withBody(s.changeRole)},
-		{"DELETE /api/teams/{team}/members/{user}", may(rbac.MembersManage), s.removeMember},
-		{"POST /api/teams/{team}/leave", member, s.leave},
-		{"GET /api/teams/{team}/invites", member, s.listInvites},
-		{"POST /api/teams/{team}/invites", may(rbac.MembersInvite), withBody(s.createInvites)},
-		{"POST /api/teams/{team}/invites/{id}/resend", may(rbac.MembersInvite), s.resendInvite},
-		{"POST /api/teams/{team}/invites/{id}/link", may(rbac.MembersInvite), s.copyInviteLink},
-		{"DELETE /api/teams/{team}/invites/{id}", may(rbac.MembersInvite), s.revokeInvite},
-		{"GET /api/teams/{team}/transfers", may(rbac.MembersManage), s.transfers},
-		{"POST /api/teams/{team}/transfers", may(rbac.MembersManage), withBody(s.startTransfer)},
-		{"DELETE /api/teams/{team}/transfers/{id}", member, s.cancelTransfer},
-		{"GET /api/teams/{team}/audit", may(rbac.AuditRead), s.auditLog},
+		{"GET /api/demo/outbox", s.r.RequireUser(roster.HTTPOptions{User: demoUser}), s.readOutbox},
 	}
 }
 
@@ -87,24 +42,56 @@ func (s *server) routes() []route {
 //go:embed console
 var console embed.FS
 
-// handler serves the routes under /api/, each behind its guard and all of
-// them behind sameSiteJSON, and the console page at /, whose index.html
-// also answers the invite links (/invites/{token}). A request under /api/
-// that matches no route gets 404, or 405 for another method.
+// handler serves roster's team API (package teamapi) under /api/, with
+// the demo's authentication; the demo routes beside it, behind the same
+// guard against cross-site requests (teamapi.SameSiteJSON); and the
+// console page at /, whose index.html also answers the invite links
+// (/invites/{token}). The team API's routes, and what each answers, are in
+// its OpenAPI document: GET /api/openapi.json.
 func (s *server) handler() (http.Handler, error) {
-	api := http.NewServeMux()
-	for _, rt := range s.routes() {
-		api.Handle(rt.pattern, rt.guard(rt.handle))
+	api, err := teamapi.New(s.r, teamapi.Options{
+		User:   demoUser, // DEMO ONLY: replace with your own authentication
+		Prefix: "/api",
+	})
+	if err != nil {
+		return nil, err
 	}
 	page, err := fs.Sub(console, "console")
 	if err != nil {
 		return nil, err
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/api/", sameSiteJSON(api))
+	mux.Handle("/api/", api)
+	for _, rt := range s.demoRoutes() {
+		mux.Handle(rt.pattern, teamapi.SameSiteJSON(rt.guard(rt.handle)))
+	}
 	mux.Handle("/", http.FileServerFS(page))
 	mux.HandleFunc("GET /invites/{token}", func(w http.ResponseWriter, req *http.Request) {
 		http.ServeFileFS(w, req, page, "index.html")
 	})
 	return mux, nil
+}
+
+// handlerFunc is a demo handler that returns a value or an error. As an
+// http.Handler, it writes the value as JSON (201 for POST, 200 otherwise,
+// 204 when nil) and the error as a problem report, as the team API does
+// (roster.WriteError).
+type handlerFunc func(w http.ResponseWriter, req *http.Request) (any, error)
+
+// ServeHTTP calls h and writes what it returns.
+func (h handlerFunc) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	v, err := h(w, req)
+	if err != nil {
+		roster.WriteError(w, err)
+		return
+	}
+	if v == nil {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if req.Method == http.MethodPost {
+		w.WriteHeader(http.StatusCreated)
+	}
+	_ = json.NewEncoder(w).Encode(v) // a failed write means the client has gone
 }

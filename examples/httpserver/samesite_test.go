@@ -9,10 +9,13 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/store"
+	"github.com/teamroster/roster/teamapi"
 )
 
 // fixture is a served API with the team Acme of alice (its owner, admin),
@@ -30,7 +33,8 @@ type fixture struct {
 
 // serveAPI serves the example's handler on a database in the test's
 // temporary directory until the test ends, and returns its base URL and
-// the pattern of every route of its route table.
+// the pattern of every route: the demo's, and the team API's as its
+// OpenAPI document lists them.
 func serveAPI(t *testing.T) (base string, patterns []string) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
@@ -51,9 +55,19 @@ func serveAPI(t *testing.T) (base string, patterns []string) {
 			t.Errorf("close roster: %v", err)
 		}
 	})
-	for _, rt := range s.routes() {
+	for _, rt := range s.demoRoutes() {
 		patterns = append(patterns, rt.pattern)
 	}
+	var doc struct {
+		Paths map[string]map[string]any
+	}
+	call(t, base, "", "GET", "/api/openapi.json", nil, 200, &doc)
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			patterns = append(patterns, strings.ToUpper(method)+" /api"+path)
+		}
+	}
+	slices.Sort(patterns)
 	return base, patterns
 }
 
@@ -74,7 +88,9 @@ func call(t *testing.T, base, user, method, target string, body any, want int, o
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("X-User", user)
+	if user != "" {
+		req.Header.Set("X-User", user)
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -104,21 +120,19 @@ func setup(t *testing.T) fixture {
 	for _, u := range []string{"alice", "bob"} {
 		call(t, base, u, "POST", "/api/demo/signin", map[string]string{"id": u, "name": u, "email": u + "@example.com"}, 201, nil)
 	}
-	var me struct {
-		Accounts []struct{ Account struct{ ID string } }
-	}
+	var me teamapi.Me
 	call(t, base, "alice", "GET", "/api/me", nil, 200, &me)
 	f.team = me.Accounts[0].Account.ID
-	call(t, base, "alice", "POST", "/api/accounts/"+f.team+"/convert", map[string]string{"name": "Acme"}, 201, nil)
+	call(t, base, "alice", "POST", "/api/accounts/"+f.team+"/convert", map[string]string{"name": "Acme"}, 200, nil)
 	teamURL := "/api/teams/" + f.team
 
-	var links []struct{ ID, Token string }
+	var links []teamapi.Invitation
 	call(t, base, "alice", "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 201, &links)
 	call(t, base, "bob", "POST", "/api/invites/"+links[0].Token+"/accept", nil, 201, nil)
 	call(t, base, "alice", "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 201, &links)
 	f.invite, f.token = links[0].ID, links[0].Token
 
-	var tr struct{ ID string }
+	var tr teamapi.Transfer
 	call(t, base, "alice", "POST", teamURL+"/transfers", map[string]string{"to": "bob"}, 201, &tr)
 	f.transfer = tr.ID
 	var mail []struct{ Kind, Token string }
@@ -197,8 +211,10 @@ func (f fixture) body(pattern string) string {
 		return `{"token":"` + f.confirm + `"}`
 	case "POST /api/transfers/{id}/accept":
 		return `{"token":"` + f.confirm + `"}`
-	case "POST /api/accounts/{team}/convert":
+	case "POST /api/accounts/{team}/convert", "POST /api/teams":
 		return `{"name":"Other"}`
+	case "PUT /api/teams/{team}/secure-sign-in":
+		return `{"require":true}`
 	case "PATCH /api/teams/{team}/members/{user}":
 		return `{"role":"basic"}`
 	case "POST /api/teams/{team}/invites":
@@ -231,7 +247,8 @@ func browserRequest(t *testing.T, method, url, contentType, body string, header 
 }
 
 // TestStateChangingRoutesRefuseCrossSiteAndNonJSON walks every route whose
-// method changes state and sends it, with alice's cookie and a body that
+// method changes state, the demo's and the team API's as mounted here, and
+// sends it, with alice's cookie and a body that
 // would change something, as a cross-site page could: with a body that is
 // not application/json (415), or from another site (403). Nothing changes,
 // and no cookie is set.
@@ -317,13 +334,11 @@ func TestStateChangingRoutesAcceptSameOriginJSON(t *testing.T) {
 	teamURL := f.base + "/api/teams/" + f.team
 	role := func(t *testing.T) string {
 		t.Helper()
-		var rows struct {
-			Items []struct{ UserID, Role string }
-		}
+		var rows teamapi.Page[teamapi.MemberRow]
 		call(t, f.base, "alice", "GET", "/api/teams/"+f.team+"/members", nil, 200, &rows)
 		for _, r := range rows.Items {
 			if r.UserID == "bob" {
-				return r.Role
+				return string(r.Role)
 			}
 		}
 		t.Fatalf("bob is not a member: %+v", rows)
@@ -350,14 +365,14 @@ func TestStateChangingRoutesAcceptSameOriginJSON(t *testing.T) {
 				}
 			}},
 		{"Sec-Fetch-Site: none, without a body", "POST", f.base + "/api/accounts/" + f.team + "/switch", "", "",
-			map[string]string{"Sec-Fetch-Site": "none"}, 201, nil},
+			map[string]string{"Sec-Fetch-Site": "none"}, 200, nil},
 		{"neither header, as curl", "POST", teamURL + "/invites", "application/json", `{"role":"dev"}`, nil, 201, nil},
 		{"neither header, without a body or a Content-Type", "DELETE", teamURL + "/invites/" + f.invite, "", "", nil, 204,
 			func(t *testing.T) {
-				var all struct{ Items []struct{ ID, Status string } }
+				var all teamapi.Page[teamapi.Invitation]
 				call(t, f.base, "alice", "GET", "/api/teams/"+f.team+"/invites", nil, 200, &all)
 				for _, inv := range all.Items {
-					if inv.ID == f.invite && inv.Status != "revoked" {
+					if inv.ID == f.invite && inv.Status != store.InviteRevoked {
 						t.Errorf("the invite is %s, want revoked", inv.Status)
 					}
 				}

@@ -1,4 +1,5 @@
-// The team console: a page over the JSON API of examples/httpserver (its routes are in routes.go).
+// The team console: a page over roster's team API (package teamapi), mounted under /api/
+// (its routes and answers are in its OpenAPI document, GET /api/openapi.json).
 "use strict";
 
 const $ = (sel) => document.querySelector(sel);
@@ -66,7 +67,7 @@ function roleSelect(select, value) {
   return select;
 }
 
-const can = (action) => (me.can[active.Account.ID] || []).includes(action);
+const can = (action) => (me.can[active.account.id] || []).includes(action);
 const inviteToken = () => (location.pathname.match(/^\/invites\/([^/]+)$/) || [])[1];
 
 async function load() {
@@ -84,17 +85,17 @@ async function load() {
     $("#signin-panel").hidden = false;
     return;
   }
-  $("#whoami").textContent = `${me.user.Name} (${me.user.ID})`;
+  $("#whoami").textContent = `${me.user.name} (${me.user.id})`;
   $("#signout").hidden = false;
   $("#selector").hidden = false;
   $("#create-panel").hidden = false;
-  active = me.accounts.find((a) => a.Active);
+  active = me.accounts.find((a) => a.active);
   $("#account").replaceChildren(...me.accounts.map((a) =>
-    new Option(a.Account.Kind === "team" ? `${a.Account.Name} (team, ${a.Role})` : "Personal", a.Account.ID, false, a.Active)));
+    new Option(a.account.kind === "team" ? `${a.account.name} (team, ${a.role})` : "Personal", a.account.id, false, !!a.active)));
 
   const tok = inviteToken();
   if (tok) await showInvite(tok);
-  if (active.Account.Kind === "personal") {
+  if (active.account.kind === "personal") {
     $("#personal-panel").hidden = !can("settings.manage");
   } else {
     await showTeam();
@@ -120,13 +121,13 @@ async function showInvite(tok) {
   $("#join-panel").hidden = false;
   try {
     const p = await api("GET", `/api/invites/${tok}`);
-    $("#join-text").textContent = `${p.InviterName} invites you to join ${p.Team} as ${p.Role}.`;
+    $("#join-text").textContent = `${p.inviter_name} invites you to join ${p.team} as ${p.role}.`;
     $("#join").hidden = false;
     $("#join").onclick = () => act(async () => {
       const m = await api("POST", `/api/invites/${tok}/accept`);
       history.replaceState(null, "", "/");
       return m;
-    }, `Joined ${p.Team} as ${p.Role}. Switch to it with the account selector.`);
+    }, `Joined ${p.team} as ${p.role}. Switch to it with the account selector.`);
   } catch (e) {
     $("#join-text").textContent = `This invitation cannot be used: ${e.message}`;
     $("#join").hidden = true;
@@ -134,40 +135,40 @@ async function showInvite(tok) {
 }
 
 async function showTeam() {
-  const id = active.Account.ID;
+  const id = active.account.id;
   $("#team-panel").hidden = false;
-  $("#team-name").textContent = active.Account.Name;
-  $("#my-role").textContent = active.Role;
+  $("#team-name").textContent = active.account.name;
+  $("#my-role").textContent = active.role;
   $("#delete-team").hidden = !can("settings.manage");
-  $("#secure-status").hidden = !active.Account.RequireSecureSignIn;
+  $("#secure-status").hidden = !active.account.require_secure_sign_in;
   $("#security-panel").hidden = !can("settings.manage");
-  $("#require-secure").checked = active.Account.RequireSecureSignIn;
+  $("#require-secure").checked = !!active.account.require_secure_sign_in;
   $("#secure-preview").replaceChildren();
   const manage = can("members.manage");
 
   let showSignIn = false;
   await fill("#members", `/api/teams/${id}/members`, (rows) => {
-    showSignIn ||= rows.some((r) => r.SignIn);
+    showSignIn ||= rows.some((r) => r.sign_in);
     document.querySelectorAll(".signin-col").forEach((th) => (th.hidden = !showSignIn));
   }, (r) => {
     const tr = document.createElement("tr");
-    tr.dataset.user = r.UserID;
-    cell(tr, r.Name);
-    cell(tr, r.Email);
-    cell(tr, r.Role, "role");
-    cell(tr, r.Status);
-    if (showSignIn) cell(tr, r.SignIn, "signin");
+    tr.dataset.user = r.user_id ?? "";
+    cell(tr, r.name);
+    cell(tr, r.email);
+    cell(tr, r.role, "role");
+    cell(tr, r.status);
+    if (showSignIn) cell(tr, r.sign_in, "signin");
     const actions = cell(tr, "");
-    if (manage && r.Status === "joined" && r.UserID !== me.user.ID) {
-      const sel = roleSelect(document.createElement("select"), r.Role);
+    if (manage && r.status === "joined" && r.user_id !== me.user.id) {
+      const sel = roleSelect(document.createElement("select"), r.role);
       sel.className = "new-role";
       actions.append(sel,
         button("Change role", "change-role", () => act(
-          () => api("PATCH", `/api/teams/${id}/members/${encodeURIComponent(r.UserID)}`, { role: sel.value }),
-          `Changed ${r.UserID}'s role to ${sel.value}`)),
+          () => api("PATCH", `/api/teams/${id}/members/${encodeURIComponent(r.user_id)}`, { role: sel.value }),
+          `Changed ${r.user_id}'s role to ${sel.value}`)),
         button("Remove", "remove", () => act(
-          () => api("DELETE", `/api/teams/${id}/members/${encodeURIComponent(r.UserID)}`),
-          `Removed ${r.UserID}`)));
+          () => api("DELETE", `/api/teams/${id}/members/${encodeURIComponent(r.user_id)}`),
+          `Removed ${r.user_id}`)));
     }
     return tr;
   });
@@ -177,18 +178,18 @@ async function showTeam() {
     roleSelect($("#invite select.roles"), me.top === "admin" ? "basic" : "member");
     await fill("#invites", `/api/teams/${id}/invites?status=pending`, () => {}, (inv) => {
       const tr = document.createElement("tr");
-      tr.dataset.invite = inv.ID;
-      cell(tr, inv.Kind);
-      cell(tr, inv.Email);
-      cell(tr, inv.Role);
-      cell(tr, inv.CreatedBy);
-      cell(tr, inv.ExpiresAt.startsWith("0001") ? "never" : new Date(inv.ExpiresAt).toLocaleString());
+      tr.dataset.invite = inv.id;
+      cell(tr, inv.kind);
+      cell(tr, inv.email);
+      cell(tr, inv.role);
+      cell(tr, inv.created_by);
+      cell(tr, inv.expires_at ? new Date(inv.expires_at).toLocaleString() : "never");
       cell(tr, "").append(
-        button("Copy link", "copy-invite", () => act(async () => copyLink(await api("POST", `/api/teams/${id}/invites/${inv.ID}/link`)),
+        button("Copy link", "copy-invite", () => act(async () => copyLink(await api("POST", `/api/teams/${id}/invites/${inv.id}/link`)),
           "Link copied")),
-        button("Resend", "resend", () => act(async () => showLink(await api("POST", `/api/teams/${id}/invites/${inv.ID}/resend`)),
+        button("Resend", "resend", () => act(async () => showLink(await api("POST", `/api/teams/${id}/invites/${inv.id}/resend`)),
           "Invite resent: the old link no longer works")),
-        button("Revoke", "revoke", () => act(() => api("DELETE", `/api/teams/${id}/invites/${inv.ID}`), "Invite revoked")));
+        button("Revoke", "revoke", () => act(() => api("DELETE", `/api/teams/${id}/invites/${inv.id}`), "Invite revoked")));
       return tr;
     });
   }
@@ -215,7 +216,7 @@ async function fill(table, path, seen, row) {
 
 function showLink(inv) {
   $("#invite-result").hidden = false;
-  $("#invite-link").value = inv.Link;
+  $("#invite-link").value = inv.link;
 }
 
 // copyLink shows the invite's link and puts it on the clipboard.
@@ -235,18 +236,28 @@ async function loadAudit(more) {
   const q = new URLSearchParams();
   for (const [k, v] of f) if (v) q.set(k, v);
   if (more && auditNext) q.set("cursor", auditNext);
-  const page = await api("GET", `/api/teams/${active.Account.ID}/audit?${q}`);
+  const page = await api("GET", `/api/teams/${active.account.id}/audit?${q}`);
+  q.delete("limit");
+  q.delete("cursor");
+  for (const format of ["ndjson", "csv"]) {
+    q.set("format", format);
+    $(`#audit-export-${format}`).href = `/api/teams/${active.account.id}/audit/export?${q}`;
+  }
   auditNext = page.next;
   $("#audit-more").hidden = !page.next;
-  const rows = page.events.map((e) => {
+  const rows = page.items.map((e) => {
     const tr = document.createElement("tr");
-    tr.dataset.action = e.Action;
-    cell(tr, new Date(e.Time).toLocaleString());
-    cell(tr, e.Actor);
-    cell(tr, e.Action, "action");
-    cell(tr, `${e.ResourceType} ${e.ResourceID}`.trim(), "resource");
-    cell(tr, e.Result, e.Result === "denied" ? "denied" : "");
-    cell(tr, [e.Before && `before ${e.Before}`, e.After && `after ${e.After}`, e.Reason].filter(Boolean).join("; "));
+    tr.dataset.action = e.action;
+    cell(tr, new Date(e.time).toLocaleString());
+    cell(tr, e.actor);
+    cell(tr, e.action, "action");
+    cell(tr, `${e.resource_type ?? ""} ${e.resource_id ?? ""}`.trim(), "resource");
+    cell(tr, e.result, e.result === "denied" ? "denied" : "");
+    const details = [];
+    if (e.before !== undefined) details.push(`before ${JSON.stringify(e.before)}`);
+    if (e.after !== undefined) details.push(`after ${JSON.stringify(e.after)}`);
+    if (e.reason) details.push(e.reason);
+    cell(tr, details.join("; "));
     return tr;
   });
   if (more) $("#audit tbody").append(...rows);
@@ -263,20 +274,20 @@ $("#account").onchange = (ev) => act(
 $("#convert").onsubmit = (ev) => {
   ev.preventDefault();
   const name = new FormData(ev.target).get("name");
-  act(() => api("POST", `/api/accounts/${active.Account.ID}/convert`, { name }), `Converted to the team ${name}`);
+  act(() => api("POST", `/api/accounts/${active.account.id}/convert`, { name }), `Converted to the team ${name}`);
 };
 $("#invite").onsubmit = (ev) => {
   ev.preventDefault();
   const f = new FormData(ev.target);
   const emails = f.get("emails").split(/[\s,]+/).filter(Boolean);
   act(async () => {
-    const invs = await api("POST", `/api/teams/${active.Account.ID}/invites`, { role: f.get("role"), emails });
+    const invs = await api("POST", `/api/teams/${active.account.id}/invites`, { role: f.get("role"), emails });
     if (emails.length === 0) showLink(invs[0]);
     else $("#invite-result").hidden = true;
   }, emails.length ? `Invited ${emails.join(", ")}` : "Invite link created: copy it and share it");
 };
 $("#copy-link").onclick = async () => {
-  await copyLink({ Link: $("#invite-link").value });
+  await copyLink({ link: $("#invite-link").value });
   say("Link copied");
 };
 $("#create-team").onsubmit = (ev) => {
@@ -284,16 +295,16 @@ $("#create-team").onsubmit = (ev) => {
   const name = new FormData(ev.target).get("name");
   act(async () => {
     const team = await api("POST", "/api/teams", { name });
-    await api("POST", `/api/accounts/${team.ID}/switch`);
+    await api("POST", `/api/accounts/${team.id}/switch`);
     ev.target.reset();
   }, `Created the team ${name}`);
 };
 $("#preview-secure").onclick = async () => {
   try {
-    const rows = await api("GET", `/api/teams/${active.Account.ID}/secure-sign-in`);
+    const rows = await api("GET", `/api/teams/${active.account.id}/secure-sign-in`);
     $("#secure-preview").replaceChildren(...(rows.length ? rows : [null]).map((r) => {
       const li = document.createElement("li");
-      li.textContent = r ? `${r.Name} (${r.UserID}) signs in with ${r.SignIn}` : "Nobody: every member signs in securely.";
+      li.textContent = r ? `${r.name} (${r.user_id}) signs in with ${r.sign_in}` : "Nobody: every member signs in securely.";
       return li;
     }));
   } catch (e) {
@@ -302,11 +313,11 @@ $("#preview-secure").onclick = async () => {
 };
 $("#apply-secure").onclick = () => {
   const require = $("#require-secure").checked;
-  act(() => api("PUT", `/api/teams/${active.Account.ID}/secure-sign-in`, { require }),
+  act(() => api("PUT", `/api/teams/${active.account.id}/secure-sign-in`, { require }),
     require ? "The team now requires secure sign-in" : "The team no longer requires secure sign-in");
 };
-$("#leave").onclick = () => act(() => api("POST", `/api/teams/${active.Account.ID}/leave`), "You left the team");
-$("#delete-team").onclick = () => act(() => api("DELETE", `/api/teams/${active.Account.ID}`),
+$("#leave").onclick = () => act(() => api("POST", `/api/teams/${active.account.id}/leave`), "You left the team");
+$("#delete-team").onclick = () => act(() => api("DELETE", `/api/teams/${active.account.id}`),
   "Team deleted: the account is personal again");
 $("#audit-filter").onsubmit = (ev) => {
   ev.preventDefault();
