@@ -34,6 +34,24 @@ const (
 	EventMemberRemoved EventAction = "member.removed"
 	// EventMemberLeft records that a member left an account.
 	EventMemberLeft EventAction = "member.left"
+	// EventMemberSuspended records that a member was suspended: they keep
+	// their role and seat and may do nothing until reinstated.
+	EventMemberSuspended EventAction = "member.suspended"
+	// EventMemberReinstated records that a suspended member was reinstated.
+	EventMemberReinstated EventAction = "member.reinstated"
+	// EventMemberExpirySet records that a membership, or a role granted
+	// for a while, was given an end time (After names it and the role to
+	// fall back to), or had it cleared.
+	EventMemberExpirySet EventAction = "member.expiry_set"
+	// EventMemberExpired records that a membership reached its end time
+	// and ended (written when the expiry is swept; Can refused from the
+	// end time on).
+	EventMemberExpired EventAction = "member.expired"
+	// EventMemberRoleExpired records that a role granted for a while
+	// reached its end time and fell back to the member's previous role.
+	EventMemberRoleExpired EventAction = "member.role_expired"
+	// EventAccountSeatLimit records that a team's seat limit changed.
+	EventAccountSeatLimit EventAction = "account.seat_limit_changed"
 	// EventUserSwitched records that a user switched the account they work in.
 	EventUserSwitched EventAction = "user.switched"
 	// EventUserErased records, in each account whose log held a deleted

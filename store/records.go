@@ -142,8 +142,12 @@ type Account struct {
 	// may do nothing in the account until they enable a secure one, and
 	// invitations made meanwhile require one. Teams only.
 	RequireSecureSignIn bool
-	CreatedAt           time.Time
-	UpdatedAt           time.Time
+	// SeatLimit is the most seats the team may fill, members and pending
+	// invitations counted (see Tx.Seats); 0 means no limit. Lowering it
+	// below the seats filled removes nobody: it only blocks new joins.
+	SeatLimit int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // Member is a user's membership of an account with a role. A personal
@@ -153,7 +157,24 @@ type Member struct {
 	UserID    string
 	Role      string
 	JoinedAt  time.Time
+	// Until, when set, is when the membership ends (FallbackRole empty),
+	// or when Role, granted for a while, falls back to FallbackRole. Can
+	// honours it from that instant; the store's record changes later, when
+	// the expiry is swept (see Tx.ExpiredMembers).
+	Until        time.Time
+	FallbackRole string
+	// SuspendedAt is when the member was suspended, zero while they are
+	// not, and SuspendedBy who suspended them. A suspended member keeps
+	// their role and their seat and may do nothing until reinstated.
+	SuspendedAt time.Time
+	SuspendedBy string
 }
+
+// Expired reports whether the membership's Until has passed at now.
+func (m Member) Expired(now time.Time) bool { return !m.Until.IsZero() && !now.Before(m.Until) }
+
+// Suspended reports whether the member is suspended.
+func (m Member) Suspended() bool { return !m.SuspendedAt.IsZero() }
 
 // TeamRole is a role an account defines for itself (a custom role): a name
 // unique within the account and a set of the policy's actions. Members and

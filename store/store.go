@@ -146,6 +146,10 @@ type SnapshotItem struct {
 	Key       string
 	KeyHash   []byte
 	ExpiresAt time.Time
+	// A membership also carries ExpiresAt (its Until), FallbackRole and
+	// Suspended, as a MemberSet Change does.
+	FallbackRole string
+	Suspended    bool
 }
 
 // ChangeOp says what a Change did.
@@ -155,7 +159,9 @@ type ChangeOp uint8
 const (
 	// AccountCreated: a new account exists; UserID and Role are empty.
 	AccountCreated ChangeOp = iota + 1
-	// MemberSet: the user is a member of the account with Role (added or role changed).
+	// MemberSet: the user is a member of the account with Role (added or
+	// changed), until ExpiresAt (the membership's Until; zero: no end),
+	// falling back then to FallbackRole, suspended or not (Suspended).
 	MemberSet
 	// MemberDeleted: the user is no longer a member of the account.
 	MemberDeleted
@@ -231,10 +237,15 @@ type Change struct {
 	// SignIn is the member's or user's sign-in method.
 	SignIn SignIn
 	// Key is the API key's ID, KeyHash its APIKey.Hash and ExpiresAt its
-	// APIKey.ExpiresAt.
+	// APIKey.ExpiresAt; for MemberSet, ExpiresAt is the membership's
+	// Until.
 	Key       string
 	KeyHash   []byte
 	ExpiresAt time.Time
+	// FallbackRole and Suspended are a MemberSet's Member.FallbackRole
+	// and Member.Suspended().
+	FallbackRole string
+	Suspended    bool
 }
 
 // Commit is what a committed Update reports: its revision and, in the order
@@ -293,7 +304,8 @@ type Tx interface {
 	UsersByID(ctx context.Context, ids []string) ([]User, error)
 
 	// CreateAccount inserts a and records an AccountCreated change. It
-	// returns ErrExists if an account with a.ID exists.
+	// returns ErrExists if an account with a.ID exists and ErrInvalid if
+	// a.SeatLimit is negative.
 	CreateAccount(ctx context.Context, a Account) error
 	// Account returns the account with the given ID, or ErrNotFound.
 	Account(ctx context.Context, id string) (Account, error)
@@ -308,7 +320,8 @@ type Tx interface {
 	// It returns ErrNotFound if there is no such account.
 	LockAccount(ctx context.Context, id string) (Account, error)
 	// UpdateAccount replaces the stored account with a.ID by a (CreatedAt is
-	// kept) and records an AccountUpdated change. If RequireSecureSignIn
+	// kept; a negative SeatLimit is ErrInvalid) and records an
+	// AccountUpdated change. If RequireSecureSignIn
 	// changed, it then records a MemberSet change for every member of the
 	// account, with their role and sign-in method, so that a reader of
 	// changes learns the sign-in methods it now needs. It returns
@@ -317,14 +330,17 @@ type Tx interface {
 
 	// CreateMember inserts m and records a MemberSet change (with the
 	// user's sign-in method, as UpdateMember's). It returns
-	// ErrExists if the user is already a member of the account, and
-	// ErrNotFound if the account or the user does not exist.
+	// ErrExists if the user is already a member of the account,
+	// ErrNotFound if the account or the user does not exist, and
+	// ErrInvalid if m has a FallbackRole but no Until.
 	CreateMember(ctx context.Context, m Member) error
 	// Member returns the membership of userID in accountID, or ErrNotFound.
 	Member(ctx context.Context, accountID, userID string) (Member, error)
 	// UpdateMember replaces the stored membership (AccountID, UserID) by m
-	// (JoinedAt is kept) and records a MemberSet change, with the user's
-	// sign-in method. It returns ErrNotFound if there is none.
+	// (JoinedAt is kept; Role, Until, FallbackRole, SuspendedAt and
+	// SuspendedBy are m's) and records a MemberSet change, with the
+	// user's sign-in method. It returns ErrNotFound if there is none and
+	// ErrInvalid if m has a FallbackRole but no Until.
 	UpdateMember(ctx context.Context, m Member) error
 	// DeleteMember removes the membership and records a MemberDeleted
 	// change. It returns ErrNotFound if there is none.
@@ -334,6 +350,14 @@ type Tx interface {
 	// joined first, then by UserID. An unknown account has no members. It
 	// returns ErrInvalid if r is malformed (see Range.Validate).
 	Members(ctx context.Context, accountID string, r Range) ([]Member, error)
+	// ExpiredMembers returns at most limit memberships (limit <= 0 means
+	// DefaultPageSize) whose Until is set and not after now, soonest Until
+	// first (then by AccountID and UserID), of every account.
+	ExpiredMembers(ctx context.Context, now time.Time, limit int) ([]Member, error)
+	// Seats counts the seats the account fills at now: its members, and
+	// its pending invites that have not expired at now (a reusable link
+	// counts once). An unknown account fills none.
+	Seats(ctx context.Context, accountID string, now time.Time) (members, pending int, err error)
 	// Memberships returns the user's memberships in r, ordered by their Key
 	// (JoinedAt, AccountID) ascending like Members. An unknown user has
 	// none. It returns ErrInvalid if r is malformed.
