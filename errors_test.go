@@ -66,6 +66,7 @@ var sentinels = map[string]sentinel{
 	"rbac.ErrDenied":              {rbac.ErrDenied, store.ErrDenied, ""},
 	"rbac.ErrNotMember":           {rbac.ErrNotMember, store.ErrDenied, ""},
 	"rbac.ErrSecureSignIn":        {rbac.ErrSecureSignIn, store.ErrDenied, ""},
+	"rbac.ErrSuspended":           {rbac.ErrSuspended, store.ErrDenied, ""},
 	"rbac.ErrTopByTransfer":       {rbac.ErrTopByTransfer, store.ErrPrecondition, ""},
 	"rbac.ErrInvalidPolicy":       {rbac.ErrInvalidPolicy, store.ErrInvalid, ""},
 	"rbac.ErrNotCompilable":       {rbac.ErrNotCompilable, store.ErrInvalid, ""},

@@ -301,7 +301,9 @@ func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Acti
 // user, account or action), rbac.ErrUnknownAction (the policy is compiled
 // and has no such action; a fallback policy answers for any action),
 // store.ErrNotFound (no such account), rbac.ErrNotMember (the user is not a
-// member of the account), rbac.ErrSecureSignIn (the account requires
+// member of the account, or their membership has ended), rbac.ErrSuspended
+// (the member is suspended; it wraps rbac.ErrDenied),
+// rbac.ErrSecureSignIn (the account requires
 // secure sign-in and the user signs in otherwise; it wraps rbac.ErrDenied),
 // or rbac.ErrDenied (the user's role lacks the action). It is safe for
 // concurrent use.
@@ -381,6 +383,8 @@ func (r *Roster) decide(d Decision, a index.Answer) Decision {
 	}
 	d.Role = a.Role
 	switch {
+	case a.Suspended:
+		return d.deny(fmt.Errorf("%s is suspended: %w", d.User, rbac.ErrSuspended))
 	case a.InsecureSignIn:
 		return d.deny(fmt.Errorf("%s signs in insecurely: %w", d.User, rbac.ErrSecureSignIn))
 	case !a.Allowed:

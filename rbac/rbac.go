@@ -90,6 +90,10 @@ var (
 	// not secure (Policy.SignIns): they may do nothing in the team until
 	// they enable a secure one. It wraps ErrDenied, and so store.ErrDenied.
 	ErrSecureSignIn = store.Kinded(ErrDenied, "rbac: the team requires secure sign-in; enable a secure sign-in method")
+	// ErrSuspended reports a member of a team who is suspended
+	// (store.Member.SuspendedAt): they keep their role and seat and may do
+	// nothing until reinstated. It wraps ErrDenied, and so store.ErrDenied.
+	ErrSuspended = store.Kinded(ErrDenied, "rbac: the member is suspended")
 	// ErrTopByTransfer reports an attempt to grant the top role directly
 	// where the policy grants it only by an ownership transfer (see
 	// Policy.TopByTransfer). It wraps store.ErrPrecondition: the transfer

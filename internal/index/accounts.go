@@ -66,7 +66,7 @@ func (ix *Index) growAccounts(v *view) *view {
 		}
 		t[j].Store(e)
 	}
-	nv := &view{accounts: t, members: v.members, records: v.records, custom: v.custom}
+	nv := &view{accounts: t, members: v.members, records: v.records, custom: v.custom, expiring: v.expiring}
 	ix.view.Store(nv)
 	return nv
 }

@@ -83,8 +83,8 @@ func (ix *Index) works(k *apiKey) bool {
 	if k.owner == "" {
 		return true
 	}
-	s := ix.findMember(ix.view.Load(), k.account, k.owner)
-	return s != nil && s.role.Load() != roleAbsent
+	r, ok := ix.memberRole(ix.view.Load(), k.account, k.owner)
+	return ok && r&suspended == 0
 }
 
 // key returns the live key whose ID is id, if it acts on the account and
@@ -114,8 +114,8 @@ func (ix *Index) keyAllowed(id, account string, action rbac.Action) bool {
 		if k.owner == "" {
 			return true
 		}
-		s := ix.findMember(ix.view.Load(), account, k.owner)
-		return s != nil && ix.decide(s.role.Load(), account, action)
+		r, ok := ix.memberRole(ix.view.Load(), account, k.owner)
+		return ok && ix.decide(r, account, action)
 	}
 	aid, ok := ix.actions.id(action)
 	if !ok || !ix.roleAllows(k.role, aid) || k.mask != nil && !hasBit(k.mask, aid) {
@@ -124,8 +124,8 @@ func (ix *Index) keyAllowed(id, account string, action rbac.Action) bool {
 	if k.owner == "" {
 		return true
 	}
-	s := ix.findMember(ix.view.Load(), account, k.owner)
-	return s != nil && ix.roleAllows(s.role.Load(), aid)
+	r, ok := ix.memberRole(ix.view.Load(), account, k.owner)
+	return ok && ix.roleAllows(r, aid)
 }
 
 // keyLookup answers Lookup for the API key id: the key is the "member",
@@ -139,11 +139,11 @@ func (ix *Index) keyLookup(id, account string, action rbac.Action) Answer {
 	}
 	a := Answer{AccountKnown: true, Member: true, RoleKnown: k.role != noRole, Role: ix.roleName(k.role)}
 	if k.owner != "" {
-		s := ix.findMember(ix.view.Load(), account, k.owner)
-		if s == nil || s.role.Load() == roleAbsent {
+		r, ok := ix.memberRole(ix.view.Load(), account, k.owner)
+		if !ok {
 			return Answer{AccountKnown: true}
 		}
-		a.InsecureSignIn = s.role.Load()&insecure != 0
+		a.InsecureSignIn, a.Suspended = r&insecure != 0, r&suspended != 0
 	}
 	a.Allowed = ix.keyAllowed(id, account, action)
 	return a

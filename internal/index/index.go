@@ -130,6 +130,9 @@ type view struct {
 	// replaced, never changed in place, when team roles are defined,
 	// redefined or deleted (see Index.custom).
 	custom []customRole
+	// expiring holds, by record, the end times of the memberships whose
+	// role carries expiring; replaced, never changed in place.
+	expiring map[uint32]expiry
 }
 
 // minTable is the smallest number of slots of either table.
@@ -191,6 +194,8 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		later       []laterRole // entries whose role is not the policy's
 		insecureAt  []laterRole // entries whose sign-in method is not secure
 		keys        []store.SnapshotItem
+		ends        []laterRole // entries that expire, with their fallback role
+		endTimes    map[uint32]expiry
 	)
 	signIns := ix.policy.SignIns()
 	records := ix.view.Load().records
@@ -232,6 +237,13 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		if (it.SignIn != "" || ix.requiring[it.AccountID]) && !signIns.Secure(it.SignIn) {
 			insecureAt = append(insecureAt, laterRole{at: len(entries), account: it.AccountID})
 		}
+		if it.Suspended {
+			role |= suspended
+		}
+		if !it.ExpiresAt.IsZero() {
+			role |= expiring
+			ends = append(ends, laterRole{at: len(entries), account: it.AccountID, role: it.FallbackRole, until: it.ExpiresAt.UnixNano()})
+		}
 		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
 		return nil
 	})
@@ -239,7 +251,22 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		return err
 	}
 	for _, l := range later {
-		entries[l.at].role = ix.roleID(l.account, l.role)
+		entries[l.at].role = ix.roleID(l.account, l.role) | entries[l.at].role&flags
+	}
+	for _, l := range ends {
+		fallback := roleAbsent
+		if l.role != "" {
+			fallback = ix.roleID(l.account, l.role)
+		}
+		if endTimes == nil {
+			endTimes = map[uint32]expiry{}
+		}
+		endTimes[entries[l.at].record] = expiry{until: l.until, fallback: fallback}
+	}
+	if endTimes != nil {
+		v := *ix.view.Load()
+		v.expiring = endTimes
+		ix.view.Store(&v)
 	}
 	for _, l := range insecureAt {
 		if ix.requiring[l.account] {
@@ -262,10 +289,12 @@ type entry struct {
 
 // laterRole is a membership Load resolves after the snapshot: entries[at],
 // which holds role in account, a role that is not the policy's, or whose
-// sign-in method is not secure.
+// sign-in method is not secure, or which expires at until and then falls
+// back to role.
 type laterRole struct {
 	at            int
 	account, role string
+	until         int64 // for a membership that expires
 }
 
 // Apply brings the Index up to the commit's revision. A commit that follows
@@ -371,7 +400,7 @@ func (ix *Index) applyChanges(changes []store.Change) error {
 		case store.UserUpdated:
 			ix.setSignIn(ch.UserID, ch.SignIn)
 		case store.MemberSet:
-			err = ix.setMember(ch.AccountID, ch.UserID, ch.Role, ch.SignIn)
+			err = ix.setMember(ch.AccountID, ch.UserID, membershipOf(ch.Role, ch.SignIn, ch.ExpiresAt, ch.FallbackRole, ch.Suspended))
 		case store.MemberDeleted:
 			ix.deleteMember(ch.AccountID, ch.UserID)
 		case store.RoleSet:
@@ -427,8 +456,8 @@ func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
 		return ix.keyAllowed(user, account, action)
 	}
 	if ix.fallback {
-		s := ix.findMember(ix.view.Load(), account, user)
-		return s != nil && ix.decide(s.role.Load(), account, action)
+		r, ok := ix.memberRole(ix.view.Load(), account, user)
+		return ok && ix.decide(r, account, action)
 	}
 	aid, ok := ix.actions.id(action)
 	if !ok {
@@ -443,7 +472,7 @@ func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
 	if r < uint32(len(ix.grants)) {
 		return ix.grants[r]&(1<<aid) != 0
 	}
-	return ix.grantsSlow(r, aid)
+	return ix.roleAllows(ix.effective(v, s, r), aid)
 }
 
 // grantsSlow answers for the roles Allowed's fast path leaves: all of them
@@ -491,6 +520,8 @@ type Answer struct {
 	// InsecureSignIn says the account requires secure sign-in and the
 	// member's sign-in method is not secure, so they may do nothing.
 	InsecureSignIn bool
+	// Suspended says the member is suspended, so they may do nothing.
+	Suspended bool
 	// Allowed is the answer Allowed gives.
 	Allowed bool
 }
@@ -506,12 +537,13 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 	}
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
-		if r := s.role.Load(); r != roleAbsent {
-			a := Answer{AccountKnown: true, Member: true, RoleKnown: r&^insecure != noRole, Role: ix.roleName(r), InsecureSignIn: r&insecure != 0}
+		if r := ix.effective(v, s, s.role.Load()); r != roleAbsent {
+			a := Answer{AccountKnown: true, Member: true, RoleKnown: r&^flags != noRole, Role: ix.roleName(r),
+				InsecureSignIn: r&insecure != 0, Suspended: r&suspended != 0}
 			if ix.fallback {
 				a.Allowed = ix.decide(r, account, action)
 			} else if aid, ok := ix.actions.id(action); ok {
-				a.Allowed = r < uint32(len(ix.grants)) && ix.grants[r]&(1<<aid) != 0 || ix.grantsSlow(r, aid)
+				a.Allowed = ix.roleAllows(r, aid)
 			}
 			return a
 		}
@@ -521,14 +553,14 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 }
 
 // Member reports whether user is a member of the account, whatever their
-// role. It takes no lock and allocates nothing; it is safe for concurrent
+// role, who is not suspended and whose membership has not ended. It takes no lock and allocates nothing; it is safe for concurrent
 // use.
 func (ix *Index) Member(account, user string) bool {
 	if store.IsAPIKeyID(user) {
 		return ix.keyMember(user, account)
 	}
-	s := ix.findMember(ix.view.Load(), account, user)
-	return s != nil && s.role.Load() != roleAbsent
+	r, ok := ix.memberRole(ix.view.Load(), account, user)
+	return ok && r&suspended == 0
 }
 
 // indexable reports whether the index can hold the ID.

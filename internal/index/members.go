@@ -1,7 +1,9 @@
 package index
 
 import (
+	"maps"
 	"sync/atomic"
+	"time"
 
 	"github.com/teamroster/roster/store"
 )
@@ -16,7 +18,8 @@ type memberSlot struct {
 	role   atomic.Uint32 // a role ID (see customBase), maybe | insecure, or roleAbsent
 }
 
-// Role IDs. A membership's role is one of these, as a uint32.
+// Role IDs. A membership's role is one of these, as a uint32, with the
+// flags below.
 const (
 	// customBase is the first role ID of team roles: the policy's own
 	// roles keep their rbac.RoleID (fewer than 4096), the team roles of
@@ -24,17 +27,74 @@ const (
 	customBase uint32 = 1 << 16
 	// roleAbsent marks a deleted membership (a tombstone): the slot keeps
 	// its key so that probing goes on past it, and the same membership
-	// added again takes it back.
-	roleAbsent uint32 = insecure - 2
+	// added again takes it back. It never carries a flag.
+	roleAbsent uint32 = expiring - 2
 	// noRole marks a stored role that is neither the policy's nor a team
 	// role of its account: it allows nothing.
-	noRole uint32 = insecure - 1
-	// insecure, added to a role ID, marks a member of an account that
-	// requires secure sign-in whose sign-in method is not secure: they may
-	// do nothing. A role ID with it set is above every other, so the
-	// readers' bounds checks refuse it at no extra cost.
-	insecure uint32 = 1 << 31
+	noRole uint32 = expiring - 1
 )
+
+// Flags of a membership's role. A role ID with any of them is above every
+// role ID, so the readers' bounds checks refuse it at no extra cost, and
+// only a flagged membership takes a slower path.
+const (
+	// expiring marks a membership that ends, or whose role falls back to
+	// another, at a time the view's expiring table holds (see effective).
+	expiring uint32 = 1 << 29
+	// suspended marks a suspended member: they may do nothing.
+	suspended uint32 = 1 << 30
+	// insecure marks a member of an account that requires secure sign-in
+	// whose sign-in method is not secure: they may do nothing.
+	insecure uint32 = 1 << 31
+
+	flags = expiring | suspended | insecure
+)
+
+// expiry is when an expiring membership's role ends (Unix nanoseconds) and
+// what it falls back to then: a role ID, or roleAbsent when the membership
+// ends.
+type expiry struct {
+	until    int64
+	fallback uint32
+}
+
+// effective returns the role a member holds now, from r, read from slot s
+// of view v: r without expiring until its time, then its fallback
+// (roleAbsent if the membership ended), the other flags kept. A flagged
+// membership whose time the view does not hold yet (its writer publishes
+// the time before the flag, so a reader that loaded the view earlier may
+// miss it) is looked up in the newest view; not found there either, it
+// allows nothing.
+func (ix *Index) effective(v *view, s *memberSlot, r uint32) uint32 {
+	if r&expiring == 0 {
+		return r
+	}
+	rec := s.record.Load()
+	e, ok := v.expiring[rec]
+	if !ok {
+		if e, ok = ix.view.Load().expiring[rec]; !ok {
+			return noRole | r&(suspended|insecure)
+		}
+	}
+	if ix.now().UnixNano() < e.until {
+		return r &^ expiring
+	}
+	if e.fallback == roleAbsent {
+		return roleAbsent
+	}
+	return e.fallback | r&(suspended|insecure)
+}
+
+// memberRole returns the role user holds now in the account (see
+// effective), and whether they are a member at all.
+func (ix *Index) memberRole(v *view, account, user string) (uint32, bool) {
+	s := ix.findMember(v, account, user)
+	if s == nil {
+		return 0, false
+	}
+	r := ix.effective(v, s, s.role.Load())
+	return r, r != roleAbsent
+}
 
 // membersFor returns the size of a membership table for n memberships: 60%
 // full. A table is rebuilt when it gets 80% full (see setMember).
@@ -85,7 +145,7 @@ func (ix *Index) place(entries []entry) {
 	}
 	ix.used, ix.live = n, n
 	ix.liveBytes = v.records.size - dupBytes
-	ix.view.Store(&view{accounts: v.accounts, members: t, records: v.records, custom: v.custom})
+	ix.view.Store(&view{accounts: v.accounts, members: t, records: v.records, custom: v.custom, expiring: v.expiring})
 }
 
 // regionBits is log2 of the number of regions place sorts entries into:
@@ -135,33 +195,68 @@ func findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *me
 	}
 }
 
-// setMember makes user, who signs in with signIn, a member of the account
-// with role. The caller holds ix.mu.
-func (ix *Index) setMember(account, user, role string, signIn store.SignIn) error {
+// membership is what a MemberSet change or a snapshot item says of a
+// membership besides its account and user.
+type membership struct {
+	role      string
+	signIn    store.SignIn
+	until     time.Time
+	fallback  string // the role after until; "" ends the membership then
+	suspended bool
+}
+
+// membershipOf returns the membership a change or snapshot item carries.
+func membershipOf(role string, signIn store.SignIn, until time.Time, fallback string, suspended bool) membership {
+	return membership{role: role, signIn: signIn, until: until, fallback: fallback, suspended: suspended}
+}
+
+// setMember makes user a member of the account as m says. The caller holds
+// ix.mu.
+func (ix *Index) setMember(account, user string, m membership) error {
 	if !indexable(account) {
 		return nil
 	}
 	if err := ix.internAccount(account); err != nil || !memberID(user) {
 		return err
 	}
-	id := ix.roleID(account, role)
-	if id >= customBase && id < roleAbsent {
+	id := ix.roleID(account, m.role)
+	var fallback uint32
+	if !m.until.IsZero() {
+		fallback = roleAbsent
+		if m.fallback != "" {
+			fallback = ix.roleID(account, m.fallback)
+		}
+	}
+	if id >= customBase && id < roleAbsent || fallback >= customBase && fallback < roleAbsent {
 		// Readers must find the team role's definition once they
 		// find the membership holding it.
 		ix.publishCustom()
 	}
-	if ix.requiring[account] && !ix.policy.SignIns().Secure(signIn) {
+	if ix.requiring[account] && !ix.policy.SignIns().Secure(m.signIn) {
 		id |= insecure
+	}
+	if m.suspended {
+		id |= suspended
+	}
+	if !m.until.IsZero() {
+		id |= expiring
 	}
 	v := ix.view.Load()
 	tag := memberTag(ix.seed, account, user)
 	s, empty := findMemberSlot(v, tag, account, user)
 	if s != nil {
+		rec := s.record.Load()
 		if s.role.Load() == roleAbsent {
 			ix.live++
-			ix.liveBytes += v.records.pairSize(s.record.Load())
+			ix.liveBytes += v.records.pairSize(rec)
 		}
-		s.role.Store(uint32(id))
+		if id&expiring != 0 {
+			ix.setExpiry(rec, expiry{until: m.until.UnixNano(), fallback: fallback}) // before the flag
+		}
+		s.role.Store(id)
+		if id&expiring == 0 {
+			ix.setExpiry(rec, expiry{}) // after the flag is gone
+		}
 		return nil
 	}
 	if (ix.used+1)*5 > len(v.members)*4 {
@@ -175,8 +270,12 @@ func (ix *Index) setMember(account, user, role string, signIn store.SignIn) erro
 	if err != nil {
 		return err
 	}
+	if id&expiring != 0 {
+		ix.setExpiry(rec, expiry{until: m.until.UnixNano(), fallback: fallback})
+		v = ix.view.Load()
+	}
 	empty.tag.Store(tag)
-	empty.role.Store(uint32(id))
+	empty.role.Store(id)
 	empty.record.Store(rec) // publishes the slot
 	ix.used++
 	ix.live++
@@ -222,7 +321,30 @@ func (ix *Index) deleteMember(account, user string) {
 		s.role.Store(roleAbsent)
 		ix.live--
 		ix.liveBytes -= v.records.pairSize(s.record.Load())
+		ix.setExpiry(s.record.Load(), expiry{})
 	}
+}
+
+// setExpiry publishes a view whose expiring table holds e for the
+// membership record rec, or none if e is zero, when that changes it. The
+// caller holds ix.mu.
+func (ix *Index) setExpiry(rec uint32, e expiry) {
+	v := ix.view.Load()
+	if old, ok := v.expiring[rec]; ok && old == e || !ok && e == (expiry{}) {
+		return
+	}
+	table := maps.Clone(v.expiring)
+	if e == (expiry{}) {
+		delete(table, rec)
+	} else {
+		if table == nil {
+			table = map[uint32]expiry{}
+		}
+		table[rec] = e
+	}
+	nv := *v
+	nv.expiring = table
+	ix.view.Store(&nv)
 }
 
 // rebuildMembers publishes a view whose membership table holds only the live
@@ -238,6 +360,10 @@ func (ix *Index) rebuildMembers(v *view) (*view, error) {
 	}
 	size := membersFor(ix.live)
 	t := make([]memberSlot, size)
+	table := v.expiring // the records' positions stay unless they move
+	if records != v.records {
+		table = nil
+	}
 	for i := range v.members {
 		s := &v.members[i]
 		rec, role := s.record.Load(), s.role.Load()
@@ -245,9 +371,16 @@ func (ix *Index) rebuildMembers(v *view) (*view, error) {
 			continue
 		}
 		if records != v.records {
+			old := rec
 			var err error
 			if rec, err = records.addRecord(v.records.record(rec)); err != nil {
 				return nil, err
+			}
+			if e, ok := v.expiring[old]; ok {
+				if table == nil {
+					table = map[uint32]expiry{}
+				}
+				table[rec] = e
 			}
 		}
 		tag := s.tag.Load()
@@ -261,7 +394,7 @@ func (ix *Index) rebuildMembers(v *view) (*view, error) {
 		d.record.Store(rec)
 	}
 	ix.used = ix.live
-	nv := &view{accounts: v.accounts, members: t, records: records, custom: v.custom}
+	nv := &view{accounts: v.accounts, members: t, records: records, custom: v.custom, expiring: table}
 	ix.view.Store(nv)
 	return nv, nil
 }

@@ -16,7 +16,7 @@ type customRole struct {
 // roleName returns the name of role id (with or without insecure): the
 // policy's role, or a team role; "" for noRole.
 func (ix *Index) roleName(id uint32) rbac.Role {
-	id &^= insecure
+	id &^= flags
 	if id < customBase {
 		return ix.policy.Role(rbac.RoleID(id))
 	}
@@ -99,7 +99,7 @@ func (ix *Index) publishCustom() {
 		return
 	}
 	v := ix.view.Load()
-	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: ix.custom})
+	ix.view.Store(&view{accounts: v.accounts, members: v.members, records: v.records, custom: ix.custom, expiring: v.expiring})
 	ix.custom = nil
 }
 

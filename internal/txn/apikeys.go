@@ -174,11 +174,16 @@ func (d *Door) enterAsKey(c *Change, call Call, account string) error {
 	}
 	if k.UserID != "" {
 		owner, err := c.Tx.Member(c.ctx, account, k.UserID)
+		if err == nil {
+			owner, err = d.current(owner)
+		}
 		switch {
 		case errors.Is(err, store.ErrNotFound):
 			return notMember
 		case err != nil:
 			return err
+		case owner.Suspended():
+			return fmt.Errorf("the owner of %s: %w", call.Actor, rbac.ErrSuspended)
 		}
 		if c.Account.RequireSecureSignIn {
 			u, err := c.Tx.User(c.ctx, k.UserID)

@@ -111,10 +111,11 @@ type Call struct {
 	// Resource); empty means refusals of this call are not recorded.
 	Event    store.EventAction
 	Resource Resource
-	// AnySignIn lets through a member of an account that requires secure
-	// sign-in whose sign-in method is not secure, whom the Door otherwise
-	// refuses every call on the account (as Can refuses them every action):
-	// for the calls such a member may still make, leaving the account and
+	// AnySignIn lets through a member the account shuts out, whom the
+	// Door otherwise refuses every call on the account (as Can refuses
+	// them every action): one whose sign-in method is not secure in an
+	// account that requires secure sign-in, or one who is suspended; for
+	// the calls such a member may still make, leaving the account and
 	// deleting themselves. Their rights there are none either way.
 	AnySignIn bool
 	// KeyActor lets the actor be an API key (an ID with
@@ -267,6 +268,9 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 	}
 	if call.Actor != "" {
 		m, err := tx.Member(ctx, account, call.Actor)
+		if err == nil {
+			m, err = d.current(m)
+		}
 		switch {
 		case err == nil:
 			c.Actor = m
@@ -277,6 +281,13 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 			return err
 		case call.Need != Anyone:
 			return fmt.Errorf("%s is not a member of %s: %w", call.Actor, account, rbac.ErrNotMember)
+		}
+	}
+	if c.Actor.Suspended() {
+		// As Can: a suspended member may do nothing.
+		c.Rights = authz.None(d.policy, account)
+		if !call.AnySignIn {
+			return fmt.Errorf("%s: %w", call.Actor, rbac.ErrSuspended)
 		}
 	}
 	if c.Actor.UserID != "" && c.Account.RequireSecureSignIn {
@@ -296,6 +307,21 @@ func (d *Door) enter(c *Change, call Call, account string) error {
 		return fmt.Errorf("role %q lacks %q: %w", c.Actor.Role, call.Action, rbac.ErrDenied)
 	}
 	return nil
+}
+
+// current returns the membership m as it stands at the Door's time, as Can
+// sees it before an expiry is swept: from its Until on, m holds its
+// FallbackRole, or, without one, has ended (an error wrapping
+// store.ErrNotFound).
+func (d *Door) current(m store.Member) (store.Member, error) {
+	if !m.Expired(d.Now()) {
+		return m, nil
+	}
+	if m.FallbackRole == "" {
+		return m, fmt.Errorf("the membership of %s ended at %s: %w", m.UserID, m.Until.Format(time.RFC3339), store.ErrNotFound)
+	}
+	m.Role, m.Until, m.FallbackRole = m.FallbackRole, time.Time{}, ""
+	return m, nil
 }
 
 // refused records err as a denied call.Event if it is a refusal by the
