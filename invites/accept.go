@@ -26,12 +26,17 @@ import (
 // refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
 // ErrReusableTop (likewise), ErrInviterInsecure, store.ErrNotFound (no such user),
-// ErrWrongEmail, ErrInsecureSignIn or ErrAlreadyMember. A refusal changes no
+// ErrWrongEmail, ErrInsecureSignIn, ErrAlreadyMember or store.ErrNoSeats
+// (in a *store.SeatLimitError: the team's seat limit is filled; a
+// single-use invite's own seat counts for its user, but not once the limit
+// was lowered below the seats filled). A refusal changes no
 // membership and no invite, except that the two marked revoke the invite
 // (an invite.revoked event with the accepting user as actor and the reason),
-// and is recorded as an invite.accept_failed event. It is safe for concurrent use: of concurrent
+// and is recorded as an invite.accept_failed event (but a seat refusal:
+// the invite stays good once a seat is free). It is safe for concurrent use: of concurrent
 // accepts of a single-use invite exactly one succeeds, and the others get
-// ErrUsed.
+// ErrUsed; of concurrent accepts for a team's last seat exactly one
+// succeeds.
 func (s *Service) Accept(ctx context.Context, userID, tok string) (store.Member, error) {
 	fail := func(err error) (store.Member, error) {
 		return store.Member{}, fmt.Errorf("%q accepts invite: %w", userID, err)
@@ -73,6 +78,13 @@ func (s *Service) Accept(ctx context.Context, userID, tok string) (store.Member,
 			refused = r.err
 			return s.refuse(ctx, c, inv, r)
 		} else if err != nil {
+			return err
+		}
+		freed := 0
+		if inv.Uses+1 >= inv.MaxUses {
+			freed = 1 // the invite's own seat becomes the member's
+		}
+		if err := c.Seats(1, freed); err != nil {
 			return err
 		}
 		out = store.Member{AccountID: inv.AccountID, UserID: userID, Role: inv.Role, JoinedAt: now}

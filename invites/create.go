@@ -21,7 +21,9 @@ import (
 // uses and secure sign-in. It returns an error wrapping store.ErrInvalid
 // (malformed input or options), ErrNoBaseURL, store.ErrNotFound (no such
 // account), rbac.ErrNotMember, rbac.ErrDenied, rbac.ErrUnknownRole,
-// store.ErrNotTeam or ErrReusableTop; nothing is written then but, for a member
+// store.ErrNotTeam, ErrReusableTop or store.ErrNoSeats (in a
+// *store.SeatLimitError: every seat of the team is filled, pending
+// invitations counted); nothing is written then but, for a member
 // refused by the policy (rbac.ErrDenied), a denied invite.created event. It
 // is safe for concurrent use.
 func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role rbac.Role, opts ...InviteOption) (Invitation, error) {
@@ -47,6 +49,9 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 	var inv store.Invite
 	err = s.create(ctx, actor, accountID, role, c.maxUses, func(x *txn.Change) error {
 		now := x.Now()
+		if err := x.Seats(1, 0); err != nil {
+			return err
+		}
 		inv = store.Invite{
 			ID: id, AccountID: accountID, Kind: store.InviteLink, Role: string(role),
 			RequireSecure: c.secure || x.Account.RequireSecureSignIn, TokenHash: hash, Status: store.InvitePending, MaxUses: c.maxUses,
@@ -83,7 +88,8 @@ func (s *Service) CreateLink(ctx context.Context, actor, accountID string, role 
 // error wrapping ErrNotSent. Otherwise it returns an error wrapping
 // store.ErrInvalid (no addresses, more than MaxEmails, a malformed address
 // or option), ErrNoBaseURL, store.ErrNotFound, rbac.ErrNotMember,
-// rbac.ErrDenied, rbac.ErrUnknownRole, store.ErrNotTeam, ErrPending or
+// rbac.ErrDenied, rbac.ErrUnknownRole, store.ErrNotTeam, store.ErrNoSeats
+// (the addresses need more seats than are free), ErrPending or
 // ErrAlreadyMember, and nothing is written but, for a member refused by the
 // policy (rbac.ErrDenied), a denied invite.created event. It is safe for concurrent use.
 func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role rbac.Role, emails []string, opts ...InviteOption) ([]Invitation, error) {
@@ -125,6 +131,9 @@ func (s *Service) CreateEmail(ctx context.Context, actor, accountID string, role
 			return err
 		}
 		if err := membersAmong(ctx, x.Tx, accountID, addrs); err != nil {
+			return err
+		}
+		if err := x.Seats(len(addrs), 0); err != nil {
 			return err
 		}
 		inviter, err := x.Tx.User(ctx, actor)

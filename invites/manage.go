@@ -127,6 +127,12 @@ func (s *Service) Resend(ctx context.Context, actor, accountID, inviteID string)
 			return err
 		}
 		now := c.Now()
+		if cur.Expired(now) {
+			// An expired invite holds no seat; resent, it takes one again.
+			if err := c.Seats(1, 0); err != nil {
+				return err
+			}
+		}
 		inv = cur
 		if !cur.ExpiresAt.IsZero() {
 			sent := cur.CreatedAt

@@ -1,5 +1,7 @@
 package store
 
+import "fmt"
+
 // The kinds of error. Every error roster returns wraps one of them, through
 // the sentinel of the package that returned it (see Errors in the package
 // documentation); callers test for a kind, or for the sentinel, with
@@ -56,6 +58,27 @@ var (
 // personal account. The teams and invites services return it. It wraps
 // ErrPrecondition.
 var ErrNotTeam = Kinded(ErrPrecondition, "store: not a team account")
+
+// ErrNoSeats means a team has no free seat for a new member or invitation:
+// its seat limit (Account.SeatLimit) is filled. The teams and invites
+// services return it inside a *SeatLimitError, which names the limit. It
+// wraps ErrPrecondition.
+var ErrNoSeats = Kinded(ErrPrecondition, "store: the team has no free seat")
+
+// SeatLimitError is the error of a join or an invitation that would take a
+// team past its seat limit. errors.Is finds ErrNoSeats through it.
+type SeatLimitError struct {
+	// Limit is the team's seat limit; Used the seats its members and
+	// pending invitations fill.
+	Limit, Used int
+}
+
+func (e *SeatLimitError) Error() string {
+	return fmt.Sprintf("store: the team has no free seat: %d of its %d seats are filled", e.Used, e.Limit)
+}
+
+// Unwrap returns ErrNoSeats.
+func (e *SeatLimitError) Unwrap() error { return ErrNoSeats }
 
 // sentinel is the type of the kinds and of the sentinels Kinded makes.
 type sentinel struct {

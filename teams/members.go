@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/teamroster/roster/internal/check"
 	"github.com/teamroster/roster/internal/txn"
@@ -19,8 +20,9 @@ import (
 // given here. Adding does not change the user's active account. It returns
 // the membership, or an error wrapping store.ErrInvalid, store.ErrNotFound
 // (no such account or user), rbac.ErrNotMember, rbac.ErrDenied,
-// rbac.ErrUnknownRole, store.ErrNotTeam, rbac.ErrTopByTransfer or store.ErrExists
-// (already a member; nothing changes).
+// rbac.ErrUnknownRole, store.ErrNotTeam, rbac.ErrTopByTransfer, store.ErrExists
+// (already a member; nothing changes) or store.ErrNoSeats (in a
+// *store.SeatLimitError: the team's seat limit is filled).
 func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string, role rbac.Role) (store.Member, error) {
 	var out store.Member
 	err := check.IDs(check.ID("actor", actor), check.ID("account ID", accountID), check.ID("user ID", userID), check.ID("role", string(role)))
@@ -33,6 +35,9 @@ func (s *Service) AddMember(ctx context.Context, actor, accountID, userID string
 				return err
 			}
 			if _, err := c.Tx.User(ctx, userID); err != nil {
+				return err
+			}
+			if err := c.Seats(1, 0); err != nil {
 				return err
 			}
 			out = store.Member{AccountID: accountID, UserID: userID, Role: string(role), JoinedAt: c.Now()}
@@ -67,6 +72,9 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 	if err == nil {
 		err = s.permitted(ctx, actor, accountID, rbac.MembersManage, store.EventMemberRoleChanged, txn.Resource{Type: "member", ID: userID}, func(c *txn.Change) error {
 			target, err := c.Tx.Member(ctx, accountID, userID)
+			if err == nil {
+				target, err = c.Current(target)
+			}
 			if err != nil {
 				return err
 			}
@@ -76,7 +84,7 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 			if err := c.MayGrant(role); err != nil {
 				return err
 			}
-			if target.Role == string(role) {
+			if target.Role == string(role) && target.FallbackRole == "" {
 				out = target
 				return nil
 			}
@@ -100,6 +108,10 @@ func (s *Service) ChangeRole(ctx context.Context, actor, accountID, userID strin
 func (s *Service) setRole(ctx context.Context, c *txn.Change, m store.Member, role rbac.Role, by string) (store.Member, error) {
 	old := m.Role
 	m.Role = string(role)
+	if m.FallbackRole != "" {
+		// A role given for good ends the one granted for a while.
+		m.Until, m.FallbackRole = time.Time{}, ""
+	}
 	if err := c.Tx.UpdateMember(ctx, m); err != nil {
 		return store.Member{}, err
 	}

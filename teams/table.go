@@ -45,6 +45,13 @@ type MemberRow struct {
 	// InviteID and ExpiresAt describe a pending invite.
 	InviteID  string
 	ExpiresAt time.Time
+	// Suspended marks a suspended member (see Service.Suspend).
+	Suspended bool
+	// Until is when the membership ends (FallbackRole empty) or when Role,
+	// granted for a while, falls back to FallbackRole; zero if never. A
+	// row whose end has passed but has not been swept yet shows it.
+	Until        time.Time
+	FallbackRole rbac.Role
 }
 
 // The two parts of the members table, which its cursor names.
@@ -157,6 +164,7 @@ func memberRows(ctx context.Context, c *txn.Change, ms []store.Member) ([]Member
 		row := MemberRow{
 			UserID: u.ID, Name: u.Name, Email: u.Email, Role: rbac.Role(m.Role), Status: Joined,
 			JoinedAt: m.JoinedAt, Owner: u.ID == c.Account.Owner,
+			Suspended: m.Suspended(), Until: m.Until, FallbackRole: rbac.Role(m.FallbackRole),
 		}
 		if c.Rights.SeesSignIns() {
 			row.SignIn = u.SignIn

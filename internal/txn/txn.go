@@ -324,6 +324,11 @@ func (d *Door) current(m store.Member) (store.Member, error) {
 	return m, nil
 }
 
+// Current returns the membership m as it stands now (see Door.current): a
+// service reads a member it acts on through it, so that it sees what Can
+// sees before an expiry is swept.
+func (c *Change) Current(m store.Member) (store.Member, error) { return c.door.current(m) }
+
 // refused records err as a denied call.Event if it is a refusal by the
 // policy (rbac.ErrDenied) of a call whose refusals are recorded, and returns
 // err, joined with any failure to record it. The record is written in a
