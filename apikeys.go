@@ -22,7 +22,9 @@ var ErrBadKey = store.Kinded(store.ErrUnauthenticated, "roster: not a working AP
 
 // KeyUseInterval is how often a Roster writes the uses of API keys it has
 // seen (see Authenticate): each key's latest use at most once per
-// interval, and the last ones when it is closed.
+// interval, and the last ones when it is closed. It also sweeps, as often,
+// the memberships and roles whose end time has come into the store (see
+// teams.Service.SweepExpired); Can refuses from the end time on either way.
 const KeyUseInterval = time.Minute
 
 // Principal is who a request made with an API key acts as.
@@ -135,9 +137,10 @@ func (r *Roster) writeKeyUses(ctx context.Context) {
 	}
 }
 
-// startKeyUses writes the uses of keys every KeyUseInterval until
-// stopKeyUses.
-func (r *Roster) startKeyUses() {
+// startChores writes, every KeyUseInterval until stopChores, the uses of
+// keys noted since the last time and the expiries that have come (see
+// teams.Service.SweepExpired).
+func (r *Roster) startChores() {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopUses = cancel
 	r.usesDone.Go(func() {
@@ -149,14 +152,18 @@ func (r *Roster) startKeyUses() {
 				return
 			case <-t.C:
 				r.writeKeyUses(ctx)
+				if _, err := r.Teams.SweepExpired(ctx, r.now()); err != nil && ctx.Err() == nil {
+					r.obs.log.LogAttrs(ctx, slog.LevelWarn, "roster: sweeping expired memberships failed; retrying later",
+						slog.String("error", txn.ErrorKind(err)))
+				}
 			}
 		}
 	})
 }
 
-// stopKeyUses stops the writer and writes the uses noted since its last
-// write.
-func (r *Roster) stopKeyUses() {
+// stopChores stops the chores and writes the uses of keys noted since
+// their last run.
+func (r *Roster) stopChores() {
 	r.stopUses()
 	r.usesDone.Wait()
 	r.writeKeyUses(context.Background())

@@ -226,7 +226,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		c.follow = DefaultFollowInterval
 	}
 	r.startFollowing(c.follow)
-	r.startKeyUses()
+	r.startChores()
 	return r, nil
 }
 
@@ -238,7 +238,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 func (r *Roster) Close() error {
 	r.stopFollowing()
 	if r.stopUses != nil {
-		r.stopKeyUses()
+		r.stopChores()
 		r.stopUses = nil
 	}
 	r.unregisterMetrics()
