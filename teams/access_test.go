@@ -169,7 +169,9 @@ func TestSuspend(t *testing.T) {
 				t.Errorf("a suspended member reading the members table: %v, want ErrSuspended", err)
 			}
 			rows, _, err := r.Teams.Members(ctx, "alice", team.ID, store.Page{})
-			if err != nil || !slices.ContainsFunc(rows, func(row teams.MemberRow) bool { return row.UserID == "bob" && row.Suspended && row.Role == rbac.RunpodDev }) {
+			if err != nil || !slices.ContainsFunc(rows, func(row teams.MemberRow) bool {
+				return row.UserID == "bob" && row.Suspended && row.Role == rbac.RunpodDev
+			}) {
 				t.Errorf("the members table does not show bob suspended with his role: %+v, %v", rows, err)
 			}
 		})
