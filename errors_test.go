@@ -84,6 +84,7 @@ var sentinels = map[string]sentinel{
 	"apikeys.ErrTooBroad":           {apikeys.ErrTooBroad, store.ErrDenied, ""},
 	"apikeys.ErrKeyActor":           {apikeys.ErrKeyActor, store.ErrDenied, ""},
 	"invites.ErrInviterInsecure":    {invites.ErrInviterInsecure, store.ErrPrecondition, ""},
+	"invites.ErrInviterSuspended":   {invites.ErrInviterSuspended, store.ErrPrecondition, ""},
 	"teams.ErrInsecureActor":        {teams.ErrInsecureActor, store.ErrPrecondition, ""},
 	"teams.ErrTransferClosed":       {teams.ErrTransferClosed, store.ErrPrecondition, ""},
 	"teams.ErrTransferExpired":      {teams.ErrTransferExpired, store.ErrGone, ""},

@@ -25,7 +25,7 @@ import (
 // derived token whose link secret is not configured), or one of the
 // refusals of a known invite: ErrSuperseded, ErrRevoked, ErrUsed,
 // ErrExpired, store.ErrNotTeam, ErrInviterDenied (the invite is revoked as well),
-// ErrReusableTop (likewise), ErrInviterInsecure, store.ErrNotFound (no such user),
+// ErrReusableTop (likewise), ErrInviterInsecure, ErrInviterSuspended, store.ErrNotFound (no such user),
 // ErrWrongEmail, ErrInsecureSignIn, ErrAlreadyMember or store.ErrNoSeats
 // (in a *store.SeatLimitError: the team's seat limit is filled; a
 // single-use invite's own seat counts for its user, but not once the limit
@@ -224,6 +224,9 @@ func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*
 	}
 	from := sponsor(inv)
 	m, err := c.Tx.Member(ctx, c.Account.ID, from)
+	if err == nil {
+		m, err = c.Current(m) // as Can sees them: a role granted for a while may have ended
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return &refusal{
@@ -249,6 +252,10 @@ func (s *Service) check(ctx context.Context, c *txn.Change, inv store.Invite) (*
 		}, nil
 	case inv.MaxUses > 1 && role.Top():
 		return &refusal{err: ErrReusableTop, reason: "reusable link with the top role", revoke: true}, nil
+	case m.Suspended():
+		// A suspended inviter may do nothing, invite included, until
+		// reinstated: the invite waits for them.
+		return &refusal{err: fmt.Errorf("%w: %s is suspended", ErrInviterSuspended, from), reason: "inviter " + from + " is suspended"}, nil
 	}
 	if c.Account.RequireSecureSignIn {
 		// An inviter the team shuts out for their sign-in method may do

@@ -54,6 +54,10 @@ var (
 	// there: the invite works again once they enable a secure method. It
 	// wraps store.ErrPrecondition.
 	ErrInviterInsecure = store.Kinded(store.ErrPrecondition, "invites: the inviter must sign in securely before this invite can be used")
+	// ErrInviterSuspended means the member who sent the invite is
+	// suspended, so they may do nothing there: the invite works again once
+	// they are reinstated. It wraps store.ErrPrecondition.
+	ErrInviterSuspended = store.Kinded(store.ErrPrecondition, "invites: the inviter is suspended; the invite works again once they are reinstated")
 	// ErrReusableTop means a reusable link would grant the policy's top
 	// role. It wraps store.ErrInvalid.
 	ErrReusableTop = store.Kinded(store.ErrInvalid, "invites: a reusable link cannot grant the top role")

@@ -142,3 +142,82 @@ func TestAPIKeys(t *testing.T) {
 		wg.Wait()
 	})
 }
+
+func TestSuspendedAndExpiring(t *testing.T) {
+	p := rbac.Runpod()
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	ix := index.New(p)
+	ix.SetClock(clock)
+	must(t, apply(ix,
+		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "sus", Role: string(rbac.RunpodAdmin), Suspended: true},
+		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "con", Role: string(rbac.RunpodDev), ExpiresAt: now.Add(time.Hour)},
+		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "tmp", Role: string(rbac.RunpodAdmin), ExpiresAt: now.Add(time.Minute),
+			FallbackRole: string(rbac.RunpodBasic)},
+	))
+	if ix.Allowed("sus", "team", rbac.AccountAccess) || ix.Member("team", "sus") || !ix.Lookup("team", "sus", rbac.AccountAccess).Suspended {
+		t.Error("a suspended member acts, counts as a member, or Lookup does not say suspended")
+	}
+	if a := ix.Lookup("team", "sus", rbac.AccountAccess); a.Role != rbac.RunpodAdmin || !a.RoleKnown {
+		t.Errorf("a suspended member's role is not kept: %+v", a)
+	}
+	if !ix.Allowed("con", "team", rbac.PodsManage) || !ix.Allowed("tmp", "team", rbac.BillingRead) {
+		t.Fatal("access before its end time is missing")
+	}
+	if n := testing.AllocsPerRun(100, func() { ix.Allowed("tmp", "team", rbac.BillingRead) }); n != 0 {
+		t.Errorf("Allowed for an expiring membership allocates %v times", n)
+	}
+	advance(time.Minute)
+	if ix.Allowed("tmp", "team", rbac.BillingRead) || !ix.Allowed("tmp", "team", rbac.PodsConnect) || ix.Lookup("team", "tmp", rbac.PodsConnect).Role != rbac.RunpodBasic {
+		t.Error("a role granted for a minute does not fall back to basic at its end")
+	}
+	advance(time.Hour)
+	if ix.Allowed("con", "team", rbac.AccountAccess) || ix.Member("team", "con") || ix.Lookup("team", "con", rbac.AccountAccess).Member {
+		t.Error("a membership past its end still counts")
+	}
+	// The sweep's changes clear the flags.
+	must(t, apply(ix,
+		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "tmp", Role: string(rbac.RunpodBasic)},
+		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "sus", Role: string(rbac.RunpodAdmin)},
+	))
+	if !ix.Allowed("sus", "team", rbac.BillingRead) || !ix.Allowed("tmp", "team", rbac.PodsConnect) || ix.Allowed("tmp", "team", rbac.BillingRead) {
+		t.Error("the flags did not follow the changes")
+	}
+	// Growing the table past many members keeps the end times with the
+	// memberships that moved.
+	var cs []store.Change
+	for i := range 3000 {
+		cs = append(cs, store.Change{Op: store.MemberSet, AccountID: "team", UserID: fmt.Sprintf("u%d", i), Role: string(rbac.RunpodAdmin),
+			ExpiresAt: now.Add(time.Hour), FallbackRole: string(rbac.RunpodBasic)})
+	}
+	must(t, apply(ix, cs...))
+	cs = cs[:0]
+	for i := range 3000 {
+		if i%3 != 1 {
+			cs = append(cs, store.Change{Op: store.MemberDeleted, AccountID: "team", UserID: fmt.Sprintf("u%d", i)})
+		}
+	}
+	must(t, apply(ix, cs...))
+	before := ix.Stats()
+	cs = cs[:0]
+	for i := range 2000 { // enough to rebuild the table, moving the live records to a new arena
+		cs = append(cs, store.Change{Op: store.MemberSet, AccountID: "team", UserID: fmt.Sprintf("plain%d", i), Role: string(rbac.RunpodDev)})
+	}
+	must(t, apply(ix, cs...))
+	if after := ix.Stats(); after.RecordBytes >= before.RecordBytes+after.LiveBytes-before.LiveBytes {
+		t.Fatalf("the records were not compacted (%+v, then %+v): the test would not move them", before, after)
+	}
+	for i := 1; i < 3000; i += 3 {
+		if !ix.Allowed(fmt.Sprintf("u%d", i), "team", rbac.BillingRead) {
+			t.Fatalf("u%d lost its end time when the table was rebuilt", i)
+		}
+	}
+	advance(time.Hour)
+	for i := 1; i < 3000; i += 3 {
+		if ix.Allowed(fmt.Sprintf("u%d", i), "team", rbac.BillingRead) || !ix.Allowed(fmt.Sprintf("u%d", i), "team", rbac.PodsConnect) {
+			t.Fatalf("u%d did not fall back after the table was rebuilt", i)
+		}
+	}
+}
