@@ -112,6 +112,10 @@ type modelAccount struct {
 	secure  bool
 	members map[string]rbac.Role
 	events  map[string]int // allowed audit events by action
+	// suspended holds the suspended members; seatLimit the team's seat
+	// limit (0: none).
+	suspended map[string]bool
+	seatLimit int
 }
 
 type modelInvite struct {
@@ -210,8 +214,8 @@ func (m *refModel) door(a *modelAccount, user string, action rbac.Action) (rbac.
 	switch {
 	case !ok:
 		return "", rbac.ErrNotMember
-	case m.shut(a, user):
-		return r, rbac.ErrSecureSignIn
+	case m.shutOut(a, user) != nil:
+		return r, m.shutOut(a, user)
 	case action != "" && !m.p.allows(r, action):
 		return r, rbac.ErrDenied
 	}
@@ -223,11 +227,39 @@ func (m *refModel) shut(a *modelAccount, user string) bool {
 	return a.secure && !m.secure[user]
 }
 
+// shutOut predicts why the team shuts a member out of everything:
+// rbac.ErrSuspended, rbac.ErrSecureSignIn, or nil.
+func (m *refModel) shutOut(a *modelAccount, user string) error {
+	switch {
+	case a.suspended[user]:
+		return rbac.ErrSuspended
+	case m.shut(a, user):
+		return rbac.ErrSecureSignIn
+	}
+	return nil
+}
+
 // can is the model's Can: user is a member whom the team does not shut out,
 // with a role holding action.
 func (m *refModel) can(a *modelAccount, user string, action rbac.Action) bool {
 	r, member := a.members[user]
-	return member && !m.shut(a, user) && m.p.allows(r, action)
+	return member && m.shutOut(a, user) == nil && m.p.allows(r, action)
+}
+
+// noSeats predicts whether a change adding filled seats and freeing freed
+// ones takes the team past its seat limit: its members and pending invites
+// fill seats.
+func (m *refModel) noSeats(a *modelAccount, added, freed int) bool {
+	if a.seatLimit == 0 {
+		return false
+	}
+	used := len(a.members)
+	for _, inv := range m.invites {
+		if inv.account == a.id && inv.status == store.InvitePending {
+			used++
+		}
+	}
+	return used-freed+added > a.seatLimit
 }
 
 // canKey is the model's Can for an API key: live, holding action in its
@@ -308,6 +340,7 @@ func (m *refModel) startTransfer(a *modelAccount, id, from, to string, kind stor
 
 func (m *refModel) remove(a *modelAccount, user, event string) {
 	delete(a.members, user)
+	delete(a.suspended, user)
 	m.dropKeys(a, func(k *modelKey) bool { return k.owner == user })
 	m.joined[user] = slices.DeleteFunc(m.joined[user], func(id string) bool { return id == a.id })
 	if m.active[user] == a.id {
@@ -315,6 +348,13 @@ func (m *refModel) remove(a *modelAccount, user, event string) {
 	}
 	m.cancelTransfersOf(a, user)
 	a.events[event]++
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func openTransfer(s store.TransferStatus) bool {
@@ -512,7 +552,7 @@ func (h *modelHarness) init(prefix string) {
 		}
 		h.m.users = append(h.m.users, id)
 		h.m.secure[id] = method != store.SignInEmail
-		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
+		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}, suspended: map[string]bool{}}
 		h.m.accounts[acct.ID] = a
 		h.m.join(a, id, h.m.p.top)
 		h.m.active[id] = acct.ID
@@ -797,6 +837,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				want = m.p.grant(mine, role)
 			case uses > 1 && role == m.p.top:
 				want = invites.ErrReusableTop
+			case m.noSeats(a, 1, 0):
+				want = store.ErrNoSeats
 			}
 			inv, err := h.r.Invites.CreateLink(ctx, actor, a.id, role, invites.MaxUses(uses))
 			if !h.outcome(fmt.Sprintf("invite to %s as %s (%d uses) by %s", a.id, role, uses, actor), want, err) || want != nil {
@@ -820,8 +862,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			var want error
 			revoke := false // the invite can never be accepted: roster revokes it
 			switch {
-			case already && m.shut(a, user): // the door refuses them before the invite is read
-				want = rbac.ErrSecureSignIn
+			case already && m.shutOut(a, user) != nil: // the door refuses them before the invite is read
+				want = m.shutOut(a, user)
 			case old:
 				want = invites.ErrSuperseded
 			case inv.status == store.InviteRevoked:
@@ -834,6 +876,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				want, revoke = invites.ErrInviterDenied, true
 			case inv.maxUses > 1 && inv.role == m.p.top:
 				want, revoke = invites.ErrReusableTop, true
+			case a.suspended[inv.by]: // the invite waits for its inviter's reinstatement
+				want = invites.ErrInviterSuspended
 			case m.shut(a, inv.by): // the invite waits for its inviter to sign in securely
 				want = invites.ErrInviterInsecure
 			case (inv.secure || a.secure) && !m.secure[user]:
@@ -842,6 +886,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				want = invites.ErrAlreadyMember
 			case inv.users[user]:
 				want = invites.ErrUsed
+			case m.noSeats(a, 1, boolInt(inv.uses+1 >= inv.maxUses)):
+				want = store.ErrNoSeats
 			}
 			_, err := h.r.Invites.Accept(ctx, user, tok)
 			if !h.outcome(fmt.Sprintf("%s accepts invite %s (old token %v)", user, inv.id, old), want, err) {
@@ -1018,8 +1064,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			var want error
 			if _, member := a.members[user]; !member {
 				want = rbac.ErrNotMember
-			} else if m.shut(a, user) {
-				want = rbac.ErrSecureSignIn
+			} else if m.shutOut(a, user) != nil {
+				want = m.shutOut(a, user)
 			}
 			err := h.r.Teams.Switch(ctx, user, a.id)
 			if !h.outcome(fmt.Sprintf("%s switches to %s", user, a.id), want, err) || want != nil || m.active[user] == a.id {
@@ -1035,8 +1081,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			_, member := a.members[actor]
 			var want error
 			switch {
-			case member && m.shut(a, actor): // a step acts as a member
-				want = rbac.ErrSecureSignIn
+			case member && m.shutOut(a, actor) != nil: // a step acts as a member
+				want = m.shutOut(a, actor)
 			case tr.status != store.TransferAwaitingConfirm:
 				want = teams.ErrTransferClosed
 			case actor != tr.from:
@@ -1056,8 +1102,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			_, member := a.members[actor]
 			var want error
 			switch {
-			case member && m.shut(a, actor): // a step acts as a member
-				want = rbac.ErrSecureSignIn
+			case member && m.shutOut(a, actor) != nil: // a step acts as a member
+				want = m.shutOut(a, actor)
 			case tr.status != store.TransferAwaitingAccept:
 				want = teams.ErrTransferClosed
 			case actor != tr.to:
@@ -1150,7 +1196,7 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			if !h.outcome("create a team by "+actor, nil, err) {
 				return
 			}
-			a := &modelAccount{id: acct.ID, team: true, owner: actor, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}}
+			a := &modelAccount{id: acct.ID, team: true, owner: actor, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}, suspended: map[string]bool{}}
 			m.accounts[acct.ID] = a
 			m.order = append(m.order, acct.ID)
 			m.join(a, actor, m.p.top)
@@ -1256,6 +1302,63 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			}
 			k.revoked = true
 			a.events["api_key.revoked"]++
+		},
+		"suspend": func(t *rapid.T) {
+			a := h.account()
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target := h.targetOf(a, actor, "target")
+			suspend := rapid.IntRange(0, 2).Draw(t, "reinstate") > 0
+			mine, want := m.door(a, actor, rbac.MembersManage)
+			theirs, member := a.members[target]
+			switch {
+			case want != nil:
+			case !a.team:
+				want = store.ErrNotTeam
+			case !member:
+				want = store.ErrNotFound
+			case !m.p.covers(mine, theirs):
+				want = rbac.ErrDenied
+			case target == a.owner:
+				want = teams.ErrLastOwner
+			}
+			call := h.r.Teams.Reinstate
+			if suspend {
+				call = h.r.Teams.Suspend
+			}
+			_, err := call(ctx, actor, a.id, target)
+			if !h.outcome(fmt.Sprintf("suspend %v %s in %s by %s", suspend, target, a.id, actor), want, err) || want != nil || a.suspended[target] == suspend {
+				return
+			}
+			if suspend {
+				a.suspended[target] = true
+				a.events["member.suspended"]++
+			} else {
+				delete(a.suspended, target)
+				a.events["member.reinstated"]++
+			}
+		},
+		"seat limit": func(t *rapid.T) {
+			a := h.account()
+			used := len(a.members)
+			for _, inv := range m.invites {
+				if inv.account == a.id && inv.status == store.InvitePending {
+					used++
+				}
+			}
+			limit := rapid.SampledFrom([]int{0, -1, used - 1, used, used + 1, used + 2}).Draw(t, "limit")
+			var want error
+			switch {
+			case limit < 0:
+				want = store.ErrInvalid
+			case !a.team:
+				want = store.ErrNotTeam
+			}
+			_, err := h.r.Teams.SetSeatLimit(ctx, a.id, limit)
+			if !h.outcome(fmt.Sprintf("seat limit of %s to %d", a.id, limit), want, err) || want != nil || a.seatLimit == limit {
+				return
+			}
+			a.seatLimit = limit
+			a.events["account.seat_limit_changed"]++
 		},
 		"": func(*rapid.T) { h.compare() },
 	}
