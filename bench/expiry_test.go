@@ -11,10 +11,10 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// BenchmarkCanExpiring measures Can at 100,000 memberships (10,000 teams)
-// of which about one in ten (a third of the devs) holds its role until a year from now
-// that falls back to basic, beside the same questions on a Roster where no
-// membership ends: "steady" asks about members whose memberships do not
+// BenchmarkCanExpiring measures Can at 100,000 memberships (10,000 teams),
+// of which about one in ten (a third of the devs) holds its role until a
+// year from now and falls back to basic then, beside the same questions on
+// a Roster where no membership ends: "steady" asks about members whose memberships do not
 // end (their answer takes the same path as before), "expiring" about
 // those whose do (the path that reads the clock and the end time).
 func BenchmarkCanExpiring(b *testing.B) {
