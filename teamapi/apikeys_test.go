@@ -1,6 +1,9 @@
 package teamapi_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -183,5 +186,109 @@ func TestAPIKeys(t *testing.T) {
 				t.Errorf("%d api_key.revoked events, want 3", len(revoked.Items))
 			}
 		})
+	})
+}
+
+// TestAPIKeysDoNotManageTheTeam sends every route a request made with an
+// API key, with Options.APIKeys: a working key, even the owner's with her
+// admin role, is refused with 403 before any handler runs (the user's own
+// routes by roster.RequireUser); a key that does not work gets 401 with
+// WWW-Authenticate; nothing changes; and the document is served to anyone.
+// Without Options.APIKeys a key is no user: 401.
+func TestAPIKeysDoNotManageTheTeam(t *testing.T) {
+	f := setup(t, testdb.Backends()[0], teamapi.Options{APIKeys: true})
+	var dev teamapi.APIKey
+	f.do(t, "bob", "POST", prefix+"/teams/"+f.team+"/keys", map[string]string{"name": "bob's"}, 201, &dev)
+	var revoked teamapi.APIKey
+	f.do(t, "alice", "POST", prefix+"/teams/"+f.team+"/keys", map[string]string{"name": "old"}, 201, &revoked)
+	f.do(t, "alice", "DELETE", prefix+"/teams/"+f.team+"/keys/"+revoked.ID, nil, 204, nil)
+	rev, last := rostertest.Writes(t, f.s)
+
+	send := func(t *testing.T, rt teamapi.Route, token string) reply {
+		t.Helper()
+		var body any
+		if rt.Method != "GET" {
+			body = f.body(rt)
+		}
+		return f.send(t, request{method: rt.Method, path: f.target(t, rt.Path), body: body,
+			header: map[string]string{"Authorization": "Bearer " + token}})
+	}
+	for _, rt := range teamapi.Routes() {
+		name := rt.Method + " " + rt.Path
+		if rt.Access == "public" {
+			t.Run(name+"/is served to a key", func(t *testing.T) {
+				if rep := send(t, rt, f.keyToken); rep.status != 200 {
+					t.Errorf("status %d, want 200", rep.status)
+				}
+			})
+			continue
+		}
+		t.Run(name+"/refuses the owner's working key with 403", func(t *testing.T) {
+			rep := send(t, rt, f.keyToken)
+			want := "an API key does not manage the team"
+			if rt.Access == "user" {
+				want = "an API key acts only on its own account"
+			}
+			if p := rep.problem(t); rep.status != 403 || !strings.HasPrefix(p.Detail, want) {
+				t.Errorf("status %d, detail %q; want 403 saying %q", rep.status, p.Detail, want)
+			}
+		})
+		t.Run(name+"/refuses a dev's working key with 403", func(t *testing.T) {
+			if rep := send(t, rt, dev.Token); rep.status != 403 {
+				t.Errorf("status %d, want 403: %s", rep.status, rep.body)
+			}
+		})
+		for what, token := range map[string]string{"a revoked key": revoked.Token, "a mistyped key": f.keyToken[:len(f.keyToken)-1] + "x",
+			"a truncated key": f.keyToken[:20]} {
+			t.Run(name+"/answers "+what+" with 401", func(t *testing.T) {
+				rep := send(t, rt, token)
+				if rep.status != 401 || !strings.Contains(rep.header.Get("WWW-Authenticate"), "invalid_token") {
+					t.Errorf("status %d, WWW-Authenticate %q; want 401 with invalid_token", rep.status, rep.header.Get("WWW-Authenticate"))
+				}
+			})
+		}
+	}
+	if r, l := rostertest.Writes(t, f.s); r != rev || l != last {
+		t.Errorf("requests made with keys changed the state: revision %d, newest event %d; want %d and %d", r, l, rev, last)
+	}
+	for _, l := range f.logs.Lines() {
+		if strings.Contains(l, f.keyToken) || strings.Contains(l, dev.Token) {
+			t.Errorf("the log holds a key's token: %s", l)
+		}
+	}
+
+	t.Run("a signed-in user is served beside them", func(t *testing.T) {
+		f.do(t, "bob", "GET", prefix+"/teams/"+f.team+"/members", nil, 200, nil)
+	})
+	t.Run("without Options.APIKeys a working key is no user", func(t *testing.T) {
+		h, err := teamapi.New(f.r, teamapi.Options{User: byHeader, Prefix: prefix})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		for user, want := range map[string]int{"": 401, "bob": 200} {
+			req, err := http.NewRequest("GET", srv.URL+prefix+"/teams/"+f.team+"/members", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+f.keyToken)
+			if user != "" {
+				req.Header.Set("X-User", user)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.doc.check(t, req, reply{status: res.StatusCode, header: res.Header, body: raw})
+			if res.StatusCode != want {
+				t.Errorf("with the key and user %q: status %d, want %d: %s", user, res.StatusCode, want, raw)
+			}
+		}
 	})
 }

@@ -36,6 +36,10 @@
 //     out empty fields: no token hash, no field of the audit hash chain, no
 //     zero time. An audit event's before and after are JSON values. A new
 //     invite's or API key's token is in the answer that made it only.
+//   - API keys act only through roster's Can, on the host's own routes; they
+//     do not manage the team. With Options.APIKeys the API recognises them
+//     and refuses a working key with 403 (one that does not work with 401);
+//     without it a key is no user.
 //   - Errors are RFC 9457 problem reports: roster's errors with the status
 //     of roster.HTTPStatus and their public message (roster.WriteError),
 //     never an internal ID or a database's text.
