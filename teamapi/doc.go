@@ -4,8 +4,9 @@
 // with its pages, role changes, removal and leaving, invites by link and
 // by email (create, list, resend, copy the link again, revoke, preview and
 // accept), ownership transfers (start, confirm, accept, cancel), secure
-// sign-in (preview and toggle) and the audit log with every filter and its
-// export as JSON Lines or CSV.
+// sign-in (preview and toggle), API keys and service accounts (create, list
+// one's own or the team's, revoke) and the audit log with every filter and
+// its export as JSON Lines or CSV.
 //
 // New returns the API as an http.Handler. The host supplies its own
 // authentication (Options.User, as roster.HTTPOptions.User) and the path
@@ -31,9 +32,14 @@
 //     rest, so that a route answers 401 without a user and 403 to a user
 //     whose role lacks the action, before its handler runs.
 //   - Answers are the package's own types (User, Account, MemberRow,
-//     Invitation, Transfer, Event, Page...) in snake_case, leaving out empty
-//     fields: no token hash, no field of the audit hash chain, no zero
-//     time. An audit event's before and after are JSON values.
+//     Invitation, Transfer, APIKey, Event, Page...) in snake_case, leaving
+//     out empty fields: no token hash, no field of the audit hash chain, no
+//     zero time. An audit event's before and after are JSON values. A new
+//     invite's or API key's token is in the answer that made it only.
+//   - API keys act only through roster's Can, on the host's own routes; they
+//     do not manage the team. With Options.APIKeys the API recognises them
+//     and refuses a working key with 403 (one that does not work with 401);
+//     without it a key is no user.
 //   - Errors are RFC 9457 problem reports: roster's errors with the status
 //     of roster.HTTPStatus and their public message (roster.WriteError),
 //     never an internal ID or a database's text.

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/audit"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
@@ -305,6 +306,69 @@ func (a *api) startTransfer(c *call, in transferBody) (any, error) {
 
 func (a *api) cancelTransfer(c *call, _ none) (any, error) {
 	return nil, a.r.Teams.CancelTransfer(c.ctx(), c.user, c.team, c.req.PathValue("id"))
+}
+
+// keys is one page of the user's own API keys for the team, revoked ones
+// included, newest first; with all=true, of every key of the team, which
+// Keys.ListTeam allows the owner and admins.
+func (a *api) keys(c *call, _ none) (any, error) {
+	list := a.r.Keys.List
+	switch c.q.get("all") {
+	case "", "false":
+	case "true":
+		list = a.r.Keys.ListTeam
+	default:
+		return nil, badRequest("all must be true or false")
+	}
+	p, err := c.q.page()
+	if err != nil {
+		return nil, err
+	}
+	rows, next, err := list(c.ctx(), c.user, c.team, p)
+	if err != nil {
+		return nil, err
+	}
+	return pageOf(rows, next, apiKeyOf), nil
+}
+
+// keyBody makes an API key.
+type keyBody struct {
+	Name string `json:"name"`
+	// Role is the role the key acts with; empty means the user's own, for a
+	// personal key.
+	Role rbac.Role `json:"role"`
+	// Actions, when given, narrows the key to these actions of its role.
+	Actions []rbac.Action `json:"actions"`
+	// ExpiresAt is an RFC 3339 time; empty means the key never expires.
+	ExpiresAt string `json:"expires_at"`
+	// Service makes a service account, which belongs to the team rather
+	// than the user (Keys.CreateService).
+	Service bool `json:"service"`
+}
+
+// createKey answers the new key with its token, shown this once.
+func (a *api) createKey(c *call, in keyBody) (any, error) {
+	spec := apikeys.Spec{Name: in.Name, Role: in.Role, Actions: in.Actions}
+	if in.ExpiresAt != "" {
+		t, err := time.Parse(time.RFC3339, in.ExpiresAt)
+		if err != nil {
+			return nil, badRequest("expires_at must be an RFC 3339 time, such as 2030-01-31T00:00:00Z")
+		}
+		spec.ExpiresAt = t
+	}
+	create := a.r.Keys.Create
+	if in.Service {
+		create = a.r.Keys.CreateService
+	}
+	made, err := create(c.ctx(), c.user, c.team, spec)
+	return answer(made, err, createdKeyOf)
+}
+
+// revokeKey revokes the key {id} at once: the user's own, or, for the
+// owner and admins, any key of the team their role covers.
+func (a *api) revokeKey(c *call, _ none) (any, error) {
+	_, err := a.r.Keys.Revoke(c.ctx(), c.user, c.team, c.req.PathValue("id"))
+	return nil, err
 }
 
 // filter returns the audit filter of the query: since and until (RFC 3339

@@ -58,7 +58,7 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("record %q: want the error kind %q", lines[i], w.err)
 		}
 	}
-	for _, secret := range []string{f.token, f.confirm} {
+	for _, secret := range []string{f.token, f.confirm, f.keyToken} {
 		for _, l := range f.logs.Lines() {
 			if strings.Contains(l, secret) {
 				t.Errorf("the log holds a token: %s", l)

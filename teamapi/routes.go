@@ -115,6 +115,7 @@ var (
 	inviteQuery = []string{"status", "limit", "cursor"}
 	auditFilter = []string{"since", "until", "actor", "action", "resource_type", "resource_id", "result", "limit", "cursor"}
 	exportQuery = append([]string{"format"}, auditFilter...)
+	keyQuery    = []string{"all", "limit", "cursor"}
 )
 
 // routes is the route table: every route of the API, who may reach it and
@@ -152,6 +153,9 @@ func (a *api) routes() []route {
 		op("GET", "/teams/{team}/transfers", may(rbac.MembersManage), 200, paging, a.transfers),
 		op("POST", "/teams/{team}/transfers", may(rbac.MembersManage), 201, nil, a.startTransfer),
 		op("DELETE", "/teams/{team}/transfers/{id}", member, 204, nil, a.cancelTransfer),
+		op("GET", "/teams/{team}/keys", member, 200, keyQuery, a.keys),
+		op("POST", "/teams/{team}/keys", member, 201, nil, a.createKey),
+		op("DELETE", "/teams/{team}/keys/{id}", member, 204, nil, a.revokeKey),
 		op("GET", "/teams/{team}/audit", may(rbac.AuditRead), 200, auditFilter, a.auditLog),
 		op("GET", "/teams/{team}/audit/export", may(rbac.AuditRead), 200, exportQuery, a.exportAudit),
 	}

@@ -32,7 +32,8 @@ func byHeaderOrCookie(req *http.Request) (string, bool) {
 }
 
 // fixture is the API with the team Acme of alice (its owner, admin), bob
-// as a dev, a pending link invite and an open ownership transfer to bob.
+// as a dev, a pending link invite, an open ownership transfer to bob and an
+// API key of alice.
 type fixture struct {
 	*server
 	team string
@@ -41,6 +42,8 @@ type fixture struct {
 	// transfer is the open transfer's ID; confirm the token of the email
 	// asking alice to confirm it.
 	transfer, confirm string
+	// key and keyToken are alice's API key's ID and token.
+	key, keyToken string
 }
 
 func setup(t *testing.T, b testdb.Backend, o teamapi.Options) fixture {
@@ -63,11 +66,16 @@ func setup(t *testing.T, b testdb.Backend, o teamapi.Options) fixture {
 	var tr teamapi.Transfer
 	f.do(t, "alice", "POST", team+"/transfers", map[string]string{"to": "bob"}, 201, &tr)
 	f.transfer, f.confirm = tr.ID, f.in.Token(tr.ID)
+
+	var key teamapi.APIKey
+	f.do(t, "alice", "POST", team+"/keys", map[string]string{"name": "deploys"}, 201, &key)
+	f.key, f.keyToken = key.ID, key.Token
 	return f
 }
 
 // target fills the wildcards of a route's path with the fixture's IDs:
-// the team, bob, the open transfer or the pending invite and its token.
+// the team, bob, the open transfer, alice's key or the pending invite and
+// its token.
 func (f fixture) target(t *testing.T, path string) string {
 	t.Helper()
 	return prefix + wildcard.ReplaceAllStringFunc(path, func(w string) string {
@@ -81,6 +89,9 @@ func (f fixture) target(t *testing.T, path string) string {
 		case "{id}":
 			if strings.Contains(path, "/transfers/") {
 				return f.transfer
+			}
+			if strings.Contains(path, "/keys/") {
+				return f.key
 			}
 			return f.invite
 		}
@@ -107,6 +118,8 @@ func (f fixture) body(rt teamapi.Route) string {
 		return `{"role":"dev"}`
 	case "POST /teams/{team}/transfers":
 		return `{"to":"bob"}`
+	case "POST /teams/{team}/keys":
+		return `{"name":"another"}`
 	}
 	return `{}`
 }

@@ -43,6 +43,15 @@ type Options struct {
 	// Logger receives the request log, one record per request (see New).
 	// Nil means the Roster's logger (roster.WithLogger).
 	Logger *slog.Logger
+	// APIKeys makes the API recognise roster's API keys sent as
+	// "Authorization: Bearer rsk_..." (roster.HTTPOptions.APIKeys), as a
+	// host does that accepts them on its own routes. API keys act only
+	// through Can: they do not manage the team, their own keys included,
+	// so every route but the OpenAPI document refuses a working key with
+	// 403, and a key that does not work gets 401, before any handler runs.
+	// Without APIKeys, a key is not a user: the request has whatever user
+	// User finds in it, none for most hosts (401).
+	APIKeys bool
 }
 
 // doc is the OpenAPI document of the API, with its paths relative to the
@@ -65,8 +74,10 @@ type api struct {
 // New returns an http.Handler that serves roster's team API under
 // o.Prefix: every route of the OpenAPI document that GET
 // {prefix}/openapi.json serves, each behind roster's middleware (r.Require,
-// r.RequireMember or r.RequireUser, with o.User and the {team} path value)
-// and all of them behind SameSiteJSON. The API answers JSON in snake_case
+// r.RequireMember or r.RequireUser, with o.User, o.APIKeys and the {team}
+// path value) and all of them behind SameSiteJSON. A request made with a
+// working API key (with o.APIKeys) is refused with 403 before its handler
+// runs: keys do not manage the team. The API answers JSON in snake_case
 // (see the response types such as Account and Page) and every error as a
 // problem report (application/problem+json, see roster.Problem): roster's
 // errors with the status roster.HTTPStatus gives them and their public
@@ -108,7 +119,7 @@ func New(r *roster.Roster, o Options) (http.Handler, error) {
 	if a.doc, err = withServer(doc, o.Prefix); err != nil {
 		return nil, err
 	}
-	opts := roster.HTTPOptions{User: o.User, Team: roster.TeamFromPath("team")}
+	opts := roster.HTTPOptions{User: o.User, Team: roster.TeamFromPath("team"), APIKeys: o.APIKeys}
 	for _, rt := range a.routes() {
 		pattern := rt.pattern(o.Prefix)
 		a.patterns[pattern] = true
@@ -192,11 +203,22 @@ func (p *probe) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// keyRefusal is the detail of the 403 that answers a working API key on a
+// route of a team (see Options.APIKeys). The user's own routes are refused
+// by roster.RequireUser, in its words.
+const keyRefusal = "an API key does not manage the team: the team API takes a signed-in user"
+
 // serve returns the handler of the route, behind its middleware: it reads
 // the query and the body, calls the route's handler and writes what it
 // returns.
 func (a *api) serve(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if _, ok := roster.KeyFrom(req.Context()); ok {
+			// The services would refuse the key too, each in its own words
+			// and some only after reading the body: refuse it here, first.
+			roster.WriteProblem(w, http.StatusForbidden, keyRefusal)
+			return
+		}
 		c := &call{w: w, req: req}
 		c.user, _ = roster.UserFrom(req.Context())
 		c.team, _ = roster.TeamFrom(req.Context())

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/invites"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
@@ -202,6 +203,52 @@ type Transfer struct {
 func transferOf(t store.Transfer) Transfer {
 	return Transfer{ID: t.ID, AccountID: t.AccountID, Kind: t.Kind, From: t.From, To: t.To, Status: t.Status,
 		CreatedAt: utc(t.CreatedAt), ExpiresAt: utc(t.ExpiresAt), UpdatedAt: utc(t.UpdatedAt)}
+}
+
+// APIKey is an API key as its owner and the team's managers see it: never
+// its hash. Token is present only in the answer of the call that made it;
+// it is shown this once.
+type APIKey struct {
+	ID        string `json:"id"` // the key's ID, key_..., under which it acts
+	AccountID string `json:"account_id"`
+	// UserID is the member the key belongs to; absent for a service
+	// account, which belongs to the team and Service marks.
+	UserID  string `json:"user_id,omitzero"`
+	Service bool   `json:"service,omitzero"`
+	Name    string `json:"name"`
+	// Role is the role the key acts with; Actions, when present, are the
+	// only actions of it the key may perform.
+	Role    rbac.Role     `json:"role"`
+	Actions []rbac.Action `json:"actions,omitzero"`
+	// CreatedBy and CreatedAt name who made the key and when.
+	CreatedBy string    `json:"created_by,omitzero"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+	// ExpiresAt is absent for a key that never expires.
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// RevokedAt is when the key was revoked, absent while it is not;
+	// RevokedBy who revoked it, absent when it went with its owner's
+	// access.
+	RevokedAt time.Time `json:"revoked_at,omitzero"`
+	RevokedBy string    `json:"revoked_by,omitzero"`
+	// LastUsedAt and LastUsedIP are the latest use roster has written (at
+	// most a minute behind, see roster.KeyUseInterval); absent if none.
+	LastUsedAt time.Time `json:"last_used_at,omitzero"`
+	LastUsedIP string    `json:"last_used_ip,omitzero"`
+	// Token is the key's secret, rsk_...: only in the answer of the call
+	// that made it.
+	Token string `json:"token,omitzero"`
+}
+
+func apiKeyOf(k apikeys.Key) APIKey {
+	return APIKey{ID: k.ID, AccountID: k.AccountID, UserID: k.UserID, Service: k.Service(), Name: k.Name, Role: k.Role,
+		Actions: k.Actions, CreatedBy: k.CreatedBy, CreatedAt: utc(k.CreatedAt), ExpiresAt: utc(k.ExpiresAt),
+		RevokedAt: utc(k.RevokedAt), RevokedBy: k.RevokedBy, LastUsedAt: utc(k.LastUsedAt), LastUsedIP: k.LastUsedIP}
+}
+
+func createdKeyOf(c apikeys.Created) APIKey {
+	k := apiKeyOf(c.Key)
+	k.Token = c.Token
+	return k
 }
 
 // Event is one entry of a team's audit log, without the fields of its hash

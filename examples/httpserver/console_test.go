@@ -219,7 +219,10 @@ func memberTR(user string) string {
 // from the pending invites; the dev opens the link,
 // signs in with email + 2FA, joins and switches to the team; the admin sees
 // the dev's sign-in method; the admin changes the dev's role, then
-// removes them; the audit log lists each step.
+// removes them; the audit log lists each step. In a second team, the admin
+// requires secure sign-in, creates an API key, copies it and revokes it
+// (the demo's pods route takes the key until then), and creates a service
+// account, listed among every key of the team.
 func TestConsole(t *testing.T) {
 	bin := chromium(t)
 	start := time.Now()
@@ -319,5 +322,39 @@ func TestConsole(t *testing.T) {
 	)
 	admin.wait("the team says it requires secure sign-in",
 		`document.querySelector("#status").textContent === "The team now requires secure sign-in" && !document.querySelector("#secure-status").hidden && document.querySelector("#require-secure").checked`)
+
+	beta := admin.value(`document.querySelector("#account").value`)
+	admin.do("create an API key",
+		chromedp.SetValue(chromedp.CSS(`#key-create [name=name]`), "CI"),
+		chromedp.Click(chromedp.CSS(`#key-create button`)),
+	)
+	admin.wait("its token is shown once and the key is listed, with ada's role",
+		`document.querySelector("#key-token").value.startsWith("rsk_") && !document.querySelector("#key-result").hidden && `+
+			`document.querySelector("#status").textContent.startsWith("Key CI created") && `+
+			`[...document.querySelectorAll("#keys tbody tr")].some(tr => tr.querySelector(".name").textContent === "CI" && `+
+			`tr.querySelector(".role").textContent === "admin" && tr.querySelector(".owner").textContent === "ada" && tr.querySelector(".revoked").textContent === "")`)
+	token := admin.value(`document.querySelector("#key-token").value`)
+	admin.do("copy the key", chromedp.Click(chromedp.CSS("#copy-key")))
+	admin.wait("the page says it was copied", `document.querySelector("#status").textContent === "Key copied"`)
+	withKey(t, base, token, "/api/demo/teams/"+beta+"/pods", 200, nil)
+	admin.do("revoke the key", chromedp.Click(chromedp.CSS(`#keys tbody tr .revoke-key`)))
+	admin.wait("the key is listed as revoked by ada, with no button left",
+		`document.querySelector("#status").textContent === "Revoked the key CI" && `+
+			`document.querySelector("#keys tbody tr .revoked").textContent.endsWith("by ada") && document.querySelector("#keys .revoke-key") === null`)
+	withKey(t, base, token, "/api/demo/teams/"+beta+"/pods", 401, nil)
+
+	admin.do("create a service account with the dev role",
+		chromedp.SetValue(chromedp.CSS(`#key-create [name=name]`), "deployer"),
+		chromedp.SetValue(chromedp.CSS(`#key-create [name=role]`), "dev"),
+		chromedp.Click(chromedp.CSS(`#key-create [name=service]`)),
+		chromedp.Click(chromedp.CSS(`#key-create button`)),
+	)
+	admin.wait("the service account's token is shown; ada's own keys do not list it",
+		`document.querySelector("#status").textContent.startsWith("Service account deployer created") && `+
+			`document.querySelector("#key-token").value.startsWith("rsk_") && document.querySelectorAll("#keys tbody tr").length === 1`)
+	admin.do("show every key of the team", chromedp.Click(chromedp.CSS("#keys-all")))
+	admin.wait("the service account is listed as the team's, with the dev role",
+		`[...document.querySelectorAll("#keys tbody tr")].some(tr => tr.querySelector(".name").textContent === "deployer" && `+
+			`tr.querySelector(".owner").textContent === "service account" && tr.querySelector(".role").textContent === "dev" && tr.querySelector(".revoke-key") !== null)`)
 	t.Logf("browser flow took %v", time.Since(start).Round(time.Millisecond))
 }

@@ -5,8 +5,11 @@
 // the members table (with the sign-in method column for those who manage
 // members), role changes, removal and leaving, invites (link and email:
 // create, list, resend, copy the link again, revoke, accept), ownership
-// transfer, secure sign-in, deleting the team and the audit log with every
-// filter and its export.
+// transfer, secure sign-in, deleting the team, API keys and service
+// accounts, and the audit log with every filter and its export. A demo
+// route of the host's own, GET /api/demo/teams/{team}/pods, shows an API
+// key at work: roster's middleware lets a member or a key of the team
+// through if it may connect to pods.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
 //
@@ -23,6 +26,12 @@
 //	curl -X POST localhost:8080/api/demo/signin -H 'Content-Type: application/json' -d '{"id":"alice","name":"Alice","email":"alice@example.com"}'
 //	curl -H 'X-User: alice' localhost:8080/api/me
 //
+// and with a key that alice makes for her account (its ID is that of
+// GET /api/me's account; the token is in the answer, shown this once):
+//
+//	curl -X POST localhost:8080/api/teams/$TEAM/keys -H 'X-User: alice' -H 'Content-Type: application/json' -d '{"name":"CI"}'
+//	curl -H "Authorization: Bearer $TOKEN" localhost:8080/api/demo/teams/$TEAM/pods
+//
 // The team API itself is package teamapi: this program mounts it under
 // /api/ (its routes and answers are in GET /api/openapi.json) and adds what
 // is the host's own. The files, top to bottom:
@@ -35,6 +44,8 @@
 //     sets), and emails land in an outbox a user reads through
 //     GET /api/demo/outbox. Replace both with your own authentication and
 //     mailer.
+//   - demo_pods.go: DEMO ONLY. The host's own resources, a team's pods,
+//     behind roster.Require(rbac.PodsConnect) with API keys accepted.
 //   - console/: the page (plain HTML, JavaScript and CSS), embedded.
 package main
 

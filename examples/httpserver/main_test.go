@@ -471,6 +471,126 @@ func TestHTTPServer(t *testing.T) {
 	}
 }
 
+// withKey sends a GET request with the API key token as
+// "Authorization: Bearer <token>", and no user, and checks the status. With
+// out set, it decodes the response into it.
+func withKey(t *testing.T, base, token, target string, want int, out any) {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+target, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != want {
+		t.Fatalf("GET %s with a key: status %d, want %d: %s", target, res.StatusCode, want, raw)
+	}
+	if want >= 400 && res.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("GET %s: error response of type %q, want application/problem+json", target, res.Header.Get("Content-Type"))
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("GET %s: decode %s: %v", target, raw, err)
+		}
+	}
+}
+
+// TestAPIKeys creates API keys through the team API and uses them on the
+// demo's pods route, which roster's middleware guards with
+// Require(rbac.PodsConnect) and APIKeys: a dev's key and a service account
+// read it (200); a revoked key (401), a billing member's key (403, billing
+// may not connect to pods) and a key of another team (403) do not; and no
+// key manages the team through the team API (403).
+func TestAPIKeys(t *testing.T) {
+	base, _ := serve(t)
+	alice, bob, carol, dave := client{base, "alice"}, client{base, "bob"}, client{base, "carol"}, client{base, "dave"}
+	for _, c := range []client{alice, bob, carol, dave} {
+		c.do(t, "POST", "/api/demo/signin", map[string]string{"id": c.user, "name": c.user, "email": c.user + "@example.com", "sign_in": "google"}, 201, nil)
+	}
+	var m teamapi.Me
+	alice.do(t, "GET", "/api/me", nil, 200, &m)
+	var acme teamapi.Account
+	alice.do(t, "POST", "/api/accounts/"+m.Accounts[0].Account.ID+"/convert", map[string]string{"name": "Acme"}, 200, &acme)
+	teamURL := "/api/teams/" + acme.ID
+	for user, role := range map[client]string{bob: "dev", carol: "billing"} {
+		var links []teamapi.Invitation
+		alice.do(t, "POST", teamURL+"/invites", map[string]string{"role": role}, 201, &links)
+		user.do(t, "POST", "/api/invites/"+links[0].Token+"/accept", nil, 201, nil)
+	}
+	pods := "/api/demo/teams/" + acme.ID + "/pods"
+
+	var key teamapi.APIKey
+	bob.do(t, "POST", teamURL+"/keys", map[string]string{"name": "CI"}, 201, &key)
+	if !strings.HasPrefix(key.Token, "rsk_") || key.Role != "dev" {
+		t.Fatalf("bob's key %+v, want a dev key with its token", key)
+	}
+
+	t.Run("a member's key reads the pods, acting as the key", func(t *testing.T) {
+		var got podList
+		withKey(t, base, key.Token, pods, 200, &got)
+		if got.Team != acme.ID || got.Actor != key.ID || got.KeyOwner != "bob" || len(got.Items) == 0 {
+			t.Errorf("pods %+v, want Acme's, read by bob's key %s", got, key.ID)
+		}
+		var his podList
+		bob.do(t, "GET", pods, nil, 200, &his) // and bob himself, signed in
+		if his.Actor != "bob" || his.KeyOwner != "" {
+			t.Errorf("pods read by bob: %+v", his)
+		}
+	})
+
+	t.Run("a service account reads the pods", func(t *testing.T) {
+		var svc teamapi.APIKey
+		alice.do(t, "POST", teamURL+"/keys", map[string]any{"name": "deployer", "role": "basic", "service": true}, 201, &svc)
+		var got podList
+		withKey(t, base, svc.Token, pods, 200, &got)
+		if got.Actor != svc.ID || got.KeyOwner != "" {
+			t.Errorf("pods %+v, want them read by the service account %s", got, svc.ID)
+		}
+	})
+
+	t.Run("a key of a member whose role may not connect to pods is refused", func(t *testing.T) {
+		var billing teamapi.APIKey
+		carol.do(t, "POST", teamURL+"/keys", map[string]string{"name": "invoices"}, 201, &billing)
+		withKey(t, base, billing.Token, pods, 403, nil)
+		carol.do(t, "GET", pods, nil, 403, nil)
+	})
+
+	t.Run("a key acts on its own team only", func(t *testing.T) {
+		var other teamapi.Account
+		dave.do(t, "POST", "/api/teams", map[string]string{"name": "Dave's"}, 201, &other)
+		var own teamapi.APIKey
+		dave.do(t, "POST", "/api/teams/"+other.ID+"/keys", map[string]string{"name": "mine"}, 201, &own)
+		withKey(t, base, own.Token, "/api/demo/teams/"+other.ID+"/pods", 200, nil)
+		withKey(t, base, own.Token, pods, 403, nil)
+	})
+
+	t.Run("a key does not manage the team", func(t *testing.T) {
+		withKey(t, base, key.Token, teamURL+"/members", 403, nil)
+		withKey(t, base, key.Token, teamURL+"/keys", 403, nil)
+		withKey(t, base, key.Token, "/api/me", 403, nil)
+	})
+
+	t.Run("a revoked key stops working at once", func(t *testing.T) {
+		carol.do(t, "DELETE", teamURL+"/keys/"+key.ID, nil, 403, nil) // not hers
+		bob.do(t, "DELETE", teamURL+"/keys/"+key.ID, nil, 204, nil)
+		withKey(t, base, key.Token, pods, 401, nil)
+		withKey(t, base, key.Token[:len(key.Token)-2], pods, 401, nil)
+		var page teamapi.Page[teamapi.APIKey]
+		bob.do(t, "GET", teamURL+"/keys", nil, 200, &page)
+		if len(page.Items) != 1 || page.Items[0].RevokedAt.IsZero() || page.Items[0].RevokedBy != "bob" {
+			t.Errorf("bob's keys %+v, want the one he revoked", page.Items)
+		}
+	})
+}
+
 func TestParseSecrets(t *testing.T) {
 	key := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, 32))
 	got, err := parseSecrets([]byte("# rotated 2026-11\nk2 " + key + "\n\nk1  " + key + "\n"))

@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/teamapi"
 )
 
@@ -27,13 +28,18 @@ type demoRoute struct {
 
 // demoRoutes are the demo's own routes, under /api/demo/. DEMO ONLY: the
 // sign-in has no middleware, since it is the authentication; the outbox
-// stands in for the users' mailboxes. Replace both with your own.
+// stands in for the users' mailboxes; the pods stand in for the host's own
+// resources, which a member or an API key of the team may read if Can says
+// they may connect to pods ("Authorization: Bearer rsk_..."). Replace them
+// with your own.
 func (s *server) demoRoutes() []demoRoute {
 	anyone := func(h http.Handler) http.Handler { return h }
+	resources := roster.HTTPOptions{User: demoUser, Team: roster.TeamFromPath("team"), APIKeys: true}
 	return []demoRoute{
 		{"POST /api/demo/signin", anyone, s.signIn},
 		{"POST /api/demo/signout", anyone, s.signOut},
 		{"GET /api/demo/outbox", s.r.RequireUser(roster.HTTPOptions{User: demoUser}), s.readOutbox},
+		{"GET /api/demo/teams/{team}/pods", s.r.Require(rbac.PodsConnect, resources), s.pods},
 	}
 }
 
@@ -47,11 +53,14 @@ var console embed.FS
 // guard against cross-site requests (teamapi.SameSiteJSON); and the
 // console page at /, whose index.html also answers the invite links
 // (/invites/{token}). The team API's routes, and what each answers, are in
-// its OpenAPI document: GET /api/openapi.json.
+// its OpenAPI document: GET /api/openapi.json. Since the demo's own routes
+// accept API keys, the team API recognises them too, to refuse them: keys
+// act through Can, they do not manage the team.
 func (s *server) handler() (http.Handler, error) {
 	api, err := teamapi.New(s.r, teamapi.Options{
-		User:   demoUser, // DEMO ONLY: replace with your own authentication
-		Prefix: "/api",
+		User:    demoUser, // DEMO ONLY: replace with your own authentication
+		Prefix:  "/api",
+		APIKeys: true,
 	})
 	if err != nil {
 		return nil, err

@@ -19,7 +19,8 @@ import (
 )
 
 // fixture is a served API with the team Acme of alice (its owner, admin),
-// bob as a dev, a pending link invite and an open ownership transfer to bob.
+// bob as a dev, a pending link invite, an open ownership transfer to bob and
+// an API key of alice.
 type fixture struct {
 	base   string
 	routes []string
@@ -29,6 +30,8 @@ type fixture struct {
 	// transfer is the open transfer's ID; confirm the token of the email
 	// asking alice to confirm it.
 	transfer, confirm string
+	// key is alice's API key's ID.
+	key string
 }
 
 // serveAPI serves the example's handler on a database in the test's
@@ -141,12 +144,16 @@ func setup(t *testing.T) fixture {
 		t.Fatalf("alice's mail: %+v, want the transfer confirmation first", mail)
 	}
 	f.confirm = mail[0].Token
+
+	var key teamapi.APIKey
+	call(t, base, "alice", "POST", teamURL+"/keys", map[string]string{"name": "deploys"}, 201, &key)
+	f.key = key.ID
 	return f
 }
 
 // snapshot is what the API shows of the fixture's state: every account,
-// member, invite, transfer and audit event, and the users alice, bob and
-// mallory (who has not signed up).
+// member, invite, transfer, API key and audit event, and the users alice,
+// bob and mallory (who has not signed up).
 func (f fixture) snapshot(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
@@ -154,7 +161,7 @@ func (f fixture) snapshot(t *testing.T) string {
 	for _, r := range []struct{ user, target string }{
 		{"alice", "/api/me"}, {"bob", "/api/me"}, {"mallory", "/api/me"},
 		{"alice", teamURL}, {"alice", teamURL + "/members"}, {"alice", teamURL + "/invites"},
-		{"alice", teamURL + "/transfers"}, {"alice", teamURL + "/audit?limit=500"},
+		{"alice", teamURL + "/transfers"}, {"alice", teamURL + "/keys?all=true"}, {"alice", teamURL + "/audit?limit=500"},
 		{"alice", "/api/demo/outbox"}, {"bob", "/api/demo/outbox"},
 	} {
 		req, err := http.NewRequest("GET", f.base+r.target, nil)
@@ -179,7 +186,8 @@ func (f fixture) snapshot(t *testing.T) string {
 var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 
 // target fills the wildcards of a route's path with the fixture's IDs:
-// the team, bob, the open transfer or the pending invite and its token.
+// the team, bob, the open transfer, alice's key or the pending invite and
+// its token.
 func (f fixture) target(t *testing.T, path string) string {
 	t.Helper()
 	return wildcard.ReplaceAllStringFunc(path, func(w string) string {
@@ -191,8 +199,11 @@ func (f fixture) target(t *testing.T, path string) string {
 		case "{token}":
 			return f.token
 		case "{id}":
-			if strings.Contains(path, "/transfers/") {
+			switch {
+			case strings.Contains(path, "/transfers/"):
 				return f.transfer
+			case strings.Contains(path, "/keys/"):
+				return f.key
 			}
 			return f.invite
 		}
@@ -221,6 +232,8 @@ func (f fixture) body(pattern string) string {
 		return `{"role":"dev"}`
 	case "POST /api/teams/{team}/transfers":
 		return `{"to":"bob"}`
+	case "POST /api/teams/{team}/keys":
+		return `{"name":"another"}`
 	}
 	return `{}`
 }

@@ -68,6 +68,7 @@ function roleSelect(select, value) {
 }
 
 const can = (action) => (me.can[active.account.id] || []).includes(action);
+const when = (t) => new Date(t).toLocaleString();
 const inviteToken = () => (location.pathname.match(/^\/invites\/([^/]+)$/) || [])[1];
 
 async function load() {
@@ -193,6 +194,41 @@ async function showTeam() {
       return tr;
     });
   }
+  await showKeys(id);
+}
+
+// showKeys shows the API keys section of the team id: the user's keys, or
+// with "Show every key" (for those who manage members) every key of the
+// team, each with a button to revoke it; and the form to create one.
+async function showKeys(id) {
+  const manage = can("members.manage");
+  $("#key-service-label").hidden = !manage;
+  $("#keys-all-label").hidden = !manage;
+  if (!manage) $("#keys-all").checked = false;
+  if ($("#key-result").dataset.account !== id) $("#key-result").hidden = true;
+  const sel = $("#key-create select.key-roles");
+  const chosen = sel.value;
+  sel.replaceChildren(new Option(`my role (${active.role})`, ""), ...me.roles.map((r) => new Option(r, r)));
+  sel.value = me.roles.includes(chosen) ? chosen : "";
+  const all = $("#keys-all").checked;
+  await fill("#keys", `/api/teams/${id}/keys${all ? "?all=true" : ""}`, () => {}, (k) => {
+    const tr = document.createElement("tr");
+    tr.dataset.key = k.id;
+    cell(tr, k.name, "name");
+    cell(tr, k.service ? "service account" : k.user_id, "owner");
+    cell(tr, k.actions ? `${k.role}: ${k.actions.join(", ")}` : k.role, "role");
+    cell(tr, when(k.created_at));
+    cell(tr, k.last_used_at ? `${when(k.last_used_at)} from ${k.last_used_ip || "?"}` : "never", "last-used");
+    const expired = k.expires_at && new Date(k.expires_at) <= new Date();
+    cell(tr, k.expires_at ? `${when(k.expires_at)}${expired ? " (expired)" : ""}` : "never", "expires");
+    cell(tr, k.revoked_at ? `${when(k.revoked_at)}${k.revoked_by ? ` by ${k.revoked_by}` : ""}` : "", "revoked");
+    const actions = cell(tr, "");
+    if (!k.revoked_at && (k.user_id === me.user.id || manage)) {
+      actions.append(button("Revoke", "revoke-key", () => act(
+        () => api("DELETE", `/api/teams/${id}/keys/${encodeURIComponent(k.id)}`), `Revoked the key ${k.name}`)));
+    }
+    return tr;
+  });
 }
 
 // fill shows the first page of the list at path in the table's body, a row
@@ -222,11 +258,15 @@ function showLink(inv) {
 // copyLink shows the invite's link and puts it on the clipboard.
 async function copyLink(inv) {
   showLink(inv);
-  const link = $("#invite-link");
+  await copy($("#invite-link"));
+}
+
+// copy puts the value of the input on the clipboard.
+async function copy(input) {
   try {
-    await navigator.clipboard.writeText(link.value);
+    await navigator.clipboard.writeText(input.value);
   } catch {
-    link.select();
+    input.select();
     document.execCommand("copy");
   }
 }
@@ -290,6 +330,31 @@ $("#copy-link").onclick = async () => {
   await copyLink({ link: $("#invite-link").value });
   say("Link copied");
 };
+$("#key-create").onsubmit = (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const body = { name: f.get("name") };
+  const service = f.get("service") === "on";
+  if (f.get("role")) body.role = f.get("role");
+  if (service) {
+    body.service = true;
+    body.role ||= active.role; // a service account needs a role
+  }
+  if (f.get("expires")) body.expires_at = new Date(`${f.get("expires")}T00:00:00`).toISOString();
+  const id = active.account.id;
+  act(async () => {
+    const k = await api("POST", `/api/teams/${id}/keys`, body);
+    $("#key-token").value = k.token;
+    $("#key-result").dataset.account = id;
+    $("#key-result").hidden = false;
+    ev.target.reset();
+  }, `${service ? "Service account" : "Key"} ${body.name} created: copy it now, it is shown once`);
+};
+$("#copy-key").onclick = async () => {
+  await copy($("#key-token"));
+  say("Key copied");
+};
+$("#keys-all").onchange = () => showKeys(active.account.id).catch((e) => say(e.message, true));
 $("#create-team").onsubmit = (ev) => {
   ev.preventDefault();
   const name = new FormData(ev.target).get("name");
