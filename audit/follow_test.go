@@ -81,22 +81,44 @@ func (f *following) stop(t testing.TB) error {
 }
 
 // stream returns every event of the store in stream order.
+//
+// On PostgreSQL the stream holds back events committed after a
+// transaction that is still open began, anywhere in the database (the
+// tests of other packages run beside these), until it ends; so stream
+// reads again, for up to 10 seconds, until it holds as many events as are
+// stored.
 func stream(t testing.TB, s store.Store) []store.Event {
 	t.Helper()
-	var out []store.Event
-	var pos store.EventPosition
+	ctx := context.Background()
+	deadline := time.Now().Add(10 * time.Second)
 	for {
-		page, err := s.EventsAfter(context.Background(), pos, store.MaxPageSize)
-		if err != nil {
-			t.Fatalf("EventsAfter: %v", err)
+		var out []store.Event
+		var pos store.EventPosition
+		for {
+			page, err := s.EventsAfter(ctx, pos, store.MaxPageSize)
+			if err != nil {
+				t.Fatalf("EventsAfter: %v", err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, se := range page {
+				out = append(out, se.Event)
+			}
+			pos = page[len(page)-1].Position
 		}
-		if len(page) == 0 {
+		var stored int
+		if err := s.View(ctx, func(tx store.Tx) error {
+			es, err := tx.Events(ctx, store.EventFilter{Order: store.AppendOrder})
+			stored = len(es)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if len(out) >= stored || time.Now().After(deadline) {
 			return out
 		}
-		for _, se := range page {
-			out = append(out, se.Event)
-		}
-		pos = page[len(page)-1].Position
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
