@@ -220,16 +220,73 @@ func TestAPIKeyWritesUseAnIndex(t *testing.T) {
 	}
 }
 
-// seedLists gives, on the backend named dialect, account x1 n members,
-// invites, transfers and API keys (of users u1 and u2 by turns, a quarter
-// of them without a time), and user x1 n memberships, through SQL that both databases run, and has the
-// database gather statistics, so that the planner sees lists worth an
-// index.
+// TestMemberReadsUseAnIndex asserts that Seats counts an account's members
+// by an index of roster_members and its pending invites by
+// roster_invites_page, that ExpiredMembers reads roster_members_until in
+// the order it returns (no sort), and that Snapshot reads the memberships
+// that have an end time or are suspended through roster_members_until and
+// roster_members_suspended: none of them scans the whole table.
+func TestMemberReadsUseAnIndex(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			s := b.Store(t)
+			seedLists(t, s, b.Name, 2000)
+			whole := regexp.MustCompile(`SCAN roster_(members|invites)|Seq Scan on roster_(members|invites)`)
+			partial := regexp.MustCompile(`INDEX roster_members_(until|suspended)\b`)
+			plans, err := sqlstore.ExplainMemberReads(t.Context(), s, time.Date(2025, 3, 20, 12, 0, 0, 0, time.UTC))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				name    string
+				indexes []string
+				sorted  bool // the statement may sort
+			}{
+				{"seats", []string{"roster_members_pkey|sqlite_autoindex_roster_members_1|roster_members_joined", "roster_invites_page"}, false},
+				{"expired members", []string{"roster_members_until"}, false},
+				{"snapshot terms", []string{"roster_members_until", "roster_members_suspended"}, true},
+				{"snapshot terms, not secure", []string{"roster_members_until", "roster_members_suspended"}, true},
+			} {
+				plan, ok := plans[c.name]
+				if !ok {
+					t.Errorf("no plan for %s", c.name)
+					continue
+				}
+				var problems []string
+				for _, index := range c.indexes {
+					if !regexp.MustCompile(`\b(` + index + `)\b`).MatchString(plan) {
+						problems = append(problems, "does not use "+index)
+					}
+				}
+				for _, line := range strings.Split(plan, "\n") {
+					// A scan of a partial index reads only the rows it holds.
+					if whole.MatchString(line) && !partial.MatchString(line) {
+						problems = append(problems, "scans the whole table ("+strings.TrimSpace(line)+")")
+					}
+				}
+				if !c.sorted && (strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort")) {
+					problems = append(problems, "sorts instead of reading the index in order")
+				}
+				if len(problems) > 0 {
+					t.Errorf("%s: the plan %s:\n%s", c.name, strings.Join(problems, " and "), plan)
+				}
+			}
+		})
+	}
+}
+
+// seedLists gives, on the backend named dialect, account x1 n members (two
+// thirds of them with an end time, a seventh suspended), invites, transfers
+// and API keys (of users u1 and u2 by turns, a quarter of them without a
+// time), and user x1 n memberships, through SQL that both databases run,
+// and has the database gather statistics, so that the planner sees lists
+// worth an index.
 func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
 	t.Helper()
-	blob := "BLOB"
+	blob, timeType := "BLOB", "TEXT"
 	if dialect == "postgres" {
-		blob = "BYTEA"
+		blob, timeType = "BYTEA", "TIMESTAMPTZ"
 	}
 	w, _ := sqlstore.Handles(s)
 	series := fmt.Sprintf("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d) ", n)
@@ -251,6 +308,14 @@ func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
 		series + `INSERT INTO roster_api_keys (id, account_id, user_id, name, role, hash, created_by, created_at)
 			SELECT 'key_' || i, 'x1', CASE WHEN i % 4 = 1 THEN 'u1' ELSE 'u' || (i % 50 + 2) END, 'k', 'dev', CAST('k' || i AS ` + blob + `), 'x1', ` + at + ` FROM n`,
 		`UPDATE roster_api_keys SET created_at = NULL WHERE CAST(substr(id, 5) AS INTEGER) % 3 = 0`,
+		// An end time on 14 to 27 March, at one of 24 hours.
+		`UPDATE roster_members SET until = CAST('2025-03-' || (CAST(substr(user_id, 2) AS INTEGER) % 14 + 14) || ' ' ||
+				CASE WHEN CAST(substr(user_id, 2) AS INTEGER) % 24 < 10 THEN '0' ELSE '' END || (CAST(substr(user_id, 2) AS INTEGER) % 24) ||
+				':00:00+00:00' AS ` + timeType + `),
+			fallback_role = CASE WHEN user_id LIKE '%5' THEN 'basic' ELSE '' END
+			WHERE account_id = 'x1' AND CAST(substr(user_id, 2) AS INTEGER) % 3 <> 0`,
+		`UPDATE roster_members SET suspended_at = ` + at + `, suspended_by = 'x1'
+			WHERE account_id = 'x1' AND CAST(substr(user_id, 2) AS INTEGER) % 7 = 0`,
 		`ANALYZE`,
 	} {
 		if err := w.Exec(stmt).Error; err != nil {

@@ -127,3 +127,12 @@ func ExplainKeyWrites(ctx context.Context, s *Store, n int) (touch, live, delete
 	deleted, err = s.explain(ctx, "explain delete keys", deleteUserKeys, []any{"u1"})
 	return touch, live, deleted, err
 }
+
+// ExplainMemberReads returns the database's plans, by name, for the
+// statements of Seats (of account x1), ExpiredMembers (at now), and
+// Snapshot reading the memberships that have an end time or are
+// suspended, of every account and of the accounts that do not require
+// secure sign-in.
+func ExplainMemberReads(ctx context.Context, s *Store, now time.Time) (map[string]string, error) {
+	return s.explainMemberReads(ctx, now)
+}

@@ -52,7 +52,7 @@ var listings = map[string]listing{
 }
 
 const (
-	memberColumns = "account_id, user_id, role, joined_at"
+	memberColumns = "account_id, user_id, role, joined_at, until, fallback_role, suspended_at, suspended_by"
 	inviteColumns = `id, account_id, kind, role, email, require_secure, token_hash, status, max_uses, uses,
 		created_by, created_at, expires_at, updated_at, superseded_by, resent_by, resent_at`
 	transferColumns = `id, account_id, kind, from_user, to_user, status, confirm_hash, accept_hash,
@@ -265,7 +265,7 @@ func (t *tx) AccountsByID(ctx context.Context, ids []string) ([]store.Account, e
 	var accounts []store.Account
 	err = batches(ids, func(args []any) error {
 		var rows []accountRow
-		err := db.Raw("SELECT id, kind, name, owner, require_secure, created_at, updated_at FROM roster_accounts WHERE id"+inList(len(args)), args...).
+		err := db.Raw("SELECT "+accountColumns+" FROM roster_accounts WHERE id"+inList(len(args)), args...).
 			Scan(&rows).Error
 		for _, r := range rows {
 			accounts = append(accounts, r.account())

@@ -41,6 +41,7 @@ type accountRow struct {
 	Name    string       `gorm:"column:name"`
 	Owner   string       `gorm:"column:owner"`
 	Secure  bool         `gorm:"column:require_secure"`
+	Seats   int64        `gorm:"column:seat_limit"`
 	Created sql.NullTime `gorm:"column:created_at"`
 	Updated sql.NullTime `gorm:"column:updated_at"`
 }
@@ -54,26 +55,49 @@ func (r accountRow) account() store.Account {
 		Name:                r.Name,
 		Owner:               r.Owner,
 		RequireSecureSignIn: r.Secure,
+		SeatLimit:           int(r.Seats),
 		CreatedAt:           fromDB(r.Created),
 		UpdatedAt:           fromDB(r.Updated),
 	}
 }
 
+// accountColumns lists the columns of roster_accounts in the order of
+// accountRow.dest.
+const accountColumns = "id, kind, name, owner, require_secure, seat_limit, created_at, updated_at"
+
+// dest returns the fields of r in the order of accountColumns, for Scan.
+func (r *accountRow) dest() []any {
+	return []any{&r.ID, &r.Kind, &r.Name, &r.Owner, &r.Secure, &r.Seats, &r.Created, &r.Updated}
+}
+
 type memberRow struct {
-	AccountID string       `gorm:"column:account_id;primaryKey"`
-	UserID    string       `gorm:"column:user_id;primaryKey"`
-	Role      string       `gorm:"column:role"`
-	Joined    sql.NullTime `gorm:"column:joined_at"`
+	AccountID    string       `gorm:"column:account_id;primaryKey"`
+	UserID       string       `gorm:"column:user_id;primaryKey"`
+	Role         string       `gorm:"column:role"`
+	Joined       sql.NullTime `gorm:"column:joined_at"`
+	Until        sql.NullTime `gorm:"column:until"`
+	FallbackRole string       `gorm:"column:fallback_role"`
+	Suspended    sql.NullTime `gorm:"column:suspended_at"`
+	SuspendedBy  string       `gorm:"column:suspended_by"`
 }
 
 func (memberRow) TableName() string { return "roster_members" }
 
+// dest returns the fields of r in the order of memberColumns, for Scan.
+func (r *memberRow) dest() []any {
+	return []any{&r.AccountID, &r.UserID, &r.Role, &r.Joined, &r.Until, &r.FallbackRole, &r.Suspended, &r.SuspendedBy}
+}
+
 func (r memberRow) member() store.Member {
 	return store.Member{
-		AccountID: r.AccountID,
-		UserID:    r.UserID,
-		Role:      r.Role,
-		JoinedAt:  fromDB(r.Joined),
+		AccountID:    r.AccountID,
+		UserID:       r.UserID,
+		Role:         r.Role,
+		JoinedAt:     fromDB(r.Joined),
+		Until:        fromDB(r.Until),
+		FallbackRole: r.FallbackRole,
+		SuspendedAt:  fromDB(r.Suspended),
+		SuspendedBy:  r.SuspendedBy,
 	}
 }
 
@@ -262,6 +286,8 @@ type changeRow struct {
 	KeyHash   []byte       `gorm:"column:key_hash"`
 	Expires   sql.NullTime `gorm:"column:expires_at"`
 	Narrowed  bool         `gorm:"column:narrowed"`
+	Fallback  string       `gorm:"column:fallback_role"`
+	Suspended bool         `gorm:"column:suspended"`
 }
 
 func (changeRow) TableName() string { return "roster_changes" }
@@ -279,6 +305,8 @@ func (r changeRow) change() store.Change {
 		Key:           r.KeyID,
 		KeyHash:       fromBlob(r.KeyHash),
 		ExpiresAt:     fromDB(r.Expires),
+		FallbackRole:  r.Fallback,
+		Suspended:     r.Suspended,
 	}
 	if r.Narrowed {
 		c.Actions = fromKeyActions(sql.NullString{String: r.Actions, Valid: true})

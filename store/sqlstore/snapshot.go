@@ -62,9 +62,32 @@ const (
 	accountIDs    rowForm = iota + 1 // an account ID and whether it requires secure sign-in
 	memberCols                       // account ID, user ID, role
 	packedMember                     // a membership packed into one column (see packedMembers)
-	memberSignIns                    // account ID, user ID, role, sign-in method
+	memberSignIns                    // account ID, user ID, role, sign-in method, then termCols
+	memberTerms                      // account ID, user ID, role, then termCols
 	liveKeys                         // an API key: ID, account ID, user ID, role, actions, hash, expiry
 )
+
+// termCols are the columns of a membership's terms that memberSignIns and
+// memberTerms rows end with: its end time, the role it falls back to and
+// when it was suspended.
+const termCols = "until, fallback_role, suspended_at"
+
+// plainMembers is the condition on the memberships that have no terms: no
+// end time and no suspension (a role to fall back to needs an end time).
+// The member sources read only them; Snapshot reads the others by
+// memberTermsQuery.
+const plainMembers = "until IS NULL AND suspended_at IS NULL"
+
+// memberTermsQuery selects the memberships that have an end time or are
+// suspended, in the columns of memberTerms, through the partial indexes
+// that hold only them. Its verb is a further condition on both halves:
+// notSecureMembers, or nothing.
+const memberTermsQuery = `SELECT account_id, user_id, role, ` + termCols + ` FROM roster_members WHERE until IS NOT NULL%[1]s
+	UNION ALL SELECT account_id, user_id, role, ` + termCols + ` FROM roster_members WHERE suspended_at IS NOT NULL AND until IS NULL%[1]s`
+
+// notSecureMembers is the condition that leaves out the members of
+// accounts that require secure sign-in.
+const notSecureMembers = " AND account_id NOT IN (SELECT id FROM roster_accounts WHERE require_secure)"
 
 // liveKeysQuery selects the API keys that are not revoked, in the columns
 // of liveKeys.
@@ -125,12 +148,12 @@ func (s *Store) readRevision(ctx context.Context, gtx *gorm.DB) (int64, error) {
 	return rev, nil
 }
 
-// memberSources returns the queries that read the memberships of the
-// snapshot gtx, which saw revision rev: two halves of the table read by two
-// connections when the store allows it and the table is large, else one
-// query on gtx. With notSecure, they leave out the members of accounts
-// that require secure sign-in. The returned function ends the second
-// transaction, if any.
+// memberSources returns the queries that read the memberships without
+// terms (see plainMembers) of the snapshot gtx, which saw revision rev: two
+// halves of the table read by two connections when the store allows it and
+// the table is large, else one query on gtx. With notSecure, they leave
+// out the members of accounts that require secure sign-in. The returned
+// function ends the second transaction, if any.
 func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64, notSecure bool) ([]rowSource, func()) {
 	all, form := "SELECT account_id, user_id, role FROM roster_members", memberCols
 	if s.dialect == SQLite {
@@ -139,10 +162,9 @@ func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64, notS
 			all, form = packedMembers, packedMember
 		}
 	}
-	where := " WHERE "
+	all += " WHERE " + plainMembers
 	if notSecure {
-		all += " WHERE account_id NOT IN (SELECT id FROM roster_accounts WHERE require_secure)"
-		where = " AND "
+		all += notSecureMembers
 	}
 	single := []rowSource{{tx: gtx, query: all, form: form}}
 	none := func() {}
@@ -175,8 +197,8 @@ func (s *Store) memberSources(ctx context.Context, gtx *gorm.DB, rev int64, notS
 	}
 	mid := lo.Int64 + (hi.Int64-lo.Int64)/2
 	return []rowSource{
-		{tx: gtx, query: all + where + "rowid <= ?", args: []any{mid}, form: form},
-		{tx: other, query: all + where + "rowid > ?", args: []any{mid}, form: form},
+		{tx: gtx, query: all + " AND rowid <= ?", args: []any{mid}, form: form},
+		{tx: other, query: all + " AND rowid > ?", args: []any{mid}, form: form},
 	}, end
 }
 
@@ -272,7 +294,15 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 		case memberCols:
 			err = rows.Scan(&it.AccountID, &it.UserID, &it.Role)
 		case memberSignIns:
-			err = rows.Scan(&it.AccountID, &it.UserID, &it.Role, &it.SignIn)
+			var until, suspended sql.NullTime
+			if err = rows.Scan(&it.AccountID, &it.UserID, &it.Role, &it.SignIn, &until, &it.FallbackRole, &suspended); err == nil {
+				it.ExpiresAt, it.Suspended = fromDB(until), suspended.Valid
+			}
+		case memberTerms:
+			var until, suspended sql.NullTime
+			if err = rows.Scan(&it.AccountID, &it.UserID, &it.Role, &until, &it.FallbackRole, &suspended); err == nil {
+				it.ExpiresAt, it.Suspended = fromDB(until), suspended.Valid
+			}
 		case liveKeys:
 			var actions sql.NullString
 			var expires sql.NullTime

@@ -157,6 +157,61 @@ func TestSnapshotReading(t *testing.T) {
 		}
 	})
 
+	t.Run("sqlite/memberships with terms come once, with their terms, beside the two halves", func(t *testing.T) {
+		s := newSQLiteStore(t)
+		ms := many(3000)
+		addMembers(t, s, ms)
+		end := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		want := map[string]store.SnapshotItem{}
+		update(t, s, func(ctx context.Context, tx store.Tx) error {
+			for i := 0; i < len(ms); i += 7 {
+				m := store.Member{AccountID: fmt.Sprintf("team%04d", i/10), UserID: fmt.Sprintf("user%05d", i)}
+				m.Role = ms[key(m.AccountID, m.UserID)]
+				switch i % 3 {
+				case 0:
+					m.Until = end
+				case 1:
+					m.SuspendedAt, m.SuspendedBy = end, "admin"
+				default:
+					m.Until, m.FallbackRole, m.SuspendedAt = end, "basic", end
+				}
+				want[key(m.AccountID, m.UserID)] = store.SnapshotItem{AccountID: m.AccountID, UserID: m.UserID, Role: m.Role,
+					ExpiresAt: m.Until, FallbackRole: m.FallbackRole, Suspended: m.Suspended()}
+				if err := tx.UpdateMember(ctx, m); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		sqlstore.SetParallelMin(s, 100)
+		if n, err := sqlstore.SnapshotReaders(t.Context(), s); err != nil || n != 2 {
+			t.Fatalf("Snapshot would read on %d connections (%v), want 2", n, err)
+		}
+		got := members{}
+		_, err := s.Snapshot(t.Context(), func(it store.SnapshotItem) error {
+			if it.UserID == "" {
+				return nil
+			}
+			k := key(it.AccountID, it.UserID)
+			if _, dup := got[k]; dup {
+				return fmt.Errorf("membership %q listed twice", k)
+			}
+			got[k] = it.Role
+			w := want[k]
+			if w.UserID == "" {
+				w = store.SnapshotItem{AccountID: it.AccountID, UserID: it.UserID, Role: it.Role}
+			}
+			if !it.ExpiresAt.Equal(w.ExpiresAt) || it.FallbackRole != w.FallbackRole || it.Suspended != w.Suspended {
+				t.Errorf("membership %q: %+v, want %+v", k, it, w)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkMembers(t, ms, got)
+	})
+
 	t.Run("sqlite/snapshots that fill the read pool do not wait on each other", func(t *testing.T) {
 		s := newSQLiteStore(t)
 		ms := many(3000)

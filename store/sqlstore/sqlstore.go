@@ -336,7 +336,8 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 }
 
 // Snapshot calls fn for every account, team role, API key that is not
-// revoked and membership, in that order, read in one read-only
+// revoked and membership (with its terms: end time, fallback role,
+// suspension), in that order, read in one read-only
 // transaction, and returns the revision they reflect, as documented by
 // store.Store. Rows are streamed, not loaded at once: they are
 // read by other goroutines while fn runs, but fn is called from the calling
@@ -378,11 +379,20 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	if err := s.pipe(ctx, fn, sources...); err != nil {
 		return 0, err
 	}
+	// The memberships with terms, which memberSources left out, and then
+	// the members of accounts that require secure sign-in, which come with
+	// their sign-in methods (see store.SnapshotItem). gtx is free again:
+	// one query at a time on it.
+	notSecure := ""
 	if secure {
-		// The members of accounts that require secure sign-in come with
-		// their sign-in methods (see store.SnapshotItem); memberSources
-		// left them out. gtx is free again: one query at a time on it.
-		err := s.pipe(ctx, fn, rowSource{tx: gtx, form: memberSignIns, query: `SELECT m.account_id, m.user_id, m.role, u.sign_in
+		notSecure = notSecureMembers
+	}
+	if err := s.pipe(ctx, fn, rowSource{tx: gtx, form: memberTerms, query: fmt.Sprintf(memberTermsQuery, notSecure)}); err != nil {
+		return 0, err
+	}
+	if secure {
+		err := s.pipe(ctx, fn, rowSource{tx: gtx, form: memberSignIns, query: `SELECT m.account_id, m.user_id, m.role, u.sign_in,
+			m.until, m.fallback_role, m.suspended_at
 			FROM roster_members m JOIN roster_accounts a ON a.id = m.account_id JOIN roster_users u ON u.id = m.user_id
 			WHERE a.require_secure`})
 		if err != nil {

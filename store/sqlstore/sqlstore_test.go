@@ -540,6 +540,15 @@ func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
 func unnumber(t *testing.T, w *gorm.DB) {
 	t.Helper()
 	for _, stmt := range []string{
+		"DROP INDEX roster_members_until",
+		"DROP INDEX roster_members_suspended",
+		"ALTER TABLE roster_accounts DROP COLUMN seat_limit",
+		"ALTER TABLE roster_members DROP COLUMN until",
+		"ALTER TABLE roster_members DROP COLUMN fallback_role",
+		"ALTER TABLE roster_members DROP COLUMN suspended_at",
+		"ALTER TABLE roster_members DROP COLUMN suspended_by",
+		"ALTER TABLE roster_changes DROP COLUMN fallback_role",
+		"ALTER TABLE roster_changes DROP COLUMN suspended",
 		"DROP TABLE roster_api_keys",
 		"ALTER TABLE roster_changes DROP COLUMN key_id",
 		"ALTER TABLE roster_changes DROP COLUMN key_hash",

@@ -331,14 +331,14 @@ func lowerASCII(s string) string {
 func (t *tx) CreateAccount(ctx context.Context, a store.Account) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = required("account ID", a.ID)
+		err = errors.Join(required("account ID", a.ID), validSeatLimit(a))
 	}
 	if err != nil {
 		return fmt.Errorf("create account %s: %w", a.ID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_accounts (id, kind, name, owner, require_secure, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		a.ID, string(a.Kind), a.Name, a.Owner, a.RequireSecureSignIn, toDB(a.CreatedAt), toDB(a.UpdatedAt))
+	res := db.Exec(`INSERT INTO roster_accounts (`+accountColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		a.ID, string(a.Kind), a.Name, a.Owner, a.RequireSecureSignIn, int64(a.SeatLimit), toDB(a.CreatedAt), toDB(a.UpdatedAt))
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "create account %s", a.ID)
 	}
@@ -373,12 +373,12 @@ func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, 
 	if err != nil {
 		return store.Account{}, fmt.Errorf("%s %s: %w", op, id, err)
 	}
-	q := "SELECT id, kind, name, owner, require_secure, created_at, updated_at FROM roster_accounts WHERE id = ?"
+	q := "SELECT " + accountColumns + " FROM roster_accounts WHERE id = ?"
 	if lock && t.write && t.s.dialect == Postgres {
 		q += " FOR NO KEY UPDATE"
 	}
 	var row accountRow
-	if err := t.s.queryRow(ctx, db, q, id).Scan(&row.ID, &row.Kind, &row.Name, &row.Owner, &row.Secure, &row.Created, &row.Updated); err != nil {
+	if err := t.s.queryRow(ctx, db, q, id).Scan(row.dest()...); err != nil {
 		return store.Account{}, t.s.fail(ctx, err, "%s %s", op, id)
 	}
 	return row.account(), nil
@@ -388,7 +388,7 @@ func (t *tx) account(ctx context.Context, id string, lock bool) (store.Account, 
 func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = required("account ID", a.ID)
+		err = errors.Join(required("account ID", a.ID), validSeatLimit(a))
 	}
 	if err != nil {
 		return fmt.Errorf("update account %s: %w", a.ID, err)
@@ -398,8 +398,8 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	if err != nil {
 		return t.s.fail(ctx, err, "update account %s", a.ID)
 	}
-	res := db.Exec(`UPDATE roster_accounts SET kind = ?, name = ?, owner = ?, require_secure = ?, updated_at = ? WHERE id = ?`,
-		string(a.Kind), a.Name, a.Owner, a.RequireSecureSignIn, toDB(a.UpdatedAt), a.ID)
+	res := db.Exec(`UPDATE roster_accounts SET kind = ?, name = ?, owner = ?, require_secure = ?, seat_limit = ?, updated_at = ? WHERE id = ?`,
+		string(a.Kind), a.Name, a.Owner, a.RequireSecureSignIn, int64(a.SeatLimit), toDB(a.UpdatedAt), a.ID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "update account %s", a.ID)
 	}
@@ -411,8 +411,9 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 		return nil
 	}
 	// Tell readers of changes every member's sign-in method, which
-	// deciding for the account now does or no longer depends on.
-	rows, err := db.Raw(`SELECT m.user_id, m.role, u.sign_in FROM roster_members m
+	// deciding for the account now does or no longer depends on, with the
+	// rest of what a MemberSet change says.
+	rows, err := db.Raw(`SELECT m.user_id, m.role, u.sign_in, m.until, m.fallback_role, m.suspended_at FROM roster_members m
 		JOIN roster_users u ON u.id = m.user_id WHERE m.account_id = ? ORDER BY m.user_id`, a.ID).Rows()
 	if err != nil {
 		return t.s.fail(ctx, err, "update account %s: members", a.ID)
@@ -420,9 +421,11 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 	defer rows.Close()
 	for rows.Next() {
 		c := store.Change{Op: store.MemberSet, AccountID: a.ID}
-		if err := rows.Scan(&c.UserID, &c.Role, &c.SignIn); err != nil {
+		var until, suspended sql.NullTime
+		if err := rows.Scan(&c.UserID, &c.Role, &c.SignIn, &until, &c.FallbackRole, &suspended); err != nil {
 			return t.s.fail(ctx, err, "update account %s: members", a.ID)
 		}
+		c.ExpiresAt, c.Suspended = fromDB(until), suspended.Valid
 		t.changes = append(t.changes, c)
 	}
 	if err := rows.Err(); err != nil {
@@ -435,16 +438,17 @@ func (t *tx) UpdateAccount(ctx context.Context, a store.Account) error {
 func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
 	db, err := t.use(ctx, true)
 	if err == nil {
-		err = errors.Join(required("account ID", m.AccountID), required("user ID", m.UserID))
+		err = errors.Join(required("account ID", m.AccountID), required("user ID", m.UserID), validTerms(m))
 	}
 	if err != nil {
 		return fmt.Errorf("create member %s/%s: %w", m.AccountID, m.UserID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_members (account_id, user_id, role, joined_at)
-		SELECT ?, ?, ?, ?
+	res := db.Exec(`INSERT INTO roster_members (`+memberColumns+`)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`) AND EXISTS (`+userExists+`)
 		ON CONFLICT DO NOTHING`,
-		m.AccountID, m.UserID, m.Role, toDB(m.JoinedAt), m.AccountID, m.UserID)
+		m.AccountID, m.UserID, m.Role, toDB(m.JoinedAt), toDB(m.Until), m.FallbackRole, toDB(m.SuspendedAt), m.SuspendedBy,
+		m.AccountID, m.UserID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "create member %s/%s", m.AccountID, m.UserID)
 	}
@@ -459,10 +463,11 @@ func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
 	return t.memberSet(ctx, db, m)
 }
 
-// memberSet records a MemberSet change for m with the user's sign-in
+// memberSet records a MemberSet change for m, with the user's sign-in
 // method.
 func (t *tx) memberSet(ctx context.Context, db *gorm.DB, m store.Member) error {
-	c := store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role}
+	c := store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role,
+		ExpiresAt: normTime(m.Until), FallbackRole: m.FallbackRole, Suspended: m.Suspended()}
 	if err := t.s.queryRow(ctx, db, "SELECT sign_in FROM roster_users WHERE id = ?", m.UserID).Scan(&c.SignIn); err != nil {
 		return t.s.fail(ctx, err, "member %s/%s: sign-in method", m.AccountID, m.UserID)
 	}
@@ -514,8 +519,8 @@ func (t *tx) Member(ctx context.Context, accountID, userID string) (store.Member
 		return store.Member{}, fmt.Errorf("member %s/%s: %w", accountID, userID, err)
 	}
 	var row memberRow
-	err = t.s.queryRow(ctx, db, "SELECT account_id, user_id, role, joined_at FROM roster_members WHERE account_id = ? AND user_id = ?",
-		accountID, userID).Scan(&row.AccountID, &row.UserID, &row.Role, &row.Joined)
+	err = t.s.queryRow(ctx, db, "SELECT "+memberColumns+" FROM roster_members WHERE account_id = ? AND user_id = ?",
+		accountID, userID).Scan(row.dest()...)
 	if err != nil {
 		return store.Member{}, t.s.fail(ctx, err, "member %s/%s", accountID, userID)
 	}
@@ -525,10 +530,15 @@ func (t *tx) Member(ctx context.Context, accountID, userID string) (store.Member
 // UpdateMember implements store.Tx.
 func (t *tx) UpdateMember(ctx context.Context, m store.Member) error {
 	db, err := t.use(ctx, true)
+	if err == nil {
+		err = validTerms(m)
+	}
 	if err != nil {
 		return fmt.Errorf("update member %s/%s: %w", m.AccountID, m.UserID, err)
 	}
-	res := db.Exec(`UPDATE roster_members SET role = ? WHERE account_id = ? AND user_id = ?`, m.Role, m.AccountID, m.UserID)
+	res := db.Exec(`UPDATE roster_members SET role = ?, until = ?, fallback_role = ?, suspended_at = ?, suspended_by = ?
+		WHERE account_id = ? AND user_id = ?`,
+		m.Role, toDB(m.Until), m.FallbackRole, toDB(m.SuspendedAt), m.SuspendedBy, m.AccountID, m.UserID)
 	if res.Error != nil {
 		return t.s.fail(ctx, res.Error, "update member %s/%s", m.AccountID, m.UserID)
 	}
@@ -841,7 +851,7 @@ func (t *tx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 	return e, nil
 }
 
-// changeBatch is how many change rows one INSERT writes: 13 parameters
+// changeBatch is how many change rows one INSERT writes: 15 parameters
 // each, well under the parameter limits of SQLite (32766) and PostgreSQL
 // (65535).
 const changeBatch = 500
@@ -885,18 +895,18 @@ func (t *tx) record(ctx context.Context) (store.Commit, store.Revision, error) {
 		batch := t.changes[start:min(start+changeBatch, len(t.changes))]
 		var q strings.Builder
 		q.WriteString(`INSERT INTO roster_changes (revision, seq, op, account_id, user_id, role, actions, require_secure, sign_in,
-			key_id, key_hash, expires_at, narrowed) VALUES `)
-		args := make([]any, 0, 13*len(batch))
+			key_id, key_hash, expires_at, narrowed, fallback_role, suspended) VALUES `)
+		args := make([]any, 0, 15*len(batch))
 		for i, c := range batch {
 			if i > 0 {
 				q.WriteString(", ")
 			}
-			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 			// An APIKeySet change's actions, like a key's, may be nil (the
 			// whole role) or empty (none): narrowed tells them apart.
 			narrowed := c.Op == store.APIKeySet && c.Actions != nil
 			args = append(args, rev, int64(start+i), int64(c.Op), c.AccountID, c.UserID, c.Role, joinActions(c.Actions), c.RequireSecure, string(c.SignIn),
-				c.Key, blob(c.KeyHash), toDB(c.ExpiresAt), narrowed)
+				c.Key, blob(c.KeyHash), toDB(c.ExpiresAt), narrowed, c.FallbackRole, c.Suspended)
 		}
 		if _, err := t.s.exec(ctx, db, q.String(), args...); err != nil {
 			return store.Commit{}, 0, t.s.fail(ctx, err, "update: record changes at revision %d", rev)
