@@ -60,6 +60,7 @@ var sentinels = map[string]sentinel{
 	"store.ErrClosed":          {store.ErrClosed, store.ErrClosed, "the store is closed: the server is shutting down, another may answer (503)"},
 	"store.ErrBackend":         {store.ErrBackend, store.ErrBackend, "the server failed, not the request"},
 	"store.ErrNotTeam":         {store.ErrNotTeam, store.ErrPrecondition, ""},
+	"store.ErrNoSeats":         {store.ErrNoSeats, store.ErrPrecondition, ""},
 
 	"rbac.ErrUnknownRole":         {rbac.ErrUnknownRole, store.ErrInvalid, ""},
 	"rbac.ErrUnknownAction":       {rbac.ErrUnknownAction, store.ErrInvalid, ""},

@@ -73,6 +73,7 @@ type SeatLimitError struct {
 	Limit, Used int
 }
 
+// Error says how many of the team's seats are filled.
 func (e *SeatLimitError) Error() string {
 	return fmt.Sprintf("store: the team has no free seat: %d of its %d seats are filled", e.Used, e.Limit)
 }
