@@ -122,7 +122,8 @@ func (s *MemStore) Snapshot(ctx context.Context, fn func(store.SnapshotItem) err
 		}
 	}
 	for _, m := range d.members {
-		it := store.SnapshotItem{AccountID: m.AccountID, UserID: m.UserID, Role: m.Role, SignIn: d.users[m.UserID].SignIn}
+		it := store.SnapshotItem{AccountID: m.AccountID, UserID: m.UserID, Role: m.Role, SignIn: d.users[m.UserID].SignIn,
+			ExpiresAt: m.Until, FallbackRole: m.FallbackRole, Suspended: m.Suspended()}
 		if err := fn(it); err != nil {
 			return 0, err
 		}
@@ -339,7 +340,8 @@ func byID[V any](m map[string]V, ids []string, cp func(V) V) []V {
 }
 
 func (t *tx) CreateAccount(_ context.Context, a store.Account) error {
-	if err := check("create account", t.writable("CreateAccount"), need(a.ID != "", store.ErrInvalid, "empty ID"), need(!t.hasAccount(a.ID), store.ErrExists, a.ID)); err != nil {
+	if err := check("create account", t.writable("CreateAccount"), need(a.ID != "", store.ErrInvalid, "empty ID"),
+		need(a.SeatLimit >= 0, store.ErrInvalid, "negative seat limit"), need(!t.hasAccount(a.ID), store.ErrExists, a.ID)); err != nil {
 		return err
 	}
 	a.CreatedAt, a.UpdatedAt = utc(a.CreatedAt), utc(a.UpdatedAt)
@@ -368,7 +370,8 @@ func (t *tx) LockAccount(ctx context.Context, id string) (store.Account, error) 
 
 func (t *tx) UpdateAccount(_ context.Context, a store.Account) error {
 	old, ok := t.d.accounts[a.ID]
-	if err := check("update account", t.writable("UpdateAccount"), need(ok, store.ErrNotFound, a.ID)); err != nil {
+	if err := check("update account", t.writable("UpdateAccount"), need(a.SeatLimit >= 0, store.ErrInvalid, "negative seat limit"),
+		need(ok, store.ErrNotFound, a.ID)); err != nil {
 		return err
 	}
 	a.CreatedAt, a.UpdatedAt = old.CreatedAt, utc(a.UpdatedAt)
@@ -389,22 +392,29 @@ func (t *tx) CreateMember(_ context.Context, m store.Member) error {
 	k := memberKey{m.AccountID, m.UserID}
 	_, exists := t.d.members[k]
 	if err := check("create member", t.writable("CreateMember"),
-		need(m.AccountID != "" && m.UserID != "", store.ErrInvalid, "empty account or user ID"),
+		need(m.AccountID != "" && m.UserID != "", store.ErrInvalid, "empty account or user ID"), validTerms(m),
 		need(t.hasAccount(m.AccountID), store.ErrNotFound, "account "+m.AccountID),
 		need(t.hasUser(m.UserID), store.ErrNotFound, "user "+m.UserID),
 		need(!exists, store.ErrExists, m.AccountID+"/"+m.UserID)); err != nil {
 		return err
 	}
-	m.JoinedAt = utc(m.JoinedAt)
+	m.JoinedAt, m.Until, m.SuspendedAt = utc(m.JoinedAt), utc(m.Until), utc(m.SuspendedAt)
 	t.d.members[k] = m
 	t.memberSet(m)
 	return nil
 }
 
+// validTerms returns ErrInvalid if m has a role to fall back to but no
+// time to fall back at.
+func validTerms(m store.Member) error {
+	return need(m.FallbackRole == "" || !m.Until.IsZero(), store.ErrInvalid, "a fallback role without an end time")
+}
+
 // memberSet records a MemberSet change for m, with the user's sign-in
 // method.
 func (t *tx) memberSet(m store.Member) {
-	t.pending = append(t.pending, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role, SignIn: t.d.users[m.UserID].SignIn})
+	t.pending = append(t.pending, store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role,
+		SignIn: t.d.users[m.UserID].SignIn, ExpiresAt: m.Until, FallbackRole: m.FallbackRole, Suspended: m.Suspended()})
 }
 
 func (t *tx) Member(_ context.Context, accountID, userID string) (store.Member, error) {
@@ -415,10 +425,10 @@ func (t *tx) Member(_ context.Context, accountID, userID string) (store.Member, 
 func (t *tx) UpdateMember(_ context.Context, m store.Member) error {
 	k := memberKey{m.AccountID, m.UserID}
 	old, ok := t.d.members[k]
-	if err := check("update member", t.writable("UpdateMember"), need(ok, store.ErrNotFound, m.AccountID+"/"+m.UserID)); err != nil {
+	if err := check("update member", t.writable("UpdateMember"), validTerms(m), need(ok, store.ErrNotFound, m.AccountID+"/"+m.UserID)); err != nil {
 		return err
 	}
-	m.JoinedAt = old.JoinedAt
+	m.JoinedAt, m.Until, m.SuspendedAt = old.JoinedAt, utc(m.Until), utc(m.SuspendedAt)
 	t.d.members[k] = m
 	t.memberSet(m)
 	return nil
@@ -474,6 +484,34 @@ func (t *tx) Members(_ context.Context, accountID string, r store.Range) ([]stor
 		func(a, b store.Member) int { return key(a).Compare(key(b)) })
 	ms, err := ranged(all, key, false, r)
 	return ms, check("members", err)
+}
+
+// ExpiredMembers implements store.Tx by looking at every membership: a
+// store kept for its simplicity, not its speed.
+func (t *tx) ExpiredMembers(_ context.Context, now time.Time, limit int) ([]store.Member, error) {
+	if limit <= 0 {
+		limit = store.DefaultPageSize
+	}
+	all := list(t.d.members, func(m store.Member) bool { return m.Expired(now) }, same, func(a, b store.Member) int {
+		return cmp.Or(a.Until.Compare(b.Until), strings.Compare(a.AccountID, b.AccountID), strings.Compare(a.UserID, b.UserID))
+	})
+	return all[:min(limit, len(all))], nil
+}
+
+// Seats implements store.Tx: every pending invite record counts once,
+// however many uses a reusable link has left.
+func (t *tx) Seats(_ context.Context, accountID string, now time.Time) (members, pending int, err error) {
+	for k := range t.d.members {
+		if k.account == accountID {
+			members++
+		}
+	}
+	for _, inv := range t.d.invites {
+		if inv.AccountID == accountID && inv.Status == store.InvitePending && !inv.Expired(now) {
+			pending++
+		}
+	}
+	return members, pending, nil
 }
 
 func (t *tx) Memberships(_ context.Context, userID string, r store.Range) ([]store.Member, error) {

@@ -39,7 +39,9 @@ import (
 // fresh, empty Store; newStore registers the Store's cleanup (Close, removing
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
 // grouped by area (users, accounts, members, invites, transfers, api keys,
-// ranges (the lists read a range at a time, and UsersByID and AccountsByID), team roles,
+// seats, suspension and expiry (seat limits, memberships' end times,
+// fallback roles and suspensions, ExpiredMembers and Seats), ranges (the
+// lists read a range at a time, and UsersByID and AccountsByID), team roles,
 // events, event queries, chain heads, event stream, transactions, changes, snapshot,
 // concurrency, watch) and named after the behaviour they check, so one can be run
 // with -run.
@@ -65,6 +67,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"invites", s.invites()},
 		{"transfers", s.transfers()},
 		{"api keys", s.apiKeys()},
+		{"seats, suspension and expiry", s.seats()},
 		{"ranges", s.ranges()},
 		{"team roles", s.teamRoles()},
 		{"events", s.events()},
@@ -271,11 +274,43 @@ type state struct {
 	SignIns map[string]map[string]store.SignIn // account -> user -> method
 	// Keys are the live API keys by ID, as Snapshot delivers them.
 	Keys map[string]store.SnapshotItem
+	// Terms hold the terms of the memberships that have any (see terms).
+	Terms map[string]map[string]terms // account -> user -> terms
+}
+
+// terms are what a membership's snapshot item and MemberSet change say
+// beside its role: its end time (Member.Until), the role it then falls
+// back to, and whether the member is suspended.
+type terms struct {
+	Until        time.Time
+	FallbackRole string
+	Suspended    bool
+}
+
+// termsOf returns the terms of m.
+func termsOf(m store.Member) terms {
+	return terms{Until: m.Until, FallbackRole: m.FallbackRole, Suspended: m.Suspended()}
 }
 
 func newState() *state {
 	return &state{Accounts: map[string]bool{}, Members: map[string]map[string]string{}, Roles: map[string]map[string][]string{},
-		Secure: map[string]bool{}, SignIns: map[string]map[string]store.SignIn{}, Keys: map[string]store.SnapshotItem{}}
+		Secure: map[string]bool{}, SignIns: map[string]map[string]store.SignIn{}, Keys: map[string]store.SnapshotItem{},
+		Terms: map[string]map[string]terms{}}
+}
+
+// setTerms records a membership's terms, or that it has none.
+func (st *state) setTerms(account, user string, tm terms) {
+	if tm == (terms{}) {
+		delete(st.Terms[account], user)
+		if len(st.Terms[account]) == 0 {
+			delete(st.Terms, account)
+		}
+		return
+	}
+	if st.Terms[account] == nil {
+		st.Terms[account] = map[string]terms{}
+	}
+	st.Terms[account][user] = tm
 }
 
 // setSignIn records a member's sign-in method.
@@ -340,6 +375,7 @@ func (st *state) add(item store.SnapshotItem) error {
 	if item.SignIn != "" {
 		st.setSignIn(item.AccountID, item.UserID, item.SignIn)
 	}
+	st.setTerms(item.AccountID, item.UserID, terms{Until: item.ExpiresAt, FallbackRole: item.FallbackRole, Suspended: item.Suspended})
 	if st.Members[item.AccountID] == nil {
 		st.Members[item.AccountID] = map[string]string{}
 	}
@@ -373,8 +409,10 @@ func (st *state) apply(changes []store.Change) {
 			}
 			st.Members[c.AccountID][c.UserID] = c.Role
 			st.setSignIn(c.AccountID, c.UserID, c.SignIn)
+			st.setTerms(c.AccountID, c.UserID, terms{Until: c.ExpiresAt, FallbackRole: c.FallbackRole, Suspended: c.Suspended})
 		case store.MemberDeleted:
 			delete(st.Members[c.AccountID], c.UserID)
+			st.setTerms(c.AccountID, c.UserID, terms{})
 			if len(st.Members[c.AccountID]) == 0 {
 				delete(st.Members, c.AccountID)
 			}

@@ -11,16 +11,19 @@ import (
 // errFromFn is the error the tests' functions return to roll back.
 var errFromFn = errors.New("storetest: error returned by fn")
 
-// writeAll creates one of every record: user u1, account team1, membership
-// team1/u1, invite inv1, transfer tr1, API key key_1 of u1 and one event.
+// writeAll creates one of every record: user u1, account team1 (with a
+// seat limit), membership team1/u1 (with an end time), invite inv1,
+// transfer tr1, API key key_1 of u1 and one event.
 func writeAll(ctx context.Context, tx store.Tx) error {
 	if err := tx.CreateUser(ctx, newUser("u1")); err != nil {
 		return err
 	}
-	if err := tx.CreateAccount(ctx, newAccount("team1", "u1")); err != nil {
+	team := newAccount("team1", "u1")
+	team.SeatLimit = 5
+	if err := tx.CreateAccount(ctx, team); err != nil {
 		return err
 	}
-	if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u1", Role: "admin", JoinedAt: at(0)}); err != nil {
+	if err := tx.CreateMember(ctx, store.Member{AccountID: "team1", UserID: "u1", Role: "admin", JoinedAt: at(0), Until: at(9)}); err != nil {
 		return err
 	}
 	if err := tx.CreateInvite(ctx, newInvite("inv1", "team1", at(1))); err != nil {
@@ -53,6 +56,20 @@ func checkNothingWritten(t *testing.T, s store.Store) {
 		checkErr(t, "Transfer after rollback", err, store.ErrNotFound)
 		_, err = tx.APIKey(ctx, "key_1")
 		checkErr(t, "APIKey after rollback", err, store.ErrNotFound)
+		expired, err := tx.ExpiredMembers(ctx, at(10), 0)
+		if err != nil {
+			return err
+		}
+		if len(expired) != 0 {
+			t.Errorf("ExpiredMembers after rollback = %+v, want none", expired)
+		}
+		members, pending, err := tx.Seats(ctx, "team1", at(0))
+		if err != nil {
+			return err
+		}
+		if members != 0 || pending != 0 {
+			t.Errorf("Seats after rollback = %d members, %d pending; want none", members, pending)
+		}
 		events, err := tx.Events(ctx, store.EventFilter{})
 		if err != nil {
 			return err
