@@ -23,6 +23,7 @@ import (
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/store/sqlstore"
+	"github.com/teamroster/roster/store/storetest"
 )
 
 // gormOn opens dsn, a DSN of backend b, with gorm as an application would,
@@ -597,6 +598,7 @@ func TestEventsFromBeforeTheStreamComeFirst(t *testing.T) {
 				_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team1", Action: "new.one"})
 				return err
 			})
+			storetest.Settle(t, s)
 			got, err := s.EventsAfter(t.Context(), store.EventPosition{}, 0)
 			if err != nil {
 				t.Fatal(err)

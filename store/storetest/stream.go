@@ -12,9 +12,11 @@ import (
 )
 
 // streamAll reads the whole event stream after pos, limit events at a
-// time, and fails t if a page is out of order.
+// time, and fails t if a page is out of order. It first waits for the
+// stream to hold every stored event (see Settle).
 func streamAll(t testing.TB, s store.Store, pos store.EventPosition, limit int) []store.StreamEvent {
 	t.Helper()
+	Settle(t, s)
 	var all []store.StreamEvent
 	for {
 		page, err := s.EventsAfter(t.Context(), pos, limit)
@@ -26,6 +28,48 @@ func streamAll(t testing.TB, s store.Store, pos store.EventPosition, limit int) 
 		if len(page) == 0 {
 			return all
 		}
+	}
+}
+
+// Settle waits, for up to 30 seconds, until the event stream of s holds
+// every event stored, and fails t if it does not by then. A Store may hold
+// back events committed after a transaction that is still open began
+// (see Store.EventsAfter); on PostgreSQL that is any transaction of the
+// server, such as one of another test running beside this one, so a test
+// that reads the whole stream settles first.
+func Settle(t testing.TB, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var stored int
+		if err := s.View(ctx, func(tx store.Tx) error {
+			es, err := tx.Events(ctx, store.EventFilter{Order: store.AppendOrder})
+			stored = len(es)
+			return err
+		}); err != nil {
+			t.Fatalf("read the stored events: %v", err)
+		}
+		streamed := 0
+		var pos store.EventPosition
+		for {
+			page, err := s.EventsAfter(ctx, pos, store.MaxPageSize)
+			if err != nil {
+				t.Fatalf("EventsAfter(%v): %v", pos, err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			streamed += len(page)
+			pos = page[len(page)-1].Position
+		}
+		switch {
+		case streamed >= stored:
+			return
+		case time.Now().After(deadline):
+			t.Fatalf("the stream holds %d events after 30 s, %d are stored", streamed, stored)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
