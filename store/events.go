@@ -93,6 +93,14 @@ const (
 	// EventAPIKeyNarrowed records that an API key lost the actions its
 	// owner's new role no longer holds (Before and After list them).
 	EventAPIKeyNarrowed EventAction = "api_key.narrowed"
+	// EventDomainAdded records that a team claimed an email domain (After
+	// names its mode and role, not the challenge).
+	EventDomainAdded EventAction = "domain.added"
+	// EventDomainVerified records the host's confirmation that a team owns
+	// an email domain.
+	EventDomainVerified EventAction = "domain.verified"
+	// EventDomainRemoved records that a team gave up its claim of a domain.
+	EventDomainRemoved EventAction = "domain.removed"
 	// EventAuditQueried records that an account's audit log was read.
 	EventAuditQueried EventAction = "audit.queried"
 	// EventAuditExported records that an account's audit log was exported.

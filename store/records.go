@@ -459,3 +459,39 @@ func (f EventFilter) Validate() error {
 	}
 	return nil
 }
+
+// DomainMode says what a team's verified email domain does for users whose
+// verified address is at that domain.
+type DomainMode string
+
+// The modes of a verified domain.
+const (
+	// DomainAutoJoin makes such a user a member with the domain's Role.
+	DomainAutoJoin DomainMode = "auto_join"
+	// DomainSuggest shows them the team, to ask to join.
+	DomainSuggest DomainMode = "suggest"
+)
+
+// Valid reports whether m is one of the modes.
+func (m DomainMode) Valid() bool { return m == DomainAutoJoin || m == DomainSuggest }
+
+// Domain is an email domain a team claims: pending until the host confirms
+// that the domain's DNS holds the Challenge (VerifiedAt set). A domain is
+// verified for one team at a time; several teams may claim it meanwhile.
+type Domain struct {
+	// Name is the domain, lower case, such as "example.com".
+	Name      string
+	AccountID string
+	Mode      DomainMode
+	// Role is the role an auto-joining user gets.
+	Role string
+	// Challenge is the value the host asks the domain's owner to publish
+	// in a DNS TXT record.
+	Challenge  string
+	VerifiedAt time.Time
+	CreatedBy  string
+	CreatedAt  time.Time
+}
+
+// Verified reports whether the host confirmed the domain for its team.
+func (d Domain) Verified() bool { return !d.VerifiedAt.IsZero() }

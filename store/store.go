@@ -448,6 +448,30 @@ type Tx interface {
 	// MaxPageSize uses, and in a View.
 	TouchAPIKeys(ctx context.Context, uses []APIKeyUse) error
 
+	// CreateDomain stores the team's claim d of an email domain. It returns
+	// ErrInvalid if d.Name or d.AccountID is empty, d.Mode is not valid or
+	// d is already verified, ErrExists if the team claims the domain
+	// already, and ErrNotFound if the account does not exist. It records
+	// no Change.
+	CreateDomain(ctx context.Context, d Domain) error
+	// Domain returns the team's claim of the domain name, or ErrNotFound.
+	Domain(ctx context.Context, name, accountID string) (Domain, error)
+	// Domains returns the account's claims, ordered by name.
+	Domains(ctx context.Context, accountID string) ([]Domain, error)
+	// VerifiedDomain returns the claim of the domain name that is verified,
+	// or ErrNotFound if no team's is.
+	VerifiedDomain(ctx context.Context, name string) (Domain, error)
+	// UpdateDomain replaces the Mode, Role and VerifiedAt of the stored
+	// claim (d.Name, d.AccountID) by d's. It returns ErrNotFound if there
+	// is none, ErrInvalid for an invalid Mode, and ErrExists, having
+	// changed nothing, if d is verified and another team's claim of the
+	// name is verified already: a domain is verified for one team at a
+	// time, also when two confirmations race. It records no Change.
+	UpdateDomain(ctx context.Context, d Domain) error
+	// DeleteDomain removes the team's claim of the domain, or returns
+	// ErrNotFound. It records no Change.
+	DeleteDomain(ctx context.Context, name, accountID string) error
+
 	// AppendEvent stores e and returns it with its ID assigned: IDs grow
 	// with every append across the store. A zero e.Time is set to the
 	// current time. It returns ErrInvalid if e.AccountID or e.Action is empty
