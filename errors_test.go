@@ -80,6 +80,8 @@ var sentinels = map[string]sentinel{
 	"teams.ErrAlreadyTeam":          {teams.ErrAlreadyTeam, store.ErrPrecondition, ""},
 	"teams.ErrLastOwner":            {teams.ErrLastOwner, store.ErrPrecondition, ""},
 	"teams.ErrNotOwner":             {teams.ErrNotOwner, store.ErrDenied, ""},
+	"teams.ErrPublicDomain":         {teams.ErrPublicDomain, store.ErrInvalid, ""},
+	"teams.ErrDomainTaken":          {teams.ErrDomainTaken, store.ErrExists, ""},
 	"roster.ErrBadKey":              {roster.ErrBadKey, store.ErrUnauthenticated, ""},
 	"apikeys.ErrRevoked":            {apikeys.ErrRevoked, store.ErrGone, ""},
 	"apikeys.ErrTooBroad":           {apikeys.ErrTooBroad, store.ErrDenied, ""},

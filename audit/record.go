@@ -45,10 +45,10 @@ type Entry struct {
 }
 
 // reservedNamespaces are the first words of roster's own actions.
-var reservedNamespaces = []string{"account", "api_key", "audit", "invite", "member", "role", "roster", "team", "transfer", "user"}
+var reservedNamespaces = []string{"account", "api_key", "audit", "domain", "invite", "member", "role", "roster", "team", "transfer", "user"}
 
 // Reserved reports whether action lies in one of roster's own namespaces
-// (account, api_key, audit, invite, member, role, roster, team, transfer, user), which
+// (account, api_key, audit, domain, invite, member, role, roster, team, transfer, user), which
 // host events may not use.
 func Reserved(action store.EventAction) bool {
 	ns, _, _ := strings.Cut(string(action), ".")

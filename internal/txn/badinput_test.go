@@ -93,6 +93,11 @@ func badInputReceivers(r *roster.Roster, w badInputWorld) []rostertest.Receiver 
 			"SetSecureSignIn":     {"adm", w.team, false},
 			"Switch":              {"bas", w.team},
 			"SetSeatLimit":        {w.team, 50},
+			"AddDomain":           {"own", w.team, "example.net", store.DomainAutoJoin, rbac.RunpodBasic},
+			"ConfirmDomain":       {w.team, "example.org"},
+			"RemoveDomain":        {"own", w.team, "example.org"},
+			"Domains":             {"own", w.team},
+			"JoinByDomain":        {"out"},
 			"Seats":               {"adm", w.team},
 			"Suspend":             {"adm", w.team, "bas"},
 			"Reinstate":           {"adm", w.team, "bas"},
@@ -144,6 +149,9 @@ func TestBadInputEveryMethod(t *testing.T) {
 		}
 		w.xfer, w.xferToken = tr.ID, box.Token(tr.ID)
 		if _, err := r.Teams.DefineRole(ctx, "own", w.team, "viewer", []rbac.Action{rbac.AccountAccess}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.AddDomain(ctx, "own", w.team, "example.org", store.DomainSuggest, rbac.RunpodBasic); err != nil {
 			t.Fatal(err)
 		}
 		k, err := r.Keys.Create(ctx, "bas", w.team, apikeys.Spec{Name: "bas's"})
