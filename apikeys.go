@@ -22,9 +22,7 @@ var ErrBadKey = store.Kinded(store.ErrUnauthenticated, "roster: not a working AP
 
 // KeyUseInterval is how often a Roster writes the uses of API keys it has
 // seen (see Authenticate): each key's latest use at most once per
-// interval, and the last ones when it is closed. It also sweeps, as often,
-// the memberships and roles whose end time has come into the store (see
-// teams.Service.SweepExpired); Can refuses from the end time on either way.
+// interval, and the last ones when it is closed.
 const KeyUseInterval = time.Minute
 
 // Principal is who a request made with an API key acts as.
@@ -138,20 +136,27 @@ func (r *Roster) writeKeyUses(ctx context.Context) {
 }
 
 // startChores writes, every KeyUseInterval until stopChores, the uses of
-// keys noted since the last time and the expiries that have come (see
-// teams.Service.SweepExpired).
-func (r *Roster) startChores() {
+// keys noted since the last time, and every sweep interval (see WithSweep)
+// the expiries that have come (see teams.Service.SweepExpired).
+func (r *Roster) startChores(sweep time.Duration) {
 	ctx, cancel := context.WithCancel(context.Background())
 	r.stopUses = cancel
 	r.usesDone.Go(func() {
-		t := time.NewTicker(KeyUseInterval)
-		defer t.Stop()
+		uses := time.NewTicker(KeyUseInterval)
+		defer uses.Stop()
+		var sweeps <-chan time.Time
+		if sweep > 0 {
+			t := time.NewTicker(sweep)
+			defer t.Stop()
+			sweeps = t.C
+		}
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-t.C:
+			case <-uses.C:
 				r.writeKeyUses(ctx)
+			case <-sweeps:
 				if _, err := r.Teams.SweepExpired(ctx, r.now()); err != nil && ctx.Err() == nil {
 					r.obs.log.LogAttrs(ctx, slog.LevelWarn, "roster: sweeping expired memberships failed; retrying later",
 						slog.String("error", txn.ErrorKind(err)))

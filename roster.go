@@ -63,6 +63,10 @@ type config struct {
 	audit   []audit.Option
 	keys    []apikeys.Option
 	now     func() time.Time
+	// sweep is the interval of sweeping expiries (see WithSweep);
+	// sweepSet says WithSweep was given.
+	sweep    time.Duration
+	sweepSet bool
 	// follow is the backstop interval of following the store (see
 	// WithFollow); followSet says WithFollow was given.
 	follow    time.Duration
@@ -143,6 +147,15 @@ func WithClock(now func() time.Time) Option {
 // invites package documentation for rotation.
 func WithLinkSecrets(current invites.Secret, old ...invites.Secret) Option {
 	return func(c *config) { c.invites = append(c.invites, invites.WithLinkSecrets(current, old...)) }
+}
+
+// WithSweep sets how often the Roster writes the memberships and roles
+// whose end time has come into the store (teams.Service.SweepExpired):
+// once a minute by default; 0 turns it off, for a host that sweeps on one
+// instance only, or on its own schedule. Can, Check and every call's
+// authorization honour end times from the instant they pass either way.
+func WithSweep(interval time.Duration) Option {
+	return func(c *config) { c.sweep, c.sweepSet = max(interval, 0), true }
 }
 
 // WithInvites passes further options to the Invites service, such as
@@ -226,7 +239,11 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		c.follow = DefaultFollowInterval
 	}
 	r.startFollowing(c.follow)
-	r.startChores()
+	sweep := KeyUseInterval
+	if c.sweepSet {
+		sweep = c.sweep
+	}
+	r.startChores(sweep)
 	return r, nil
 }
 

@@ -312,12 +312,27 @@ func (s *Service) owner(ctx context.Context, c *txn.Change) (string, error) {
 
 // setOwner makes userID the owner of the call's account and records it.
 func (s *Service) setOwner(ctx context.Context, c *txn.Change, userID, reason string) error {
+	// An owner's membership never ends and the owner is never suspended:
+	// what the new owner's membership had of either goes.
+	var m store.Member
+	var err error
+	if userID != "" { // "": the account is left without an owner
+		if m, err = c.Tx.Member(ctx, c.Account.ID, userID); err != nil {
+			return err
+		}
+	}
+	if !m.Until.IsZero() || m.Suspended() {
+		m.Until, m.FallbackRole, m.SuspendedAt, m.SuspendedBy = time.Time{}, "", time.Time{}, ""
+		if err := c.Tx.UpdateMember(ctx, m); err != nil {
+			return err
+		}
+	}
 	before := c.Account.Owner
 	c.Account.Owner, c.Account.UpdatedAt = userID, c.Now()
 	if err := c.Tx.UpdateAccount(ctx, c.Account); err != nil {
 		return err
 	}
-	_, err := c.Record(store.Event{
+	_, err = c.Record(store.Event{
 		Action: store.EventAccountOwnerChanged, ResourceType: "account", ResourceID: c.Account.ID, Reason: reason,
 		Before: txn.EventValue(map[string]string{"owner": before}),
 		After:  txn.EventValue(map[string]string{"owner": userID}),
