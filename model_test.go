@@ -116,6 +116,11 @@ type modelAccount struct {
 	// limit (0: none).
 	suspended map[string]bool
 	seatLimit int
+	// until and fallback hold the end times of memberships, and the role
+	// a role granted for a while falls back to ("" for a membership that
+	// ends).
+	until    map[string]time.Time
+	fallback map[string]rbac.Role
 }
 
 type modelInvite struct {
@@ -341,6 +346,8 @@ func (m *refModel) startTransfer(a *modelAccount, id, from, to string, kind stor
 func (m *refModel) remove(a *modelAccount, user, event string) {
 	delete(a.members, user)
 	delete(a.suspended, user)
+	delete(a.until, user)
+	delete(a.fallback, user)
 	m.dropKeys(a, func(k *modelKey) bool { return k.owner == user })
 	m.joined[user] = slices.DeleteFunc(m.joined[user], func(id string) bool { return id == a.id })
 	if m.active[user] == a.id {
@@ -437,11 +444,15 @@ func TestModel(t *testing.T) {
 						box := &rostertest.Inbox{}
 						s := b.Store(t)
 						f := &rostertest.FaultStore{Store: s}
-						r := rostertest.New(t, f, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"))
+						// The model's time passes only with a sweep ("time
+						// passes"), so the Roster sweeps no expiry of its own.
+						clock := rostertest.NewClock()
+						r := rostertest.New(t, f, p.policy, roster.WithNotifier(box), roster.WithBaseURL("https://app.example.com/team"),
+							roster.WithClock(clock.Now), roster.WithSweep(0), roster.WithTransferTTL(100*365*24*time.Hour))
 						run := 0
 						rapid.Check(t, func(rt *rapid.T) {
 							run++
-							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, tally: tally,
+							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, tally: tally, clock: clock,
 								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}, secure: map[string]bool{}}}
 							h.init(fmt.Sprintf("m%d-%s", run, b.Name))
 							rt.Repeat(h.actions())
@@ -534,6 +545,8 @@ type modelHarness struct {
 	canary string
 	// rng decides where faults are injected.
 	rng *rand.Rand
+	// clock is the Roster's clock, which only "time passes" moves.
+	clock *rostertest.Clock
 }
 
 func (h *modelHarness) init(prefix string) {
@@ -552,7 +565,8 @@ func (h *modelHarness) init(prefix string) {
 		}
 		h.m.users = append(h.m.users, id)
 		h.m.secure[id] = method != store.SignInEmail
-		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}, suspended: map[string]bool{}}
+		a := &modelAccount{id: acct.ID, owner: id, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}, suspended: map[string]bool{},
+			until: map[string]time.Time{}, fallback: map[string]rbac.Role{}}
 		h.m.accounts[acct.ID] = a
 		h.m.join(a, id, h.m.p.top)
 		h.m.active[id] = acct.ID
@@ -712,6 +726,31 @@ func (h *modelHarness) accountOf(team bool) *modelAccount {
 		from = kind
 	}
 	return h.m.accounts[rapid.SampledFrom(from).Draw(h.t, "account")]
+}
+
+// untilRefusal predicts the refusal of giving target's membership or role
+// an end time, in the order the service checks: the door, an end time not
+// after now, a personal account, no such member, a role the actor's does
+// not cover, the owner.
+func (h *modelHarness) untilRefusal(a *modelAccount, actor, target string, until time.Time) error {
+	m := h.m
+	mine, want := m.door(a, actor, rbac.MembersManage)
+	theirs, member := a.members[target]
+	switch {
+	case want != nil:
+		return want
+	case !until.IsZero() && !until.After(h.clock.Now()):
+		return store.ErrInvalid
+	case !a.team:
+		return store.ErrNotTeam
+	case !member:
+		return store.ErrNotFound
+	case !m.p.covers(mine, theirs):
+		return rbac.ErrDenied
+	case target == a.owner:
+		return teams.ErrLastOwner
+	}
+	return nil
 }
 
 // keySpec draws a key's role, most of the time one that mine (the
@@ -966,8 +1005,13 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 				want = teams.ErrLastOwner
 			}
 			_, err := h.r.Teams.ChangeRole(ctx, actor, a.id, target, role)
-			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) || want != nil || role == theirs {
+			if !h.outcome(fmt.Sprintf("change %s in %s to %s by %s", target, a.id, role, actor), want, err) || want != nil ||
+				role == theirs && a.fallback[target] == "" {
 				return
+			}
+			if a.fallback[target] != "" { // a role given for good ends the one granted for a while
+				delete(a.until, target)
+				delete(a.fallback, target)
 			}
 			a.members[target] = role
 			a.events["member.role_changed"]++
@@ -1124,6 +1168,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			if tr.kind == store.TransferAccount {
 				a.owner = tr.to
 				a.events["account.owner_changed"]++
+				delete(a.until, tr.to) // an owner's membership never ends
+				delete(a.fallback, tr.to)
 			}
 			tr.status = store.TransferDone
 			a.events["transfer.accepted"]++
@@ -1196,7 +1242,8 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			if !h.outcome("create a team by "+actor, nil, err) {
 				return
 			}
-			a := &modelAccount{id: acct.ID, team: true, owner: actor, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}, suspended: map[string]bool{}}
+			a := &modelAccount{id: acct.ID, team: true, owner: actor, members: map[string]rbac.Role{}, events: map[string]int{"account.created": 1}, suspended: map[string]bool{},
+				until: map[string]time.Time{}, fallback: map[string]rbac.Role{}}
 			m.accounts[acct.ID] = a
 			m.order = append(m.order, acct.ID)
 			m.join(a, actor, m.p.top)
@@ -1360,6 +1407,78 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			a.seatLimit = limit
 			a.events["account.seat_limit_changed"]++
 		},
+		"end membership": func(t *rapid.T) {
+			a := h.account()
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target := h.targetOf(a, actor, "target")
+			until := h.clock.Now().Add(rapid.SampledFrom([]time.Duration{-time.Hour, 30 * time.Minute, 3 * time.Hour, 0}).Draw(t, "ends in"))
+			if rapid.IntRange(0, 5).Draw(t, "clear") == 0 {
+				until = time.Time{}
+			}
+			want := h.untilRefusal(a, actor, target, until)
+			if want == nil && a.fallback[target] != "" {
+				want = store.ErrPrecondition
+			}
+			_, err := h.r.Teams.EndMembership(ctx, actor, a.id, target, until)
+			if !h.outcome(fmt.Sprintf("end %s in %s at %v by %s", target, a.id, until, actor), want, err) || want != nil {
+				return
+			}
+			if until.IsZero() {
+				delete(a.until, target)
+			} else {
+				a.until[target] = until
+			}
+			a.events["member.expiry_set"]++
+		},
+		"grant role until": func(t *rapid.T) {
+			a := h.account()
+			actor := h.actorFor(a, rbac.MembersManage, "actor")
+			target, role := h.targetOf(a, actor, "target"), h.role()
+			until := h.clock.Now().Add(rapid.SampledFrom([]time.Duration{-time.Hour, 30 * time.Minute, 3 * time.Hour}).Draw(t, "ends in"))
+			want := h.untilRefusal(a, actor, target, until)
+			mine := a.members[actor]
+			switch {
+			case want != nil:
+			case m.p.grant(mine, role) != nil:
+				want = m.p.grant(mine, role)
+			case a.fallback[target] == "" && !a.until[target].IsZero():
+				want = store.ErrPrecondition
+			}
+			_, err := h.r.Teams.GrantRoleUntil(ctx, actor, a.id, target, role, until)
+			if !h.outcome(fmt.Sprintf("grant %s to %s in %s until %v by %s", role, target, a.id, until, actor), want, err) || want != nil {
+				return
+			}
+			if a.fallback[target] == "" {
+				a.fallback[target] = a.members[target]
+			}
+			a.members[target], a.until[target] = role, until
+			a.events["member.role_changed"]++
+		},
+		"time passes": func(t *rapid.T) {
+			h.clock.Advance(time.Duration(rapid.IntRange(10, 180).Draw(t, "minutes")) * time.Minute)
+			h.f.Disarm() // the sweep below is the host's, not a step that may fail
+			if _, err := h.r.Teams.SweepExpired(ctx, h.clock.Now()); err != nil {
+				h.t.Fatalf("sweep: %v", err)
+			}
+			now := h.clock.Now()
+			for _, id := range m.order {
+				a := m.accounts[id]
+				for _, u := range slices.Sorted(maps.Keys(a.until)) {
+					if now.Before(a.until[u]) {
+						continue
+					}
+					if fb := a.fallback[u]; fb == "" {
+						m.remove(a, u, "member.expired")
+					} else {
+						a.members[u] = fb
+						delete(a.until, u)
+						delete(a.fallback, u)
+						a.events["member.role_expired"]++
+						m.fitKeys(a, u, fb)
+					}
+				}
+			}
+		},
 		"": func(*rapid.T) { h.compare() },
 	}
 }
@@ -1416,6 +1535,10 @@ func (h *modelHarness) compare() {
 					h.t.Fatalf("invariant: %s is a member of %s twice", mem.UserID, id)
 				}
 				got[mem.UserID] = rbac.Role(mem.Role)
+				if !mem.Until.Equal(a.until[mem.UserID]) || rbac.Role(mem.FallbackRole) != a.fallback[mem.UserID] || mem.Suspended() != a.suspended[mem.UserID] {
+					h.t.Fatalf("%s in %s ends at %v falling back to %q, suspended %v; the model says %v, %q, %v", mem.UserID, id,
+						mem.Until, mem.FallbackRole, mem.Suspended(), a.until[mem.UserID], a.fallback[mem.UserID], a.suspended[mem.UserID])
+				}
 			}
 			if got[acct.Owner] != m.p.top {
 				h.t.Fatalf("invariant: account %s's owner %s holds %q, not the top role", id, acct.Owner, got[acct.Owner])
