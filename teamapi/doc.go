@@ -1,7 +1,9 @@
 // Package teamapi serves roster's team page as a JSON API that a host
 // application mounts on its own server: the account selector and
 // switching, creating, converting and deleting teams, the members table
-// with its pages, role changes, removal and leaving, invites by link and
+// with its pages and seats, role changes (for good or until a time),
+// suspension and reinstatement, memberships that end at a time, removal
+// and leaving, invites by link and
 // by email (create, list, resend, copy the link again, revoke, preview and
 // accept), ownership transfers (start, confirm, accept, cancel), secure
 // sign-in (preview and toggle), API keys and service accounts (create, list

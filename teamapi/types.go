@@ -102,24 +102,60 @@ type MemberRow struct {
 	// InviteID and ExpiresAt describe a pending invite.
 	InviteID  string    `json:"invite_id,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Suspended is present, true, for a suspended member: they keep their
+	// role and seat and may do nothing until reinstated.
+	Suspended bool `json:"suspended,omitzero"`
+	// Until is when the membership ends (FallbackRole absent) or when
+	// Role, granted for a while, falls back to FallbackRole; absent if
+	// never.
+	Until        time.Time `json:"until,omitzero"`
+	FallbackRole rbac.Role `json:"fallback_role,omitzero"`
 }
 
 func memberRowOf(m teams.MemberRow) MemberRow {
 	return MemberRow{UserID: m.UserID, Name: m.Name, Email: m.Email, Role: m.Role, Status: m.Status,
-		JoinedAt: utc(m.JoinedAt), SignIn: m.SignIn, Owner: m.Owner, InviteID: m.InviteID, ExpiresAt: utc(m.ExpiresAt)}
+		JoinedAt: utc(m.JoinedAt), SignIn: m.SignIn, Owner: m.Owner, InviteID: m.InviteID, ExpiresAt: utc(m.ExpiresAt),
+		Suspended: m.Suspended, Until: utc(m.Until), FallbackRole: m.FallbackRole}
 }
 
-// Membership is a user's membership of an account, as a role change or an
-// accepted invite leaves it.
+// Membership is a user's membership of an account, as a role change, a
+// suspension, an end time or an accepted invite leaves it.
 type Membership struct {
 	AccountID string    `json:"account_id"`
 	UserID    string    `json:"user_id"`
 	Role      rbac.Role `json:"role"`
 	JoinedAt  time.Time `json:"joined_at,omitzero"` // when the user joined
+	// Suspended, Until and FallbackRole are as in MemberRow.
+	Suspended    bool      `json:"suspended,omitzero"`
+	Until        time.Time `json:"until,omitzero"`
+	FallbackRole rbac.Role `json:"fallback_role,omitzero"`
 }
 
 func membershipOf(m store.Member) Membership {
-	return Membership{AccountID: m.AccountID, UserID: m.UserID, Role: rbac.Role(m.Role), JoinedAt: utc(m.JoinedAt)}
+	return Membership{AccountID: m.AccountID, UserID: m.UserID, Role: rbac.Role(m.Role), JoinedAt: utc(m.JoinedAt),
+		Suspended: m.Suspended(), Until: utc(m.Until), FallbackRole: rbac.Role(m.FallbackRole)}
+}
+
+// Seats is how a team's seats stand, for its members table: the seat limit
+// the host set (absent: none), the seats its members and pending
+// invitations fill, and how many are free (absent without a limit; 0 when
+// the limit is filled, or lowered below the seats filled).
+type Seats struct {
+	Limit   int  `json:"limit,omitzero"`
+	Members int  `json:"members"`
+	Pending int  `json:"pending"`
+	Free    *int `json:"free,omitzero"`
+}
+
+// SeatsOf returns s as the API answers a team's seats, for a host's own
+// routes that answer them, such as the billing page where it sets the seat
+// limit (Teams.SetSeatLimit). It is safe for concurrent use.
+func SeatsOf(s teams.Seats) Seats {
+	out := Seats{Limit: s.Limit, Members: s.Members, Pending: s.Pending}
+	if s.Limit > 0 {
+		out.Free = &s.Free
+	}
+	return out
 }
 
 // Invitation is an invite as members see it. Token and Link are present

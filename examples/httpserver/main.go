@@ -9,7 +9,9 @@
 // accounts, and the audit log with every filter and its export. A demo
 // route of the host's own, GET /api/demo/teams/{team}/pods, shows an API
 // key at work: roster's middleware lets a member or a key of the team
-// through if it may connect to pods.
+// through if it may connect to pods. Another, PUT
+// /api/demo/teams/{team}/plan, stands in for the host's billing, which sets
+// the team's seat limit.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
 //
@@ -46,6 +48,9 @@
 //     mailer.
 //   - demo_pods.go: DEMO ONLY. The host's own resources, a team's pods,
 //     behind roster.Require(rbac.PodsConnect) with API keys accepted.
+//   - demo_seats.go: DEMO ONLY. The host's billing plan, which sets the
+//     team's seat limit (Teams.SetSeatLimit), behind
+//     roster.Require(rbac.BillingManage).
 //   - console/: the page (plain HTML, JavaScript and CSS), embedded.
 package main
 

@@ -604,3 +604,43 @@ func TestParseSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestPlan sets a team's seat limit through the demo's plan, which stands in
+// for the host's billing: those who may manage billing pick it, others may
+// not (403), the team API shows the seats to every member, and a full team
+// refuses invitations (409) until the plan grows or the limit is removed.
+func TestPlan(t *testing.T) {
+	base, _ := serve(t)
+	alice, bob := client{base, "alice"}, client{base, "bob"}
+	for _, c := range []client{alice, bob} {
+		c.do(t, "POST", "/api/demo/signin", map[string]string{"id": c.user, "name": c.user, "email": c.user + "@example.com", "sign_in": "google"}, 201, nil)
+	}
+	var m teamapi.Me
+	alice.do(t, "GET", "/api/me", nil, 200, &m)
+	var acme teamapi.Account
+	alice.do(t, "POST", "/api/accounts/"+m.Accounts[0].Account.ID+"/convert", map[string]string{"name": "Acme"}, 200, &acme)
+	teamURL, plan := "/api/teams/"+acme.ID, "/api/demo/teams/"+acme.ID+"/plan"
+	var links []teamapi.Invitation
+	alice.do(t, "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 201, &links)
+	bob.do(t, "POST", "/api/invites/"+links[0].Token+"/accept", nil, 201, nil)
+
+	var seats teamapi.Seats
+	alice.do(t, "PUT", plan, map[string]int{"seats": 3}, 200, &seats)
+	if seats.Limit != 3 || seats.Members != 2 || seats.Free == nil || *seats.Free != 1 {
+		t.Fatalf("seats after the plan of 3: %+v, want 2 of 3 filled", seats)
+	}
+	bob.do(t, "PUT", plan, map[string]int{"seats": 10}, 403, nil) // a dev manages no billing
+	bob.do(t, "GET", teamURL+"/seats", nil, 200, &seats)
+	if seats.Limit != 3 {
+		t.Errorf("bob sees %+v, want the limit of 3", seats)
+	}
+	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"carol@example.com"}}, 201, nil)
+	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 409, nil)
+	alice.do(t, "PUT", plan, map[string]int{"seats": -1}, 400, nil)
+	var unlimited teamapi.Seats
+	alice.do(t, "PUT", plan, map[string]int{"seats": 0}, 200, &unlimited)
+	if unlimited.Limit != 0 || unlimited.Free != nil || unlimited.Pending != 1 {
+		t.Errorf("seats without a limit: %+v, want no limit, no free count, carol's invite pending", unlimited)
+	}
+	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 201, nil)
+}
