@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/teamroster/roster/apikeys"
@@ -191,6 +192,47 @@ func (a *api) changeRole(c *call, in roleBody) (any, error) {
 	}
 	m, err := a.r.Teams.GrantRoleUntil(c.ctx(), c.user, c.team, user, in.Role, until)
 	return answer(m, err, membershipOf)
+}
+
+// previewRole says which actions the member {user} would gain and lose if
+// their role became the query's role, changing nothing.
+func (a *api) previewRole(c *call, _ none) (any, error) {
+	role := rbac.Role(c.q.get("role"))
+	if role == "" {
+		return nil, badRequest("role is required: the role to preview")
+	}
+	p, err := a.r.Teams.PreviewRoleChange(c.ctx(), c.user, c.team, c.req.PathValue("user"), role)
+	return answer(p, err, rolePreviewOf)
+}
+
+// roles describes the roles a member of the team may hold: the policy's
+// and the team's own, each with the actions it allows there.
+func (a *api) roles(c *call, _ none) (any, error) {
+	own, err := a.r.Teams.Roles(c.ctx(), c.user, c.team)
+	if err != nil {
+		return nil, err
+	}
+	p := a.r.Policy()
+	out := Roles{Policy: p.Name(), Top: p.Top(), TopByTransfer: p.TopByTransfer(), Actions: p.Actions(), Roles: []RoleInfo{}}
+	for _, r := range p.Roles() {
+		info := RoleInfo{Name: r, Actions: []rbac.Action{}, Top: p.IsTopIn(c.team, r)}
+		for _, act := range out.Actions {
+			if p.AllowsIn(c.team, r, act) {
+				info.Actions = append(info.Actions, act)
+			}
+		}
+		out.Roles = append(out.Roles, info)
+	}
+	for _, r := range own {
+		info := RoleInfo{Name: rbac.Role(r.Name), Actions: []rbac.Action{}, Team: true}
+		for _, act := range out.Actions {
+			if slices.Contains(r.Actions, string(act)) {
+				info.Actions = append(info.Actions, act)
+			}
+		}
+		out.Roles = append(out.Roles, info)
+	}
+	return out, nil
 }
 
 // untilBody sets when a membership ends: an RFC 3339 time, or null for

@@ -136,6 +136,55 @@ func membershipOf(m store.Member) Membership {
 		Suspended: m.Suspended(), Until: utc(m.Until), FallbackRole: rbac.Role(m.FallbackRole)}
 }
 
+// RolePreview is what a role change would do to a member's permissions in
+// the team, before it is made.
+type RolePreview struct {
+	From rbac.Role `json:"from"` // the member's role now
+	To   rbac.Role `json:"to"`   // the role previewed
+	// Gained are the actions To allows and From does not; Lost the
+	// reverse. Each is [] when there are none.
+	Gained []rbac.Action `json:"gained"`
+	Lost   []rbac.Action `json:"lost"`
+}
+
+func rolePreviewOf(p teams.RolePreview) RolePreview {
+	out := RolePreview{From: p.From, To: p.To, Gained: p.Gained, Lost: p.Lost}
+	if out.Gained == nil {
+		out.Gained = []rbac.Action{}
+	}
+	if out.Lost == nil {
+		out.Lost = []rbac.Action{}
+	}
+	return out
+}
+
+// Roles describes the roles a member of a team may hold, so that a page
+// can say what each one may do: the policy's roles, in the policy's order,
+// then the team's own (Teams.DefineRole).
+type Roles struct {
+	Policy string    `json:"policy"` // the policy's name, such as digitalocean
+	Top    rbac.Role `json:"top"`    // the role that may do everything
+	// TopByTransfer is present, true, where the top role is given only by
+	// an ownership transfer, confirmed by its sender and accepted by its
+	// recipient, never by a role change or an invitation.
+	TopByTransfer bool `json:"top_by_transfer,omitzero"`
+	// Actions are every action of the policy, in its order.
+	Actions []rbac.Action `json:"actions"`
+	Roles   []RoleInfo    `json:"roles"`
+}
+
+// RoleInfo is one role and what it may do in the team.
+type RoleInfo struct {
+	Name rbac.Role `json:"name"`
+	// Actions are the actions the role allows in the team, in the policy's
+	// order; [] for a role that allows none.
+	Actions []rbac.Action `json:"actions"`
+	// Top is present, true, for a role that may do everything.
+	Top bool `json:"top,omitzero"`
+	// Team is present, true, for a role the team defined for itself.
+	Team bool `json:"team,omitzero"`
+}
+
 // Seats is how a team's seats stand, for its members table: the seat limit
 // the host set (absent: none), the seats its members and pending
 // invitations fill, and how many are free (absent without a limit; 0 when
