@@ -26,6 +26,49 @@ func (s *server) row(t *testing.T, viewer, team, user string) teamapi.MemberRow 
 	return teamapi.MemberRow{}
 }
 
+// entry returns the entry of the account in user's account selector.
+func (s *server) entry(t *testing.T, user, account string) teamapi.AccountEntry {
+	t.Helper()
+	var m teamapi.Me
+	s.do(t, user, "GET", "/api/me", nil, 200, &m)
+	for _, e := range m.Accounts {
+		if e.Account.ID == account {
+			return e
+		}
+	}
+	t.Fatalf("%s's account selector lacks %s: %+v", user, account, m.Accounts)
+	return teamapi.AccountEntry{}
+}
+
+// TestSecureSignInInSelector checks that the account selector says where a
+// member may do nothing until they enable a secure sign-in method, and
+// stops saying it once they have.
+func TestSecureSignInInSelector(t *testing.T) {
+	s := serve(t, testdb.Backends()[0], teamapi.Options{})
+	acme := rostertest.Team(t, s.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev}) // both sign in with email
+	if _, err := s.r.Teams.UpdateUser(t.Context(), store.User{ID: "alice", Name: "alice", Email: "alice@example.com", SignIn: store.SignInGoogle}); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.entry(t, "bob", acme.ID); e.NeedsSecureSignIn || e.Suspended {
+		t.Errorf("before the team requires secure sign-in: %+v", e)
+	}
+	if _, err := s.r.Teams.SetSecureSignIn(t.Context(), "alice", acme.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.entry(t, "bob", acme.ID); !e.NeedsSecureSignIn || e.Suspended {
+		t.Errorf("bob, who signs in with email, sees %+v; want him told he needs a secure sign-in method", e)
+	}
+	if e := s.entry(t, "alice", acme.ID); e.NeedsSecureSignIn {
+		t.Errorf("alice, who signs in with Google, sees %+v", e)
+	}
+	if _, err := s.r.Teams.UpdateUser(t.Context(), store.User{ID: "bob", Name: "bob", Email: "bob@example.com", SignIn: store.SignInEmail2FA}); err != nil {
+		t.Fatal(err)
+	}
+	if e := s.entry(t, "bob", acme.ID); e.NeedsSecureSignIn {
+		t.Errorf("bob, now with 2FA, sees %+v", e)
+	}
+}
+
 // TestSeats reads a team's seats through the API, on each backend: any
 // member may, a stranger may not; the limit and the free seats are absent
 // until the host sets a limit, and an invitation past it is refused.
@@ -91,6 +134,9 @@ func TestSuspension(t *testing.T) {
 				t.Errorf("bob's row %+v, want suspended, a dev", r)
 			}
 			s.do(t, "bob", "GET", team+"/members", nil, 403, nil)
+			if e := s.entry(t, "bob", acme.ID); !e.Suspended || e.NeedsSecureSignIn || e.Role != rbac.RunpodDev {
+				t.Errorf("bob's account selector shows Acme as %+v, want him suspended there", e)
+			}
 			s.do(t, "carol", "POST", team+"/members/bob/suspend", nil, 200, &m) // again: no change
 			if !m.Suspended {
 				t.Errorf("suspended again %+v", m)
@@ -105,6 +151,9 @@ func TestSuspension(t *testing.T) {
 			}
 			if r := s.row(t, "bob", acme.ID, "bob"); r.Suspended {
 				t.Errorf("bob's row %+v, want him not suspended", r)
+			}
+			if e := s.entry(t, "bob", acme.ID); e.Suspended {
+				t.Errorf("bob's account selector shows Acme as %+v, want him no longer suspended", e)
 			}
 			var events teamapi.Page[teamapi.Event]
 			s.do(t, "alice", "GET", team+"/audit?resource_id=bob&resource_type=member", nil, 200, &events)

@@ -9,6 +9,7 @@ package teamapi
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -55,7 +56,7 @@ func (a *api) me(c *call, _ none) (any, error) {
 	}
 	p := a.r.Policy()
 	can := map[string][]rbac.Action{}
-	for _, e := range accounts {
+	for i, e := range accounts {
 		acts := []rbac.Action{}
 		for _, act := range p.Actions() {
 			if a.r.Can(ctx, c.user, e.Account.ID, act) {
@@ -63,6 +64,12 @@ func (a *api) me(c *call, _ none) (any, error) {
 			}
 		}
 		can[e.Account.ID] = acts
+		if len(acts) == 0 {
+			// Say why a member may do nothing, where roster knows.
+			err := a.r.Check(ctx, c.user, e.Account.ID, rbac.MembersInvite)
+			accounts[i].Suspended = errors.Is(err, rbac.ErrSuspended)
+			accounts[i].NeedsSecureSignIn = errors.Is(err, rbac.ErrSecureSignIn)
+		}
 	}
 	return Me{User: UserOf(u), Accounts: accounts, Can: can, Policy: p.Name(), Roles: p.Roles(), Top: p.Top()}, nil
 }

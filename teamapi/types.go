@@ -62,6 +62,13 @@ type AccountEntry struct {
 	Role    rbac.Role `json:"role"` // the user's role in it
 	// Active is present, true, for the account the user works in now.
 	Active bool `json:"active,omitzero"`
+	// Suspended is present, true, where the user is suspended: they may do
+	// nothing there until reinstated.
+	Suspended bool `json:"suspended,omitzero"`
+	// NeedsSecureSignIn is present, true, where the team requires a secure
+	// sign-in method and the user signs in otherwise: they may do nothing
+	// there until they enable one.
+	NeedsSecureSignIn bool `json:"needs_secure_sign_in,omitzero"`
 }
 
 // Me is the signed-in user's account selector (GET {prefix}/me), with what
