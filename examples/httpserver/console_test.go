@@ -30,7 +30,7 @@ func signInOptions(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := regexp.MustCompile(`(?s)<select name="sign_in">(.*?)</select>`).FindSubmatch(page)
+	sel := regexp.MustCompile(`(?s)<select[^>]* name="sign_in"[^>]*>(.*?)</select>`).FindSubmatch(page)
 	if sel == nil {
 		t.Fatal(`console/index.html has no <select name="sign_in">`)
 	}
@@ -147,6 +147,17 @@ func newTab(t *testing.T, browserCtx context.Context, name string) tab {
 	return tab{t: t, ctx: ctx, name: name}
 }
 
+// choose sets the select sel to value and tells the page, as a user's
+// choice does.
+func (b tab) choose(sel, value string) {
+	b.t.Helper()
+	b.do("choose "+value+" in "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event("change")); })()`, sel, value)))
+	if got := b.value(fmt.Sprintf(`document.querySelector(%q).value`, sel)); got != value {
+		b.t.Fatalf("%s: %s has no option %q", b.name, sel, value)
+	}
+}
+
 // do runs the steps, failing the test with what the page says if one fails.
 func (b tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
@@ -214,12 +225,14 @@ func memberTR(user string) string {
 	return fmt.Sprintf(`document.querySelector('#members tr[data-user=%q]')`, user)
 }
 
-// TestConsole drives the console in two browser contexts: an admin converts
-// their account to a team, invites a dev by link and copies the link again
-// from the pending invites; the dev opens the link,
-// signs in with email + 2FA, joins and switches to the team; the admin sees
-// the dev's sign-in method; the admin changes the dev's role, then
-// removes them; the audit log lists each step. In a second team, the admin
+// TestConsole drives the console in two browser contexts, on the Runpod
+// policy: an admin converts their account to a team, invites a dev by link
+// and copies the link again from the pending invites; the dev opens the
+// link, signs in with email + 2FA, joins and switches to the team; the
+// admin sees the dev's sign-in method, the seats and what each role may do,
+// previews the dev's role change and makes it, suspends and reinstates the
+// dev (who is told meanwhile), and removes them once asked to confirm; the
+// audit log lists each step in words. In a second team, the admin
 // requires secure sign-in, creates an API key, copies it and revokes it
 // (the demo's pods route takes the key until then), and creates a service
 // account, listed among every key of the team.
@@ -274,15 +287,40 @@ func TestConsole(t *testing.T) {
 	admin.do("reload the team page", chromedp.Navigate(base))
 	admin.wait("the admin sees dan with his sign-in method",
 		memberTR("dan")+`?.querySelector(".role").textContent === "dev" && `+memberTR("dan")+`.querySelector(".signin").textContent === "email+2fa"`)
-	admin.do("change dan's role to basic",
-		chromedp.SetValue(chromedp.CSS(`#members tr[data-user="dan"] select.new-role`), "basic"),
-		chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .change-role`)),
-	)
+	admin.wait("the seats, and what each role may do, from the policy",
+		`document.querySelector("#seats").textContent === "2 used · no limit" && `+
+			`document.querySelector('#roles tr[data-role="dev"]').cells[1].textContent === "access the team account, connect to existing Pods, create, delete, start and stop Pods, create and delete Serverless endpoints, send requests to Serverless endpoints"`)
+	admin.wait("every field has a label, every button is a button",
+		`[...document.querySelectorAll("input, select")].every(e => e.labels.length > 0) && `+
+			`[...document.querySelectorAll("button")].every(b => b.getAttribute("type") === "button" || b.getAttribute("type") === "submit")`)
+	admin.choose(`#members tr[data-user="dan"] select.new-role`, "basic")
+	admin.wait("the page says what dan would gain and lose as basic",
+		memberTR("dan")+`.querySelector(".role-preview").textContent === "Gains: nothing. Loses: create, delete, start and stop Pods, create and delete Serverless endpoints."`)
+	admin.do("change dan's role to basic", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .change-role`)))
 	admin.wait("dan is basic", memberTR("dan")+`?.querySelector(".role").textContent === "basic" && document.querySelector("#status").textContent === "Changed dan's role to basic"`)
 	dev.do("reload as dan", chromedp.Navigate(base))
 	dev.wait("dan sees his new role", `document.querySelector("#my-role").textContent === "basic"`)
 
-	admin.do("remove dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
+	admin.do("suspend dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .suspend`)))
+	admin.wait("dan is marked suspended, with a button to reinstate him",
+		memberTR("dan")+`?.querySelector(".status .badge.suspended") !== null && `+memberTR("dan")+`.querySelector(".reinstate") !== null && `+
+			`document.querySelector("#status").textContent.startsWith("Suspended dan")`)
+	dev.do("reload as dan", chromedp.Navigate(base))
+	dev.wait("dan, suspended, is told so instead of the team page",
+		`document.querySelector("#team-panel").hidden && !document.querySelector("#blocked-panel").hidden && document.querySelector("#blocked-text").textContent.includes("suspended")`)
+	admin.do("reinstate dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .reinstate`)))
+	admin.wait("dan is no longer suspended", memberTR("dan")+`?.querySelector(".status").textContent === "joined" && document.querySelector("#status").textContent.startsWith("Reinstated dan")`)
+	dev.do("reload as dan", chromedp.Navigate(base))
+	dev.wait("dan has the team page again", `!document.querySelector("#team-panel").hidden && document.querySelector("#my-role").textContent === "basic"`)
+
+	admin.do("ask to remove dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
+	admin.wait("the page asks first, with Cancel focused",
+		`document.querySelector("#confirm").open && document.querySelector("#confirm-title").textContent === "Remove Dan?" && document.activeElement.id === "confirm-cancel"`)
+	admin.do("cancel", chromedp.Click(chromedp.CSS("#confirm-cancel")))
+	admin.wait("dan stays", `!document.querySelector("#confirm").open && `+memberTR("dan")+` !== null`)
+	admin.do("ask to remove dan again", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
+	admin.wait("the page asks again", `document.querySelector("#confirm").open`)
+	admin.do("confirm", chromedp.Click(chromedp.CSS("#confirm-ok")))
 	admin.wait("dan is gone", memberTR("dan")+` === null && document.querySelector("#status").textContent === "Removed dan"`)
 	dev.do("reload as dan", chromedp.Navigate(base))
 	dev.wait("dan is back in his personal account, without the team",
@@ -290,7 +328,7 @@ func TestConsole(t *testing.T) {
 
 	admin.wait("the audit log lists each step, newest first", `(() => {
 		const rows = [...document.querySelectorAll("#audit tbody tr")].map(tr => tr.dataset.action + " " + tr.cells[1].textContent + " " + tr.querySelector(".resource").textContent);
-		const want = ["member.removed ada member dan", "member.role_changed ada member dan", "member.joined dan member dan", "invite.link_copied ada invite", "invite.created ada invite", "account.converted ada account"];
+		const want = ["member.removed ada member dan", "member.reinstated ada member dan", "member.suspended ada member dan", "member.role_changed ada member dan", "member.joined dan member dan", "invite.link_copied ada invite", "invite.created ada invite", "account.converted ada account"];
 		let i = 0;
 		for (const r of rows) if (i < want.length && r.startsWith(want[i])) i++;
 		return i === want.length;
@@ -302,7 +340,7 @@ func TestConsole(t *testing.T) {
 	)
 	admin.wait("only the role change is listed, with the roles before and after",
 		`(() => { const rows = document.querySelectorAll("#audit tbody tr");
-			return rows.length === 1 && rows[0].dataset.action === "member.role_changed" && rows[0].textContent.includes('"dev"') && rows[0].textContent.includes('"basic"'); })()`)
+			return rows.length === 1 && rows[0].dataset.action === "member.role_changed" && rows[0].querySelector(".details").textContent === "role: dev → basic"; })()`)
 	if txt := admin.page(); !strings.Contains(txt, "Acme") {
 		t.Errorf("the admin's page lost the team:\n%s", txt)
 	}

@@ -2,16 +2,21 @@
 // teamapi) under /api/ and, at /, a console page in the browser over it,
 // the way the Runpod and DigitalOcean team pages work. It covers the
 // account selector and switching, converting a personal account to a team,
-// the members table (with the sign-in method column for those who manage
-// members), role changes, removal and leaving, invites (link and email:
-// create, list, resend, copy the link again, revoke, accept), ownership
-// transfer, secure sign-in, deleting the team, API keys and service
-// accounts, and the audit log with every filter and its export. A demo
-// route of the host's own, GET /api/demo/teams/{team}/pods, shows an API
-// key at work: roster's middleware lets a member or a key of the team
-// through if it may connect to pods. Another, PUT
-// /api/demo/teams/{team}/plan, stands in for the host's billing, which sets
-// the team's seat limit.
+// the seats and the secure sign-in status, the members table (with the
+// sign-in method column for those who manage members, and badges for the
+// account owner and suspended members), what each role may do (from the
+// policy), role changes with a preview of what they add and remove,
+// suspension and reinstatement, removal and leaving, invites (link and
+// email, optionally requiring a secure sign-in method: create, list,
+// resend, copy the link again, revoke, accept), ownership changes (start,
+// confirm and accept through the emailed links, cancel), deleting the team,
+// API keys and service accounts, and the audit log in words, with every
+// filter and its export. Removing a member, leaving, deleting the team and
+// ownership changes ask first. A demo route of the host's own, GET
+// /api/demo/teams/{team}/pods, shows an API key at work: roster's
+// middleware lets a member or a key of the team through if it may connect
+// to pods. Another, PUT /api/demo/teams/{team}/plan, stands in for the
+// host's billing, which sets the team's seat limit.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
 //

@@ -54,11 +54,12 @@ var console embed.FS
 // handler serves roster's team API (package teamapi) under /api/, with
 // the demo's authentication; the demo routes beside it, behind the same
 // guard against cross-site requests (teamapi.SameSiteJSON); and the
-// console page at /, whose index.html also answers the invite links
-// (/invites/{token}). The team API's routes, and what each answers, are in
-// its OpenAPI document: GET /api/openapi.json. Since the demo's own routes
-// accept API keys, the team API recognises them too, to refuse them: keys
-// act through Can, they do not manage the team.
+// console page at /, whose index.html also answers the links of the emails
+// roster sends: invitations (/invites/{token}) and ownership transfers
+// (/transfers/{id}?token=...). The team API's routes, and what each
+// answers, are in its OpenAPI document: GET /api/openapi.json. Since the
+// demo's own routes accept API keys, the team API recognises them too, to
+// refuse them: keys act through Can, they do not manage the team.
 func (s *server) handler() (http.Handler, error) {
 	api, err := teamapi.New(s.r, teamapi.Options{
 		User:    demoUser, // DEMO ONLY: replace with your own authentication
@@ -78,9 +79,9 @@ func (s *server) handler() (http.Handler, error) {
 		mux.Handle(rt.pattern, teamapi.SameSiteJSON(rt.guard(rt.handle)))
 	}
 	mux.Handle("/", http.FileServerFS(page))
-	mux.HandleFunc("GET /invites/{token}", func(w http.ResponseWriter, req *http.Request) {
-		http.ServeFileFS(w, req, page, "index.html")
-	})
+	index := func(w http.ResponseWriter, req *http.Request) { http.ServeFileFS(w, req, page, "index.html") }
+	mux.HandleFunc("GET /invites/{token}", index)
+	mux.HandleFunc("GET /transfers/{id}", index)
 	return mux, nil
 }
 
