@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teamapi"
 )
@@ -137,14 +139,62 @@ type tab struct {
 	name string
 }
 
+// newTab opens a browser context for name with a viewport of 1200 by 860
+// pixels, the size of the screenshots.
 func newTab(t *testing.T, browserCtx context.Context, name string) tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // opens the tab; later calls may time out without closing it
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 860)); err != nil { // opens the tab; later calls may time out without closing it
 		t.Fatalf("open a browser context for %s: %v", name, err)
 	}
 	return tab{t: t, ctx: ctx, name: name}
+}
+
+// screenshotDir is the directory the browser tests save their screenshots
+// in: $ROSTER_SCREENSHOTS (made if missing), or the test's temporary
+// directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ROSTER_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// shot saves a PNG of the page as dir/name.png: of the viewport, as it is
+// scrolled, or with full of the whole page.
+func (b tab) shot(dir, name string, full bool) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	capture := chromedp.CaptureScreenshot()
+	if full {
+		capture = chromedp.FullScreenshot(100) // 100: a PNG
+	}
+	png, err := chromedp.Run(ctx, capture)
+	if err != nil {
+		b.t.Fatalf("%s: screenshot %s: %v", b.name, name, err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		b.t.Fatalf("%s: screenshot %s is not a PNG", b.name, name)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("%s: saved %s", b.name, path)
+}
+
+// scrollTo scrolls the page so that the element sel is at the top.
+func (b tab) scrollTo(sel string) {
+	b.t.Helper()
+	b.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`window.scrollTo(0, document.querySelector(%q).getBoundingClientRect().top + window.scrollY - 8)`, sel)))
 }
 
 // choose sets the select sel to value and tells the page, as a user's
@@ -395,4 +445,132 @@ func TestConsole(t *testing.T) {
 		`[...document.querySelectorAll("#keys tbody tr")].some(tr => tr.querySelector(".name").textContent === "deployer" && `+
 			`tr.querySelector(".owner").textContent === "service account" && tr.querySelector(".role").textContent === "dev" && tr.querySelector(".revoke-key") !== null)`)
 	t.Logf("browser flow took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// openMail waits for a mail of the kind ("invite", "transfer.confirm" or
+// "transfer.accept") in the page's demo outbox, and opens the link of the
+// newest, as from the user's mailbox; it returns the link.
+func (b tab) openMail(kind string) string {
+	b.t.Helper()
+	sel := fmt.Sprintf(`#outbox li[data-kind=%q] a`, kind)
+	b.wait("a mail of kind "+kind, fmt.Sprintf(`document.querySelector(%q) !== null`, sel))
+	link := b.value(fmt.Sprintf(`document.querySelector(%q).href`, sel))
+	b.do("open the "+kind+" mail's link", chromedp.Navigate(link))
+	return link
+}
+
+// TestConsoleDigitalOcean drives the DigitalOcean flow in two browser
+// contexts, on the DigitalOcean policy: the owner makes a team and invites
+// sam by email, requiring a secure sign-in method; sam, signed in with a
+// password, is refused, turns on 2FA and joins; the owner makes sam an
+// owner (the top role goes only by transfer), confirms it through the link
+// of their email, and sam accepts through his; the members table, the
+// ownership changes and the audit log show each step. It saves screenshots
+// of the main screens in screenshotDir.
+func TestConsoleDigitalOcean(t *testing.T) {
+	chromium(t)
+	base, _ := servePolicy(t, rbac.DigitalOcean())
+	ctx := browser(t)
+	dir := screenshotDir(t)
+	owner, sam := newTab(t, ctx, "owner"), newTab(t, ctx, "sam")
+
+	owner.signIn(base, "olivia", "Olivia", "google")
+	owner.do("make the personal account the team Ocean",
+		chromedp.WaitVisible(chromedp.CSS("#convert")),
+		chromedp.SetValue(chromedp.CSS(`#convert [name=name]`), "Ocean"),
+		chromedp.Click(chromedp.CSS(`#convert button`)),
+	)
+	owner.wait("olivia owns Ocean", `document.querySelector("#team-name").textContent === "Ocean" && document.querySelector("#my-role").textContent === "owner" && `+
+		`document.querySelector("#owner-line").textContent === "You own this account."`)
+	owner.wait("the invite form offers every role but owner, member first, with what it may do",
+		`(() => { const s = document.querySelector("#invite select[name=role]");
+			return [...s.options].map(o => o.value).join() === "biller,billing_viewer,member,modifier,resource_viewer" && s.value === "member" &&
+				document.querySelector("#invite-role-hint").textContent === "member may see shared resources, create shared resources, modify shared resources, delete shared resources, see team settings."; })()`)
+	owner.do("pick a plan of three seats",
+		chromedp.SetValue(chromedp.CSS(`#plan [name=seats]`), "3"),
+		chromedp.Click(chromedp.CSS(`#plan button`)))
+	owner.wait("the seats show the plan", `document.querySelector("#seats").textContent === "1 of 3 used · 2 free"`)
+	owner.do("invite sam by email, requiring secure sign-in",
+		chromedp.SetValue(chromedp.CSS(`#invite [name=emails]`), "sam@example.com"),
+		chromedp.Click(chromedp.CSS(`#invite [name=require_secure]`)),
+		chromedp.Click(chromedp.CSS(`#invite button[type=submit]`)),
+	)
+	owner.wait("sam's invitation is pending and holds a seat",
+		`document.querySelector("#status").textContent === "Invited sam@example.com" && document.querySelector("#seats").textContent === "2 of 3 used · 1 free" && `+
+			`[...document.querySelectorAll("#members tbody tr")].some(tr => tr.cells[1].textContent === "sam@example.com" && tr.querySelector(".badge.pending") !== null) && `+
+			`[...document.querySelectorAll("#invites tbody tr")].some(tr => tr.cells[0].textContent === "email" && tr.cells[1].textContent === "sam@example.com" && tr.cells[2].textContent === "member")`)
+	owner.shot(dir, "do-team-invited", true)
+
+	sam.signIn(base, "sam", "Sam", "email")
+	link := sam.openMail("invite")
+	sam.wait("the invitation says it needs a secure sign-in method",
+		`document.querySelector("#join-text").textContent === "Olivia invites you to join Ocean as member." && `+
+			`!document.querySelector("#join-note").hidden && document.querySelector("#join-note").textContent.endsWith("You sign in with email.")`)
+	sam.do("try to join with a password only", chromedp.Click(chromedp.CSS("#join")))
+	sam.wait("refused: the invitation needs a secure sign-in method",
+		`document.querySelector("#status").className === "error" && document.querySelector("#status").textContent.includes("secure sign-in") && document.querySelector("#account").options.length === 1`)
+	sam.shot(dir, "do-invitation-needs-secure-sign-in", false)
+	sam.do("sign out", chromedp.Click(chromedp.CSS("#signout")))
+	sam.wait("signed out", `!document.querySelector("#signin-panel").hidden`)
+	sam.signIn(link, "sam", "Sam", "email+2fa")
+	sam.do("join with 2FA on", chromedp.Click(chromedp.CSS("#join")))
+	sam.wait("joined", `document.querySelector("#status").textContent.startsWith("Joined Ocean as member") && document.querySelector("#account").options.length === 2`)
+	sam.choose("#account", owner.value(`document.querySelector("#account").value`))
+	sam.wait("sam's team page: a member, who manages nobody",
+		`document.querySelector("#my-role").textContent === "member" && document.querySelector("#owner-line").textContent === "Account owner: Olivia" && `+
+			`document.querySelector("#members .actions button") === null && document.querySelector("#invite-panel").hidden && document.querySelector("#transfers-panel").hidden && `+
+			`!document.querySelector("#leave").hidden && document.querySelector("#delete-team").hidden`)
+
+	owner.do("reload", chromedp.Navigate(base))
+	owner.wait("sam is a member, without the owner role among the roles to pick for him",
+		memberTR("sam")+`?.querySelector(".role").textContent === "member" && `+memberTR("sam")+`.querySelector(".signin").textContent === "email+2fa" && `+
+			`![...`+memberTR("sam")+`.querySelectorAll("select.new-role option")].some(o => o.value === "owner")`)
+	owner.do("open what each role may do", chromedp.Click(chromedp.CSS("#roles-panel summary")))
+	owner.wait("the roles, from the policy", `document.querySelector('#roles tr[data-role="billing_viewer"]').cells[1].textContent === "see limited billing information" && `+
+		`document.querySelector('#roles tr[data-role="owner"] .badge') !== null`)
+	owner.choose(`#members tr[data-user="sam"] select.new-role`, "modifier")
+	owner.wait("the preview of member to modifier", memberTR("sam")+`.querySelector(".role-preview").textContent === "Gains: nothing. Loses: delete shared resources."`)
+	owner.scrollTo("#members-title")
+	owner.shot(dir, "do-members", false)
+	owner.choose(`#members tr[data-user="sam"] select.new-role`, "member")
+
+	owner.do("ask to make sam an owner", chromedp.Click(chromedp.CSS(`#members tr[data-user="sam"] .make-top`)))
+	owner.wait("the page asks first", `document.querySelector("#confirm").open && document.querySelector("#confirm-title").textContent === "Make Sam owner?"`)
+	owner.shot(dir, "do-confirm-ownership", false)
+	owner.do("start the ownership change", chromedp.Click(chromedp.CSS("#confirm-ok")))
+	owner.wait("it waits for olivia's confirmation",
+		`document.querySelector("#status").textContent === "Ownership change started: confirm it through the link emailed to you" && `+
+			`document.querySelector("#transfers tbody tr .status").textContent === "waiting for olivia to confirm"`)
+	owner.openMail("transfer.confirm")
+	owner.wait("the link asks olivia to confirm", `document.querySelector("#transfer-text").textContent.startsWith("Confirm that sam becomes owner of Ocean.") && !document.querySelector("#transfer-confirm").hidden`)
+	owner.shot(dir, "do-transfer-confirm", false)
+	owner.do("confirm", chromedp.Click(chromedp.CSS("#transfer-confirm")))
+	owner.wait("confirmed; now it waits for sam",
+		`document.querySelector("#status").textContent === "Confirmed: sam can now accept through the link emailed to them." && location.pathname === "/" && `+
+			`document.querySelector("#transfer-panel").hidden && document.querySelector("#transfers tbody tr .status").textContent === "waiting for sam to accept"`)
+
+	sam.do("reload", chromedp.Navigate(base))
+	sam.openMail("transfer.accept")
+	sam.wait("the link asks sam to accept", `!document.querySelector("#transfer-accept").hidden && document.querySelector("#transfer-confirm").hidden`)
+	sam.do("accept", chromedp.Click(chromedp.CSS("#transfer-accept")))
+	sam.wait("sam is an owner of Ocean",
+		`document.querySelector("#status").textContent === "Accepted: you are now owner of Ocean." && document.querySelector("#my-role").textContent === "owner" && `+
+			`location.pathname === "/" && !document.querySelector("#invite-panel").hidden`)
+
+	owner.do("reload", chromedp.Navigate(base))
+	owner.wait("two owners; olivia still owns the account",
+		memberTR("sam")+`?.querySelector(".role").textContent === "owner" && `+memberTR("olivia")+`.querySelector(".badge.owner")?.textContent === "account owner" && `+
+			memberTR("sam")+`.querySelector(".badge.owner") === null && `+memberTR("sam")+`.querySelector("select.new-role").value === "owner" && document.querySelector("#transfers tbody tr .status").textContent === "done"`)
+	owner.shot(dir, "do-team", false)
+	owner.wait("the audit log tells each step in words, newest first", `(() => {
+		const rows = [...document.querySelectorAll("#audit tbody tr")].map(tr => tr.dataset.action + " " + tr.cells[1].textContent + " " + tr.querySelector(".details").textContent);
+		const want = ["transfer.accepted sam status: done", "member.role_changed olivia role: member → owner", "transfer.confirmed olivia status: awaiting accept",
+			"transfer.started olivia from: oliviakind: roleto: sam", "member.joined sam", "invite.accept_failed sam reason: the user's sign-in method is not secure",
+			"invite.created olivia email: sam@example.com", "account.seat_limit_changed the host seat limit: 0 → 3"];
+		let i = 0;
+		for (const r of rows) if (i < want.length && r.startsWith(want[i])) i++;
+		return i === want.length;
+	})()`)
+	owner.scrollTo("#audit-panel")
+	owner.shot(dir, "do-audit", false)
 }

@@ -18,15 +18,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teamapi"
 )
 
 // serve runs the example as main does (run) on a free port of 127.0.0.1,
-// with a database in the test's temporary directory, until the test ends,
-// and returns its base URL and its log. The test fails if run returns an
-// error.
+// with the Runpod policy and a database in the test's temporary directory,
+// until the test ends, and returns its base URL and its log. The test
+// fails if run returns an error.
 func serve(t *testing.T) (base string, logs *logBuffer) {
+	t.Helper()
+	return servePolicy(t, rbac.Runpod())
+}
+
+// servePolicy is serve with the policy p.
+func servePolicy(t *testing.T, p *rbac.Policy) (base string, logs *logBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,7 +42,7 @@ func serve(t *testing.T) (base string, logs *logBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &logBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), nil, logs) }()
+	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), p, nil, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
