@@ -1,12 +1,14 @@
 // Package teamapi serves roster's team page as a JSON API that a host
-// application mounts on its own server: the account selector and
-// switching, creating, converting and deleting teams, the members table
-// with its pages, role changes, removal and leaving, invites by link and
-// by email (create, list, resend, copy the link again, revoke, preview and
-// accept), ownership transfers (start, confirm, accept, cancel), secure
-// sign-in (preview and toggle), API keys and service accounts (create, list
-// one's own or the team's, revoke) and the audit log with every filter and
-// its export as JSON Lines or CSV.
+// application mounts on its own server: the account selector and switching,
+// creating, converting and deleting teams, the members table with its pages
+// and seats, the roles and what each may do, role changes (previewed, then
+// made for good or until a time), suspension and reinstatement, memberships
+// that end at a time, removal and leaving, invites by link and by email
+// (create, list, resend, copy the link again, revoke, preview and accept),
+// ownership transfers (start, confirm, accept, cancel), secure sign-in
+// (preview and toggle), API keys and service accounts (create, list one's
+// own or the team's, revoke) and the audit log with every filter and its
+// export as JSON Lines or CSV.
 //
 // New returns the API as an http.Handler. The host supplies its own
 // authentication (Options.User, as roster.HTTPOptions.User) and the path

@@ -7,8 +7,12 @@ package teamapi
 // for roster to authorize.
 
 import (
+	"bytes"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/teamroster/roster/apikeys"
@@ -52,7 +56,7 @@ func (a *api) me(c *call, _ none) (any, error) {
 	}
 	p := a.r.Policy()
 	can := map[string][]rbac.Action{}
-	for _, e := range accounts {
+	for i, e := range accounts {
 		acts := []rbac.Action{}
 		for _, act := range p.Actions() {
 			if a.r.Can(ctx, c.user, e.Account.ID, act) {
@@ -60,6 +64,12 @@ func (a *api) me(c *call, _ none) (any, error) {
 			}
 		}
 		can[e.Account.ID] = acts
+		if len(acts) == 0 {
+			// Say why a member may do nothing, where roster knows.
+			err := a.r.Check(ctx, c.user, e.Account.ID, rbac.MembersInvite)
+			accounts[i].Suspended = errors.Is(err, rbac.ErrSuspended)
+			accounts[i].NeedsSecureSignIn = errors.Is(err, rbac.ErrSecureSignIn)
+		}
 	}
 	return Me{User: UserOf(u), Accounts: accounts, Can: can, Policy: p.Name(), Roles: p.Roles(), Top: p.Top()}, nil
 }
@@ -167,14 +177,117 @@ func (a *api) members(c *call, _ none) (any, error) {
 	return pageOf(rows, next, memberRowOf), nil
 }
 
-// roleBody names a role.
+// roleBody names a role, and the time it lasts until, if not for good.
 type roleBody struct {
 	Role rbac.Role `json:"role"`
+	// Until, an RFC 3339 time, grants Role until then, when the member
+	// falls back to the role they hold now (Teams.GrantRoleUntil); empty
+	// gives it for good (Teams.ChangeRole).
+	Until string `json:"until"`
 }
 
+// changeRole gives the member {user} a role, for good or until a time.
 func (a *api) changeRole(c *call, in roleBody) (any, error) {
-	m, err := a.r.Teams.ChangeRole(c.ctx(), c.user, c.team, c.req.PathValue("user"), in.Role)
+	user := c.req.PathValue("user")
+	if in.Until == "" {
+		m, err := a.r.Teams.ChangeRole(c.ctx(), c.user, c.team, user, in.Role)
+		return answer(m, err, membershipOf)
+	}
+	until, err := time.Parse(time.RFC3339, in.Until)
+	if err != nil {
+		return nil, badRequest("until must be an RFC 3339 time, such as 2030-01-31T17:00:00Z")
+	}
+	m, err := a.r.Teams.GrantRoleUntil(c.ctx(), c.user, c.team, user, in.Role, until)
 	return answer(m, err, membershipOf)
+}
+
+// previewRole says which actions the member {user} would gain and lose if
+// their role became the query's role, changing nothing.
+func (a *api) previewRole(c *call, _ none) (any, error) {
+	role := rbac.Role(c.q.get("role"))
+	if role == "" {
+		return nil, badRequest("role is required: the role to preview")
+	}
+	p, err := a.r.Teams.PreviewRoleChange(c.ctx(), c.user, c.team, c.req.PathValue("user"), role)
+	return answer(p, err, rolePreviewOf)
+}
+
+// roles describes the roles a member of the team may hold: the policy's
+// and the team's own, each with the actions it allows there.
+func (a *api) roles(c *call, _ none) (any, error) {
+	own, err := a.r.Teams.Roles(c.ctx(), c.user, c.team)
+	if err != nil {
+		return nil, err
+	}
+	p := a.r.Policy()
+	out := Roles{Policy: p.Name(), Top: p.Top(), TopByTransfer: p.TopByTransfer(), Actions: p.Actions(), Roles: []RoleInfo{}}
+	for _, r := range p.Roles() {
+		info := RoleInfo{Name: r, Actions: []rbac.Action{}, Top: p.IsTopIn(c.team, r)}
+		for _, act := range out.Actions {
+			if p.AllowsIn(c.team, r, act) {
+				info.Actions = append(info.Actions, act)
+			}
+		}
+		out.Roles = append(out.Roles, info)
+	}
+	for _, r := range own {
+		info := RoleInfo{Name: rbac.Role(r.Name), Actions: []rbac.Action{}, Team: true}
+		for _, act := range out.Actions {
+			if slices.Contains(r.Actions, string(act)) {
+				info.Actions = append(info.Actions, act)
+			}
+		}
+		out.Roles = append(out.Roles, info)
+	}
+	return out, nil
+}
+
+// untilBody sets when a membership ends: an RFC 3339 time, or null for
+// never. The field is required, so that an empty body never clears an end
+// time by accident.
+type untilBody struct {
+	Until json.RawMessage `json:"until"`
+}
+
+// endMembership makes the membership of {user} end at the body's time, or
+// last again with null.
+func (a *api) endMembership(c *call, in untilBody) (any, error) {
+	var until time.Time
+	switch s := string(bytes.TrimSpace(in.Until)); {
+	case s == "":
+		return nil, badRequest("until is required: an RFC 3339 time, or null for a membership that does not end")
+	case s == "null":
+	default:
+		var text string
+		err := json.Unmarshal(in.Until, &text)
+		if err == nil {
+			until, err = time.Parse(time.RFC3339, text)
+		}
+		if err != nil {
+			return nil, badRequest("until must be an RFC 3339 time, such as 2030-01-31T17:00:00Z, or null")
+		}
+	}
+	m, err := a.r.Teams.EndMembership(c.ctx(), c.user, c.team, c.req.PathValue("user"), until)
+	return answer(m, err, membershipOf)
+}
+
+// suspend suspends the member {user}: they keep their role and seat and
+// may do nothing until reinstated.
+func (a *api) suspend(c *call, _ none) (any, error) {
+	m, err := a.r.Teams.Suspend(c.ctx(), c.user, c.team, c.req.PathValue("user"))
+	return answer(m, err, membershipOf)
+}
+
+// reinstate ends the suspension of the member {user}.
+func (a *api) reinstate(c *call, _ none) (any, error) {
+	m, err := a.r.Teams.Reinstate(c.ctx(), c.user, c.team, c.req.PathValue("user"))
+	return answer(m, err, membershipOf)
+}
+
+// seats is how the team's seats stand.
+func (a *api) seats(c *call, _ none) (any, error) {
+	s, err := a.r.Teams.Seats(c.ctx(), c.user, c.team)
+	return answer(s, err, SeatsOf)
 }
 
 func (a *api) removeMember(c *call, _ none) (any, error) {

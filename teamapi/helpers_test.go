@@ -61,11 +61,17 @@ func linkSecret(t testing.TB) invites.Secret {
 // secret, the server's inbox and its logs, until the test ends.
 func serve(t *testing.T, b testdb.Backend, o teamapi.Options, opts ...roster.Option) *server {
 	t.Helper()
+	return servePolicy(t, b, rbac.Runpod(), o, opts...)
+}
+
+// servePolicy is serve with the policy p.
+func servePolicy(t *testing.T, b testdb.Backend, p *rbac.Policy, o teamapi.Options, opts ...roster.Option) *server {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	s := &server{base: "http://" + srv.Listener.Addr().String(), in: &rostertest.Inbox{}, logs: &rostertest.Logs{}}
 	opts = append([]roster.Option{roster.WithBaseURL(s.base), roster.WithNotifier(s.in), roster.WithLinkSecrets(linkSecret(t)),
 		roster.WithLogger(s.logs.Logger())}, opts...)
-	s.r, s.s = rostertest.Open(t, b, rbac.Runpod(), opts...)
+	s.r, s.s = rostertest.Open(t, b, p, opts...)
 	if o.User == nil {
 		o.User = byHeader
 	}

@@ -111,11 +111,12 @@ type none = struct{}
 
 // Query parameters of the lists.
 var (
-	paging      = []string{"limit", "cursor"}
-	inviteQuery = []string{"status", "limit", "cursor"}
-	auditFilter = []string{"since", "until", "actor", "action", "resource_type", "resource_id", "result", "limit", "cursor"}
-	exportQuery = append([]string{"format"}, auditFilter...)
-	keyQuery    = []string{"all", "limit", "cursor"}
+	paging       = []string{"limit", "cursor"}
+	inviteQuery  = []string{"status", "limit", "cursor"}
+	auditFilter  = []string{"since", "until", "actor", "action", "resource_type", "resource_id", "result", "limit", "cursor"}
+	exportQuery  = append([]string{"format"}, auditFilter...)
+	keyQuery     = []string{"all", "limit", "cursor"}
+	previewQuery = []string{"role"}
 )
 
 // routes is the route table: every route of the API, who may reach it and
@@ -143,7 +144,13 @@ func (a *api) routes() []route {
 		op("PUT", "/teams/{team}/secure-sign-in", may(rbac.SettingsManage), 200, nil, a.setSecureSignIn),
 		op("GET", "/teams/{team}/members", member, 200, paging, a.members),
 		op("PATCH", "/teams/{team}/members/{user}", may(rbac.MembersManage), 200, nil, a.changeRole),
+		op("GET", "/teams/{team}/members/{user}/role-preview", may(rbac.MembersManage), 200, previewQuery, a.previewRole),
 		op("DELETE", "/teams/{team}/members/{user}", may(rbac.MembersManage), 204, nil, a.removeMember),
+		op("POST", "/teams/{team}/members/{user}/suspend", may(rbac.MembersManage), 200, nil, a.suspend),
+		op("POST", "/teams/{team}/members/{user}/reinstate", may(rbac.MembersManage), 200, nil, a.reinstate),
+		op("PUT", "/teams/{team}/members/{user}/until", may(rbac.MembersManage), 200, nil, a.endMembership),
+		op("GET", "/teams/{team}/seats", member, 200, nil, a.seats),
+		op("GET", "/teams/{team}/roles", member, 200, nil, a.roles),
 		op("POST", "/teams/{team}/leave", member, 204, nil, a.leave),
 		op("GET", "/teams/{team}/invites", member, 200, inviteQuery, a.listInvites),
 		op("POST", "/teams/{team}/invites", may(rbac.MembersInvite), 201, nil, a.createInvites),

@@ -114,6 +114,8 @@ func (f fixture) body(rt teamapi.Route) string {
 		return `{"require":true}`
 	case "PATCH /teams/{team}/members/{user}":
 		return `{"role":"basic"}`
+	case "PUT /teams/{team}/members/{user}/until":
+		return `{"until":"2099-01-01T00:00:00Z"}`
 	case "POST /teams/{team}/invites":
 		return `{"role":"dev"}`
 	case "POST /teams/{team}/transfers":

@@ -62,6 +62,13 @@ type AccountEntry struct {
 	Role    rbac.Role `json:"role"` // the user's role in it
 	// Active is present, true, for the account the user works in now.
 	Active bool `json:"active,omitzero"`
+	// Suspended is present, true, where the user is suspended: they may do
+	// nothing there until reinstated.
+	Suspended bool `json:"suspended,omitzero"`
+	// NeedsSecureSignIn is present, true, where the team requires a secure
+	// sign-in method and the user signs in otherwise: they may do nothing
+	// there until they enable one.
+	NeedsSecureSignIn bool `json:"needs_secure_sign_in,omitzero"`
 }
 
 // Me is the signed-in user's account selector (GET {prefix}/me), with what
@@ -102,24 +109,109 @@ type MemberRow struct {
 	// InviteID and ExpiresAt describe a pending invite.
 	InviteID  string    `json:"invite_id,omitzero"`
 	ExpiresAt time.Time `json:"expires_at,omitzero"`
+	// Suspended is present, true, for a suspended member: they keep their
+	// role and seat and may do nothing until reinstated.
+	Suspended bool `json:"suspended,omitzero"`
+	// Until is when the membership ends (FallbackRole absent) or when
+	// Role, granted for a while, falls back to FallbackRole; absent if
+	// never.
+	Until        time.Time `json:"until,omitzero"`
+	FallbackRole rbac.Role `json:"fallback_role,omitzero"`
 }
 
 func memberRowOf(m teams.MemberRow) MemberRow {
 	return MemberRow{UserID: m.UserID, Name: m.Name, Email: m.Email, Role: m.Role, Status: m.Status,
-		JoinedAt: utc(m.JoinedAt), SignIn: m.SignIn, Owner: m.Owner, InviteID: m.InviteID, ExpiresAt: utc(m.ExpiresAt)}
+		JoinedAt: utc(m.JoinedAt), SignIn: m.SignIn, Owner: m.Owner, InviteID: m.InviteID, ExpiresAt: utc(m.ExpiresAt),
+		Suspended: m.Suspended, Until: utc(m.Until), FallbackRole: m.FallbackRole}
 }
 
-// Membership is a user's membership of an account, as a role change or an
-// accepted invite leaves it.
+// Membership is a user's membership of an account, as a role change, a
+// suspension, an end time or an accepted invite leaves it.
 type Membership struct {
 	AccountID string    `json:"account_id"`
 	UserID    string    `json:"user_id"`
 	Role      rbac.Role `json:"role"`
 	JoinedAt  time.Time `json:"joined_at,omitzero"` // when the user joined
+	// Suspended, Until and FallbackRole are as in MemberRow.
+	Suspended    bool      `json:"suspended,omitzero"`
+	Until        time.Time `json:"until,omitzero"`
+	FallbackRole rbac.Role `json:"fallback_role,omitzero"`
 }
 
 func membershipOf(m store.Member) Membership {
-	return Membership{AccountID: m.AccountID, UserID: m.UserID, Role: rbac.Role(m.Role), JoinedAt: utc(m.JoinedAt)}
+	return Membership{AccountID: m.AccountID, UserID: m.UserID, Role: rbac.Role(m.Role), JoinedAt: utc(m.JoinedAt),
+		Suspended: m.Suspended(), Until: utc(m.Until), FallbackRole: rbac.Role(m.FallbackRole)}
+}
+
+// RolePreview is what a role change would do to a member's permissions in
+// the team, before it is made.
+type RolePreview struct {
+	From rbac.Role `json:"from"` // the member's role now
+	To   rbac.Role `json:"to"`   // the role previewed
+	// Gained are the actions To allows and From does not; Lost the
+	// reverse. Each is [] when there are none.
+	Gained []rbac.Action `json:"gained"`
+	Lost   []rbac.Action `json:"lost"`
+}
+
+func rolePreviewOf(p teams.RolePreview) RolePreview {
+	out := RolePreview{From: p.From, To: p.To, Gained: p.Gained, Lost: p.Lost}
+	if out.Gained == nil {
+		out.Gained = []rbac.Action{}
+	}
+	if out.Lost == nil {
+		out.Lost = []rbac.Action{}
+	}
+	return out
+}
+
+// Roles describes the roles a member of a team may hold, so that a page
+// can say what each one may do: the policy's roles, in the policy's order,
+// then the team's own (Teams.DefineRole).
+type Roles struct {
+	Policy string    `json:"policy"` // the policy's name, such as digitalocean
+	Top    rbac.Role `json:"top"`    // the role that may do everything
+	// TopByTransfer is present, true, where the top role is given only by
+	// an ownership transfer, confirmed by its sender and accepted by its
+	// recipient, never by a role change or an invitation.
+	TopByTransfer bool `json:"top_by_transfer,omitzero"`
+	// Actions are every action of the policy, in its order.
+	Actions []rbac.Action `json:"actions"`
+	Roles   []RoleInfo    `json:"roles"`
+}
+
+// RoleInfo is one role and what it may do in the team.
+type RoleInfo struct {
+	Name rbac.Role `json:"name"`
+	// Actions are the actions the role allows in the team, in the policy's
+	// order; [] for a role that allows none.
+	Actions []rbac.Action `json:"actions"`
+	// Top is present, true, for a role that may do everything.
+	Top bool `json:"top,omitzero"`
+	// Team is present, true, for a role the team defined for itself.
+	Team bool `json:"team,omitzero"`
+}
+
+// Seats is how a team's seats stand, for its members table: the seat limit
+// the host set (absent: none), the seats its members and pending
+// invitations fill, and how many are free (absent without a limit; 0 when
+// the limit is filled, or lowered below the seats filled).
+type Seats struct {
+	Limit   int  `json:"limit,omitzero"`
+	Members int  `json:"members"`
+	Pending int  `json:"pending"`
+	Free    *int `json:"free,omitzero"`
+}
+
+// SeatsOf returns s as the API answers a team's seats, for a host's own
+// routes that answer them, such as the billing page where it sets the seat
+// limit (Teams.SetSeatLimit). It is safe for concurrent use.
+func SeatsOf(s teams.Seats) Seats {
+	out := Seats{Limit: s.Limit, Members: s.Members, Pending: s.Pending}
+	if s.Limit > 0 {
+		out.Free = &s.Free
+	}
+	return out
 }
 
 // Invitation is an invite as members see it. Token and Link are present

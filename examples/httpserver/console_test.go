@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teamapi"
 )
@@ -30,7 +32,7 @@ func signInOptions(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel := regexp.MustCompile(`(?s)<select name="sign_in">(.*?)</select>`).FindSubmatch(page)
+	sel := regexp.MustCompile(`(?s)<select[^>]* name="sign_in"[^>]*>(.*?)</select>`).FindSubmatch(page)
 	if sel == nil {
 		t.Fatal(`console/index.html has no <select name="sign_in">`)
 	}
@@ -137,14 +139,73 @@ type tab struct {
 	name string
 }
 
+// newTab opens a browser context for name with a viewport of 1200 by 860
+// pixels, the size of the screenshots.
 func newTab(t *testing.T, browserCtx context.Context, name string) tab {
 	t.Helper()
 	ctx, cancel := chromedp.NewContext(browserCtx, chromedp.WithNewBrowserContext())
 	t.Cleanup(cancel)
-	if err := chromedp.Do(ctx); err != nil { // opens the tab; later calls may time out without closing it
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1200, 860)); err != nil { // opens the tab; later calls may time out without closing it
 		t.Fatalf("open a browser context for %s: %v", name, err)
 	}
 	return tab{t: t, ctx: ctx, name: name}
+}
+
+// screenshotDir is the directory the browser tests save their screenshots
+// in: $ROSTER_SCREENSHOTS (made if missing), or the test's temporary
+// directory.
+func screenshotDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ROSTER_SCREENSHOTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// shot saves a PNG of the page as dir/name.png: of the viewport, as it is
+// scrolled, or with full of the whole page.
+func (b tab) shot(dir, name string, full bool) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 20*time.Second)
+	defer cancel()
+	capture := chromedp.CaptureScreenshot()
+	if full {
+		capture = chromedp.FullScreenshot(100) // 100: a PNG
+	}
+	png, err := chromedp.Run(ctx, capture)
+	if err != nil {
+		b.t.Fatalf("%s: screenshot %s: %v", b.name, name, err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		b.t.Fatalf("%s: screenshot %s is not a PNG", b.name, name)
+	}
+	path := filepath.Join(dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	b.t.Logf("%s: saved %s", b.name, path)
+}
+
+// scrollTo scrolls the page so that the element sel is at the top.
+func (b tab) scrollTo(sel string) {
+	b.t.Helper()
+	b.do("scroll to "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`window.scrollTo(0, document.querySelector(%q).getBoundingClientRect().top + window.scrollY - 8)`, sel)))
+}
+
+// choose sets the select sel to value and tells the page, as a user's
+// choice does.
+func (b tab) choose(sel, value string) {
+	b.t.Helper()
+	b.do("choose "+value+" in "+sel, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(
+		`(() => { const s = document.querySelector(%q); s.value = %q; s.dispatchEvent(new Event("change")); })()`, sel, value)))
+	if got := b.value(fmt.Sprintf(`document.querySelector(%q).value`, sel)); got != value {
+		b.t.Fatalf("%s: %s has no option %q", b.name, sel, value)
+	}
 }
 
 // do runs the steps, failing the test with what the page says if one fails.
@@ -214,12 +275,14 @@ func memberTR(user string) string {
 	return fmt.Sprintf(`document.querySelector('#members tr[data-user=%q]')`, user)
 }
 
-// TestConsole drives the console in two browser contexts: an admin converts
-// their account to a team, invites a dev by link and copies the link again
-// from the pending invites; the dev opens the link,
-// signs in with email + 2FA, joins and switches to the team; the admin sees
-// the dev's sign-in method; the admin changes the dev's role, then
-// removes them; the audit log lists each step. In a second team, the admin
+// TestConsole drives the console in two browser contexts, on the Runpod
+// policy: an admin converts their account to a team, invites a dev by link
+// and copies the link again from the pending invites; the dev opens the
+// link, signs in with email + 2FA, joins and switches to the team; the
+// admin sees the dev's sign-in method, the seats and what each role may do,
+// previews the dev's role change and makes it, suspends and reinstates the
+// dev (who is told meanwhile), and removes them once asked to confirm; the
+// audit log lists each step in words. In a second team, the admin
 // requires secure sign-in, creates an API key, copies it and revokes it
 // (the demo's pods route takes the key until then), and creates a service
 // account, listed among every key of the team.
@@ -274,15 +337,40 @@ func TestConsole(t *testing.T) {
 	admin.do("reload the team page", chromedp.Navigate(base))
 	admin.wait("the admin sees dan with his sign-in method",
 		memberTR("dan")+`?.querySelector(".role").textContent === "dev" && `+memberTR("dan")+`.querySelector(".signin").textContent === "email+2fa"`)
-	admin.do("change dan's role to basic",
-		chromedp.SetValue(chromedp.CSS(`#members tr[data-user="dan"] select.new-role`), "basic"),
-		chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .change-role`)),
-	)
+	admin.wait("the seats, and what each role may do, from the policy",
+		`document.querySelector("#seats").textContent === "2 used · no limit" && `+
+			`document.querySelector('#roles tr[data-role="dev"]').cells[1].textContent === "access the team account, connect to existing Pods, create, delete, start and stop Pods, create and delete Serverless endpoints, send requests to Serverless endpoints"`)
+	admin.wait("every field has a label, every button is a button",
+		`[...document.querySelectorAll("input, select")].every(e => e.labels.length > 0) && `+
+			`[...document.querySelectorAll("button")].every(b => b.getAttribute("type") === "button" || b.getAttribute("type") === "submit")`)
+	admin.choose(`#members tr[data-user="dan"] select.new-role`, "basic")
+	admin.wait("the page says what dan would gain and lose as basic",
+		memberTR("dan")+`.querySelector(".role-preview").textContent === "Gains: nothing. Loses: create, delete, start and stop Pods, create and delete Serverless endpoints."`)
+	admin.do("change dan's role to basic", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .change-role`)))
 	admin.wait("dan is basic", memberTR("dan")+`?.querySelector(".role").textContent === "basic" && document.querySelector("#status").textContent === "Changed dan's role to basic"`)
 	dev.do("reload as dan", chromedp.Navigate(base))
 	dev.wait("dan sees his new role", `document.querySelector("#my-role").textContent === "basic"`)
 
-	admin.do("remove dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
+	admin.do("suspend dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .suspend`)))
+	admin.wait("dan is marked suspended, with a button to reinstate him",
+		memberTR("dan")+`?.querySelector(".status .badge.suspended") !== null && `+memberTR("dan")+`.querySelector(".reinstate") !== null && `+
+			`document.querySelector("#status").textContent.startsWith("Suspended dan")`)
+	dev.do("reload as dan", chromedp.Navigate(base))
+	dev.wait("dan, suspended, is told so instead of the team page",
+		`document.querySelector("#team-panel").hidden && !document.querySelector("#blocked-panel").hidden && document.querySelector("#blocked-text").textContent.includes("suspended")`)
+	admin.do("reinstate dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .reinstate`)))
+	admin.wait("dan is no longer suspended", memberTR("dan")+`?.querySelector(".status").textContent === "joined" && document.querySelector("#status").textContent.startsWith("Reinstated dan")`)
+	dev.do("reload as dan", chromedp.Navigate(base))
+	dev.wait("dan has the team page again", `!document.querySelector("#team-panel").hidden && document.querySelector("#my-role").textContent === "basic"`)
+
+	admin.do("ask to remove dan", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
+	admin.wait("the page asks first, with Cancel focused",
+		`document.querySelector("#confirm").open && document.querySelector("#confirm-title").textContent === "Remove Dan?" && document.activeElement.id === "confirm-cancel"`)
+	admin.do("cancel", chromedp.Click(chromedp.CSS("#confirm-cancel")))
+	admin.wait("dan stays", `!document.querySelector("#confirm").open && `+memberTR("dan")+` !== null`)
+	admin.do("ask to remove dan again", chromedp.Click(chromedp.CSS(`#members tr[data-user="dan"] .remove`)))
+	admin.wait("the page asks again", `document.querySelector("#confirm").open`)
+	admin.do("confirm", chromedp.Click(chromedp.CSS("#confirm-ok")))
 	admin.wait("dan is gone", memberTR("dan")+` === null && document.querySelector("#status").textContent === "Removed dan"`)
 	dev.do("reload as dan", chromedp.Navigate(base))
 	dev.wait("dan is back in his personal account, without the team",
@@ -290,7 +378,7 @@ func TestConsole(t *testing.T) {
 
 	admin.wait("the audit log lists each step, newest first", `(() => {
 		const rows = [...document.querySelectorAll("#audit tbody tr")].map(tr => tr.dataset.action + " " + tr.cells[1].textContent + " " + tr.querySelector(".resource").textContent);
-		const want = ["member.removed ada member dan", "member.role_changed ada member dan", "member.joined dan member dan", "invite.link_copied ada invite", "invite.created ada invite", "account.converted ada account"];
+		const want = ["member.removed ada member dan", "member.reinstated ada member dan", "member.suspended ada member dan", "member.role_changed ada member dan", "member.joined dan member dan", "invite.link_copied ada invite", "invite.created ada invite", "account.converted ada account"];
 		let i = 0;
 		for (const r of rows) if (i < want.length && r.startsWith(want[i])) i++;
 		return i === want.length;
@@ -302,7 +390,7 @@ func TestConsole(t *testing.T) {
 	)
 	admin.wait("only the role change is listed, with the roles before and after",
 		`(() => { const rows = document.querySelectorAll("#audit tbody tr");
-			return rows.length === 1 && rows[0].dataset.action === "member.role_changed" && rows[0].textContent.includes('"dev"') && rows[0].textContent.includes('"basic"'); })()`)
+			return rows.length === 1 && rows[0].dataset.action === "member.role_changed" && rows[0].querySelector(".details").textContent === "role: dev → basic"; })()`)
 	if txt := admin.page(); !strings.Contains(txt, "Acme") {
 		t.Errorf("the admin's page lost the team:\n%s", txt)
 	}
@@ -357,4 +445,132 @@ func TestConsole(t *testing.T) {
 		`[...document.querySelectorAll("#keys tbody tr")].some(tr => tr.querySelector(".name").textContent === "deployer" && `+
 			`tr.querySelector(".owner").textContent === "service account" && tr.querySelector(".role").textContent === "dev" && tr.querySelector(".revoke-key") !== null)`)
 	t.Logf("browser flow took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// openMail waits for a mail of the kind ("invite", "transfer.confirm" or
+// "transfer.accept") in the page's demo outbox, and opens the link of the
+// newest, as from the user's mailbox; it returns the link.
+func (b tab) openMail(kind string) string {
+	b.t.Helper()
+	sel := fmt.Sprintf(`#outbox li[data-kind=%q] a`, kind)
+	b.wait("a mail of kind "+kind, fmt.Sprintf(`document.querySelector(%q) !== null`, sel))
+	link := b.value(fmt.Sprintf(`document.querySelector(%q).href`, sel))
+	b.do("open the "+kind+" mail's link", chromedp.Navigate(link))
+	return link
+}
+
+// TestConsoleDigitalOcean drives the DigitalOcean flow in two browser
+// contexts, on the DigitalOcean policy: the owner makes a team and invites
+// sam by email, requiring a secure sign-in method; sam, signed in with a
+// password, is refused, turns on 2FA and joins; the owner makes sam an
+// owner (the top role goes only by transfer), confirms it through the link
+// of their email, and sam accepts through his; the members table, the
+// ownership changes and the audit log show each step. It saves screenshots
+// of the main screens in screenshotDir.
+func TestConsoleDigitalOcean(t *testing.T) {
+	chromium(t)
+	base, _ := servePolicy(t, rbac.DigitalOcean())
+	ctx := browser(t)
+	dir := screenshotDir(t)
+	owner, sam := newTab(t, ctx, "owner"), newTab(t, ctx, "sam")
+
+	owner.signIn(base, "olivia", "Olivia", "google")
+	owner.do("make the personal account the team Ocean",
+		chromedp.WaitVisible(chromedp.CSS("#convert")),
+		chromedp.SetValue(chromedp.CSS(`#convert [name=name]`), "Ocean"),
+		chromedp.Click(chromedp.CSS(`#convert button`)),
+	)
+	owner.wait("olivia owns Ocean", `document.querySelector("#team-name").textContent === "Ocean" && document.querySelector("#my-role").textContent === "owner" && `+
+		`document.querySelector("#owner-line").textContent === "You own this account."`)
+	owner.wait("the invite form offers every role but owner, member first, with what it may do",
+		`(() => { const s = document.querySelector("#invite select[name=role]");
+			return [...s.options].map(o => o.value).join() === "biller,billing_viewer,member,modifier,resource_viewer" && s.value === "member" &&
+				document.querySelector("#invite-role-hint").textContent === "member may see shared resources, create shared resources, modify shared resources, delete shared resources, see team settings."; })()`)
+	owner.do("pick a plan of three seats",
+		chromedp.SetValue(chromedp.CSS(`#plan [name=seats]`), "3"),
+		chromedp.Click(chromedp.CSS(`#plan button`)))
+	owner.wait("the seats show the plan", `document.querySelector("#seats").textContent === "1 of 3 used · 2 free"`)
+	owner.do("invite sam by email, requiring secure sign-in",
+		chromedp.SetValue(chromedp.CSS(`#invite [name=emails]`), "sam@example.com"),
+		chromedp.Click(chromedp.CSS(`#invite [name=require_secure]`)),
+		chromedp.Click(chromedp.CSS(`#invite button[type=submit]`)),
+	)
+	owner.wait("sam's invitation is pending and holds a seat",
+		`document.querySelector("#status").textContent === "Invited sam@example.com" && document.querySelector("#seats").textContent === "2 of 3 used · 1 free" && `+
+			`[...document.querySelectorAll("#members tbody tr")].some(tr => tr.cells[1].textContent === "sam@example.com" && tr.querySelector(".badge.pending") !== null) && `+
+			`[...document.querySelectorAll("#invites tbody tr")].some(tr => tr.cells[0].textContent === "email" && tr.cells[1].textContent === "sam@example.com" && tr.cells[2].textContent === "member")`)
+	owner.shot(dir, "do-team-invited", true)
+
+	sam.signIn(base, "sam", "Sam", "email")
+	link := sam.openMail("invite")
+	sam.wait("the invitation says it needs a secure sign-in method",
+		`document.querySelector("#join-text").textContent === "Olivia invites you to join Ocean as member." && `+
+			`!document.querySelector("#join-note").hidden && document.querySelector("#join-note").textContent.endsWith("You sign in with email.")`)
+	sam.do("try to join with a password only", chromedp.Click(chromedp.CSS("#join")))
+	sam.wait("refused: the invitation needs a secure sign-in method",
+		`document.querySelector("#status").className === "error" && document.querySelector("#status").textContent.includes("secure sign-in") && document.querySelector("#account").options.length === 1`)
+	sam.shot(dir, "do-invitation-needs-secure-sign-in", false)
+	sam.do("sign out", chromedp.Click(chromedp.CSS("#signout")))
+	sam.wait("signed out", `!document.querySelector("#signin-panel").hidden`)
+	sam.signIn(link, "sam", "Sam", "email+2fa")
+	sam.do("join with 2FA on", chromedp.Click(chromedp.CSS("#join")))
+	sam.wait("joined", `document.querySelector("#status").textContent.startsWith("Joined Ocean as member") && document.querySelector("#account").options.length === 2`)
+	sam.choose("#account", owner.value(`document.querySelector("#account").value`))
+	sam.wait("sam's team page: a member, who manages nobody",
+		`document.querySelector("#my-role").textContent === "member" && document.querySelector("#owner-line").textContent === "Account owner: Olivia" && `+
+			`document.querySelector("#members .actions button") === null && document.querySelector("#invite-panel").hidden && document.querySelector("#transfers-panel").hidden && `+
+			`!document.querySelector("#leave").hidden && document.querySelector("#delete-team").hidden`)
+
+	owner.do("reload", chromedp.Navigate(base))
+	owner.wait("sam is a member, without the owner role among the roles to pick for him",
+		memberTR("sam")+`?.querySelector(".role").textContent === "member" && `+memberTR("sam")+`.querySelector(".signin").textContent === "email+2fa" && `+
+			`![...`+memberTR("sam")+`.querySelectorAll("select.new-role option")].some(o => o.value === "owner")`)
+	owner.do("open what each role may do", chromedp.Click(chromedp.CSS("#roles-panel summary")))
+	owner.wait("the roles, from the policy", `document.querySelector('#roles tr[data-role="billing_viewer"]').cells[1].textContent === "see limited billing information" && `+
+		`document.querySelector('#roles tr[data-role="owner"] .badge') !== null`)
+	owner.choose(`#members tr[data-user="sam"] select.new-role`, "modifier")
+	owner.wait("the preview of member to modifier", memberTR("sam")+`.querySelector(".role-preview").textContent === "Gains: nothing. Loses: delete shared resources."`)
+	owner.scrollTo("body")
+	owner.shot(dir, "do-members", false) // docs/console.png
+	owner.choose(`#members tr[data-user="sam"] select.new-role`, "member")
+
+	owner.do("ask to make sam an owner", chromedp.Click(chromedp.CSS(`#members tr[data-user="sam"] .make-top`)))
+	owner.wait("the page asks first", `document.querySelector("#confirm").open && document.querySelector("#confirm-title").textContent === "Make Sam owner?"`)
+	owner.shot(dir, "do-confirm-ownership", false)
+	owner.do("start the ownership change", chromedp.Click(chromedp.CSS("#confirm-ok")))
+	owner.wait("it waits for olivia's confirmation",
+		`document.querySelector("#status").textContent === "Ownership change started: confirm it through the link emailed to you" && `+
+			`document.querySelector("#transfers tbody tr .status").textContent === "waiting for olivia to confirm"`)
+	owner.openMail("transfer.confirm")
+	owner.wait("the link asks olivia to confirm", `document.querySelector("#transfer-text").textContent.startsWith("Confirm that sam becomes owner of Ocean.") && !document.querySelector("#transfer-confirm").hidden`)
+	owner.shot(dir, "do-transfer-confirm", false)
+	owner.do("confirm", chromedp.Click(chromedp.CSS("#transfer-confirm")))
+	owner.wait("confirmed; now it waits for sam",
+		`document.querySelector("#status").textContent === "Confirmed: sam can now accept through the link emailed to them." && location.pathname === "/" && `+
+			`document.querySelector("#transfer-panel").hidden && document.querySelector("#transfers tbody tr .status").textContent === "waiting for sam to accept"`)
+
+	sam.do("reload", chromedp.Navigate(base))
+	sam.openMail("transfer.accept")
+	sam.wait("the link asks sam to accept", `!document.querySelector("#transfer-accept").hidden && document.querySelector("#transfer-confirm").hidden`)
+	sam.do("accept", chromedp.Click(chromedp.CSS("#transfer-accept")))
+	sam.wait("sam is an owner of Ocean",
+		`document.querySelector("#status").textContent === "Accepted: you are now owner of Ocean." && document.querySelector("#my-role").textContent === "owner" && `+
+			`location.pathname === "/" && !document.querySelector("#invite-panel").hidden`)
+
+	owner.do("reload", chromedp.Navigate(base))
+	owner.wait("two owners; olivia still owns the account",
+		memberTR("sam")+`?.querySelector(".role").textContent === "owner" && `+memberTR("olivia")+`.querySelector(".badge.owner")?.textContent === "account owner" && `+
+			memberTR("sam")+`.querySelector(".badge.owner") === null && `+memberTR("sam")+`.querySelector("select.new-role").value === "owner" && document.querySelector("#transfers tbody tr .status").textContent === "done"`)
+	owner.shot(dir, "do-team", false)
+	owner.wait("the audit log tells each step in words, newest first", `(() => {
+		const rows = [...document.querySelectorAll("#audit tbody tr")].map(tr => tr.dataset.action + " " + tr.cells[1].textContent + " " + tr.querySelector(".details").textContent);
+		const want = ["transfer.accepted sam status: done", "member.role_changed olivia role: member → owner", "transfer.confirmed olivia status: awaiting accept",
+			"transfer.started olivia from: oliviakind: roleto: sam", "member.joined sam", "invite.accept_failed sam reason: the user's sign-in method is not secure",
+			"invite.created olivia email: sam@example.com", "account.seat_limit_changed the host seat limit: 0 → 3"];
+		let i = 0;
+		for (const r of rows) if (i < want.length && r.startsWith(want[i])) i++;
+		return i === want.length;
+	})()`)
+	owner.scrollTo("#audit-panel")
+	owner.shot(dir, "do-audit", false)
 }

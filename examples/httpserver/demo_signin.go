@@ -57,10 +57,11 @@ func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	return teamapi.UserOf(u), nil // the user as the team API shows them
 }
 
-// errBadRequest reports a sign-in form that cannot be read. Like roster's
-// own sentinels it wraps a kind, store.ErrInvalid, so that
-// roster.WriteError answers it with 400 and its text.
-var errBadRequest = store.Kinded(store.ErrInvalid, "httpserver: malformed sign-in form")
+// errBadRequest reports a demo request body (the sign-in form, the plan)
+// that cannot be read. Like roster's own sentinels it wraps a kind,
+// store.ErrInvalid, so that roster.WriteError answers it with 400 and its
+// text.
+var errBadRequest = store.Kinded(store.ErrInvalid, "httpserver: malformed request body")
 
 // decode reads the JSON request body into v, refusing unknown fields and
 // bodies over 64 KiB.

@@ -2,16 +2,28 @@
 // teamapi) under /api/ and, at /, a console page in the browser over it,
 // the way the Runpod and DigitalOcean team pages work. It covers the
 // account selector and switching, converting a personal account to a team,
-// the members table (with the sign-in method column for those who manage
-// members), role changes, removal and leaving, invites (link and email:
-// create, list, resend, copy the link again, revoke, accept), ownership
-// transfer, secure sign-in, deleting the team, API keys and service
-// accounts, and the audit log with every filter and its export. A demo
-// route of the host's own, GET /api/demo/teams/{team}/pods, shows an API
-// key at work: roster's middleware lets a member or a key of the team
-// through if it may connect to pods.
+// the seats and the secure sign-in status, the members table (with the
+// sign-in method column for those who manage members, and badges for the
+// account owner and suspended members), what each role may do (from the
+// policy), role changes with a preview of what they add and remove,
+// suspension and reinstatement, removal and leaving, invites (link and
+// email, optionally requiring a secure sign-in method: create, list,
+// resend, copy the link again, revoke, accept), ownership changes (start,
+// confirm and accept through the emailed links, cancel), deleting the team,
+// API keys and service accounts, and the audit log in words, with every
+// filter and its export. Removing a member, leaving, deleting the team and
+// ownership changes ask first. A demo route of the host's own, GET
+// /api/demo/teams/{team}/pods, shows an API key at work: roster's
+// middleware lets a member or a key of the team through if it may connect
+// to pods. Another, PUT /api/demo/teams/{team}/plan, stands in for the
+// host's billing, which sets the team's seat limit.
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
+//
+// -policy picks the roles: runpod (basic, billing, dev, admin; the default)
+// or digitalocean (owner, biller, billing viewer, member, modifier,
+// resource viewer; several members may be owners, made so only by an
+// ownership change that one confirms and the other accepts).
 //
 // Invite links can be copied again from the pending invites because their
 // tokens are derived from a link secret. -link-secrets names a file of
@@ -46,6 +58,9 @@
 //     mailer.
 //   - demo_pods.go: DEMO ONLY. The host's own resources, a team's pods,
 //     behind roster.Require(rbac.PodsConnect) with API keys accepted.
+//   - demo_seats.go: DEMO ONLY. The host's billing plan, which sets the
+//     team's seat limit (Teams.SetSeatLimit), behind
+//     roster.Require(rbac.BillingManage).
 //   - console/: the page (plain HTML, JavaScript and CSS), embedded.
 package main
 
@@ -72,13 +87,19 @@ import (
 
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/invites"
+	"github.com/teamroster/roster/rbac"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on")
 	db := flag.String("db", "", "SQLite database file (default: one in a new temporary directory)")
 	secretsFile := flag.String("link-secrets", "", `file of invite link secrets, "<key ID> <base64 key>" a line, current first (default: one drawn for this run)`)
+	policyName := flag.String("policy", "runpod", "the roles and permissions: runpod or digitalocean")
 	flag.Parse()
+	policy, ok := policies[*policyName]
+	if !ok {
+		log.Fatalf("-policy %q: want runpod or digitalocean", *policyName)
+	}
 	var secrets []invites.Secret
 	if *secretsFile != "" {
 		b, err := os.ReadFile(*secretsFile)
@@ -103,19 +124,22 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := run(ctx, ln, *db, secrets, os.Stderr); err != nil {
+	if err := run(ctx, ln, *db, policy(), secrets, os.Stderr); err != nil {
 		log.Print(err)
 	}
 }
 
-// run opens (creating if needed) the SQLite database at db with the Runpod
-// policy, and serves the API and the console page on ln until ctx ends.
+// policies are the presets -policy names.
+var policies = map[string]func() *rbac.Policy{"runpod": rbac.Runpod, "digitalocean": rbac.DigitalOcean}
+
+// run opens (creating if needed) the SQLite database at db with the policy
+// p, and serves the API and the console page on ln until ctx ends.
 // Invite and transfer links are built from ln's address; invite tokens are
 // derived from secrets[0], and those of secrets[1:] are accepted too (with
 // no secrets, from one drawn for this run). It logs the emails it would
 // send, roster's records (among them a line per API request) and the
 // server's errors to logw, and returns when the server has shut down.
-func run(ctx context.Context, ln net.Listener, db string, secrets []invites.Secret, logw io.Writer) error {
+func run(ctx context.Context, ln net.Listener, db string, p *rbac.Policy, secrets []invites.Secret, logw io.Writer) error {
 	base := "http://" + ln.Addr().String()
 	outbox := newOutbox(logw) // demo only: your mailer, a notify.Notifier
 	if len(secrets) == 0 {
@@ -128,7 +152,7 @@ func run(ctx context.Context, ln net.Listener, db string, secrets []invites.Secr
 		fmt.Fprintln(logw, "no -link-secrets: invite links made in this run stop working when it ends")
 		secrets = []invites.Secret{s}
 	}
-	r, err := roster.Open(ctx, db, roster.WithBaseURL(base), roster.WithNotifier(outbox),
+	r, err := roster.Open(ctx, db, roster.WithPolicy(p), roster.WithBaseURL(base), roster.WithNotifier(outbox),
 		roster.WithLinkSecrets(secrets[0], secrets[1:]...), roster.WithLogger(slog.New(slog.NewTextHandler(logw, nil))))
 	if err != nil {
 		return err
@@ -144,7 +168,7 @@ func run(ctx context.Context, ln net.Listener, db string, secrets []invites.Secr
 		ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog:          log.New(logw, "http: ", 0),
 	}
-	fmt.Fprintf(logw, "serving %s on %s\n", db, base)
+	fmt.Fprintf(logw, "serving %s with the %s policy on %s\n", db, p.Name(), base)
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {

@@ -18,15 +18,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teamapi"
 )
 
 // serve runs the example as main does (run) on a free port of 127.0.0.1,
-// with a database in the test's temporary directory, until the test ends,
-// and returns its base URL and its log. The test fails if run returns an
-// error.
+// with the Runpod policy and a database in the test's temporary directory,
+// until the test ends, and returns its base URL and its log. The test
+// fails if run returns an error.
 func serve(t *testing.T) (base string, logs *logBuffer) {
+	t.Helper()
+	return servePolicy(t, rbac.Runpod())
+}
+
+// servePolicy is serve with the policy p.
+func servePolicy(t *testing.T, p *rbac.Policy) (base string, logs *logBuffer) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -35,7 +42,7 @@ func serve(t *testing.T) (base string, logs *logBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	logs = &logBuffer{}
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), nil, logs) }()
+	go func() { done <- run(ctx, ln, filepath.Join(t.TempDir(), "roster.db"), p, nil, logs) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -603,4 +610,44 @@ func TestParseSecrets(t *testing.T) {
 			t.Errorf("parseSecrets(%q) accepted it", bad)
 		}
 	}
+}
+
+// TestPlan sets a team's seat limit through the demo's plan, which stands in
+// for the host's billing: those who may manage billing pick it, others may
+// not (403), the team API shows the seats to every member, and a full team
+// refuses invitations (409) until the plan grows or the limit is removed.
+func TestPlan(t *testing.T) {
+	base, _ := serve(t)
+	alice, bob := client{base, "alice"}, client{base, "bob"}
+	for _, c := range []client{alice, bob} {
+		c.do(t, "POST", "/api/demo/signin", map[string]string{"id": c.user, "name": c.user, "email": c.user + "@example.com", "sign_in": "google"}, 201, nil)
+	}
+	var m teamapi.Me
+	alice.do(t, "GET", "/api/me", nil, 200, &m)
+	var acme teamapi.Account
+	alice.do(t, "POST", "/api/accounts/"+m.Accounts[0].Account.ID+"/convert", map[string]string{"name": "Acme"}, 200, &acme)
+	teamURL, plan := "/api/teams/"+acme.ID, "/api/demo/teams/"+acme.ID+"/plan"
+	var links []teamapi.Invitation
+	alice.do(t, "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 201, &links)
+	bob.do(t, "POST", "/api/invites/"+links[0].Token+"/accept", nil, 201, nil)
+
+	var seats teamapi.Seats
+	alice.do(t, "PUT", plan, map[string]int{"seats": 3}, 200, &seats)
+	if seats.Limit != 3 || seats.Members != 2 || seats.Free == nil || *seats.Free != 1 {
+		t.Fatalf("seats after the plan of 3: %+v, want 2 of 3 filled", seats)
+	}
+	bob.do(t, "PUT", plan, map[string]int{"seats": 10}, 403, nil) // a dev manages no billing
+	bob.do(t, "GET", teamURL+"/seats", nil, 200, &seats)
+	if seats.Limit != 3 {
+		t.Errorf("bob sees %+v, want the limit of 3", seats)
+	}
+	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"carol@example.com"}}, 201, nil)
+	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 409, nil)
+	alice.do(t, "PUT", plan, map[string]int{"seats": -1}, 400, nil)
+	var unlimited teamapi.Seats
+	alice.do(t, "PUT", plan, map[string]int{"seats": 0}, 200, &unlimited)
+	if unlimited.Limit != 0 || unlimited.Free != nil || unlimited.Pending != 1 {
+		t.Errorf("seats without a limit: %+v, want no limit, no free count, carol's invite pending", unlimited)
+	}
+	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 201, nil)
 }

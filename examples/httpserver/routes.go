@@ -30,16 +30,19 @@ type demoRoute struct {
 // sign-in has no middleware, since it is the authentication; the outbox
 // stands in for the users' mailboxes; the pods stand in for the host's own
 // resources, which a member or an API key of the team may read if Can says
-// they may connect to pods ("Authorization: Bearer rsk_..."). Replace them
-// with your own.
+// they may connect to pods ("Authorization: Bearer rsk_..."); the plan
+// stands in for the host's billing, which sets the team's seat limit and
+// which those who may manage billing pick. Replace them with your own.
 func (s *server) demoRoutes() []demoRoute {
 	anyone := func(h http.Handler) http.Handler { return h }
 	resources := roster.HTTPOptions{User: demoUser, Team: roster.TeamFromPath("team"), APIKeys: true}
+	billing := roster.HTTPOptions{User: demoUser, Team: roster.TeamFromPath("team")}
 	return []demoRoute{
 		{"POST /api/demo/signin", anyone, s.signIn},
 		{"POST /api/demo/signout", anyone, s.signOut},
 		{"GET /api/demo/outbox", s.r.RequireUser(roster.HTTPOptions{User: demoUser}), s.readOutbox},
 		{"GET /api/demo/teams/{team}/pods", s.r.Require(rbac.PodsConnect, resources), s.pods},
+		{"PUT /api/demo/teams/{team}/plan", s.r.Require(rbac.BillingManage, billing), s.setPlan},
 	}
 }
 
@@ -51,11 +54,12 @@ var console embed.FS
 // handler serves roster's team API (package teamapi) under /api/, with
 // the demo's authentication; the demo routes beside it, behind the same
 // guard against cross-site requests (teamapi.SameSiteJSON); and the
-// console page at /, whose index.html also answers the invite links
-// (/invites/{token}). The team API's routes, and what each answers, are in
-// its OpenAPI document: GET /api/openapi.json. Since the demo's own routes
-// accept API keys, the team API recognises them too, to refuse them: keys
-// act through Can, they do not manage the team.
+// console page at /, whose index.html also answers the links of the emails
+// roster sends: invitations (/invites/{token}) and ownership transfers
+// (/transfers/{id}?token=...). The team API's routes, and what each
+// answers, are in its OpenAPI document: GET /api/openapi.json. Since the
+// demo's own routes accept API keys, the team API recognises them too, to
+// refuse them: keys act through Can, they do not manage the team.
 func (s *server) handler() (http.Handler, error) {
 	api, err := teamapi.New(s.r, teamapi.Options{
 		User:    demoUser, // DEMO ONLY: replace with your own authentication
@@ -75,9 +79,9 @@ func (s *server) handler() (http.Handler, error) {
 		mux.Handle(rt.pattern, teamapi.SameSiteJSON(rt.guard(rt.handle)))
 	}
 	mux.Handle("/", http.FileServerFS(page))
-	mux.HandleFunc("GET /invites/{token}", func(w http.ResponseWriter, req *http.Request) {
-		http.ServeFileFS(w, req, page, "index.html")
-	})
+	index := func(w http.ResponseWriter, req *http.Request) { http.ServeFileFS(w, req, page, "index.html") }
+	mux.HandleFunc("GET /invites/{token}", index)
+	mux.HandleFunc("GET /transfers/{id}", index)
 	return mux, nil
 }
 
