@@ -32,6 +32,7 @@ var _ store.Store = (*MemStore)(nil)
 // memberKey and useKey key the maps of memberships and invite uses.
 type memberKey struct{ account, user string }
 type useKey struct{ invite, user string }
+type domainKey struct{ name, account string }
 
 // state is the whole data at one revision. Maps hold copies of records; a
 // record is replaced, never changed in place, so cloning a state copies the
@@ -46,6 +47,7 @@ type state struct {
 	uses      map[useKey]store.InviteUse
 	transfers map[string]store.Transfer
 	keys      map[string]store.APIKey
+	domains   map[domainKey]store.Domain
 	events    []store.Event // by ID ascending
 	lastEvent int64
 	heads     map[string]store.ChainHead
@@ -60,7 +62,8 @@ func NewMemStore() *MemStore {
 		users: map[string]store.User{}, accounts: map[string]store.Account{}, members: map[memberKey]store.Member{},
 		roles: map[memberKey]store.TeamRole{}, invites: map[string]store.Invite{}, byToken: map[string]string{},
 		uses: map[useKey]store.InviteUse{}, transfers: map[string]store.Transfer{}, keys: map[string]store.APIKey{},
-		heads: map[string]store.ChainHead{},
+		domains: map[domainKey]store.Domain{},
+		heads:   map[string]store.ChainHead{},
 	})
 	return s
 }
@@ -70,6 +73,7 @@ func (d *state) clone() *state {
 	c.users, c.accounts, c.members, c.roles = maps.Clone(d.users), maps.Clone(d.accounts), maps.Clone(d.members), maps.Clone(d.roles)
 	c.invites, c.byToken, c.uses = maps.Clone(d.invites), maps.Clone(d.byToken), maps.Clone(d.uses)
 	c.transfers, c.keys, c.heads = maps.Clone(d.transfers), maps.Clone(d.keys), maps.Clone(d.heads)
+	c.domains = maps.Clone(d.domains)
 	c.events = d.events[:len(d.events):len(d.events)] // appends copy
 	c.changes = d.changes[:len(d.changes):len(d.changes)]
 	return &c
@@ -880,5 +884,68 @@ func (t *tx) SetChainHead(_ context.Context, h store.ChainHead) error {
 	}
 	h.LastHash, h.AnchorHash, h.LastTime = bytes.Clone(h.LastHash), bytes.Clone(h.AnchorHash), utc(h.LastTime)
 	t.d.heads[h.AccountID] = h
+	return nil
+}
+
+func (t *tx) CreateDomain(_ context.Context, d store.Domain) error {
+	_, exists := t.d.domains[domainKey{d.Name, d.AccountID}]
+	if err := check("create domain", t.writable("CreateDomain"), need(d.Name != "" && d.AccountID != "" && d.Mode.Valid() && !d.Verified(), store.ErrInvalid, "claim"),
+		need(!exists, store.ErrExists, d.Name), need(t.hasAccount(d.AccountID), store.ErrNotFound, "account "+d.AccountID)); err != nil {
+		return err
+	}
+	d.CreatedAt = utc(d.CreatedAt)
+	t.d.domains[domainKey{d.Name, d.AccountID}] = d
+	return nil
+}
+
+func (t *tx) Domain(_ context.Context, name, accountID string) (store.Domain, error) {
+	d, ok := t.d.domains[domainKey{name, accountID}]
+	if !ok {
+		return store.Domain{}, fmt.Errorf("memstore: domain %s of %s: %w", name, accountID, store.ErrNotFound)
+	}
+	return d, nil
+}
+
+func (t *tx) Domains(_ context.Context, accountID string) ([]store.Domain, error) {
+	var out []store.Domain
+	for k, d := range t.d.domains {
+		if k.account == accountID {
+			out = append(out, d)
+		}
+	}
+	slices.SortFunc(out, func(a, b store.Domain) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (t *tx) VerifiedDomain(_ context.Context, name string) (store.Domain, error) {
+	for k, d := range t.d.domains {
+		if k.name == name && d.Verified() {
+			return d, nil
+		}
+	}
+	return store.Domain{}, fmt.Errorf("memstore: verified domain %s: %w", name, store.ErrNotFound)
+}
+
+func (t *tx) UpdateDomain(_ context.Context, d store.Domain) error {
+	cur, ok := t.d.domains[domainKey{d.Name, d.AccountID}]
+	taken := false
+	for k, o := range t.d.domains {
+		taken = taken || k.name == d.Name && k.account != d.AccountID && o.Verified()
+	}
+	if err := check("update domain", t.writable("UpdateDomain"), need(d.Mode.Valid(), store.ErrInvalid, "mode"),
+		need(ok, store.ErrNotFound, d.Name), need(!d.Verified() || !taken, store.ErrExists, "verified for another team")); err != nil {
+		return err
+	}
+	cur.Mode, cur.Role, cur.VerifiedAt = d.Mode, d.Role, utc(d.VerifiedAt)
+	t.d.domains[domainKey{d.Name, d.AccountID}] = cur
+	return nil
+}
+
+func (t *tx) DeleteDomain(_ context.Context, name, accountID string) error {
+	_, ok := t.d.domains[domainKey{name, accountID}]
+	if err := check("delete domain", t.writable("DeleteDomain"), need(ok, store.ErrNotFound, name)); err != nil {
+		return err
+	}
+	delete(t.d.domains, domainKey{name, accountID})
 	return nil
 }

@@ -68,6 +68,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"transfers", s.transfers()},
 		{"api keys", s.apiKeys()},
 		{"seats, suspension and expiry", s.seats()},
+		{"domains", s.domains()},
 		{"ranges", s.ranges()},
 		{"team roles", s.teamRoles()},
 		{"events", s.events()},
