@@ -829,6 +829,10 @@ func (h *modelHarness) actions() map[string]func(*rapid.T) {
 		if name != "" {
 			actions[name] = func(t *rapid.T) {
 				defer h.f.Disarm() // a step that skipped itself left the fault armed
+				// Each step a millisecond later, as calls come in a real
+				// service: joins then order by time, as the store orders
+				// memberships, and not by account ID.
+				h.clock.Advance(time.Millisecond)
 				h.op = name
 				h.fault()
 				op(t)
