@@ -184,7 +184,11 @@ func (r *Roster) RequireMember(o HTTPOptions) func(http.Handler) http.Handler {
 		if r.idx.Member(team, user) {
 			return true
 		}
-		WriteProblem(w, http.StatusForbidden, "you are not a member of this account")
+		detail := "you are not a member of this account"
+		if r.idx.Lookup(team, user, "").Suspended {
+			detail = "you are suspended in this account"
+		}
+		WriteProblem(w, http.StatusForbidden, detail)
 		return false
 	})
 }

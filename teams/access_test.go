@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -173,6 +175,17 @@ func TestSuspend(t *testing.T) {
 				return row.UserID == "bob" && row.Suspended && row.Role == rbac.RunpodDev
 			}) {
 				t.Errorf("the members table does not show bob suspended with his role: %+v, %v", rows, err)
+			}
+		})
+		t.Run("the members-only middleware tells a suspended member why", func(t *testing.T) {
+			mux := http.NewServeMux()
+			mux.Handle("GET /teams/{team}", r.RequireMember(roster.HTTPOptions{
+				User: func(*http.Request) (string, bool) { return "bob", true }, Team: roster.TeamFromPath("team"),
+			})(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {})))
+			rec := httptest.NewRecorder()
+			mux.ServeHTTP(rec, httptest.NewRequest("GET", "/teams/"+team.ID, nil))
+			if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "suspended") {
+				t.Errorf("RequireMember for a suspended member: %d %s", rec.Code, rec.Body)
 			}
 		})
 		t.Run("who may suspend", func(t *testing.T) {
