@@ -223,7 +223,10 @@ func (b tab) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 func (b tab) wait(what, expr string) {
 	b.t.Helper()
 	b.do(what, chromedp.Action[chromedp.Void](func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))(ctx, t)
+		// A predicate that throws (an element not rendered yet) would end
+		// the polling without an answer: it counts as false instead.
+		guarded := "(() => { try { return Boolean(" + expr + "); } catch (e) { return false; } })()"
+		_, err := chromedp.Poll[chromedp.Void](guarded, chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(15*time.Second))(ctx, t)
 		return chromedp.Void{}, err
 	}))
 }
