@@ -286,7 +286,9 @@ func (s *Service) JoinByDomain(ctx context.Context, userID string) (DomainMatch,
 			return err
 		}
 		m := store.Member{AccountID: c.Account.ID, UserID: userID, Role: d.Role, JoinedAt: c.Now()}
-		if err := c.Tx.CreateMember(ctx, m); err != nil {
+		if err := c.Tx.CreateMember(ctx, m); errors.Is(err, store.ErrExists) {
+			return nil // a membership that ended but is not swept yet: suggest only
+		} else if err != nil {
 			return err
 		}
 		out.Joined, out.Member = true, m
