@@ -363,3 +363,56 @@ func TestKeysFollowTheirOwner(t *testing.T) {
 		})
 	})
 }
+
+// TestDetails holds the smaller rules of the service to their word: the
+// longest expiry, what the created event and the lists say of a key's
+// actions, and the refusals of lists.
+func TestDetails(t *testing.T) {
+	w := newWorld(t, testdb.Backends()[0])
+	t.Run("an expiry of exactly MaxExpiry is accepted, a microsecond more is not", func(t *testing.T) {
+		if _, err := w.r.Keys.Create(ctx, "bob", w.team.ID, apikeys.Spec{Name: "longest", ExpiresAt: w.clock.Now().Add(apikeys.MaxExpiry)}); err != nil {
+			t.Errorf("an expiry at MaxExpiry: %v", err)
+		}
+		if _, err := w.r.Keys.Create(ctx, "bob", w.team.ID, apikeys.Spec{Name: "longer", ExpiresAt: w.clock.Now().Add(apikeys.MaxExpiry + time.Microsecond)}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("an expiry past MaxExpiry: %v, want ErrInvalid", err)
+		}
+	})
+	t.Run("a narrowed key's actions are in its event and its list entry, a plain key's are nil", func(t *testing.T) {
+		narrow := w.create(t, "carol", apikeys.Spec{Name: "narrow", Actions: []rbac.Action{rbac.EndpointsInvoke}})
+		if e := w.newest(t); !strings.Contains(e.After, "endpoints.invoke") {
+			t.Errorf("the created event of a narrowed key says %s", e.After)
+		}
+		plain := w.create(t, "carol", apikeys.Spec{Name: "plain"})
+		if e := w.newest(t); strings.Contains(e.After, "actions") {
+			t.Errorf("the created event of a plain key says %s", e.After)
+		}
+		keys, _, err := w.r.Keys.List(ctx, "carol", w.team.ID, store.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range keys {
+			switch k.ID {
+			case narrow.Key.ID:
+				if !slices.Equal(k.Actions, []rbac.Action{rbac.EndpointsInvoke}) {
+					t.Errorf("the narrowed key lists actions %v", k.Actions)
+				}
+			case plain.Key.ID:
+				if k.Actions != nil {
+					t.Errorf("the plain key lists actions %#v, want nil", k.Actions)
+				}
+			}
+		}
+	})
+	t.Run("lists refuse a malformed page and a key as the actor", func(t *testing.T) {
+		if _, _, err := w.r.Keys.List(ctx, "bob", w.team.ID, store.Page{Size: -1}); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("a negative page size: %v, want ErrInvalid", err)
+		}
+		k := w.create(t, "bob", apikeys.Spec{Name: "lister"})
+		if _, _, err := w.r.Keys.List(ctx, k.Key.ID, w.team.ID, store.Page{}); !errors.Is(err, apikeys.ErrKeyActor) {
+			t.Errorf("a key listing keys: %v, want ErrKeyActor", err)
+		}
+		if _, _, err := w.r.Keys.ListTeam(ctx, k.Key.ID, w.team.ID, store.Page{}); !errors.Is(err, apikeys.ErrKeyActor) {
+			t.Errorf("a key listing the team's keys: %v, want ErrKeyActor", err)
+		}
+	})
+}
