@@ -6,9 +6,11 @@
 // that end at a time, removal and leaving, invites by link and by email
 // (create, list, resend, copy the link again, revoke, preview and accept),
 // ownership transfers (start, confirm, accept, cancel), secure sign-in
-// (preview and toggle), API keys and service accounts (create, list one's
-// own or the team's, revoke) and the audit log with every filter and its
-// export as JSON Lines or CSV.
+// (preview and toggle), email domains (claim one and get the challenge to
+// publish in its DNS, list, remove; confirming a claim is the host's call,
+// Teams.ConfirmDomain, after its own DNS lookup), API keys and service
+// accounts (create, list one's own or the team's, revoke) and the audit log
+// with every filter and its export as JSON Lines or CSV.
 //
 // New returns the API as an http.Handler. The host supplies its own
 // authentication (Options.User, as roster.HTTPOptions.User) and the path

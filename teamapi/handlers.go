@@ -164,6 +164,39 @@ func (a *api) setSecureSignIn(c *call, in secureBody) (any, error) {
 	return answer(acct, err, accountOf)
 }
 
+// domains lists the team's email domain claims, verified or not, ordered
+// by name.
+func (a *api) domains(c *call, _ none) (any, error) {
+	ds, err := a.r.Teams.Domains(c.ctx(), c.user, c.team)
+	if err != nil {
+		return nil, err
+	}
+	return pageOf(ds, "", DomainOf).Items, nil
+}
+
+// domainBody claims an email domain: what a user with a verified address
+// there gets, joining with Role (mode auto_join) or being shown the team
+// (mode suggest).
+type domainBody struct {
+	Name string           `json:"name"`
+	Mode store.DomainMode `json:"mode"`
+	Role rbac.Role        `json:"role"`
+}
+
+// addDomain claims the body's domain for the team, or changes the mode and
+// role of its claim, and answers the claim with the challenge to publish
+// in the domain's DNS. Confirming it is the host's call (Teams.ConfirmDomain)
+// after its own DNS lookup, so no route of the API does.
+func (a *api) addDomain(c *call, in domainBody) (any, error) {
+	d, err := a.r.Teams.AddDomain(c.ctx(), c.user, c.team, in.Name, in.Mode, in.Role)
+	return answer(d, err, DomainOf)
+}
+
+// removeDomain gives up the team's claim of the domain {name}.
+func (a *api) removeDomain(c *call, _ none) (any, error) {
+	return nil, a.r.Teams.RemoveDomain(c.ctx(), c.user, c.team, c.req.PathValue("name"))
+}
+
 // members is one page of the members table.
 func (a *api) members(c *call, _ none) (any, error) {
 	p, err := c.q.page()

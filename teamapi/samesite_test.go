@@ -32,8 +32,8 @@ func byHeaderOrCookie(req *http.Request) (string, bool) {
 }
 
 // fixture is the API with the team Acme of alice (its owner, admin), bob
-// as a dev, a pending link invite, an open ownership transfer to bob and an
-// API key of alice.
+// as a dev, a pending link invite, an open ownership transfer to bob, an
+// API key of alice and her claim of the email domain acme.example.
 type fixture struct {
 	*server
 	team string
@@ -44,6 +44,8 @@ type fixture struct {
 	transfer, confirm string
 	// key and keyToken are alice's API key's ID and token.
 	key, keyToken string
+	// domain is the email domain alice claims for the team.
+	domain string
 }
 
 func setup(t *testing.T, b testdb.Backend, o teamapi.Options) fixture {
@@ -70,12 +72,15 @@ func setup(t *testing.T, b testdb.Backend, o teamapi.Options) fixture {
 	var key teamapi.APIKey
 	f.do(t, "alice", "POST", team+"/keys", map[string]string{"name": "deploys"}, 201, &key)
 	f.key, f.keyToken = key.ID, key.Token
+
+	f.domain = "acme.example"
+	f.do(t, "alice", "POST", team+"/domains", map[string]string{"name": f.domain, "mode": "auto_join", "role": "dev"}, 201, nil)
 	return f
 }
 
 // target fills the wildcards of a route's path with the fixture's IDs:
 // the team, bob, the open transfer, alice's key or the pending invite and
-// its token.
+// its token, the claimed domain.
 func (f fixture) target(t *testing.T, path string) string {
 	t.Helper()
 	return prefix + wildcard.ReplaceAllStringFunc(path, func(w string) string {
@@ -86,6 +91,8 @@ func (f fixture) target(t *testing.T, path string) string {
 			return "bob"
 		case "{token}":
 			return f.token
+		case "{name}":
+			return f.domain
 		case "{id}":
 			if strings.Contains(path, "/transfers/") {
 				return f.transfer
@@ -122,6 +129,8 @@ func (f fixture) body(rt teamapi.Route) string {
 		return `{"to":"bob"}`
 	case "POST /teams/{team}/keys":
 		return `{"name":"another"}`
+	case "POST /teams/{team}/domains":
+		return `{"name":"acme.example","mode":"suggest","role":"basic"}`
 	}
 	return `{}`
 }

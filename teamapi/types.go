@@ -214,6 +214,35 @@ func SeatsOf(s teams.Seats) Seats {
 	return out
 }
 
+// Domain is an email domain a team claims, as those who manage its
+// settings see it: pending until the host finds Challenge in the domain's
+// DNS TXT records and confirms it (Teams.ConfirmDomain), which sets
+// VerifiedAt.
+type Domain struct {
+	// Name is the domain, lower case, such as acme.example.
+	Name string `json:"name"`
+	// Mode is auto_join (a user with a verified address at the domain
+	// joins the team with Role) or suggest (they are shown the team).
+	Mode store.DomainMode `json:"mode"`
+	Role rbac.Role        `json:"role"`
+	// Challenge is the value to publish in a DNS TXT record of the domain.
+	Challenge string `json:"challenge,omitzero"`
+	// VerifiedAt is when the host confirmed the domain; absent while it is
+	// pending.
+	VerifiedAt time.Time `json:"verified_at,omitzero"`
+	// CreatedBy and CreatedAt name who claimed the domain and when.
+	CreatedBy string    `json:"created_by,omitzero"`
+	CreatedAt time.Time `json:"created_at,omitzero"`
+}
+
+// DomainOf returns d as the API answers a team's email domain claim, for a
+// host's own routes that answer one, such as the one that confirms it after
+// the host's DNS lookup. It is safe for concurrent use.
+func DomainOf(d store.Domain) Domain {
+	return Domain{Name: d.Name, Mode: d.Mode, Role: rbac.Role(d.Role), Challenge: d.Challenge,
+		VerifiedAt: utc(d.VerifiedAt), CreatedBy: d.CreatedBy, CreatedAt: utc(d.CreatedAt)}
+}
+
 // Invitation is an invite as members see it. Token and Link are present
 // only in the answer of the call that made them: creating, resending or
 // copying the invite's link again.

@@ -254,16 +254,22 @@ func (b tab) value(expr string) string {
 	return s
 }
 
-// signIn opens base and signs in as id with the sign-in method method, an
-// option of the page's select.
+// signIn opens base and signs in as id, id@example.com, with the sign-in
+// method method, an option of the page's select.
 func (b tab) signIn(base, id, name, method string) {
+	b.t.Helper()
+	b.signInAs(base, id, name, id+"@example.com", method)
+}
+
+// signInAs is signIn with the address email.
+func (b tab) signInAs(base, id, name, email, method string) {
 	b.t.Helper()
 	b.do("open the console and sign in as "+id+" with "+method,
 		chromedp.Navigate(base),
 		chromedp.WaitVisible(chromedp.CSS("#signin")),
 		chromedp.SetValue(chromedp.CSS(`#signin [name=id]`), id),
 		chromedp.SetValue(chromedp.CSS(`#signin [name=name]`), name),
-		chromedp.SetValue(chromedp.CSS(`#signin [name=email]`), id+"@example.com"),
+		chromedp.SetValue(chromedp.CSS(`#signin [name=email]`), email),
 		chromedp.SetValue(chromedp.CSS(`#signin [name=sign_in]`), method),
 	)
 	if got := b.value(`document.querySelector("#signin [name=sign_in]").value`); got != method {
@@ -288,7 +294,9 @@ func memberTR(user string) string {
 // audit log lists each step in words. In a second team, the admin
 // requires secure sign-in, creates an API key, copies it and revokes it
 // (the demo's pods route takes the key until then), and creates a service
-// account, listed among every key of the team.
+// account, listed among every key of the team; it claims an email domain,
+// confirms it by the demo DNS check, and a new user of the domain signs in
+// and joins as the domain's role; the domain is removed.
 func TestConsole(t *testing.T) {
 	bin := chromium(t)
 	start := time.Now()
@@ -447,6 +455,33 @@ func TestConsole(t *testing.T) {
 	admin.wait("the service account is listed as the team's, with the dev role",
 		`[...document.querySelectorAll("#keys tbody tr")].some(tr => tr.querySelector(".name").textContent === "deployer" && `+
 			`tr.querySelector(".owner").textContent === "service account" && tr.querySelector(".role").textContent === "dev" && tr.querySelector(".revoke-key") !== null)`)
+
+	admin.do("claim the email domain beta.example, whose users join as devs",
+		chromedp.SetValue(chromedp.CSS(`#domain-add [name=name]`), "beta.example"),
+		chromedp.SetValue(chromedp.CSS(`#domain-add [name=mode]`), "auto_join"),
+		chromedp.SetValue(chromedp.CSS(`#domain-add [name=role]`), "dev"),
+		chromedp.Click(chromedp.CSS(`#domain-add button`)),
+	)
+	domainTR := `document.querySelector('#domains tr[data-domain="beta.example"]')`
+	admin.wait("the claim is pending, with the TXT record to publish",
+		domainTR+`?.querySelector(".status .badge.pending") !== null && `+
+			domainTR+`.querySelector(".challenge").textContent.startsWith("roster-domain-verification=") && `+
+			domainTR+`.querySelector(".mode").textContent === "joins the team" && `+domainTR+`.querySelector(".role").textContent === "dev" && `+
+			`document.querySelector("#status").textContent.startsWith("Claimed beta.example")`)
+	admin.do("confirm it by the demo DNS check", chromedp.Click(chromedp.CSS(`#domains tr[data-domain="beta.example"] .confirm-domain`)))
+	admin.wait("the domain is verified, with no confirm button left",
+		domainTR+`?.querySelector(".status .badge.ok") !== null && `+domainTR+`.querySelector(".confirm-domain") === null && `+
+			`document.querySelector("#status").textContent.startsWith("beta.example is verified")`)
+	dev.do("sign dan out", chromedp.Click(chromedp.CSS("#signout")))
+	dev.signInAs(base, "bea", "Bea", "bea@beta.example", "google")
+	dev.wait("bea, signing in at beta.example, is told she joined Beta as a dev, which the selector lists",
+		`document.querySelector("#status").textContent.startsWith("Signed in. You joined Beta as dev") && `+
+			fmt.Sprintf(`[...document.querySelector("#account").options].some(o => o.value === %q && o.textContent === "Beta (team, dev)")`, beta))
+	admin.do("reload the team page", chromedp.Navigate(base))
+	admin.wait("bea is a dev of Beta", memberTR("bea")+`?.querySelector(".role").textContent === "dev"`)
+	admin.do("remove the domain", chromedp.Click(chromedp.CSS(`#domains tr[data-domain="beta.example"] .remove-domain`)))
+	admin.wait("no domain is claimed", domainTR+` === null && !document.querySelector("#domains-none").hidden && `+
+		`document.querySelector("#status").textContent === "Removed the domain beta.example"`)
 	t.Logf("browser flow took %v", time.Since(start).Round(time.Millisecond))
 }
 

@@ -6,9 +6,11 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
+	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 	"github.com/teamroster/roster/teamapi"
 )
@@ -37,10 +39,33 @@ type signInBody struct {
 	SignIn store.SignIn `json:"sign_in"`
 }
 
+// signedIn is the demo sign-in's answer: the user as the team API shows
+// them and, if a team has their email's domain verified, that team.
+type signedIn struct {
+	teamapi.User
+	// DomainTeam is the team whose verified email domain the user's
+	// address is at; absent if none.
+	DomainTeam *domainTeam `json:"domain_team,omitempty"`
+}
+
+// domainTeam is the team a user's email domain leads them to: joined, with
+// Role (the domain's auto-join mode), or only suggested to them.
+type domainTeam struct {
+	ID     string    `json:"id"`
+	Name   string    `json:"name"`
+	Joined bool      `json:"joined,omitzero"`
+	Role   rbac.Role `json:"role,omitzero"`
+}
+
 // signIn is the demo sign-in: it keeps roster's copy of the user in step
 // (Teams.UpsertUser creates them on first use and updates their name, email
 // and sign-in method later, as your own sign-in callback would) and sets
-// the cookie.
+// the cookie. Then, as your sign-in should once you have verified the
+// user's address, it calls Teams.JoinByDomain: if a team has the address's
+// domain verified, the user joins it with the domain's role (auto-join) or
+// is shown it (suggest). The demo trusts the address as typed; your
+// sign-in must not, or anyone could join a team by typing an address at
+// its domain.
 func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	var in signInBody
 	if err := decode(w, req, &in); err != nil {
@@ -53,8 +78,20 @@ func (s *server) signIn(w http.ResponseWriter, req *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	out := signedIn{User: teamapi.UserOf(u)} // the user as the team API shows them
+	if u.Email != "" {
+		m, err := s.r.Teams.JoinByDomain(req.Context(), u.ID)
+		switch {
+		case errors.Is(err, store.ErrInvalid):
+			// an address without a registrable domain leads to no team
+		case err != nil:
+			return nil, err
+		case m.Account.ID != "":
+			out.DomainTeam = &domainTeam{ID: m.Account.ID, Name: m.Account.Name, Joined: m.Joined, Role: rbac.Role(m.Member.Role)}
+		}
+	}
 	http.SetCookie(w, &http.Cookie{Name: demoCookie, Value: u.ID, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	return teamapi.UserOf(u), nil // the user as the team API shows them
+	return out, nil
 }
 
 // errBadRequest reports a demo request body (the sign-in form, the plan)

@@ -10,13 +10,18 @@
 // email, optionally requiring a secure sign-in method: create, list,
 // resend, copy the link again, revoke, accept), ownership changes (start,
 // confirm and accept through the emailed links, cancel), deleting the team,
-// API keys and service accounts, and the audit log in words, with every
+// API keys and service accounts, the team's email domains (claim, confirm
+// by a demo DNS check, remove), and the audit log in words, with every
 // filter and its export. Removing a member, leaving, deleting the team and
 // ownership changes ask first. A demo route of the host's own, GET
 // /api/demo/teams/{team}/pods, shows an API key at work: roster's
 // middleware lets a member or a key of the team through if it may connect
 // to pods. Another, PUT /api/demo/teams/{team}/plan, stands in for the
-// host's billing, which sets the team's seat limit.
+// host's billing, which sets the team's seat limit. A third,
+// POST /api/demo/teams/{team}/domains/{name}/confirm, stands in for the
+// host's DNS check of an email domain the team's owner claimed; the demo
+// sign-in then lets a user with an address at that domain join the team
+// (Teams.JoinByDomain).
 //
 //	go run ./examples/httpserver -addr 127.0.0.1:8080
 //
@@ -61,6 +66,9 @@
 //   - demo_seats.go: DEMO ONLY. The host's billing plan, which sets the
 //     team's seat limit (Teams.SetSeatLimit), behind
 //     roster.Require(rbac.BillingManage).
+//   - demo_domains.go: DEMO ONLY. The host's DNS check of a team's email
+//     domain, which confirms the claim (Teams.ConfirmDomain), behind
+//     roster.Require(rbac.SettingsManage).
 //   - console/: the page (plain HTML, JavaScript and CSS), embedded.
 package main
 

@@ -651,3 +651,105 @@ func TestPlan(t *testing.T) {
 	}
 	alice.do(t, "POST", teamURL+"/invites", map[string]any{"role": "basic", "emails": []string{"dave@example.com"}}, 201, nil)
 }
+
+// TestDomains claims an email domain for a team through the team API,
+// confirms it through the demo's stand-in for the host's DNS check, and
+// signs users in: one at the domain before the confirmation stays out, one
+// after it joins the team with the domain's role, and a user at another
+// domain is led to no team. Only those who manage the team's settings ask
+// for the check (403), and a domain without a claim is not confirmed (404).
+func TestDomains(t *testing.T) {
+	base, _ := serve(t)
+	alice, bob, erin, frank, mallory := client{base, "alice"}, client{base, "bob"}, client{base, "erin"}, client{base, "frank"}, client{base, "mallory"}
+	signIn := func(t *testing.T, c client, email string) (out struct {
+		teamapi.User
+		DomainTeam *struct {
+			ID, Name string
+			Joined   bool
+			Role     rbac.Role
+		} `json:"domain_team"`
+	}) {
+		t.Helper()
+		c.do(t, "POST", "/api/demo/signin", map[string]string{"id": c.user, "name": c.user, "email": email, "sign_in": "google"}, 201, &out)
+		return out
+	}
+	signIn(t, alice, "alice@acme.example")
+	signIn(t, bob, "bob@example.com")
+	var m teamapi.Me
+	alice.do(t, "GET", "/api/me", nil, 200, &m)
+	var acme teamapi.Account
+	alice.do(t, "POST", "/api/accounts/"+m.Accounts[0].Account.ID+"/convert", map[string]string{"name": "Acme"}, 200, &acme)
+	teamURL := "/api/teams/" + acme.ID
+	var links []teamapi.Invitation
+	alice.do(t, "POST", teamURL+"/invites", map[string]string{"role": "dev"}, 201, &links)
+	bob.do(t, "POST", "/api/invites/"+links[0].Token+"/accept", nil, 201, nil)
+	confirm := "/api/demo/teams/" + acme.ID + "/domains/acme.example/confirm"
+
+	var claim teamapi.Domain
+	alice.do(t, "POST", teamURL+"/domains", map[string]string{"name": "acme.example", "mode": "auto_join", "role": "billing"}, 201, &claim)
+	if !strings.HasPrefix(claim.Challenge, "roster-domain-verification=") || !claim.VerifiedAt.IsZero() {
+		t.Fatalf("the claim %+v, want it pending with a challenge to publish", claim)
+	}
+
+	t.Run("a user of a pending domain does not join", func(t *testing.T) {
+		if got := signIn(t, erin, "erin@acme.example"); got.ID != "erin" || got.DomainTeam != nil {
+			t.Errorf("erin signed in: %+v, want no team", got)
+		}
+		erin.do(t, "GET", teamURL+"/members", nil, 403, nil)
+	})
+
+	t.Run("only those who manage settings confirm a claim", func(t *testing.T) {
+		bob.do(t, "POST", confirm, nil, 403, nil)
+		signIn(t, mallory, "mallory@example.com")
+		mallory.do(t, "POST", confirm, nil, 403, nil)
+		alice.do(t, "POST", "/api/demo/teams/"+acme.ID+"/domains/other.example/confirm", nil, 404, nil)
+		var list []teamapi.Domain
+		alice.do(t, "GET", teamURL+"/domains", nil, 200, &list)
+		if len(list) != 1 || !list[0].VerifiedAt.IsZero() {
+			t.Errorf("claims %+v, want acme.example still pending", list)
+		}
+	})
+
+	t.Run("the demo DNS check confirms the claim", func(t *testing.T) {
+		var got teamapi.Domain
+		alice.do(t, "POST", confirm, nil, 201, &got)
+		if got.Name != "acme.example" || got.VerifiedAt.IsZero() || got.Challenge != claim.Challenge {
+			t.Errorf("confirmed %+v, want acme.example verified", got)
+		}
+	})
+
+	t.Run("a new user of the domain signs in and is a member with its role", func(t *testing.T) {
+		got := signIn(t, frank, "frank@acme.example")
+		if d := got.DomainTeam; d == nil || d.ID != acme.ID || d.Name != "Acme" || !d.Joined || d.Role != "billing" {
+			t.Fatalf("frank signed in: %+v, want him joined to Acme as billing", got)
+		}
+		var rows teamapi.Page[teamapi.MemberRow]
+		alice.do(t, "GET", teamURL+"/members", nil, 200, &rows)
+		i := slices.IndexFunc(rows.Items, func(r teamapi.MemberRow) bool { return r.UserID == "frank" })
+		if i < 0 || rows.Items[i].Role != "billing" || rows.Items[i].Status != "joined" {
+			t.Errorf("members %+v, want frank joined as billing", rows.Items)
+		}
+		var me teamapi.Me
+		frank.do(t, "GET", "/api/me", nil, 200, &me)
+		if len(me.Accounts) != 2 || me.Accounts[1].Account.ID != acme.ID || me.Accounts[1].Role != "billing" {
+			t.Errorf("frank's accounts %+v, want his own and Acme as billing", me.Accounts)
+		}
+		var joined teamapi.Page[teamapi.Event]
+		alice.do(t, "GET", teamURL+"/audit?action=member.joined&resource_id=frank", nil, 200, &joined)
+		if len(joined.Items) != 1 || !strings.Contains(string(joined.Items[0].After), `"domain":"acme.example"`) {
+			t.Errorf("frank's member.joined events %+v, want one naming the domain", joined.Items)
+		}
+	})
+
+	t.Run("a member of the team signing in again is suggested it, not joined twice", func(t *testing.T) {
+		if got := signIn(t, frank, "frank@acme.example"); got.DomainTeam == nil || got.DomainTeam.Joined {
+			t.Errorf("frank signed in again: %+v, want Acme suggested", got)
+		}
+	})
+
+	t.Run("a user of another domain is led to no team", func(t *testing.T) {
+		if got := signIn(t, bob, "bob@example.com"); got.DomainTeam != nil {
+			t.Errorf("bob signed in: %+v, want no team", got)
+		}
+	})
+}

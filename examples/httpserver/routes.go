@@ -32,17 +32,20 @@ type demoRoute struct {
 // resources, which a member or an API key of the team may read if Can says
 // they may connect to pods ("Authorization: Bearer rsk_..."); the plan
 // stands in for the host's billing, which sets the team's seat limit and
-// which those who may manage billing pick. Replace them with your own.
+// which those who may manage billing pick; the domain confirmation stands
+// in for the host's DNS check of a team's email domain, which those who may
+// manage its settings ask for. Replace them with your own.
 func (s *server) demoRoutes() []demoRoute {
 	anyone := func(h http.Handler) http.Handler { return h }
 	resources := roster.HTTPOptions{User: demoUser, Team: roster.TeamFromPath("team"), APIKeys: true}
-	billing := roster.HTTPOptions{User: demoUser, Team: roster.TeamFromPath("team")}
+	team := roster.HTTPOptions{User: demoUser, Team: roster.TeamFromPath("team")}
 	return []demoRoute{
 		{"POST /api/demo/signin", anyone, s.signIn},
 		{"POST /api/demo/signout", anyone, s.signOut},
 		{"GET /api/demo/outbox", s.r.RequireUser(roster.HTTPOptions{User: demoUser}), s.readOutbox},
 		{"GET /api/demo/teams/{team}/pods", s.r.Require(rbac.PodsConnect, resources), s.pods},
-		{"PUT /api/demo/teams/{team}/plan", s.r.Require(rbac.BillingManage, billing), s.setPlan},
+		{"PUT /api/demo/teams/{team}/plan", s.r.Require(rbac.BillingManage, team), s.setPlan},
+		{"POST /api/demo/teams/{team}/domains/{name}/confirm", s.r.Require(rbac.SettingsManage, team), s.confirmDomain},
 	}
 }
 

@@ -19,8 +19,8 @@ import (
 )
 
 // fixture is a served API with the team Acme of alice (its owner, admin),
-// bob as a dev, a pending link invite, an open ownership transfer to bob and
-// an API key of alice.
+// bob as a dev, a pending link invite, an open ownership transfer to bob, an
+// API key of alice and her pending claim of the email domain acme.example.
 type fixture struct {
 	base   string
 	routes []string
@@ -32,6 +32,8 @@ type fixture struct {
 	transfer, confirm string
 	// key is alice's API key's ID.
 	key string
+	// domain is the email domain alice claims for the team.
+	domain string
 }
 
 // serveAPI serves the example's handler on a database in the test's
@@ -148,12 +150,15 @@ func setup(t *testing.T) fixture {
 	var key teamapi.APIKey
 	call(t, base, "alice", "POST", teamURL+"/keys", map[string]string{"name": "deploys"}, 201, &key)
 	f.key = key.ID
+
+	f.domain = "acme.example"
+	call(t, base, "alice", "POST", teamURL+"/domains", map[string]string{"name": f.domain, "mode": "auto_join", "role": "dev"}, 201, nil)
 	return f
 }
 
 // snapshot is what the API shows of the fixture's state: every account,
-// member, invite, transfer, API key and audit event, and the users alice,
-// bob and mallory (who has not signed up).
+// member, invite, transfer, API key, email domain and audit event, and the
+// users alice, bob and mallory (who has not signed up).
 func (f fixture) snapshot(t *testing.T) string {
 	t.Helper()
 	var b strings.Builder
@@ -161,7 +166,8 @@ func (f fixture) snapshot(t *testing.T) string {
 	for _, r := range []struct{ user, target string }{
 		{"alice", "/api/me"}, {"bob", "/api/me"}, {"mallory", "/api/me"},
 		{"alice", teamURL}, {"alice", teamURL + "/members"}, {"alice", teamURL + "/invites"},
-		{"alice", teamURL + "/transfers"}, {"alice", teamURL + "/keys?all=true"}, {"alice", teamURL + "/audit?limit=500"},
+		{"alice", teamURL + "/transfers"}, {"alice", teamURL + "/keys?all=true"}, {"alice", teamURL + "/domains"},
+		{"alice", teamURL + "/audit?limit=500"},
 		{"alice", "/api/demo/outbox"}, {"bob", "/api/demo/outbox"},
 	} {
 		req, err := http.NewRequest("GET", f.base+r.target, nil)
@@ -187,7 +193,7 @@ var wildcard = regexp.MustCompile(`\{[^}]*\}`)
 
 // target fills the wildcards of a route's path with the fixture's IDs:
 // the team, bob, the open transfer, alice's key or the pending invite and
-// its token.
+// its token, the claimed domain.
 func (f fixture) target(t *testing.T, path string) string {
 	t.Helper()
 	return wildcard.ReplaceAllStringFunc(path, func(w string) string {
@@ -198,6 +204,8 @@ func (f fixture) target(t *testing.T, path string) string {
 			return "bob"
 		case "{token}":
 			return f.token
+		case "{name}":
+			return f.domain
 		case "{id}":
 			switch {
 			case strings.Contains(path, "/transfers/"):
@@ -234,6 +242,8 @@ func (f fixture) body(pattern string) string {
 		return `{"to":"bob"}`
 	case "POST /api/teams/{team}/keys":
 		return `{"name":"another"}`
+	case "POST /api/teams/{team}/domains":
+		return `{"name":"acme.example","mode":"suggest","role":"basic"}`
 	}
 	return `{}`
 }

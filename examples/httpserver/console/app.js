@@ -326,6 +326,8 @@ async function showTeam() {
   $("#security-panel").hidden = !can("settings.manage");
   $("#require-secure").checked = !!acct.require_secure_sign_in;
   $("#secure-preview").replaceChildren();
+  $("#domains-panel").hidden = !can("settings.manage");
+  if (can("settings.manage")) await showDomains(id, isOwner);
 
   $("#roles tbody").replaceChildren(...roles.roles.map((r) => el("tr", { dataset: { role: r.name } },
     el("td", {}, roleLabel(r.name), r.top ? " " : null, r.top ? badge("top", "owner") : null, r.team ? " " : null, r.team ? badge("team role", "you") : null),
@@ -484,6 +486,51 @@ function showRoleHint() {
   $("#invite-role-hint").textContent = r ? `${roleLabel(r)} ${describe(r)}.` : "";
 }
 
+// showDomains shows the team's email domains to those who manage its
+// settings: each claim with what it does, and whether it is verified or the
+// TXT record to publish in the domain's DNS; the account owner claims and
+// removes them. Confirming a claim is the host's call once its DNS lookup
+// finds the record: the demo's button stands in for that check.
+async function showDomains(id, isOwner) {
+  $("#domain-add").hidden = !isOwner;
+  $("#domains-owner-note").hidden = isOwner;
+  if (isOwner) {
+    const sel = $("#domain-role");
+    const list = grantable();
+    const chosen = list.some((r) => r.name === sel.value) ? sel.value :
+      (list.find((r) => r.name === "basic" || r.name === "member") || list[list.length - 1])?.name;
+    roleOptions(sel, list, chosen);
+  }
+  const claims = await api("GET", `/api/teams/${id}/domains`);
+  $("#domains").hidden = claims.length === 0;
+  $("#domains-none").hidden = claims.length > 0;
+  $("#domains tbody").replaceChildren(...claims.map((d) => {
+    const tr = el("tr", { dataset: { domain: d.name } });
+    const path = `/teams/${id}/domains/${encodeURIComponent(d.name)}`;
+    cell(tr, d.name, "name");
+    cell(tr, d.mode === "auto_join" ? "joins the team" : "is shown the team", "mode");
+    cell(tr, roleLabel(d.role), "role");
+    const status = cell(tr, "", "status");
+    if (d.verified_at) {
+      status.append(badge("verified", "ok"), el("span", { className: "sub", textContent: `since ${day(d.verified_at)}` }));
+    } else {
+      status.append(badge("pending", "pending"),
+        el("span", { className: "sub", textContent: `Publish this TXT record in the DNS of ${d.name}:` }),
+        el("code", { className: "challenge", textContent: d.challenge }));
+    }
+    const actions = cell(tr, "", "actions");
+    if (!d.verified_at) {
+      actions.append(button("Confirm (demo DNS check)", "confirm-domain", () => act(
+        () => api("POST", `/api/demo${path}/confirm`),
+        `${d.name} is verified: whoever signs in with an address there ${d.mode === "auto_join" ? `joins as ${roleLabel(d.role)}` : "is shown the team"}`)));
+    }
+    if (isOwner) {
+      actions.append(button("Remove", "remove-domain", () => act(() => api("DELETE", `/api${path}`), `Removed the domain ${d.name}`)));
+    }
+    return tr;
+  }));
+}
+
 // showKeys shows the API keys section of the team id: the user's keys, or
 // with "Show every key" (for those who manage members) every key of the
 // team, each with a button to revoke it; and the form to create one.
@@ -588,6 +635,9 @@ const eventWords = {
   "transfer.confirmed": "confirmed an ownership change",
   "transfer.accepted": "accepted an ownership change",
   "transfer.cancelled": "cancelled an ownership change",
+  "domain.added": "claimed an email domain",
+  "domain.verified": "verified an email domain",
+  "domain.removed": "removed an email domain",
   "api_key.created": "created an API key",
   "api_key.revoked": "revoked an API key",
   "api_key.narrowed": "narrowed an API key to its owner's role",
@@ -654,7 +704,16 @@ async function loadAudit(more) {
 
 $("#signin").onsubmit = (ev) => {
   ev.preventDefault();
-  act(() => api("POST", "/api/demo/signin", Object.fromEntries(new FormData(ev.target))), "Signed in");
+  act(async () => {
+    const u = await api("POST", "/api/demo/signin", Object.fromEntries(new FormData(ev.target)));
+    const team = u.domain_team;
+    if (!team || team.joined) return team;
+    // Suggested: say so unless the user is a member already.
+    const now = await api("GET", "/api/me");
+    return now.accounts.some((a) => a.account.id === team.id) ? null : team;
+  }, (team) => !team ? "Signed in"
+    : team.joined ? `Signed in. You joined ${team.name} as ${roleLabel(team.role)} through your email domain: switch to it with the account selector.`
+    : `Signed in. ${team.name} uses your email domain: ask its owner for an invitation.`);
 };
 $("#signout").onclick = () => act(() => api("POST", "/api/demo/signout"), "Signed out");
 $("#account").onchange = (ev) => act(
@@ -681,6 +740,16 @@ $("#invite").onsubmit = (ev) => {
 $("#copy-link").onclick = async () => {
   await copyLink({ link: $("#invite-link").value });
   say("Link copied");
+};
+$("#domain-add").onsubmit = (ev) => {
+  ev.preventDefault();
+  const f = new FormData(ev.target);
+  const body = { name: f.get("name").trim(), mode: f.get("mode"), role: f.get("role") };
+  act(async () => {
+    const d = await api("POST", `/api/teams/${active.account.id}/domains`, body);
+    $("#domain-name").value = "";
+    return d;
+  }, (d) => `Claimed ${d.name}: publish its TXT record in the domain's DNS`);
 };
 $("#plan").onsubmit = (ev) => {
   ev.preventDefault();
