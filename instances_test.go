@@ -421,6 +421,44 @@ func TestInstances(t *testing.T) {
 		}
 	})
 
+	t.Run("suspension, reinstatement and end times reach another instance at their revision", func(t *testing.T) {
+		b := openInstance(t, dsn, false)
+		team := rostertest.Team(t, a, "susp-owner", map[string]rbac.Role{"susp-dev": rbac.RunpodDev, "susp-temp": rbac.RunpodBasic})
+		step := func(what string, fn func(ctx context.Context) error, user string, action rbac.Action, want bool) {
+			t.Helper()
+			tctx, w := roster.TrackWrites(ctx)
+			if err := fn(tctx); err != nil {
+				t.Fatalf("%s: %v", what, err)
+			}
+			if got := b.CanAt(ctx, w.Revision(), user, team.ID, action); got != want {
+				t.Errorf("after %s another instance answers %t for %s, want %t", what, got, user, want)
+			}
+		}
+		step("suspending susp-dev", func(ctx context.Context) error {
+			_, err := a.Teams.Suspend(ctx, "susp-owner", team.ID, "susp-dev")
+			return err
+		}, "susp-dev", rbac.PodsManage, false)
+		step("reinstating susp-dev", func(ctx context.Context) error {
+			_, err := a.Teams.Reinstate(ctx, "susp-owner", team.ID, "susp-dev")
+			return err
+		}, "susp-dev", rbac.PodsManage, true)
+		step("granting susp-temp admin for an hour", func(ctx context.Context) error {
+			_, err := a.Teams.GrantRoleUntil(ctx, "susp-owner", team.ID, "susp-temp", rbac.RunpodAdmin, time.Now().Add(time.Hour))
+			return err
+		}, "susp-temp", rbac.BillingRead, true)
+		step("ending susp-temp's grant now (a grant of a second, then the time passes)", func(ctx context.Context) error {
+			if _, err := a.Teams.ChangeRole(ctx, "susp-owner", team.ID, "susp-temp", rbac.RunpodBasic); err != nil {
+				return err
+			}
+			_, err := a.Teams.GrantRoleUntil(ctx, "susp-owner", team.ID, "susp-temp", rbac.RunpodAdmin, time.Now().Add(time.Second))
+			time.Sleep(1100 * time.Millisecond)
+			return err
+		}, "susp-temp", rbac.BillingRead, false)
+		if !b.Can(ctx, "susp-temp", team.ID, rbac.PodsConnect) {
+			t.Error("another instance does not fall back to basic at the grant's end")
+		}
+	})
+
 	t.Run("new enemy: an instance asked at the removal's revision never allows", func(t *testing.T) {
 		s := pg.StoreOn(t, dsn)
 		b := openInstance(t, dsn, false)
