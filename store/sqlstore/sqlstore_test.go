@@ -540,6 +540,7 @@ func TestPostgresUpdateInviteLosingTokenRace(t *testing.T) {
 func unnumber(t *testing.T, w *gorm.DB) {
 	t.Helper()
 	for _, stmt := range []string{
+		"DROP TABLE roster_domains",
 		"DROP INDEX roster_members_until",
 		"DROP INDEX roster_members_suspended",
 		"ALTER TABLE roster_accounts DROP COLUMN seat_limit",
