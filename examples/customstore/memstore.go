@@ -29,10 +29,11 @@ type MemStore struct {
 
 var _ store.Store = (*MemStore)(nil)
 
-// memberKey and useKey key the maps of memberships and invite uses.
+// memberKey, useKey and domainKey key the maps of memberships, invite
+// uses and domain claims.
 type memberKey struct{ account, user string }
 type useKey struct{ invite, user string }
-type domainKey struct{ name, account string }
+type domainKey struct{ account, name string }
 
 // state is the whole data at one revision. Maps hold copies of records; a
 // record is replaced, never changed in place, so cloning a state copies the
@@ -62,8 +63,7 @@ func NewMemStore() *MemStore {
 		users: map[string]store.User{}, accounts: map[string]store.Account{}, members: map[memberKey]store.Member{},
 		roles: map[memberKey]store.TeamRole{}, invites: map[string]store.Invite{}, byToken: map[string]string{},
 		uses: map[useKey]store.InviteUse{}, transfers: map[string]store.Transfer{}, keys: map[string]store.APIKey{},
-		domains: map[domainKey]store.Domain{},
-		heads:   map[string]store.ChainHead{},
+		domains: map[domainKey]store.Domain{}, heads: map[string]store.ChainHead{},
 	})
 	return s
 }
@@ -72,8 +72,7 @@ func (d *state) clone() *state {
 	c := *d
 	c.users, c.accounts, c.members, c.roles = maps.Clone(d.users), maps.Clone(d.accounts), maps.Clone(d.members), maps.Clone(d.roles)
 	c.invites, c.byToken, c.uses = maps.Clone(d.invites), maps.Clone(d.byToken), maps.Clone(d.uses)
-	c.transfers, c.keys, c.heads = maps.Clone(d.transfers), maps.Clone(d.keys), maps.Clone(d.heads)
-	c.domains = maps.Clone(d.domains)
+	c.transfers, c.keys, c.domains, c.heads = maps.Clone(d.transfers), maps.Clone(d.keys), maps.Clone(d.domains), maps.Clone(d.heads)
 	c.events = d.events[:len(d.events):len(d.events)] // appends copy
 	c.changes = d.changes[:len(d.changes):len(d.changes)]
 	return &c
@@ -773,6 +772,63 @@ func (t *tx) TouchAPIKeys(_ context.Context, uses []store.APIKeyUse) error {
 			t.d.keys[u.ID] = k
 		}
 	}
+	return nil
+}
+
+func (t *tx) CreateDomain(_ context.Context, d store.Domain) error {
+	_, exists := t.d.domains[domainKey{d.AccountID, d.Name}]
+	if err := check("create domain", t.writable("CreateDomain"), need(d.Name != "" && d.AccountID != "", store.ErrInvalid, "empty name or account ID"),
+		need(d.Mode.Valid(), store.ErrInvalid, "unknown mode "+string(d.Mode)), need(!d.Verified(), store.ErrInvalid, "a new claim is not verified yet"),
+		need(!exists, store.ErrExists, d.AccountID+"/"+d.Name), need(t.hasAccount(d.AccountID), store.ErrNotFound, "account "+d.AccountID)); err != nil {
+		return err
+	}
+	d.CreatedAt = utc(d.CreatedAt)
+	t.d.domains[domainKey{d.AccountID, d.Name}] = d
+	return nil
+}
+
+func (t *tx) Domain(_ context.Context, name, accountID string) (store.Domain, error) {
+	d, ok := t.d.domains[domainKey{accountID, name}]
+	return d, check("domain", need(ok, store.ErrNotFound, accountID+"/"+name))
+}
+
+func (t *tx) Domains(_ context.Context, accountID string) ([]store.Domain, error) {
+	return list(t.d.domains, func(d store.Domain) bool { return d.AccountID == accountID }, same,
+		func(a, b store.Domain) int { return strings.Compare(a.Name, b.Name) }), nil
+}
+
+// VerifiedDomain implements store.Tx by looking at every claim.
+func (t *tx) VerifiedDomain(_ context.Context, name string) (store.Domain, error) {
+	for _, d := range t.d.domains {
+		if d.Name == name && d.Verified() {
+			return d, nil
+		}
+	}
+	return store.Domain{}, check("verified domain", need(false, store.ErrNotFound, name))
+}
+
+// UpdateDomain implements store.Tx. Writers run one at a time, so looking
+// for another team's verified claim first keeps one verified per name.
+func (t *tx) UpdateDomain(ctx context.Context, d store.Domain) error {
+	old, ok := t.d.domains[domainKey{d.AccountID, d.Name}]
+	other, err := t.VerifiedDomain(ctx, d.Name)
+	taken := err == nil && other.AccountID != d.AccountID
+	if err := check("update domain", t.writable("UpdateDomain"), need(d.Mode.Valid(), store.ErrInvalid, "unknown mode "+string(d.Mode)),
+		need(ok, store.ErrNotFound, d.AccountID+"/"+d.Name), need(!d.Verified() || !taken, store.ErrExists, "verified for another team")); err != nil {
+		return err
+	}
+	old.Mode, old.Role, old.VerifiedAt = d.Mode, d.Role, utc(d.VerifiedAt)
+	t.d.domains[domainKey{d.AccountID, d.Name}] = old
+	return nil
+}
+
+func (t *tx) DeleteDomain(_ context.Context, name, accountID string) error {
+	k := domainKey{accountID, name}
+	_, ok := t.d.domains[k]
+	if err := check("delete domain", t.writable("DeleteDomain"), need(ok, store.ErrNotFound, accountID+"/"+name)); err != nil {
+		return err
+	}
+	delete(t.d.domains, k)
 	return nil
 }
 

@@ -196,6 +196,27 @@ func (t *faultTx) TouchAPIKeys(ctx context.Context, uses []store.APIKeyUse) erro
 	return t.Tx.TouchAPIKeys(ctx, uses)
 }
 
+func (t *faultTx) CreateDomain(ctx context.Context, d store.Domain) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.CreateDomain(ctx, d)
+}
+
+func (t *faultTx) UpdateDomain(ctx context.Context, d store.Domain) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.UpdateDomain(ctx, d)
+}
+
+func (t *faultTx) DeleteDomain(ctx context.Context, name, accountID string) error {
+	if err := t.f.write(); err != nil {
+		return err
+	}
+	return t.Tx.DeleteDomain(ctx, name, accountID)
+}
+
 func (t *faultTx) AppendEvent(ctx context.Context, e store.Event) (store.Event, error) {
 	if err := t.f.write(); err != nil {
 		return store.Event{}, err

@@ -128,3 +128,55 @@ func TestFaultStoreFailsAPIKeyWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFaultStoreFailsDomainWrites(t *testing.T) {
+	ctx := context.Background()
+	f := &rostertest.FaultStore{Store: sqlite.Store(t)}
+	claim := store.Domain{Name: "example.com", AccountID: "team1", Mode: store.DomainAutoJoin, Role: "dev", Challenge: "c"}
+	if _, err := f.Update(ctx, func(tx store.Tx) error {
+		return tx.CreateAccount(ctx, store.Account{ID: "team1", Kind: store.Team, Name: "Team", Owner: "u1"})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	verified := claim
+	verified.VerifiedAt = time.Now()
+	// stored reads the claim: the one created, pending, or none.
+	stored := func() (store.Domain, error) {
+		var d store.Domain
+		err := f.View(ctx, func(tx store.Tx) (err error) {
+			d, err = tx.Domain(ctx, claim.Name, claim.AccountID)
+			return err
+		})
+		return d, err
+	}
+	for _, w := range []struct {
+		name  string
+		write func(tx store.Tx) error
+	}{
+		{"CreateDomain", func(tx store.Tx) error { return tx.CreateDomain(ctx, claim) }},
+		{"UpdateDomain", func(tx store.Tx) error { return tx.UpdateDomain(ctx, verified) }},
+		{"DeleteDomain", func(tx store.Tx) error { return tx.DeleteDomain(ctx, claim.Name, claim.AccountID) }},
+	} {
+		f.Arm(1, nil)
+		if _, err := f.Update(ctx, w.write); !errors.Is(err, rostertest.ErrFault) {
+			t.Errorf("%s with the fault armed: %v, want ErrFault", w.name, err)
+		}
+		if !f.Disarm() {
+			t.Errorf("%s with the fault armed: the fault did not fire", w.name)
+		}
+		d, err := stored()
+		if w.name == "CreateDomain" {
+			if !errors.Is(err, store.ErrNotFound) {
+				t.Errorf("the claim after a failed CreateDomain = %+v, %v; want none", d, err)
+			}
+			// The writes after it need the claim.
+			if _, err := f.Update(ctx, w.write); err != nil {
+				t.Fatalf("CreateDomain once disarmed: %v", err)
+			}
+			continue
+		}
+		if err != nil || d != claim {
+			t.Errorf("the claim after a failed %s = %+v, %v; want it as created", w.name, d, err)
+		}
+	}
+}

@@ -276,10 +276,56 @@ func TestMemberReadsUseAnIndex(t *testing.T) {
 	}
 }
 
+// TestDomainReadsUseAnIndex asserts that Domain reads a claim by the
+// primary key, Domains a team's claims by the primary key too in the order
+// it returns (no sort), and VerifiedDomain and UpdateDomain's look for
+// another team's verified claim by roster_domains_verified: none of them
+// scans the whole table.
+func TestDomainReadsUseAnIndex(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			s := b.Store(t)
+			seedLists(t, s, b.Name, 2000)
+			plans, err := sqlstore.ExplainDomainReads(t.Context(), s)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pk := map[string]string{"sqlite": "sqlite_autoindex_roster_domains_1", "postgres": "roster_domains_pkey"}[b.Name]
+			for name, index := range map[string]string{
+				"domain":             pk,
+				"domains":            pk,
+				"verified domain":    "roster_domains_verified",
+				"verified elsewhere": "roster_domains_verified",
+			} {
+				plan, ok := plans[name]
+				if !ok {
+					t.Errorf("no plan for %s", name)
+					continue
+				}
+				var problems []string
+				if !regexp.MustCompile(`\b` + index + `\b`).MatchString(plan) {
+					problems = append(problems, "does not use "+index)
+				}
+				if strings.Contains(plan, "SCAN roster_domains") || strings.Contains(plan, "Seq Scan on roster_domains") {
+					problems = append(problems, "scans the whole table")
+				}
+				if strings.Contains(plan, "TEMP B-TREE") || strings.Contains(plan, "Sort") {
+					problems = append(problems, "sorts instead of reading the index in order")
+				}
+				if len(problems) > 0 {
+					t.Errorf("%s: the plan %s:\n%s", name, strings.Join(problems, " and "), plan)
+				}
+			}
+		})
+	}
+}
+
 // seedLists gives, on the backend named dialect, account x1 n members (two
-// thirds of them with an end time, a seventh suspended), invites, transfers
-// and API keys (of users u1 and u2 by turns, a quarter of them without a
-// time), and user x1 n memberships, through SQL that both databases run,
+// thirds of them with an end time, a seventh suspended), invites, transfers,
+// API keys (of users u1 and u2 by turns, a quarter of them without a
+// time) and domain claims (each claimed by another account too, a third of
+// those verified), and user x1 n memberships, through SQL that both databases run,
 // and has the database gather statistics, so that the planner sees lists
 // worth an index.
 func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
@@ -316,6 +362,14 @@ func seedLists(t *testing.T, s *sqlstore.Store, dialect string, n int) {
 			WHERE account_id = 'x1' AND CAST(substr(user_id, 2) AS INTEGER) % 3 <> 0`,
 		`UPDATE roster_members SET suspended_at = ` + at + `, suspended_by = 'x1'
 			WHERE account_id = 'x1' AND CAST(substr(user_id, 2) AS INTEGER) % 7 = 0`,
+		// Account x1 claims n domains, and account ai claims di.example
+		// too, a third of those claims verified.
+		series + `INSERT INTO roster_domains (name, account_id, mode, role, challenge, created_by, created_at)
+			SELECT 'd' || i || '.example', 'x1', 'suggest', 'dev', 'c' || i, 'x1', ` + at + ` FROM n`,
+		series + `INSERT INTO roster_domains (name, account_id, mode, role, challenge, created_by, created_at)
+			SELECT 'd' || i || '.example', 'a' || i, 'auto_join', 'dev', 'c' || i, 'x1', ` + at + ` FROM n`,
+		`UPDATE roster_domains SET verified_at = ` + at + `
+			WHERE account_id <> 'x1' AND CAST(substr(account_id, 2) AS INTEGER) % 3 = 0`,
 		`ANALYZE`,
 	} {
 		if err := w.Exec(stmt).Error; err != nil {

@@ -136,3 +136,11 @@ func ExplainKeyWrites(ctx context.Context, s *Store, n int) (touch, live, delete
 func ExplainMemberReads(ctx context.Context, s *Store, now time.Time) (map[string]string, error) {
 	return s.explainMemberReads(ctx, now)
 }
+
+// ExplainDomainReads returns the database's plans, by name, for the
+// statements of Domain (d1.example of account x1), Domains (of x1),
+// VerifiedDomain (d1.example) and UpdateDomain looking for another team's
+// verified claim of d1.example.
+func ExplainDomainReads(ctx context.Context, s *Store) (map[string]string, error) {
+	return s.explainDomainReads(ctx)
+}

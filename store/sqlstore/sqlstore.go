@@ -33,8 +33,9 @@
 // store.ErrInvalid has changed nothing and leaves the transaction usable, on
 // both backends: the store checks keys and references inside the statement
 // that writes instead of letting PostgreSQL abort the transaction on a
-// constraint violation (and guards the one write whose check a concurrent
-// transaction can overtake, UpdateInvite's new token hash, with a savepoint).
+// constraint violation (and guards the writes whose check a concurrent
+// transaction can overtake, UpdateInvite's new token hash and UpdateDomain's
+// verification, with a savepoint).
 //
 // # Revisions
 //

@@ -20,8 +20,8 @@ import (
 // EXISTS ... ON CONFLICT DO NOTHING) and, when nothing was written, find out
 // why with a second query; so they report ErrExists or ErrNotFound without a
 // constraint error, which on PostgreSQL would abort the whole transaction.
-// UpdateInvite, whose check a concurrent insert can overtake, also uses a
-// savepoint there.
+// UpdateInvite and UpdateDomain, whose checks a concurrent write can
+// overtake, also use a savepoint there (see savepoint).
 type tx struct {
 	s       *Store
 	db      *gorm.DB
@@ -651,36 +651,25 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 		return fmt.Errorf("update invite %s: %w", inv.ID, err)
 	}
 	// The statement checks the new token hash, but an invite inserted
-	// concurrently with the same hash can still make it fail; on PostgreSQL
-	// a savepoint keeps that failure from aborting the transaction.
-	savepoint := t.s.dialect == Postgres
-	if savepoint {
-		if err := db.Exec("SAVEPOINT roster_update_invite").Error; err != nil {
-			return t.s.fail(ctx, err, "update invite %s", inv.ID)
-		}
-	}
-	res := db.Exec(`UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
-			token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?,
-			superseded_by = ?, resent_by = ?, resent_at = ?
-		WHERE id = ?
-		AND EXISTS (`+accountExists+`)
-		AND NOT EXISTS (SELECT 1 FROM roster_invites AS other WHERE other.token_hash = ? AND other.id <> ?)`,
-		inv.AccountID, string(inv.Kind), inv.Role, inv.Email, inv.RequireSecure,
-		blob(inv.TokenHash), string(inv.Status), int64(inv.MaxUses), int64(inv.Uses), inv.CreatedBy,
-		toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
-		inv.SupersededBy, inv.ResentBy, toDB(inv.ResentAt),
-		inv.ID, inv.AccountID, blob(inv.TokenHash), inv.ID)
-	if savepoint {
-		end := "RELEASE SAVEPOINT roster_update_invite"
-		if res.Error != nil {
-			end = "ROLLBACK TO SAVEPOINT roster_update_invite"
-		}
-		if err := db.Exec(end).Error; err != nil {
-			return t.s.fail(ctx, errors.Join(res.Error, err), "update invite %s", inv.ID)
-		}
-	}
-	if res.Error != nil {
-		return t.s.fail(ctx, res.Error, "update invite %s", inv.ID)
+	// concurrently with the same hash can still make it fail (see
+	// savepoint).
+	var res *gorm.DB
+	err = t.savepoint(db, "roster_update_invite", func() error {
+		res = db.Exec(`UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
+				token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?,
+				superseded_by = ?, resent_by = ?, resent_at = ?
+			WHERE id = ?
+			AND EXISTS (`+accountExists+`)
+			AND NOT EXISTS (SELECT 1 FROM roster_invites AS other WHERE other.token_hash = ? AND other.id <> ?)`,
+			inv.AccountID, string(inv.Kind), inv.Role, inv.Email, inv.RequireSecure,
+			blob(inv.TokenHash), string(inv.Status), int64(inv.MaxUses), int64(inv.Uses), inv.CreatedBy,
+			toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
+			inv.SupersededBy, inv.ResentBy, toDB(inv.ResentAt),
+			inv.ID, inv.AccountID, blob(inv.TokenHash), inv.ID)
+		return res.Error
+	})
+	if err != nil {
+		return t.s.fail(ctx, err, "update invite %s", inv.ID)
 	}
 	if res.RowsAffected == 0 {
 		err := t.why(db,
@@ -691,6 +680,31 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 		return t.wrap(ctx, err, "update invite %s", inv.ID)
 	}
 	return nil
+}
+
+// savepoint runs write, which runs one statement on db, inside a savepoint
+// named name on PostgreSQL, and returns its error. It is for a write that
+// checks its constraint in the statement but whose check a concurrent
+// transaction can overtake: the constraint error then fails the statement,
+// rolled back to the savepoint, instead of aborting the whole transaction
+// as PostgreSQL does. SQLite keeps a transaction usable after a failed
+// statement, and runs write as it is.
+func (t *tx) savepoint(db *gorm.DB, name string, write func() error) error {
+	if t.s.dialect != Postgres {
+		return write()
+	}
+	if err := db.Exec("SAVEPOINT " + name).Error; err != nil {
+		return err
+	}
+	err := write()
+	end := "RELEASE SAVEPOINT " + name
+	if err != nil {
+		end = "ROLLBACK TO SAVEPOINT " + name
+	}
+	if endErr := db.Exec(end).Error; endErr != nil {
+		return errors.Join(err, endErr)
+	}
+	return err
 }
 
 // CreateInviteUse implements store.Tx.

@@ -40,7 +40,8 @@ import (
 // files) with t.Cleanup and calls t.Fatal if it cannot make one. Subtests are
 // grouped by area (users, accounts, members, invites, transfers, api keys,
 // seats, suspension and expiry (seat limits, memberships' end times,
-// fallback roles and suspensions, ExpiredMembers and Seats), ranges (the
+// fallback roles and suspensions, ExpiredMembers and Seats), domains (the
+// email domains teams claim, one verified per name), ranges (the
 // lists read a range at a time, and UsersByID and AccountsByID), team roles,
 // events, event queries, chain heads, event stream, transactions, changes, snapshot,
 // concurrency, watch) and named after the behaviour they check, so one can be run

@@ -13,7 +13,8 @@ var errFromFn = errors.New("storetest: error returned by fn")
 
 // writeAll creates one of every record: user u1, account team1 (with a
 // seat limit), membership team1/u1 (with an end time), invite inv1,
-// transfer tr1, API key key_1 of u1 and one event.
+// transfer tr1, API key key_1 of u1, team1's claim of example.com, which it
+// then verifies, and one event.
 func writeAll(ctx context.Context, tx store.Tx) error {
 	if err := tx.CreateUser(ctx, newUser("u1")); err != nil {
 		return err
@@ -33,6 +34,13 @@ func writeAll(ctx context.Context, tx store.Tx) error {
 		return err
 	}
 	if err := tx.CreateAPIKey(ctx, newAPIKey("key_1", "team1", "u1", at(2))); err != nil {
+		return err
+	}
+	d := newDomain("example.com", "team1", at(2))
+	if err := tx.CreateDomain(ctx, d); err != nil {
+		return err
+	}
+	if err := tx.UpdateDomain(ctx, verifiedDomain(d, at(3))); err != nil {
 		return err
 	}
 	_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team1", Action: "member.joined", Time: at(3)})
@@ -56,6 +64,17 @@ func checkNothingWritten(t *testing.T, s store.Store) {
 		checkErr(t, "Transfer after rollback", err, store.ErrNotFound)
 		_, err = tx.APIKey(ctx, "key_1")
 		checkErr(t, "APIKey after rollback", err, store.ErrNotFound)
+		_, err = tx.Domain(ctx, "example.com", "team1")
+		checkErr(t, "Domain after rollback", err, store.ErrNotFound)
+		_, err = tx.VerifiedDomain(ctx, "example.com")
+		checkErr(t, "VerifiedDomain after rollback", err, store.ErrNotFound)
+		domains, err := tx.Domains(ctx, "team1")
+		if err != nil {
+			return err
+		}
+		if len(domains) != 0 {
+			t.Errorf("Domains after rollback = %+v, want none", domains)
+		}
 		expired, err := tx.ExpiredMembers(ctx, at(10), 0)
 		if err != nil {
 			return err
@@ -108,6 +127,9 @@ func (s suite) transactions() []test {
 				if _, err := tx.APIKey(ctx, "key_1"); err != nil {
 					return err
 				}
+				if _, err := tx.VerifiedDomain(ctx, "example.com"); err != nil {
+					return err
+				}
 				events, err := tx.Events(ctx, store.EventFilter{AccountID: "team1"})
 				if err != nil {
 					return err
@@ -132,6 +154,9 @@ func (s suite) transactions() []test {
 					t.Errorf("Members inside the transaction = %+v, want one", ms)
 				}
 				if _, err := tx.InviteByToken(ctx, newInvite("inv1", "team1", at(1)).TokenHash); err != nil {
+					return err
+				}
+				if _, err := tx.VerifiedDomain(ctx, "example.com"); err != nil {
 					return err
 				}
 				_, err = tx.LockAccount(ctx, "team1")
@@ -200,6 +225,9 @@ func (s suite) transactions() []test {
 				if err := tx.CreateAPIKey(ctx, newAPIKey("key_0", "team0", "u0", at(0))); err != nil {
 					return err
 				}
+				if err := tx.CreateDomain(ctx, newDomain("zero.example", "team0", at(0))); err != nil {
+					return err
+				}
 				return tx.CreateTransfer(ctx, newTransfer("tr0", "team0", at(0)))
 			})
 			revBefore := currentRevision(t, st)
@@ -243,6 +271,13 @@ func (s suite) transactions() []test {
 				"TouchAPIKeys": func(ctx context.Context, tx store.Tx) error {
 					return tx.TouchAPIKeys(ctx, []store.APIKeyUse{{ID: "key_0", At: at(1), IP: "192.0.2.1"}})
 				},
+				"CreateDomain": func(ctx context.Context, tx store.Tx) error {
+					return tx.CreateDomain(ctx, newDomain("one.example", "team0", at(1)))
+				},
+				"UpdateDomain": func(ctx context.Context, tx store.Tx) error {
+					return tx.UpdateDomain(ctx, verifiedDomain(newDomain("zero.example", "team0", at(0)), at(1)))
+				},
+				"DeleteDomain": func(ctx context.Context, tx store.Tx) error { return tx.DeleteDomain(ctx, "zero.example", "team0") },
 				"AppendEvent": func(ctx context.Context, tx store.Tx) error {
 					_, err := tx.AppendEvent(ctx, store.Event{AccountID: "team0", Action: "x"})
 					return err
@@ -294,6 +329,11 @@ func (s suite) transactions() []test {
 					return err
 				}
 				checkEqual(t, "API keys", []store.APIKey{newAPIKey("key_0", "team0", "u0", at(0))}, keys)
+				domains, err := tx.Domains(ctx, "team0")
+				if err != nil {
+					return err
+				}
+				checkEqual(t, "domains", []store.Domain{newDomain("zero.example", "team0", at(0))}, domains)
 				events, err := tx.Events(ctx, store.EventFilter{})
 				if err != nil {
 					return err
@@ -312,6 +352,7 @@ func (s suite) transactions() []test {
 			seedUsers(t, st, "u1")
 			seedAccounts(t, st, "team1")
 			seedMember(t, st, "team1", "u1", "admin", at(0))
+			seedDomains(t, st, newDomain("example.com", "team1", at(0)))
 			rev := currentRevision(t, st)
 			c := update(t, st, func(ctx context.Context, tx store.Tx) error {
 				checkErr(t, "CreateUser of an existing ID", tx.CreateUser(ctx, newUser("u1")), store.ErrExists)
@@ -323,6 +364,11 @@ func (s suite) transactions() []test {
 				checkErr(t, "CreateInvite in an unknown account", tx.CreateInvite(ctx, newInvite("inv9", "nope", at(0))), store.ErrNotFound)
 				checkErr(t, "UpdateMember of a non-member",
 					tx.UpdateMember(ctx, store.Member{AccountID: "team1", UserID: "nobody", Role: "dev"}), store.ErrNotFound)
+				checkErr(t, "CreateDomain of a claim the team has", tx.CreateDomain(ctx, newDomain("example.com", "team1", at(1))), store.ErrExists)
+				checkErr(t, "CreateDomain in an unknown account", tx.CreateDomain(ctx, newDomain("example.com", "nope", at(1))), store.ErrNotFound)
+				checkErr(t, "UpdateDomain of an unknown claim",
+					tx.UpdateDomain(ctx, verifiedDomain(newDomain("other.example", "team1", at(1)), at(2))), store.ErrNotFound)
+				checkErr(t, "DeleteDomain of an unknown claim", tx.DeleteDomain(ctx, "other.example", "team1"), store.ErrNotFound)
 				_, err := tx.AppendEvent(ctx, store.Event{AccountID: "nope", Action: "x"})
 				checkErr(t, "AppendEvent to an unknown account", err, store.ErrNotFound)
 				_, err = tx.AppendEvent(ctx, store.Event{AccountID: "team1"})
