@@ -237,24 +237,3 @@ func (t *faultTx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 	}
 	return t.Tx.SetChainHead(ctx, h)
 }
-
-func (t *faultTx) CreateDomain(ctx context.Context, d store.Domain) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.CreateDomain(ctx, d)
-}
-
-func (t *faultTx) UpdateDomain(ctx context.Context, d store.Domain) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.UpdateDomain(ctx, d)
-}
-
-func (t *faultTx) DeleteDomain(ctx context.Context, name, accountID string) error {
-	if err := t.f.write(); err != nil {
-		return err
-	}
-	return t.Tx.DeleteDomain(ctx, name, accountID)
-}
