@@ -46,7 +46,7 @@ type Roster struct {
 	follow *follower // nil if following is off
 	obs    *observer
 	now    func() time.Time
-	door   *txn.Door // for CheckStrict of API keys
+	door   *txn.Door // CheckStrict's, deciding as every write does
 
 	keyUses  keyUses // uses of API keys not yet written
 	stopUses context.CancelFunc

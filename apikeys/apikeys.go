@@ -120,7 +120,7 @@ func (k Key) Service() bool { return k.UserID == "" }
 
 // Live reports whether the key works at now: not revoked, not expired.
 func (k Key) Live(now time.Time) bool {
-	return k.RevokedAt.IsZero() && (k.ExpiresAt.IsZero() || now.Before(k.ExpiresAt))
+	return store.APIKey{RevokedAt: k.RevokedAt, ExpiresAt: k.ExpiresAt}.Live(now)
 }
 
 // Created is a key just made, with its token, which is shown this once.

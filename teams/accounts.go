@@ -119,9 +119,9 @@ func (s *Service) Rename(ctx context.Context, actor, accountID, name string) (st
 
 // DeleteTeam reverts a team account to a personal account of its owner, who
 // alone may delete it (and needs rbac.SettingsManage, which the top role
-// holds): every other member is removed (with their API keys), service accounts
-// and pending invites are revoked, and
-// open ownership transfers are cancelled, each with its audit event. The
+// holds): every other member is removed (with their API keys), service
+// accounts and pending invites are revoked, and open ownership transfers
+// are cancelled, each with its audit event. The
 // account keeps its ID, its resources and its owner. It returns the
 // reverted account, or an error wrapping store.ErrInvalid,
 // store.ErrNotFound, rbac.ErrNotMember, rbac.ErrDenied (ErrNotOwner among

@@ -104,9 +104,13 @@ func (ix *Index) key(id, account string) *apiKey {
 // store.APIKeyIDPrefix.
 func (ix *Index) keyAllowed(id, account string, action rbac.Action) bool {
 	k := ix.key(id, account)
-	if k == nil {
-		return false
-	}
+	return k != nil && ix.keyAllows(k, account, action)
+}
+
+// keyAllows reports whether the live, unexpired key k may perform action on
+// its account: its role and actions allow it and, for a personal key, so
+// does its owner's role there now.
+func (ix *Index) keyAllows(k *apiKey, account string, action rbac.Action) bool {
 	if ix.fallback {
 		if k.actions != nil && !slices.Contains(k.actions, string(action)) || !ix.decide(k.role, account, action) {
 			return false
@@ -145,7 +149,7 @@ func (ix *Index) keyLookup(id, account string, action rbac.Action) Answer {
 		}
 		a.InsecureSignIn, a.Suspended = r&insecure != 0, r&suspended != 0
 	}
-	a.Allowed = ix.keyAllowed(id, account, action)
+	a.Allowed = ix.keyAllows(k, account, action)
 	return a
 }
 

@@ -54,7 +54,7 @@ func (c *Change) DropKeys(userID, reason string, which func(store.APIKey) bool) 
 		if which != nil && !which(k) {
 			return nil
 		}
-		return c.revokeKey(k, "", reason)
+		return c.RevokeKey(k, "", reason)
 	})
 }
 
@@ -79,7 +79,7 @@ func (c *Change) FitKeys(userID string, to authz.Rights) error {
 			}
 		}
 		if len(keep) == 0 {
-			return c.revokeKey(k, "", "its owner's role no longer allows any of its actions")
+			return c.RevokeKey(k, "", "its owner's role no longer allows any of its actions")
 		}
 		before := has.Actions()
 		k.Actions = keep
@@ -104,14 +104,11 @@ func names(actions []rbac.Action) []string {
 	return out
 }
 
-// RevokeKey revokes the live API key k of the call's account, as by, with
-// the reason (empty when its owner or an admin revoked it), and records an
-// api_key.revoked event. It returns the store's errors.
+// RevokeKey revokes the live API key k of the call's account, as by (empty
+// when it goes with its owner's access), with the reason (empty when its
+// owner or an admin revoked it), and records an api_key.revoked event. It
+// returns the store's errors.
 func (c *Change) RevokeKey(k store.APIKey, by, reason string) error {
-	return c.revokeKey(k, by, reason)
-}
-
-func (c *Change) revokeKey(k store.APIKey, by, reason string) error {
 	k.RevokedAt, k.RevokedBy = c.Now(), by
 	if err := c.Tx.UpdateAPIKey(c.ctx, k); err != nil {
 		return err
