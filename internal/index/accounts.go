@@ -4,10 +4,11 @@ import (
 	"sync/atomic"
 )
 
-// findAccount returns the account's hash, and whether the account is known.
-func (ix *Index) findAccount(v *view, account string) (uint64, bool) {
+// findAccount returns the account's hash, the position of its ID in
+// ix.accounts, and whether the account is known.
+func (ix *Index) findAccount(v *view, account string) (uint64, uint32, bool) {
 	if !indexable(account) {
-		return 0, false
+		return 0, 0, false
 	}
 	h := hash1(ix.seed, account)
 	t := v.accounts
@@ -15,25 +16,26 @@ func (ix *Index) findAccount(v *view, account string) (uint64, bool) {
 	for i := h & mask; ; i = (i + 1) & mask {
 		e := t[i].Load()
 		if e == 0 {
-			return h, false
+			return h, 0, false
 		}
 		if uint32(e>>32) == uint32(h) && ix.accounts.equal(uint32(e), account) {
-			return h, true
+			return h, uint32(e), true
 		}
 	}
 }
 
-// internAccount adds the account if it is new. The caller holds ix.mu and
-// has checked that the ID is indexable.
-func (ix *Index) internAccount(account string) error {
+// internAccount adds the account if it is new, and returns the position of
+// its ID in ix.accounts, which never changes: membership slots hold it. The
+// caller holds ix.mu and has checked that the ID is indexable.
+func (ix *Index) internAccount(account string) (uint32, error) {
 	v := ix.view.Load()
-	h, ok := ix.findAccount(v, account)
+	h, ref, ok := ix.findAccount(v, account)
 	if ok {
-		return nil
+		return ref, nil
 	}
 	ref, err := ix.accounts.add(account)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	if (ix.nAccounts+1)*4 > len(v.accounts)*3 {
 		v = ix.growAccounts(v)
@@ -46,7 +48,7 @@ func (ix *Index) internAccount(account string) error {
 	}
 	t[i].Store(uint64(uint32(h))<<32 | uint64(ref))
 	ix.nAccounts++
-	return nil
+	return ref, nil
 }
 
 // growAccounts publishes a view whose account table has twice the slots, and

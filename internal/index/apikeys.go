@@ -138,7 +138,7 @@ func (ix *Index) keyAllows(k *apiKey, account string, action rbac.Action) bool {
 func (ix *Index) keyLookup(id, account string, action rbac.Action) Answer {
 	k := ix.key(id, account)
 	if k == nil {
-		_, known := ix.findAccount(ix.view.Load(), account)
+		_, _, known := ix.findAccount(ix.view.Load(), account)
 		return Answer{AccountKnown: known}
 	}
 	a := Answer{AccountKnown: true, Member: true, RoleKnown: k.role != noRole, Role: ix.roleName(k.role)}

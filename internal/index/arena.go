@@ -6,8 +6,7 @@ import (
 
 // arena stores records of IDs in 64 KiB chunks and refers to a record by
 // chunk number << 16 | offset. Reference 0 is never used (chunk 0 starts at
-// offset 1). A record is a name (a length byte and the ID's bytes) or a pair
-// (two names). Reading is safe for concurrent use with add, provided the
+// offset 1). A record is a name: a length byte and the ID's bytes. Reading is safe for concurrent use with add, provided the
 // reader loaded the reference from a slot the writer published after the add
 // returned; adding must be done by one goroutine at a time.
 type arena struct {
@@ -39,28 +38,14 @@ func (ar *arena) equal(ref uint32, s string) bool {
 	return int(b[0]) == len(s) && string(b[1:1+len(s)]) == s
 }
 
-// equalPair reports whether the pair at ref is (a, u).
-func (ar *arena) equalPair(ref uint32, a, u string) bool {
-	b := ar.at(ref)
-	if int(b[0]) != len(a) || string(b[1:1+len(a)]) != a {
-		return false
-	}
-	b = b[1+len(a):]
-	return int(b[0]) == len(u) && string(b[1:1+len(u)]) == u
-}
+// nameSize returns the bytes the name at ref takes.
+func (ar *arena) nameSize(ref uint32) int { return 1 + int(ar.at(ref)[0]) }
 
-// pairSize returns the bytes the pair at ref takes.
-func (ar *arena) pairSize(ref uint32) int {
-	b := ar.at(ref)
-	n := 1 + int(b[0])
-	return n + 1 + int(b[n])
-}
+// record returns the name at ref as stored; the caller must not modify it.
+func (ar *arena) record(ref uint32) []byte { return ar.at(ref)[:ar.nameSize(ref)] }
 
-// record returns the pair at ref as stored; the caller must not modify it.
-func (ar *arena) record(ref uint32) []byte { return ar.at(ref)[:ar.pairSize(ref)] }
-
-// samePair reports whether the pairs at refs r1 and r2 are equal.
-func (ar *arena) samePair(r1, r2 uint32) bool { return string(ar.record(r1)) == string(ar.record(r2)) }
+// same reports whether the names at refs r1 and r2 are equal.
+func (ar *arena) same(r1, r2 uint32) bool { return string(ar.record(r1)) == string(ar.record(r2)) }
 
 // alignFor skips to the next cache line if a record of n bytes would
 // otherwise cross into it while fitting in one line.
@@ -95,28 +80,15 @@ func (ar *arena) reserve(n int) ([]byte, uint32, error) {
 	return b, ref, nil
 }
 
-// add stores the name s (1 to 255 bytes).
+// add stores the name s (1 to 255 bytes). A name that fits in a cache line
+// is kept within one (chunks are allocated 64-byte aligned), so that
+// comparing it reads one line.
 func (ar *arena) add(s string) (uint32, error) {
+	ar.alignFor(1 + len(s))
 	b, ref, err := ar.reserve(1 + len(s))
 	if err == nil {
 		b[0] = byte(len(s))
 		copy(b[1:], s)
-	}
-	return ref, err
-}
-
-// addPair stores the pair (a, u) of names of 1 to 255 bytes each. A pair
-// that fits in a cache line is kept within one (chunks are allocated
-// 64-byte aligned), so that comparing it reads one line.
-func (ar *arena) addPair(a, u string) (uint32, error) {
-	n := 2 + len(a) + len(u)
-	ar.alignFor(n)
-	b, ref, err := ar.reserve(n)
-	if err == nil {
-		b[0] = byte(len(a))
-		copy(b[1:], a)
-		b[1+len(a)] = byte(len(u))
-		copy(b[2+len(a):], u)
 	}
 	return ref, err
 }

@@ -21,17 +21,20 @@ import (
 // touches the database. It is built from a Store snapshot and kept current by
 // applying the store's changes in revision order.
 //
-// Layout. A membership is one record in a byte arena, its account ID and
-// user ID one after the other, and one 12-byte slot in an open-addressing
-// hash table (linear probing) keyed by the hash of the two IDs: the slot
-// holds part of the hash, the record's position in the arena and the
-// member's compiled role. Allowed hashes the two strings, probes the table
-// and compares the one record it finds: one table slot and one record,
-// usually two cache lines, and no pointer chasing. A second, smaller table
-// of account IDs (in an arena of their own) knows every account, members or
-// not, for Check's "no such account". Nothing in the index holds a Go
-// pointer per entry, so it costs the garbage collector nothing and takes
-// about 90 bytes a membership (see BenchmarkOpen in bench/).
+// Layout. A membership is one 16-byte slot in an open-addressing hash table
+// (linear probing) keyed by the hash of the account ID and user ID: the slot
+// holds part of the hash, the position of the account's ID in the account
+// arena, the position of the user's ID in a record arena, and the member's
+// compiled role. Allowed hashes the two strings, probes the table and, in
+// the slot whose tag matches, compares the user's ID with its record and
+// the account's with the one the slot names: the slot, then the record and
+// the account's ID (read in parallel; the account IDs, shared by all their
+// members, are few and mostly in the CPU's cache), and no pointer chasing. A
+// second, smaller table of account IDs knows every account, members or not,
+// for Check's "no such account". Nothing in the index holds a Go pointer
+// per entry, so it costs the garbage collector nothing and takes about 64
+// bytes a membership with IDs of 30 characters (see BenchmarkOpen in
+// bench/).
 //
 // Concurrency. Readers (Allowed, Lookup, Member: roster's Can, Check and
 // Explain) take no lock and allocate nothing: every slot they look at is
@@ -190,6 +193,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	defer ix.mu.Unlock()
 	var (
 		lastAccount string // consecutive items often share the account
+		lastRef     uint32 // its position in ix.accounts
 		entries     []entry
 		later       []laterRole // entries whose role is not the policy's
 		insecureAt  []laterRole // entries whose sign-in method is not secure
@@ -204,10 +208,11 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 			return nil
 		}
 		if it.AccountID != lastAccount || lastAccount == "" {
-			if err := ix.internAccount(it.AccountID); err != nil {
+			ref, err := ix.internAccount(it.AccountID)
+			if err != nil {
 				return err
 			}
-			lastAccount = it.AccountID
+			lastAccount, lastRef = it.AccountID, ref
 		}
 		if it.Key != "" {
 			keys = append(keys, it) // once every team role is known
@@ -222,7 +227,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		if !memberID(it.UserID) {
 			return nil // an account, or a user ID the index does not hold
 		}
-		rec, err := records.addPair(it.AccountID, it.UserID)
+		rec, err := records.add(it.UserID)
 		if err != nil {
 			return err
 		}
@@ -244,7 +249,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 			role |= expiring
 			ends = append(ends, laterRole{at: len(entries), account: it.AccountID, role: it.FallbackRole, until: it.ExpiresAt.UnixNano()})
 		}
-		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
+		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), account: lastRef, record: rec, role: role})
 		return nil
 	})
 	if err != nil {
@@ -282,9 +287,9 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	return nil
 }
 
-// entry is a membership collected by Load.
+// entry is a membership collected by Load: a slot's contents.
 type entry struct {
-	tag, record, role uint32
+	tag, account, record, role uint32
 }
 
 // laterRole is a membership Load resolves after the snapshot: entries[at],
@@ -392,7 +397,7 @@ func (ix *Index) applyChanges(changes []store.Change) error {
 		switch ch.Op {
 		case store.AccountCreated:
 			if indexable(ch.AccountID) {
-				err = ix.internAccount(ch.AccountID)
+				_, err = ix.internAccount(ch.AccountID)
 			}
 			ix.setRequiring(ch.AccountID, ch.RequireSecure)
 		case store.AccountUpdated:
@@ -552,7 +557,7 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 			return a
 		}
 	}
-	_, known := ix.findAccount(v, account)
+	_, _, known := ix.findAccount(v, account)
 	return Answer{AccountKnown: known}
 }
 

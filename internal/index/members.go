@@ -8,14 +8,16 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// memberSlot is one slot of the membership table; record 0 is an empty
-// slot. A slot's key (tag and record) never changes once set: the writer
+// memberSlot is one slot of the membership table, 16 bytes, so that four
+// share a cache line and none straddles two; record 0 is an empty slot. A
+// slot's key (tag, account and record) never changes once set: the writer
 // stores record last and readers load it first, so a reader that sees the
-// record sees the tag.
+// record sees the rest of the key.
 type memberSlot struct {
-	tag    atomic.Uint32 // the high 32 bits of the membership's hash
-	record atomic.Uint32 // the position of (account ID, user ID) in view.records
-	role   atomic.Uint32 // a role ID (see customBase), maybe | insecure, or roleAbsent
+	tag     atomic.Uint32 // the high 32 bits of the membership's hash
+	account atomic.Uint32 // the position of the account's ID in Index.accounts
+	record  atomic.Uint32 // the position of the user's ID in view.records
+	role    atomic.Uint32 // a role ID (see customBase), maybe | insecure, or roleAbsent
 }
 
 // Role IDs. A membership's role is one of these, as a uint32, with the
@@ -131,14 +133,15 @@ func (ix *Index) place(entries []entry) {
 			rec := d.record.Load()
 			if rec == 0 {
 				d.tag.Store(e.tag)
+				d.account.Store(e.account)
 				d.role.Store(e.role)
 				d.record.Store(e.record)
 				n++
 				break
 			}
-			if d.tag.Load() == e.tag && v.records.samePair(rec, e.record) {
+			if d.tag.Load() == e.tag && d.account.Load() == e.account && v.records.same(rec, e.record) {
 				d.role.Store(e.role)
-				dupBytes += v.records.pairSize(e.record)
+				dupBytes += v.records.nameSize(e.record)
 				break
 			}
 		}
@@ -175,13 +178,14 @@ func (ix *Index) findMember(v *view, account, user string) *memberSlot {
 	if !indexable(account) || !indexable(user) {
 		return nil
 	}
-	s, _ := findMemberSlot(v, memberTag(ix.seed, account, user), account, user)
+	s, _ := ix.findMemberSlot(v, memberTag(ix.seed, account, user), account, user)
 	return s
 }
 
 // findMemberSlot returns the slot holding the membership (account, user)
-// whose hash tag is tag, or nil and the empty slot that ends its probe.
-func findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *memberSlot) {
+// whose hash tag is tag, or nil and the empty slot that ends its probe. It
+// compares the IDs only in a slot whose tag matches.
+func (ix *Index) findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *memberSlot) {
 	t := v.members
 	for j := home(tag, len(t)); ; j = next(j, len(t)) {
 		s := &t[j]
@@ -189,7 +193,7 @@ func findMemberSlot(v *view, tag uint32, account, user string) (*memberSlot, *me
 		if rec == 0 {
 			return nil, s
 		}
-		if s.tag.Load() == tag && v.records.equalPair(rec, account, user) {
+		if s.tag.Load() == tag && v.records.equal(rec, user) && ix.accounts.equal(s.account.Load(), account) {
 			return s, nil
 		}
 	}
@@ -216,7 +220,8 @@ func (ix *Index) setMember(account, user string, m membership) error {
 	if !indexable(account) {
 		return nil
 	}
-	if err := ix.internAccount(account); err != nil || !memberID(user) {
+	acc, err := ix.internAccount(account)
+	if err != nil || !memberID(user) {
 		return err
 	}
 	id := ix.roleID(account, m.role)
@@ -243,12 +248,12 @@ func (ix *Index) setMember(account, user string, m membership) error {
 	}
 	v := ix.view.Load()
 	tag := memberTag(ix.seed, account, user)
-	s, empty := findMemberSlot(v, tag, account, user)
+	s, empty := ix.findMemberSlot(v, tag, account, user)
 	if s != nil {
 		rec := s.record.Load()
 		if s.role.Load() == roleAbsent {
 			ix.live++
-			ix.liveBytes += v.records.pairSize(rec)
+			ix.liveBytes += v.records.nameSize(rec)
 		}
 		if id&expiring != 0 {
 			ix.setExpiry(rec, expiry{until: m.until.UnixNano(), fallback: fallback}) // before the flag
@@ -260,13 +265,12 @@ func (ix *Index) setMember(account, user string, m membership) error {
 		return nil
 	}
 	if (ix.used+1)*5 > len(v.members)*4 {
-		var err error
 		if v, err = ix.rebuildMembers(v); err != nil {
 			return err
 		}
-		_, empty = findMemberSlot(v, tag, account, user)
+		_, empty = ix.findMemberSlot(v, tag, account, user)
 	}
-	rec, err := v.records.addPair(account, user)
+	rec, err := v.records.add(user)
 	if err != nil {
 		return err
 	}
@@ -275,11 +279,12 @@ func (ix *Index) setMember(account, user string, m membership) error {
 		v = ix.view.Load()
 	}
 	empty.tag.Store(tag)
+	empty.account.Store(acc)
 	empty.role.Store(id)
 	empty.record.Store(rec) // publishes the slot
 	ix.used++
 	ix.live++
-	ix.liveBytes += v.records.pairSize(rec)
+	ix.liveBytes += v.records.nameSize(rec)
 	return nil
 }
 
@@ -320,7 +325,7 @@ func (ix *Index) deleteMember(account, user string) {
 	if s := ix.findMember(v, account, user); s != nil && s.role.Load() != roleAbsent {
 		s.role.Store(roleAbsent)
 		ix.live--
-		ix.liveBytes -= v.records.pairSize(s.record.Load())
+		ix.liveBytes -= v.records.nameSize(s.record.Load())
 		ix.setExpiry(s.record.Load(), expiry{})
 	}
 }
@@ -390,6 +395,7 @@ func (ix *Index) rebuildMembers(v *view) (*view, error) {
 		}
 		d := &t[j]
 		d.tag.Store(tag)
+		d.account.Store(s.account.Load())
 		d.role.Store(role)
 		d.record.Store(rec)
 	}
