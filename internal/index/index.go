@@ -192,8 +192,8 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	var (
-		lastAccount string // consecutive items often share the account
-		lastRef     uint32 // its position in ix.accounts
+		lastAccount string    // consecutive items often share the account
+		unplaced    []account // memberships' accounts, resolved in batches
 		entries     []entry
 		later       []laterRole // entries whose role is not the policy's
 		insecureAt  []laterRole // entries whose sign-in method is not secure
@@ -207,12 +207,21 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 		if !indexable(it.AccountID) {
 			return nil
 		}
-		if it.AccountID != lastAccount || lastAccount == "" {
-			ref, err := ix.internAccount(it.AccountID)
-			if err != nil {
+		if it.Key == "" && memberID(it.UserID) {
+			// A membership the index holds: its account's position is
+			// looked up with others' (see resolveAccounts).
+			if len(unplaced) == resolveBatch {
+				if err := ix.resolveAccounts(entries, unplaced); err != nil {
+					return err
+				}
+				unplaced = unplaced[:0]
+			}
+			unplaced = append(unplaced, account{id: it.AccountID, at: len(entries)})
+		} else if it.AccountID != lastAccount || lastAccount == "" {
+			if _, err := ix.internAccount(it.AccountID); err != nil {
 				return err
 			}
-			lastAccount, lastRef = it.AccountID, ref
+			lastAccount = it.AccountID
 		}
 		if it.Key != "" {
 			keys = append(keys, it) // once every team role is known
@@ -249,9 +258,12 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 			role |= expiring
 			ends = append(ends, laterRole{at: len(entries), account: it.AccountID, role: it.FallbackRole, until: it.ExpiresAt.UnixNano()})
 		}
-		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), account: lastRef, record: rec, role: role})
+		entries = append(entries, entry{tag: memberTag(ix.seed, it.AccountID, it.UserID), record: rec, role: role})
 		return nil
 	})
+	if err == nil {
+		err = ix.resolveAccounts(entries, unplaced)
+	}
 	if err != nil {
 		return err
 	}
@@ -290,6 +302,39 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 // entry is a membership collected by Load: a slot's contents.
 type entry struct {
 	tag, account, record, role uint32
+}
+
+// account is the account of the membership entries[at] that Load has yet to
+// find in the account table.
+type account struct {
+	id string
+	at int
+}
+
+// resolveBatch is how many memberships Load collects before it looks their
+// accounts up: enough that the lookups, independent of each other and done
+// in one tight loop, overlap their cache misses (a snapshot lists
+// memberships in no order of account, so nearly every one misses), and few
+// enough that the rows' strings they keep alive stay small.
+const resolveBatch = 4096
+
+// resolveAccounts sets the account of each entry unplaced names to the
+// position of its account's ID in ix.accounts, adding the accounts the
+// snapshot did not list. The caller holds ix.mu.
+func (ix *Index) resolveAccounts(entries []entry, unplaced []account) error {
+	v := ix.view.Load()
+	for _, a := range unplaced {
+		_, ref, ok := ix.findAccount(v, a.id)
+		if !ok {
+			var err error
+			if ref, err = ix.internAccount(a.id); err != nil {
+				return err
+			}
+			v = ix.view.Load()
+		}
+		entries[a.at].account = ref
+	}
+	return nil
 }
 
 // laterRole is a membership Load resolves after the snapshot: entries[at],
