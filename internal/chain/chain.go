@@ -148,14 +148,30 @@ func Wrap(tx store.Tx) *Tx { return &Tx{Tx: tx, heads: map[string]*head{}} }
 // memory for the rest of the transaction and writes it when the function
 // passed to Update returns nil. ChainHead and SetChainHead read and change
 // that copy. A transaction that appends to several accounts locks them in
-// the order of its first append to each; two transactions that do so in
+// the order of its first append to each (an account the transaction locked
+// through the Tx's LockAccount before is not locked again); two transactions that do so in
 // opposite orders can deadlock, which PostgreSQL breaks by failing one with
 // store.ErrConflict (roster's services append to one account per
 // transaction). A Tx is used by one goroutine, as any store.Tx.
 type Tx struct {
 	store.Tx
-	heads map[string]*head
-	order []string // accounts in the order their heads were loaded
+	heads  map[string]*head
+	order  []string        // accounts in the order their heads were loaded
+	locked map[string]bool // accounts LockAccount locked, nil until one is
+}
+
+// LockAccount locks the account as the underlying Tx does and remembers
+// that it did, so that the account's first event does not lock it again.
+// It returns the underlying Tx's errors.
+func (t *Tx) LockAccount(ctx context.Context, id string) (store.Account, error) {
+	a, err := t.Tx.LockAccount(ctx, id)
+	if err == nil {
+		if t.locked == nil {
+			t.locked = map[string]bool{}
+		}
+		t.locked[id] = true
+	}
+	return a, err
 }
 
 type head struct {
@@ -171,8 +187,10 @@ func (t *Tx) load(ctx context.Context, accountID string) (*head, error) {
 	if hd, ok := t.heads[accountID]; ok {
 		return hd, nil
 	}
-	if _, err := t.Tx.LockAccount(ctx, accountID); err != nil {
-		return nil, err
+	if !t.locked[accountID] {
+		if _, err := t.LockAccount(ctx, accountID); err != nil {
+			return nil, err
+		}
 	}
 	h, err := t.Tx.ChainHead(ctx, accountID)
 	stored := err == nil

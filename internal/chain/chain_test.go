@@ -537,3 +537,50 @@ func TestCommitment(t *testing.T) {
 		}
 	})
 }
+
+// lockCounter is a store.Tx that counts the accounts it locks.
+type lockCounter struct {
+	store.Tx
+	locks map[string]int
+}
+
+func (c *lockCounter) LockAccount(ctx context.Context, id string) (store.Account, error) {
+	c.locks[id]++
+	return c.Tx.LockAccount(ctx, id)
+}
+
+func TestLocksOnce(t *testing.T) {
+	for _, b := range testdb.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			b.Skip(t)
+			s := b.Store(t)
+			seed(t, s, "a", "b")
+			ctx := t.Context()
+			c := &lockCounter{locks: map[string]int{}}
+			_, err := s.Update(ctx, func(tx store.Tx) error {
+				c.Tx = tx
+				ct := chain.Wrap(c)
+				if _, err := ct.LockAccount(ctx, "a"); err != nil {
+					return err
+				}
+				for _, account := range []string{"a", "b", "a", "b"} {
+					if _, err := ct.AppendEvent(ctx, store.Event{AccountID: account, Action: "x.y"}); err != nil {
+						return err
+					}
+				}
+				return ct.Flush(ctx)
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// a was locked by the caller, b by its first event; neither again.
+			if c.locks["a"] != 1 || c.locks["b"] != 1 {
+				t.Errorf("locks taken: %v, want each account locked once", c.locks)
+			}
+			for _, account := range []string{"a", "b"} {
+				events, head := stored(t, s, account)
+				checkChain(t, events, head)
+			}
+		})
+	}
+}

@@ -443,16 +443,15 @@ func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
 	if err != nil {
 		return fmt.Errorf("create member %s/%s: %w", m.AccountID, m.UserID, err)
 	}
-	res := db.Exec(`INSERT INTO roster_members (`+memberColumns+`)
+	c := memberChange(m)
+	err = t.s.queryRow(ctx, db, `INSERT INTO roster_members (`+memberColumns+`)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`) AND EXISTS (`+userExists+`)
-		ON CONFLICT DO NOTHING`,
+		ON CONFLICT DO NOTHING
+		RETURNING `+memberSignIn,
 		m.AccountID, m.UserID, m.Role, toDB(m.JoinedAt), toDB(m.Until), m.FallbackRole, toDB(m.SuspendedAt), m.SuspendedBy,
-		m.AccountID, m.UserID)
-	if res.Error != nil {
-		return t.s.fail(ctx, res.Error, "create member %s/%s", m.AccountID, m.UserID)
-	}
-	if res.RowsAffected == 0 {
+		m.AccountID, m.UserID).Scan(&c.SignIn)
+	if errors.Is(err, sql.ErrNoRows) {
 		err := t.why(db,
 			check{"SELECT 1 FROM roster_members WHERE account_id = ? AND user_id = ?", []any{m.AccountID, m.UserID}, true, store.ErrExists, "membership exists"},
 			check{accountExists, []any{m.AccountID}, false, store.ErrNotFound, "no such account"},
@@ -460,19 +459,23 @@ func (t *tx) CreateMember(ctx context.Context, m store.Member) error {
 		)
 		return t.wrap(ctx, err, "create member %s/%s", m.AccountID, m.UserID)
 	}
-	return t.memberSet(ctx, db, m)
-}
-
-// memberSet records a MemberSet change for m, with the user's sign-in
-// method.
-func (t *tx) memberSet(ctx context.Context, db *gorm.DB, m store.Member) error {
-	c := store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role,
-		ExpiresAt: normTime(m.Until), FallbackRole: m.FallbackRole, Suspended: m.Suspended()}
-	if err := t.s.queryRow(ctx, db, "SELECT sign_in FROM roster_users WHERE id = ?", m.UserID).Scan(&c.SignIn); err != nil {
-		return t.s.fail(ctx, err, "member %s/%s: sign-in method", m.AccountID, m.UserID)
+	if err != nil {
+		return t.s.fail(ctx, err, "create member %s/%s", m.AccountID, m.UserID)
 	}
 	t.changes = append(t.changes, c)
 	return nil
+}
+
+// memberSignIn is the RETURNING clause of the statements that write a
+// membership: the member's sign-in method, which their MemberSet change
+// carries, read in the statement that writes instead of in one more.
+const memberSignIn = "(SELECT sign_in FROM roster_users WHERE roster_users.id = roster_members.user_id)"
+
+// memberChange returns the MemberSet change for m, without the user's
+// sign-in method.
+func memberChange(m store.Member) store.Change {
+	return store.Change{Op: store.MemberSet, AccountID: m.AccountID, UserID: m.UserID, Role: m.Role,
+		ExpiresAt: normTime(m.Until), FallbackRole: m.FallbackRole, Suspended: m.Suspended()}
 }
 
 // check is one possible reason why a guarded write wrote nothing: the reason
@@ -536,16 +539,19 @@ func (t *tx) UpdateMember(ctx context.Context, m store.Member) error {
 	if err != nil {
 		return fmt.Errorf("update member %s/%s: %w", m.AccountID, m.UserID, err)
 	}
-	res := db.Exec(`UPDATE roster_members SET role = ?, until = ?, fallback_role = ?, suspended_at = ?, suspended_by = ?
-		WHERE account_id = ? AND user_id = ?`,
-		m.Role, toDB(m.Until), m.FallbackRole, toDB(m.SuspendedAt), m.SuspendedBy, m.AccountID, m.UserID)
-	if res.Error != nil {
-		return t.s.fail(ctx, res.Error, "update member %s/%s", m.AccountID, m.UserID)
-	}
-	if res.RowsAffected == 0 {
+	c := memberChange(m)
+	err = t.s.queryRow(ctx, db, `UPDATE roster_members SET role = ?, until = ?, fallback_role = ?, suspended_at = ?, suspended_by = ?
+		WHERE account_id = ? AND user_id = ?
+		RETURNING `+memberSignIn,
+		m.Role, toDB(m.Until), m.FallbackRole, toDB(m.SuspendedAt), m.SuspendedBy, m.AccountID, m.UserID).Scan(&c.SignIn)
+	if errors.Is(err, sql.ErrNoRows) {
 		return fmt.Errorf("update member %s/%s: %w", m.AccountID, m.UserID, store.ErrNotFound)
 	}
-	return t.memberSet(ctx, db, m)
+	if err != nil {
+		return t.s.fail(ctx, err, "update member %s/%s", m.AccountID, m.UserID)
+	}
+	t.changes = append(t.changes, c)
+	return nil
 }
 
 // DeleteMember implements store.Tx.
@@ -653,9 +659,9 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 	// The statement checks the new token hash, but an invite inserted
 	// concurrently with the same hash can still make it fail (see
 	// savepoint).
-	var res *gorm.DB
+	var n int64
 	err = t.savepoint(db, "roster_update_invite", func() error {
-		res = db.Exec(`UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
+		res, err := t.s.exec(ctx, db, `UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
 				token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?,
 				superseded_by = ?, resent_by = ?, resent_at = ?
 			WHERE id = ?
@@ -666,12 +672,15 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 			toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
 			inv.SupersededBy, inv.ResentBy, toDB(inv.ResentAt),
 			inv.ID, inv.AccountID, blob(inv.TokenHash), inv.ID)
-		return res.Error
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
 	})
 	if err != nil {
 		return t.s.fail(ctx, err, "update invite %s", inv.ID)
 	}
-	if res.RowsAffected == 0 {
+	if n == 0 {
 		err := t.why(db,
 			check{"SELECT 1 FROM roster_invites WHERE id = ?", []any{inv.ID}, false, store.ErrNotFound, "no such invite"},
 			check{"SELECT 1 FROM roster_invites WHERE token_hash = ? AND id <> ?", []any{blob(inv.TokenHash), inv.ID}, true, store.ErrExists, "token hash taken"},
@@ -717,15 +726,19 @@ func (t *tx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
 		return fmt.Errorf("create use of invite %s by %s: %w", u.InviteID, u.UserID, err)
 	}
 	const inviteExists = "SELECT 1 FROM roster_invites WHERE id = ?"
-	res := db.Exec(`INSERT INTO roster_invite_uses (invite_id, user_id, used_at)
+	res, err := t.s.exec(ctx, db, `INSERT INTO roster_invite_uses (invite_id, user_id, used_at)
 		SELECT ?, ?, ?
 		WHERE EXISTS (`+inviteExists+`) AND EXISTS (`+userExists+`)
 		ON CONFLICT DO NOTHING`,
 		u.InviteID, u.UserID, toDB(u.UsedAt), u.InviteID, u.UserID)
-	if res.Error != nil {
-		return t.s.fail(ctx, res.Error, "create use of invite %s by %s", u.InviteID, u.UserID)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
 	}
-	if res.RowsAffected == 0 {
+	if err != nil {
+		return t.s.fail(ctx, err, "create use of invite %s by %s", u.InviteID, u.UserID)
+	}
+	if n == 0 {
 		err := t.why(db,
 			check{"SELECT 1 FROM roster_invite_uses WHERE invite_id = ? AND user_id = ?", []any{u.InviteID, u.UserID}, true, store.ErrExists, "user already used the invite"},
 			check{inviteExists, []any{u.InviteID}, false, store.ErrNotFound, "no such invite"},
