@@ -8,6 +8,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
@@ -22,6 +24,9 @@ import (
 
 // writeTeams is the size of the database the write benchmarks change.
 const writeTeams = 1000
+
+// parallelCallers is how many goroutines change-role-16 writes from.
+const parallelCallers = 16
 
 // writeRoster returns a Roster on a fresh database holding writeTeams
 // generated teams: a copy of the generated SQLite file, or a new PostgreSQL
@@ -87,6 +92,8 @@ func copyFile(b *testing.B, from, to string) {
 //
 //   - change-role: Teams.ChangeRole by the team's admin, alternating a
 //     member between dev and basic;
+//   - change-role-16: the same, by 16 goroutines at once, each changing
+//     teams of its own;
 //   - add-member: Teams.AddMember of a user of another team by the team's
 //     admin;
 //   - invite-accept: Invites.Accept of the team's invite link (made once per
@@ -122,6 +129,50 @@ func BenchmarkWrite(b *testing.B) {
 					}
 					roles[u] = role
 					changes++
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
+			})
+			// change-role-16: the same change by 16 callers at once, each
+			// on its own teams (caller g changes the teams t with t%16 ==
+			// g), so that their transactions do not wait for each other's
+			// locks, only for the database's write path.
+			var mu sync.Mutex // guards roles while callers run
+			var done [parallelCallers]int
+			b.Run(fmt.Sprintf("change-role-%d", parallelCallers), func(b *testing.B) {
+				var next atomic.Int64
+				var wg sync.WaitGroup
+				errs := make(chan error, parallelCallers)
+				b.ResetTimer()
+				for g := range parallelCallers {
+					wg.Go(func() {
+						for next.Add(1) <= int64(b.N) {
+							i := done[g]
+							t := g + parallelCallers*(i%(writeTeams/parallelCallers))
+							j := 1 + (i/(writeTeams/parallelCallers))%(membersPerTeam-1)
+							u := userID(t, j)
+							mu.Lock()
+							role, ok := roles[u]
+							mu.Unlock()
+							if !ok {
+								role = memberRoles[j]
+							}
+							role = map[bool]rbac.Role{true: rbac.RunpodBasic, false: rbac.RunpodDev}[role == rbac.RunpodDev]
+							if _, err := r.Teams.ChangeRole(ctx, userID(t, 0), teamID(t), u, role); err != nil {
+								errs <- err
+								return
+							}
+							mu.Lock()
+							roles[u] = role
+							mu.Unlock()
+							done[g]++
+						}
+					})
+				}
+				wg.Wait()
+				b.StopTimer()
+				close(errs)
+				if err := <-errs; err != nil {
+					b.Fatal(err)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "writes/s")
 			})
