@@ -1168,6 +1168,10 @@ func (h *modelHarness) operations() map[string]func(*rapid.T) {
 			if a.members[tr.to] != m.p.top {
 				a.members[tr.to] = m.p.top
 				a.events["member.role_changed"]++
+				if a.fallback[tr.to] != "" { // the top role, given for good, ends a role granted for a while
+					delete(a.until, tr.to)
+					delete(a.fallback, tr.to)
+				}
 			}
 			if tr.kind == store.TransferAccount {
 				a.owner = tr.to
