@@ -3,17 +3,12 @@ package bench_test
 import (
 	"context"
 	"database/sql"
-	"errors"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/teamroster/roster"
-	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
-	"github.com/teamroster/roster/store"
-	"github.com/teamroster/roster/store/sqlstore"
 )
 
 // eventsPerTeam is how many events each team's audit log holds before
@@ -114,64 +109,18 @@ func BenchmarkEventIndexes(b *testing.B) {
 
 // withEvents returns a Roster on a fresh database holding the generated
 // teams and eventsPerTeam events per team, after calling prepare with a
-// connection to the database (before the Roster opens it on SQLite).
+// connection to the database (before the Roster opens it).
 func withEvents(b *testing.B, backend string, prepare func(db *sql.DB)) *roster.Roster {
 	b.Helper()
-	ctx := context.Background()
-	var s store.Store
-	switch backend {
-	case "sqlite":
-		path := filepath.Join(b.TempDir(), "roster.db")
-		copyFile(b, sqliteFile(b, writeTeams), path)
-		db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=off&_synchronous=OFF&_journal_mode=OFF")
-		if err != nil {
-			b.Fatal(err)
-		}
-		db.SetMaxOpenConns(1)
+	return writeRoster(b, backend, func(db *sql.DB) error {
 		for _, q := range []string{seedEvents[backend], "ANALYZE"} {
 			if _, err := db.Exec(q); err != nil {
-				b.Fatal(errors.Join(err, db.Close()))
+				return err
 			}
 		}
 		prepare(db)
-		if err := db.Close(); err != nil {
-			b.Fatal(err)
-		}
-		s = openStore(b, path)
-	case "postgres":
-		dsn := testdb.Postgres(b)
-		ps, err := sqlstore.OpenPostgres(dsn) // creates the schema
-		if err != nil {
-			b.Fatal(err)
-		}
-		s = ps
-		db, err := sql.Open("pgx", dsn)
-		if err != nil {
-			b.Fatal(err)
-		}
-		err = fillSQL(ctx, db, writeTeams, "$")
-		for _, q := range []string{seedEvents[backend], "ANALYZE"} {
-			if err == nil {
-				_, err = db.Exec(q)
-			}
-		}
-		if err == nil {
-			prepare(db)
-		}
-		if err := errors.Join(err, db.Close()); err != nil {
-			b.Fatal(errors.Join(err, s.Close()))
-		}
-	}
-	b.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			b.Error(err)
-		}
+		return nil
 	})
-	r, err := roster.New(ctx, s, policy(), roster.WithBaseURL("https://app.example.com"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return r
 }
 
 // queryStrings returns the one text column of the rows of q.

@@ -31,7 +31,9 @@ const parallelCallers = 16
 // writeRoster returns a Roster on a fresh database holding writeTeams
 // generated teams: a copy of the generated SQLite file, or a new PostgreSQL
 // schema filled by the generator (skipped without ROSTER_TEST_POSTGRES_DSN).
-func writeRoster(b *testing.B, backend string) *roster.Roster {
+// A non-nil prepare is called with a connection to the database once it
+// holds the teams, before the Roster opens it.
+func writeRoster(b *testing.B, backend string, prepare func(db *sql.DB) error) *roster.Roster {
 	b.Helper()
 	ctx := context.Background()
 	var s store.Store
@@ -39,6 +41,16 @@ func writeRoster(b *testing.B, backend string) *roster.Roster {
 	case "sqlite":
 		path := filepath.Join(b.TempDir(), "roster.db")
 		copyFile(b, sqliteFile(b, writeTeams), path)
+		if prepare != nil {
+			db, err := sql.Open("sqlite3", "file:"+path+"?_foreign_keys=off&_synchronous=OFF&_journal_mode=OFF")
+			if err != nil {
+				b.Fatal(err)
+			}
+			db.SetMaxOpenConns(1)
+			if err := errors.Join(prepare(db), db.Close()); err != nil {
+				b.Fatal(err)
+			}
+		}
 		s = openStore(b, path)
 	case "postgres":
 		dsn := testdb.Postgres(b)
@@ -48,10 +60,14 @@ func writeRoster(b *testing.B, backend string) *roster.Roster {
 		}
 		db, err := sql.Open("pgx", dsn)
 		if err != nil {
-			b.Fatal(err)
+			b.Fatal(errors.Join(err, ps.Close()))
 		}
-		if err := errors.Join(fillSQL(ctx, db, writeTeams, "$"), db.Close()); err != nil {
-			b.Fatal(err)
+		err = fillSQL(ctx, db, writeTeams, "$")
+		if err == nil && prepare != nil {
+			err = prepare(db)
+		}
+		if err := errors.Join(err, db.Close()); err != nil {
+			b.Fatal(errors.Join(err, ps.Close()))
 		}
 		s = ps
 	}
@@ -109,7 +125,7 @@ func BenchmarkWrite(b *testing.B) {
 	for _, backend := range []string{"sqlite", "postgres"} {
 		b.Run(backend, func(b *testing.B) {
 			dropFixture(b)
-			r := writeRoster(b, backend)
+			r := writeRoster(b, backend, nil)
 			// With -count, leaf benchmarks run again on the same database:
 			// the members' roles and the next new membership carry over.
 			roles := map[string]rbac.Role{}
