@@ -179,6 +179,11 @@ type refModel struct {
 	// order they joined.
 	active map[string]string
 	joined map[string][]string
+	// joinedAt is when each user joined each account (user, NUL, account
+	// ID), by now, the Roster's clock: the store orders a user's
+	// memberships by that time, then by account ID.
+	joinedAt map[string]time.Time
+	now      func() time.Time
 	// secure is whether each user signs in with a secure method:
 	// store.SignInEmail is not, the others are.
 	secure map[string]bool
@@ -188,6 +193,7 @@ type refModel struct {
 func (m *refModel) join(a *modelAccount, user string, role rbac.Role) {
 	a.members[user] = role
 	m.joined[user] = append(m.joined[user], a.id)
+	m.joinedAt[user+"\x00"+a.id] = m.now().Truncate(time.Microsecond) // as the store keeps it
 }
 
 // activeAccount is teams.Active by its documented rule: the account the user
@@ -199,8 +205,15 @@ func (m *refModel) activeAccount(user string) string {
 			return id
 		}
 	}
+	joined := slices.Clone(m.joined[user])
+	slices.SortStableFunc(joined, func(a, b string) int {
+		if c := m.joinedAt[user+"\x00"+a].Compare(m.joinedAt[user+"\x00"+b]); c != 0 {
+			return c
+		}
+		return strings.Compare(a, b)
+	})
 	for _, personal := range []bool{true, false} {
-		for _, id := range m.joined[user] {
+		for _, id := range joined {
 			if m.accounts[id].team != personal {
 				return id
 			}
@@ -453,7 +466,8 @@ func TestModel(t *testing.T) {
 						rapid.Check(t, func(rt *rapid.T) {
 							run++
 							h := &modelHarness{t: rt, r: r, s: s, f: f, box: box, steps: &steps, tally: tally, clock: clock,
-								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}, secure: map[string]bool{}}}
+								m: &refModel{p: p, accounts: map[string]*modelAccount{}, active: map[string]string{}, joined: map[string][]string{}, secure: map[string]bool{},
+									joinedAt: map[string]time.Time{}, now: clock.Now}}
 							h.init(fmt.Sprintf("m%d-%s", run, b.Name))
 							rt.Repeat(h.actions())
 							h.final()
