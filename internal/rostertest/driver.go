@@ -161,38 +161,61 @@ func CheckInvariants(tb testing.TB, r *roster.Roster, s store.Store, users []str
 	tb.Helper()
 	ctx := context.Background()
 	p := r.Policy()
-	members := map[string][]store.Member{}
-	var invs []store.Invite
-	uses := map[string][]store.InviteUse{}
-	err := s.View(ctx, func(tx store.Tx) error {
-		for _, u := range users {
-			ms, err := tx.Memberships(ctx, u, store.Range{})
-			if err != nil {
-				return err
-			}
-			for _, m := range ms {
-				members[m.AccountID] = nil
-			}
+	var (
+		members map[string][]store.Member
+		invs    []store.Invite
+		uses    map[string][]store.InviteUse
+	)
+	// The index and the store are compared at one revision: a commit by
+	// another process that was still under way (a killed process's last
+	// COMMIT, which PostgreSQL may finish after the kill) moves the store
+	// on, and the read is done again once the index has caught up.
+	var err error
+	for try := 0; err == nil; try++ {
+		if err = r.Sync(ctx); err != nil {
+			break
 		}
-		for id := range members {
-			ms, err := tx.Members(ctx, id, store.Range{})
-			if err != nil {
-				return err
-			}
-			members[id] = ms
-			is, err := tx.Invites(ctx, id, store.Range{})
-			if err != nil {
-				return err
-			}
-			for _, inv := range is {
-				if uses[inv.ID], err = tx.InviteUses(ctx, inv.ID); err != nil {
+		at := r.Revision()
+		members, invs, uses = map[string][]store.Member{}, nil, map[string][]store.InviteUse{}
+		err = s.View(ctx, func(tx store.Tx) error {
+			for _, u := range users {
+				ms, err := tx.Memberships(ctx, u, store.Range{})
+				if err != nil {
 					return err
 				}
+				for _, m := range ms {
+					members[m.AccountID] = nil
+				}
 			}
-			invs = append(invs, is...)
+			for id := range members {
+				ms, err := tx.Members(ctx, id, store.Range{})
+				if err != nil {
+					return err
+				}
+				members[id] = ms
+				is, err := tx.Invites(ctx, id, store.Range{})
+				if err != nil {
+					return err
+				}
+				for _, inv := range is {
+					if uses[inv.ID], err = tx.InviteUses(ctx, inv.ID); err != nil {
+						return err
+					}
+				}
+				invs = append(invs, is...)
+			}
+			return nil
+		})
+		if err == nil {
+			err = r.Sync(ctx)
 		}
-		return nil
-	})
+		if err == nil && r.Revision() == at {
+			break
+		}
+		if try == 10 {
+			err = errors.New("the store kept changing while it was read")
+		}
+	}
 	if err != nil {
 		tb.Fatalf("read the store: %v", err)
 	}
