@@ -89,11 +89,7 @@ func BenchmarkEventIndexes(b *testing.B) {
 					for b.Loop() {
 						t, j := i%writeTeams, 1+(i/writeTeams)%(membersPerTeam-1)
 						u := userID(t, j)
-						role, ok := roles[u]
-						if !ok {
-							role = memberRoles[j]
-						}
-						role = map[bool]rbac.Role{true: rbac.RunpodBasic, false: rbac.RunpodDev}[role == rbac.RunpodDev]
+						role := roleFlip(roles, u, j)
 						if _, err := r.Teams.ChangeRole(context.Background(), userID(t, 0), teamID(t), u, role); err != nil {
 							b.Fatal(err)
 						}

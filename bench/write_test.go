@@ -83,6 +83,20 @@ func writeRoster(b *testing.B, backend string, prepare func(db *sql.DB) error) *
 	return r
 }
 
+// roleFlip returns the role the write benchmarks give user, the j-th member
+// of their team: dev or basic, whichever roles says they do not hold (their
+// generated role when roles has none for them).
+func roleFlip(roles map[string]rbac.Role, user string, j int) rbac.Role {
+	role, ok := roles[user]
+	if !ok {
+		role = memberRoles[j]
+	}
+	if role == rbac.RunpodDev {
+		return rbac.RunpodBasic
+	}
+	return rbac.RunpodDev
+}
+
 func copyFile(b *testing.B, from, to string) {
 	b.Helper()
 	src, err := os.Open(from)
@@ -135,11 +149,7 @@ func BenchmarkWrite(b *testing.B) {
 					i := changes
 					t, j := i%writeTeams, 1+(i/writeTeams)%(membersPerTeam-1)
 					u := userID(t, j)
-					role, ok := roles[u]
-					if !ok {
-						role = memberRoles[j]
-					}
-					role = map[bool]rbac.Role{true: rbac.RunpodBasic, false: rbac.RunpodDev}[role == rbac.RunpodDev]
+					role := roleFlip(roles, u, j)
 					if _, err := r.Teams.ChangeRole(ctx, userID(t, 0), teamID(t), u, role); err != nil {
 						b.Fatal(err)
 					}
@@ -167,12 +177,8 @@ func BenchmarkWrite(b *testing.B) {
 							j := 1 + (i/(writeTeams/parallelCallers))%(membersPerTeam-1)
 							u := userID(t, j)
 							mu.Lock()
-							role, ok := roles[u]
+							role := roleFlip(roles, u, j)
 							mu.Unlock()
-							if !ok {
-								role = memberRoles[j]
-							}
-							role = map[bool]rbac.Role{true: rbac.RunpodBasic, false: rbac.RunpodDev}[role == rbac.RunpodDev]
 							if _, err := r.Teams.ChangeRole(ctx, userID(t, 0), teamID(t), u, role); err != nil {
 								errs <- err
 								return
