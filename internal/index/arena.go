@@ -6,9 +6,10 @@ import (
 
 // arena stores records of IDs in 64 KiB chunks and refers to a record by
 // chunk number << 16 | offset. Reference 0 is never used (chunk 0 starts at
-// offset 1). A record is a name: a length byte and the ID's bytes. Reading is safe for concurrent use with add, provided the
-// reader loaded the reference from a slot the writer published after the add
-// returned; adding must be done by one goroutine at a time.
+// offset 1). A record is a name: a length byte and the ID's bytes. Reading
+// is safe for concurrent use with add, provided the reader loaded the
+// reference from a slot the writer published after the add returned; adding
+// must be done by one goroutine at a time.
 type arena struct {
 	chunks atomic.Pointer[[][]byte]
 

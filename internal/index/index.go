@@ -192,8 +192,8 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	var (
-		lastAccount string    // consecutive items often share the account
-		unplaced    []account // memberships' accounts, resolved in batches
+		lastAccount string           // consecutive items often share the account
+		unplaced    []pendingAccount // memberships' accounts, resolved in batches
 		entries     []entry
 		later       []laterRole // entries whose role is not the policy's
 		insecureAt  []laterRole // entries whose sign-in method is not secure
@@ -216,7 +216,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 				}
 				unplaced = unplaced[:0]
 			}
-			unplaced = append(unplaced, account{id: it.AccountID, at: len(entries)})
+			unplaced = append(unplaced, pendingAccount{id: it.AccountID, at: len(entries)})
 		} else if it.AccountID != lastAccount || lastAccount == "" {
 			if _, err := ix.internAccount(it.AccountID); err != nil {
 				return err
@@ -304,9 +304,9 @@ type entry struct {
 	tag, account, record, role uint32
 }
 
-// account is the account of the membership entries[at] that Load has yet to
-// find in the account table.
-type account struct {
+// pendingAccount is the account of the membership entries[at] that Load has
+// yet to find in the account table.
+type pendingAccount struct {
 	id string
 	at int
 }
@@ -321,7 +321,7 @@ const resolveBatch = 4096
 // resolveAccounts sets the account of each entry unplaced names to the
 // position of its account's ID in ix.accounts, adding the accounts the
 // snapshot did not list. The caller holds ix.mu.
-func (ix *Index) resolveAccounts(entries []entry, unplaced []account) error {
+func (ix *Index) resolveAccounts(entries []entry, unplaced []pendingAccount) error {
 	v := ix.view.Load()
 	for _, a := range unplaced {
 		_, ref, ok := ix.findAccount(v, a.id)
