@@ -96,11 +96,7 @@ func (t *tx) CreateAPIKey(ctx context.Context, k store.APIKey) error {
 		q += ` AND EXISTS (` + userKeyShared[t.s.dialect] + `)`
 		args = append(args, k.UserID)
 	}
-	res, err := t.s.exec(ctx, db, q+` ON CONFLICT DO NOTHING`, args...)
-	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
+	n, err := t.s.execCount(ctx, db, q+` ON CONFLICT DO NOTHING`, args...)
 	if err != nil {
 		return t.s.fail(ctx, err, "create API key %s", k.ID)
 	}

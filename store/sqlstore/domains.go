@@ -63,16 +63,12 @@ func (t *tx) CreateDomain(ctx context.Context, d store.Domain) error {
 	if err != nil {
 		return fmt.Errorf("create domain %s of %s: %w", d.Name, d.AccountID, err)
 	}
-	res, err := t.s.exec(ctx, db, `INSERT INTO roster_domains (`+domainColumns+`)
+	n, err := t.s.execCount(ctx, db, `INSERT INTO roster_domains (`+domainColumns+`)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?
 		WHERE EXISTS (`+accountExists+`)
 		ON CONFLICT DO NOTHING`,
 		d.Name, d.AccountID, string(d.Mode), d.Role, d.Challenge, toDB(d.VerifiedAt), d.CreatedBy, toDB(d.CreatedAt),
 		d.AccountID)
-	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
 	if err != nil {
 		return t.s.fail(ctx, err, "create domain %s of %s", d.Name, d.AccountID)
 	}
@@ -187,10 +183,8 @@ func (t *tx) UpdateDomain(ctx context.Context, d store.Domain) error {
 		if d.Verified() {
 			q, args = q+" AND NOT EXISTS ("+domainVerifiedElsewhere+")", append(args, d.Name, d.AccountID)
 		}
-		res, err := t.s.exec(ctx, db, q, args...)
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
+		var err error
+		n, err = t.s.execCount(ctx, db, q, args...)
 		return err
 	}
 	if d.Verified() {
@@ -217,11 +211,7 @@ func (t *tx) DeleteDomain(ctx context.Context, name, accountID string) error {
 	if err != nil {
 		return fmt.Errorf("delete domain %s of %s: %w", name, accountID, err)
 	}
-	res, err := t.s.exec(ctx, db, "DELETE FROM roster_domains WHERE name = ? AND account_id = ?", name, accountID)
-	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
+	n, err := t.s.execCount(ctx, db, "DELETE FROM roster_domains WHERE name = ? AND account_id = ?", name, accountID)
 	if err != nil {
 		return t.s.fail(ctx, err, "delete domain %s of %s", name, accountID)
 	}

@@ -27,6 +27,16 @@ func (s *Store) exec(ctx context.Context, db *gorm.DB, query string, args ...any
 	return db.Statement.ConnPool.ExecContext(ctx, s.bind(query), args...)
 }
 
+// execCount runs a statement like exec and returns the number of rows it
+// changed.
+func (s *Store) execCount(ctx context.Context, db *gorm.DB, query string, args ...any) (int64, error) {
+	res, err := s.exec(ctx, db, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // bound caches queries rewritten for PostgreSQL.
 var bound sync.Map // string -> string
 

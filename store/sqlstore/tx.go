@@ -661,7 +661,8 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 	// savepoint).
 	var n int64
 	err = t.savepoint(db, "roster_update_invite", func() error {
-		res, err := t.s.exec(ctx, db, `UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
+		var err error
+		n, err = t.s.execCount(ctx, db, `UPDATE roster_invites SET account_id = ?, kind = ?, role = ?, email = ?, require_secure = ?,
 				token_hash = ?, status = ?, max_uses = ?, uses = ?, created_by = ?, expires_at = ?, updated_at = ?,
 				superseded_by = ?, resent_by = ?, resent_at = ?
 			WHERE id = ?
@@ -672,9 +673,6 @@ func (t *tx) UpdateInvite(ctx context.Context, inv store.Invite) error {
 			toDB(inv.ExpiresAt), toDB(inv.UpdatedAt),
 			inv.SupersededBy, inv.ResentBy, toDB(inv.ResentAt),
 			inv.ID, inv.AccountID, blob(inv.TokenHash), inv.ID)
-		if err == nil {
-			n, err = res.RowsAffected()
-		}
 		return err
 	})
 	if err != nil {
@@ -726,15 +724,11 @@ func (t *tx) CreateInviteUse(ctx context.Context, u store.InviteUse) error {
 		return fmt.Errorf("create use of invite %s by %s: %w", u.InviteID, u.UserID, err)
 	}
 	const inviteExists = "SELECT 1 FROM roster_invites WHERE id = ?"
-	res, err := t.s.exec(ctx, db, `INSERT INTO roster_invite_uses (invite_id, user_id, used_at)
+	n, err := t.s.execCount(ctx, db, `INSERT INTO roster_invite_uses (invite_id, user_id, used_at)
 		SELECT ?, ?, ?
 		WHERE EXISTS (`+inviteExists+`) AND EXISTS (`+userExists+`)
 		ON CONFLICT DO NOTHING`,
 		u.InviteID, u.UserID, toDB(u.UsedAt), u.InviteID, u.UserID)
-	var n int64
-	if err == nil {
-		n, err = res.RowsAffected()
-	}
 	if err != nil {
 		return t.s.fail(ctx, err, "create use of invite %s by %s", u.InviteID, u.UserID)
 	}
