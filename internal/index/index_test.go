@@ -117,6 +117,26 @@ func TestIndex(t *testing.T) {
 		}
 	})
 
+	t.Run("IDs shared by accounts, users and roles are told apart", func(t *testing.T) {
+		// The same IDs name accounts and users, some named like roles: a
+		// membership (a, u) must not answer for (u, a), nor a user for an
+		// account of the same name.
+		ids := []string{"a", "b", "ab", "ba", "admin", "dev", "basic", "billing", "owner"}
+		rng := rand.New(rand.NewPCG(11, 11))
+		ix, m := index.New(p), membershipModel{}
+		for i := range 5000 {
+			ch := randomChange(rng, ids, ids)
+			if err := apply(ix, ch); err != nil {
+				t.Fatal(err)
+			}
+			m.apply(ch)
+			if i%500 == 0 {
+				m.check(t, ix, ids, ids)
+			}
+		}
+		m.check(t, ix, ids, ids)
+	})
+
 	t.Run("a loaded snapshot answers like the changes that made it", func(t *testing.T) {
 		rng := rand.New(rand.NewPCG(7, 7))
 		accounts, users := pool("acc", 30), pool("user", 50)
