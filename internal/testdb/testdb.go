@@ -31,8 +31,10 @@ func SQLitePath(tb testing.TB) string {
 }
 
 // Postgres creates a schema of its own for tb and returns a DSN whose
-// search_path selects it; the schema is dropped when tb ends. It skips tb if
-// EnvPostgres is unset and fails it if the server cannot be reached.
+// search_path selects it and whose application_name is the schema's name,
+// so that Sessions can count the connections open on it; the schema is
+// dropped when tb ends. It skips tb if EnvPostgres is unset and fails it if
+// the server cannot be reached.
 func Postgres(tb testing.TB) string {
 	tb.Helper()
 	dsn := os.Getenv(EnvPostgres)
@@ -65,8 +67,35 @@ func Postgres(tb testing.TB) string {
 	})
 	q := u.Query()
 	q.Set("search_path", schema)
+	q.Set("application_name", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Sessions returns how many connections to the server are open on dsn, a
+// DSN returned by Postgres (it counts the sessions with dsn's
+// application_name), not counting the one it reads with.
+func Sessions(tb testing.TB, dsn string) int {
+	tb.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatalf("parse %q: %v", dsn, err)
+	}
+	name := u.Query().Get("application_name")
+	if name == "" {
+		tb.Fatalf("DSN %q names no application_name", dsn)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		tb.Fatalf("open PostgreSQL: %v", err)
+	}
+	defer db.Close()
+	var n int
+	err = db.QueryRow("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND pid <> pg_backend_pid()", name).Scan(&n)
+	if err != nil {
+		tb.Fatalf("count sessions: %v", err)
+	}
+	return n
 }
 
 // Backend is a kind of database a test runs on.
