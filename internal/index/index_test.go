@@ -646,3 +646,52 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestAccountsSurviveGrowth checks that every account stays known, and no
+// other becomes known, while the account table grows many times over: a
+// growth that dropped or misplaced an entry would make Check call a team
+// with members "no such account". The table doubles when it would be more
+// than three quarters full, and not before, so probes stay short.
+func TestAccountsSurviveGrowth(t *testing.T) {
+	ix := index.New(rbac.Runpod())
+	accounts := pool("grow", 5000)
+	for i, a := range accounts {
+		if err := apply(ix, store.Change{Op: store.AccountCreated, AccountID: a}); err != nil {
+			t.Fatal(err)
+		}
+		want := 16
+		for 4*(i+1) > 3*want {
+			want *= 2
+		}
+		if got := ix.Stats().AccountSlots; got != want {
+			t.Fatalf("after %d accounts, the account table has %d slots, want %d", i+1, got, want)
+		}
+		if i&(i+1) == 0 || i == len(accounts)-1 { // after each doubling, and at the end
+			for _, b := range accounts[:i+1] {
+				if !ix.Lookup(b, "nobody", rbac.AccountAccess).AccountKnown {
+					t.Fatalf("after %d accounts, account %s is not known", i+1, b)
+				}
+			}
+		}
+	}
+	for _, b := range pool("absent", 5000) {
+		if ix.Lookup(b, "nobody", rbac.AccountAccess).AccountKnown {
+			t.Fatalf("account %s, never created, is known", b)
+		}
+	}
+}
+
+// TestEmptyAction checks that an empty action is allowed to nobody, and
+// that asking does not panic.
+func TestEmptyAction(t *testing.T) {
+	ix := index.New(rbac.Runpod())
+	if err := apply(ix, store.Change{Op: store.MemberSet, AccountID: "team", UserID: "alice", Role: "admin"}); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Allowed("alice", "team", "") {
+		t.Error("Allowed(alice, team, \"\") = true, want false")
+	}
+	if a := ix.Lookup("team", "alice", ""); a.Allowed || !a.Member {
+		t.Errorf("Lookup(team, alice, \"\") = %+v, want a member not allowed", a)
+	}
+}
