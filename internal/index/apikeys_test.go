@@ -82,6 +82,25 @@ func TestAPIKeys(t *testing.T) {
 			t.Error("a key at its expiry acts")
 		}
 	})
+	t.Run("APIKey returns the key as stored", func(t *testing.T) {
+		ix := index.New(p)
+		ends := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+		expiring := keySet(1, "team", "", rbac.RunpodDev)
+		expiring.ExpiresAt = ends
+		must(t, apply(ix, expiring, keySet(2, "team", "", rbac.RunpodBasic)))
+		for _, c := range []struct {
+			n    int
+			role rbac.Role
+			ends time.Time
+		}{{1, rbac.RunpodDev, ends}, {2, rbac.RunpodBasic, time.Time{}}} {
+			k, ok := ix.APIKey(keyID(c.n)[len(store.APIKeyIDPrefix):])
+			want := index.APIKey{ID: keyID(c.n), Account: "team", Role: c.role, ExpiresAt: c.ends}
+			copy(want.Hash[:], bytes.Repeat([]byte{byte(c.n)}, 32))
+			if !ok || k != want {
+				t.Errorf("APIKey(key %d) = %+v, %v; want %+v", c.n, k, ok, want)
+			}
+		}
+	})
 	t.Run("a membership row under a key's ID is ignored", func(t *testing.T) {
 		ix := index.New(p)
 		must(t, apply(ix, store.Change{Op: store.MemberSet, AccountID: "team", UserID: keyID(9), Role: string(rbac.RunpodAdmin)}))
