@@ -77,7 +77,7 @@ func (ix *Index) APIKey(suffix string) (APIKey, bool) {
 // works reports whether the live key k has not expired and, for a personal
 // key, its owner is a member of its account.
 func (ix *Index) works(k *apiKey) bool {
-	if k.expires != 0 && ix.now().UnixNano() >= k.expires {
+	if ix.expired(k) {
 		return false
 	}
 	if k.owner == "" {
@@ -94,10 +94,15 @@ func (ix *Index) key(id, account string) *apiKey {
 	if k == nil {
 		return nil
 	}
-	if k.account != account || k.expires != 0 && ix.now().UnixNano() >= k.expires {
+	if k.account != account || ix.expired(k) {
 		return nil
 	}
 	return k
+}
+
+// expired reports whether key k has an expiry and it has come.
+func (ix *Index) expired(k *apiKey) bool {
+	return k.expires != 0 && ix.now().UnixNano() >= k.expires
 }
 
 // keyAllowed answers Allowed for the API key id, whose ID has

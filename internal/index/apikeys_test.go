@@ -72,7 +72,8 @@ func TestAPIKeys(t *testing.T) {
 		c := keySet(1, "team", "", rbac.RunpodDev)
 		c.ExpiresAt = now.Add(time.Minute)
 		must(t, apply(ix, c))
-		if !ix.Allowed(keyID(1), "team", rbac.PodsManage) {
+		suffix := keyID(1)[len(store.APIKeyIDPrefix):]
+		if _, ok := ix.APIKey(suffix); !ok || !ix.Allowed(keyID(1), "team", rbac.PodsManage) {
 			t.Fatal("a key before its expiry does not act")
 		}
 		mu.Lock()
@@ -80,6 +81,9 @@ func TestAPIKeys(t *testing.T) {
 		mu.Unlock()
 		if ix.Allowed(keyID(1), "team", rbac.PodsManage) || ix.Member("team", keyID(1)) {
 			t.Error("a key at its expiry acts")
+		}
+		if _, ok := ix.APIKey(suffix); ok {
+			t.Error("APIKey returns a key at its expiry")
 		}
 	})
 	t.Run("APIKey returns the key as stored", func(t *testing.T) {
