@@ -86,6 +86,44 @@ func TestAPIKeys(t *testing.T) {
 			t.Error("APIKey returns a key at its expiry")
 		}
 	})
+	t.Run("a personal key follows its owner's standing", func(t *testing.T) {
+		ix := index.New(p)
+		must(t, apply(ix,
+			store.Change{Op: store.MemberSet, AccountID: "team", UserID: "dev", Role: string(rbac.RunpodDev), SignIn: store.SignInEmail},
+			keySet(1, "team", "dev", rbac.RunpodDev),
+			keySet(2, "team", "", "no-such-role"),
+		))
+		suffix := keyID(1)[len(store.APIKeyIDPrefix):]
+		// works: the key is found and acts as a member; allowed: it may act.
+		standing := func(step string, works, allowed, insecure, suspended bool) {
+			t.Helper()
+			if _, ok := ix.APIKey(suffix); ok != works {
+				t.Errorf("%s: APIKey found = %v, want %v", step, ok, works)
+			}
+			if got := ix.Member("team", keyID(1)); got != works {
+				t.Errorf("%s: Member = %v, want %v", step, got, works)
+			}
+			a := ix.Lookup("team", keyID(1), rbac.PodsManage)
+			want := index.Answer{AccountKnown: true, Member: true, RoleKnown: true, Role: rbac.RunpodDev,
+				InsecureSignIn: insecure, Suspended: suspended, Allowed: allowed}
+			if a != want {
+				t.Errorf("%s: Lookup = %+v, want %+v", step, a, want)
+			}
+		}
+		standing("owner in good standing", true, true, false, false)
+		// A store records the change of the requirement with every member's
+		// standing after it (store.AccountUpdated).
+		must(t, apply(ix, store.Change{Op: store.AccountUpdated, AccountID: "team", RequireSecure: true},
+			store.Change{Op: store.MemberSet, AccountID: "team", UserID: "dev", Role: string(rbac.RunpodDev), SignIn: store.SignInEmail}))
+		// Like its owner, the key stays a member and may do nothing.
+		standing("the account requires secure sign-in, the owner signs in by email", true, false, true, false)
+		must(t, apply(ix, store.Change{Op: store.AccountUpdated, AccountID: "team"},
+			store.Change{Op: store.MemberSet, AccountID: "team", UserID: "dev", Role: string(rbac.RunpodDev), SignIn: store.SignInEmail, Suspended: true}))
+		standing("owner suspended", false, false, false, true)
+		if a := ix.Lookup("team", keyID(2), rbac.PodsConnect); !a.Member || a.RoleKnown || a.Allowed {
+			t.Errorf("a key holding a role the policy lacks: Lookup = %+v, want a member whose role is unknown, not allowed", a)
+		}
+	})
 	t.Run("APIKey returns the key as stored", func(t *testing.T) {
 		ix := index.New(p)
 		ends := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
