@@ -21,3 +21,17 @@ func (ix *Index) LimitTeamRoles(n uint32) {
 	defer ix.mu.Unlock()
 	ix.maxTeamRoles = n
 }
+
+// ActionProbes returns the size of the index's action table, and the most
+// and the total slots lookups of each of the policy's actions probe.
+func (ix *Index) ActionProbes() (size, most, total int) {
+	t := &ix.actions
+	for _, a := range ix.policy.Actions() {
+		n := 1
+		for j := t.home(a); t.slots[j].name != a; j = (j + 1) & (len(t.slots) - 1) {
+			n++
+		}
+		most, total = max(most, n), total+n
+	}
+	return len(t.slots), most, total
+}

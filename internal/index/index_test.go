@@ -695,3 +695,42 @@ func TestEmptyAction(t *testing.T) {
 		t.Errorf("Lookup(team, alice, \"\") = %+v, want a member not allowed", a)
 	}
 }
+
+// TestActionTableSpreads checks that the action table's hash spreads a
+// policy's actions, even actions named alike: each is found within a few
+// probes of its home slot, in a table of the smallest power of two (eight
+// at least) that is twice as large as the actions. A hash that sent every
+// action to one slot would still answer right, probing past every action
+// before it; the earlier hash, of the length and three bytes, sent
+// "area0.manage" to "area9.manage" to one slot.
+func TestActionTableSpreads(t *testing.T) {
+	policies := []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()}
+	for _, extra := range []int{0, 4, 12, 36} { // 4, 8, 16 and 40 actions in all
+		var rules strings.Builder
+		rules.WriteString("p, owner, members.invite\np, owner, members.manage\np, owner, settings.manage\np, owner, audit.read\n")
+		for i := range extra {
+			fmt.Fprintf(&rules, "p, owner, area%d.manage\n", i)
+		}
+		p, err := rbac.Parse(fmt.Sprintf("actions%d", 4+extra), []byte(rbac.Runpod().ModelText()), []byte(rules.String()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		policies = append(policies, p)
+	}
+	for _, p := range policies {
+		n := len(p.Actions())
+		want := 8
+		for want < 2*n {
+			want *= 2
+		}
+		size, most, total := index.New(p).ActionProbes()
+		t.Logf("%s: %d actions, %d slots, probes %.2f on average, %d at most", p.Name(), n, size, float64(total)/float64(n), most)
+		if size != want {
+			t.Errorf("%s: %d actions in %d slots, want %d", p.Name(), n, size, want)
+		}
+		// A random hash at this load probes 1.5 slots on average.
+		if 2*total > 4*n || most > 6 {
+			t.Errorf("%s: lookups probe %d slots in all, %d at most: want 2 on average and 6 at most", p.Name(), total, most)
+		}
+	}
+}
