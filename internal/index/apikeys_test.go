@@ -151,25 +151,72 @@ func TestAPIKeys(t *testing.T) {
 		}
 	})
 	t.Run("the key table grows and forgets revoked keys", func(t *testing.T) {
+		// The table grows when a new key would fill three quarters of its
+		// slots, revoked keys' slots included, and is rebuilt for the live
+		// keys: the smallest power of two, 16 at least, twice their number
+		// and one more.
 		ix := index.New(p)
+		slots, used, live, next := 16, 0, 0, 0
+		revoked := map[int]bool{}
+		check := func(step string) {
+			t.Helper()
+			if got := ix.Stats().KeySlots; got != slots {
+				t.Fatalf("%s: the key table has %d slots, want %d", step, got, slots)
+			}
+		}
+		add := func(i int) {
+			t.Helper()
+			must(t, apply(ix, keySet(i, "team", "", rbac.RunpodBasic)))
+			if (used+1)*4 > slots*3 {
+				slots, used = 16, live
+				for slots < 2*(live+1) {
+					slots *= 2
+				}
+			}
+			used, live = used+1, live+1
+			check(fmt.Sprintf("after adding key %d with %d live", i, live))
+		}
+		revoke := func(i int) {
+			t.Helper()
+			must(t, apply(ix, store.Change{Op: store.APIKeyRevoked, Key: keyID(i), AccountID: "team"}))
+			live, revoked[i] = live-1, true
+			check(fmt.Sprintf("after revoking key %d", i))
+		}
+		// Twelve keys fill the first table to three quarters; with seven
+		// live, the thirteenth makes it rebuild for eight: 16 slots. With
+		// eight live, it rebuilds for nine: 32.
+		for _, liveAtGrowth := range []int{7, 8} {
+			first := next
+			for used < 12 {
+				add(next)
+				next++
+			}
+			for i := first; live > liveAtGrowth; i++ {
+				revoke(i)
+			}
+			add(next)
+			next++
+		}
+		if slots != 32 {
+			t.Fatalf("the key table has %d slots, want 32", slots)
+		}
 		const n = 5000
-		var cs []store.Change
-		for i := range n {
-			cs = append(cs, keySet(i, "team", "", rbac.RunpodBasic))
+		for next < n {
+			add(next)
+			next++
 		}
-		must(t, apply(ix, cs...))
-		cs = cs[:0]
 		for i := 0; i < n; i += 2 {
-			cs = append(cs, store.Change{Op: store.APIKeyRevoked, Key: keyID(i), AccountID: "team"})
+			if !revoked[i] {
+				revoke(i)
+			}
 		}
-		must(t, apply(ix, cs...))
-		cs = cs[:0]
+		must(t, apply(ix, keySet(25, "team", "", rbac.RunpodDev))) // replaced in its slot
+		check("after replacing key 25")
 		for i := n; i < 2*n; i++ {
-			cs = append(cs, keySet(i, "team", "", rbac.RunpodBasic))
+			add(i)
 		}
-		must(t, apply(ix, cs...))
 		for i := range 2 * n {
-			want := i >= n || i%2 == 1
+			want := !revoked[i]
 			if got := ix.Allowed(keyID(i), "team", rbac.PodsConnect); got != want {
 				t.Fatalf("key %d acts: %v, want %v", i, got, want)
 			}

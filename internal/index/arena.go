@@ -48,20 +48,13 @@ func (ar *arena) record(ref uint32) []byte { return ar.at(ref)[:ar.nameSize(ref)
 // same reports whether the names at refs r1 and r2 are equal.
 func (ar *arena) same(r1, r2 uint32) bool { return string(ar.record(r1)) == string(ar.record(r2)) }
 
-// alignFor skips to the next cache line if a record of n bytes would
-// otherwise cross into it while fitting in one line.
-func (ar *arena) alignFor(n int) {
-	line := ar.used % cacheLine
-	if n <= cacheLine && line+n > cacheLine && ar.used+cacheLine-line+n <= chunkSize {
-		ar.used += cacheLine - line
-		ar.size += cacheLine - line
-	}
-}
-
-// reserve returns n bytes of space and their reference, or ErrFull.
+// reserve returns n bytes of space and their reference, or ErrFull. A
+// record that fits in a cache line is kept within one (chunks are allocated
+// 64-byte aligned), so that reading it reads one line.
 func (ar *arena) reserve(n int) ([]byte, uint32, error) {
 	chunks := *ar.chunks.Load()
-	if len(chunks) == 0 || ar.used+n > chunkSize {
+	at := aligned(ar.used, n)
+	if len(chunks) == 0 || at+n > chunkSize {
 		if len(chunks) == maxChunks {
 			return nil, 0, ErrFull
 		}
@@ -73,19 +66,28 @@ func (ar *arena) reserve(n int) ([]byte, uint32, error) {
 		if len(chunks) == 1 {
 			ar.used = 1 // reference 0 means none
 		}
+		at = aligned(ar.used, n)
 	}
-	ref := uint32(len(chunks)-1)<<chunkBits | uint32(ar.used)
-	b := chunks[len(chunks)-1][ar.used : ar.used+n]
-	ar.used += n
-	ar.size += n
+	ref := uint32(len(chunks)-1)<<chunkBits | uint32(at)
+	b := chunks[len(chunks)-1][at : at+n]
+	ar.size += at + n - ar.used
+	ar.used = at + n
 	return b, ref, nil
 }
 
-// add stores the name s (1 to 255 bytes). A name that fits in a cache line
-// is kept within one (chunks are allocated 64-byte aligned), so that
-// comparing it reads one line.
+// aligned returns where a record of n bytes goes from offset at: there, or
+// at the next cache line if it would cross into that line while fitting in
+// one. A chunk being whole lines, a record that fits in its chunk at at
+// fits at the next line too.
+func aligned(at, n int) int {
+	if n <= cacheLine && at%cacheLine+n > cacheLine {
+		return at + cacheLine - at%cacheLine
+	}
+	return at
+}
+
+// add stores the name s (1 to 255 bytes).
 func (ar *arena) add(s string) (uint32, error) {
-	ar.alignFor(1 + len(s))
 	b, ref, err := ar.reserve(1 + len(s))
 	if err == nil {
 		b[0] = byte(len(s))
@@ -96,7 +98,6 @@ func (ar *arena) add(s string) (uint32, error) {
 
 // addRecord stores a record copied from another arena.
 func (ar *arena) addRecord(r []byte) (uint32, error) {
-	ar.alignFor(len(r))
 	b, ref, err := ar.reserve(len(r))
 	if err == nil {
 		copy(b, r)

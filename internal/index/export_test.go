@@ -3,7 +3,7 @@ package index
 // Stats describes an Index's memory, for tests.
 type Stats struct {
 	Live, Slots, RecordBytes, LiveBytes int
-	AccountSlots                        int
+	AccountSlots, KeySlots              int
 }
 
 // Stats returns the index's counters.
@@ -11,7 +11,7 @@ func (ix *Index) Stats() Stats {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	v := ix.view.Load()
-	return Stats{AccountSlots: len(v.accounts), Live: ix.live, Slots: len(v.members), RecordBytes: v.records.size, LiveBytes: ix.liveBytes}
+	return Stats{AccountSlots: len(v.accounts), KeySlots: len(ix.keys.Load().slots), Live: ix.live, Slots: len(v.members), RecordBytes: v.records.size, LiveBytes: ix.liveBytes}
 }
 
 // LimitTeamRoles makes n the number of team role IDs the index has, so that

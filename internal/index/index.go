@@ -217,7 +217,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 				unplaced = unplaced[:0]
 			}
 			unplaced = append(unplaced, pendingAccount{id: it.AccountID, at: len(entries)})
-		} else if it.AccountID != lastAccount || lastAccount == "" {
+		} else if it.AccountID != lastAccount { // never empty: indexable
 			if _, err := ix.internAccount(it.AccountID); err != nil {
 				return err
 			}

@@ -167,6 +167,33 @@ func TestIndex(t *testing.T) {
 		m.check(t, ix, accounts, users)
 	})
 
+	t.Run("a loaded snapshot keeps accounts without members and secure sign-in requirements", func(t *testing.T) {
+		// Items come in no order: a membership before its account.
+		ix := index.New(p)
+		must(t, ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
+			{AccountID: "strict", UserID: "alice", Role: "admin", SignIn: store.SignInEmail},
+			{AccountID: "empty1"},
+			{AccountID: "empty2"},
+			{AccountID: "strict", RequireSecure: true},
+			{AccountID: "strict", UserID: "bob", Role: "admin", SignIn: store.SignInGoogle},
+			{AccountID: "open", UserID: "carol", Role: "admin", SignIn: store.SignInEmail},
+		}}))
+		for _, a := range []string{"empty1", "empty2"} {
+			if got := ix.Lookup(a, "nobody", rbac.AccountAccess); !got.AccountKnown {
+				t.Errorf("account %s, loaded without members, is not known", a)
+			}
+		}
+		if got := ix.Lookup("strict", "alice", rbac.PodsManage); !got.InsecureSignIn || got.Allowed {
+			t.Errorf("alice signs in by email where secure sign-in is required: Lookup = %+v, want shut out", got)
+		}
+		if !ix.Allowed("bob", "strict", rbac.PodsManage) {
+			t.Error("bob signs in with Google where secure sign-in is required, and is refused")
+		}
+		if !ix.Allowed("carol", "open", rbac.PodsManage) {
+			t.Error("carol signs in by email where secure sign-in is not required, and is refused")
+		}
+	})
+
 	t.Run("a membership listed twice in a snapshot is held once with the last role", func(t *testing.T) {
 		ix := index.New(p)
 		err := ix.Load(ctx, snapshotStore{items: []store.SnapshotItem{
