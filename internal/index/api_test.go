@@ -3,6 +3,7 @@ package index_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/teamroster/roster/internal/index"
@@ -17,14 +18,28 @@ type changesStore struct {
 	changes []store.Change
 }
 
-func (s changesStore) Changes(_ context.Context, after store.Revision, _ int) ([]store.Change, error) {
+// Changes returns at most limit changes after the revision, and more to
+// finish the last commit, as store.Store's contract says.
+func (s changesStore) Changes(_ context.Context, after store.Revision, limit int) ([]store.Change, error) {
 	var out []store.Change
 	for _, ch := range s.changes {
-		if ch.Revision > after {
-			out = append(out, ch)
+		if ch.Revision <= after {
+			continue
 		}
+		if limit > 0 && len(out) >= limit && ch.Revision != out[len(out)-1].Revision {
+			break
+		}
+		out = append(out, ch)
 	}
 	return out, nil
+}
+
+// repeatingStore is a changesStore whose Changes wrongly includes the
+// changes at the revision it is asked to read after.
+type repeatingStore struct{ changesStore }
+
+func (s repeatingStore) Changes(ctx context.Context, after store.Revision, limit int) ([]store.Change, error) {
+	return s.changesStore.Changes(ctx, after-1, limit)
 }
 
 func TestLookup(t *testing.T) {
@@ -159,6 +174,39 @@ func TestRevision(t *testing.T) {
 		}
 		if ix.Revision() > 2 || ix.Member("a", "u4") {
 			t.Errorf("the index claims revision %d (member u4: %v) across a gap at 3", ix.Revision(), ix.Member("a", "u4"))
+		}
+	})
+
+	t.Run("catching up reads every batch, and commits of several changes", func(t *testing.T) {
+		// Three changes a commit, more commits than one read returns.
+		var s changesStore
+		const commits = 12000
+		for rev := store.Revision(1); rev <= commits; rev++ {
+			for j := range 3 {
+				s.changes = append(s.changes, member(rev, fmt.Sprintf("a%d", j), fmt.Sprintf("u%d", rev)))
+			}
+		}
+		ix := index.New(p)
+		must(t, ix.CatchUp(ctx, s))
+		if ix.Revision() != commits {
+			t.Fatalf("after catching up, revision %d, want %d", ix.Revision(), commits)
+		}
+		for _, ch := range s.changes {
+			if !ix.Member(ch.AccountID, ch.UserID) {
+				t.Fatalf("%s is not a member of %s after catching up", ch.UserID, ch.AccountID)
+			}
+		}
+	})
+
+	t.Run("a store that returns the index's own revision again is a backend error", func(t *testing.T) {
+		ix := index.New(p)
+		must(t, apply(ix, member(0, "a", "u1")))
+		s := repeatingStore{changesStore{changes: []store.Change{member(1, "a", "u2"), member(2, "a", "u3")}}}
+		if err := ix.CatchUp(ctx, s); !errors.Is(err, store.ErrBackend) {
+			t.Errorf("CatchUp error = %v, want ErrBackend", err)
+		}
+		if ix.Revision() != 1 || ix.Member("a", "u2") {
+			t.Errorf("the repeated revision was applied: revision %d, member u2 %v", ix.Revision(), ix.Member("a", "u2"))
 		}
 	})
 
