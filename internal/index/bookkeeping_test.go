@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,5 +203,63 @@ func TestMembershipAccounting(t *testing.T) {
 		if got := ix.Member(account(i), user(i)); got != want {
 			t.Fatalf("membership %d: Member = %v, want %v", i, got, want)
 		}
+	}
+}
+
+// TestTeamRoleVisibleWithItsHolders checks that a reader who finds a
+// membership or an API key holding a team role defined in the same commit
+// also finds the role: it sees the holder not yet there, or there with
+// the role's actions, never a member who may do nothing. A membership whose
+// end time has passed holds its fallback role, here a new team role too.
+func TestTeamRoleVisibleWithItsHolders(t *testing.T) {
+	ix := index.New(rbac.Runpod())
+	past := time.Now().Add(-time.Hour)
+	var current atomic.Int64
+	current.Store(-1)
+	var stop atomic.Bool
+	var wrong atomic.Int64
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for !stop.Load() {
+			i := current.Load()
+			if i < 0 {
+				continue
+			}
+			for _, who := range []string{fmt.Sprintf("u%d", i), fmt.Sprintf("f%d", i), keyID(int(i))} {
+				if a := ix.Lookup("team", who, rbac.PodsManage); a.Member && !a.Allowed {
+					wrong.Add(1)
+				}
+			}
+		}
+	})
+	const commits = 1000
+	for i := range commits {
+		// Each holder in a commit of its own, with a role of its own.
+		for h, holder := range []func(role string) store.Change{
+			func(role string) store.Change {
+				return store.Change{Op: store.MemberSet, AccountID: "team", UserID: fmt.Sprintf("u%d", i), Role: role}
+			},
+			func(role string) store.Change {
+				return store.Change{Op: store.MemberSet, AccountID: "team", UserID: fmt.Sprintf("f%d", i), Role: string(rbac.RunpodBasic),
+					ExpiresAt: past, FallbackRole: role}
+			},
+			func(role string) store.Change { return keySet(i, "team", "", rbac.Role(role)) },
+		} {
+			role := fmt.Sprintf("ops%d-%d", i, h)
+			changes := []store.Change{
+				{Op: store.RoleSet, AccountID: "team", Role: role, Actions: []string{string(rbac.PodsManage)}},
+				holder(role),
+			}
+			for j := range 100 { // more of the commit after the holder
+				changes = append(changes, store.Change{Op: store.AccountCreated, AccountID: fmt.Sprintf("other%d", j)})
+			}
+			current.Store(int64(i))
+			must(t, apply(ix, changes...))
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	if n := wrong.Load(); n > 0 {
+		t.Errorf("readers found a holder of a team role without the role %d times", n)
 	}
 }
