@@ -70,6 +70,13 @@ func TestCanonicalEmail(t *testing.T) {
 			"oversized address":             "a@" + strings.Repeat("abcdefghi.", 26) + "com",
 			"non-UTF-8":                     "al\xffice@example.com",
 			"SQL wildcard only":             "%@%",
+			"comment in the local part":     "alice(x)@example.com",
+			"comma in the local part":       "a,b@example.com",
+			"semicolon in the local part":   "a;b@example.com",
+			"colon in the local part":       "a:b@example.com",
+			"backslash in the local part":   `a\b@example.com`,
+			"space in the local part":       "al ice@example.com",
+			"bracket in the local part":     "a<b@example.com",
 		} {
 			got, err := invites.CanonicalEmail(in)
 			if !errors.Is(err, store.ErrInvalid) {
