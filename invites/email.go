@@ -9,9 +9,8 @@ import (
 
 // Limits of the parts of an address (RFC 5321).
 const (
-	maxLocalLen  = 64
-	maxDomainLen = 253
-	maxLabelLen  = 63
+	maxLocalLen = 64
+	maxLabelLen = 63
 )
 
 // CanonicalEmail returns the form in which email invites store and compare
@@ -69,11 +68,10 @@ func isAtext(c byte) bool {
 		strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
 }
 
-// checkDomain checks a DNS host name, returning why it is refused.
+// checkDomain checks a DNS host name, returning why it is refused. Its
+// length needs no check: store.ValidateEmail's MaxEmailLen keeps it within
+// a host name's 253 bytes.
 func checkDomain(domain string) error {
-	if len(domain) > maxDomainLen {
-		return fmt.Errorf("longer than %d bytes", maxDomainLen)
-	}
 	labels := strings.Split(domain, ".")
 	for _, l := range labels {
 		if l == "" || len(l) > maxLabelLen {

@@ -91,6 +91,8 @@ func TestCanonicalEmail(t *testing.T) {
 			"a%b@example.com":                        "a%b@example.com",
 			"x@sub-1.example-2.co.uk":                "x@sub-1.example-2.co.uk",
 			strings.Repeat("a", 64) + "@example.com": strings.Repeat("a", 64) + "@example.com",
+			"z!9~Z@Zz9.example.com":                  "z!9~z@zz9.example.com", // atext's and a label's edges
+			"a@" + strings.Repeat("b", 63) + ".com":  "a@" + strings.Repeat("b", 63) + ".com",
 		} {
 			got, err := invites.CanonicalEmail(in)
 			if err != nil || got != want {
