@@ -149,10 +149,15 @@ func TestLinkInvites(t *testing.T) {
 
 		t.Run("invites expire per invite, per team or by default, or never", func(t *testing.T) {
 			week := 7 * 24 * time.Hour
-			var special string
+			var special, zero, longest string
 			teamExpiry := func(ctx context.Context, accountID string) (time.Duration, error) {
-				if accountID == special {
+				switch accountID {
+				case special:
 					return 48 * time.Hour, nil
+				case zero: // never
+					return 0, nil
+				case longest:
+					return invites.MaxExpiry, nil
 				}
 				return week, nil
 			}
@@ -160,23 +165,22 @@ func TestLinkInvites(t *testing.T) {
 			acct := rostertest.Team(t, e.r, "alice", nil)
 			other := rostertest.Team(t, e.r, "oscar", nil)
 			special = other.ID
+			zero, longest = rostertest.Team(t, e.r, "zed", nil).ID, rostertest.Team(t, e.r, "lou", nil).ID
 			now := e.clock.Now()
 			for _, c := range []struct {
-				name    string
-				account string
-				opts    []invites.InviteOption
-				want    time.Time
+				name           string
+				owner, account string
+				opts           []invites.InviteOption
+				want           time.Time
 			}{
-				{"team default", acct.ID, nil, now.Add(week)},
-				{"another team's default", other.ID, nil, now.Add(48 * time.Hour)},
-				{"per invite", acct.ID, []invites.InviteOption{invites.ExpiresIn(time.Hour)}, now.Add(time.Hour)},
-				{"never", acct.ID, []invites.InviteOption{invites.NeverExpires()}, time.Time{}},
+				{"team default", "alice", acct.ID, nil, now.Add(week)},
+				{"another team's default", "oscar", other.ID, nil, now.Add(48 * time.Hour)},
+				{"a team default of 0", "zed", zero, nil, time.Time{}},
+				{"a team default of MaxExpiry", "lou", longest, nil, now.Add(invites.MaxExpiry)},
+				{"per invite", "alice", acct.ID, []invites.InviteOption{invites.ExpiresIn(time.Hour)}, now.Add(time.Hour)},
+				{"never", "alice", acct.ID, []invites.InviteOption{invites.NeverExpires()}, time.Time{}},
 			} {
-				owner := "alice"
-				if c.account == other.ID {
-					owner = "oscar"
-				}
-				inv := link(t, e.r, owner, c.account, rbac.RunpodBasic, c.opts...)
+				inv := link(t, e.r, c.owner, c.account, rbac.RunpodBasic, c.opts...)
 				if !inv.ExpiresAt.Equal(c.want) {
 					t.Errorf("%s: ExpiresAt = %v, want %v", c.name, inv.ExpiresAt, c.want)
 				}
