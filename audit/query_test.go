@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/audit"
+	"github.com/teamroster/roster/internal/cursor"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
@@ -298,12 +300,27 @@ func TestQueryPaging(t *testing.T) {
 				"not base64":        {acct.ID, "alice", audit.Filter{Actor: "bob", Cursor: "not a cursor!"}},
 				"a number":          {acct.ID, "alice", audit.Filter{Actor: "bob", Cursor: "12345"}},
 				"an overlong value": {acct.ID, "alice", audit.Filter{Actor: "bob", Cursor: strings.Repeat("A", 10000)}},
+				// The checksum is no secret: these are well formed, and out of range.
+				"event ID 0":  {acct.ID, "alice", audit.Filter{Cursor: madeUp(acct.ID, time.Now(), 0)}},
+				"event ID -1": {acct.ID, "alice", audit.Filter{Cursor: madeUp(acct.ID, time.Now(), -1)}},
+				"year 10000":  {acct.ID, "alice", audit.Filter{Cursor: madeUp(acct.ID, time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), 1)}},
 			} {
 				_, _, err := e.r.Audit.Query(ctx, c.actor, c.account, c.f)
 				checkErr(t, "cursor from "+name, err, store.ErrInvalid)
 			}
+			if _, _, err := e.r.Audit.Query(ctx, "alice", acct.ID, audit.Filter{Cursor: madeUp(acct.ID, time.Now(), 1<<40)}); err != nil {
+				t.Errorf("a made-up cursor in range: %v, want it read like any", err)
+			}
 		})
 	})
+}
+
+// madeUp returns a cursor of the audit log of account, with no filter, at
+// the event id of time at, made as a client could: its checksum is no secret.
+func madeUp(account string, at time.Time, id int64) string {
+	b := binary.BigEndian.AppendUint64(nil, uint64(at.UnixMicro()))
+	b = binary.BigEndian.AppendUint64(b, uint64(id))
+	return cursor.Encode(b, account, "", "", "", "", "", "", "")
 }
 
 func TestQueryRefusesBadInput(t *testing.T) {
