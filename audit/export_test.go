@@ -149,6 +149,12 @@ func TestExport(t *testing.T) {
 				t.Fatalf("export event = %+v", got)
 			}
 			checkEvents(t, "the export of the newest export", got, decode(t, audit.NDJSON, data))
+			// Without a filter, the record names the format alone.
+			export(t, e, "alice", acct.ID, audit.Filter{}, audit.CSV)
+			got = e.events(t, store.EventFilter{AccountID: acct.ID, Action: store.EventAuditExported, Limit: 1})
+			if len(got) != 1 || got[0].After != `{"format":"csv"}` {
+				t.Fatalf("the record of an export without a filter = %+v, want its format alone", got)
+			}
 		})
 
 		t.Run("bad input is refused", func(t *testing.T) {
