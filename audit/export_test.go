@@ -271,6 +271,17 @@ func TestDecodeRefusesMalformedExports(t *testing.T) {
 		}
 		checkErr(t, name, err, store.ErrInvalid)
 	}
+	t.Run("the error names the malformed line", func(t *testing.T) {
+		ok := `{"id":1,"time":"2025-01-01T00:00:00Z"}` + "\n"
+		fn := func(store.Event) error { return nil }
+		if err := audit.DecodeNDJSON(strings.NewReader(ok+ok+"{not json}\n"), fn); err == nil || !strings.Contains(err.Error(), "record 3:") {
+			t.Errorf("DecodeNDJSON of a bad third line: %v, want it to name record 3", err)
+		}
+		bad := strings.Replace(row, "1,", "one,", 1)
+		if err := audit.DecodeCSV(strings.NewReader(header+row+bad), fn); err == nil || !strings.Contains(err.Error(), "row 3:") {
+			t.Errorf("DecodeCSV of a bad third line: %v, want it to name row 3", err)
+		}
+	})
 	t.Run("fn's error stops decoding and is returned unchanged", func(t *testing.T) {
 		stop := errors.New("stop")
 		calls := 0

@@ -645,3 +645,37 @@ func TestMembersAtReadsPastHostEvents(t *testing.T) {
 		})
 	})
 }
+
+// TestMembersAtReadsManyChanges checks that MembersAt and MemberAt read
+// every page of membership changes: a member whose role changed more
+// times than a page holds has the last role.
+func TestMembersAtReadsManyChanges(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, rbac.Runpod())
+		acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+		for i := range 300 {
+			role := rbac.RunpodBasic
+			if i%2 == 1 {
+				role = rbac.RunpodDev
+			}
+			if i == 299 {
+				role = rbac.RunpodBilling
+			}
+			if _, err := e.r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", role); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := time.Now().Add(time.Hour)
+		ms, err := e.r.Audit.MembersAt(ctx, "alice", acct.ID, at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := show(roles(ms)); got != show(map[string]string{"alice": "admin", "bob": "billing"}) {
+			t.Errorf("after 300 role changes: members %s, want bob as billing", got)
+		}
+		if m, ok, err := e.r.Audit.MemberAt(ctx, "alice", acct.ID, "bob", at); err != nil || !ok || m.Role != string(rbac.RunpodBilling) {
+			t.Errorf("after 300 role changes: MemberAt(bob) = %+v, %v, %v; want billing", m, ok, err)
+		}
+	})
+}
