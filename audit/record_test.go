@@ -137,6 +137,17 @@ func TestRecord(t *testing.T) {
 			}
 		})
 
+		t.Run("actions at the edges of their form are recorded", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice")
+			longest := "pod." + strings.Repeat("x", store.MaxIDLen-len("pod."))
+			for _, a := range []string{"a.z", "z.a", "az09_.z_90a", "pod.a0", "pod.z9", longest} {
+				if _, err := e.r.Audit.Record(ctx, "alice", acct.ID, audit.Entry{Action: store.EventAction(a), ResourceType: "pod", ResourceID: "p1"}); err != nil {
+					t.Errorf("action %q: %v, want it recorded", a, err)
+				}
+			}
+		})
+
 		t.Run("only members record, in accounts that exist", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct := e.team(t, "alice")
