@@ -72,6 +72,10 @@ func TestVerify(t *testing.T) {
 			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, head); err != nil {
 				t.Errorf("Verify against its own head: %v", err)
 			}
+			// The head of a chain with no event yet (see Head) anchors nothing.
+			if _, err := e.r.Audit.Verify(ctx, "alice", acct.ID, audit.Head{AccountID: acct.ID}); err != nil {
+				t.Errorf("Verify against the head of an empty chain: %v", err)
+			}
 		})
 
 		cases := []struct {
