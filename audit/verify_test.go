@@ -476,3 +476,24 @@ func TestVerifyKeptHeads(t *testing.T) {
 		})
 	})
 }
+
+// TestVerifyAfterErasure checks that a chain holding a user's erased events
+// verifies: its user.erased record accounts for them.
+func TestVerifyAfterErasure(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newEnv(t, b, rbac.Runpod())
+		acct := rostertest.Team(t, e.r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+		e.record(t, "bob", acct.ID, audit.Entry{Action: "pod.created", ResourceType: "pod", ResourceID: "p1", After: `{"by":"bob"}`})
+		if _, err := e.r.Teams.DeleteUser(ctx, "bob", "bob"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := e.r.Audit.Verify(ctx, "alice", acct.ID)
+		if err != nil {
+			t.Fatalf("Verify after bob was erased: %v", err)
+		}
+		if rep.Erased == 0 {
+			t.Errorf("Verify counted no erased event after bob, who acted and was named in the team's log, was erased")
+		}
+	})
+}
