@@ -153,6 +153,21 @@ func TestVerify(t *testing.T) {
 					string(forged.Result), forged.After, forged.PrevHash, forged.Hash, o.ID)
 				return o.ID
 			}, audit.TamperInserted},
+			{"a well-hashed row appended that links to the first event", func(t *testing.T, e *env, acct store.Account, events, _ []store.Event) int64 {
+				forged := store.Event{AccountID: acct.ID, Time: events[len(events)-1].Time, Actor: "alice", Action: "member.added",
+					ResourceType: "member", ResourceID: "mallory", Result: store.Allowed, After: `{"role":"admin"}`,
+					PrevHash: events[0].Hash}
+				forged.Hash = chain.Hash(forged.PrevHash, forged)
+				e.exec(t, `INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
+					result, reason, before_value, after_value, ip, user_agent, request_id, prev_hash, hash)
+					VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, '', '', '', ?, ?)`,
+					forged.AccountID, forged.Time, forged.Actor, forged.Action, forged.ResourceType, forged.ResourceID,
+					string(forged.Result), forged.After, forged.PrevHash, forged.Hash)
+				// The head moved to it too, as by someone who can write the database.
+				all := e.chainOrder(t, acct.ID)
+				e.exec(t, "UPDATE roster_chain_heads SET last_id = ?, last_hash = ? WHERE account_id = ?", all[len(all)-1].ID, forged.Hash, acct.ID)
+				return events[1].ID // the first event past the one it links to
+			}, audit.TamperInserted},
 			{"a replaced newest event with a valid hash", func(t *testing.T, e *env, _ store.Account, events, _ []store.Event) int64 {
 				last := events[len(events)-1]
 				last.Reason = "replaced"
