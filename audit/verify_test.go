@@ -168,6 +168,20 @@ func TestVerify(t *testing.T) {
 				e.exec(t, "UPDATE roster_chain_heads SET last_id = ?, last_hash = ? WHERE account_id = ?", all[len(all)-1].ID, forged.Hash, acct.ID)
 				return events[1].ID // the first event past the one it links to
 			}, audit.TamperInserted},
+			{"a row that starts a chain of its own, with the head moved to it", func(t *testing.T, e *env, acct store.Account, events, _ []store.Event) int64 {
+				forged := store.Event{AccountID: acct.ID, Time: events[len(events)-1].Time, Actor: "alice", Action: "member.added",
+					ResourceType: "member", ResourceID: "mallory", Result: store.Allowed, After: `{"role":"admin"}`}
+				forged.Hash = chain.Hash(nil, forged)
+				e.exec(t, `INSERT INTO roster_events (account_id, occurred_at, actor, action, resource_type, resource_id,
+					result, reason, before_value, after_value, ip, user_agent, request_id, hash)
+					VALUES (?, ?, ?, ?, ?, ?, ?, '', '', ?, '', '', '', ?)`,
+					forged.AccountID, forged.Time, forged.Actor, forged.Action, forged.ResourceType, forged.ResourceID,
+					string(forged.Result), forged.After, forged.Hash)
+				all := e.chainOrder(t, acct.ID)
+				id := all[len(all)-1].ID
+				e.exec(t, "UPDATE roster_chain_heads SET last_id = ?, last_hash = ? WHERE account_id = ?", id, forged.Hash, acct.ID)
+				return id
+			}, audit.TamperInserted},
 			{"a replaced newest event with a valid hash", func(t *testing.T, e *env, _ store.Account, events, _ []store.Event) int64 {
 				last := events[len(events)-1]
 				last.Reason = "replaced"
