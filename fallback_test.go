@@ -13,25 +13,9 @@ import (
 	"github.com/teamroster/roster/store"
 )
 
-// keyMatchPolicy returns a policy that is not compiled: roster's model with
-// keyMatch on actions, where dev holds every pods.* action and viewer
-// pods.read.
-func keyMatchPolicy(t *testing.T) *rbac.Policy {
-	t.Helper()
-	model := strings.Replace(rbac.Runpod().ModelText(), "r.act == p.act", "keyMatch(r.act, p.act)", 1)
-	p, err := rbac.Parse("pods", []byte(model), []byte("p, admin, *\np, dev, pods.*\np, viewer, pods.read\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Compiled() {
-		t.Fatal("the policy is compiled: the test would not exercise the fallback")
-	}
-	return p
-}
-
 func TestFallbackCheck(t *testing.T) {
 	ctx := context.Background()
-	p := keyMatchPolicy(t)
+	p := rostertest.FallbackPolicy(t)
 	r, _ := rostertest.Open(t, testdb.Backends()[0], p)
 	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": "dev", "carol": "viewer"})
 	rostertest.User(t, r, "dave")
@@ -63,7 +47,7 @@ func TestFallbackCheck(t *testing.T) {
 func TestFallbackFollowsOtherRosters(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		p := keyMatchPolicy(t)
+		p := rostertest.FallbackPolicy(t)
 		r1, s := rostertest.Open(t, b, p)
 		acct := rostertest.Team(t, r1, "alice", map[string]rbac.Role{"bob": "dev", "carol": "viewer"})
 		stale := instance(t, s, p, roster.WithFollow(0))
@@ -99,7 +83,7 @@ func TestFallbackFollowsOtherRosters(t *testing.T) {
 func TestFallbackUsersAreNotRoles(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		p := keyMatchPolicy(t)
+		p := rostertest.FallbackPolicy(t)
 		r, _ := rostertest.Open(t, b, p)
 		// User "admin" is a viewer; user "viewer" is made an admin, which in
 		// a Casbin holding users as subjects would make every viewer one.

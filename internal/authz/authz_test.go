@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/teamroster/roster/internal/authz"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -42,21 +42,6 @@ func resolve(t *testing.T, tx store.Tx, p *rbac.Policy, role rbac.Role) authz.Ri
 	return r
 }
 
-// fallbackPolicy is a policy Casbin decides (keyMatch on actions): admin
-// holds everything, dev every pods.* action, viewer pods.read.
-func fallbackPolicy(t *testing.T) *rbac.Policy {
-	t.Helper()
-	model := strings.Replace(rbac.Runpod().ModelText(), "r.act == p.act", "keyMatch(r.act, p.act)", 1)
-	p, err := rbac.Parse("pods", []byte(model), []byte("p, admin, *\np, dev, pods.*\np, viewer, pods.read\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Compiled() {
-		t.Fatal("the policy is compiled: the test would not exercise the fallback")
-	}
-	return p
-}
-
 func TestPolicyRoles(t *testing.T) {
 	tx := teamRoles{}
 	for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
@@ -88,7 +73,7 @@ func TestPolicyRoles(t *testing.T) {
 
 func TestUnknownRoles(t *testing.T) {
 	ctx := context.Background()
-	for name, p := range map[string]*rbac.Policy{"compiled": rbac.Runpod(), "fallback": fallbackPolicy(t)} {
+	for name, p := range map[string]*rbac.Policy{"compiled": rbac.Runpod(), "fallback": rostertest.FallbackPolicy(t)} {
 		r, err := authz.Resolve(ctx, teamRoles{}, p, "acc", "nonesuch")
 		if !errors.Is(err, rbac.ErrUnknownRole) {
 			t.Errorf("%s: Resolve of an unknown role: %v, want ErrUnknownRole", name, err)
@@ -159,7 +144,7 @@ func TestCovers(t *testing.T) {
 
 func TestFallback(t *testing.T) {
 	tx := teamRoles{}
-	p := fallbackPolicy(t)
+	p := rostertest.FallbackPolicy(t)
 	admin, dev, viewer := resolve(t, tx, p, "admin"), resolve(t, tx, p, "dev"), resolve(t, tx, p, "viewer")
 	if !dev.Allows("pods.gpu.create") || viewer.Allows("pods.gpu.create") || !viewer.Allows("pods.read") {
 		t.Errorf("Allows does not follow Casbin's patterns: dev %v, viewer %v, viewer read %v",
@@ -232,7 +217,7 @@ func TestOnly(t *testing.T) {
 		}
 	})
 	t.Run("fallback", func(t *testing.T) {
-		p := fallbackPolicy(t)
+		p := rostertest.FallbackPolicy(t)
 		admin, dev, viewer := resolve(t, tx, p, "admin"), resolve(t, tx, p, "dev"), resolve(t, tx, p, "viewer")
 		key := dev.Only([]rbac.Action{"pods.read", "billing.read"})
 		if !key.Allows("pods.read") || key.Allows("pods.gpu.create") || key.Allows("billing.read") {

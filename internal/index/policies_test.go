@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster/internal/index"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
@@ -14,15 +15,7 @@ import (
 // cannot compile (Casbin decides): a key does what its role, its actions
 // and its owner's role all allow.
 func TestKeysUnderFallbackPolicy(t *testing.T) {
-	model := strings.Replace(rbac.Runpod().ModelText(), "r.act == p.act", "keyMatch(r.act, p.act)", 1)
-	p, err := rbac.Parse("pods", []byte(model), []byte("p, admin, *\np, dev, pods.*\np, viewer, pods.read\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p.Compiled() {
-		t.Fatal("the policy is compiled: the test would not exercise the fallback")
-	}
-	ix := index.New(p)
+	ix := index.New(rostertest.FallbackPolicy(t))
 	narrowed := keySet(3, "team", "", "admin")
 	narrowed.Actions = []string{"pods.read"}
 	must(t, apply(ix,

@@ -179,3 +179,20 @@ func Walk[T any](tb testing.TB, size int, list func(store.Page) ([]T, string, er
 	tb.Fatalf("pages of %d do not end", size)
 	return nil
 }
+
+// FallbackPolicy returns a policy roster cannot compile, so that Casbin
+// decides: the Runpod model with keyMatch on actions, where admin holds
+// every action, dev every pods.* action and viewer pods.read. It fails tb
+// if the policy compiles after all.
+func FallbackPolicy(tb testing.TB) *rbac.Policy {
+	tb.Helper()
+	model := strings.Replace(rbac.Runpod().ModelText(), "r.act == p.act", "keyMatch(r.act, p.act)", 1)
+	p, err := rbac.Parse("pods", []byte(model), []byte("p, admin, *\np, dev, pods.*\np, viewer, pods.read\n"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if p.Compiled() {
+		tb.Fatal("the policy is compiled: the test would not exercise the fallback")
+	}
+	return p
+}
