@@ -95,3 +95,33 @@ func TestMaxEmailsAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestInviterWhoSignsInInsecurely checks that an invite made before the
+// team required secure sign-in, by a member who signs in by email, waits:
+// accepting it is refused with ErrInviterInsecure and it stays pending.
+func TestInviterWhoSignsInInsecurely(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newInviteEnv(t, b, rbac.Runpod())
+		personal := userWith(t, e.r, "alice", "alice@example.com", store.SignInGoogle)
+		acct, err := e.r.Teams.ConvertToTeam(ctx, "alice", personal.ID, "Acme")
+		if err != nil {
+			t.Fatal(err)
+		}
+		userWith(t, e.r, "carol", "carol@example.com", store.SignInEmail)
+		userWith(t, e.r, "bob", "bob@example.com", store.SignInGoogle)
+		if _, err := e.r.Teams.AddMember(ctx, "alice", acct.ID, "carol", rbac.RunpodAdmin); err != nil {
+			t.Fatal(err)
+		}
+		inv := link(t, e.r, "carol", acct.ID, rbac.RunpodDev)
+		if _, err := e.r.Teams.SetSecureSignIn(ctx, "alice", acct.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.r.Invites.Accept(ctx, "bob", inv.Token); !errors.Is(err, invites.ErrInviterInsecure) {
+			t.Errorf("accepting the invite of an inviter who signs in by email: %v, want ErrInviterInsecure", err)
+		}
+		if got := listed(t, e.r, "alice", acct.ID, inv.ID); got.Status != store.InvitePending {
+			t.Errorf("the invite is %s after the refusal, want pending", got.Status)
+		}
+	})
+}
