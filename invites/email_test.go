@@ -93,6 +93,7 @@ func TestCanonicalEmail(t *testing.T) {
 			strings.Repeat("a", 64) + "@example.com": strings.Repeat("a", 64) + "@example.com",
 			"z!9~Z@Zz9.example.com":                  "z!9~z@zz9.example.com", // atext's and a label's edges
 			"a@" + strings.Repeat("b", 63) + ".com":  "a@" + strings.Repeat("b", 63) + ".com",
+			"x@A0.example.com":                       "x@a0.example.com",
 		} {
 			got, err := invites.CanonicalEmail(in)
 			if err != nil || got != want {

@@ -125,3 +125,28 @@ func TestInviterWhoSignsInInsecurely(t *testing.T) {
 		}
 	})
 }
+
+// TestInviteOptionBounds checks that the options' limits are themselves
+// allowed: MaxLinkUses uses, an expiry of one second or of MaxExpiry, and a
+// default expiry of MaxExpiry.
+func TestInviteOptionBounds(t *testing.T) {
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		e := newInviteEnv(t, b, rbac.Runpod(), invites.WithDefaultExpiry(invites.MaxExpiry))
+		acct := rostertest.Team(t, e.r, "alice", nil)
+		now := e.clock.Now()
+		for name, c := range map[string]struct {
+			opts []invites.InviteOption
+			want time.Time
+		}{
+			"the default of MaxExpiry": {nil, now.Add(invites.MaxExpiry)},
+			"MaxLinkUses uses":         {[]invites.InviteOption{invites.MaxUses(invites.MaxLinkUses)}, now.Add(invites.MaxExpiry)},
+			"one second":               {[]invites.InviteOption{invites.ExpiresIn(time.Second)}, now.Add(time.Second)},
+			"MaxExpiry":                {[]invites.InviteOption{invites.ExpiresIn(invites.MaxExpiry)}, now.Add(invites.MaxExpiry)},
+		} {
+			inv, err := e.r.Invites.CreateLink(context.Background(), "alice", acct.ID, rbac.RunpodBasic, c.opts...)
+			if err != nil || !inv.ExpiresAt.Equal(c.want) {
+				t.Errorf("%s: expires %v, %v; want %v", name, inv.ExpiresAt, err, c.want)
+			}
+		}
+	})
+}
