@@ -153,8 +153,8 @@ func TestAPIKeys(t *testing.T) {
 	t.Run("the key table grows and forgets revoked keys", func(t *testing.T) {
 		// The table grows when a new key would fill three quarters of its
 		// slots, revoked keys' slots included, and is rebuilt for the live
-		// keys: the smallest power of two, 16 at least, twice their number
-		// and one more.
+		// keys: the smallest power of two, 16 at least, of at least
+		// 2 × (live keys + 1) slots.
 		ix := index.New(p)
 		slots, used, live, next := 16, 0, 0, 0
 		revoked := map[int]bool{}

@@ -10,26 +10,17 @@ import (
 	"time"
 
 	"github.com/teamroster/roster/internal/index"
+	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/rbac"
 	"github.com/teamroster/roster/store"
 )
-
-// testClock is a clock a test moves by hand.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *testClock) advance(d time.Duration) { c.mu.Lock(); c.now = c.now.Add(d); c.mu.Unlock() }
 
 // TestExpiryChanges checks that an end time given to, moved on, or lifted
 // from an existing membership takes effect, and that a loaded snapshot's
 // end times do.
 func TestExpiryChanges(t *testing.T) {
 	p := rbac.Runpod()
-	clock := &testClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clock := rostertest.NewClock()
 	role := func(ix *index.Index, user string) rbac.Role {
 		a := ix.Lookup("team", user, rbac.AccountAccess)
 		if !a.Member {
@@ -51,7 +42,7 @@ func TestExpiryChanges(t *testing.T) {
 		if got := role(ix, "m"); got != rbac.RunpodAdmin {
 			t.Fatalf("before its end time: role %q, want admin", got)
 		}
-		clock.advance(time.Hour)
+		clock.Advance(time.Hour)
 		if got := role(ix, "m"); got != rbac.RunpodBasic {
 			t.Fatalf("at its end time: role %q, want the fallback basic", got)
 		}
@@ -59,12 +50,12 @@ func TestExpiryChanges(t *testing.T) {
 		if got := role(ix, "m"); got != rbac.RunpodAdmin {
 			t.Fatalf("with its end time moved on: role %q, want admin", got)
 		}
-		clock.advance(2 * time.Hour)
+		clock.Advance(2 * time.Hour)
 		if got := role(ix, "m"); got != "" {
 			t.Fatalf("at its moved end time, without a fallback: role %q, want no membership", got)
 		}
 		must(t, apply(ix, set("m", time.Time{}, "")))
-		clock.advance(24 * time.Hour)
+		clock.Advance(24 * time.Hour)
 		if got := role(ix, "m"); got != rbac.RunpodAdmin {
 			t.Fatalf("with its end time lifted: role %q, want admin", got)
 		}
@@ -81,11 +72,11 @@ func TestExpiryChanges(t *testing.T) {
 		if role(ix, "tmp") != rbac.RunpodAdmin || role(ix, "con") != rbac.RunpodDev {
 			t.Fatal("loaded memberships lack their roles before their end times")
 		}
-		clock.advance(time.Minute)
+		clock.Advance(time.Minute)
 		if got := role(ix, "tmp"); got != rbac.RunpodBasic {
 			t.Errorf("a loaded role granted for a minute: %q after it, want the fallback basic", got)
 		}
-		clock.advance(time.Hour)
+		clock.Advance(time.Hour)
 		if got := role(ix, "con"); got != "" {
 			t.Errorf("a loaded membership past its end: role %q, want none", got)
 		}
