@@ -169,8 +169,12 @@ func TestCrashCheckClosesItsConnections(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer s.Close()
-		defer r.Close()
+		if err := r.Close(); err != nil {
+			t.Error(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Error(err)
+		}
 	}()
 	for range 3 {
 		crashCheck(t, b, dsn)
