@@ -90,6 +90,33 @@ func TestSeats(t *testing.T) {
 				t.Fatalf("a join with no limit: %v", err)
 			}
 		})
+		t.Run("a limit changed is recorded, with the limit before and after; one set again is not", func(t *testing.T) {
+			r, s := rostertest.Open(t, b, rbac.Runpod())
+			team := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			seats, err := r.Teams.Seats(ctx, "bob", team.ID)
+			if err != nil || seats != (teams.Seats{Limit: 0, Members: 2, Pending: 0, Free: -1}) {
+				t.Fatalf("Seats without a limit = %+v, %v; want Free -1", seats, err)
+			}
+			acct, err := r.Teams.SetSeatLimit(ctx, team.ID, 2)
+			if err != nil || acct.SeatLimit != 2 {
+				t.Fatalf("SetSeatLimit = %+v, %v", acct, err)
+			}
+			es := rostertest.Events(t, s, team.ID)
+			if e := es[0]; e.Action != store.EventAccountSeatLimit || e.Actor != "" || e.ResourceID != team.ID ||
+				e.Before != `{"seat_limit":"0"}` || e.After != `{"seat_limit":"2"}` {
+				t.Fatalf("the event of a limit set: %+v", e)
+			}
+			if seats, err := r.Teams.Seats(ctx, "bob", team.ID); err != nil || seats != (teams.Seats{Limit: 2, Members: 2, Free: 0}) {
+				t.Fatalf("Seats with the limit filled = %+v, %v; want Free 0", seats, err)
+			}
+			rev, n := rostertest.Writes(t, s)
+			if _, err := r.Teams.SetSeatLimit(ctx, team.ID, 2); err != nil {
+				t.Fatal(err)
+			}
+			if r2, n2 := rostertest.Writes(t, s); r2 != rev || n2 != n {
+				t.Error("setting the limit it has wrote something")
+			}
+		})
 		t.Run("bad limits are refused and change nothing", func(t *testing.T) {
 			r, s := rostertest.Open(t, b, rbac.Runpod())
 			team := rostertest.Team(t, r, "alice", nil)
@@ -99,7 +126,8 @@ func TestSeats(t *testing.T) {
 				account string
 				limit   int
 				want    error
-			}{{team.ID, -1, store.ErrInvalid}, {personal.ID, 3, store.ErrNotTeam}, {"nope", 3, store.ErrNotFound}} {
+			}{{team.ID, -1, store.ErrInvalid}, {personal.ID, -1, store.ErrInvalid}, {"nope", -1, store.ErrInvalid},
+				{personal.ID, 3, store.ErrNotTeam}, {"nope", 3, store.ErrNotFound}} {
 				if _, err := r.Teams.SetSeatLimit(ctx, c.account, c.limit); !errors.Is(err, c.want) {
 					t.Errorf("SetSeatLimit(%s, %d) = %v, want %v", c.account, c.limit, err, c.want)
 				}
@@ -245,6 +273,13 @@ func TestExpiringAccess(t *testing.T) {
 			if _, err := r.Teams.EndMembership(ctx, "alice", team.ID, "alice", now.Add(time.Hour)); !errors.Is(err, teams.ErrLastOwner) {
 				t.Errorf("ending the owner's membership: %v, want ErrLastOwner", err)
 			}
+			// Malformed before anything is authorized: a member who may not
+			// grant roles is told so by ErrInvalid too, and no refusal is recorded.
+			for _, actor := range []string{"alice", "con"} {
+				if _, err := r.Teams.GrantRoleUntil(ctx, actor, team.ID, "ops", rbac.RunpodAdmin, time.Time{}); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("a role granted by %s with no end time: %v, want ErrInvalid", actor, err)
+				}
+			}
 			if r2, e2 := rostertest.Writes(t, s); r2 != rev || e2 != ev {
 				t.Error("a refused end time wrote something")
 			}
@@ -254,6 +289,9 @@ func TestExpiringAccess(t *testing.T) {
 		}
 		if _, err := r.Teams.GrantRoleUntil(ctx, "alice", team.ID, "ops", rbac.RunpodAdmin, now.Add(time.Hour)); err != nil {
 			t.Fatal(err)
+		}
+		if got := rostertest.Newest(t, s, team.ID, 2); got != "member.role_changed member.expiry_set" {
+			t.Fatalf("the events of an end time and a role until a time: %s", got)
 		}
 		opsKey, err := r.Keys.Create(ctx, "ops", team.ID, apikeys.Spec{Name: "incident"}) // an admin key, while ops is admin
 		if err != nil {
@@ -319,5 +357,33 @@ func TestExpiringAccess(t *testing.T) {
 				t.Errorf("the incident key was not narrowed to dev by the fall back: %+v, %v", k, err)
 			}
 		})
+	})
+}
+
+// TestSweepExpiredManyAtOnce ends more memberships at one time than the
+// sweep reads at once: it writes them all, and counts each once.
+func TestSweepExpiredManyAtOnce(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		clock := rostertest.NewClock()
+		r, _ := rostertest.Open(t, b, rbac.Runpod(), roster.WithClock(clock.Now))
+		const n = 250 // two and a half of the sweep's reads
+		members := map[string]rbac.Role{}
+		for i := range n {
+			members[fmt.Sprintf("m%03d", i)] = rbac.RunpodBasic
+		}
+		team := rostertest.Team(t, r, "alice", members)
+		for id := range members {
+			if _, err := r.Teams.EndMembership(ctx, "alice", team.ID, id, clock.Now().Add(time.Hour)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		clock.Advance(time.Hour)
+		if got, err := r.Teams.SweepExpired(ctx, clock.Now()); err != nil || got != n {
+			t.Fatalf("SweepExpired = %d, %v; want %d", got, err, n)
+		}
+		if rows, _, err := r.Teams.Members(ctx, "alice", team.ID, store.Page{}); err != nil || len(rows) != 1 {
+			t.Fatalf("members after the sweep: %d, %v; want alice alone", len(rows), err)
+		}
 	})
 }

@@ -144,14 +144,17 @@ func (s *Service) DeleteTeam(ctx context.Context, actor, accountID string) (stor
 					return err
 				}
 			}
+			// Open transfers are cancelled first, so that each is recorded
+			// as cancelled because the team was deleted, not because its
+			// recipient was removed.
+			if err := s.closePending(ctx, c, "team deleted"); err != nil {
+				return err
+			}
 			if err := s.removeOthers(ctx, c); err != nil {
 				return err
 			}
 			if err := c.DropKeys("", "team deleted", func(k store.APIKey) bool { return k.UserID == "" }); err != nil {
 				return err // the service accounts: the members' keys went with them
-			}
-			if err := s.closePending(ctx, c, "team deleted"); err != nil {
-				return err
 			}
 			acct := c.Account
 			before := acct

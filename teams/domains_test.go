@@ -14,13 +14,16 @@ import (
 )
 
 func TestValidateDomain(t *testing.T) {
-	for name, want := range map[string]string{"Example.COM": "example.com", "a-b.co.uk": "a-b.co.uk", "xn--bcher-kva.example": "xn--bcher-kva.example"} {
+	longest := strings.Repeat("a", 63) + "." + strings.Repeat("b", 63) + "." + strings.Repeat("c", 63) + "." + strings.Repeat("d", 61)
+	for name, want := range map[string]string{"Example.COM": "example.com", "a-b.co.uk": "a-b.co.uk", "xn--bcher-kva.example": "xn--bcher-kva.example",
+		"z09-az.a9": "z09-az.a9", strings.Repeat("a", 63) + ".com": strings.Repeat("a", 63) + ".com", longest: longest} {
 		if got, err := teams.ValidateDomain(name); err != nil || got != want {
 			t.Errorf("ValidateDomain(%q) = %q, %v; want %q", name, got, err, want)
 		}
 	}
 	for _, bad := range []string{"", "com", "example.com.", ".example.com", "-a.com", "a-.com", "a..com", "a b.com", "exämple.com",
-		"127.0.0.1", "a.123", strings.Repeat("a", 64) + ".com", strings.Repeat("a.", 127) + "com", "under_score.com", "a.com/x"} {
+		"127.0.0.1", "a.123", strings.Repeat("a", 64) + ".com", strings.Repeat("a.", 127) + "com", "under_score.com", "a.com/x",
+		longest + "d", "a`b.com", "a{b.com", "a/b.com", "a:b.com", "a.b-", "a.-b"} {
 		if _, err := teams.ValidateDomain(bad); !errors.Is(err, store.ErrInvalid) {
 			t.Errorf("ValidateDomain(%q) = %v, want ErrInvalid", bad, err)
 		}

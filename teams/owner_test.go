@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/rbac"
@@ -28,7 +29,7 @@ func TestOwner(t *testing.T) {
 				// alice owns the team; bob holds the top role as well.
 				setup := func(t *testing.T) (*roster.Roster, store.Store, *rostertest.Inbox, store.Account) {
 					in := &rostertest.Inbox{}
-					r, s := rostertest.Open(t, b, p, roster.WithNotifier(in))
+					r, s := rostertest.Open(t, b, p, roster.WithNotifier(in), roster.WithBaseURL("https://app.example.com"))
 					acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"carol": lowest(p)})
 					rostertest.User(t, r, "bob")
 					if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", lowest(p)); err != nil {
@@ -137,7 +138,32 @@ func TestOwner(t *testing.T) {
 					}
 				})
 				t.Run("the owner deletes the team and keeps the account", func(t *testing.T) {
-					r, _, _, acct := setup(t)
+					r, s, _, acct := setup(t)
+					keys := map[string]string{} // whose -> key ID
+					for _, whose := range []string{"alice", "bob", "service"} {
+						var k apikeys.Created
+						var err error
+						if whose == "service" {
+							k, err = r.Keys.CreateService(ctx, "alice", acct.ID, apikeys.Spec{Name: "ci", Role: lowest(p)})
+						} else {
+							k, err = r.Keys.Create(ctx, whose, acct.ID, apikeys.Spec{Name: whose})
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						keys[whose] = k.Key.ID
+					}
+					for range 2 {
+						if _, err := r.Invites.CreateLink(ctx, "alice", acct.ID, lowest(p)); err != nil {
+							t.Fatal(err)
+						}
+					}
+					if _, err := r.Teams.TransferOwnership(ctx, "alice", acct.ID, "carol"); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := r.Teams.GrantTopRole(ctx, "alice", acct.ID, "carol"); err != nil {
+						t.Fatal(err)
+					}
 					got, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID)
 					if err != nil || got.Kind != store.Personal || got.Owner != "alice" || got.ID != acct.ID {
 						t.Fatalf("DeleteTeam = %+v, %v; want alice's personal account %s", got, err, acct.ID)
@@ -145,6 +171,30 @@ func TestOwner(t *testing.T) {
 					for _, u := range []string{"bob", "carol"} {
 						if _, err := r.Teams.Account(ctx, u, acct.ID); !errors.Is(err, rbac.ErrNotMember) {
 							t.Errorf("%s after the deletion: %v, want ErrNotMember", u, err)
+						}
+					}
+					// The other members' keys go with them, the service
+					// accounts are revoked, and the owner's own keys stay.
+					// Every pending invite is revoked, every open transfer cancelled.
+					revoked, cancelled := 0, 0
+					for _, e := range rostertest.Events(t, s, acct.ID) {
+						switch {
+						case e.Action == store.EventInviteRevoked && e.Reason == "team deleted":
+							revoked++
+						case e.Action == store.EventTransferCancelled && e.Reason == "team deleted":
+							cancelled++
+						}
+					}
+					if revoked != 2 || cancelled != 2 {
+						t.Errorf("invites revoked, transfers cancelled by the deletion: %d, %d; want 2, 2", revoked, cancelled)
+					}
+					if inv, _, err := r.Invites.Pending(ctx, "alice", acct.ID, store.Page{}); err != nil || len(inv) != 0 {
+						t.Errorf("pending invites after the deletion: %d, %v", len(inv), err)
+					}
+					act := p.RoleActions(lowest(p))[0] // which every key here held
+					for whose, want := range map[string]bool{"alice": true, "bob": false, "service": false} {
+						if r.Can(ctx, keys[whose], acct.ID, act) != want {
+							t.Errorf("%s's key may act after the deletion: %v, want %v", whose, !want, want)
 						}
 					}
 				})

@@ -90,7 +90,7 @@ func TestAccounts(t *testing.T) {
 		})
 
 		t.Run("only members allowed to manage settings convert, rename or delete", func(t *testing.T) {
-			r, _ := rostertest.Open(t, b, rbac.Runpod())
+			r, s := rostertest.Open(t, b, rbac.Runpod())
 			acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 			bobs := rostertest.User(t, r, "carol")
 			if _, err := r.Teams.Rename(ctx, "bob", acct.ID, "Mine"); !errors.Is(err, rbac.ErrDenied) {
@@ -101,6 +101,15 @@ func TestAccounts(t *testing.T) {
 			}
 			if _, err := r.Teams.ConvertToTeam(ctx, "bob", bobs.ID, "Not mine"); !errors.Is(err, rbac.ErrNotMember) {
 				t.Errorf("converting someone else's account: error = %v, want ErrNotMember", err)
+			}
+			rev, ev := rostertest.Writes(t, s)
+			for _, actor := range []string{"carol", "bob"} { // the input is checked before who asks
+				if _, err := r.Teams.ConvertToTeam(ctx, actor, bobs.ID, ""); !errors.Is(err, store.ErrInvalid) {
+					t.Errorf("converting with no name, by %s: error = %v, want ErrInvalid", actor, err)
+				}
+			}
+			if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
+				t.Error("a conversion with no name wrote something")
 			}
 			if _, err := r.Teams.Rename(ctx, "alice", "acc_missing", "X"); !errors.Is(err, store.ErrNotFound) {
 				t.Errorf("renaming a missing account: error = %v, want ErrNotFound", err)
@@ -156,7 +165,7 @@ func TestAccounts(t *testing.T) {
 			if _, err := r.Teams.DeleteTeam(ctx, "alice", acct.ID); !errors.Is(err, store.ErrNotTeam) {
 				t.Errorf("deleting a personal account: error = %v, want ErrNotTeam", err)
 			}
-			if got, want := rostertest.Newest(t, s, acct.ID, 3), "account.team_deleted invite.revoked member.removed"; got != want {
+			if got, want := rostertest.Newest(t, s, acct.ID, 4), "account.team_deleted member.removed member.removed invite.revoked"; got != want {
 				t.Errorf("newest events = %s, want %s", got, want)
 			}
 		})
