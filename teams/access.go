@@ -288,7 +288,9 @@ func (s *Service) SweepExpired(ctx context.Context, now time.Time) (int, error) 
 		if err != nil {
 			return n, fmt.Errorf("sweep expiries: %w", err)
 		}
-		wrote := 0
+		// wrote says whether this read wrote any expiry: if none, what it
+		// found changed meanwhile, and reading again would find it again.
+		wrote := false
 		for _, m := range due {
 			ok, err := s.expire(ctx, m.AccountID, m.UserID, now)
 			if err != nil {
@@ -296,10 +298,10 @@ func (s *Service) SweepExpired(ctx context.Context, now time.Time) (int, error) 
 			}
 			if ok {
 				n++
-				wrote++
+				wrote = true
 			}
 		}
-		if len(due) < 100 || wrote == 0 {
+		if len(due) < 100 || !wrote {
 			return n, nil
 		}
 	}
