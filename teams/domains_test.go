@@ -59,6 +59,7 @@ func TestDomains(t *testing.T) {
 				{"alice", "gmail.com", store.DomainAutoJoin, rbac.RunpodBasic, teams.ErrPublicDomain},
 				{"alice", "not a domain", store.DomainAutoJoin, rbac.RunpodBasic, store.ErrInvalid},
 				{"alice", "acme.example", "sometimes", rbac.RunpodBasic, store.ErrInvalid},
+				{"adm", "acme.example", "sometimes", rbac.RunpodBasic, store.ErrInvalid}, // before who asks
 				{"alice", "acme.example", store.DomainAutoJoin, "wizard", rbac.ErrUnknownRole},
 				{"mallory", "acme.example", store.DomainAutoJoin, rbac.RunpodBasic, rbac.ErrNotMember},
 			} {
@@ -84,8 +85,14 @@ func TestDomains(t *testing.T) {
 				t.Errorf("JoinByDomain before verification = %+v, %v", m, err)
 			}
 		})
-		if _, err := r.Teams.ConfirmDomain(ctx, acme.ID, "acme.example"); err != nil {
-			t.Fatal(err)
+		if _, err := r.Teams.ConfirmDomain(ctx, acme.ID, "acme..example"); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("confirming a malformed name: %v, want ErrInvalid", err)
+		}
+		if d, err := r.Teams.ConfirmDomain(ctx, acme.ID, "Acme.EXAMPLE"); err != nil || d.Name != "acme.example" || !d.Verified() {
+			t.Fatalf("ConfirmDomain = %+v, %v; want acme.example verified", d, err)
+		}
+		if e := rostertest.Events(t, s, acme.ID)[0]; e.Action != store.EventDomainVerified || e.ResourceID != "acme.example" || e.Actor != "" {
+			t.Fatalf("the newest event after a confirmation: %+v", e)
 		}
 		t.Run("a domain is verified for one team at a time", func(t *testing.T) {
 			if _, err := r.Teams.ConfirmDomain(ctx, rival.ID, "acme.example"); !errors.Is(err, teams.ErrDomainTaken) || !errors.Is(err, store.ErrExists) {

@@ -373,3 +373,48 @@ func hasDenied(es []store.Event, action store.EventAction, actor string) bool {
 
 // containsValue reports whether the JSON object text has the string value v.
 func containsValue(json, v string) bool { return strings.Contains(json, `"`+v+`"`) }
+
+// TestDeleteTeamLeavesTheOwnerTheTopRole: under a policy with two roles
+// that hold every action, an owner holding the second (which a transfer
+// does not change) holds the policy's top role in the personal account
+// the team reverts to, as every personal account's owner does.
+func TestDeleteTeamLeavesTheOwnerTheTopRole(t *testing.T) {
+	ctx := context.Background()
+	base := rbac.Runpod()
+	var boss strings.Builder
+	for line := range strings.Lines(base.PolicyText()) {
+		if a, ok := strings.CutPrefix(line, "p, admin, "); ok {
+			boss.WriteString("p, boss, " + a)
+		}
+	}
+	p, err := rbac.Parse("two-tops", []byte(base.ModelText()), []byte(base.PolicyText()+"\n"+boss.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Top() != rbac.RunpodAdmin || !p.IsTop("boss") {
+		t.Fatalf("the policy's top role is %s, boss is top: %v; want admin and true", p.Top(), p.IsTop("boss"))
+	}
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		in := &rostertest.Inbox{}
+		r, s := rostertest.Open(t, b, p, roster.WithNotifier(in))
+		acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": "boss"})
+		tr, err := r.Teams.TransferOwnership(ctx, "alice", acct.ID, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Transfer(t, r, tr)
+		if got, err := r.Teams.DeleteTeam(ctx, "bob", acct.ID); err != nil || got.Kind != store.Personal {
+			t.Fatalf("DeleteTeam = %+v, %v", got, err)
+		}
+		if r.Can(ctx, "alice", acct.ID, rbac.AccountAccess) {
+			t.Error("the previous owner is still a member")
+		}
+		var m store.Member
+		if err := s.View(ctx, func(tx store.Tx) (err error) { m, err = tx.Member(ctx, acct.ID, "bob"); return err }); err != nil {
+			t.Fatal(err)
+		}
+		if m.Role != string(rbac.RunpodAdmin) {
+			t.Errorf("the owner's role in the reverted account: %s, want %s", m.Role, rbac.RunpodAdmin)
+		}
+	})
+}
