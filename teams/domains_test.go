@@ -148,8 +148,21 @@ func TestDomains(t *testing.T) {
 			}
 		})
 		t.Run("removed, the domain joins nobody and another team may verify it", func(t *testing.T) {
-			if err := r.Teams.RemoveDomain(ctx, "alice", acme.ID, "acme.example"); err != nil {
+			if ds, err := r.Teams.Domains(ctx, "alice", acme.ID); err != nil || len(ds) != 1 || ds[0].Name != "acme.example" || !ds[0].Verified() {
+				t.Fatalf("domains before removal = %+v, %v; want acme.example, verified", ds, err)
+			}
+			rev, _ := rostertest.Writes(t, s)
+			if err := r.Teams.RemoveDomain(ctx, "adm", acme.ID, "acme..example"); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("removing a malformed name, by an admin who is not the owner: %v, want ErrInvalid", err)
+			}
+			if r2, _ := rostertest.Writes(t, s); r2 != rev {
+				t.Error("a refused removal changed the revision")
+			}
+			if err := r.Teams.RemoveDomain(ctx, "alice", acme.ID, "ACME.example"); err != nil {
 				t.Fatal(err)
+			}
+			if e := rostertest.Events(t, s, acme.ID)[0]; e.Action != store.EventDomainRemoved || e.ResourceID != "acme.example" || e.Actor != "alice" {
+				t.Errorf("the newest event after a removal: %+v", e)
 			}
 			ds, err := r.Teams.Domains(ctx, "alice", acme.ID)
 			if err != nil || len(ds) != 0 {
