@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/teamroster/roster/internal/rostertest"
@@ -175,5 +176,86 @@ func TestDomains(t *testing.T) {
 				t.Errorf("an admin listing domains: %v", err)
 			}
 		})
+	})
+}
+
+// movingDomain is a Store whose next write transaction, right after its
+// first read of a verified domain, waits for move: another connection's
+// change committed between two of the transaction's statements, as
+// PostgreSQL's read committed isolation allows.
+type movingDomain struct {
+	store.Store
+	move atomic.Pointer[func()]
+}
+
+func (s *movingDomain) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(&movingTx{Tx: tx, s: s}) })
+}
+
+type movingTx struct {
+	store.Tx
+	s *movingDomain
+}
+
+func (t *movingTx) VerifiedDomain(ctx context.Context, name string) (store.Domain, error) {
+	d, err := t.Tx.VerifiedDomain(ctx, name)
+	if move := t.s.move.Swap(nil); move != nil {
+		(*move)()
+	}
+	return d, err
+}
+
+// TestJoinByDomainMovedMeanwhile moves a verified domain to another team
+// between the read that finds the team and the account's lock: the user
+// joins neither team (nor the first with the second's role), and is
+// suggested none.
+func TestJoinByDomainMovedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		if b.SerialWriters() {
+			t.Skip("one writer at a time: no change commits inside another's transaction")
+		}
+		s := &movingDomain{Store: b.Store(t)}
+		r := rostertest.New(t, s, rbac.Runpod())
+		acme := rostertest.Team(t, r, "alice", nil)
+		rival := rostertest.Team(t, r, "rita", nil)
+		if _, err := r.Teams.AddDomain(ctx, "alice", acme.ID, "acme.example", store.DomainAutoJoin, rbac.RunpodBasic); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.AddDomain(ctx, "rita", rival.ID, "acme.example", store.DomainAutoJoin, rbac.RunpodAdmin); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.ConfirmDomain(ctx, acme.ID, "acme.example"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.CreateUser(ctx, store.User{ID: "dan", Email: "dan@acme.example", Name: "dan", SignIn: store.SignInGoogle}); err != nil {
+			t.Fatal(err)
+		}
+		moved := make(chan error, 1)
+		move := func() {
+			go func() { // another connection: this one is inside its transaction
+				err := r.Teams.RemoveDomain(ctx, "alice", acme.ID, "acme.example")
+				if err == nil {
+					_, err = r.Teams.ConfirmDomain(ctx, rival.ID, "acme.example")
+				}
+				moved <- err
+			}()
+			if err := <-moved; err != nil {
+				t.Errorf("moving the domain: %v", err)
+			}
+		}
+		s.move.Store(&move)
+		m, err := r.Teams.JoinByDomain(ctx, "dan")
+		if s.move.Load() != nil {
+			t.Fatal("the domain did not move during JoinByDomain")
+		}
+		if err != nil || m != (teams.DomainMatch{}) {
+			t.Errorf("JoinByDomain across the move = %+v, %v; want no match", m, err)
+		}
+		for _, team := range []string{acme.ID, rival.ID} {
+			if r.Can(ctx, "dan", team, rbac.AccountAccess) {
+				t.Errorf("dan joined %s", team)
+			}
+		}
 	})
 }
