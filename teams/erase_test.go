@@ -71,6 +71,9 @@ func erasureWorld(t *testing.T, b testdb.Backend) *erasure {
 	must(t, err)
 	w.beta, err = w.r.Teams.CreateTeam(ctx, "alice", "Beta")
 	must(t, err)
+	first, err := w.r.Invites.CreateEmail(ctx, "alice", w.beta.ID, rbac.RunpodDev, []string{"bob@example.com"})
+	must(t, err)
+	must(t, w.r.Invites.Revoke(ctx, "alice", w.beta.ID, first[0].ID)) // Beta holds his address twice
 	_, err = w.r.Invites.CreateEmail(ctx, "alice", w.beta.ID, rbac.RunpodDev, []string{"bob@example.com"})
 	must(t, err)
 	_, err = w.r.Audit.Record(ctx, "alice", w.beta.ID, audit.Entry{Action: "deal.signed", After: `{"contact":"bob stone","amount":"3"}`})
@@ -175,6 +178,12 @@ func TestDeleteUser(t *testing.T) {
 		if _, err := w.r.Teams.DeleteUser(ctx, "alice", "bob"); !errors.Is(err, rbac.ErrDenied) {
 			t.Fatalf("alice deletes bob: %v, want rbac.ErrDenied", err)
 		}
+		before := map[int64]store.Event{}
+		for _, id := range []string{w.acme.ID, w.beta.ID, w.solo.ID, w.own.ID} {
+			for _, e := range rostertest.Events(t, w.s, id) {
+				before[e.ID] = e
+			}
+		}
 		got, err := w.r.Teams.DeleteUser(ctx, "bob", "bob")
 		if err != nil {
 			t.Fatal(err)
@@ -187,6 +196,23 @@ func TestDeleteUser(t *testing.T) {
 			slices.Sort(emptied)
 			if !slices.Equal(got.Accounts, accounts) || !slices.Equal(got.Emptied, emptied) || got.Erased == 0 || got.Unerasable != 0 {
 				t.Errorf("Erasure = %+v, want accounts %v, emptied %v, some erased and none unerasable", got, accounts, emptied)
+			}
+			// Erased counts exactly the events whose stored text changed.
+			changed := map[string]int64{}
+			for _, id := range accounts {
+				for _, e := range rostertest.Events(t, w.s, id) {
+					if was, ok := before[e.ID]; ok && (was.Before != e.Before || was.After != e.After || was.Reason != e.Reason || was.IP != e.IP || was.UserAgent != e.UserAgent) {
+						changed[id]++
+					}
+				}
+			}
+			if n := changed[w.acme.ID] + changed[w.beta.ID] + changed[w.solo.ID] + changed[w.own.ID]; int64(got.Erased) != n {
+				t.Errorf("Erasure.Erased = %d, but %d events changed", got.Erased, n)
+			}
+			for _, id := range []string{w.acme.ID, w.beta.ID} {
+				if rep, err := w.r.Audit.Verify(ctx, "alice", id); err != nil || rep.Erased != changed[id] {
+					t.Errorf("Verify(%s) = %+v, %v; want %d erased events", id, rep, err, changed[id])
+				}
 			}
 		})
 		t.Run("no stored value holds bob's email, name, IP address or user agent", func(t *testing.T) {
