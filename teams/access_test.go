@@ -387,3 +387,41 @@ func TestSweepExpiredManyAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestChangeRoleAndTimedAccess changes the roles of members whose access is
+// timed: a role given for good ends one granted for a while, a membership
+// that has ended (not yet swept) is no membership to change, and demoting a
+// holder of the top role returns the new membership.
+func TestChangeRoleAndTimedAccess(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		clock := rostertest.NewClock()
+		r, s := rostertest.Open(t, b, rbac.Runpod(), roster.WithClock(clock.Now))
+		team := rostertest.Team(t, r, "alice", map[string]rbac.Role{"ops": rbac.RunpodDev, "con": rbac.RunpodDev, "adm": rbac.RunpodAdmin})
+		if _, err := r.Teams.GrantRoleUntil(ctx, "alice", team.ID, "ops", rbac.RunpodAdmin, clock.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := r.Teams.EndMembership(ctx, "alice", team.ID, "con", clock.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		m, err := r.Teams.ChangeRole(ctx, "alice", team.ID, "ops", rbac.RunpodBilling)
+		if err != nil || m.Role != string(rbac.RunpodBilling) || !m.Until.IsZero() || m.FallbackRole != "" {
+			t.Fatalf("a role given for good over one granted for a while: %+v, %v; want billing with no end and nothing to fall back to", m, err)
+		}
+		m, err = r.Teams.ChangeRole(ctx, "alice", team.ID, "adm", rbac.RunpodDev)
+		if err != nil || m.Role != string(rbac.RunpodDev) || m.UserID != "adm" {
+			t.Fatalf("demoting a holder of the top role = %+v, %v; want adm as dev", m, err)
+		}
+		clock.Advance(time.Hour)
+		if !r.Can(ctx, "ops", team.ID, rbac.BillingRead) || r.Can(ctx, "ops", team.ID, rbac.PodsManage) {
+			t.Error("the role given for good fell back at the end of the one it replaced")
+		}
+		rev, n := rostertest.Writes(t, s)
+		if _, err := r.Teams.ChangeRole(ctx, "alice", team.ID, "con", rbac.RunpodBasic); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("changing the role of a membership that ended: %v, want ErrNotFound", err)
+		}
+		if r2, n2 := rostertest.Writes(t, s); r2 != rev || n2 != n {
+			t.Error("the refused change wrote something")
+		}
+	})
+}
