@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/teamroster/roster"
+	"github.com/teamroster/roster/apikeys"
 	"github.com/teamroster/roster/internal/rostertest"
 	"github.com/teamroster/roster/internal/testdb"
 	"github.com/teamroster/roster/internal/txn"
@@ -73,8 +74,22 @@ func TestTeamRoles(t *testing.T) {
 			if _, err := r.Teams.ChangeRole(ctx, "alice", acct.ID, "bob", rbac.RunpodBasic); err != nil {
 				t.Fatal(err)
 			}
+			viewerKey, err := r.Keys.CreateService(ctx, "alice", acct.ID, apikeys.Spec{Name: "dashboards", Role: "viewer"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			otherKey, err := r.Keys.CreateService(ctx, "alice", acct.ID, apikeys.Spec{Name: "billing", Role: rbac.RunpodBilling})
+			if err != nil {
+				t.Fatal(err)
+			}
 			if err := r.Teams.DeleteRole(ctx, "alice", acct.ID, "viewer"); err != nil {
 				t.Fatal(err)
+			}
+			if e := rostertest.Events(t, s, acct.ID)[0]; e.Action != store.EventRoleDeleted || e.ResourceID != "viewer" || e.Before != `{"actions":["billing.read"]}` {
+				t.Errorf("the newest event after the deletion: %+v", e)
+			}
+			if r.Can(ctx, viewerKey.Key.ID, acct.ID, rbac.BillingRead) || !r.Can(ctx, otherKey.Key.ID, acct.ID, rbac.BillingRead) {
+				t.Error("the deletion did not revoke exactly the service accounts of the deleted role")
 			}
 			if _, err := r.Teams.AddMember(ctx, "alice", acct.ID, "bob", "viewer"); !errors.Is(err, rbac.ErrUnknownRole) {
 				t.Errorf("granting a deleted role: error = %v, want ErrUnknownRole", err)
@@ -162,6 +177,10 @@ func TestTeamRoles(t *testing.T) {
 			}
 			if rev2, ev2 := rostertest.Writes(t, s); rev2 != rev || ev2 != ev {
 				t.Errorf("refused definitions wrote: revision %d -> %d, last event %d -> %d", rev, rev2, ev, ev2)
+			}
+			longest := strings.Repeat("r", teams.MaxTeamRoleName)
+			if role, err := r.Teams.DefineRole(ctx, "alice", acct.ID, longest, []rbac.Action{rbac.PodsManage}); err != nil || role.Name != longest {
+				t.Errorf("a name of MaxTeamRoleName bytes: %+v, %v", role, err)
 			}
 		})
 	})
