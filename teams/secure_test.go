@@ -58,6 +58,17 @@ func TestSecureSignIn(t *testing.T) {
 			if _, err := r.Teams.PreviewSecureSignIn(ctx, "max", team.ID); !errors.Is(err, rbac.ErrDenied) {
 				t.Errorf("preview by a member without settings.manage: %v, want ErrDenied", err)
 			}
+			setSignIn(t, r, "olive", store.SignInEmail)
+			defer setSignIn(t, r, "olive", store.SignInGoogle)
+			rows, err = r.Teams.PreviewSecureSignIn(ctx, "olive", team.ID)
+			if err != nil || len(rows) != 3 {
+				t.Fatalf("preview with the owner signing in by email = %+v, %v; want three rows", rows, err)
+			}
+			for _, row := range rows {
+				if row.Owner != (row.UserID == "olive") {
+					t.Errorf("preview row of %s marks the owner %v", row.UserID, row.Owner)
+				}
+			}
 		})
 		t.Run("an actor who signs in insecurely cannot turn it on", func(t *testing.T) {
 			if _, err := r.Teams.SetSecureSignIn(ctx, "max", team.ID, true); !errors.Is(err, rbac.ErrDenied) {
