@@ -231,6 +231,8 @@ func TestPagedLists(t *testing.T) {
 				"members, a cut cursor":          third(r.Teams.Members(ctx, "lead", acct.ID, store.Page{Cursor: membersNext[:len(membersNext)-2]})),
 				"members, another team's":        third(r.Teams.Members(ctx, "lead", acct.ID, store.Page{Cursor: otherNext})),
 				"members, the transfers'":        third(r.Teams.Members(ctx, "lead", acct.ID, store.Page{Cursor: transfersNext})),
+				"accounts, size -1":              third(r.Teams.Accounts(ctx, "m1", store.Page{Size: -1})),
+				"accounts, size above the most":  third(r.Teams.Accounts(ctx, "m1", store.Page{Size: store.MaxPageSize + 1})),
 				"accounts, another user's":       third(r.Teams.Accounts(ctx, "m2", store.Page{Cursor: accountsNext})),
 				"accounts, the members table's":  third(r.Teams.Accounts(ctx, "m1", store.Page{Cursor: membersNext})),
 				"transfers, the members table's": third(r.Teams.Transfers(ctx, "olive", acct.ID, store.Page{Cursor: membersNext})),
