@@ -120,7 +120,7 @@ func TestMembersTable(t *testing.T) {
 func TestSwitchAccounts(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
-		r, _ := rostertest.Open(t, b, rbac.Runpod())
+		r, s := rostertest.Open(t, b, rbac.Runpod())
 		acme := rostertest.Team(t, r, "alice", nil)
 		bobs := rostertest.User(t, r, "bob")
 		if _, err := r.Teams.AddMember(ctx, "alice", acme.ID, "bob", rbac.RunpodDev); err != nil {
@@ -154,6 +154,11 @@ func TestSwitchAccounts(t *testing.T) {
 			a, err := r.Teams.Active(ctx, "bob")
 			if err != nil || a.ID != acme.ID {
 				t.Errorf("Active = %v, %v; want Acme", a.ID, err)
+			}
+			e := rostertest.Events(t, s, acme.ID)[0]
+			if e.Action != store.EventUserSwitched || e.Actor != "bob" || e.ResourceID != "bob" ||
+				e.Before != `{"account":"`+bobs.ID+`"}` || e.After != `{"account":"`+acme.ID+`"}` {
+				t.Errorf("the event of a switch: %+v", e)
 			}
 		})
 
