@@ -291,3 +291,95 @@ func TestDeniedAttemptsAreAudited(t *testing.T) {
 		}
 	})
 }
+
+// bothRead is a Store whose write transactions, once armed, each wait
+// after their first read of a user until two of them have read it: two
+// switches of one user then both start from the same active account.
+type bothRead struct {
+	store.Store
+	mu    sync.Mutex
+	armed bool
+	reads int
+	met   chan struct{}
+}
+
+func (s *bothRead) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
+	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(&bothReadTx{Tx: tx, s: s}) })
+}
+
+type bothReadTx struct {
+	store.Tx
+	s    *bothRead
+	read bool
+}
+
+func (t *bothReadTx) User(ctx context.Context, id string) (store.User, error) {
+	u, err := t.Tx.User(ctx, id)
+	t.s.mu.Lock()
+	wait := t.s.armed && !t.read
+	if wait {
+		t.read = true
+		if t.s.reads++; t.s.reads == 2 {
+			close(t.s.met)
+		}
+	}
+	t.s.mu.Unlock()
+	if wait {
+		select {
+		case <-t.s.met:
+		case <-time.After(10 * time.Second):
+		}
+	}
+	return u, err
+}
+
+// TestConcurrentSwitches runs two switches of one user to two teams at
+// once, both starting from the personal account: each succeeds, in turn,
+// and each is recorded, the last one's team being the active account.
+func TestConcurrentSwitches(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		if b.SerialWriters() {
+			t.Skip("one writer at a time: the second switch cannot read before the first commits")
+		}
+		s := &bothRead{Store: b.Store(t), met: make(chan struct{})}
+		r := rostertest.New(t, s, rbac.Runpod())
+		acme := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+		beta := rostertest.Team(t, r, "carol", nil)
+		if _, err := r.Teams.AddMember(ctx, "carol", beta.ID, "bob", rbac.RunpodDev); err != nil {
+			t.Fatal(err)
+		}
+		s.mu.Lock()
+		s.armed = true // only the switches meet
+		s.mu.Unlock()
+		var wg sync.WaitGroup
+		for _, id := range []string{acme.ID, beta.ID} {
+			wg.Go(func() {
+				if err := r.Teams.Switch(ctx, "bob", id); err != nil {
+					t.Errorf("Switch to %s: %v", id, err)
+				}
+			})
+		}
+		wg.Wait()
+		select {
+		case <-s.met:
+		default:
+			t.Fatal("the switches did not both read the user before either wrote: the test proves nothing")
+		}
+		var switched []store.Event
+		for _, id := range []string{acme.ID, beta.ID} {
+			switched = append(switched, rostertest.EventsWhere(t, s, store.EventFilter{AccountID: id, Action: store.EventUserSwitched})...)
+		}
+		if len(switched) != 2 {
+			t.Fatalf("user.switched events: %d, want one per switch", len(switched))
+		}
+		last := switched[0]
+		if switched[1].ID > last.ID {
+			last = switched[1]
+		}
+		active, err := r.Teams.Active(ctx, "bob")
+		if err != nil || last.After != `{"account":"`+active.ID+`"}` {
+			t.Errorf("active account %s (%v), but the last switch recorded %s", active.ID, err, last.After)
+		}
+	})
+}
