@@ -3,6 +3,7 @@ package teams_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -380,6 +381,47 @@ func TestConcurrentSwitches(t *testing.T) {
 		active, err := r.Teams.Active(ctx, "bob")
 		if err != nil || last.After != `{"account":"`+active.ID+`"}` {
 			t.Errorf("active account %s (%v), but the last switch recorded %s", active.ID, err, last.After)
+		}
+	})
+}
+
+// TestActiveFindsAPersonalAccountPastAPage: a user whose stored choice no
+// longer stands works in their personal account even when more than a
+// page of memberships come before it (rows another writer left: roster
+// makes the personal account with the user).
+func TestActiveFindsAPersonalAccountPastAPage(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		r, s := rostertest.Open(t, b, rbac.Runpod())
+		own := rostertest.User(t, r, "uma")
+		earlier := own.CreatedAt.Add(-time.Hour)
+		_, err := s.Update(ctx, func(tx store.Tx) error {
+			for i := range store.DefaultPageSize + 1 { // a page after acc_old0000 is left
+				id := fmt.Sprintf("acc_old%04d", i)
+				at := earlier.Add(time.Duration(i) * time.Second)
+				if err := tx.CreateAccount(ctx, store.Account{ID: id, Kind: store.Team, Name: id, Owner: "uma", CreatedAt: at, UpdatedAt: at}); err != nil {
+					return err
+				}
+				if err := tx.CreateMember(ctx, store.Member{AccountID: id, UserID: "uma", Role: string(rbac.RunpodAdmin), JoinedAt: at}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Teams.Switch(ctx, "uma", "acc_old0000"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteMember(ctx, "acc_old0000", "uma") }); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := r.Teams.Active(ctx, "uma"); err != nil || a.ID != own.ID {
+			t.Errorf("Active = %s, %v; want the personal account %s, after a page of teams", a.ID, err, own.ID)
 		}
 	})
 }
