@@ -388,7 +388,8 @@ func TestConcurrentSwitches(t *testing.T) {
 // TestActiveFindsAPersonalAccountPastAPage: a user whose stored choice no
 // longer stands works in their personal account even when more than a
 // page of memberships come before it (rows another writer left: roster
-// makes the personal account with the user).
+// makes the personal account with the user), and without one in the
+// first team they joined.
 func TestActiveFindsAPersonalAccountPastAPage(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
@@ -422,6 +423,13 @@ func TestActiveFindsAPersonalAccountPastAPage(t *testing.T) {
 		}
 		if a, err := r.Teams.Active(ctx, "uma"); err != nil || a.ID != own.ID {
 			t.Errorf("Active = %s, %v; want the personal account %s, after a page of teams", a.ID, err, own.ID)
+		}
+		// Without a personal account, the first team joined.
+		if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteMember(ctx, own.ID, "uma") }); err != nil {
+			t.Fatal(err)
+		}
+		if a, err := r.Teams.Active(ctx, "uma"); err != nil || a.ID != "acc_old0001" {
+			t.Errorf("Active = %s, %v; want acc_old0001, the first team joined and not left", a.ID, err)
 		}
 	})
 }
