@@ -36,7 +36,8 @@ func TestCreateTeam(t *testing.T) {
 					t.Errorf("ann may not manage %s", team.Name)
 				}
 				ev := rostertest.Events(t, s, team.ID)
-				if len(ev) != 1 || ev[0].Action != store.EventAccountCreated || ev[0].Actor != "ann" || !strings.Contains(ev[0].After, `"kind":"team"`) {
+				if len(ev) != 1 || ev[0].Action != store.EventAccountCreated || ev[0].Actor != "ann" || !strings.Contains(ev[0].After, `"kind":"team"`) ||
+					!strings.Contains(ev[0].After, `"name":"`+team.Name+`"`) {
 					t.Errorf("events of %s = %+v, want one account.created of kind team by ann", team.Name, ev)
 				}
 			}

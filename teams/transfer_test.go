@@ -309,3 +309,25 @@ func TestGrantDiesWithItsSendersRole(t *testing.T) {
 		}
 	})
 }
+
+// TestTransferTTL: a transfer stays open for the TTL the option sets, or
+// for DefaultTransferTTL when the option is zero or less.
+func TestTransferTTL(t *testing.T) {
+	ctx := context.Background()
+	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
+		for _, c := range []struct {
+			ttl, want time.Duration
+		}{{time.Minute, time.Minute}, {0, teams.DefaultTransferTTL}, {-time.Minute, teams.DefaultTransferTTL}} {
+			clock := rostertest.NewClock()
+			r, _ := rostertest.Open(t, b, rbac.Runpod(), roster.WithClock(clock.Now), roster.WithTransferTTL(c.ttl))
+			team := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+			tr, err := r.Teams.TransferOwnership(ctx, "alice", team.ID, "bob")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := tr.ExpiresAt.Sub(clock.Now()); got != c.want {
+				t.Errorf("WithTransferTTL(%v): the transfer expires after %v, want %v", c.ttl, got, c.want)
+			}
+		}
+	})
+}
