@@ -179,27 +179,18 @@ func TestDomains(t *testing.T) {
 	})
 }
 
-// movingDomain is a Store whose next write transaction, right after its
-// first read of a verified domain, waits for move: another connection's
-// change committed between two of the transaction's statements, as
-// PostgreSQL's read committed isolation allows.
-type movingDomain struct {
-	store.Store
-	move atomic.Pointer[func()]
-}
-
-func (s *movingDomain) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(&movingTx{Tx: tx, s: s}) })
-}
-
+// movingTx is a write transaction's Tx that, right after its first read
+// of a verified domain, runs the function move holds, once: another
+// connection's change committed between two of the transaction's
+// statements, as PostgreSQL's read committed isolation allows.
 type movingTx struct {
 	store.Tx
-	s *movingDomain
+	move *atomic.Pointer[func()]
 }
 
 func (t *movingTx) VerifiedDomain(ctx context.Context, name string) (store.Domain, error) {
 	d, err := t.Tx.VerifiedDomain(ctx, name)
-	if move := t.s.move.Swap(nil); move != nil {
+	if move := t.move.Swap(nil); move != nil {
 		(*move)()
 	}
 	return d, err
@@ -215,7 +206,8 @@ func TestJoinByDomainMovedMeanwhile(t *testing.T) {
 		if b.SerialWriters() {
 			t.Skip("one writer at a time: no change commits inside another's transaction")
 		}
-		s := &movingDomain{Store: b.Store(t)}
+		var pending atomic.Pointer[func()]
+		s := rostertest.TxStore{Store: b.Store(t), Wrap: func(tx store.Tx) store.Tx { return &movingTx{Tx: tx, move: &pending} }}
 		r := rostertest.New(t, s, rbac.Runpod())
 		acme := rostertest.Team(t, r, "alice", nil)
 		rival := rostertest.Team(t, r, "rita", nil)
@@ -231,22 +223,18 @@ func TestJoinByDomainMovedMeanwhile(t *testing.T) {
 		if _, err := r.Teams.CreateUser(ctx, store.User{ID: "dan", Email: "dan@acme.example", Name: "dan", SignIn: store.SignInGoogle}); err != nil {
 			t.Fatal(err)
 		}
-		moved := make(chan error, 1)
-		move := func() {
-			go func() { // another connection: this one is inside its transaction
-				err := r.Teams.RemoveDomain(ctx, "alice", acme.ID, "acme.example")
-				if err == nil {
-					_, err = r.Teams.ConfirmDomain(ctx, rival.ID, "acme.example")
-				}
-				moved <- err
-			}()
-			if err := <-moved; err != nil {
+		move := func() { // on other connections: JoinByDomain's holds its transaction open
+			err := r.Teams.RemoveDomain(ctx, "alice", acme.ID, "acme.example")
+			if err == nil {
+				_, err = r.Teams.ConfirmDomain(ctx, rival.ID, "acme.example")
+			}
+			if err != nil {
 				t.Errorf("moving the domain: %v", err)
 			}
 		}
-		s.move.Store(&move)
+		pending.Store(&move)
 		m, err := r.Teams.JoinByDomain(ctx, "dan")
-		if s.move.Load() != nil {
+		if pending.Load() != nil {
 			t.Fatal("the domain did not move during JoinByDomain")
 		}
 		if err != nil || m != (teams.DomainMatch{}) {

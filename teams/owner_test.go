@@ -173,8 +173,6 @@ func TestOwner(t *testing.T) {
 							t.Errorf("%s after the deletion: %v, want ErrNotMember", u, err)
 						}
 					}
-					// The other members' keys go with them, the service
-					// accounts are revoked, and the owner's own keys stay.
 					// Every pending invite is revoked, every open transfer cancelled.
 					revoked, cancelled := 0, 0
 					for _, e := range rostertest.Events(t, s, acct.ID) {
@@ -191,6 +189,8 @@ func TestOwner(t *testing.T) {
 					if inv, _, err := r.Invites.Pending(ctx, "alice", acct.ID, store.Page{}); err != nil || len(inv) != 0 {
 						t.Errorf("pending invites after the deletion: %d, %v", len(inv), err)
 					}
+					// The other members' keys go with them, the service
+					// accounts are revoked, and the owner's own keys stay.
 					act := p.RoleActions(lowest(p))[0] // which every key here held
 					for whose, want := range map[string]bool{"alice": true, "bob": false, "service": false} {
 						if r.Can(ctx, keys[whose], acct.ID, act) != want {

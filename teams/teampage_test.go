@@ -293,41 +293,38 @@ func TestDeniedAttemptsAreAudited(t *testing.T) {
 	})
 }
 
-// bothRead is a Store whose write transactions, once armed, each wait
-// after their first read of a user until two of them have read it: two
-// switches of one user then both start from the same active account.
-type bothRead struct {
-	store.Store
+// meeting holds, once armed, each write transaction after its first read
+// of a user until two of them have read it: two switches of one user then
+// both start from the same active account.
+type meeting struct {
 	mu    sync.Mutex
 	armed bool
 	reads int
 	met   chan struct{}
 }
 
-func (s *bothRead) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	return s.Store.Update(ctx, func(tx store.Tx) error { return fn(&bothReadTx{Tx: tx, s: s}) })
-}
-
+// bothReadTx is a write transaction's Tx that meets the others at its
+// meeting.
 type bothReadTx struct {
 	store.Tx
-	s    *bothRead
+	m    *meeting
 	read bool
 }
 
 func (t *bothReadTx) User(ctx context.Context, id string) (store.User, error) {
 	u, err := t.Tx.User(ctx, id)
-	t.s.mu.Lock()
-	wait := t.s.armed && !t.read
+	t.m.mu.Lock()
+	wait := t.m.armed && !t.read
 	if wait {
 		t.read = true
-		if t.s.reads++; t.s.reads == 2 {
-			close(t.s.met)
+		if t.m.reads++; t.m.reads == 2 {
+			close(t.m.met)
 		}
 	}
-	t.s.mu.Unlock()
+	t.m.mu.Unlock()
 	if wait {
 		select {
-		case <-t.s.met:
+		case <-t.m.met:
 		case <-time.After(10 * time.Second):
 		}
 	}
@@ -343,16 +340,17 @@ func TestConcurrentSwitches(t *testing.T) {
 		if b.SerialWriters() {
 			t.Skip("one writer at a time: the second switch cannot read before the first commits")
 		}
-		s := &bothRead{Store: b.Store(t), met: make(chan struct{})}
+		m := &meeting{met: make(chan struct{})}
+		s := rostertest.TxStore{Store: b.Store(t), Wrap: func(tx store.Tx) store.Tx { return &bothReadTx{Tx: tx, m: m} }}
 		r := rostertest.New(t, s, rbac.Runpod())
 		acme := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
 		beta := rostertest.Team(t, r, "carol", nil)
 		if _, err := r.Teams.AddMember(ctx, "carol", beta.ID, "bob", rbac.RunpodDev); err != nil {
 			t.Fatal(err)
 		}
-		s.mu.Lock()
-		s.armed = true // only the switches meet
-		s.mu.Unlock()
+		m.mu.Lock()
+		m.armed = true // only the switches meet
+		m.mu.Unlock()
 		var wg sync.WaitGroup
 		for _, id := range []string{acme.ID, beta.ID} {
 			wg.Go(func() {
@@ -363,7 +361,7 @@ func TestConcurrentSwitches(t *testing.T) {
 		}
 		wg.Wait()
 		select {
-		case <-s.met:
+		case <-m.met:
 		default:
 			t.Fatal("the switches did not both read the user before either wrote: the test proves nothing")
 		}

@@ -68,7 +68,7 @@ func (f *FaultStore) write() error {
 // methods count towards the armed fault. It returns the wrapped Store's
 // results, and fn's error (ErrFault for an injected failure).
 func (f *FaultStore) Update(ctx context.Context, fn func(store.Tx) error) (store.Commit, error) {
-	return f.Store.Update(ctx, func(tx store.Tx) error { return fn(&faultTx{Tx: tx, f: f}) })
+	return TxStore{Store: f.Store, Wrap: func(tx store.Tx) store.Tx { return &faultTx{Tx: tx, f: f} }}.Update(ctx, fn)
 }
 
 // faultTx passes every call to the real Tx, counting the writes.
