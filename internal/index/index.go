@@ -526,7 +526,7 @@ func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
 	if r < uint32(len(ix.grants)) {
 		return ix.grants[r]&(1<<aid) != 0
 	}
-	return ix.roleAllows(ix.effective(v, s, r), aid)
+	return ix.roleAllows(ix.effective(v, s, r, account, user), aid)
 }
 
 // grantsSlow answers for the roles Allowed's fast path leaves: all of them
@@ -591,7 +591,7 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 	}
 	v := ix.view.Load()
 	if s := ix.findMember(v, account, user); s != nil {
-		if r := ix.effective(v, s, s.role.Load()); r != roleAbsent {
+		if r := ix.effective(v, s, s.role.Load(), account, user); r != roleAbsent {
 			a := Answer{AccountKnown: true, Member: true, RoleKnown: r&^flags != noRole, Role: ix.roleName(r),
 				InsecureSignIn: r&insecure != 0, Suspended: r&suspended != 0}
 			if ix.fallback {

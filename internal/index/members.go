@@ -60,21 +60,29 @@ type expiry struct {
 	fallback uint32
 }
 
-// effective returns the role a member holds now, from r, read from slot s
-// of view v: r without expiring until its time, then its fallback
-// (roleAbsent if the membership ended), the other flags kept. A flagged
-// membership whose time the view does not hold yet (its writer publishes
-// the time before the flag, so a reader that loaded the view earlier may
-// miss it) is looked up in the newest view; not found there either, it
-// allows nothing.
-func (ix *Index) effective(v *view, s *memberSlot, r uint32) uint32 {
+// effective returns the role user holds now in the account, from r, read
+// from their slot s of view v: r without expiring until its time, then its
+// fallback (roleAbsent if the membership ended), the other flags kept. A
+// flagged membership whose time v does not hold (its writer publishes the
+// time before the flag, so a reader that loaded the view earlier may miss
+// it) is looked up in the newest view: by its record while the records
+// have not moved, else by its IDs, since a moved record's old position may
+// be another membership's. Not found there either, it allows nothing.
+func (ix *Index) effective(v *view, s *memberSlot, r uint32, account, user string) uint32 {
 	if r&expiring == 0 {
 		return r
 	}
 	rec := s.record.Load()
 	e, ok := v.expiring[rec]
 	if !ok {
-		if e, ok = ix.view.Load().expiring[rec]; !ok {
+		nv := ix.view.Load()
+		if nv.records != v.records {
+			if s := ix.findMember(nv, account, user); s != nil {
+				return ix.effective(nv, s, s.role.Load(), account, user)
+			}
+			return roleAbsent
+		}
+		if e, ok = nv.expiring[rec]; !ok {
 			return noRole | r&(suspended|insecure)
 		}
 	}
@@ -94,7 +102,7 @@ func (ix *Index) memberRole(v *view, account, user string) (uint32, bool) {
 	if s == nil {
 		return 0, false
 	}
-	r := ix.effective(v, s, s.role.Load())
+	r := ix.effective(v, s, s.role.Load(), account, user)
 	return r, r != roleAbsent
 }
 
