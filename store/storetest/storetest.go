@@ -79,6 +79,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"transactions", s.transactions()},
 		{"changes", s.changes()},
 		{"snapshot", s.snapshot()},
+		{"account snapshots", s.partial()},
 		{"concurrency", s.concurrency()},
 		{"watch", s.watch()},
 	} {
