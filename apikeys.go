@@ -54,7 +54,7 @@ func (r *Roster) Authenticate(ctx context.Context, tok string) (Principal, error
 	if err != nil {
 		return Principal{}, ErrBadKey
 	}
-	k, ok := r.idx.APIKey(suffix)
+	k, ok := r.mem.apiKey(ctx, suffix)
 	if !ok {
 		// The same work as for a key that exists, so that the time taken
 		// does not tell.

@@ -201,7 +201,7 @@ func (r *Roster) WaitFor(ctx context.Context, rev store.Revision) error {
 	t := time.NewTimer(freshWait)
 	defer t.Stop()
 	for r.Revision() < rev {
-		changed := r.idx.Changed()
+		changed := r.mem.index().Changed()
 		if r.Revision() >= rev {
 			break // applied between the check and the load
 		}

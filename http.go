@@ -151,6 +151,9 @@ func WriteProblem(w http.ResponseWriter, status int, detail string) {
 //     programming error: every request fails until it is fixed; not the
 //     400 HTTPStatus gives rbac.ErrUnknownAction, since the action is the
 //     server's, not the client's).
+//   - 500 Internal Server Error, too: with a memory budget (see
+//     WithMemoryBudget), the team's account had to be read from the Store
+//     and could not be.
 //   - Reading the user's active account failed: the status HTTPStatus gives
 //     the error, such as 500 for a database failure or 503 once the
 //     Roster is closed.
@@ -166,6 +169,8 @@ func (r *Roster) Require(action rbac.Action, o HTTPOptions) func(http.Handler) h
 			return true
 		case errors.Is(d.Err, rbac.ErrUnknownAction):
 			WriteProblem(w, http.StatusInternalServerError, fmt.Sprintf("the policy has no action %q", action))
+		case errors.Is(d.Err, store.ErrBackend):
+			WriteProblem(w, http.StatusInternalServerError, unreadAccount)
 		case errors.Is(d.Err, rbac.ErrDenied):
 			WriteProblem(w, http.StatusForbidden, fmt.Sprintf("your role %q may not %s on this account", d.Role, action))
 		default: // not a member, or no such account: the same answer
@@ -175,17 +180,27 @@ func (r *Roster) Require(action rbac.Action, o HTTPOptions) func(http.Handler) h
 	})
 }
 
+// unreadAccount is the detail of the 500 a middleware answers when, with a
+// memory budget (see WithMemoryBudget), the request's account had to be
+// read from the Store and could not be.
+const unreadAccount = "the account could not be read"
+
 // RequireMember is Require for a request that any member of the team may
 // make, whatever their role, such as reading the members table: it answers
 // like Require, with 403 for a user who is not a member. It is safe for
 // concurrent use.
 func (r *Roster) RequireMember(o HTTPOptions) func(http.Handler) http.Handler {
-	return r.middleware(o, func(w http.ResponseWriter, _ *http.Request, user, team string) bool {
-		if r.idx.Member(team, user) {
+	return r.middleware(o, func(w http.ResponseWriter, req *http.Request, user, team string) bool {
+		member, ok := r.mem.member(req.Context(), team, user)
+		switch {
+		case member:
 			return true
+		case !ok:
+			WriteProblem(w, http.StatusInternalServerError, unreadAccount)
+			return false
 		}
 		detail := "you are not a member of this account"
-		if r.idx.Lookup(team, user, "").Suspended {
+		if a, _ := r.mem.lookup(req.Context(), team, user, ""); a.Suspended {
 			detail = "you are suspended in this account"
 		}
 		WriteProblem(w, http.StatusForbidden, detail)

@@ -311,12 +311,19 @@ func TestInstances(t *testing.T) {
 	a := openInstance(t, dsn, false, roster.WithFollow(0))
 	acct := rostertest.Team(t, a, "alice", nil)
 
+	// others opens the instances the subtests below ask: one that holds
+	// every account, and one that holds only those it is asked about and
+	// drops them all after every read of one.
+	others := func(t *testing.T) []*roster.Roster {
+		return []*roster.Roster{openInstance(t, dsn, false), openInstance(t, dsn, false, roster.WithAnyMemoryBudget(0))}
+	}
+
 	t.Run("a removal reaches every other instance through notifications", func(t *testing.T) {
 		const trials = 200
 		users, rev := addMembers(t, pg.StoreOn(t, dsn), acct.ID, "healthy", trials, rbac.RunpodDev)
 		observers := []observer{
 			local{openInstance(t, dsn, false)},
-			local{openInstance(t, dsn, false)},
+			local{openInstance(t, dsn, false, roster.WithMemoryBudget(roster.MinMemoryBudget))},
 			startInstance(t, dsn, roster.DefaultFollowInterval, false),
 		}
 		lags, writes := measure(t, a, observers, acct.ID, users, rev)
@@ -379,12 +386,14 @@ func TestInstances(t *testing.T) {
 	})
 
 	t.Run("new enemy, keys: a key revoked, or whose owner was removed, is refused at that revision", func(t *testing.T) {
-		b := openInstance(t, dsn, false)
+		bs := others(t)
 		team := rostertest.Team(t, a, "key-owner", nil)
 		const trials = 100
 		users, rev := addMembers(t, pg.StoreOn(t, dsn), team.ID, "key-", trials, rbac.RunpodDev)
-		if err := b.WaitFor(ctx, rev); err != nil {
-			t.Fatal(err)
+		for _, b := range bs {
+			if err := b.WaitFor(ctx, rev); err != nil {
+				t.Fatal(err)
+			}
 		}
 		stale := 0
 		for i, u := range users {
@@ -393,12 +402,14 @@ func TestInstances(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !b.CanAt(ctx, w.Revision(), k.Key.ID, team.ID, rbac.PodsManage) {
-				t.Fatalf("another instance does not know key %d at its creation's revision", i)
-			}
-			p, err := b.Authenticate(ctx, k.Token)
-			if err != nil || p.Key != k.Key.ID {
-				t.Fatalf("another instance does not authenticate key %d: %+v, %v", i, p, err)
+			for j, b := range bs {
+				if !b.CanAt(ctx, w.Revision(), k.Key.ID, team.ID, rbac.PodsManage) {
+					t.Fatalf("instance %d does not know key %d at its creation's revision", j, i)
+				}
+				p, err := b.Authenticate(ctx, k.Token)
+				if err != nil || p.Key != k.Key.ID {
+					t.Fatalf("instance %d does not authenticate key %d: %+v, %v", j, i, p, err)
+				}
 			}
 			tctx, w = roster.TrackWrites(ctx)
 			if i%2 == 0 {
@@ -409,20 +420,22 @@ func TestInstances(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if b.CanAt(ctx, w.Revision(), k.Key.ID, team.ID, rbac.PodsManage) {
-				stale++
-			}
-			if _, err := b.Authenticate(ctx, k.Token); !errors.Is(err, roster.ErrBadKey) {
-				t.Errorf("another instance authenticates key %d after its revocation's revision: %v", i, err)
+			for j, b := range bs {
+				if b.CanAt(ctx, w.Revision(), k.Key.ID, team.ID, rbac.PodsManage) {
+					stale++
+				}
+				if _, err := b.Authenticate(ctx, k.Token); !errors.Is(err, roster.ErrBadKey) {
+					t.Errorf("instance %d authenticates key %d after its revocation's revision: %v", j, i, err)
+				}
 			}
 		}
 		if stale > 0 {
-			t.Errorf("CanAt at the revocation's revision allowed %d of %d dead keys", stale, trials)
+			t.Errorf("CanAt at the revocation's revision allowed %d of %d dead keys", stale, len(bs)*trials)
 		}
 	})
 
 	t.Run("suspension, reinstatement and end times reach another instance at their revision", func(t *testing.T) {
-		b := openInstance(t, dsn, false)
+		bs := others(t)
 		team := rostertest.Team(t, a, "susp-owner", map[string]rbac.Role{"susp-dev": rbac.RunpodDev, "susp-temp": rbac.RunpodBasic})
 		step := func(what string, fn func(ctx context.Context) error, user string, action rbac.Action, want bool) {
 			t.Helper()
@@ -430,8 +443,10 @@ func TestInstances(t *testing.T) {
 			if err := fn(tctx); err != nil {
 				t.Fatalf("%s: %v", what, err)
 			}
-			if got := b.CanAt(ctx, w.Revision(), user, team.ID, action); got != want {
-				t.Errorf("after %s another instance answers %t for %s, want %t", what, got, user, want)
+			for j, b := range bs {
+				if got := b.CanAt(ctx, w.Revision(), user, team.ID, action); got != want {
+					t.Errorf("after %s instance %d answers %t for %s, want %t", what, j, got, user, want)
+				}
 			}
 		}
 		step("suspending susp-dev", func(ctx context.Context) error {
@@ -454,14 +469,20 @@ func TestInstances(t *testing.T) {
 			time.Sleep(1100 * time.Millisecond)
 			return err
 		}, "susp-temp", rbac.BillingRead, false)
-		if !b.Can(ctx, "susp-temp", team.ID, rbac.PodsConnect) {
-			t.Error("another instance does not fall back to basic at the grant's end")
+		for j, b := range bs {
+			if !b.Can(ctx, "susp-temp", team.ID, rbac.PodsConnect) {
+				t.Errorf("instance %d does not fall back to basic at the grant's end", j)
+			}
 		}
 	})
 
 	t.Run("new enemy: an instance asked at the removal's revision never allows", func(t *testing.T) {
 		s := pg.StoreOn(t, dsn)
 		b := openInstance(t, dsn, false)
+		// An instance that holds only the accounts it is asked about, and
+		// drops them all after every read of one: at the removal's
+		// revision it must never allow either.
+		bb := openInstance(t, dsn, false, roster.WithAnyMemoryBudget(0))
 		// Without freshness most answers are stale (the change has not
 		// arrived yet), so fewer trials show it.
 		for fresh, trials := range map[bool]int{true: 2000, false: 200} {
@@ -469,7 +490,7 @@ func TestInstances(t *testing.T) {
 			if err := b.WaitFor(ctx, rev); err != nil {
 				t.Fatal(err)
 			}
-			stale := 0
+			stale, staleBudget := 0, 0
 			for _, u := range users {
 				tctx, w := roster.TrackWrites(ctx)
 				if err := a.Teams.RemoveMember(tctx, "alice", acct.ID, u); err != nil {
@@ -478,6 +499,9 @@ func TestInstances(t *testing.T) {
 				var allowed bool
 				if fresh {
 					allowed = b.CanAt(ctx, w.Revision(), u, acct.ID, rbac.PodsManage)
+					if bb.CanAt(ctx, w.Revision(), u, acct.ID, rbac.PodsManage) {
+						staleBudget++
+					}
 				} else {
 					allowed = b.Can(ctx, u, acct.ID, rbac.PodsManage)
 				}
@@ -489,6 +513,8 @@ func TestInstances(t *testing.T) {
 			switch {
 			case fresh && stale > 0:
 				t.Errorf("CanAt at the removal's revision allowed %d of %d removed members", stale, trials)
+			case staleBudget > 0:
+				t.Errorf("CanAt at the removal's revision, with a memory budget, allowed %d of %d removed members", staleBudget, trials)
 			case !fresh && stale == 0:
 				t.Errorf("Can right after the removal never allowed in %d trials: the test cannot see the bug CanAt prevents", trials)
 			}

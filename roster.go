@@ -41,7 +41,7 @@ type Roster struct {
 
 	store  store.Store // the caller's store; writes go through synced
 	policy *rbac.Policy
-	idx    *index.Index
+	mem    *memory
 	ownsDB bool
 	follow *follower // nil if following is off
 	obs    *observer
@@ -71,6 +71,11 @@ type config struct {
 	// WithFollow); followSet says WithFollow was given.
 	follow    time.Duration
 	followSet bool
+	// budget is the memory budget (see WithMemoryBudget); budgetSet
+	// says WithMemoryBudget was given.
+	budget    int64
+	budgetSet bool
+	anyBudget bool // tests: a budget below MinMemoryBudget
 	// Observing (see observe.go): nil means the default.
 	logger  *slog.Logger
 	slow    time.Duration
@@ -210,15 +215,17 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 	if c.now == nil {
 		c.now = time.Now
 	}
-	idx := index.New(p)
-	idx.SetClock(c.now)
 	obs := newObserver(&c)
-	synced := &syncedStore{Store: s, idx: idx, obs: obs}
+	mem, err := newMemory(s, p, &c, obs)
+	if err != nil {
+		return nil, err
+	}
+	synced := &syncedStore{Store: s, mem: mem, obs: obs}
 	inv, err := invites.New(synced, p, c.invites...)
 	if err != nil {
 		return nil, fmt.Errorf("invite options: %w", err)
 	}
-	if err := idx.Load(ctx, s); err != nil {
+	if err := mem.load(ctx); err != nil {
 		return nil, fmt.Errorf("load memberships: %w", err)
 	}
 	obs.health.read(nil)
@@ -229,7 +236,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 		Keys:    apikeys.New(synced, p, c.keys...),
 		store:   s,
 		policy:  p,
-		idx:     idx,
+		mem:     mem,
 		obs:     obs,
 		now:     c.now,
 		door:    txn.New(synced, p, c.now),
@@ -254,6 +261,7 @@ func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*R
 // Store again, which reports nothing.
 func (r *Roster) Close() error {
 	r.stopFollowing()
+	r.mem.close()
 	if r.stopUses != nil {
 		r.stopChores()
 		r.stopUses = nil
@@ -269,7 +277,7 @@ func (r *Roster) Close() error {
 func (r *Roster) Policy() *rbac.Policy { return r.policy }
 
 // Revision returns the store revision the in-memory view reflects.
-func (r *Roster) Revision() store.Revision { return r.idx.Revision() }
+func (r *Roster) Revision() store.Revision { return r.mem.index().Revision() }
 
 // Sync brings the in-memory view up to date with changes committed to the
 // Store by others (another Roster or process on the same database) now,
@@ -286,7 +294,7 @@ func (r *Roster) Sync(ctx context.Context) error {
 // reads had failed in a row before it and the time of the last one that
 // succeeded.
 func (r *Roster) catchUp(ctx context.Context) (failures int, since time.Time, err error) {
-	err = r.idx.CatchUp(ctx, r.store)
+	err = r.mem.catchUp(ctx)
 	failures, since = r.obs.health.read(err)
 	return failures, since, err
 }
@@ -308,7 +316,7 @@ func (r *Roster) catchUp(ctx context.Context) (failures int, since time.Time, er
 // account holding one of the policy's roles are asked about. Every write of
 // the services is authorized by this same decision.
 func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Action) bool {
-	allowed := r.idx.Allowed(user, account, action)
+	allowed := r.mem.allowed(ctx, user, account, action)
 	r.obs.decisions.count(allowed)
 	return allowed
 }
@@ -360,7 +368,12 @@ func (r *Roster) Explain(ctx context.Context, user, account string, action rbac.
 	if err != nil {
 		d = d.deny(err)
 	} else {
-		d = r.decide(d, r.idx.Lookup(account, user, action))
+		a, ok := r.mem.lookup(ctx, account, user, action)
+		if ok {
+			d = r.decide(d, a)
+		} else {
+			d = d.deny(fmt.Errorf("account %q could not be read into memory: %w", account, store.ErrBackend))
+		}
 	}
 	r.obs.decisions.count(d.Allowed)
 	return d
@@ -417,7 +430,7 @@ func (r *Roster) decide(d Decision, a index.Answer) Decision {
 // reflects a change as soon as the call that made it returns.
 type syncedStore struct {
 	store.Store
-	idx *index.Index
+	mem *memory
 	obs *observer
 }
 
@@ -426,7 +439,7 @@ type syncedStore struct {
 // but the index is behind until the follower or Sync catches up.
 func (s *syncedStore) Committed(ctx context.Context, c store.Commit) error {
 	recordWrite(ctx, c.Revision)
-	err := s.idx.Apply(ctx, s.Store, c)
+	err := s.mem.apply(ctx, c)
 	s.obs.health.read(err)
 	if err != nil {
 		return fmt.Errorf("committed revision %d but the in-memory view is behind (call Sync): %w", c.Revision, err)

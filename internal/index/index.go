@@ -66,6 +66,9 @@ import (
 //
 // IDs longer than store.MaxIDLen are not indexed: Check refuses them as
 // malformed, so Allowed answers false for them as well.
+//
+// An Index may hold only some accounts instead (see SetPartial and
+// partial.go): those it is loaded with and those fetched when asked about.
 type Index struct {
 	policy  *rbac.Policy
 	actions actionTable
@@ -77,6 +80,9 @@ type Index struct {
 	// fallback is set for a policy that is not compiled (see
 	// rbac.Policy.Compiled), which rbac.Policy.AllowsIn decides.
 	fallback bool
+	// partial is set for an index that holds only some accounts (see
+	// SetPartial).
+	partial  bool
 	view     atomic.Pointer[view]
 	accounts arena // account IDs, which are never removed
 
@@ -119,9 +125,8 @@ type Index struct {
 // the membership table points into. A writer changes a view's slots in place
 // and publishes a new view when it replaces a table or the arena.
 type view struct {
-	// accounts holds an account's hash tag (the low 32 bits of its hash)
-	// << 32 | the position of its ID in Index.accounts; 0 is an empty
-	// slot. Its length is a power of two; an ID's probe starts at its
+	// accounts holds the account table (its entries are described
+	// beside tagBits). Its length is a power of two; an ID's probe starts at its
 	// hash's low bits.
 	accounts []atomic.Uint64
 	// members holds the memberships. A probe starts at slot tag*len >> 32
@@ -191,6 +196,12 @@ func New(p *rbac.Policy) *Index {
 func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
+	return ix.load(ctx, s.Snapshot)
+}
+
+// load fills the empty index from the items snapshot delivers and sets its
+// revision to the one it returns, as Load says. The caller holds ix.mu.
+func (ix *Index) load(ctx context.Context, snapshot func(context.Context, func(store.SnapshotItem) error) (store.Revision, error)) error {
 	var (
 		lastAccount string           // consecutive items often share the account
 		unplaced    []pendingAccount // memberships' accounts, resolved in batches
@@ -203,7 +214,7 @@ func (ix *Index) Load(ctx context.Context, s store.Store) error {
 	)
 	signIns := ix.policy.SignIns()
 	records := ix.view.Load().records
-	rev, err := s.Snapshot(ctx, func(it store.SnapshotItem) error {
+	rev, err := snapshot(ctx, func(it store.SnapshotItem) error {
 		if !indexable(it.AccountID) {
 			return nil
 		}
@@ -438,6 +449,9 @@ func contiguous(changes []store.Change, cur store.Revision) error {
 // failing one stay applied and the revision stays where it was.
 func (ix *Index) applyChanges(changes []store.Change) error {
 	for _, ch := range changes {
+		if ix.partial && !ix.holds(ch) {
+			continue
+		}
 		var err error
 		switch ch.Op {
 		case store.AccountCreated:
@@ -502,6 +516,9 @@ func (ix *Index) Changed() <-chan struct{} { return *ix.changed.Load() }
 // member's role in the account. Unknown users, accounts and actions get
 // false. It is safe for concurrent use.
 func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
+	if ix.partial {
+		ix.touch(account)
+	}
 	// An API key's ID has no membership slot (see memberID), so it goes
 	// straight to the key table: a prefix comparison costs a member's
 	// answer nothing measurable, and spares a key's a probe of the
@@ -586,6 +603,9 @@ type Answer struct {
 // when the policy is compiled. For a compiled policy Lookup takes no lock
 // and allocates nothing. It is safe for concurrent use.
 func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
+	if ix.partial {
+		ix.touch(account)
+	}
 	if store.IsAPIKeyID(user) {
 		return ix.keyLookup(user, account, action)
 	}
@@ -610,6 +630,9 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 // role, who is not suspended and whose membership has not ended. It takes no lock and allocates nothing; it is safe for concurrent
 // use.
 func (ix *Index) Member(account, user string) bool {
+	if ix.partial {
+		ix.touch(account)
+	}
 	if store.IsAPIKeyID(user) {
 		return ix.keyMember(user, account)
 	}

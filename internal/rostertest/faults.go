@@ -2,6 +2,7 @@ package rostertest
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/teamroster/roster/store"
@@ -236,4 +237,16 @@ func (t *faultTx) SetChainHead(ctx context.Context, h store.ChainHead) error {
 		return err
 	}
 	return t.Tx.SetChainHead(ctx, h)
+}
+
+// SnapshotAccounts reads through to the wrapped Store, so that a Roster with
+// a memory budget (roster.WithMemoryBudget) runs on a FaultStore; it injects
+// no fault. It returns an error wrapping store.ErrInvalid if the wrapped
+// Store is not a store.AccountReader.
+func (f *FaultStore) SnapshotAccounts(ctx context.Context, accounts []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	r, ok := f.Store.(store.AccountReader)
+	if !ok {
+		return 0, fmt.Errorf("%w: the wrapped store reads no single accounts", store.ErrInvalid)
+	}
+	return r.SnapshotAccounts(ctx, accounts, fn)
 }

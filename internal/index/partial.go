@@ -1,0 +1,237 @@
+package index
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/teamroster/roster/store"
+)
+
+// An index that holds only some accounts. After SetPartial, an Index holds
+// the accounts it was loaded with (LoadAccounts) and those fetched since
+// (Fetch), each whole: the account, its team roles, its memberships and its
+// API keys. It applies the changes of the accounts it holds and skips the
+// others', which cost it nothing: an account it does not hold is read from
+// the store, as of the index's revision, when it is asked about. An account
+// the store does not have is held as absent, so that asking about it again
+// reads nothing; it becomes known if it is created. Readers mark the
+// accounts they ask about (usedFlag), so that the caller can tell which
+// accounts to keep when it builds a smaller index (UsedAccounts); an index
+// never drops an account itself.
+
+// SetPartial makes the index hold only the accounts it is loaded with or
+// fetches. Call it on a new Index, before LoadAccounts.
+func (ix *Index) SetPartial() { ix.partial = true }
+
+// LoadAccounts fills an empty Index (one just made by New and SetPartial)
+// with the given accounts of r, read at one revision, and sets its revision
+// to that one; the accounts r does not have are held as absent. It returns
+// the errors of r.SnapshotAccounts and ErrFull. It is safe for concurrent use
+// with the readers; call it once, before any Apply, CatchUp or Fetch.
+func (ix *Index) LoadAccounts(ctx context.Context, r store.AccountReader, accounts []string) error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	err := ix.load(ctx, func(ctx context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
+		return r.SnapshotAccounts(ctx, accounts, fn)
+	})
+	if err != nil {
+		return err
+	}
+	return ix.holdAbsent(accounts)
+}
+
+// holdAbsent holds as absent those of the accounts the index does not hold.
+// The caller holds ix.mu.
+func (ix *Index) holdAbsent(accounts []string) error {
+	for _, a := range accounts {
+		if indexable(a) {
+			if _, err := ix.intern(a, absentFlag); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Holds reports whether the index holds the account, known or absent: an
+// index that holds every account (not SetPartial) holds them all. It takes
+// no lock and allocates nothing; it is safe for concurrent use.
+func (ix *Index) Holds(account string) bool {
+	if !ix.partial || !indexable(account) {
+		return true
+	}
+	_, s, _ := ix.accountSlot(ix.view.Load(), account)
+	return s != nil
+}
+
+// touch marks the account as asked about, in an index that holds only some
+// accounts.
+func (ix *Index) touch(account string) {
+	if !indexable(account) {
+		return
+	}
+	if _, s, e := ix.accountSlot(ix.view.Load(), account); s != nil && e&usedFlag == 0 {
+		s.Or(usedFlag)
+	}
+}
+
+// UsedAccounts returns the accounts, known or absent, that readers asked
+// about since the index was loaded. It is safe for concurrent use.
+func (ix *Index) UsedAccounts() []string {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	var used []string
+	t := ix.view.Load().accounts
+	for i := range t {
+		if e := t[i].Load(); e&usedFlag != 0 {
+			used = append(used, string(ix.accounts.record(uint32(e))[1:]))
+		}
+	}
+	return used
+}
+
+// Fetch reads the account from r into an index that holds only some
+// accounts, unless it holds it already: the account, its team roles, its
+// memberships and its API keys, or, if r has no such account, the fact. The
+// account is read at a revision the index has not passed; the index first
+// applies the changes s committed up to it, so that the account joins the
+// index as of the index's revision. Fetch returns the errors of
+// r.SnapshotAccounts and s.Changes, an error wrapping store.ErrBackend if
+// the account was read at a revision before the index's or s skips a
+// revision, and ErrFull. It is safe for concurrent use.
+func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) error {
+	if !ix.partial || !indexable(account) {
+		return nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if _, slot, _ := ix.accountSlot(ix.view.Load(), account); slot != nil {
+		return nil
+	}
+	var items []store.SnapshotItem
+	rev, err := r.SnapshotAccounts(ctx, []string{account}, func(it store.SnapshotItem) error {
+		if it.AccountID == account {
+			items = append(items, it)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("fetch account %q: %w", account, err)
+	}
+	if err := ix.catchUpTo(ctx, s, rev); err != nil {
+		return fmt.Errorf("fetch account %q: %w", account, err)
+	}
+	// The account first, then its team roles, then its memberships, which
+	// name them, and its keys.
+	flags := absentFlag
+	for _, it := range items {
+		if it.UserID == "" && it.Role == "" && it.Key == "" {
+			flags = 0
+			ix.setRequiring(account, it.RequireSecure)
+		}
+	}
+	if _, err := ix.intern(account, flags); err != nil {
+		return err
+	}
+	for pass := range 3 {
+		for _, it := range items {
+			switch {
+			case pass == 0 && it.Key == "" && it.UserID == "" && it.Role != "":
+				err = ix.setTeamRole(account, it.Role, it.Actions)
+			case pass == 1 && it.Key == "" && it.UserID != "":
+				err = ix.setMember(account, it.UserID, membershipOf(it.Role, it.SignIn, it.ExpiresAt, it.FallbackRole, it.Suspended))
+			case pass == 2 && it.Key != "":
+				ix.setKey(it.Key, account, it.UserID, it.Role, it.Actions, it.KeyHash, it.ExpiresAt)
+			}
+			if err != nil {
+				ix.publishCustom()
+				return err
+			}
+		}
+	}
+	ix.publishCustom()
+	return nil
+}
+
+// catchUpTo applies the changes s committed after the index's revision up
+// to rev: an index that holds only some accounts skips the changes of the
+// accounts it does not hold, so an account read at rev joins it after them.
+// The caller holds ix.mu.
+func (ix *Index) catchUpTo(ctx context.Context, s store.Store, rev store.Revision) error {
+	const batch = 10000
+	for {
+		cur := store.Revision(ix.rev.Load())
+		if cur == rev {
+			return nil
+		}
+		if cur > rev {
+			return fmt.Errorf("read at revision %d, behind the in-memory index's %d: %w", rev, cur, store.ErrBackend)
+		}
+		changes, err := s.Changes(ctx, cur, batch)
+		if err != nil {
+			return fmt.Errorf("catch up from revision %d: %w", cur, err)
+		}
+		if err := contiguous(changes, cur); err != nil {
+			return fmt.Errorf("catch up from revision %d: %w", cur, err)
+		}
+		n := 0
+		for n < len(changes) && changes[n].Revision <= rev {
+			n++
+		}
+		if n == 0 {
+			return fmt.Errorf("catch up from revision %d to %d: the store has no change after %d: %w", cur, rev, cur, store.ErrBackend)
+		}
+		if err := ix.applyChanges(changes[:n]); err != nil {
+			return fmt.Errorf("catch up from revision %d: %w", cur, err)
+		}
+	}
+}
+
+// holds reports whether an index that holds only some accounts applies the
+// change: one of an account it holds (AccountCreated: even as absent), or
+// one of no account in particular.
+func (ix *Index) holds(ch store.Change) bool {
+	switch ch.Op {
+	case store.UserUpdated, store.APIKeyRevoked:
+		return true
+	}
+	if !indexable(ch.AccountID) {
+		return true // the change is ignored whole
+	}
+	_, s, e := ix.accountSlot(ix.view.Load(), ch.AccountID)
+	return s != nil && (e&absentFlag == 0 || ch.Op == store.AccountCreated)
+}
+
+// Retire wakes, for good, whoever waits on Changed: a caller that replaces
+// the index with another calls it so that they wait on the new one.
+func (ix *Index) Retire() {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	ch := make(chan struct{})
+	close(ch)
+	close(*ix.changed.Swap(&ch))
+}
+
+// Footprint returns about how many bytes the index takes: its tables, its
+// blocks of IDs, its end times, team roles and API keys. It is safe for
+// concurrent use.
+func (ix *Index) Footprint() int64 {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	v := ix.view.Load()
+	const slot, entry = 16, 8
+	n := int64(len(v.members))*slot + int64(len(v.accounts))*entry
+	n += int64(len(*v.records.chunks.Load())+len(*ix.accounts.chunks.Load())) * chunkSize
+	n += int64(len(v.expiring)) * 32
+	n += int64(len(v.custom)) * int64(64+(len(ix.policy.Actions())+63)/64*8)
+	n += int64(len(ix.keys.Load().slots))*entry + int64(ix.liveKeys)*256
+	return n
+}
+
+// Held returns how many accounts the index holds, known or absent. It is
+// safe for concurrent use.
+func (ix *Index) Held() int {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	return ix.nAccounts
+}

@@ -1,0 +1,232 @@
+package index_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/teamroster/roster/internal/index"
+	"github.com/teamroster/roster/internal/testdb"
+	"github.com/teamroster/roster/rbac"
+	"github.com/teamroster/roster/store"
+)
+
+// partial returns an Index that holds only some accounts, loaded with the
+// given accounts of s.
+func partial(t *testing.T, s store.Store, p *rbac.Policy, accounts ...string) *index.Index {
+	t.Helper()
+	ix := index.New(p)
+	ix.SetPartial()
+	if err := ix.LoadAccounts(t.Context(), s.(store.AccountReader), accounts); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
+// ask answers from ix as a Roster with a memory budget does: an account ix
+// does not hold is fetched first.
+func ask(t *testing.T, ix *index.Index, s store.Store, user, account string, action rbac.Action) (bool, index.Answer) {
+	t.Helper()
+	if !ix.Holds(account) {
+		if err := ix.Fetch(t.Context(), s, s.(store.AccountReader), account); err != nil {
+			t.Fatalf("Fetch(%s): %v", account, err)
+		}
+		if !ix.Holds(account) {
+			t.Fatalf("after Fetch(%s) the index does not hold it", account)
+		}
+	}
+	return ix.Allowed(user, account, action), ix.Lookup(account, user, action)
+}
+
+// TestPartialEqualsWhole checks that an Index holding only some accounts,
+// which fetches the others as it is asked about them, answers every
+// question as one holding every account does: as loaded, and after random
+// changes made through the teams service, which only the whole index
+// applies as they commit; the partial one applies them when asked (CatchUp),
+// or reads its accounts after them (Fetch).
+func TestPartialEqualsWhole(t *testing.T) {
+	for _, p := range []*rbac.Policy{rbac.Runpod(), rbac.DigitalOcean()} {
+		for seed := range uint64(3) {
+			t.Run(fmt.Sprintf("%s/seed %d", p.Name(), seed), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(seed, 7))
+				path := testdb.SQLitePath(t)
+				s, err := testdb.Backends()[0].Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				users, teams := randomWorld(t, s, p, rng)
+				whole := loaded(t, s, p)
+				part := partial(t, s, p, teams[:len(teams)/2]...)
+				if part.Held() != len(teams)/2 {
+					t.Fatalf("loaded with %d accounts, the index holds %d", len(teams)/2, part.Held())
+				}
+				accounts := append(teams, "no-such-team")
+				compare := func(when string) {
+					t.Helper()
+					if err := part.CatchUp(t.Context(), s); err != nil {
+						t.Fatal(err)
+					}
+					for _, a := range rng.Perm(len(accounts)) {
+						for _, u := range users {
+							for _, act := range append(p.Actions(), "no.such.action") {
+								got, gotLookup := ask(t, part, s, u, accounts[a], act)
+								if want := whole.Allowed(u, accounts[a], act); got != want {
+									t.Errorf("%s: Allowed(%s, %s, %s) = %v, the whole index says %v", when, u, accounts[a], act, got, want)
+								}
+								if want := whole.Lookup(accounts[a], u, act); gotLookup != want {
+									t.Errorf("%s: Lookup(%s, %s, %s) = %+v, the whole index says %+v", when, accounts[a], u, act, gotLookup, want)
+								}
+							}
+						}
+					}
+				}
+				compare("as loaded")
+				if part.Held() != len(accounts) {
+					t.Errorf("after questions about %d accounts the index holds %d", len(accounts), part.Held())
+				}
+				// The walk changes accounts the partial index holds; a new
+				// one starts with none held, and fetches as it is asked.
+				randomWalk(t, whole, p, s, path, users, teams, rng)
+				compare("after the changes")
+				fresh := partial(t, s, p)
+				part = fresh
+				compare("fetched after the changes")
+			})
+		}
+	}
+}
+
+// TestPartialSkipsAccountsNotHeld checks that the changes of an account the
+// index does not hold cost it nothing, that an account the store lacks is
+// held as absent (no such account, and no second read), that it becomes
+// known when it is created, and that a fetched account that requires secure
+// sign-in shuts out its members who sign in otherwise.
+func TestPartialSkipsAccountsNotHeld(t *testing.T) {
+	p := rbac.Runpod()
+	s, err := testdb.Backends()[0].Open(testdb.SQLitePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	ix := partial(t, s, p)
+	r := &countingReader{AccountReader: s}
+
+	if err := ix.Fetch(ctx, s, r, "later"); err != nil {
+		t.Fatal(err)
+	}
+	if !ix.Holds("later") || ix.Lookup("later", "u1", rbac.AccountAccess).AccountKnown {
+		t.Fatal("an account the store lacks is not held as absent")
+	}
+	if err := ix.Fetch(ctx, s, r, "later"); err != nil || r.reads != 1 {
+		t.Fatalf("asked again about an absent account: %d reads, %v; want 1", r.reads, err)
+	}
+	before := ix.Footprint()
+	// Another writer creates "other" with 200 members, then "later" with
+	// one.
+	_, err = s.Update(ctx, func(tx store.Tx) error {
+		for i := range 200 {
+			u := fmt.Sprintf("u%d", i)
+			signIn := store.SignInEmail
+			if i >= 100 {
+				signIn = store.SignInEmail2FA
+			}
+			if err := tx.CreateUser(ctx, store.User{ID: u, Email: u + "@example.com", SignIn: signIn}); err != nil {
+				return err
+			}
+		}
+		other := store.Account{ID: "other", Kind: store.Team, Name: "other", Owner: "u0", RequireSecureSignIn: true}
+		if err := tx.CreateAccount(ctx, other); err != nil {
+			return err
+		}
+		for i := range 200 {
+			if err := tx.CreateMember(ctx, store.Member{AccountID: "other", UserID: fmt.Sprintf("u%d", i), Role: string(rbac.RunpodDev)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.CatchUp(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if ix.Holds("other") || ix.Footprint() != before {
+		t.Errorf("the changes of an account not held: holds it %v, footprint %d bytes, was %d", ix.Holds("other"), ix.Footprint(), before)
+	}
+	_, err = s.Update(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAccount(ctx, store.Account{ID: "later", Kind: store.Team, Name: "later", Owner: "u1"}); err != nil {
+			return err
+		}
+		return tx.CreateMember(ctx, store.Member{AccountID: "later", UserID: "u1", Role: string(rbac.RunpodAdmin)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.CatchUp(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if a := ix.Lookup("later", "u1", rbac.MembersManage); !a.AccountKnown || !a.Allowed {
+		t.Errorf("an account held as absent, then created with an admin: %+v", a)
+	}
+	if ix.Allowed("u1", "other", rbac.AccountAccess) {
+		t.Error("an account not held answers from nothing")
+	}
+	if err := ix.Fetch(ctx, s, r, "other"); err != nil || !ix.Allowed("u199", "other", rbac.PodsManage) {
+		t.Errorf("fetched after the changes: %v, u199 may not manage pods", err)
+	}
+	if a := ix.Lookup("other", "u0", rbac.PodsManage); a.Allowed || !a.InsecureSignIn {
+		t.Errorf("fetched, an account that requires secure sign-in: a member who signs in with email: %+v", a)
+	}
+	if used := ix.UsedAccounts(); fmt.Sprint(used) != "[later other]" && fmt.Sprint(used) != "[other later]" {
+		t.Errorf("UsedAccounts = %q, want the two asked about", used)
+	}
+}
+
+// countingReader counts SnapshotAccounts calls.
+type countingReader struct {
+	store.AccountReader
+	reads int
+}
+
+func (r *countingReader) SnapshotAccounts(ctx context.Context, accounts []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	r.reads++
+	return r.AccountReader.SnapshotAccounts(ctx, accounts, fn)
+}
+
+// behindReader reads accounts as of a fixed revision, behind the store.
+type behindReader struct{ rev store.Revision }
+
+func (r behindReader) SnapshotAccounts(context.Context, []string, func(store.SnapshotItem) error) (store.Revision, error) {
+	return r.rev, nil
+}
+
+// TestFetchRefusesAnOlderRead checks that an account read at a revision
+// before the index's is refused (it would join the index missing the
+// changes in between), and so is one read past changes the store does not
+// list.
+func TestFetchRefusesAnOlderRead(t *testing.T) {
+	p := rbac.Runpod()
+	ix := index.New(p)
+	ix.SetPartial()
+	s := changesStore{changes: []store.Change{
+		{Revision: 1, Op: store.AccountCreated, AccountID: "a"},
+		{Revision: 2, Op: store.AccountCreated, AccountID: "b"},
+	}}
+	if err := ix.CatchUp(t.Context(), s); err != nil || ix.Revision() != 2 {
+		t.Fatalf("CatchUp: %v, revision %d", err, ix.Revision())
+	}
+	if err := ix.Fetch(t.Context(), s, behindReader{rev: 1}, "a"); !errors.Is(err, store.ErrBackend) {
+		t.Errorf("an account read behind the index: %v, want ErrBackend", err)
+	}
+	if err := ix.Fetch(t.Context(), s, behindReader{rev: 5}, "a"); !errors.Is(err, store.ErrBackend) {
+		t.Errorf("an account read at a revision the store lists no change up to: %v, want ErrBackend", err)
+	}
+	if ix.Holds("a") {
+		t.Error("a refused read left the account held")
+	}
+}
