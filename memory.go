@@ -58,9 +58,11 @@ type memory struct {
 	// shrinking is set while a smaller index is being built; stop ends
 	// the building and done waits for it.
 	shrinking atomic.Bool
-	stop      context.CancelFunc
-	done      sync.WaitGroup
-	ctx       context.Context
+	// reads counts the accounts read from the store when asked about.
+	reads atomic.Uint64
+	stop  context.CancelFunc
+	done  sync.WaitGroup
+	ctx   context.Context
 }
 
 // newMemory returns the view of s deciding with p, empty: load fills it.
@@ -135,8 +137,11 @@ func (m *memory) catchUp(ctx context.Context) error {
 func (m *memory) holds(ctx context.Context, account string) *index.Index {
 	m.mu.Lock()
 	ix := m.idx.Load()
-	err := ix.Fetch(ctx, m.store, m.reader, account)
+	read, err := ix.Fetch(ctx, m.store, m.reader, account)
 	m.mu.Unlock()
+	if read {
+		m.reads.Add(1)
+	}
 	m.obs.health.read(err)
 	if err != nil {
 		return nil

@@ -224,6 +224,16 @@ type Health struct {
 	// Failing says the latest read failed: the view is stuck at Revision
 	// until a read succeeds.
 	Failing bool
+	// Memory is about how many bytes the view takes, and Accounts how
+	// many accounts it holds: every account of the store, or, with a
+	// memory budget (see WithMemoryBudget), those asked about lately,
+	// counting those asked about that the store lacks.
+	Memory   int64
+	Accounts int
+	// AccountReads counts the accounts a view with a memory budget has
+	// read from the store since New, each when it was asked about and not
+	// held; 0 without a budget.
+	AccountReads uint64
 }
 
 // Healthy reports whether the view is fit to answer Can: its latest read
@@ -239,16 +249,19 @@ func (h Health) Healthy(maxLag time.Duration) bool {
 }
 
 // Health returns the state of the in-memory view: its revision, how far
-// and how long it is behind the store, and its latest read and failure.
+// and how long it is behind the store, its latest read and failure, and
+// its memory.
 // It takes no lock that Can takes, and is safe for concurrent use.
 func (r *Roster) Health() Health {
-	applied := r.Revision()
+	ix := r.mem.index()
+	applied := ix.Revision()
 	h := &r.obs.health
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	out := Health{
 		Revision: applied, LastSync: h.lastSync,
 		LastError: h.lastErr, LastErrorAt: h.lastErrAt, Failing: h.failures > 0,
+		Memory: ix.Footprint(), Accounts: ix.Held(), AccountReads: r.mem.reads.Load(),
 	}
 	if h.known > applied {
 		out.Behind = uint64(h.known - applied)
@@ -266,12 +279,15 @@ type healthReport struct {
 	LastSync    time.Time  `json:"last_sync"`
 	LastError   string     `json:"last_error,omitempty"`
 	LastErrorAt *time.Time `json:"last_error_at,omitempty"`
+	MemoryBytes int64      `json:"memory_bytes"`
+	Accounts    int        `json:"accounts"`
 }
 
 // HealthHandler returns an http.Handler for a readiness probe: it answers
 // 200 when the view is healthy (Health.Healthy(maxLag)) and 503 Service
 // Unavailable when not, with a JSON body giving healthy, revision,
-// behind, lag_seconds, last_sync and, once a read has failed,
+// behind, lag_seconds, last_sync, memory_bytes, accounts and, once a read
+// has failed,
 // last_error (the error's kind only, such as "store: backend failure")
 // and last_error_at. It is safe for concurrent use.
 func (r *Roster) HealthHandler(maxLag time.Duration) http.Handler {
@@ -279,7 +295,7 @@ func (r *Roster) HealthHandler(maxLag time.Duration) http.Handler {
 		h := r.Health()
 		rep := healthReport{
 			Healthy: h.Healthy(maxLag), Revision: uint64(h.Revision), Behind: h.Behind,
-			LagSeconds: h.Lag.Seconds(), LastSync: h.LastSync,
+			LagSeconds: h.Lag.Seconds(), LastSync: h.LastSync, MemoryBytes: h.Memory, Accounts: h.Accounts,
 		}
 		if h.LastError != nil {
 			rep.LastError, rep.LastErrorAt = txn.ErrorKind(h.LastError), &h.LastErrorAt

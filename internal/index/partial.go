@@ -98,16 +98,23 @@ func (ix *Index) UsedAccounts() []string {
 // index as of the index's revision. Fetch returns the errors of
 // r.SnapshotAccounts and s.Changes, an error wrapping store.ErrBackend if
 // the account was read at a revision before the index's or s skips a
-// revision, and ErrFull. It is safe for concurrent use.
-func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) error {
+// revision, and ErrFull. It reports whether it read the account. It is
+// safe for concurrent use.
+func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) (bool, error) {
 	if !ix.partial || !indexable(account) {
-		return nil
+		return false, nil
 	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if _, slot, _ := ix.accountSlot(ix.view.Load(), account); slot != nil {
-		return nil
+		return false, nil
 	}
+	return true, ix.fetch(ctx, s, r, account)
+}
+
+// fetch reads the account into the index, as Fetch says. The caller holds
+// ix.mu.
+func (ix *Index) fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) error {
 	var items []store.SnapshotItem
 	rev, err := r.SnapshotAccounts(ctx, []string{account}, func(it store.SnapshotItem) error {
 		if it.AccountID == account {

@@ -30,7 +30,7 @@ func partial(t *testing.T, s store.Store, p *rbac.Policy, accounts ...string) *i
 func ask(t *testing.T, ix *index.Index, s store.Store, user, account string, action rbac.Action) (bool, index.Answer) {
 	t.Helper()
 	if !ix.Holds(account) {
-		if err := ix.Fetch(t.Context(), s, s.(store.AccountReader), account); err != nil {
+		if _, err := ix.Fetch(t.Context(), s, s.(store.AccountReader), account); err != nil {
 			t.Fatalf("Fetch(%s): %v", account, err)
 		}
 		if !ix.Holds(account) {
@@ -115,13 +115,13 @@ func TestPartialSkipsAccountsNotHeld(t *testing.T) {
 	ix := partial(t, s, p)
 	r := &countingReader{AccountReader: s}
 
-	if err := ix.Fetch(ctx, s, r, "later"); err != nil {
-		t.Fatal(err)
+	if read, err := ix.Fetch(ctx, s, r, "later"); err != nil || !read {
+		t.Fatalf("Fetch of an account not held: read %v, %v", read, err)
 	}
 	if !ix.Holds("later") || ix.Lookup("later", "u1", rbac.AccountAccess).AccountKnown {
 		t.Fatal("an account the store lacks is not held as absent")
 	}
-	if err := ix.Fetch(ctx, s, r, "later"); err != nil || r.reads != 1 {
+	if read, err := ix.Fetch(ctx, s, r, "later"); err != nil || read || r.reads != 1 {
 		t.Fatalf("asked again about an absent account: %d reads, %v; want 1", r.reads, err)
 	}
 	before := ix.Footprint()
@@ -176,7 +176,7 @@ func TestPartialSkipsAccountsNotHeld(t *testing.T) {
 	if ix.Allowed("u1", "other", rbac.AccountAccess) {
 		t.Error("an account not held answers from nothing")
 	}
-	if err := ix.Fetch(ctx, s, r, "other"); err != nil || !ix.Allowed("u199", "other", rbac.PodsManage) {
+	if _, err := ix.Fetch(ctx, s, r, "other"); err != nil || !ix.Allowed("u199", "other", rbac.PodsManage) {
 		t.Errorf("fetched after the changes: %v, u199 may not manage pods", err)
 	}
 	if a := ix.Lookup("other", "u0", rbac.PodsManage); a.Allowed || !a.InsecureSignIn {
@@ -220,10 +220,10 @@ func TestFetchRefusesAnOlderRead(t *testing.T) {
 	if err := ix.CatchUp(t.Context(), s); err != nil || ix.Revision() != 2 {
 		t.Fatalf("CatchUp: %v, revision %d", err, ix.Revision())
 	}
-	if err := ix.Fetch(t.Context(), s, behindReader{rev: 1}, "a"); !errors.Is(err, store.ErrBackend) {
+	if _, err := ix.Fetch(t.Context(), s, behindReader{rev: 1}, "a"); !errors.Is(err, store.ErrBackend) {
 		t.Errorf("an account read behind the index: %v, want ErrBackend", err)
 	}
-	if err := ix.Fetch(t.Context(), s, behindReader{rev: 5}, "a"); !errors.Is(err, store.ErrBackend) {
+	if _, err := ix.Fetch(t.Context(), s, behindReader{rev: 5}, "a"); !errors.Is(err, store.ErrBackend) {
 		t.Errorf("an account read at a revision the store lists no change up to: %v, want ErrBackend", err)
 	}
 	if ix.Holds("a") {
