@@ -40,8 +40,10 @@ type Principal struct {
 }
 
 // Authenticate returns the principal of the API key token (see package
-// apikeys), from memory: it reads nothing from the database, takes no lock
-// but the key's own and allocates nothing when the key is good. A
+// apikeys), from memory: it reads nothing from the database (with a memory
+// budget, a key whose account is not held is looked up first, see
+// WithMemoryBudget), takes no lock but the key's own and allocates nothing
+// when the key is good. A
 // malformed, truncated or checksum-broken token is refused before any
 // lookup; a well-formed one is compared with the stored hash in constant
 // time. The use (now, and the IP address of ctx's request metadata, see

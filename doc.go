@@ -58,7 +58,8 @@
 // policy, keeps the invariants (a team always keeps a member with the top
 // role), makes the change and writes its audit event. Can reflects a change
 // as soon as the call that made it returns; Can never touches the
-// database.
+// database, unless the Roster holds only the accounts it is asked about
+// (WithMemoryBudget) and the account is not among them.
 //
 // The examples directory holds runnable programs: quickstart, httpserver
 // (package teamapi mounted with a demo sign-in, and a console page in the

@@ -195,7 +195,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 }
 
 // New returns a Roster on s deciding with p. It loads every account and
-// membership of s into memory so that Can never touches the database; the
+// membership of s into memory so that Can never touches the database (with
+// WithMemoryBudget, none: it reads each account when first asked); the
 // memory follows every change made through the Roster at once, and changes
 // made by others (other Rosters or processes on the same database) as the
 // Store announces them (see store.Watcher; milliseconds on PostgreSQL) and
@@ -203,7 +204,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Roster, error) {
 // Close stops. New does not take ownership of s: Close leaves it open.
 // Options other than WithPolicy apply. It returns
 // store.ErrInvalid if s or p is nil or an option is invalid (see
-// invites.New), and the errors of s.Snapshot.
+// invites.New, WithMemoryBudget), and the errors of s.Snapshot.
 func New(ctx context.Context, s store.Store, p *rbac.Policy, opts ...Option) (*Roster, error) {
 	var c config
 	for _, o := range opts {
@@ -300,7 +301,9 @@ func (r *Roster) catchUp(ctx context.Context) (failures int, since time.Time, er
 }
 
 // Can reports whether user may perform action on the account. It answers
-// from memory, never touching the database. Unknown users, accounts and
+// from memory, never touching the database, except with a memory budget
+// (WithMemoryBudget) for an account not held: it reads the account first,
+// with ctx, and answers false if the read fails. Unknown users, accounts and
 // actions, and malformed input, get false. Can is safe for concurrent use;
 // it sees every change made through this Roster once the call that made it
 // has returned.
@@ -330,8 +333,9 @@ func (r *Roster) Can(ctx context.Context, user, account string, action rbac.Acti
 // (the member is suspended; it wraps rbac.ErrDenied),
 // rbac.ErrSecureSignIn (the account requires
 // secure sign-in and the user signs in otherwise; it wraps rbac.ErrDenied),
-// or rbac.ErrDenied (the user's role lacks the action). It is safe for
-// concurrent use.
+// rbac.ErrDenied (the user's role lacks the action), or store.ErrBackend
+// (with a memory budget, the account had to be read and could not be). It
+// is safe for concurrent use.
 func (r *Roster) Check(ctx context.Context, user, account string, action rbac.Action) error {
 	return r.Explain(ctx, user, account, action).Err
 }
