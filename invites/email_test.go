@@ -85,6 +85,23 @@ func TestCanonicalEmail(t *testing.T) {
 		}
 	})
 
+	t.Run("a local part of atext alone", func(t *testing.T) {
+		// Every byte but atext (RFC 5322) and the dot is refused in a local
+		// part, and every atext byte is kept.
+		const atext = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~"
+		for c := range 256 {
+			in := "a" + string([]byte{byte(c)}) + "b@example.com"
+			got, err := invites.CanonicalEmail(in)
+			switch {
+			case c == '.':
+			case strings.IndexByte(atext, byte(c)) >= 0 && (err != nil || got != strings.ToLower(in)):
+				t.Errorf("CanonicalEmail(%q) = %q, %v; want it kept, lowercased", in, got, err)
+			case strings.IndexByte(atext, byte(c)) < 0 && !errors.Is(err, store.ErrInvalid):
+				t.Errorf("CanonicalEmail(%q) = %q, %v; want ErrInvalid", in, got, err)
+			}
+		}
+	})
+
 	t.Run("unusual but valid addresses are kept as they are, lowercased", func(t *testing.T) {
 		for in, want := range map[string]string{
 			"o'brien@example.ie":                     "o'brien@example.ie",
