@@ -137,6 +137,25 @@ type batch struct {
 	err   error
 }
 
+// beginSnapshot begins the read-only transaction a snapshot is read in, op
+// naming it in errors, and returns it and the revision it sees; the caller
+// rolls it back. It returns store.ErrClosed after Close.
+func (s *Store) beginSnapshot(ctx context.Context, op string) (*gorm.DB, int64, error) {
+	if s.closed.Load() {
+		return nil, 0, errClosed(op)
+	}
+	gtx := s.r.WithContext(ctx).Begin(s.readOpts)
+	if err := gtx.Error; err != nil {
+		return nil, 0, s.fail(ctx, err, "%s: begin", op)
+	}
+	rev, err := s.readRevision(ctx, gtx)
+	if err != nil {
+		gtx.Rollback() // read-only
+		return nil, 0, err
+	}
+	return gtx, rev, nil
+}
+
 // readRevision returns the revision a read transaction sees.
 func (s *Store) readRevision(ctx context.Context, gtx *gorm.DB) (int64, error) {
 	var rev int64
@@ -354,18 +373,11 @@ const accountBatch = 500
 // Close, the context's error (wrapped) if ctx ends first, and
 // store.ErrBackend on database failure. It is safe for concurrent use.
 func (s *Store) SnapshotAccounts(ctx context.Context, accounts []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
-	if s.closed.Load() {
-		return 0, errClosed("snapshot accounts")
-	}
-	gtx := s.r.WithContext(ctx).Begin(s.readOpts)
-	if err := gtx.Error; err != nil {
-		return 0, s.fail(ctx, err, "snapshot accounts: begin")
-	}
-	defer gtx.Rollback() // read-only
-	rev, err := s.readRevision(ctx, gtx)
+	gtx, rev, err := s.beginSnapshot(ctx, "snapshot accounts")
 	if err != nil {
 		return 0, err
 	}
+	defer gtx.Rollback() // read-only
 	ids := slices.Compact(slices.Sorted(slices.Values(accounts)))
 	for batch := range slices.Chunk(ids, accountBatch) {
 		in, args := s.inList(batch)

@@ -349,19 +349,12 @@ func (s *Store) View(ctx context.Context, fn func(tx store.Tx) error) error {
 // after Close, the context's error (wrapped) if ctx ends first, and
 // store.ErrBackend on database failure. It is safe for concurrent use.
 func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error) (store.Revision, error) {
-	if s.closed.Load() {
-		return 0, errClosed("snapshot")
-	}
-	gtx := s.r.WithContext(ctx).Begin(s.readOpts)
-	if err := gtx.Error; err != nil {
-		return 0, s.fail(ctx, err, "snapshot: begin")
-	}
-	defer gtx.Rollback() // read-only
-	rev, err := s.readRevision(ctx, gtx)
+	gtx, rev, err := s.beginSnapshot(ctx, "snapshot")
 	if err != nil {
 		return 0, err
 	}
-	secure := false // some account requires secure sign-in: seen as the accounts go by
+	defer gtx.Rollback() // read-only
+	secure := false      // some account requires secure sign-in: seen as the accounts go by
 	accounts := func(it store.SnapshotItem) error {
 		secure = secure || it.RequireSecure
 		return fn(it)
