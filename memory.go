@@ -134,13 +134,21 @@ func (m *memory) catchUp(ctx context.Context) error {
 // The index returned holds the account even if a smaller one has replaced
 // it meanwhile: it answers as of a revision at least as late as the call's
 // start, as a question to the current one would.
+//
+// The account is read without the lock, so that the reads of accounts
+// asked about at once overlap; it joins the index under it.
 func (m *memory) holds(ctx context.Context, account string) *index.Index {
-	m.mu.Lock()
-	ix := m.idx.Load()
-	read, err := ix.Fetch(ctx, m.store, m.reader, account)
-	m.mu.Unlock()
-	if read {
-		m.reads.Add(1)
+	read, err := index.ReadAccount(ctx, m.reader, account)
+	var ix *index.Index
+	if err == nil {
+		m.mu.Lock()
+		ix = m.idx.Load()
+		var joined bool
+		joined, err = ix.Join(ctx, m.store, m.reader, read)
+		m.mu.Unlock()
+		if joined {
+			m.reads.Add(1)
+		}
 	}
 	m.obs.health.read(err)
 	if err != nil {

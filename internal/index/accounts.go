@@ -6,15 +6,17 @@ import (
 
 // An account table entry is the account's hash tag (the low tagBits bits of
 // its hash) << 32 | the position of its ID in Index.accounts; 0 is an empty
-// slot. An index that holds only some accounts (see SetPartial) keeps two
+// slot. An index that holds only some accounts (see SetPartial) keeps three
 // flags in the entry's top bits: usedFlag, which readers set when they ask
-// about the account, and absentFlag, which marks an account the store does
-// not have, held so that asking about it again reads nothing.
+// about the account; absentFlag, which marks an account the store does not
+// have, held so that asking about it again reads nothing; and loadingFlag,
+// which marks an account whose items are being added (see Index.join).
 const (
-	tagBits           = 30
-	tagMask           = 1<<tagBits - 1
-	usedFlag   uint64 = 1 << 63
-	absentFlag uint64 = 1 << 62
+	tagBits            = 29
+	tagMask            = 1<<tagBits - 1
+	usedFlag    uint64 = 1 << 63
+	absentFlag  uint64 = 1 << 62
+	loadingFlag uint64 = 1 << 61
 )
 
 // accountSlot returns the account's hash, and its slot of the account table

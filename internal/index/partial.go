@@ -60,8 +60,8 @@ func (ix *Index) Holds(account string) bool {
 	if !ix.partial || !indexable(account) {
 		return true
 	}
-	_, s, _ := ix.accountSlot(ix.view.Load(), account)
-	return s != nil
+	_, s, e := ix.accountSlot(ix.view.Load(), account)
+	return s != nil && e&loadingFlag == 0
 }
 
 // touch marks the account as asked about, in an index that holds only some
@@ -90,56 +90,98 @@ func (ix *Index) UsedAccounts() []string {
 	return used
 }
 
-// Fetch reads the account from r into an index that holds only some
-// accounts, unless it holds it already: the account, its team roles, its
-// memberships and its API keys, or, if r has no such account, the fact. The
-// account is read at a revision the index has not passed; the index first
-// applies the changes s committed up to it, so that the account joins the
-// index as of the index's revision. Fetch returns the errors of
-// r.SnapshotAccounts and s.Changes, an error wrapping store.ErrBackend if
-// the account was read at a revision before the index's or s skips a
-// revision, and ErrFull. It reports whether it read the account. It is
-// safe for concurrent use.
-func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) (bool, error) {
-	if !ix.partial || !indexable(account) {
-		return false, nil
-	}
-	ix.mu.Lock()
-	defer ix.mu.Unlock()
-	if _, slot, _ := ix.accountSlot(ix.view.Load(), account); slot != nil {
-		return false, nil
-	}
-	return true, ix.fetch(ctx, s, r, account)
+// AccountRead is an account as read from the store for Join: its items and
+// the revision they were read at.
+type AccountRead struct {
+	account string
+	items   []store.SnapshotItem
+	rev     store.Revision
 }
 
-// fetch reads the account into the index, as Fetch says. The caller holds
-// ix.mu.
-func (ix *Index) fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) error {
-	var items []store.SnapshotItem
-	rev, err := r.SnapshotAccounts(ctx, []string{account}, func(it store.SnapshotItem) error {
+// ReadAccount reads the account from r, for Join. It returns the errors of
+// r.SnapshotAccounts. It is safe for concurrent use.
+func ReadAccount(ctx context.Context, r store.AccountReader, account string) (AccountRead, error) {
+	read := AccountRead{account: account}
+	var err error
+	read.rev, err = r.SnapshotAccounts(ctx, []string{account}, func(it store.SnapshotItem) error {
 		if it.AccountID == account {
-			items = append(items, it)
+			read.items = append(read.items, it)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("fetch account %q: %w", account, err)
+		return AccountRead{}, fmt.Errorf("read account %q: %w", account, err)
 	}
-	if err := ix.catchUpTo(ctx, s, rev); err != nil {
-		return fmt.Errorf("fetch account %q: %w", account, err)
+	return read, nil
+}
+
+// Fetch reads the account from r into an index that holds only some
+// accounts, unless it holds it already: ReadAccount, then Join. It reports
+// whether it added the account, and returns their errors. It is safe for
+// concurrent use.
+func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) (bool, error) {
+	if !ix.partial || ix.Holds(account) {
+		return false, nil
 	}
-	// The account first, then its team roles, then its memberships, which
-	// name them, and its keys.
-	flags := absentFlag
+	read, err := ReadAccount(ctx, r, account)
+	if err != nil {
+		return false, err
+	}
+	return ix.Join(ctx, s, r, read)
+}
+
+// Join adds the account read to an index that holds only some accounts,
+// unless it holds it already: the account, its team roles, its memberships
+// and its API keys, or, if the store has no such account, the fact. The
+// index first applies the changes s committed up to the revision the
+// account was read at, so that the account joins it as of the index's
+// revision; an account read at an earlier revision than the index's (a
+// change was applied since) is read from r again. Readers see the account
+// held only once it is whole. Join reports whether it added the account;
+// it returns the errors of r.SnapshotAccounts and s.Changes, an error
+// wrapping store.ErrBackend if the account was read again at a revision
+// before the index's or s skips a revision, and ErrFull. It is safe for
+// concurrent use; the account may have been read without a lock.
+func (ix *Index) Join(ctx context.Context, s store.Store, r store.AccountReader, read AccountRead) (bool, error) {
+	if !ix.partial || !indexable(read.account) {
+		return false, nil
+	}
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if _, slot, e := ix.accountSlot(ix.view.Load(), read.account); slot != nil && e&loadingFlag == 0 {
+		return false, nil
+	}
+	if read.rev < store.Revision(ix.rev.Load()) {
+		var err error
+		if read, err = ReadAccount(ctx, r, read.account); err != nil {
+			return false, err
+		}
+	}
+	if err := ix.catchUpTo(ctx, s, read.rev); err != nil {
+		return false, fmt.Errorf("join account %q: %w", read.account, err)
+	}
+	return true, ix.join(read)
+}
+
+// join adds the account read, as of the index's revision, to the index.
+// The account's entry carries loadingFlag until every item is in, so that
+// Holds is false, and readers come to wait for the lock, while it is
+// partly loaded. The caller holds ix.mu.
+func (ix *Index) join(read AccountRead) error {
+	account, items := read.account, read.items
+	absent := absentFlag
 	for _, it := range items {
 		if it.UserID == "" && it.Role == "" && it.Key == "" {
-			flags = 0
+			absent = 0
 			ix.setRequiring(account, it.RequireSecure)
 		}
 	}
-	if _, err := ix.intern(account, flags); err != nil {
+	if _, err := ix.intern(account, loadingFlag); err != nil {
 		return err
 	}
+	// The team roles first, then the memberships, which name them, and the
+	// keys.
+	var err error
 	for pass := range 3 {
 		for _, it := range items {
 			switch {
@@ -157,6 +199,9 @@ func (ix *Index) fetch(ctx context.Context, s store.Store, r store.AccountReader
 		}
 	}
 	ix.publishCustom()
+	_, slot, _ := ix.accountSlot(ix.view.Load(), account)
+	slot.Or(absent)
+	slot.And(^loadingFlag)
 	return nil
 }
 

@@ -230,3 +230,50 @@ func TestFetchRefusesAnOlderRead(t *testing.T) {
 		t.Error("a refused read left the account held")
 	}
 }
+
+// TestJoinReadsAgainWhenBehind checks an account read without the lock
+// while a change to it committed and reached the index (skipped, since the
+// index did not hold the account): joining the older read would lose the
+// change, so Join reads the account again.
+func TestJoinReadsAgainWhenBehind(t *testing.T) {
+	p := rbac.Runpod()
+	s, err := testdb.Backends()[0].Open(testdb.SQLitePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	_, err = s.Update(ctx, func(tx store.Tx) error {
+		for _, u := range []string{"owner", "bob"} {
+			if err := tx.CreateUser(ctx, store.User{ID: u, Email: u + "@example.com", SignIn: store.SignInEmail}); err != nil {
+				return err
+			}
+		}
+		if err := tx.CreateAccount(ctx, store.Account{ID: "team", Kind: store.Team, Name: "team", Owner: "owner"}); err != nil {
+			return err
+		}
+		return tx.CreateMember(ctx, store.Member{AccountID: "team", UserID: "bob", Role: string(rbac.RunpodAdmin)})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := partial(t, s, p)
+	r := &countingReader{AccountReader: s}
+	read, err := index.ReadAccount(ctx, r, "team")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(ctx, func(tx store.Tx) error { return tx.DeleteMember(ctx, "team", "bob") }); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.CatchUp(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if joined, err := ix.Join(ctx, s, r, read); err != nil || !joined {
+		t.Fatalf("Join: %v, %v", joined, err)
+	}
+	if ix.Allowed("bob", "team", rbac.MembersManage) || r.reads != 2 {
+		t.Errorf("joined a read from before bob's removal: bob allowed %v, %d reads; want refused after a second read",
+			ix.Allowed("bob", "team", rbac.MembersManage), r.reads)
+	}
+}
