@@ -298,12 +298,15 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 			err = s.fail(ctx, cerr, "snapshot: close rows")
 		}
 	}()
+	// A batch starts small and grows to snapshotBatch items, so that a
+	// query of a few rows (SnapshotAccounts) allocates for a few; the
+	// consumer hands batches back with the capacity they grew to.
 	next := func() []store.SnapshotItem {
 		select {
 		case b := <-free:
 			return b
 		default:
-			return make([]store.SnapshotItem, 0, snapshotBatch)
+			return make([]store.SnapshotItem, 0, 16)
 		}
 	}
 	items := next()
@@ -340,7 +343,7 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 			return s.fail(ctx, err, "snapshot: read row")
 		}
 		items = append(items, it)
-		if len(items) == cap(items) {
+		if len(items) == snapshotBatch {
 			select {
 			case out <- batch{items: items}:
 			case <-stop:
