@@ -67,9 +67,7 @@ func (ix *Index) APIKey(suffix string) (APIKey, bool) {
 	if k == nil || !ix.works(k) {
 		return APIKey{}, false
 	}
-	if ix.partial {
-		ix.touch(k.account)
-	}
+	ix.touch(k.account)
 	out := APIKey{ID: k.id, Account: k.account, User: k.owner, Role: rbac.Role(k.roleName), Hash: k.hash}
 	if k.expires != 0 {
 		out.ExpiresAt = time.Unix(0, k.expires).UTC()

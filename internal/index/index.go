@@ -516,17 +516,16 @@ func (ix *Index) Changed() <-chan struct{} { return *ix.changed.Load() }
 // member's role in the account. Unknown users, accounts and actions get
 // false. It is safe for concurrent use.
 func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
-	if ix.partial {
-		ix.touch(account)
-	}
 	// An API key's ID has no membership slot (see memberID), so it goes
 	// straight to the key table: a prefix comparison costs a member's
 	// answer nothing measurable, and spares a key's a probe of the
 	// membership table that would miss.
 	if store.IsAPIKeyID(user) {
+		ix.touch(account)
 		return ix.keyAllowed(user, account, action)
 	}
 	if ix.fallback {
+		ix.touch(account)
 		r, ok := ix.memberRole(ix.view.Load(), account, user)
 		return ok && ix.decide(r, account, action)
 	}
@@ -537,7 +536,11 @@ func (ix *Index) Allowed(user, account string, action rbac.Action) bool {
 	v := ix.view.Load()
 	s := ix.findMember(v, account, user)
 	if s == nil {
+		ix.touch(account)
 		return false
+	}
+	if ix.partial && s.tag.Load()&usedTag == 0 {
+		s.tag.Or(usedTag)
 	}
 	r := s.role.Load()
 	if r < uint32(len(ix.grants)) {
@@ -603,9 +606,7 @@ type Answer struct {
 // when the policy is compiled. For a compiled policy Lookup takes no lock
 // and allocates nothing. It is safe for concurrent use.
 func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
-	if ix.partial {
-		ix.touch(account)
-	}
+	ix.touch(account)
 	if store.IsAPIKeyID(user) {
 		return ix.keyLookup(user, account, action)
 	}
@@ -630,9 +631,7 @@ func (ix *Index) Lookup(account, user string, action rbac.Action) Answer {
 // role, who is not suspended and whose membership has not ended. It takes no lock and allocates nothing; it is safe for concurrent
 // use.
 func (ix *Index) Member(account, user string) bool {
-	if ix.partial {
-		ix.touch(account)
-	}
+	ix.touch(account)
 	if store.IsAPIKeyID(user) {
 		return ix.keyMember(user, account)
 	}

@@ -65,9 +65,9 @@ func (ix *Index) Holds(account string) bool {
 }
 
 // touch marks the account as asked about, in an index that holds only some
-// accounts.
+// accounts; in one that holds every account it does nothing.
 func (ix *Index) touch(account string) {
-	if !indexable(account) {
+	if !ix.partial || !indexable(account) {
 		return
 	}
 	if _, s, e := ix.accountSlot(ix.view.Load(), account); s != nil && e&usedFlag == 0 {
@@ -76,16 +76,26 @@ func (ix *Index) touch(account string) {
 }
 
 // UsedAccounts returns the accounts, known or absent, that readers asked
-// about since the index was loaded. It is safe for concurrent use.
+// about since the index was loaded: those marked in the account table and
+// those with a membership marked (usedTag). It is safe for concurrent use.
 func (ix *Index) UsedAccounts() []string {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
-	var used []string
-	t := ix.view.Load().accounts
-	for i := range t {
-		if e := t[i].Load(); e&usedFlag != 0 {
-			used = append(used, string(ix.accounts.record(uint32(e))[1:]))
+	v := ix.view.Load()
+	refs := map[uint32]bool{}
+	for i := range v.accounts {
+		if e := v.accounts[i].Load(); e&usedFlag != 0 {
+			refs[uint32(e)] = true
 		}
+	}
+	for i := range v.members {
+		if s := &v.members[i]; s.record.Load() != 0 && s.tag.Load()&usedTag != 0 {
+			refs[s.account.Load()] = true
+		}
+	}
+	used := make([]string, 0, len(refs))
+	for ref := range refs {
+		used = append(used, string(ix.accounts.record(ref)[1:]))
 	}
 	return used
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/teamroster/roster/internal/index"
@@ -275,5 +276,108 @@ func TestJoinReadsAgainWhenBehind(t *testing.T) {
 	if ix.Allowed("bob", "team", rbac.MembersManage) || r.reads != 2 {
 		t.Errorf("joined a read from before bob's removal: bob allowed %v, %d reads; want refused after a second read",
 			ix.Allowed("bob", "team", rbac.MembersManage), r.reads)
+	}
+}
+
+// SnapshotAccounts is Snapshot's items of the given accounts.
+func (s snapshotStore) SnapshotAccounts(_ context.Context, accounts []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	want := map[string]bool{}
+	for _, a := range accounts {
+		want[a] = true
+	}
+	for _, it := range s.items {
+		if want[it.AccountID] {
+			if err := fn(it); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return s.rev, nil
+}
+
+// BenchmarkAllowedPartial compares Allowed on an index that holds every
+// account with one that holds only some (here, all of them too): the
+// second marks each account asked about, which costs a probe of the
+// account table. 100,000 memberships, 1,024 questions of members.
+func BenchmarkAllowedPartial(b *testing.B) {
+	p := rbac.Runpod()
+	const teams, per = 10000, 10
+	var items []store.SnapshotItem
+	var accounts []string
+	for t := range teams {
+		a := fmt.Sprintf("acc_%026d", t)
+		accounts = append(accounts, a)
+		items = append(items, store.SnapshotItem{AccountID: a})
+		for j := range per {
+			items = append(items, store.SnapshotItem{AccountID: a, UserID: fmt.Sprintf("user_%025d", t*per+j), Role: string(rbac.RunpodDev)})
+		}
+	}
+	s := snapshotStore{items: items, rev: 1}
+	whole := index.New(p)
+	if err := whole.Load(b.Context(), s); err != nil {
+		b.Fatal(err)
+	}
+	part := index.New(p)
+	part.SetPartial()
+	if err := part.LoadAccounts(b.Context(), s, accounts); err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	qs := make([][2]string, 1024)
+	for i := range qs {
+		t := rng.IntN(teams)
+		qs[i] = [2]string{fmt.Sprintf("user_%025d", t*per+rng.IntN(per)), accounts[t]}
+	}
+	for name, ix := range map[string]*index.Index{"whole": whole, "partial": part} {
+		b.Run(name, func(b *testing.B) {
+			n, i := 0, 0
+			for b.Loop() {
+				if ix.Allowed(qs[i][0], qs[i][1], rbac.PodsManage) {
+					n++
+				}
+				i = (i + 1) & 1023
+			}
+			if n == 0 {
+				b.Fatal("nothing allowed")
+			}
+		})
+	}
+}
+
+// TestUsedAccounts checks which accounts an index that holds only some
+// reports as asked about: an account whose member was found (marked in the
+// membership's slot, which must not change the slot's answers), one asked
+// about for a user who is not a member, or through Lookup; not one only
+// loaded.
+func TestUsedAccounts(t *testing.T) {
+	p := rbac.Runpod()
+	var items []store.SnapshotItem
+	for _, a := range []string{"hit", "miss", "lookup", "idle"} {
+		items = append(items, store.SnapshotItem{AccountID: a}, store.SnapshotItem{AccountID: a, UserID: "u-" + a, Role: string(rbac.RunpodDev)})
+	}
+	s := snapshotStore{items: items, rev: 1}
+	ix := index.New(p)
+	ix.SetPartial()
+	if err := ix.LoadAccounts(t.Context(), s, []string{"hit", "miss", "lookup", "idle"}); err != nil {
+		t.Fatal(err)
+	}
+	if used := ix.UsedAccounts(); len(used) != 0 {
+		t.Fatalf("loaded, not asked: UsedAccounts = %q", used)
+	}
+	for range 2 {
+		if !ix.Allowed("u-hit", "hit", rbac.PodsManage) || ix.Allowed("u-hit", "hit", rbac.BillingManage) {
+			t.Fatal("a marked membership's answers changed")
+		}
+	}
+	if ix.Allowed("u-hit", "miss", rbac.PodsManage) {
+		t.Fatal("a user of another account allowed")
+	}
+	if a := ix.Lookup("lookup", "u-lookup", rbac.PodsManage); !a.Allowed {
+		t.Fatalf("Lookup: %+v", a)
+	}
+	used := ix.UsedAccounts()
+	slices.Sort(used)
+	if fmt.Sprint(used) != "[hit lookup miss]" {
+		t.Errorf("UsedAccounts = %q, want hit, lookup and miss", used)
 	}
 }
