@@ -51,7 +51,7 @@ type memory struct {
 	now    func() time.Time
 	obs    *observer
 
-	// mu serializes the index's writers (Apply, CatchUp, Fetch) with the
+	// mu serializes the index's writers (Apply, CatchUp, Join) with the
 	// replacement of the index by a smaller one, so that no change is
 	// applied to an index that was replaced and missed by its successor.
 	mu sync.Mutex

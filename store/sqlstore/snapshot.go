@@ -298,15 +298,12 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 			err = s.fail(ctx, cerr, "snapshot: close rows")
 		}
 	}()
-	// A batch starts small and grows to snapshotBatch items, so that a
-	// query of a few rows (SnapshotAccounts) allocates for a few; the
-	// consumer hands batches back with the capacity they grew to.
 	next := func() []store.SnapshotItem {
 		select {
 		case b := <-free:
 			return b
 		default:
-			return make([]store.SnapshotItem, 0, 16)
+			return make([]store.SnapshotItem, 0, snapshotBatch)
 		}
 	}
 	items := next()
@@ -343,7 +340,7 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 			return s.fail(ctx, err, "snapshot: read row")
 		}
 		items = append(items, it)
-		if len(items) == snapshotBatch {
+		if len(items) == cap(items) {
 			select {
 			case out <- batch{items: items}:
 			case <-stop:
@@ -367,58 +364,157 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 // accountBatch is how many account IDs SnapshotAccounts puts in one query.
 const accountBatch = 500
 
-// SnapshotAccounts calls fn for the items of the given accounts, all read in
-// one read-only transaction, and returns the revision they reflect, as
-// documented by store.AccountReader: each account that exists, its team
-// roles, its live API keys and its memberships with their sign-in methods
-// and terms. The IDs are read in batches of a few hundred a query.
-// SnapshotAccounts returns fn's error unchanged, store.ErrClosed after
-// Close, the context's error (wrapped) if ctx ends first, and
-// store.ErrBackend on database failure. It is safe for concurrent use.
+// accountsQuery reads the accounts whose IDs fill its IN lists (%[1]s),
+// their team roles (one row per action), live API keys and memberships with
+// their users' sign-in methods, and the store's revision, in one statement:
+// one round trip, and one snapshot of the database (a statement's own, on
+// either backend). Its rows have the columns of partRow, by kind; the
+// memberships come first, so that SQLite types the time columns from
+// theirs, with the other columns' types cast, so that PostgreSQL need not
+// guess them from NULLs.
+const accountsQuery = `SELECT 4, m.account_id, m.user_id, m.role, u.sign_in, m.fallback_role, m.until, m.suspended_at,
+		CAST(NULL AS BOOLEAN), CAST(NULL AS {blob}), CAST(NULL AS BIGINT)
+	FROM roster_members m JOIN roster_users u ON u.id = m.user_id WHERE m.account_id%[1]s
+UNION ALL SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, revision FROM roster_meta WHERE id = 1
+UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, NULL, NULL, require_secure, NULL, NULL FROM roster_accounts WHERE id%[1]s
+UNION ALL SELECT 2, r.account_id, r.name, c.v1, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+	FROM roster_team_roles r LEFT JOIN ` + casbinTable + ` c ON c.ptype = 'p' AND c.v0 = r.account_id || '/' || r.name WHERE r.account_id%[1]s
+UNION ALL SELECT 3, account_id, user_id, role, actions, id, expires_at, NULL, NULL, hash, NULL
+	FROM roster_api_keys WHERE revoked_at IS NULL AND account_id%[1]s`
+
+// partRow is a row of accountsQuery. Kind 0 is the revision (rev); 1
+// an account (account, secure); 2 an action of a team role (account, user
+// holding its name, role its action, NULL if it has none); 3 a live API
+// key (account, user, role, text holding its actions, text2 its ID, at its
+// expiry, hash); 4 a membership (account, user, role, text its sign-in
+// method, text2 its fallback role, at its end time, at2 its suspension).
+type partRow struct {
+	kind                             int
+	account, user, role, text, text2 sql.NullString
+	at, at2                          sql.NullTime
+	secure                           sql.NullBool
+	hash                             []byte
+	rev                              sql.NullInt64
+}
+
+// SnapshotAccounts calls fn for the items of the given accounts, all read at
+// one revision, and returns it, as documented by store.AccountReader: each
+// account that exists, its team roles, its live API keys and its
+// memberships with their sign-in methods and terms. Up to a few hundred
+// accounts are read in one statement (accountsQuery), without a
+// transaction; more, in one such statement per few hundred, in one
+// read-only transaction. SnapshotAccounts returns fn's error unchanged,
+// store.ErrClosed after Close, the context's error (wrapped) if ctx ends
+// first, and store.ErrBackend on database failure. It is safe for
+// concurrent use.
 func (s *Store) SnapshotAccounts(ctx context.Context, accounts []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
-	gtx, rev, err := s.beginSnapshot(ctx, "snapshot accounts")
-	if err != nil {
-		return 0, err
+	if s.closed.Load() {
+		return 0, errClosed("snapshot accounts")
 	}
-	defer gtx.Rollback() // read-only
 	ids := slices.Compact(slices.Sorted(slices.Values(accounts)))
-	for batch := range slices.Chunk(ids, accountBatch) {
-		in, args := s.inList(batch)
-		if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: "SELECT id, require_secure FROM roster_accounts WHERE id" + in, args: args, form: accountIDs}); err != nil {
-			return 0, err
-		}
-		if err := s.snapshotTeamRoles(ctx, gtx, batch, fn); err != nil {
-			return 0, err
-		}
-		if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: liveKeysQuery + " AND account_id" + in, args: args, form: liveKeys}); err != nil {
-			return 0, err
-		}
-		err := s.pipe(ctx, fn, rowSource{tx: gtx, form: memberSignIns, args: args, query: `SELECT m.account_id, m.user_id, m.role, u.sign_in,
-			m.until, m.fallback_role, m.suspended_at
-			FROM roster_members m JOIN roster_users u ON u.id = m.user_id WHERE m.account_id` + in})
+	pool := s.r.Statement.ConnPool
+	if len(ids) > accountBatch {
+		gtx, _, err := s.beginSnapshot(ctx, "snapshot accounts")
 		if err != nil {
+			return 0, err
+		}
+		defer gtx.Rollback() // read-only
+		pool = gtx.Statement.ConnPool
+	}
+	var rev store.Revision
+	for first := 0; first == 0 || first < len(ids); first += accountBatch {
+		batch := ids[first:min(first+accountBatch, len(ids))]
+		r, err := s.readAccounts(ctx, pool, batch, fn)
+		if err != nil {
+			return 0, err
+		}
+		if first > 0 && r != rev {
+			return 0, fmt.Errorf("snapshot accounts: %w: revision %d, then %d in one transaction", store.ErrBackend, rev, r)
+		}
+		rev = r
+	}
+	return rev, nil
+}
+
+// readAccounts reads the accounts with accountsQuery on pool and calls fn
+// for their items, and returns the revision they reflect.
+func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
+	in, args := s.inList(ids)
+	rows, err := pool.QueryContext(ctx, fmt.Sprintf(placeholders[s.dialect].Replace(accountsQuery), in), args...)
+	if err != nil {
+		return 0, s.fail(ctx, err, "snapshot accounts: query")
+	}
+	defer rows.Close()
+	var (
+		rev    = int64(-1)
+		items  []store.SnapshotItem // accounts, keys, memberships
+		roles  []store.SnapshotItem // in the order their first action came
+		roleAt = map[[2]string]int{}
+	)
+	for rows.Next() {
+		var r partRow
+		if err := rows.Scan(&r.kind, &r.account, &r.user, &r.role, &r.text, &r.text2, &r.at, &r.at2, &r.secure, &r.hash, &r.rev); err != nil {
+			return 0, s.fail(ctx, err, "snapshot accounts: read row")
+		}
+		switch r.kind {
+		case 0:
+			rev = r.rev.Int64
+		case 1:
+			items = append(items, store.SnapshotItem{AccountID: r.account.String, RequireSecure: r.secure.Bool})
+		case 2:
+			key := [2]string{r.account.String, r.user.String}
+			i, ok := roleAt[key]
+			if !ok {
+				i, roleAt[key] = len(roles), len(roles)
+				roles = append(roles, store.SnapshotItem{AccountID: key[0], Role: key[1], Actions: []string{}})
+			}
+			if r.role.Valid {
+				roles[i].Actions = append(roles[i].Actions, r.role.String)
+			}
+		case 3:
+			items = append(items, store.SnapshotItem{Key: r.text2.String, AccountID: r.account.String, UserID: r.user.String, Role: r.role.String,
+				Actions: fromKeyActions(r.text), KeyHash: fromBlob(r.hash), ExpiresAt: fromDB(r.at)})
+		case 4:
+			items = append(items, store.SnapshotItem{AccountID: r.account.String, UserID: r.user.String, Role: r.role.String,
+				SignIn: store.SignIn(r.text.String), FallbackRole: r.text2.String, ExpiresAt: fromDB(r.at), Suspended: r.at2.Valid})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, s.fail(ctx, err, "snapshot accounts: read rows")
+	}
+	if rev < 0 {
+		return 0, fmt.Errorf("snapshot accounts: %w: roster_meta has no row", store.ErrBackend)
+	}
+	for _, it := range append(roles, items...) {
+		slices.Sort(it.Actions)
+		if err := fn(it); err != nil {
 			return 0, err
 		}
 	}
 	return store.Revision(rev), nil
 }
 
-// inList returns " IN (...)" with a placeholder for each of ids, in the
-// dialect's form, and ids as the query's arguments.
+// inList returns " IN (...)" with a numbered placeholder for each of ids,
+// in the dialect's form ("?1" on SQLite, "$1" on PostgreSQL), so that a
+// query may name the list more than once, and ids as the query's
+// arguments.
 func (s *Store) inList(ids []string) (string, []any) {
 	var b strings.Builder
 	args := make([]any, len(ids))
 	b.WriteString(" IN (")
+	mark := "$"
+	if s.dialect == SQLite {
+		mark = "?"
+	}
 	for i, id := range ids {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		if s.dialect == SQLite {
-			b.WriteByte('?')
-		} else {
-			fmt.Fprintf(&b, "$%d", i+1)
-		}
+		fmt.Fprintf(&b, "%s%d", mark, i+1)
 		args[i] = id
+	}
+	if len(ids) == 0 {
+		b.WriteString("NULL")
 	}
 	b.WriteByte(')')
 	return b.String(), args

@@ -354,7 +354,9 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 		return 0, err
 	}
 	defer gtx.Rollback() // read-only
-	secure := false      // some account requires secure sign-in: seen as the accounts go by
+	// Whether some account requires secure sign-in: seen as the accounts
+	// go by.
+	secure := false
 	accounts := func(it store.SnapshotItem) error {
 		secure = secure || it.RequireSecure
 		return fn(it)
@@ -362,7 +364,7 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	if err := s.pipe(ctx, accounts, rowSource{tx: gtx, query: "SELECT id, require_secure FROM roster_accounts", form: accountIDs}); err != nil {
 		return 0, err
 	}
-	if err := s.snapshotTeamRoles(ctx, gtx, nil, fn); err != nil {
+	if err := s.snapshotTeamRoles(ctx, gtx, fn); err != nil {
 		return 0, err
 	}
 	if err := s.pipe(ctx, fn, rowSource{tx: gtx, query: liveKeysQuery, form: liveKeys}); err != nil {
@@ -396,22 +398,17 @@ func (s *Store) Snapshot(ctx context.Context, fn func(store.SnapshotItem) error)
 	return store.Revision(rev), nil
 }
 
-// snapshotTeamRoles calls fn for every team role with its actions, or for
-// those of the given accounts when accounts is not nil. Team roles are few
-// next to memberships, so they are read at once.
-func (s *Store) snapshotTeamRoles(ctx context.Context, gtx *gorm.DB, accounts []string, fn func(store.SnapshotItem) error) error {
+// snapshotTeamRoles calls fn for every team role with its actions. Team
+// roles are few next to memberships, so they are read at once.
+func (s *Store) snapshotTeamRoles(ctx context.Context, gtx *gorm.DB, fn func(store.SnapshotItem) error) error {
 	var rows []struct {
 		AccountID string
 		Name      string
 		Action    sql.NullString
 	}
-	where, args := "", []any(nil)
-	if accounts != nil {
-		where, args = " WHERE r.account_id IN ?", []any{accounts}
-	}
 	err := gtx.Raw(`SELECT r.account_id AS account_id, r.name AS name, c.v1 AS action
-		FROM roster_team_roles r LEFT JOIN `+casbinTable+` c ON c.ptype = 'p' AND c.v0 = r.account_id || '/' || r.name`+where+`
-		ORDER BY r.account_id, r.name, c.v1`, args...).Scan(&rows).Error
+		FROM roster_team_roles r LEFT JOIN ` + casbinTable + ` c ON c.ptype = 'p' AND c.v0 = r.account_id || '/' || r.name
+		ORDER BY r.account_id, r.name, c.v1`).Scan(&rows).Error
 	if err != nil {
 		return s.fail(ctx, err, "snapshot: read team roles")
 	}

@@ -11,8 +11,9 @@ import (
 // partialWorld writes accounts whose snapshot items are of every kind:
 // team1 requires secure sign-in and has team roles (one with no actions), a
 // member with an end time and a fallback role and a personal API key; team2
-// has a suspended member, a service account's key and a revoked key; empty
-// has no members. The users sign in three ways.
+// has a suspended member, a service account's key that expires and a
+// revoked key; empty has no members. team1's key is narrowed to two
+// actions. The users sign in three ways.
 func partialWorld(t testing.TB, s store.Store) {
 	t.Helper()
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -50,8 +51,11 @@ func partialWorld(t testing.TB, s store.Store) {
 		}
 		return nil
 	})
-	seedKeys(t, s, newAPIKey(store.APIKeyIDPrefix+"1", "team1", "u1", at(4)), newAPIKey(store.APIKeyIDPrefix+"2", "team2", "", at(4)),
-		revokedKey(newAPIKey(store.APIKeyIDPrefix+"3", "team2", "u3", at(4)), at(5)))
+	narrowed := newAPIKey(store.APIKeyIDPrefix+"1", "team1", "u1", at(4))
+	narrowed.Actions = []string{"a", "b"}
+	expiring := newAPIKey(store.APIKeyIDPrefix+"2", "team2", "", at(4))
+	expiring.ExpiresAt = at(90)
+	seedKeys(t, s, narrowed, expiring, revokedKey(newAPIKey(store.APIKeyIDPrefix+"3", "team2", "u3", at(4)), at(5)))
 }
 
 // only returns the part of st that belongs to the accounts.
@@ -93,7 +97,7 @@ func snapshotAccounts(t testing.TB, r store.AccountReader, accounts ...string) (
 	st := newState()
 	rev, err := r.SnapshotAccounts(t.Context(), accounts, st.add)
 	if err != nil {
-		t.Fatalf("SnapshotAccounts(%q): %v", accounts, err)
+		t.Fatalf("SnapshotAccounts of %d accounts: %v", len(accounts), err)
 	}
 	return st, rev
 }
