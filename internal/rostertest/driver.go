@@ -70,8 +70,19 @@ func (d *Driver) Users() []string { return slices.Clone(d.users) }
 // Unexpected reports whether err is a failure no caller should see: a
 // database failure or a lost race, rather than a refusal.
 func Unexpected(err error) bool {
-	return errors.Is(err, store.ErrBackend) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrClosed) ||
-		strings.Contains(err.Error(), "locked") || strings.Contains(err.Error(), "busy") || strings.Contains(err.Error(), "deadlock")
+	if errors.Is(err, store.ErrBackend) || errors.Is(err, store.ErrConflict) || errors.Is(err, store.ErrClosed) {
+		return true
+	}
+	// The databases' own words for a busy, locked or deadlocked database,
+	// which no error should carry unclassified; not bare words such as
+	// "busy", which a random ID in the message may hold.
+	msg := err.Error()
+	for _, words := range []string{"database is locked", "database table is locked", "SQLITE_BUSY", "SQLITE_LOCKED", "deadlock detected", "could not serialize access"} {
+		if strings.Contains(msg, words) {
+			return true
+		}
+	}
+	return false
 }
 
 // Step does one random operation, drawn with rng, and returns its name and

@@ -186,6 +186,11 @@ func TestUnexpected(t *testing.T) {
 		{errors.New("deadlock detected"), true},
 		{fmt.Errorf("x: %w", rbac.ErrDenied), false},
 		{fmt.Errorf("x: %w", store.ErrNotFound), false},
+		// A refusal naming an account whose random ID holds "busy",
+		// "locked" or "deadlock" (TestLoad failed on such an ID).
+		{fmt.Errorf(`"load-0" leave "acc_lfjmompxausahy7ioehbusyn6w": load-0 is not a member: %w`, rbac.ErrNotMember), false},
+		{fmt.Errorf(`"u" leave "acc_xlockedx": %w`, rbac.ErrNotMember), false},
+		{fmt.Errorf(`"u" leave "acc_deadlockx": %w`, rbac.ErrNotMember), false},
 	} {
 		if got := rostertest.Unexpected(c.err); got != c.want {
 			t.Errorf("Unexpected(%v) = %v, want %v", c.err, got, c.want)
