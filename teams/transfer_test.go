@@ -331,3 +331,107 @@ func TestTransferTTL(t *testing.T) {
 		}
 	})
 }
+
+// TestTransferSupersedes checks which open transfers a new one cancels as
+// superseded: a handover of the account cancels every open handover,
+// whoever it was to; a grant of the top role cancels only the open grants
+// to the same member, and neither kind cancels the other. And a grant to a
+// member who holds the top role already is refused with ErrExists.
+func TestTransferSupersedes(t *testing.T) {
+	ctx := context.Background()
+	in := &rostertest.Inbox{}
+	clock := rostertest.NewClock()
+	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithClock(clock.Now),
+		roster.WithBaseURL("https://cloud.example.com/team"))
+	acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
+	start := func(grant bool, to string) string {
+		t.Helper()
+		clock.Advance(time.Second)
+		var tr store.Transfer
+		var err error
+		if grant {
+			tr, err = r.Teams.GrantTopRole(ctx, "olive", acct.ID, to)
+		} else {
+			tr, err = r.Teams.TransferOwnership(ctx, "olive", acct.ID, to)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr.ID
+	}
+	open := func() map[string]bool {
+		t.Helper()
+		ts, _, err := r.Teams.Transfers(ctx, "olive", acct.ID, store.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]bool{}
+		for _, x := range ts {
+			out[x.ID] = x.Status != store.TransferCancelled
+		}
+		return out
+	}
+	handToMax := start(false, "max")
+	handToBea := start(false, "bea")
+	grantToMax := start(true, "max")
+	grantToBea := start(true, "bea")
+	if got := open(); got[handToMax] || !got[handToBea] || !got[grantToMax] || !got[grantToBea] {
+		t.Errorf("after handovers to max then bea and grants to max and bea: open %v; want all but the handover to max", got)
+	}
+	grantToMaxAgain := start(true, "max")
+	if got := open(); got[grantToMax] || !got[grantToMaxAgain] || !got[grantToBea] || !got[handToBea] {
+		t.Errorf("after a second grant to max: open %v; want it, the grant to bea and the handover to bea", got)
+	}
+
+	// bea accepts a grant of the top role; a grant to her again is refused.
+	tr, err := r.Teams.ConfirmTransfer(ctx, "olive", start(true, "bea"), in.Last(t, "olive").Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.AcceptTransfer(ctx, "bea", tr.ID, in.Last(t, "bea").Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.GrantTopRole(ctx, "olive", acct.ID, "bea"); !errors.Is(err, store.ErrExists) {
+		t.Errorf("a grant of the top role to its holder: %v, want ErrExists", err)
+	}
+}
+
+// TestNewOwnerKeepsNoEndTime checks that a member whose membership was to
+// end, and who becomes the account's owner, owns it: the end time goes
+// (an owner's membership never ends), and the account names them as its
+// owner.
+func TestNewOwnerKeepsNoEndTime(t *testing.T) {
+	ctx := context.Background()
+	in := &rostertest.Inbox{}
+	r, s := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod(), roster.WithNotifier(in), roster.WithBaseURL("https://app.example.com/team"))
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	if _, err := r.Teams.EndMembership(ctx, "alice", acct.ID, "bob", time.Now().Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	tr, err := r.Teams.TransferOwnership(ctx, "alice", acct.ID, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.ConfirmTransfer(ctx, "alice", tr.ID, in.Last(t, "alice").Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.AcceptTransfer(ctx, "bob", tr.ID, in.Last(t, "bob").Token); err != nil {
+		t.Fatal(err)
+	}
+	var a store.Account
+	var m store.Member
+	err = s.View(ctx, func(tx store.Tx) error {
+		var err error
+		if a, err = tx.Account(ctx, acct.ID); err != nil {
+			return err
+		}
+		m, err = tx.Member(ctx, acct.ID, "bob")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Owner != "bob" || !m.Until.IsZero() {
+		t.Errorf("after the handover: owner %q, bob's end time %v; want bob, none", a.Owner, m.Until)
+	}
+}
