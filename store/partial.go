@@ -12,8 +12,9 @@ type AccountReader interface {
 	// deliver that belong to the given accounts: every one of them that
 	// exists, its team roles, its memberships and its live API keys, all
 	// read from one consistent snapshot, in no particular order, and
-	// returns the Revision that snapshot reflects. Unlike Snapshot it sets
-	// every membership's SignIn. An account that does not exist, or an ID
+	// returns the Revision that snapshot reflects. Like Snapshot it sets
+	// SignIn for every membership of an account that requires secure
+	// sign-in, and may leave it empty for the others. An account that does not exist, or an ID
 	// given twice, adds nothing; with no accounts it delivers nothing and
 	// returns the store's revision. If fn returns an error
 	// SnapshotAccounts stops and returns it. It returns ErrClosed after

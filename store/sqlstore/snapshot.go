@@ -365,16 +365,21 @@ func (s *Store) produce(ctx context.Context, src rowSource, out chan<- batch, fr
 const accountBatch = 500
 
 // accountsQuery reads the accounts whose IDs fill its IN lists (%[1]s),
-// their team roles (one row per action), live API keys and memberships with
-// their users' sign-in methods, and the store's revision, in one statement:
+// their team roles (one row per action), live API keys and memberships, the
+// sign-in methods of the members of those that require secure sign-in (the
+// users of the others are not read), and the store's revision, in one
+// statement:
 // one round trip, and one snapshot of the database (a statement's own, on
 // either backend). Its rows have the columns of partRow, by kind; the
 // memberships come first, so that SQLite types the time columns from
 // theirs, with the other columns' types cast, so that PostgreSQL need not
 // guess them from NULLs.
-const accountsQuery = `SELECT 4, m.account_id, m.user_id, m.role, u.sign_in, m.fallback_role, m.until, m.suspended_at,
+const accountsQuery = `SELECT 4, m.account_id, m.user_id, m.role, NULL, m.fallback_role, m.until, m.suspended_at,
 		CAST(NULL AS BOOLEAN), CAST(NULL AS {blob}), CAST(NULL AS BIGINT)
-	FROM roster_members m JOIN roster_users u ON u.id = m.user_id WHERE m.account_id%[1]s
+	FROM roster_members m WHERE m.account_id%[1]s
+UNION ALL SELECT 5, m.account_id, m.user_id, NULL, u.sign_in, NULL, NULL, NULL, NULL, NULL, NULL
+	FROM roster_members m JOIN roster_accounts a ON a.id = m.account_id AND a.require_secure
+	JOIN roster_users u ON u.id = m.user_id WHERE m.account_id%[1]s
 UNION ALL SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, revision FROM roster_meta WHERE id = 1
 UNION ALL SELECT 1, id, NULL, NULL, NULL, NULL, NULL, NULL, require_secure, NULL, NULL FROM roster_accounts WHERE id%[1]s
 UNION ALL SELECT 2, r.account_id, r.name, c.v1, NULL, NULL, NULL, NULL, NULL, NULL, NULL
@@ -386,8 +391,9 @@ UNION ALL SELECT 3, account_id, user_id, role, actions, id, expires_at, NULL, NU
 // an account (account, secure); 2 an action of a team role (account, user
 // holding its name, role its action, NULL if it has none); 3 a live API
 // key (account, user, role, text holding its actions, text2 its ID, at its
-// expiry, hash); 4 a membership (account, user, role, text its sign-in
-// method, text2 its fallback role, at its end time, at2 its suspension).
+// expiry, hash); 4 a membership (account, user, role, text2 its fallback
+// role, at its end time, at2 its suspension); 5 the sign-in method (text)
+// of a member (account, user) of an account that requires secure sign-in.
 type partRow struct {
 	kind                             int
 	account, user, role, text, text2 sql.NullString
@@ -400,10 +406,10 @@ type partRow struct {
 // SnapshotAccounts calls fn for the items of the given accounts, all read at
 // one revision, and returns it, as documented by store.AccountReader: each
 // account that exists, its team roles, its live API keys and its
-// memberships with their sign-in methods and terms. Up to a few hundred
-// accounts are read in one statement (accountsQuery), without a
-// transaction; more, in one such statement per few hundred, in one
-// read-only transaction. SnapshotAccounts returns fn's error unchanged,
+// memberships with their terms and, in accounts that require secure
+// sign-in, their members' sign-in methods. Up to a few hundred accounts are
+// read in one statement (accountsQuery), without a transaction; more, in
+// one such statement per few hundred, in one read-only transaction. SnapshotAccounts returns fn's error unchanged,
 // store.ErrClosed after Close, the context's error (wrapped) if ctx ends
 // first, and store.ErrBackend on database failure. It is safe for
 // concurrent use.
@@ -450,6 +456,10 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 		items  []store.SnapshotItem // accounts, keys, memberships
 		roles  []store.SnapshotItem // in the order their first action came
 		roleAt = map[[2]string]int{}
+		// The memberships' positions in items, and the sign-in methods of
+		// those that need them, which may come before or after them.
+		memberAt = map[[2]string]int{}
+		signIns  = map[[2]string]store.SignIn{}
 	)
 	for rows.Next() {
 		var r partRow
@@ -475,8 +485,11 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 			items = append(items, store.SnapshotItem{Key: r.text2.String, AccountID: r.account.String, UserID: r.user.String, Role: r.role.String,
 				Actions: fromKeyActions(r.text), KeyHash: fromBlob(r.hash), ExpiresAt: fromDB(r.at)})
 		case 4:
+			memberAt[[2]string{r.account.String, r.user.String}] = len(items)
 			items = append(items, store.SnapshotItem{AccountID: r.account.String, UserID: r.user.String, Role: r.role.String,
-				SignIn: store.SignIn(r.text.String), FallbackRole: r.text2.String, ExpiresAt: fromDB(r.at), Suspended: r.at2.Valid})
+				FallbackRole: r.text2.String, ExpiresAt: fromDB(r.at), Suspended: r.at2.Valid})
+		case 5:
+			signIns[[2]string{r.account.String, r.user.String}] = store.SignIn(r.text.String)
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -484,6 +497,11 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 	}
 	if rev < 0 {
 		return 0, fmt.Errorf("snapshot accounts: %w: roster_meta has no row", store.ErrBackend)
+	}
+	for key, method := range signIns {
+		if i, ok := memberAt[key]; ok {
+			items[i].SignIn = method
+		}
 	}
 	for _, it := range append(roles, items...) {
 		slices.Sort(it.Actions)
