@@ -107,11 +107,7 @@ func TestPartialEqualsWhole(t *testing.T) {
 // sign-in shuts out its members who sign in otherwise.
 func TestPartialSkipsAccountsNotHeld(t *testing.T) {
 	p := rbac.Runpod()
-	s, err := testdb.Backends()[0].Open(testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testdb.Backends()[0].Store(t)
 	ctx := t.Context()
 	ix := partial(t, s, p)
 	r := &countingReader{AccountReader: s}
@@ -128,7 +124,7 @@ func TestPartialSkipsAccountsNotHeld(t *testing.T) {
 	before := ix.Footprint()
 	// Another writer creates "other" with 200 members, then "later" with
 	// one.
-	_, err = s.Update(ctx, func(tx store.Tx) error {
+	_, err := s.Update(ctx, func(tx store.Tx) error {
 		for i := range 200 {
 			u := fmt.Sprintf("u%d", i)
 			signIn := store.SignInEmail
@@ -238,13 +234,9 @@ func TestFetchRefusesAnOlderRead(t *testing.T) {
 // change, so Join reads the account again.
 func TestJoinReadsAgainWhenBehind(t *testing.T) {
 	p := rbac.Runpod()
-	s, err := testdb.Backends()[0].Open(testdb.SQLitePath(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := testdb.Backends()[0].Store(t)
 	ctx := t.Context()
-	_, err = s.Update(ctx, func(tx store.Tx) error {
+	_, err := s.Update(ctx, func(tx store.Tx) error {
 		for _, u := range []string{"owner", "bob"} {
 			if err := tx.CreateUser(ctx, store.User{ID: u, Email: u + "@example.com", SignIn: store.SignInEmail}); err != nil {
 				return err
