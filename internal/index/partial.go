@@ -9,13 +9,14 @@ import (
 
 // An index that holds only some accounts. After SetPartial, an Index holds
 // the accounts it was loaded with (LoadAccounts) and those fetched since
-// (Fetch), each whole: the account, its team roles, its memberships and its
-// API keys. It applies the changes of the accounts it holds and skips the
+// (ReadAccount and Join, or Fetch), each whole: the account, its team
+// roles, its memberships and its API keys. It applies the changes of the accounts it holds and skips the
 // others', which cost it nothing: an account it does not hold is read from
 // the store, as of the index's revision, when it is asked about. An account
 // the store does not have is held as absent, so that asking about it again
 // reads nothing; it becomes known if it is created. Readers mark the
-// accounts they ask about (usedFlag), so that the caller can tell which
+// accounts they ask about (usedTag in a found member's slot, usedFlag in
+// the account table otherwise), so that the caller can tell which
 // accounts to keep when it builds a smaller index (UsedAccounts); an index
 // never drops an account itself.
 
@@ -27,7 +28,7 @@ func (ix *Index) SetPartial() { ix.partial = true }
 // with the given accounts of r, read at one revision, and sets its revision
 // to that one; the accounts r does not have are held as absent. It returns
 // the errors of r.SnapshotAccounts and ErrFull. It is safe for concurrent use
-// with the readers; call it once, before any Apply, CatchUp or Fetch.
+// with the readers; call it once, before any Apply, CatchUp or Join.
 func (ix *Index) LoadAccounts(ctx context.Context, r store.AccountReader, accounts []string) error {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
