@@ -2,6 +2,7 @@ package roster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -164,7 +165,7 @@ func (m *memory) allowed(ctx context.Context, user, account string, action rbac.
 	if ix.Allowed(user, account, action) {
 		return true
 	}
-	if ix.Holds(account) {
+	if m.reader == nil || ix.Holds(account) {
 		return false
 	}
 	ix = m.holds(ctx, account)
@@ -176,7 +177,7 @@ func (m *memory) allowed(ctx context.Context, user, account string, action rbac.
 // to be read and the read failed.
 func (m *memory) lookup(ctx context.Context, account, user string, action rbac.Action) (index.Answer, bool) {
 	ix := m.idx.Load()
-	if !ix.Holds(account) {
+	if m.reader != nil && !ix.Holds(account) {
 		if ix = m.holds(ctx, account); ix == nil {
 			return index.Answer{}, false
 		}
@@ -192,7 +193,7 @@ func (m *memory) member(ctx context.Context, account, user string) (member, ok b
 	if ix.Member(account, user) {
 		return true, true
 	}
-	if ix.Holds(account) {
+	if m.reader == nil || ix.Holds(account) {
 		return false, true
 	}
 	if ix = m.holds(ctx, account); ix == nil {
@@ -215,6 +216,9 @@ func (m *memory) apiKey(ctx context.Context, suffix string) (index.APIKey, bool)
 		account = k.AccountID
 		return err
 	})
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		m.obs.health.read(err) // the key could not be looked up: refused, and noted
+	}
 	if err != nil || ix.Holds(account) {
 		return index.APIKey{}, false // no such key, or its account is held without it
 	}

@@ -384,13 +384,7 @@ func TestTransferSupersedes(t *testing.T) {
 	}
 
 	// bea accepts a grant of the top role; a grant to her again is refused.
-	tr, err := r.Teams.ConfirmTransfer(ctx, "olive", start(true, "bea"), in.Last(t, "olive").Token)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Teams.AcceptTransfer(ctx, "bea", tr.ID, in.Last(t, "bea").Token); err != nil {
-		t.Fatal(err)
-	}
+	in.MakeTop(t, r, "olive", acct.ID, "bea")
 	if _, err := r.Teams.GrantTopRole(ctx, "olive", acct.ID, "bea"); !errors.Is(err, store.ErrExists) {
 		t.Errorf("a grant of the top role to its holder: %v, want ErrExists", err)
 	}
@@ -412,12 +406,7 @@ func TestNewOwnerKeepsNoEndTime(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := r.Teams.ConfirmTransfer(ctx, "alice", tr.ID, in.Last(t, "alice").Token); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.Teams.AcceptTransfer(ctx, "bob", tr.ID, in.Last(t, "bob").Token); err != nil {
-		t.Fatal(err)
-	}
+	in.Transfer(t, r, tr)
 	var a store.Account
 	var m store.Member
 	err = s.View(ctx, func(tx store.Tx) error {

@@ -1,5 +1,11 @@
 package index
 
+import (
+	"context"
+
+	"github.com/teamroster/roster/store"
+)
+
 // Stats describes an Index's memory, for tests.
 type Stats struct {
 	Live, Slots, RecordBytes, LiveBytes int
@@ -34,4 +40,19 @@ func (ix *Index) ActionProbes() (size, most, total int) {
 		most, total = max(most, n), total+n
 	}
 	return len(t.slots), most, total
+}
+
+// Fetch reads the account from r into an index that holds only some
+// accounts, unless it holds it already: ReadAccount, then Join. It reports
+// whether it added the account, and returns their errors. It is safe for
+// concurrent use.
+func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) (bool, error) {
+	if !ix.partial || ix.Holds(account) {
+		return false, nil
+	}
+	read, err := ReadAccount(ctx, r, account)
+	if err != nil {
+		return false, err
+	}
+	return ix.Join(ctx, s, r, read)
 }

@@ -125,8 +125,8 @@ type Index struct {
 // the membership table points into. A writer changes a view's slots in place
 // and publishes a new view when it replaces a table or the arena.
 type view struct {
-	// accounts holds the account table (its entries are described
-	// beside tagBits). Its length is a power of two; an ID's probe starts at its
+	// accounts holds the account table (its entries are described beside
+	// tagBits). Its length is a power of two; an ID's probe starts at its
 	// hash's low bits.
 	accounts []atomic.Uint64
 	// members holds the memberships. A probe starts at slot tag*len >> 32

@@ -9,7 +9,7 @@ import (
 
 // An index that holds only some accounts. After SetPartial, an Index holds
 // the accounts it was loaded with (LoadAccounts) and those fetched since
-// (ReadAccount and Join, or Fetch), each whole: the account, its team
+// (ReadAccount and Join), each whole: the account, its team
 // roles, its memberships and its API keys. It applies the changes of the accounts it holds and skips the
 // others', which cost it nothing: an account it does not hold is read from
 // the store, as of the index's revision, when it is asked about. An account
@@ -58,7 +58,12 @@ func (ix *Index) holdAbsent(accounts []string) error {
 // index that holds every account (not SetPartial) holds them all. It takes
 // no lock and allocates nothing; it is safe for concurrent use.
 func (ix *Index) Holds(account string) bool {
-	if !ix.partial || !indexable(account) {
+	return !ix.partial || ix.partialHolds(account) // inlined: no call without SetPartial
+}
+
+// partialHolds is Holds for an index that holds only some accounts.
+func (ix *Index) partialHolds(account string) bool {
+	if !indexable(account) {
 		return true
 	}
 	_, s, e := ix.accountSlot(ix.view.Load(), account)
@@ -66,9 +71,17 @@ func (ix *Index) Holds(account string) bool {
 }
 
 // touch marks the account as asked about, in an index that holds only some
-// accounts; in one that holds every account it does nothing.
+// accounts; in one that holds every account it does nothing, and is
+// inlined into the readers, so that they pay no call for it.
 func (ix *Index) touch(account string) {
-	if !ix.partial || !indexable(account) {
+	if ix.partial {
+		ix.mark(account)
+	}
+}
+
+// mark sets the account's usedFlag, if the index holds it.
+func (ix *Index) mark(account string) {
+	if !indexable(account) {
 		return
 	}
 	if _, s, e := ix.accountSlot(ix.view.Load(), account); s != nil && e&usedFlag == 0 {
@@ -124,21 +137,6 @@ func ReadAccount(ctx context.Context, r store.AccountReader, account string) (Ac
 		return AccountRead{}, fmt.Errorf("read account %q: %w", account, err)
 	}
 	return read, nil
-}
-
-// Fetch reads the account from r into an index that holds only some
-// accounts, unless it holds it already: ReadAccount, then Join. It reports
-// whether it added the account, and returns their errors. It is safe for
-// concurrent use.
-func (ix *Index) Fetch(ctx context.Context, s store.Store, r store.AccountReader, account string) (bool, error) {
-	if !ix.partial || ix.Holds(account) {
-		return false, nil
-	}
-	read, err := ReadAccount(ctx, r, account)
-	if err != nil {
-		return false, err
-	}
-	return ix.Join(ctx, s, r, read)
 }
 
 // Join adds the account read to an index that holds only some accounts,

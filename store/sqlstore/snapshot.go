@@ -368,9 +368,8 @@ const accountBatch = 500
 // their team roles (one row per action), live API keys and memberships, the
 // sign-in methods of the members of those that require secure sign-in (the
 // users of the others are not read), and the store's revision, in one
-// statement:
-// one round trip, and one snapshot of the database (a statement's own, on
-// either backend). Its rows have the columns of partRow, by kind; the
+// statement: one round trip, and one snapshot of the database (a
+// statement's own, on either backend). Its rows have the columns of partRow, by kind; the
 // memberships come first, so that SQLite types the time columns from
 // theirs, with the other columns' types cast, so that PostgreSQL need not
 // guess them from NULLs.
@@ -409,35 +408,34 @@ type partRow struct {
 // memberships with their terms and, in accounts that require secure
 // sign-in, their members' sign-in methods. Up to a few hundred accounts are
 // read in one statement (accountsQuery), without a transaction; more, in
-// one such statement per few hundred, in one read-only transaction. SnapshotAccounts returns fn's error unchanged,
-// store.ErrClosed after Close, the context's error (wrapped) if ctx ends
-// first, and store.ErrBackend on database failure. It is safe for
-// concurrent use.
+// one such statement per few hundred, in one read-only transaction, each
+// of which must see the transaction's revision. SnapshotAccounts returns
+// fn's error unchanged, store.ErrClosed after Close, the context's error
+// (wrapped) if ctx ends first, and store.ErrBackend on database failure.
+// It is safe for concurrent use.
 func (s *Store) SnapshotAccounts(ctx context.Context, accounts []string, fn func(store.SnapshotItem) error) (store.Revision, error) {
 	if s.closed.Load() {
 		return 0, errClosed("snapshot accounts")
 	}
 	ids := slices.Compact(slices.Sorted(slices.Values(accounts)))
-	pool := s.r.Statement.ConnPool
+	pool, txRev := s.r.Statement.ConnPool, int64(-1)
 	if len(ids) > accountBatch {
-		gtx, _, err := s.beginSnapshot(ctx, "snapshot accounts")
+		gtx, rev, err := s.beginSnapshot(ctx, "snapshot accounts")
 		if err != nil {
 			return 0, err
 		}
 		defer gtx.Rollback() // read-only
-		pool = gtx.Statement.ConnPool
+		pool, txRev = gtx.Statement.ConnPool, rev
 	}
 	var rev store.Revision
 	for first := 0; first == 0 || first < len(ids); first += accountBatch {
-		batch := ids[first:min(first+accountBatch, len(ids))]
-		r, err := s.readAccounts(ctx, pool, batch, fn)
-		if err != nil {
+		var err error
+		if rev, err = s.readAccounts(ctx, pool, ids[first:min(first+accountBatch, len(ids))], fn); err != nil {
 			return 0, err
 		}
-		if first > 0 && r != rev {
-			return 0, fmt.Errorf("snapshot accounts: %w: revision %d, then %d in one transaction", store.ErrBackend, rev, r)
+		if txRev >= 0 && int64(rev) != txRev {
+			return 0, fmt.Errorf("snapshot accounts: %w: revision %d in a transaction at %d", store.ErrBackend, rev, txRev)
 		}
-		rev = r
 	}
 	return rev, nil
 }
@@ -503,8 +501,10 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 			items[i].SignIn = method
 		}
 	}
+	for _, r := range roles {
+		slices.Sort(r.Actions) // as Snapshot orders them
+	}
 	for _, it := range append(roles, items...) {
-		slices.Sort(it.Actions)
 		if err := fn(it); err != nil {
 			return 0, err
 		}
