@@ -424,3 +424,52 @@ func TestNewOwnerKeepsNoEndTime(t *testing.T) {
 		t.Errorf("after the handover: owner %q, bob's end time %v; want bob, none", a.Owner, m.Until)
 	}
 }
+
+// TestTransferFromATopHolder checks the two rules of acceptance that concern
+// a holder of the top role who is not the account's owner: their grant of
+// the top role is accepted (only a handover of the account needs its
+// sender to own it), and a handover of the account to a member who holds
+// the top role already changes their role not at all (no role change is
+// recorded, only the handover).
+func TestTransferFromATopHolder(t *testing.T) {
+	ctx := context.Background()
+	in := &rostertest.Inbox{}
+	r, s := rostertest.Open(t, testdb.Backends()[0], rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithBaseURL("https://cloud.example.com/team"))
+	acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
+	in.MakeTop(t, r, "olive", acct.ID, "max")
+
+	grant, err := r.Teams.GrantTopRole(ctx, "max", acct.ID, "bea")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.ConfirmTransfer(ctx, "max", grant.ID, in.Last(t, "max").Token); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.AcceptTransfer(ctx, "bea", grant.ID, in.Last(t, "bea").Token); err != nil {
+		t.Errorf("bea accepting the top role from max, who holds it but does not own the account: %v", err)
+	}
+	if !r.Can(ctx, "bea", acct.ID, rbac.MembersManage) {
+		t.Error("bea lacks the top role after accepting max's grant")
+	}
+
+	hand, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Teams.ConfirmTransfer(ctx, "olive", hand.ID, in.Last(t, "olive").Token); err != nil {
+		t.Fatal(err)
+	}
+	before := len(rostertest.Events(t, s, acct.ID))
+	if _, err := r.Teams.AcceptTransfer(ctx, "max", hand.ID, in.Last(t, "max").Token); err != nil {
+		t.Fatal(err)
+	}
+	es := rostertest.Events(t, s, acct.ID)
+	for _, e := range es[:len(es)-before] {
+		if e.Action == store.EventMemberRoleChanged {
+			t.Errorf("accepting the account as a holder of the top role recorded a role change of %s: %s", e.ResourceID, e.After)
+		}
+	}
+	if a, err := r.Teams.Account(ctx, "max", acct.ID); err != nil || a.Owner != "max" {
+		t.Errorf("after the handover the account is %+v, %v; want max its owner", a, err)
+	}
+}
