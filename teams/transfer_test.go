@@ -473,3 +473,30 @@ func TestTransferFromATopHolder(t *testing.T) {
 		t.Errorf("after the handover the account is %+v, %v; want max its owner", a, err)
 	}
 }
+
+// TestMalformedTransferTokenWritesNothing checks that a token that is not
+// one in form is refused as ErrInvalidToken before anything is read or
+// written: no denial is recorded for it, as none is for other malformed
+// input, and an invalid transfer ID is still refused as store.ErrInvalid.
+func TestMalformedTransferTokenWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	in := &rostertest.Inbox{}
+	r, s := rostertest.Open(t, testdb.Backends()[0], rbac.Runpod(), roster.WithNotifier(in), roster.WithBaseURL("https://app.example.com/team"))
+	acct := rostertest.Team(t, r, "alice", map[string]rbac.Role{"bob": rbac.RunpodDev})
+	tr, err := r.Teams.TransferOwnership(ctx, "alice", acct.ID, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev, last := rostertest.Writes(t, s)
+	for _, tok := range []string{"", "x", strings.Repeat("!", 43), strings.Repeat("a", 10_000)} {
+		if _, err := r.Teams.ConfirmTransfer(ctx, "alice", tr.ID, tok); !errors.Is(err, teams.ErrInvalidToken) {
+			t.Errorf("confirming with the token %.20q: %v, want ErrInvalidToken", tok, err)
+		}
+		if _, err := r.Teams.ConfirmTransfer(ctx, "alice", "", tok); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("confirming transfer \"\" with the token %.20q: %v, want ErrInvalid", tok, err)
+		}
+	}
+	if rev2, last2 := rostertest.Writes(t, s); rev2 != rev || last2 != last {
+		t.Errorf("malformed tokens wrote: revision %d → %d, newest event %d → %d", rev, rev2, last, last2)
+	}
+}
