@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/teamroster/roster"
 	"github.com/teamroster/roster/internal/overlap"
 	"github.com/teamroster/roster/internal/rostertest"
@@ -498,5 +499,44 @@ func TestMalformedTransferTokenWritesNothing(t *testing.T) {
 	}
 	if rev2, last2 := rostertest.Writes(t, s); rev2 != rev || last2 != last {
 		t.Errorf("malformed tokens wrote: revision %d → %d, newest event %d → %d", rev, rev2, last, last2)
+	}
+}
+
+// TestRemovalCancelsEveryOpenTransfer checks that removing a member cancels
+// every open transfer to them, not only the first, and leaves the others'
+// open.
+func TestRemovalCancelsEveryOpenTransfer(t *testing.T) {
+	ctx := context.Background()
+	in := &rostertest.Inbox{}
+	r, _ := rostertest.Open(t, testdb.Backends()[0], rbac.DigitalOcean(), roster.WithNotifier(in), roster.WithBaseURL("https://cloud.example.com/team"))
+	acct := rostertest.Team(t, r, "olive", map[string]rbac.Role{"max": rbac.DigitalOceanMember, "bea": rbac.DigitalOceanBiller})
+	grantToMax, err := r.Teams.GrantTopRole(ctx, "olive", acct.ID, "max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	handToMax, err := r.Teams.TransferOwnership(ctx, "olive", acct.ID, "max")
+	if err != nil {
+		t.Fatal(err)
+	}
+	grantToBea, err := r.Teams.GrantTopRole(ctx, "olive", acct.ID, "bea")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Teams.RemoveMember(ctx, "olive", acct.ID, "max"); err != nil {
+		t.Fatal(err)
+	}
+	ts, _, err := r.Teams.Transfers(ctx, "olive", acct.ID, store.Page{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.TransferStatus{}
+	for _, x := range ts {
+		got[x.ID] = x.Status
+	}
+	want := map[string]store.TransferStatus{
+		grantToMax.ID: store.TransferCancelled, handToMax.ID: store.TransferCancelled, grantToBea.ID: store.TransferAwaitingConfirm,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("transfers after max's removal (-want +got):\n%s", diff)
 	}
 }
