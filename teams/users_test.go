@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 
@@ -245,6 +246,52 @@ func TestImportUsers(t *testing.T) {
 				if _, err := r.Teams.ImportUsers(ctx, table(1), teams.ImportBatch(n)); !errors.Is(err, store.ErrInvalid) {
 					t.Errorf("ImportBatch(%d): %v, want ErrInvalid", n, err)
 				}
+			}
+		})
+		t.Run("batches of the smallest and largest size", func(t *testing.T) {
+			for _, n := range []int{1, teams.MaxImportBatch} {
+				users := table(3)
+				for i := range users {
+					users[i].ID = fmt.Sprintf("b%d-%s", n, users[i].ID)
+				}
+				var done []int
+				res, err := r.Teams.ImportUsers(ctx, users, teams.ImportBatch(n), teams.ImportProgress(func(p teams.ImportResult) {
+					done = append(done, p.Done)
+				}))
+				want := []int{3}
+				if n == 1 {
+					want = []int{1, 2, 3}
+				}
+				if err != nil || res.Created != 3 || !slices.Equal(done, want) {
+					t.Errorf("ImportBatch(%d) of 3 users = %+v, %v, progress after %v; want 3 created, progress after %v", n, res, err, done, want)
+				}
+			}
+		})
+		t.Run("a row that fails as it is written names itself", func(t *testing.T) {
+			f := &rostertest.FaultStore{Store: b.Store(t)}
+			r2 := rostertest.New(t, f, rbac.Runpod())
+			// The nth write fails, for every n until the import
+			// succeeds: the row named moves from the first to the last.
+			last := -1
+			for n := 1; ; n++ {
+				users := table(3)
+				for i := range users {
+					users[i].ID = fmt.Sprintf("f%d-%s", n, users[i].ID)
+				}
+				f.Arm(n, nil)
+				_, err := r2.Teams.ImportUsers(ctx, users, teams.ImportBatch(3))
+				f.Disarm()
+				if err == nil {
+					break
+				}
+				var ie *teams.ImportError
+				if !errors.As(err, &ie) || !errors.Is(err, rostertest.ErrFault) || ie.Row < max(last, 0) || ie.Row > 2 || ie.UserID != users[ie.Row].ID {
+					t.Fatalf("write %d failing: %v; want an ImportError for a row from %d to 2, wrapping ErrFault", n, err, max(last, 0))
+				}
+				last = ie.Row
+			}
+			if last != 2 {
+				t.Errorf("the last failing write was in row %d, want 2", last)
 			}
 		})
 	})
