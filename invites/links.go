@@ -63,7 +63,7 @@ func (s Secret) GoString() string { return s.String() }
 // are random and shown once. A later call replaces an earlier one.
 func WithLinkSecrets(current Secret, old ...Secret) Option {
 	return func(s *Service) {
-		k := &keyring{current: current, byID: make(map[string]Secret, 1+len(old))}
+		k := &keyring{current: current, byID: map[string]Secret{}}
 		for _, sec := range append([]Secret{current}, old...) {
 			if _, dup := k.byID[sec.id]; dup {
 				k.dup = sec.id

@@ -110,6 +110,25 @@ func TestLink(t *testing.T) {
 			assertRole(t, e.s, acct.ID, "carol", rbac.RunpodBasic)
 		})
 
+		t.Run("after two rotations the links of both old secrets work", func(t *testing.T) {
+			e := newInviteEnv(t, b, rbac.Runpod(), invites.WithLinkSecrets(k1))
+			acct := rostertest.Team(t, e.r, "alice", nil)
+			rostertest.User(t, e.r, "bob")
+			rostertest.User(t, e.r, "carol")
+			first := link(t, e.r, "alice", acct.ID, rbac.RunpodDev)
+			second := link(t, newInviteEnvOn(t, e.s, rbac.Runpod(), invites.WithLinkSecrets(k2, k1)).r, "alice", acct.ID, rbac.RunpodBasic)
+
+			k3 := secret(t, "k3", 3)
+			twice := newInviteEnvOn(t, e.s, rbac.Runpod(), invites.WithLinkSecrets(k3, k2, k1))
+			if again := copyLink(t, twice, "alice", acct.ID, first.ID); again.Link != first.Link {
+				t.Errorf("copy after two rotations = %s, want the link made under k1, %s", again.Link, first.Link)
+			}
+			accept(t, twice.r, "bob", first.Token)
+			accept(t, twice.r, "carol", second.Token)
+			assertRole(t, e.s, acct.ID, "bob", rbac.RunpodDev)
+			assertRole(t, e.s, acct.ID, "carol", rbac.RunpodBasic)
+		})
+
 		t.Run("a secret rotated out kills its links; a resend revives the invite under the current one", func(t *testing.T) {
 			e := newInviteEnv(t, b, rbac.Runpod(), invites.WithLinkSecrets(k1))
 			acct := rostertest.Team(t, e.r, "alice", nil)
