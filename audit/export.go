@@ -235,19 +235,14 @@ func (e *encoder) write(ev store.Event) error {
 	for i, c := range cells {
 		cells[i] = guardCell(c)
 	}
-	if err := e.cw.Write(cells); err != nil {
-		return err
-	}
-	return e.cw.Error()
+	return e.cw.Write(cells)
 }
 
+// flush writes out what the encoder holds. The CSV writer writes into bw
+// itself (csv.NewWriter takes a *bufio.Writer of at least its own size as
+// it is, see bufio.NewWriterSize), so flushing bw flushes both, and bw's
+// Flush returns any write error either met.
 func (e *encoder) flush() error {
-	if e.cw != nil {
-		e.cw.Flush()
-		if err := e.cw.Error(); err != nil {
-			return err
-		}
-	}
 	return e.bw.Flush()
 }
 

@@ -211,13 +211,24 @@ func TestExportStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Run("a failing writer stops the export early", func(t *testing.T) {
-			w := &failingWriter{}
-			n, err := e.r.Audit.Export(ctx, "alice", acct.ID, audit.Filter{}, audit.NDJSON, w)
-			if !errors.Is(err, errDiskFull) {
-				t.Fatalf("Export = %v, want the writer's error", err)
+			for _, f := range []audit.Format{audit.NDJSON, audit.CSV} {
+				w := &failingWriter{}
+				n, err := e.r.Audit.Export(ctx, "alice", acct.ID, audit.Filter{}, f, w)
+				if !errors.Is(err, errDiskFull) {
+					t.Fatalf("Export as %v = %v, want the writer's error", f, err)
+				}
+				if w.writes != 2 || n >= total/2 {
+					t.Errorf("export as %v read %d events and wrote %d times before stopping, want to stop at the second write", f, n, w.writes)
+				}
 			}
-			if w.writes != 2 || n >= total/2 {
-				t.Errorf("export read %d events and wrote %d times before stopping, want to stop at the second write", n, w.writes)
+		})
+		t.Run("a writer failing at the last flush fails the export", func(t *testing.T) {
+			small := e.team(t, "bob") // a few events: the export's buffer holds them all
+			for _, f := range []audit.Format{audit.NDJSON, audit.CSV} {
+				w := &failingWriter{writes: 1}
+				if _, err := e.r.Audit.Export(ctx, "bob", small.ID, audit.Filter{}, f, w); !errors.Is(err, errDiskFull) || w.writes != 2 {
+					t.Errorf("Export as %v into a failing writer = %v after %d writes, want the writer's error at the one write", f, err, w.writes-1)
+				}
 			}
 		})
 		t.Run("a full export is written in pieces as it is read", func(t *testing.T) {
