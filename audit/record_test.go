@@ -148,6 +148,17 @@ func TestRecord(t *testing.T) {
 			}
 		})
 
+		t.Run("a reason and values of the largest size are recorded", func(t *testing.T) {
+			e := newEnv(t, b, rbac.Runpod())
+			acct := e.team(t, "alice")
+			value := `{"a":"` + strings.Repeat("x", audit.MaxValueLen-len(`{"a":""}`)) + `"}`
+			en := audit.Entry{Action: "pod.created", ResourceType: "pod", ResourceID: "p1",
+				Reason: strings.Repeat("é", audit.MaxReasonLen), Before: value, After: value}
+			if _, err := e.r.Audit.Record(ctx, "alice", acct.ID, en); err != nil {
+				t.Errorf("a reason of %d characters and values of %d bytes: %v, want them recorded", audit.MaxReasonLen, len(value), err)
+			}
+		})
+
 		t.Run("only members record, in accounts that exist", func(t *testing.T) {
 			e := newEnv(t, b, rbac.Runpod())
 			acct := e.team(t, "alice")

@@ -507,7 +507,8 @@ func TestVerifyKeptHeads(t *testing.T) {
 }
 
 // TestVerifyAfterErasure checks that a chain holding a user's erased events
-// verifies: its user.erased record accounts for them.
+// verifies, its user.erased record accounting for them, and that the report
+// counts them.
 func TestVerifyAfterErasure(t *testing.T) {
 	ctx := context.Background()
 	rostertest.ForEachBackend(t, func(t *testing.T, b testdb.Backend) {
@@ -521,8 +522,14 @@ func TestVerifyAfterErasure(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Verify after bob was erased: %v", err)
 		}
-		if rep.Erased == 0 {
-			t.Errorf("Verify counted no erased event after bob, who acted and was named in the team's log, was erased")
+		var erased int64
+		for _, ev := range rostertest.Events(t, e.s, acct.ID) {
+			if chain.Erased(ev) {
+				erased++
+			}
+		}
+		if erased == 0 || rep.Erased != erased {
+			t.Errorf("Verify counted %d erased events after bob, who acted and was named in the team's log, was erased; the log holds %d", rep.Erased, erased)
 		}
 	})
 }
