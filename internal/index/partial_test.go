@@ -373,3 +373,92 @@ func TestUsedAccounts(t *testing.T) {
 		t.Errorf("UsedAccounts = %q, want hit, lookup and miss", used)
 	}
 }
+
+// TestJoinInAnyOrder checks that an account's team roles, memberships and
+// API keys join an index that holds only some accounts whatever order the
+// reader gives them in (the memberships and keys name the team role), and
+// whether they come in the first load or in a fetch; and that fetching an
+// account held already reads nothing.
+func TestJoinInAnyOrder(t *testing.T) {
+	p := rbac.Runpod()
+	items := []store.SnapshotItem{
+		{AccountID: "team"},
+		{AccountID: "team", Role: "ops", Actions: []string{string(rbac.PodsManage)}},
+		{AccountID: "team", UserID: "bob", Role: "ops"},
+		{AccountID: "team", Key: keyID(1), UserID: "bob", Role: "ops", KeyHash: make([]byte, 32)},
+	}
+	reversed := slices.Clone(items)
+	slices.Reverse(reversed)
+	for name, its := range map[string][]store.SnapshotItem{"in the store's order": items, "reversed": reversed} {
+		s := snapshotStore{items: its, rev: 1}
+		loadedNow := index.New(p)
+		loadedNow.SetPartial()
+		if err := loadedNow.LoadAccounts(t.Context(), s, []string{"team"}); err != nil {
+			t.Fatal(err)
+		}
+		fetched := index.New(p)
+		fetched.SetPartial()
+		if err := fetched.LoadAccounts(t.Context(), s, nil); err != nil {
+			t.Fatal(err)
+		}
+		if joined, err := fetched.Fetch(t.Context(), s, s, "team"); err != nil || !joined {
+			t.Fatalf("%s: Fetch = %v, %v; want the account joined", name, joined, err)
+		}
+		for how, ix := range map[string]*index.Index{"loaded": loadedNow, "fetched": fetched} {
+			for _, who := range []string{"bob", keyID(1)} {
+				if !ix.Allowed(who, "team", rbac.PodsManage) || ix.Allowed(who, "team", rbac.BillingManage) {
+					t.Errorf("%s, %s: %s allowed %s %v and %s %v; want the team role's action only", name, how, who,
+						rbac.PodsManage, ix.Allowed(who, "team", rbac.PodsManage), rbac.BillingManage, ix.Allowed(who, "team", rbac.BillingManage))
+				}
+			}
+		}
+		r := &countingReader{AccountReader: s}
+		if joined, err := fetched.Join(t.Context(), s, r, mustRead(t, r, "team")); err != nil || joined {
+			t.Errorf("%s: joining an account held already = %v, %v; want nothing joined", name, joined, err)
+		}
+	}
+}
+
+func mustRead(t *testing.T, r store.AccountReader, account string) index.AccountRead {
+	t.Helper()
+	read, err := index.ReadAccount(t.Context(), r, account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return read
+}
+
+// failingReader fails every read.
+type failingReader struct{}
+
+var errReadFailed = errors.New("read failed")
+
+func (failingReader) SnapshotAccounts(context.Context, []string, func(store.SnapshotItem) error) (store.Revision, error) {
+	return 0, errReadFailed
+}
+
+// TestLoadAccountsHoldsTheAbsent checks that LoadAccounts holds every
+// account asked for that the store lacks as absent, so that none is read
+// again, and returns the reader's failure.
+func TestLoadAccountsHoldsTheAbsent(t *testing.T) {
+	p := rbac.Runpod()
+	s := snapshotStore{items: []store.SnapshotItem{{AccountID: "team"}}, rev: 1}
+	ix := index.New(p)
+	ix.SetPartial()
+	if err := ix.LoadAccounts(t.Context(), s, []string{"gone1", "team", "gone2"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []string{"gone1", "team", "gone2"} {
+		if !ix.Holds(a) {
+			t.Errorf("after LoadAccounts the index does not hold %s", a)
+		}
+	}
+	if ix.Holds("other") {
+		t.Error("the index holds an account it was not given")
+	}
+	failed := index.New(p)
+	failed.SetPartial()
+	if err := failed.LoadAccounts(t.Context(), failingReader{}, []string{"team"}); !errors.Is(err, errReadFailed) {
+		t.Errorf("LoadAccounts from a failing reader = %v, want its error", err)
+	}
+}
