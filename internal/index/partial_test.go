@@ -462,3 +462,31 @@ func TestLoadAccountsHoldsTheAbsent(t *testing.T) {
 		t.Errorf("LoadAccounts from a failing reader = %v, want its error", err)
 	}
 }
+
+// TestJoinCatchesUp checks an account read at a revision past the index's
+// (changes committed after the index last caught up): Join first applies
+// the changes up to the read's revision, over more than one batch of
+// changes, to the accounts it holds, and skips those of the others.
+func TestJoinCatchesUp(t *testing.T) {
+	p := rbac.Runpod()
+	ix := index.New(p)
+	ix.SetPartial()
+	if err := ix.LoadAccounts(t.Context(), snapshotStore{items: []store.SnapshotItem{{AccountID: "a"}}, rev: 1}, []string{"a"}); err != nil {
+		t.Fatal(err)
+	}
+	const last = 12_001 // past one batch of changes
+	changes := []store.Change{{Revision: 2, Op: store.MemberSet, AccountID: "a", UserID: "bob", Role: string(rbac.RunpodDev)}}
+	for rev := store.Revision(3); rev < last; rev++ {
+		changes = append(changes, store.Change{Revision: rev, Op: store.AccountCreated, AccountID: fmt.Sprint("n", rev)})
+	}
+	changes = append(changes, store.Change{Revision: last, Op: store.MemberSet, AccountID: "a", UserID: "carol", Role: string(rbac.RunpodDev)})
+	s := changesStore{changes: changes}
+	r := behindReader{rev: last}
+	if joined, err := ix.Join(t.Context(), s, r, mustRead(t, r, "x")); err != nil || !joined {
+		t.Fatalf("Join of an account read at revision %d = %v, %v", last, joined, err)
+	}
+	if ix.Revision() != last || !ix.Member("a", "bob") || !ix.Member("a", "carol") || ix.Holds("n3") || !ix.Holds("x") {
+		t.Errorf("after the join: revision %d, bob and carol members %v %v, n3 held %v, x held %v; want %d, true, true, false, true",
+			ix.Revision(), ix.Member("a", "bob"), ix.Member("a", "carol"), ix.Holds("n3"), ix.Holds("x"), last)
+	}
+}
