@@ -155,8 +155,14 @@ func TestPartialSkipsAccountsNotHeld(t *testing.T) {
 	if ix.Holds("other") || ix.Footprint() != before {
 		t.Errorf("the changes of an account not held: holds it %v, footprint %d bytes, was %d", ix.Holds("other"), ix.Footprint(), before)
 	}
+	// "later" is created requiring secure sign-in, with an admin who
+	// signs in securely and a member who does not.
 	_, err = s.Update(ctx, func(tx store.Tx) error {
-		if err := tx.CreateAccount(ctx, store.Account{ID: "later", Kind: store.Team, Name: "later", Owner: "u1"}); err != nil {
+		later := store.Account{ID: "later", Kind: store.Team, Name: "later", Owner: "u101", RequireSecureSignIn: true}
+		if err := tx.CreateAccount(ctx, later); err != nil {
+			return err
+		}
+		if err := tx.CreateMember(ctx, store.Member{AccountID: "later", UserID: "u101", Role: string(rbac.RunpodAdmin)}); err != nil {
 			return err
 		}
 		return tx.CreateMember(ctx, store.Member{AccountID: "later", UserID: "u1", Role: string(rbac.RunpodAdmin)})
@@ -167,8 +173,11 @@ func TestPartialSkipsAccountsNotHeld(t *testing.T) {
 	if err := ix.CatchUp(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if a := ix.Lookup("later", "u1", rbac.MembersManage); !a.AccountKnown || !a.Allowed {
+	if a := ix.Lookup("later", "u101", rbac.MembersManage); !a.AccountKnown || !a.Allowed {
 		t.Errorf("an account held as absent, then created with an admin: %+v", a)
+	}
+	if a := ix.Lookup("later", "u1", rbac.MembersManage); a.Allowed || !a.InsecureSignIn {
+		t.Errorf("an account held as absent, then created requiring secure sign-in: an admin who signs in with email: %+v", a)
 	}
 	if ix.Allowed("u1", "other", rbac.AccountAccess) {
 		t.Error("an account not held answers from nothing")
