@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/teamroster/roster/internal/index"
 	"github.com/teamroster/roster/internal/testdb"
@@ -497,5 +499,49 @@ func TestJoinCatchesUp(t *testing.T) {
 	if ix.Revision() != last || !ix.Member("a", "bob") || !ix.Member("a", "carol") || ix.Holds("n3") || !ix.Holds("x") {
 		t.Errorf("after the join: revision %d, bob and carol members %v %v, n3 held %v, x held %v; want %d, true, true, false, true",
 			ix.Revision(), ix.Member("a", "bob"), ix.Member("a", "carol"), ix.Holds("n3"), ix.Holds("x"), last)
+	}
+}
+
+// TestFootprintIsTheHeap checks Footprint against what the index took of
+// the heap: from two thirds to one and a half of it, for an index of
+// 100,000 memberships with end times, team roles and API keys, held whole
+// or in part. A memory budget is only as good as this estimate.
+func TestFootprintIsTheHeap(t *testing.T) {
+	p := rbac.Runpod()
+	var items []store.SnapshotItem
+	var accounts []string
+	for a := range 10000 {
+		acct := fmt.Sprintf("acc_%026d", a)
+		accounts = append(accounts, acct)
+		items = append(items, store.SnapshotItem{AccountID: acct},
+			store.SnapshotItem{AccountID: acct, Role: "ops", Actions: []string{string(rbac.PodsManage)}},
+			store.SnapshotItem{AccountID: acct, Key: keyID(a), UserID: fmt.Sprintf("user_%025d", a*10), Role: "ops", KeyHash: make([]byte, 32)})
+		for j := range 10 {
+			it := store.SnapshotItem{AccountID: acct, UserID: fmt.Sprintf("user_%025d", a*10+j), Role: string(rbac.RunpodDev)}
+			if j == 0 {
+				it.ExpiresAt = time.Now().Add(time.Hour)
+			}
+			items = append(items, it)
+		}
+	}
+	s := snapshotStore{items: items, rev: 1}
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	for _, n := range []int{len(accounts), len(accounts) / 10} {
+		before := heap()
+		ix := index.New(p)
+		ix.SetPartial()
+		if err := ix.LoadAccounts(t.Context(), s, accounts[:n]); err != nil {
+			t.Fatal(err)
+		}
+		took := int64(heap() - before)
+		if fp := ix.Footprint(); fp < took*2/3 || fp > took*3/2 {
+			t.Errorf("%d accounts: Footprint %d bytes, the index took %d of the heap", n, fp, took)
+		}
+		runtime.KeepAlive(ix)
 	}
 }
