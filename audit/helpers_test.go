@@ -115,10 +115,12 @@ func (e *env) count(t testing.TB) int {
 	return len(e.events(t, store.EventFilter{}))
 }
 
-// queryAll pages through Query with the filter and returns every event.
+// queryAll pages through Query with the filter and returns every event. It
+// fails t if a page repeats an event (a cursor that does not move on).
 func queryAll(t testing.TB, svc *audit.Service, actor, account string, f audit.Filter) []store.Event {
 	t.Helper()
 	var out []store.Event
+	seen := map[int64]bool{}
 	for page := 0; ; page++ {
 		if page > 10000 {
 			t.Fatal("paging does not end")
@@ -126,6 +128,12 @@ func queryAll(t testing.TB, svc *audit.Service, actor, account string, f audit.F
 		es, next, err := svc.Query(context.Background(), actor, account, f)
 		if err != nil {
 			t.Fatalf("Query(%+v): %v", f, err)
+		}
+		for _, e := range es {
+			if seen[e.ID] {
+				t.Fatalf("page %d repeats event %d: the cursor did not move on", page, e.ID)
+			}
+			seen[e.ID] = true
 		}
 		out = append(out, es...)
 		if next == "" {
