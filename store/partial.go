@@ -14,9 +14,9 @@ type AccountReader interface {
 	// read from one consistent snapshot, in no particular order, and
 	// returns the Revision that snapshot reflects. Like Snapshot it sets
 	// SignIn for every membership of an account that requires secure
-	// sign-in, and may leave it empty for the others. An account that does not exist, or an ID
-	// given twice, adds nothing; with no accounts it delivers nothing and
-	// returns the store's revision. If fn returns an error
+	// sign-in, and may leave it empty for the others. An account that does
+	// not exist, or an ID given twice, adds nothing; with no accounts it
+	// delivers nothing and returns the store's revision. If fn returns an error
 	// SnapshotAccounts stops and returns it. It returns ErrClosed after
 	// Close and ErrBackend on database failure.
 	SnapshotAccounts(ctx context.Context, accounts []string, fn func(SnapshotItem) error) (Revision, error)

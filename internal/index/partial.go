@@ -9,16 +9,16 @@ import (
 
 // An index that holds only some accounts. After SetPartial, an Index holds
 // the accounts it was loaded with (LoadAccounts) and those fetched since
-// (ReadAccount and Join), each whole: the account, its team
-// roles, its memberships and its API keys. It applies the changes of the accounts it holds and skips the
-// others', which cost it nothing: an account it does not hold is read from
-// the store, as of the index's revision, when it is asked about. An account
-// the store does not have is held as absent, so that asking about it again
-// reads nothing; it becomes known if it is created. Readers mark the
-// accounts they ask about (usedTag in a found member's slot, usedFlag in
-// the account table otherwise), so that the caller can tell which
-// accounts to keep when it builds a smaller index (UsedAccounts); an index
-// never drops an account itself.
+// (ReadAccount and Join), each whole: the account, its team roles, its
+// memberships and its API keys. It applies the changes of the accounts it
+// holds and skips the others', which cost it nothing: an account it does
+// not hold is read from the store, as of the index's revision, when it is
+// asked about. An account the store does not have is held as absent, so
+// that asking about it again reads nothing; it becomes known if it is
+// created. Readers mark the accounts they ask about (usedTag in a found
+// member's slot, usedFlag in the account table otherwise), so that the
+// caller can tell which accounts to keep when it builds a smaller index
+// (UsedAccounts); an index never drops an account itself.
 
 // SetPartial makes the index hold only the accounts it is loaded with or
 // fetches. Call it on a new Index, before LoadAccounts.

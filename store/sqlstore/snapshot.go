@@ -369,10 +369,10 @@ const accountBatch = 500
 // sign-in methods of the members of those that require secure sign-in (the
 // users of the others are not read), and the store's revision, in one
 // statement: one round trip, and one snapshot of the database (a
-// statement's own, on either backend). Its rows have the columns of partRow, by kind; the
-// memberships come first, so that SQLite types the time columns from
-// theirs, with the other columns' types cast, so that PostgreSQL need not
-// guess them from NULLs.
+// statement's own, on either backend). Its rows have the columns of
+// partRow, by kind; the memberships come first, so that SQLite types the
+// time columns from theirs, with the other columns' types cast, so that
+// PostgreSQL need not guess them from NULLs.
 const accountsQuery = `SELECT 4, m.account_id, m.user_id, m.role, NULL, m.fallback_role, m.until, m.suspended_at,
 		CAST(NULL AS BOOLEAN), CAST(NULL AS {blob}), CAST(NULL AS BIGINT)
 	FROM roster_members m WHERE m.account_id%[1]s
@@ -454,10 +454,10 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 		items  []store.SnapshotItem // accounts, keys, memberships
 		roles  []store.SnapshotItem // in the order their first action came
 		roleAt = map[[2]string]int{}
-		// The memberships' positions in items, and the sign-in methods of
-		// those that need them, which may come before or after them.
-		memberAt = map[[2]string]int{}
-		signIns  = map[[2]string]store.SignIn{}
+		// The sign-in methods of the members of accounts that require
+		// secure sign-in, by account and user: their rows may come before
+		// or after the memberships'.
+		signIns = map[[2]string]store.SignIn{}
 	)
 	for rows.Next() {
 		var r partRow
@@ -483,7 +483,6 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 			items = append(items, store.SnapshotItem{Key: r.text2.String, AccountID: r.account.String, UserID: r.user.String, Role: r.role.String,
 				Actions: fromKeyActions(r.text), KeyHash: fromBlob(r.hash), ExpiresAt: fromDB(r.at)})
 		case 4:
-			memberAt[[2]string{r.account.String, r.user.String}] = len(items)
 			items = append(items, store.SnapshotItem{AccountID: r.account.String, UserID: r.user.String, Role: r.role.String,
 				FallbackRole: r.text2.String, ExpiresAt: fromDB(r.at), Suspended: r.at2.Valid})
 		case 5:
@@ -496,15 +495,13 @@ func (s *Store) readAccounts(ctx context.Context, pool gorm.ConnPool, ids []stri
 	if rev < 0 {
 		return 0, fmt.Errorf("snapshot accounts: %w: roster_meta has no row", store.ErrBackend)
 	}
-	for key, method := range signIns {
-		if i, ok := memberAt[key]; ok {
-			items[i].SignIn = method
-		}
-	}
 	for _, r := range roles {
 		slices.Sort(r.Actions) // as Snapshot orders them
 	}
 	for _, it := range append(roles, items...) {
+		if len(signIns) > 0 && it.Key == "" && it.UserID != "" { // a membership
+			it.SignIn = signIns[[2]string{it.AccountID, it.UserID}]
+		}
 		if err := fn(it); err != nil {
 			return 0, err
 		}
