@@ -194,7 +194,7 @@ func (ix *Index) setKey(id, account, owner, role string, actions []string, hash 
 	}
 	if actions != nil {
 		k.actions = slices.Clone(actions)
-		k.mask = make([]uint64, (len(ix.policy.Actions())+63)/64)
+		k.mask = make([]uint64, ix.words)
 		for _, a := range actions {
 			if aid, ok := ix.policy.ActionID(rbac.Action(a)); ok {
 				k.mask[aid/64] |= 1 << (aid % 64)

@@ -76,7 +76,10 @@ type Index struct {
 	// policy has at most 64 actions: one load and a bit test instead of
 	// Policy.Allowed's bounds checks. nil otherwise.
 	grants []uint64
-	seed   uint64 // of the hashes (see hash.go)
+	// words is the number of uint64 words a set of the policy's actions
+	// takes, one bit per rbac.ActionID: a team role's or a narrowed key's.
+	words int
+	seed  uint64 // of the hashes (see hash.go)
 	// fallback is set for a policy that is not compiled (see
 	// rbac.Policy.Compiled), which rbac.Policy.AllowsIn decides.
 	fallback bool
@@ -157,7 +160,9 @@ func New(p *rbac.Policy) *Index {
 		teamRoles: map[string]map[string]uint32{}, maxTeamRoles: roleAbsent - customBase, requiring: map[string]bool{},
 		now: time.Now}
 	ix.actions.init(p)
-	if actions := p.Actions(); len(actions) <= 64 {
+	actions := p.Actions()
+	ix.words = (len(actions) + 63) / 64
+	if len(actions) <= 64 {
 		for r := range p.Roles() {
 			var g uint64
 			for a := range actions {

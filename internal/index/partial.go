@@ -273,19 +273,39 @@ func (ix *Index) Retire() {
 	close(*ix.changed.Swap(&ch))
 }
 
+// What Footprint counts for each part of the index, in bytes on a 64-bit
+// machine, besides the tables' slots and the arenas' chunks: an end time (an
+// entry of view.expiring); a team role (its customRole and name, and its
+// entry in its account's map of team roles; its set of actions is counted
+// apart) and an account's map of team roles (the map, its first group and
+// the account's ID); an account that requires secure sign-in (its entry in
+// Index.requiring and its ID); a live API key (its apiKey and the strings it
+// holds). Go's maps and allocator round these up or down by a few bytes;
+// TestFootprintIsTheHeap holds the sum to the heap the index takes.
+const (
+	memberSlotBytes   = 16
+	accountEntryBytes = 8
+	keySlotBytes      = 8
+	endTimeBytes      = 40
+	teamRoleBytes     = 56
+	teamRolesMapBytes = 320
+	requiringBytes    = 80
+	keyBytes          = 256
+)
+
 // Footprint returns about how many bytes the index takes: its tables, its
-// blocks of IDs, its end times, team roles and API keys. It is safe for
-// concurrent use.
+// blocks of IDs, its end times, team roles, accounts requiring secure
+// sign-in and API keys. It is safe for concurrent use.
 func (ix *Index) Footprint() int64 {
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	v := ix.view.Load()
-	const slot, entry = 16, 8
-	n := int64(len(v.members))*slot + int64(len(v.accounts))*entry
+	n := int64(len(v.members))*memberSlotBytes + int64(len(v.accounts))*accountEntryBytes
 	n += int64(len(*v.records.chunks.Load())+len(*ix.accounts.chunks.Load())) * chunkSize
-	n += int64(len(v.expiring)) * 32
-	n += int64(len(v.custom)) * int64(64+(len(ix.policy.Actions())+63)/64*8)
-	n += int64(len(ix.keys.Load().slots))*entry + int64(ix.liveKeys)*256
+	n += int64(len(v.expiring)) * endTimeBytes
+	n += int64(len(v.custom))*int64(teamRoleBytes+ix.words*8) + int64(len(ix.teamRoles))*teamRolesMapBytes
+	n += int64(len(ix.requiring)) * requiringBytes
+	n += int64(len(ix.keys.Load().slots))*keySlotBytes + int64(ix.liveKeys)*keyBytes
 	return n
 }
 

@@ -46,38 +46,49 @@ func TestKeysUnderFallbackPolicy(t *testing.T) {
 	}
 }
 
-// TestManyActions checks a policy of more than 64 actions, whose grants do
-// not fit in one word: roles, team roles and keys' action lists reach
-// actions past the 64th.
-func TestManyActions(t *testing.T) {
+// widePolicy returns a policy of the Runpod model with the roles owner, who
+// may do every action, and even, who may do the even ones of
+// wideAction(0) to wideAction(extra-1), besides the four actions a team
+// needs.
+func widePolicy(t *testing.T, extra int) *rbac.Policy {
+	t.Helper()
 	var rules strings.Builder
 	for _, a := range []string{"members.invite", "members.manage", "settings.manage", "audit.read"} {
 		fmt.Fprintf(&rules, "p, owner, %s\n", a)
 	}
-	const extra = 70
-	action := func(i int) rbac.Action { return rbac.Action(fmt.Sprintf("area%d.manage", i)) }
 	for i := range extra {
-		fmt.Fprintf(&rules, "p, owner, %s\n", action(i))
+		fmt.Fprintf(&rules, "p, owner, %s\n", wideAction(i))
 		if i%2 == 0 {
-			fmt.Fprintf(&rules, "p, even, %s\n", action(i))
+			fmt.Fprintf(&rules, "p, even, %s\n", wideAction(i))
 		}
 	}
-	p, err := rbac.Parse("many", []byte(rbac.Runpod().ModelText()), []byte(rules.String()))
+	p, err := rbac.Parse("wide", []byte(rbac.Runpod().ModelText()), []byte(rules.String()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := index.New(p)
+	return p
+}
+
+// wideAction is widePolicy's ith action.
+func wideAction(i int) rbac.Action { return rbac.Action(fmt.Sprintf("area%d.manage", i)) }
+
+// TestManyActions checks a policy of more than 64 actions, whose grants do
+// not fit in one word: roles, team roles and keys' action lists reach
+// actions past the 64th.
+func TestManyActions(t *testing.T) {
+	const extra = 70
+	ix := index.New(widePolicy(t, extra))
 	narrowed := keySet(1, "team", "", "owner")
-	narrowed.Actions = []string{string(action(69))}
+	narrowed.Actions = []string{string(wideAction(69))}
 	must(t, apply(ix,
-		store.Change{Op: store.RoleSet, AccountID: "team", Role: "last", Actions: []string{string(action(68)), string(action(69))}},
+		store.Change{Op: store.RoleSet, AccountID: "team", Role: "last", Actions: []string{string(wideAction(68)), string(wideAction(69))}},
 		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "o", Role: "owner"},
 		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "e", Role: "even"},
 		store.Change{Op: store.MemberSet, AccountID: "team", UserID: "l", Role: "last"},
 		narrowed,
 	))
 	for i := range extra {
-		a := action(i)
+		a := wideAction(i)
 		for who, want := range map[string]bool{"o": true, "e": i%2 == 0, "l": i >= 68, keyID(1): i == 69} {
 			if got := ix.Allowed(who, "team", a); got != want {
 				t.Errorf("%s, %s: Allowed = %v, want %v", who, a, got, want)

@@ -31,7 +31,7 @@ func (ix *Index) roleName(id uint32) rbac.Role {
 // (see publishCustom). It returns ErrFull, changing nothing, if the
 // role is new and every team role ID is taken. The caller holds ix.mu.
 func (ix *Index) setTeamRole(account, name string, actions []string) error {
-	set := make([]uint64, (len(ix.policy.Actions())+63)/64)
+	set := make([]uint64, ix.words)
 	for _, a := range actions {
 		if id, ok := ix.policy.ActionID(rbac.Action(a)); ok {
 			set[id/64] |= 1 << (id % 64)
